@@ -1,0 +1,105 @@
+//! The command-line definition: global flags and one struct per subcommand. `rats man` and
+//! `rats completions` are generated from this, so it is the single source of the CLI's shape.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use rats::ingest::readers::InputFormat;
+use rats::settings::{LogFormat, OutputFormat};
+
+/// rats, the Reversed-ATS toolkit: job-market intelligence for job seekers, analysts and
+/// operators.
+///
+/// Exit codes: 0 success; 1 the run completed but found problems (for example quarantined
+/// records above --max-quarantine); 2 error. Settings come from flags, then RATS_*
+/// environment variables, then the settings file (--config, default ./rats.yaml), then
+/// built-in defaults.
+#[derive(Debug, Parser)]
+#[command(name = "rats", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Settings file [default: ./rats.yaml when present; env: RATS_CONFIG]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// More log output on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+    /// Only errors on stderr, no progress bars, and no table on stdout (JSON and CSV are
+    /// still printed when asked for)
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Output format on stdout [default: table; env: RATS_FORMAT]
+    #[arg(long, global = true, value_enum)]
+    pub format: Option<OutputFormat>,
+    /// Log format on stderr [default: text; env: RATS_LOG_FORMAT]
+    #[arg(long, global = true, value_enum)]
+    pub log_format: Option<LogFormat>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read job postings from files into the lake: bronze (as received), silver (clean,
+    /// normalised, deduplicated), duplicates and quarantine
+    Consume(ConsumeArgs),
+    /// Show the resolved settings and where each value came from
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Write the man pages (one per subcommand) into a directory
+    Man(ManArgs),
+    /// Print a shell completion script
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ConsumeArgs {
+    /// Lake directory [default: ./lake; env: RATS_LAKE]
+    #[arg(long, value_name = "DIR")]
+    pub lake: Option<PathBuf>,
+    /// Input files (JSON lines, Avro object container files, CSV)
+    #[arg(long = "from", value_name = "PATH", num_args = 1.., required = true)]
+    pub from: Vec<PathBuf>,
+    /// Input format; auto decides by extension and, for CSV, by header
+    #[arg(long, value_enum, default_value_t = InputFormat::Auto)]
+    pub input_format: InputFormat,
+    /// A YAML column mapping for a CSV layout rats does not know (see fixtures/mappings/)
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
+    /// Exit 1 when more than this percentage of records is quarantined [default: 5; env:
+    /// RATS_MAX_QUARANTINE]
+    #[arg(long, value_name = "PERCENT")]
+    pub max_quarantine: Option<f64>,
+    /// Records per lake commit [default: 50000; env: RATS_BATCH_SIZE]
+    #[arg(long, value_name = "N")]
+    pub batch_size: Option<usize>,
+    /// Federal Reserve exchange-rate CSV (Date,Country,Exchange rate) for monthly USD
+    /// conversion [default: the built-in table; env: RATS_FX_FED_CSV]
+    #[arg(long, value_name = "FILE")]
+    pub fx_fed_csv: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print every setting with its value and source (flag, env, file or default)
+    Show,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Directory to write the pages into
+    #[arg(long, value_name = "DIR", default_value = "man")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}

@@ -1,0 +1,74 @@
+//! The `rats` binary: parse, resolve settings once, dispatch, and turn the outcome into an
+//! exit code. Subcommand files only translate arguments and print; the work is in the library.
+
+mod cli;
+mod completions;
+mod config;
+mod consume;
+mod logging;
+mod man;
+mod progress;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use rats::exit::Outcome;
+use rats::settings::{Overrides, Settings};
+
+use cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match run(cli) {
+        Ok(outcome) => outcome,
+        Err(error) => {
+            if is_broken_pipe(&error) {
+                Outcome::Success
+            } else {
+                report(&error);
+                Outcome::Error
+            }
+        }
+    };
+    ExitCode::from(outcome.code())
+}
+
+fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    let mut overrides = Overrides {
+        config: cli.global.config.clone(),
+        format: cli.global.format,
+        log_format: cli.global.log_format,
+        ..Overrides::default()
+    };
+    if let Command::Consume(args) = &cli.command {
+        consume::apply_overrides(args, &mut overrides);
+    }
+    let settings = Settings::resolve(&overrides)?;
+    logging::init(
+        cli.global.verbose,
+        cli.global.quiet,
+        settings.log_format.value,
+    );
+    let quiet = cli.global.quiet;
+    match cli.command {
+        Command::Consume(args) => consume::run(&args, &settings, quiet),
+        Command::Config(cli::ConfigCommand::Show) => config::show(&settings, quiet),
+        Command::Man(args) => man::run(&args),
+        Command::Completions(args) => completions::run(&args),
+    }
+}
+
+/// Prints the error and its whole cause chain.
+fn report(error: &anyhow::Error) {
+    eprintln!("error: {error}");
+    for cause in error.chain().skip(1) {
+        eprintln!("  caused by: {cause}");
+    }
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

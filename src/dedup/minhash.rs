@@ -1,0 +1,140 @@
+//! MinHash signatures of description text by one-permutation hashing with optimal
+//! densification (Shrivastava, ICML 2017): one hash per shingle instead of one per shingle
+//! and slot, so signing costs O(words + slots) and keeps up with ingest.
+
+use crate::normalize::text::fold_key;
+
+/// Slots in a signature.
+pub const SLOTS: usize = 64;
+/// LSH bands; `SLOTS / BANDS` slots each. At a Jaccard similarity of 0.85 two descriptions
+/// share at least one band with probability above 0.99999; at 0.5, about 0.64.
+pub const BANDS: usize = 16;
+const ROWS: usize = SLOTS / BANDS;
+/// Words per shingle.
+const SHINGLE: usize = 5;
+/// Descriptions with fewer shingles than this are too short to compare by text.
+pub const MIN_SHINGLES: usize = 10;
+
+/// A MinHash signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signature(pub [u32; SLOTS]);
+
+impl Signature {
+    /// Signs a description; `None` when it is too short to compare.
+    pub fn of_text(text: &str) -> Option<Self> {
+        let folded = fold_key(text);
+        let words: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
+        if words.len() < SHINGLE + MIN_SHINGLES - 1 {
+            return None;
+        }
+        let mut slots = [u32::MAX; SLOTS];
+        let mut filled = [false; SLOTS];
+        for window in words.windows(SHINGLE) {
+            let mut h = 0xcbf2_9ce4_8422_2325_u64;
+            for word in window {
+                for b in word.bytes() {
+                    h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+                }
+                h = (h ^ 0x20).wrapping_mul(0x0100_0000_01b3);
+            }
+            let h = mix(h);
+            let slot = (h % SLOTS as u64) as usize;
+            let value = (h >> 32) as u32;
+            if value < slots[slot] || !filled[slot] {
+                slots[slot] = value.min(slots[slot]);
+                filled[slot] = true;
+            }
+        }
+        // Optimal densification: an empty slot copies a filled one chosen by a hash of
+        // (slot, attempt), the same choice for every document, so estimates stay unbiased.
+        let source = slots;
+        for slot in 0..SLOTS {
+            if filled[slot] {
+                continue;
+            }
+            let mut attempt = 0u64;
+            loop {
+                let pick = (mix((slot as u64) << 32 | attempt) % SLOTS as u64) as usize;
+                if filled[pick] {
+                    slots[slot] = source[pick];
+                    break;
+                }
+                attempt += 1;
+            }
+        }
+        Some(Signature(slots))
+    }
+
+    /// The estimated Jaccard similarity of the two shingle sets.
+    pub fn similarity(&self, other: &Signature) -> f64 {
+        let same = self
+            .0
+            .iter()
+            .zip(other.0.iter())
+            .filter(|(a, b)| a == b)
+            .count();
+        same as f64 / SLOTS as f64
+    }
+
+    /// The LSH band keys.
+    pub fn bands(&self) -> impl Iterator<Item = (usize, u64)> + '_ {
+        self.0.chunks(ROWS).enumerate().map(|(band, rows)| {
+            let mut h = band as u64;
+            for r in rows {
+                h = mix(h ^ u64::from(*r));
+            }
+            (band, h)
+        })
+    }
+
+    /// Little-endian bytes, as stored in silver's `minhash` column.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.0.iter().flat_map(|v| v.to_le_bytes()).collect()
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        if bytes.len() != SLOTS * 4 {
+            return None;
+        }
+        let mut slots = [0u32; SLOTS];
+        for (slot, chunk) in slots.iter_mut().zip(bytes.chunks_exact(4)) {
+            *slot = u32::from_le_bytes(chunk.try_into().ok()?);
+        }
+        Some(Signature(slots))
+    }
+}
+
+/// splitmix64's finaliser: a fast, well-mixed 64-bit hash step.
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: &str = "We are looking for a data engineer to build reliable pipelines in Rust and Python, \
+        own our warehouse models, partner with analysts on metrics, and mentor two junior engineers \
+        while keeping costs down and quality up across every stage of the platform";
+
+    #[test]
+    fn identical_text_is_identical_and_edits_stay_close() {
+        let a = Signature::of_text(TEXT).expect("long enough");
+        assert_eq!(a.similarity(&Signature::of_text(TEXT).expect("same")), 1.0);
+        let edited = TEXT.replace("two junior", "three junior");
+        assert!(a.similarity(&Signature::of_text(&edited).expect("edited")) > 0.6);
+        let other = Signature::of_text("Registered nurse for night shifts in a busy emergency department, caring for patients, \
+            coordinating with physicians, documenting charts and supporting families through difficult moments every week").expect("long");
+        assert!(a.similarity(&other) < 0.2);
+    }
+
+    #[test]
+    fn bytes_round_trip_and_short_text_is_skipped() {
+        let a = Signature::of_text(TEXT).expect("long enough");
+        assert_eq!(Signature::from_bytes(&a.to_bytes()), Some(a));
+        assert_eq!(Signature::of_text("too short"), None);
+    }
+}

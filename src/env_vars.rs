@@ -1,0 +1,31 @@
+//! The one registry of environment variable names `rats` reads. Nothing else in the code base
+//! spells a `RATS_*` name.
+
+/// Path of the settings file (same as `--config`).
+pub const CONFIG: &str = "RATS_CONFIG";
+/// The lake directory.
+pub const LAKE: &str = "RATS_LAKE";
+/// The shared real-data folder (tests, evaluations, benchmarks).
+pub const DATASETS: &str = "RATS_DATASETS";
+/// Records per lake commit during consume.
+pub const BATCH_SIZE: &str = "RATS_BATCH_SIZE";
+/// Quarantine share (percent) above which consume exits 1.
+pub const MAX_QUARANTINE: &str = "RATS_MAX_QUARANTINE";
+/// A Federal Reserve exchange-rate CSV overriding the built-in currency table.
+pub const FX_FED_CSV: &str = "RATS_FX_FED_CSV";
+/// Output format: table, json or csv.
+pub const FORMAT: &str = "RATS_FORMAT";
+/// Log format: text or json.
+pub const LOG_FORMAT: &str = "RATS_LOG_FORMAT";
+
+/// Every variable above, for `rats config show` and the docs.
+pub const ALL: &[&str] = &[
+    CONFIG,
+    LAKE,
+    DATASETS,
+    BATCH_SIZE,
+    MAX_QUARANTINE,
+    FX_FED_CSV,
+    FORMAT,
+    LOG_FORMAT,
+];

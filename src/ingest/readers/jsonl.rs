@@ -1,0 +1,79 @@
+//! Contract records as JSON lines (nested objects in the contract's shape).
+
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+
+use super::{Coordinates, ReadError, SourceRecord};
+use crate::contract::JobListing;
+use crate::ingest::reject::{ErrorCode, Reject};
+
+pub fn records(
+    path: &Path,
+    file: File,
+) -> impl Iterator<Item = Result<SourceRecord, ReadError>> + Send + use<> {
+    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let display = path.display().to_string();
+    let path = path.to_path_buf();
+    let (mut line_no, mut offset, mut record) = (0u64, 0u64, 0u64);
+    let mut buffer = Vec::new();
+    std::iter::from_fn(move || {
+        loop {
+            buffer.clear();
+            let start = offset;
+            let read = match reader.read_until(b'\n', &mut buffer) {
+                Ok(0) => return None,
+                Ok(n) => n as u64,
+                Err(source) => {
+                    return Some(Err(ReadError::Io {
+                        path: path.clone(),
+                        offset: start,
+                        source,
+                    }));
+                }
+            };
+            offset += read;
+            line_no += 1;
+            let text = String::from_utf8_lossy(&buffer);
+            let trimmed = text.trim();
+            if trimmed.is_empty() {
+                continue;
+            }
+            record += 1;
+            let coordinates = Coordinates {
+                file: display.clone(),
+                record,
+                line: line_no,
+                byte_offset: start,
+            };
+            let listing = if std::str::from_utf8(&buffer).is_err() {
+                Err(Reject::new(
+                    ErrorCode::MalformedJson,
+                    None,
+                    "the line is not valid UTF-8",
+                ))
+            } else {
+                serde_json::from_str::<JobListing>(trimmed).map_err(|e| {
+                    Reject::new(
+                        ErrorCode::MalformedJson,
+                        json_field(&e).as_deref(),
+                        e.to_string(),
+                    )
+                })
+            };
+            return Some(Ok(SourceRecord {
+                coordinates,
+                raw: trimmed.to_string(),
+                listing,
+            }));
+        }
+    })
+}
+
+/// serde_json names the offending field only inside its message; keep the column number too.
+fn json_field(error: &serde_json::Error) -> Option<String> {
+    let message = error.to_string();
+    let start = message.find("field `")? + 7;
+    let end = message[start..].find('`')? + start;
+    Some(message[start..end].to_string())
+}

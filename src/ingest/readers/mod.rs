@@ -1,0 +1,162 @@
+//! Input readers: each turns one file into [`SourceRecord`]s with their coordinates. A record
+//! that cannot be read carries its [`Reject`] instead of a listing, so it lands in quarantine
+//! and the file goes on; only errors that stop the whole file (cannot open, unknown layout)
+//! are [`ReadError`]s.
+
+mod avro;
+mod csv_rows;
+mod jsonl;
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use super::mapping::Mapping;
+use super::reject::Reject;
+use crate::contract::JobListing;
+
+/// The `--input-format` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum InputFormat {
+    /// Decide from the extension and, for CSV, the header.
+    Auto,
+    /// One contract record as a JSON object per line.
+    Jsonl,
+    /// An Avro object container file.
+    Avro,
+    /// JobSpy's CSV output.
+    JobspyCsv,
+    /// Any CSV, through `--mapping FILE` (or the built-in mapping its header matches).
+    Csv,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("cannot open {path}: {source}")]
+    Open {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: read failed at byte {offset}: {source}")]
+    Io {
+        path: PathBuf,
+        offset: u64,
+        source: std::io::Error,
+    },
+    #[error(
+        "{path}: no known CSV layout has this header ({header}); known layouts: {known}. Write a mapping and pass --mapping FILE"
+    )]
+    UnknownLayout {
+        path: PathBuf,
+        header: String,
+        known: String,
+    },
+    #[error("{path}: {message}")]
+    Layout { path: PathBuf, message: String },
+    #[error("{path}: not an Avro object container file: {message}")]
+    AvroHeader { path: PathBuf, message: String },
+}
+
+/// Where a record sits in its input: 1-based record number, 1-based line where the record
+/// starts (0 for binary formats) and the byte offset of its start (of its block for Avro).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Coordinates {
+    pub file: String,
+    pub record: u64,
+    pub line: u64,
+    pub byte_offset: u64,
+}
+
+/// One record as read.
+#[derive(Debug, Clone)]
+pub struct SourceRecord {
+    pub coordinates: Coordinates,
+    /// The record as received: the JSON line, the CSV row as a JSON object in column order,
+    /// or the Avro record rendered as JSON.
+    pub raw: String,
+    pub listing: Result<JobListing, Reject>,
+}
+
+/// An open input: its records and what was decided about it.
+pub struct Input {
+    pub path: PathBuf,
+    /// The format actually used (never `Auto`).
+    pub format: InputFormat,
+    /// The CSV mapping used, if any.
+    pub mapping: Option<String>,
+    pub records: Box<dyn Iterator<Item = Result<SourceRecord, ReadError>> + Send>,
+}
+
+/// Opens `path` in `format`, detecting it when `Auto`. `mappings` are tried in order for CSV.
+pub fn open(path: &Path, format: InputFormat, mappings: &[Mapping]) -> Result<Input, ReadError> {
+    let format = match format {
+        InputFormat::Auto => detect_format(path)?,
+        other => other,
+    };
+    let file = File::open(path).map_err(|source| ReadError::Open {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    match format {
+        InputFormat::Jsonl => Ok(Input {
+            path: path.to_path_buf(),
+            format,
+            mapping: None,
+            records: Box::new(jsonl::records(path, file)),
+        }),
+        InputFormat::Avro => Ok(Input {
+            path: path.to_path_buf(),
+            format,
+            mapping: None,
+            records: avro::records(path, file)?,
+        }),
+        InputFormat::JobspyCsv | InputFormat::Csv | InputFormat::Auto => {
+            let jobspy_only: Vec<Mapping>;
+            let candidates = if format == InputFormat::JobspyCsv {
+                jobspy_only = Mapping::builtin()
+                    .into_iter()
+                    .filter(|m| m.name == "jobspy")
+                    .collect();
+                &jobspy_only[..]
+            } else {
+                mappings
+            };
+            let (mapping, records) = csv_rows::records(path, file, candidates)?;
+            Ok(Input {
+                path: path.to_path_buf(),
+                format: InputFormat::Csv,
+                mapping: Some(mapping),
+                records,
+            })
+        }
+    }
+}
+
+/// The format of a file from its extension, or from its first bytes.
+pub fn detect_format(path: &Path) -> Result<InputFormat, ReadError> {
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    match extension.as_deref() {
+        Some("jsonl" | "ndjson" | "json") => return Ok(InputFormat::Jsonl),
+        Some("avro") => return Ok(InputFormat::Avro),
+        Some("csv" | "tsv") => return Ok(InputFormat::Csv),
+        _ => {}
+    }
+    let mut head = [0u8; 4];
+    let mut file = File::open(path).map_err(|source| ReadError::Open {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let n = file.read(&mut head).map_err(|source| ReadError::Io {
+        path: path.to_path_buf(),
+        offset: 0,
+        source,
+    })?;
+    Ok(match &head[..n] {
+        [b'O', b'b', b'j', 1] => InputFormat::Avro,
+        [b'{', ..] => InputFormat::Jsonl,
+        _ => InputFormat::Csv,
+    })
+}

@@ -1,0 +1,65 @@
+//! Why a record was rejected: a small fixed set of error codes (the quarantine table's
+//! `error_code` and the telemetry label) plus the field and a message for people.
+
+use std::fmt;
+
+/// The quarantine reasons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ErrorCode {
+    /// A JSON line that does not parse, or does not fit the contract's types.
+    MalformedJson,
+    /// A CSV row that cannot be read (bad quoting, wrong field count, bad UTF-8).
+    MalformedCsv,
+    /// An Avro record that does not decode against the contract.
+    MalformedAvro,
+    /// A required field is absent or empty.
+    MissingField,
+    /// A field is present but its value cannot be used.
+    InvalidField,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::MalformedJson => "malformed_json",
+            ErrorCode::MalformedCsv => "malformed_csv",
+            ErrorCode::MalformedAvro => "malformed_avro",
+            ErrorCode::MissingField => "missing_field",
+            ErrorCode::InvalidField => "invalid_field",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A rejected record's reason.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reject {
+    pub code: ErrorCode,
+    /// The contract field (dotted path) or source column concerned, when one is.
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl Reject {
+    pub fn new(code: ErrorCode, field: Option<&str>, message: impl Into<String>) -> Self {
+        Reject {
+            code,
+            field: field.map(str::to_string),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Reject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.field {
+            Some(field) => write!(f, "{}: field {field}: {}", self.code, self.message),
+            None => write!(f, "{}: {}", self.code, self.message),
+        }
+    }
+}

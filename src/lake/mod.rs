@@ -1,0 +1,127 @@
+//! The lake: Delta tables under one root directory.
+//!
+//! | table | path | one row per |
+//! |---|---|---|
+//! | bronze | `bronze/postings` | input record, as received, with its source coordinates |
+//! | silver | `silver/postings` | distinct posting, normalised; partitioned by `posting_month` |
+//! | duplicates | `silver/duplicates` | record recognised as a duplicate, naming the posting it repeats |
+//! | quarantine | `quarantine/postings` | rejected record, with `error_code`, field and message |
+//!
+//! Every record read lands in exactly one of silver, duplicates and quarantine, and in bronze.
+
+pub mod rows;
+mod table;
+
+use std::path::{Path, PathBuf};
+
+use deltalake::arrow::record_batch::RecordBatch;
+pub use table::{LakeError, Table};
+
+/// Table locations relative to the lake root.
+pub const BRONZE: &str = "bronze/postings";
+pub const SILVER: &str = "silver/postings";
+pub const DUPLICATES: &str = "silver/duplicates";
+pub const QUARANTINE: &str = "quarantine/postings";
+
+/// The four posting tables, open for appending. Delta's API is async; the lake keeps its
+/// own small runtime so ingest code stays synchronous and CPU work never sits on an executor.
+pub struct Lake {
+    root: PathBuf,
+    runtime: tokio::runtime::Runtime,
+    pub bronze: Table,
+    pub silver: Table,
+    pub duplicates: Table,
+    pub quarantine: Table,
+}
+
+impl Lake {
+    /// Opens the lake at `root`, creating missing tables.
+    pub fn open(root: &Path) -> Result<Self, LakeError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| LakeError::Invalid {
+                path: root.to_path_buf(),
+                message: format!("cannot start the I/O runtime: {e}"),
+            })?;
+        let open = |rel: &str, name: &str, schema, partitions: &[&str]| {
+            runtime.block_on(Table::open_or_create(
+                &root.join(rel),
+                name,
+                &schema,
+                partitions,
+            ))
+        };
+        let bronze = open(BRONZE, "bronze_postings", rows::bronze_schema(), &[])?;
+        let silver = open(
+            SILVER,
+            "silver_postings",
+            rows::silver_schema(),
+            &["posting_month"],
+        )?;
+        let duplicates = open(
+            DUPLICATES,
+            "silver_duplicates",
+            rows::duplicates_schema(),
+            &[],
+        )?;
+        let quarantine = open(
+            QUARANTINE,
+            "quarantine_postings",
+            rows::quarantine_schema(),
+            &[],
+        )?;
+        Ok(Lake {
+            root: root.to_path_buf(),
+            runtime,
+            bronze,
+            silver,
+            duplicates,
+            quarantine,
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// How many records of input `app_id` each table already holds: (bronze, quarantine,
+    /// duplicates, silver).
+    pub fn committed(&self, app_id: &str) -> Result<[i64; 4], LakeError> {
+        self.runtime.block_on(async {
+            Ok([
+                self.bronze.committed(app_id).await?,
+                self.quarantine.committed(app_id).await?,
+                self.duplicates.committed(app_id).await?,
+                self.silver.committed(app_id).await?,
+            ])
+        })
+    }
+
+    /// Commits one batch to each table in the order bronze, quarantine, duplicates, silver.
+    /// Silver goes last, so its transaction version is never ahead of the others and a
+    /// resumed run restarts from silver's position. `None` skips a table that already holds
+    /// the batch.
+    pub fn commit_batch(
+        &mut self,
+        app_id: &str,
+        version: i64,
+        metadata: &serde_json::Map<String, serde_json::Value>,
+        batches: [Option<Option<RecordBatch>>; 4],
+    ) -> Result<(), LakeError> {
+        let [bronze, quarantine, duplicates, silver] = batches;
+        let runtime = &self.runtime;
+        for (table, batch) in [
+            (&mut self.bronze, bronze),
+            (&mut self.quarantine, quarantine),
+            (&mut self.duplicates, duplicates),
+            (&mut self.silver, silver),
+        ] {
+            if let Some(batch) = batch {
+                runtime.block_on(table.append(batch, app_id, version, metadata.clone()))?;
+            }
+        }
+        Ok(())
+    }
+}

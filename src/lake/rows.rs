@@ -1,0 +1,339 @@
+//! Table schemas and the Arrow batches written to them.
+
+use std::sync::Arc;
+
+use deltalake::arrow::array::{
+    ArrayRef, BinaryArray, Date32Array, Float64Array, Float64Builder, Int32Array, Int64Array,
+    Int64Builder, StringArray, StringBuilder,
+};
+use deltalake::arrow::datatypes::{DataType, Field, Schema};
+use deltalake::arrow::record_batch::RecordBatch;
+
+use crate::dedup::Duplicate;
+use crate::dedup::minhash::Signature;
+use crate::ingest::readers::Coordinates;
+use crate::ingest::reject::Reject;
+use crate::normalize::Posting;
+use crate::normalize::salary::Salary;
+
+fn coordinate_fields() -> Vec<Field> {
+    vec![
+        Field::new("source_file", DataType::Utf8, false),
+        Field::new("source_record", DataType::Int64, false),
+        Field::new("source_line", DataType::Int64, false),
+        Field::new("source_offset", DataType::Int64, false),
+    ]
+}
+
+fn with_coordinates(fields: Vec<Field>) -> Schema {
+    let mut all = coordinate_fields();
+    all.extend(fields);
+    Schema::new(all)
+}
+
+pub fn bronze_schema() -> Schema {
+    with_coordinates(vec![
+        Field::new("input_format", DataType::Utf8, false),
+        Field::new("mapping", DataType::Utf8, true),
+        Field::new("raw", DataType::Utf8, false),
+    ])
+}
+
+pub fn quarantine_schema() -> Schema {
+    with_coordinates(vec![
+        Field::new("raw", DataType::Utf8, false),
+        Field::new("error_code", DataType::Utf8, false),
+        Field::new("field", DataType::Utf8, true),
+        Field::new("message", DataType::Utf8, false),
+    ])
+}
+
+pub fn duplicates_schema() -> Schema {
+    with_coordinates(vec![
+        Field::new("posting_key", DataType::Utf8, false),
+        Field::new("duplicate_of", DataType::Utf8, false),
+        Field::new("match_kind", DataType::Utf8, false),
+        Field::new("similarity", DataType::Float64, false),
+    ])
+}
+
+/// Silver's columns; `posting_month` is the partition column.
+pub fn silver_schema() -> Schema {
+    let text = |name: &str| Field::new(name, DataType::Utf8, true);
+    let number = |name: &str| Field::new(name, DataType::Float64, true);
+    Schema::new(vec![
+        Field::new("posting_key", DataType::Utf8, false),
+        Field::new("source_site", DataType::Utf8, false),
+        text("source_job_id"),
+        text("job_url"),
+        Field::new("title", DataType::Utf8, false),
+        text("company"),
+        text("company_key"),
+        text("location_city"),
+        text("location_state"),
+        text("location_country"),
+        text("remote_type"),
+        text("seniority"),
+        Field::new("min_years_experience", DataType::Int32, true),
+        text("job_type"),
+        text("education_level"),
+        text("company_size_band"),
+        text("company_industry"),
+        text("salary_interval"),
+        text("salary_currency"),
+        number("salary_min_annual"),
+        number("salary_max_annual"),
+        number("salary_min_usd"),
+        number("salary_max_usd"),
+        text("salary_source"),
+        text("description"),
+        Field::new("date_posted", DataType::Date32, true),
+        text("scraped_at"),
+        Field::new("content_hash", DataType::Utf8, false),
+        Field::new("minhash", DataType::Binary, true),
+        Field::new("source_file", DataType::Utf8, false),
+        Field::new("source_record", DataType::Int64, false),
+        Field::new("posting_month", DataType::Utf8, false),
+    ])
+}
+
+/// Column builders for the coordinate columns every table starts with.
+#[derive(Default)]
+struct CoordinateColumns {
+    file: StringBuilder,
+    record: Int64Builder,
+    line: Int64Builder,
+    offset: Int64Builder,
+}
+
+impl CoordinateColumns {
+    fn push(&mut self, c: &Coordinates) {
+        self.file.append_value(&c.file);
+        self.record.append_value(c.record as i64);
+        self.line.append_value(c.line as i64);
+        self.offset.append_value(c.byte_offset as i64);
+    }
+
+    fn finish(mut self, rest: Vec<ArrayRef>) -> Vec<ArrayRef> {
+        let mut columns: Vec<ArrayRef> = vec![
+            Arc::new(self.file.finish()),
+            Arc::new(self.record.finish()),
+            Arc::new(self.line.finish()),
+            Arc::new(self.offset.finish()),
+        ];
+        columns.extend(rest);
+        columns
+    }
+}
+
+fn batch(schema: Schema, columns: Vec<ArrayRef>) -> RecordBatch {
+    RecordBatch::try_new(Arc::new(schema), columns)
+        .expect("builders match their schema (checked by unit tests)")
+}
+
+/// Bronze rows: (coordinates, raw) with the input's format and mapping.
+pub fn bronze_batch<'a>(
+    rows: impl IntoIterator<Item = (&'a Coordinates, &'a str)>,
+    input_format: &str,
+    mapping: Option<&str>,
+) -> RecordBatch {
+    let mut coords = CoordinateColumns::default();
+    let (mut format, mut map, mut raw) = (
+        StringBuilder::new(),
+        StringBuilder::new(),
+        StringBuilder::new(),
+    );
+    for (c, r) in rows {
+        coords.push(c);
+        format.append_value(input_format);
+        map.append_option(mapping);
+        raw.append_value(r);
+    }
+    batch(
+        bronze_schema(),
+        coords.finish(vec![
+            Arc::new(format.finish()),
+            Arc::new(map.finish()),
+            Arc::new(raw.finish()),
+        ]),
+    )
+}
+
+/// Quarantine rows.
+pub fn quarantine_batch<'a>(
+    rows: impl IntoIterator<Item = (&'a Coordinates, &'a str, &'a Reject)>,
+) -> RecordBatch {
+    let mut coords = CoordinateColumns::default();
+    let (mut raw, mut code, mut field, mut message) = (
+        StringBuilder::new(),
+        StringBuilder::new(),
+        StringBuilder::new(),
+        StringBuilder::new(),
+    );
+    for (c, r, reject) in rows {
+        coords.push(c);
+        raw.append_value(r);
+        code.append_value(reject.code.as_str());
+        field.append_option(reject.field.as_deref());
+        message.append_value(&reject.message);
+    }
+    batch(
+        quarantine_schema(),
+        coords.finish(vec![
+            Arc::new(raw.finish()),
+            Arc::new(code.finish()),
+            Arc::new(field.finish()),
+            Arc::new(message.finish()),
+        ]),
+    )
+}
+
+/// Duplicate rows: the record's own posting key and the verdict.
+pub fn duplicates_batch<'a>(
+    rows: impl IntoIterator<Item = (&'a Coordinates, &'a str, &'a Duplicate)>,
+) -> RecordBatch {
+    let mut coords = CoordinateColumns::default();
+    let (mut key, mut of, mut kind, mut similarity) = (
+        StringBuilder::new(),
+        StringBuilder::new(),
+        StringBuilder::new(),
+        Float64Builder::new(),
+    );
+    for (c, k, d) in rows {
+        coords.push(c);
+        key.append_value(k);
+        of.append_value(&d.of);
+        kind.append_value(d.kind.as_str());
+        similarity.append_value(d.similarity);
+    }
+    batch(
+        duplicates_schema(),
+        coords.finish(vec![
+            Arc::new(key.finish()),
+            Arc::new(of.finish()),
+            Arc::new(kind.finish()),
+            Arc::new(similarity.finish()),
+        ]),
+    )
+}
+
+/// One silver row: where it came from, the posting, its description signature.
+pub type SilverRow<'a> = (&'a Coordinates, &'a Posting, Option<&'a Signature>);
+
+fn text_column(rows: &[SilverRow<'_>], value: impl Fn(&Posting) -> Option<&str>) -> ArrayRef {
+    Arc::new(StringArray::from_iter(
+        rows.iter().map(|(_, p, _)| value(p)),
+    ))
+}
+
+fn amount_column(rows: &[SilverRow<'_>], value: impl Fn(&Salary) -> Option<f64>) -> ArrayRef {
+    Arc::new(Float64Array::from_iter(
+        rows.iter()
+            .map(|(_, p, _)| p.salary.as_ref().and_then(&value)),
+    ))
+}
+
+/// Silver rows, in [`silver_schema`] order.
+pub fn silver_batch(rows: &[SilverRow<'_>]) -> RecordBatch {
+    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
+    let salary_text = |value: fn(&Salary) -> Option<&str>| -> ArrayRef {
+        Arc::new(StringArray::from_iter(
+            rows.iter()
+                .map(|(_, p, _)| p.salary.as_ref().and_then(value)),
+        ))
+    };
+    let columns: Vec<ArrayRef> = vec![
+        text_column(rows, |p| Some(&p.posting_key)),
+        text_column(rows, |p| Some(&p.source_site)),
+        text_column(rows, |p| p.source_job_id.as_deref()),
+        text_column(rows, |p| p.job_url.as_deref()),
+        text_column(rows, |p| Some(&p.title)),
+        text_column(rows, |p| p.company.as_deref()),
+        text_column(rows, |p| p.company_key.as_deref()),
+        text_column(rows, |p| p.location_city.as_deref()),
+        text_column(rows, |p| p.location_state.as_deref()),
+        text_column(rows, |p| p.location_country.as_deref()),
+        text_column(rows, |p| p.remote_type),
+        text_column(rows, |p| p.seniority),
+        Arc::new(Int32Array::from_iter(
+            rows.iter()
+                .map(|(_, p, _)| p.min_years_experience.map(i32::from)),
+        )),
+        text_column(rows, |p| p.job_type.as_deref()),
+        text_column(rows, |p| p.education_level),
+        text_column(rows, |p| p.company_size_band),
+        text_column(rows, |p| p.company_industry.as_deref()),
+        salary_text(|s| Some(s.interval.as_str())),
+        salary_text(|s| s.currency.as_deref()),
+        amount_column(rows, |s| s.min_annual),
+        amount_column(rows, |s| s.max_annual),
+        amount_column(rows, |s| s.min_usd),
+        amount_column(rows, |s| s.max_usd),
+        salary_text(|s| Some(s.source.as_str())),
+        text_column(rows, |p| p.description.as_deref()),
+        Arc::new(Date32Array::from_iter(rows.iter().map(|(_, p, _)| {
+            p.date_posted.map(|d| (d - epoch).num_days() as i32)
+        }))),
+        text_column(rows, |p| p.scraped_at.as_deref()),
+        text_column(rows, |p| Some(&p.content_hash)),
+        Arc::new(BinaryArray::from_iter(
+            rows.iter().map(|(_, _, s)| s.map(Signature::to_bytes)),
+        )),
+        Arc::new(StringArray::from_iter_values(
+            rows.iter().map(|(c, _, _)| c.file.as_str()),
+        )),
+        Arc::new(Int64Array::from_iter_values(
+            rows.iter().map(|(c, _, _)| c.record as i64),
+        )),
+        Arc::new(StringArray::from_iter_values(
+            rows.iter().map(|(_, p, _)| p.posting_month()),
+        )),
+    ];
+    batch(silver_schema(), columns)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dedup::MatchKind;
+    use crate::ingest::reject::ErrorCode;
+
+    fn coordinates() -> Coordinates {
+        Coordinates {
+            file: "f.csv".into(),
+            record: 1,
+            line: 2,
+            byte_offset: 30,
+        }
+    }
+
+    #[test]
+    fn every_builder_matches_its_schema() {
+        let c = coordinates();
+        assert_eq!(bronze_batch([(&c, "{}")], "csv", Some("m")).num_rows(), 1);
+        let reject = Reject::new(ErrorCode::MissingField, Some("job.title"), "missing");
+        assert_eq!(quarantine_batch([(&c, "{}", &reject)]).num_rows(), 1);
+        let dup = Duplicate {
+            of: "k".into(),
+            kind: MatchKind::Content,
+            similarity: 1.0,
+        };
+        assert_eq!(duplicates_batch([(&c, "j", &dup)]).num_rows(), 1);
+        let listing = crate::contract::JobListing {
+            job: Some(crate::contract::Job {
+                title: Some("Analyst".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let posting =
+            crate::normalize::Normaliser::new(crate::normalize::currency::Currencies::builtin())
+                .normalise(&listing)
+                .expect("valid");
+        let batch = silver_batch(&[(&c, &posting, None)]);
+        assert_eq!(
+            (batch.num_rows(), batch.num_columns()),
+            (1, silver_schema().fields().len())
+        );
+    }
+}

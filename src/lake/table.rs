@@ -1,0 +1,207 @@
+//! One Delta table of the lake: created on first use with its schema, appended to in atomic
+//! commits that carry an application transaction (Delta's `txn` action) per input, so a
+//! re-run or a resumed run knows exactly which records each table already holds.
+
+use std::path::{Path, PathBuf};
+
+use deltalake::arrow::datatypes::Schema as ArrowSchema;
+use deltalake::arrow::record_batch::RecordBatch;
+use deltalake::kernel::engine::arrow_conversion::TryIntoKernel;
+use deltalake::kernel::transaction::{CommitBuilder, CommitProperties};
+use deltalake::kernel::{Action, StructType, Transaction};
+use deltalake::protocol::{DeltaOperation, SaveMode};
+use deltalake::writer::{DeltaWriter, RecordBatchWriter};
+use deltalake::{DeltaTable, DeltaTableError};
+use url::Url;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LakeError {
+    #[error("lake table {path}: {source}")]
+    Delta {
+        path: PathBuf,
+        source: DeltaTableError,
+    },
+    #[error("lake table {path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+    #[error("lake table {path}: cannot read {file}: {message}")]
+    Read {
+        path: PathBuf,
+        file: String,
+        message: String,
+    },
+}
+
+/// An open table.
+pub struct Table {
+    path: PathBuf,
+    table: DeltaTable,
+}
+
+impl Table {
+    /// Opens the table at `path`, creating it with `schema` and `partitions` when absent.
+    pub async fn open_or_create(
+        path: &Path,
+        name: &str,
+        schema: &ArrowSchema,
+        partitions: &[&str],
+    ) -> Result<Self, LakeError> {
+        let err = |source| LakeError::Delta {
+            path: path.to_path_buf(),
+            source,
+        };
+        std::fs::create_dir_all(path).map_err(|e| LakeError::Invalid {
+            path: path.to_path_buf(),
+            message: format!("cannot create the directory: {e}"),
+        })?;
+        let absolute = std::fs::canonicalize(path).map_err(|e| LakeError::Invalid {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        let url = Url::from_directory_path(&absolute).map_err(|()| LakeError::Invalid {
+            path: path.to_path_buf(),
+            message: "not an absolute path".into(),
+        })?;
+        let table = if absolute.join("_delta_log").is_dir() {
+            deltalake::open_table(url).await.map_err(err)?
+        } else {
+            let kernel: StructType = schema.try_into_kernel().map_err(|e| LakeError::Invalid {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            })?;
+            DeltaTable::try_from_url(url)
+                .await
+                .map_err(err)?
+                .create()
+                .with_table_name(name)
+                .with_columns(kernel.fields().cloned())
+                .with_partition_columns(partitions.iter().map(|p| (*p).to_string()))
+                .await
+                .map_err(err)?
+        };
+        Ok(Table {
+            path: path.to_path_buf(),
+            table,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The last version committed under `app_id` (the number of an input's records this table
+    /// already covers), or 0.
+    pub async fn committed(&self, app_id: &str) -> Result<i64, LakeError> {
+        let snapshot = self.table.snapshot().map_err(|source| LakeError::Delta {
+            path: self.path.clone(),
+            source,
+        })?;
+        let version = snapshot
+            .transaction_version(self.table.log_store().as_ref(), app_id)
+            .await
+            .map_err(|source| LakeError::Delta {
+                path: self.path.clone(),
+                source,
+            })?;
+        Ok(version.unwrap_or(0))
+    }
+
+    /// Appends `batch` (possibly empty) in one commit that also records `app_id` at `version`
+    /// and `metadata` in the commit info.
+    pub async fn append(
+        &mut self,
+        batch: Option<RecordBatch>,
+        app_id: &str,
+        version: i64,
+        metadata: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<(), LakeError> {
+        let err = |source| LakeError::Delta {
+            path: self.path.clone(),
+            source,
+        };
+        let mut actions = Vec::new();
+        if let Some(batch) = batch.filter(|b| b.num_rows() > 0) {
+            let mut writer = RecordBatchWriter::for_table(&self.table).map_err(err)?;
+            writer.write(batch).await.map_err(err)?;
+            actions.extend(
+                writer
+                    .flush()
+                    .await
+                    .map_err(err)?
+                    .into_iter()
+                    .map(Action::Add),
+            );
+        }
+        let snapshot = self.table.snapshot().map_err(err)?;
+        let partition_by =
+            Some(snapshot.metadata().partition_columns().to_vec()).filter(|p| !p.is_empty());
+        let properties = CommitProperties::default()
+            .with_application_transaction(Transaction::new(app_id, version))
+            .with_metadata(metadata);
+        CommitBuilder::from(properties)
+            .with_actions(actions)
+            .build(
+                Some(snapshot),
+                self.table.log_store(),
+                DeltaOperation::Write {
+                    mode: SaveMode::Append,
+                    partition_by,
+                    predicate: None,
+                },
+            )
+            .await
+            .map_err(|e| err(e.into()))?;
+        self.table.update_state().await.map_err(err)?;
+        Ok(())
+    }
+
+    /// Reads `columns` of every live row, file by file.
+    pub fn scan(&self, columns: &[&str]) -> Result<Vec<RecordBatch>, LakeError> {
+        use deltalake::parquet::arrow::ProjectionMask;
+        use deltalake::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+        let uris: Vec<String> = self
+            .table
+            .get_file_uris()
+            .map_err(|source| LakeError::Delta {
+                path: self.path.clone(),
+                source,
+            })?
+            .collect();
+        let mut batches = Vec::new();
+        for uri in uris {
+            let read_err = |message: String| LakeError::Read {
+                path: self.path.clone(),
+                file: uri.clone(),
+                message,
+            };
+            // delta-rs gives local files as plain paths or as file:// URLs, depending on the store.
+            let file_path = match Url::parse(&uri) {
+                Ok(url) if url.scheme() == "file" => url
+                    .to_file_path()
+                    .map_err(|()| read_err("not a local file".into()))?,
+                Ok(_) => return Err(read_err("only local lakes are supported".into())),
+                Err(_) => PathBuf::from(&uri),
+            };
+            let file = std::fs::File::open(&file_path).map_err(|e| read_err(e.to_string()))?;
+            let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+                .map_err(|e| read_err(e.to_string()))?;
+            let indices: Vec<usize> = columns
+                .iter()
+                .map(|c| {
+                    builder
+                        .schema()
+                        .index_of(c)
+                        .map_err(|_| read_err(format!("column {c} is missing")))
+                })
+                .collect::<Result<_, _>>()?;
+            let mask = ProjectionMask::roots(builder.parquet_schema(), indices);
+            for batch in builder
+                .with_projection(mask)
+                .build()
+                .map_err(|e| read_err(e.to_string()))?
+            {
+                batches.push(batch.map_err(|e| read_err(e.to_string()))?);
+            }
+        }
+        Ok(batches)
+    }
+}

@@ -1,0 +1,14 @@
+//! `rats`, the Reversed-ATS toolkit: the core library behind the `rats` binary.
+//!
+//! Data flows files → [`ingest`] (readers, [`normalize`], [`dedup`]) → [`lake`]. Commands
+//! in `commands/` only parse arguments, resolve [`settings::Settings`] once and call in here.
+
+pub mod contract;
+pub mod dedup;
+pub mod env_vars;
+pub mod exit;
+pub mod ingest;
+pub mod lake;
+pub mod normalize;
+pub mod output;
+pub mod settings;

@@ -1,0 +1,357 @@
+//! Normalisation: one contract record in, one silver posting out. Each step lives in its own
+//! module as a plain function with its own tests; this module only composes them.
+
+pub mod company;
+pub mod currency;
+pub mod dates;
+pub mod education;
+pub mod location;
+pub mod salary;
+pub mod text;
+pub mod title;
+
+use chrono::{Datelike, NaiveDate};
+use sha2::{Digest, Sha256};
+
+use crate::contract::JobListing;
+use crate::ingest::reject::{ErrorCode, Reject};
+use currency::Currencies;
+use salary::Salary;
+use text::non_empty;
+
+/// A posting as silver stores it (without lake bookkeeping such as source coordinates).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Posting {
+    pub posting_key: String,
+    pub source_site: String,
+    pub source_job_id: Option<String>,
+    pub job_url: Option<String>,
+    pub title: String,
+    pub company: Option<String>,
+    pub company_key: Option<String>,
+    pub location_city: Option<String>,
+    pub location_state: Option<String>,
+    pub location_country: Option<String>,
+    pub remote_type: Option<&'static str>,
+    pub seniority: Option<&'static str>,
+    pub min_years_experience: Option<u8>,
+    pub job_type: Option<String>,
+    pub education_level: Option<&'static str>,
+    pub company_size_band: Option<&'static str>,
+    pub company_industry: Option<String>,
+    pub salary: Option<Salary>,
+    pub description: Option<String>,
+    pub date_posted: Option<NaiveDate>,
+    pub scraped_at: Option<String>,
+    pub content_hash: String,
+}
+
+impl Posting {
+    /// The partition value: the posting month (`2020-05`) or `unknown`.
+    pub fn posting_month(&self) -> String {
+        self.date_posted.map_or_else(
+            || "unknown".to_string(),
+            |d| format!("{:04}-{:02}", d.year(), d.month()),
+        )
+    }
+}
+
+/// Turns contract records into silver postings.
+#[derive(Debug, Clone)]
+pub struct Normaliser {
+    currencies: Currencies,
+}
+
+impl Normaliser {
+    pub fn new(currencies: Currencies) -> Self {
+        Normaliser { currencies }
+    }
+
+    /// Normalises one listing; a record without a title cannot be a posting and is rejected.
+    pub fn normalise(&self, listing: &JobListing) -> Result<Posting, Reject> {
+        let job = listing.job();
+        let raw_title = non_empty(job.title.as_deref()).ok_or_else(|| {
+            Reject::new(
+                ErrorCode::MissingField,
+                Some("job.title"),
+                "a posting needs a title",
+            )
+        })?;
+        let title = title::clean_title(&raw_title);
+        if title.is_empty() {
+            return Err(Reject::new(
+                ErrorCode::InvalidField,
+                Some("job.title"),
+                format!("title {raw_title:?} is empty once cleaned"),
+            ));
+        }
+        let details = listing.company_details();
+        let company = job.company.as_deref().and_then(company::clean_company);
+        let company_key = company.as_deref().map(company::company_key);
+        let location = job
+            .location
+            .as_deref()
+            .map(location::parse_location)
+            .unwrap_or_default();
+        let description = job
+            .description
+            .as_deref()
+            .map(text::html_to_text)
+            .filter(|d| !d.is_empty());
+        let date_posted = job.date_posted.as_deref().and_then(dates::parse_date);
+        let salary = salary::normalise(
+            listing,
+            description.as_deref(),
+            date_posted,
+            &self.currencies,
+        );
+        let remote_type = remote_type(listing, &raw_title, location.remote_type);
+        let seniority = job
+            .job_level
+            .as_deref()
+            .and_then(title::Seniority::from_level)
+            .or_else(|| title::Seniority::from_title(&title))
+            .map(title::Seniority::as_str);
+        let source_site = non_empty(listing.site.as_deref())
+            .map_or_else(|| "unknown".to_string(), |s| s.to_lowercase());
+        let source_job_id = non_empty(listing.job_id.as_deref());
+        let job_url =
+            non_empty(job.job_url.as_deref()).or_else(|| non_empty(job.job_url_direct.as_deref()));
+
+        let mut posting = Posting {
+            posting_key: String::new(),
+            source_site,
+            source_job_id,
+            job_url,
+            min_years_experience: description.as_deref().and_then(title::min_years_experience),
+            education_level: description.as_deref().and_then(education::education_level),
+            company_size_band: details
+                .company_num_employees
+                .as_deref()
+                .and_then(company::size_band),
+            company_industry: non_empty(details.company_industry.as_deref()).filter(|i| i != "-1"),
+            job_type: job.job_type.as_deref().and_then(job_type),
+            title,
+            company,
+            company_key,
+            location_city: location.city,
+            location_state: location.state,
+            location_country: location.country,
+            remote_type,
+            seniority,
+            salary,
+            description,
+            date_posted,
+            scraped_at: non_empty(listing.scraped_at.as_deref()),
+            content_hash: String::new(),
+        };
+        posting.content_hash = content_hash(&posting);
+        posting.posting_key = posting_key(&posting);
+        Ok(posting)
+    }
+}
+
+/// Remote, hybrid or on-site: what the location or title states, then the board's flags.
+fn remote_type(
+    listing: &JobListing,
+    title: &str,
+    from_location: Option<&'static str>,
+) -> Option<&'static str> {
+    let job = listing.job();
+    let stated = job
+        .work_arrangement
+        .as_deref()
+        .and_then(location::work_mode);
+    stated
+        .or(from_location)
+        .or_else(|| location::work_mode(title))
+        .or(match job.is_remote {
+            Some(true) => Some("remote"),
+            Some(false) => Some("on-site"),
+            None => None,
+        })
+}
+
+/// Employment type in JobSpy's vocabulary: fulltime, parttime, contract, internship,
+/// temporary.
+pub fn job_type(raw: &str) -> Option<String> {
+    let folded: String = raw
+        .to_lowercase()
+        .chars()
+        .filter(char::is_ascii_alphabetic)
+        .collect();
+    let value = match folded.as_str() {
+        "fulltime" | "ft" | "permanent" | "fulltimeemployee" => "fulltime",
+        "parttime" | "pt" => "parttime",
+        "contract" | "contractor" | "ct" | "freelance" | "fl" | "fulltimecontract" => "contract",
+        "internship" | "intern" => "internship",
+        "temporary" | "temp" | "seasonal" => "temporary",
+        _ => return None,
+    };
+    Some(value.to_string())
+}
+
+/// A hash of what a reader sees: company, title, place, pay and description, case-folded.
+/// Two records with the same content hash are the same posting whatever their ids say.
+fn content_hash(p: &Posting) -> String {
+    let salary = p
+        .salary
+        .as_ref()
+        .map(|s| {
+            format!(
+                "{:?}|{:?}|{:?}|{}",
+                s.min_annual,
+                s.max_annual,
+                s.currency,
+                s.interval.as_str()
+            )
+        })
+        .unwrap_or_default();
+    let fields = [
+        p.company_key.clone().unwrap_or_default(),
+        text::fold_key(&p.title),
+        p.location_city
+            .as_deref()
+            .map(text::fold_key)
+            .unwrap_or_default(),
+        p.location_state.clone().unwrap_or_default(),
+        p.location_country.clone().unwrap_or_default(),
+        p.remote_type.unwrap_or_default().to_string(),
+        p.job_type.clone().unwrap_or_default(),
+        p.seniority.unwrap_or_default().to_string(),
+        salary,
+        p.description
+            .as_deref()
+            .map(text::fold_key)
+            .unwrap_or_default(),
+    ];
+    short_hash(&fields.join("\u{1f}"))
+}
+
+/// The stable identity of a posting: its board id when it has one, else its URL, else its
+/// content. The same input always gets the same key, on any machine.
+fn posting_key(p: &Posting) -> String {
+    let identity = match (&p.source_job_id, &p.job_url) {
+        (Some(id), _) => format!("id\u{1f}{}\u{1f}{id}", p.source_site),
+        (None, Some(url)) => format!("url\u{1f}{url}"),
+        (None, None) => format!("content\u{1f}{}", p.content_hash),
+    };
+    short_hash(&identity)
+}
+
+/// The first 16 bytes of SHA-256, hex: collision-free in practice for any lake this size.
+pub fn short_hash(text: &str) -> String {
+    let digest = Sha256::digest(text.as_bytes());
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::{Compensation, Job};
+
+    fn normaliser() -> Normaliser {
+        Normaliser::new(Currencies::builtin())
+    }
+
+    #[test]
+    fn a_full_listing_normalises() {
+        let listing = JobListing {
+            job_id: Some("42".into()),
+            site: Some("LinkedIn".into()),
+            job: Some(Job {
+                title: Some("Sr. Data Engineer (Remote)".into()),
+                company: Some("Acme, Inc.".into()),
+                location: Some("Austin, TX".into()),
+                job_type: Some("Full-time".into()),
+                date_posted: Some("2024-03-05".into()),
+                description: Some(
+                    "<p>5+ years of experience. Bachelor's degree.</p><p>Salary: $120k-$150k</p>"
+                        .into(),
+                ),
+                ..Job::default()
+            }),
+            ..JobListing::default()
+        };
+        let p = normaliser().normalise(&listing).expect("normalises");
+        assert_eq!(
+            (
+                p.title.as_str(),
+                p.company.as_deref(),
+                p.company_key.as_deref()
+            ),
+            ("Sr. Data Engineer", Some("Acme"), Some("acme"))
+        );
+        assert_eq!(
+            (
+                p.location_city.as_deref(),
+                p.location_state.as_deref(),
+                p.location_country.as_deref()
+            ),
+            (Some("Austin"), Some("TX"), Some("US"))
+        );
+        assert_eq!(
+            (
+                p.remote_type,
+                p.seniority,
+                p.min_years_experience,
+                p.education_level
+            ),
+            (Some("remote"), Some("senior"), Some(5), Some("bachelor"))
+        );
+        assert_eq!(
+            (
+                p.job_type.as_deref(),
+                p.source_site.as_str(),
+                p.posting_month()
+            ),
+            (Some("fulltime"), "linkedin", "2024-03".to_string())
+        );
+        let salary = p.salary.expect("salary from text");
+        assert_eq!(
+            (salary.min_usd, salary.max_usd, salary.source.as_str()),
+            (Some(120_000.0), Some(150_000.0), "parsed_from_text")
+        );
+        assert_eq!(p.posting_key.len(), 32);
+    }
+
+    #[test]
+    fn missing_title_is_rejected_with_the_field() {
+        let err = normaliser()
+            .normalise(&JobListing::default())
+            .expect_err("no title");
+        assert_eq!(
+            (err.code, err.field.as_deref()),
+            (ErrorCode::MissingField, Some("job.title"))
+        );
+    }
+
+    #[test]
+    fn keys_follow_identity_not_order() {
+        let listing = |id: Option<&str>, url: Option<&str>| JobListing {
+            job_id: id.map(Into::into),
+            site: Some("indeed".into()),
+            job: Some(Job {
+                title: Some("Analyst".into()),
+                job_url: url.map(Into::into),
+                ..Job::default()
+            }),
+            compensation: Some(Compensation::default()),
+            ..JobListing::default()
+        };
+        let n = normaliser();
+        let key = |l: &JobListing| n.normalise(l).expect("ok").posting_key;
+        assert_eq!(
+            key(&listing(Some("1"), Some("u"))),
+            key(&listing(Some("1"), Some("other")))
+        );
+        assert_ne!(
+            key(&listing(Some("1"), None)),
+            key(&listing(Some("2"), None))
+        );
+        assert_eq!(
+            key(&listing(None, Some("u"))),
+            key(&listing(None, Some("u")))
+        );
+    }
+}

@@ -1,0 +1,141 @@
+//! Description text: HTML to plain text and tidy whitespace, so hashing, shingling and the
+//! parsers downstream see the same text whatever markup the board used.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+static TAG: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?is)<(script|style)\b.*?</(script|style)\s*>|<[a-zA-Z/!][^>]*>")
+        .expect("valid regex")
+});
+static BLOCK_TAG: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^</?(p|br|div|li|ul|ol|h[1-6]|tr|table|section|article|header|footer)\b")
+        .expect("valid regex")
+});
+static ENTITY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z]{2,8});").expect("valid regex")
+});
+static SPACES: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"[ \t\u{a0}\u{200b}\r\f\v]+").expect("valid regex"));
+static BLANK_LINES: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\n{3,}").expect("valid regex"));
+
+/// Converts HTML (or plain text) to plain text: block tags become line breaks, other tags and
+/// script/style bodies vanish, entities are decoded, spaces collapse, and at most one blank
+/// line separates paragraphs.
+pub fn html_to_text(input: &str) -> String {
+    let without_tags = if input.contains('<') {
+        TAG.replace_all(input, |caps: &regex::Captures<'_>| {
+            let tag = &caps[0];
+            if BLOCK_TAG.is_match(tag) { "\n" } else { "" }
+        })
+    } else {
+        input.into()
+    };
+    let decoded = if without_tags.contains('&') {
+        ENTITY.replace_all(&without_tags, |caps: &regex::Captures<'_>| {
+            decode_entity(&caps[1]).unwrap_or_else(|| caps[0].to_string())
+        })
+    } else {
+        without_tags.clone()
+    };
+    tidy_whitespace(&decoded)
+}
+
+/// Collapses runs of spaces, trims every line and keeps at most one blank line in a row.
+pub fn tidy_whitespace(input: &str) -> String {
+    let spaced = SPACES.replace_all(input, " ");
+    let lines: Vec<&str> = spaced.lines().map(str::trim).collect();
+    let joined = lines.join("\n");
+    BLANK_LINES.replace_all(joined.trim(), "\n\n").into_owned()
+}
+
+fn decode_entity(name: &str) -> Option<String> {
+    if let Some(number) = name.strip_prefix('#') {
+        let code = match number.strip_prefix(['x', 'X']) {
+            Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+            None => number.parse().ok()?,
+        };
+        return char::from_u32(code).map(String::from);
+    }
+    let text = match name {
+        "amp" => "&",
+        "lt" => "<",
+        "gt" => ">",
+        "quot" => "\"",
+        "apos" => "'",
+        "nbsp" => " ",
+        "ndash" => "–",
+        "mdash" => "—",
+        "hellip" => "…",
+        "rsquo" | "lsquo" => "'",
+        "rdquo" | "ldquo" => "\"",
+        "bull" | "middot" => "•",
+        "euro" => "€",
+        "pound" => "£",
+        "copy" => "©",
+        "reg" => "®",
+        "trade" => "™",
+        _ => return None,
+    };
+    Some(text.to_string())
+}
+
+/// Lower-cases and reduces text to letters, digits and single spaces: the form used for keys
+/// and content hashes, so punctuation and case never make two postings look different.
+pub fn fold_key(input: &str) -> String {
+    let mut out = String::with_capacity(input.len());
+    let mut pending_space = false;
+    for c in input.chars().flat_map(char::to_lowercase) {
+        if c.is_alphanumeric() || c == '+' || c == '#' {
+            if pending_space && !out.is_empty() {
+                out.push(' ');
+            }
+            pending_space = false;
+            out.push(c);
+        } else {
+            pending_space = true;
+        }
+    }
+    out
+}
+
+/// Trims a value and treats an empty result as absent.
+pub fn non_empty(value: Option<&str>) -> Option<String> {
+    value
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_becomes_text_with_paragraphs() {
+        let html = "<p>We build <b>data</b> tools.</p><p>Stack: React&#x2F;Next.js &amp; Rust<br>Apply&nbsp;now</p><script>x()</script>";
+        assert_eq!(
+            html_to_text(html),
+            "We build data tools.\n\nStack: React/Next.js & Rust\nApply now"
+        );
+    }
+
+    #[test]
+    fn plain_text_keeps_its_lines_but_not_its_clutter() {
+        assert_eq!(
+            html_to_text("  Line one  \t here\r\n\n\n\n  Line two "),
+            "Line one here\n\nLine two"
+        );
+    }
+
+    #[test]
+    fn unknown_entities_and_lone_angle_brackets_survive() {
+        assert_eq!(html_to_text("a < b &bogus; c"), "a < b &bogus; c");
+    }
+
+    #[test]
+    fn fold_key_ignores_case_and_punctuation() {
+        assert_eq!(fold_key("  Acme, Inc. — C# / C++ "), "acme inc c# c++");
+    }
+}

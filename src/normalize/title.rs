@@ -1,0 +1,231 @@
+//! Job titles: a clean display title, the seniority it (or the board's level) states, and the
+//! years of experience the description asks for.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::text::tidy_whitespace;
+
+static WORK_MODE_NOISE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\s*[\(\[]\s*(remote|hybrid|on-?site|in-?office)[^\)\]]*[\)\]]|\s+[-–|]\s*(remote|hybrid|on-?site)\s*$").expect("valid regex")
+});
+
+/// Trims, collapses whitespace and drops work-mode decorations such as "(Remote)" or
+/// "- Hybrid", which belong to `remote_type`, not to the title.
+pub fn clean_title(raw: &str) -> String {
+    let single_line = tidy_whitespace(raw).replace('\n', " ");
+    let without_mode = WORK_MODE_NOISE.replace_all(&single_line, "");
+    without_mode
+        .trim_matches(|c: char| c.is_whitespace() || matches!(c, '-' | '–' | '|' | ',' | '*'))
+        .to_string()
+}
+
+/// Career level, ordered from least to most senior.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Seniority {
+    Intern,
+    Entry,
+    Mid,
+    Senior,
+    Lead,
+    Manager,
+    Director,
+    Executive,
+}
+
+impl Seniority {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Seniority::Intern => "intern",
+            Seniority::Entry => "entry",
+            Seniority::Mid => "mid",
+            Seniority::Senior => "senior",
+            Seniority::Lead => "lead",
+            Seniority::Manager => "manager",
+            Seniority::Director => "director",
+            Seniority::Executive => "executive",
+        }
+    }
+
+    /// Reads a board's level field: our names, LinkedIn's ("mid-senior level", "entry
+    /// level", "internship") and the ds-salaries codes (EN, MI, SE, EX).
+    pub fn from_level(level: &str) -> Option<Self> {
+        let l = level.trim().to_ascii_lowercase();
+        let l = l.trim_end_matches(" level");
+        Some(match l {
+            "intern" | "internship" => Seniority::Intern,
+            "entry" | "en" | "junior" | "associate" | "entry-level" => Seniority::Entry,
+            "mid" | "mi" | "mid-level" | "intermediate" | "mid-senior" => Seniority::Mid,
+            "senior" | "se" => Seniority::Senior,
+            "lead" | "principal" | "staff" => Seniority::Lead,
+            "manager" => Seniority::Manager,
+            "director" => Seniority::Director,
+            "executive" | "ex" | "c-level" => Seniority::Executive,
+            _ => return None,
+        })
+    }
+
+    /// Reads the title's own words, most senior first, so "Senior Manager" is a manager and
+    /// "Associate Director" a director.
+    pub fn from_title(title: &str) -> Option<Self> {
+        let words: Vec<String> = title
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_ascii_lowercase)
+            .collect();
+        let has = |options: &[&str]| words.iter().any(|w| options.contains(&w.as_str()));
+        let phrase = |p: &str| words.join(" ").contains(p);
+        if has(&[
+            "chief",
+            "ceo",
+            "cto",
+            "cfo",
+            "coo",
+            "cmo",
+            "cio",
+            "ciso",
+            "cdo",
+            "evp",
+            "svp",
+            "president",
+        ]) || phrase("vice president")
+        {
+            Some(Seniority::Executive)
+        } else if has(&["director", "vp", "head"]) {
+            Some(Seniority::Director)
+        } else if has(&["manager", "mgr"]) {
+            Some(Seniority::Manager)
+        } else if has(&["lead", "principal", "staff", "architect"]) {
+            Some(Seniority::Lead)
+        } else if has(&["senior", "sr", "iii", "iv", "expert"]) {
+            Some(Seniority::Senior)
+        } else if has(&["intern", "internship", "trainee", "apprentice", "co-op"]) {
+            Some(Seniority::Intern)
+        } else if has(&["junior", "jr", "entry", "graduate", "i"]) {
+            Some(Seniority::Entry)
+        } else if has(&["ii", "intermediate", "mid"]) {
+            Some(Seniority::Mid)
+        } else {
+            None
+        }
+    }
+}
+
+static YEARS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen)\s*\+?\s*(?:(?:-|–|to)\s*(\d{1,2})\s*\+?\s*)?(?:\(\d{1,2}\)\s*)?(?:years?|yrs?)\b(.{0,60})")
+        .expect("valid regex")
+});
+
+/// The minimum years of experience a description asks for ("3+ years", "5-7 years of
+/// experience", "at least five years"): the largest lower bound stated in an experience
+/// context, since a posting's requirements all apply at once. `None` without such a phrase.
+pub fn min_years_experience(description: &str) -> Option<u8> {
+    let mut best: Option<u8> = None;
+    for caps in YEARS.captures_iter(description) {
+        let whole = caps.get(0).expect("group 0 always matches");
+        let before = &description[description[..whole.start()]
+            .char_indices()
+            .rev()
+            .nth(40)
+            .map_or(0, |(i, _)| i)..whole.start()];
+        let context = format!("{before} {}", &caps[3]).to_ascii_lowercase();
+        if !(context.contains("experience")
+            || context.contains("exp.")
+            || context.contains("background in"))
+        {
+            continue;
+        }
+        let Some(low) = number_word(&caps[1]) else {
+            continue;
+        };
+        if low == 0 || low > 30 {
+            continue;
+        }
+        best = Some(best.map_or(low, |b| b.max(low)));
+    }
+    best
+}
+
+fn number_word(word: &str) -> Option<u8> {
+    if let Ok(n) = word.parse() {
+        return Some(n);
+    }
+    let n = match word.to_ascii_lowercase().as_str() {
+        "one" => 1,
+        "two" => 2,
+        "three" => 3,
+        "four" => 4,
+        "five" => 5,
+        "six" => 6,
+        "seven" => 7,
+        "eight" => 8,
+        "nine" => 9,
+        "ten" => 10,
+        "twelve" => 12,
+        "fifteen" => 15,
+        _ => return None,
+    };
+    Some(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn titles_lose_work_mode_and_clutter() {
+        assert_eq!(
+            clean_title("  Senior  Data Engineer (Remote) "),
+            "Senior Data Engineer"
+        );
+        assert_eq!(clean_title("Data Analyst - Hybrid"), "Data Analyst");
+        assert_eq!(
+            clean_title("Remote Math Teacher (Pre-K to K)"),
+            "Remote Math Teacher (Pre-K to K)"
+        );
+    }
+
+    #[test]
+    fn seniority_from_titles() {
+        let cases = [
+            ("Sr. Data Scientist", Some(Seniority::Senior)),
+            ("Senior Manager, Analytics", Some(Seniority::Manager)),
+            ("Associate Director of Data", Some(Seniority::Director)),
+            ("Chief Marketing Officer (CMO)", Some(Seniority::Executive)),
+            ("Data Science Intern", Some(Seniority::Intern)),
+            ("Junior Analyst", Some(Seniority::Entry)),
+            ("Staff Engineer", Some(Seniority::Lead)),
+            ("Data Engineer II", Some(Seniority::Mid)),
+            ("Data Scientist", None),
+        ];
+        for (title, expected) in cases {
+            assert_eq!(Seniority::from_title(title), expected, "{title}");
+        }
+        assert_eq!(
+            Seniority::from_level("Mid-Senior level"),
+            Some(Seniority::Mid)
+        );
+        assert_eq!(Seniority::from_level("SE"), Some(Seniority::Senior));
+    }
+
+    #[test]
+    fn years_of_experience() {
+        assert_eq!(
+            min_years_experience("3+ years of experience with SQL"),
+            Some(3)
+        );
+        assert_eq!(
+            min_years_experience("5-7 years experience; 2+ years of Python experience"),
+            Some(5)
+        );
+        assert_eq!(
+            min_years_experience("At least five years of professional experience"),
+            Some(5)
+        );
+        assert_eq!(
+            min_years_experience("Founded 10 years ago, we have grown"),
+            None
+        );
+    }
+}

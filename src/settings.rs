@@ -1,0 +1,538 @@
+//! Settings, resolved once per run with one precedence rule: flag > `RATS_*` environment
+//! variable > `rats.yaml` > built-in default. Commands receive [`Settings`], never clap structs,
+//! and every value remembers where it came from so `rats config show` can say so.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use serde::Deserialize;
+
+use crate::env_vars;
+
+/// The settings file read when `--config` is not given and it exists.
+pub const DEFAULT_CONFIG_FILE: &str = "rats.yaml";
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("cannot read settings file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("settings file {path} is not valid: {source}")]
+    Parse {
+        path: PathBuf,
+        source: serde_norway::Error,
+    },
+    #[error("environment variable {name}={value:?} is not valid: expected {expected}")]
+    InvalidEnv {
+        name: &'static str,
+        value: String,
+        expected: &'static str,
+    },
+    #[error("setting {name} = {value} is out of range: {expected}")]
+    OutOfRange {
+        name: &'static str,
+        value: String,
+        expected: &'static str,
+    },
+}
+
+/// Where a resolved value came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Flag,
+    Env(&'static str),
+    File,
+    Default,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Flag => f.write_str("flag"),
+            Source::Env(name) => write!(f, "env {name}"),
+            Source::File => f.write_str("file"),
+            Source::Default => f.write_str("default"),
+        }
+    }
+}
+
+/// A resolved value and its origin.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Setting<T> {
+    pub value: T,
+    pub source: Source,
+}
+
+/// How results are printed on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Json,
+    Csv,
+}
+
+/// How logs are written on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+macro_rules! from_str_via_value_enum {
+    ($ty:ty) => {
+        impl FromStr for $ty {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                <$ty as clap::ValueEnum>::from_str(s, true)
+            }
+        }
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let value =
+                    clap::ValueEnum::to_possible_value(self).expect("no variant is skipped");
+                f.write_str(value.get_name())
+            }
+        }
+    };
+}
+from_str_via_value_enum!(OutputFormat);
+from_str_via_value_enum!(LogFormat);
+
+/// Values given on the command line; `None` means "not given".
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub config: Option<PathBuf>,
+    pub lake: Option<PathBuf>,
+    pub batch_size: Option<usize>,
+    pub max_quarantine: Option<f64>,
+    pub fx_fed_csv: Option<PathBuf>,
+    pub format: Option<OutputFormat>,
+    pub log_format: Option<LogFormat>,
+}
+
+/// The layout of `rats.yaml` (see `rats.example.yaml`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    lake: Option<PathBuf>,
+    datasets: Option<PathBuf>,
+    format: Option<OutputFormat>,
+    log_format: Option<LogFormat>,
+    #[serde(default)]
+    consume: ConsumeFileSettings,
+    #[serde(default)]
+    fx: FxFileSettings,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConsumeFileSettings {
+    batch_size: Option<usize>,
+    max_quarantine: Option<f64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FxFileSettings {
+    fed_csv: Option<PathBuf>,
+}
+
+impl<'de> Deserialize<'de> for OutputFormat {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+impl<'de> Deserialize<'de> for LogFormat {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// Every setting of a run, resolved.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The settings file that was read, if any.
+    pub config_file: Option<PathBuf>,
+    pub lake: Setting<PathBuf>,
+    pub datasets: Setting<PathBuf>,
+    pub batch_size: Setting<usize>,
+    pub max_quarantine: Setting<f64>,
+    pub fx_fed_csv: Setting<Option<PathBuf>>,
+    pub format: Setting<OutputFormat>,
+    pub log_format: Setting<LogFormat>,
+}
+
+impl Settings {
+    /// Resolves settings from the process environment.
+    pub fn resolve(overrides: &Overrides) -> Result<Self, SettingsError> {
+        let env: HashMap<String, String> = std::env::vars()
+            .filter(|(k, _)| k.starts_with("RATS_"))
+            .collect();
+        Self::resolve_with_env(overrides, &env)
+    }
+
+    /// Resolves settings from the given environment (a seam for tests).
+    pub fn resolve_with_env(
+        overrides: &Overrides,
+        env: &HashMap<String, String>,
+    ) -> Result<Self, SettingsError> {
+        let config_file = overrides
+            .config
+            .clone()
+            .or_else(|| env.get(env_vars::CONFIG).map(PathBuf::from))
+            .or_else(|| {
+                let default = PathBuf::from(DEFAULT_CONFIG_FILE);
+                default.exists().then_some(default)
+            });
+        let file = match &config_file {
+            Some(path) => read_file(path)?,
+            None => FileSettings::default(),
+        };
+        let base = config_file
+            .as_deref()
+            .and_then(Path::parent)
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let relative = |p: PathBuf| if p.is_absolute() { p } else { base.join(p) };
+
+        let settings = Settings {
+            lake: pick(
+                overrides.lake.clone(),
+                env,
+                env_vars::LAKE,
+                file.lake.map(relative),
+                PathBuf::from("lake"),
+            )?,
+            datasets: pick(
+                None,
+                env,
+                env_vars::DATASETS,
+                file.datasets.map(relative),
+                PathBuf::from("../shared/datasets"),
+            )?,
+            batch_size: pick(
+                overrides.batch_size,
+                env,
+                env_vars::BATCH_SIZE,
+                file.consume.batch_size,
+                50_000,
+            )?,
+            max_quarantine: pick(
+                overrides.max_quarantine,
+                env,
+                env_vars::MAX_QUARANTINE,
+                file.consume.max_quarantine,
+                5.0,
+            )?,
+            fx_fed_csv: pick(
+                overrides.fx_fed_csv.clone().map(Some),
+                env,
+                env_vars::FX_FED_CSV,
+                file.fx.fed_csv.map(relative).map(Some),
+                None,
+            )?,
+            format: pick(
+                overrides.format,
+                env,
+                env_vars::FORMAT,
+                file.format,
+                OutputFormat::Table,
+            )?,
+            log_format: pick(
+                overrides.log_format,
+                env,
+                env_vars::LOG_FORMAT,
+                file.log_format,
+                LogFormat::Text,
+            )?,
+            config_file,
+        };
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), SettingsError> {
+        if self.batch_size.value == 0 {
+            return Err(SettingsError::OutOfRange {
+                name: "batch_size",
+                value: "0".into(),
+                expected: "at least 1",
+            });
+        }
+        let q = self.max_quarantine.value;
+        if !(0.0..=100.0).contains(&q) {
+            return Err(SettingsError::OutOfRange {
+                name: "max_quarantine",
+                value: q.to_string(),
+                expected: "a percentage from 0 to 100",
+            });
+        }
+        Ok(())
+    }
+
+    /// Every setting as (name, value, source) rows, for `rats config show`. No setting holds a
+    /// secret yet; when one does, it is printed here as `***`.
+    pub fn rows(&self) -> Vec<(&'static str, String, String)> {
+        let path = |p: &Path| p.display().to_string();
+        vec![
+            (
+                "config",
+                self.config_file
+                    .as_deref()
+                    .map_or_else(|| "(none)".to_string(), path),
+                "-".to_string(),
+            ),
+            ("lake", path(&self.lake.value), self.lake.source.to_string()),
+            (
+                "datasets",
+                path(&self.datasets.value),
+                self.datasets.source.to_string(),
+            ),
+            (
+                "consume.batch_size",
+                self.batch_size.value.to_string(),
+                self.batch_size.source.to_string(),
+            ),
+            (
+                "consume.max_quarantine",
+                self.max_quarantine.value.to_string(),
+                self.max_quarantine.source.to_string(),
+            ),
+            (
+                "fx.fed_csv",
+                self.fx_fed_csv
+                    .value
+                    .as_deref()
+                    .map_or_else(|| "(built-in table)".to_string(), path),
+                self.fx_fed_csv.source.to_string(),
+            ),
+            (
+                "format",
+                self.format.value.to_string(),
+                self.format.source.to_string(),
+            ),
+            (
+                "log_format",
+                self.log_format.value.to_string(),
+                self.log_format.source.to_string(),
+            ),
+        ]
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileSettings, SettingsError> {
+    let text = std::fs::read_to_string(path).map_err(|source| SettingsError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if text.trim().is_empty() {
+        return Ok(FileSettings::default());
+    }
+    serde_norway::from_str(&text).map_err(|source| SettingsError::Parse {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Applies the precedence rule to one setting.
+fn pick<T: EnvValue>(
+    flag: Option<T>,
+    env: &HashMap<String, String>,
+    name: &'static str,
+    file: Option<T>,
+    default: T,
+) -> Result<Setting<T>, SettingsError> {
+    if let Some(value) = flag {
+        return Ok(Setting {
+            value,
+            source: Source::Flag,
+        });
+    }
+    if let Some(raw) = env.get(name) {
+        let value = T::from_env(raw).ok_or_else(|| SettingsError::InvalidEnv {
+            name,
+            value: raw.clone(),
+            expected: T::EXPECTED,
+        })?;
+        return Ok(Setting {
+            value,
+            source: Source::Env(name),
+        });
+    }
+    if let Some(value) = file {
+        return Ok(Setting {
+            value,
+            source: Source::File,
+        });
+    }
+    Ok(Setting {
+        value: default,
+        source: Source::Default,
+    })
+}
+
+/// Parsing of a setting's value from an environment variable.
+trait EnvValue: Sized {
+    const EXPECTED: &'static str;
+    fn from_env(raw: &str) -> Option<Self>;
+}
+
+impl EnvValue for PathBuf {
+    const EXPECTED: &'static str = "a path";
+    fn from_env(raw: &str) -> Option<Self> {
+        (!raw.is_empty()).then(|| PathBuf::from(raw))
+    }
+}
+
+impl EnvValue for Option<PathBuf> {
+    const EXPECTED: &'static str = "a path";
+    fn from_env(raw: &str) -> Option<Self> {
+        Some((!raw.is_empty()).then(|| PathBuf::from(raw)))
+    }
+}
+
+impl EnvValue for usize {
+    const EXPECTED: &'static str = "a whole number";
+    fn from_env(raw: &str) -> Option<Self> {
+        raw.trim().parse().ok()
+    }
+}
+
+impl EnvValue for f64 {
+    const EXPECTED: &'static str = "a number";
+    fn from_env(raw: &str) -> Option<Self> {
+        raw.trim().parse().ok().filter(|v: &f64| v.is_finite())
+    }
+}
+
+impl EnvValue for OutputFormat {
+    const EXPECTED: &'static str = "table, json or csv";
+    fn from_env(raw: &str) -> Option<Self> {
+        raw.parse().ok()
+    }
+}
+
+impl EnvValue for LogFormat {
+    const EXPECTED: &'static str = "text or json";
+    fn from_env(raw: &str) -> Option<Self> {
+        raw.parse().ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn flag_beats_env_beats_file_beats_default() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("rats.yaml");
+        std::fs::write(
+            &file,
+            "lake: from-file\nconsume:\n  batch_size: 7\n  max_quarantine: 9\nformat: csv\n",
+        )
+        .expect("write");
+        let overrides = Overrides {
+            config: Some(file),
+            lake: Some("from-flag".into()),
+            ..Overrides::default()
+        };
+        let s = Settings::resolve_with_env(
+            &overrides,
+            &env(&[(env_vars::BATCH_SIZE, "11"), (env_vars::LAKE, "from-env")]),
+        )
+        .expect("resolves");
+        assert_eq!(
+            s.lake,
+            Setting {
+                value: PathBuf::from("from-flag"),
+                source: Source::Flag
+            }
+        );
+        assert_eq!(
+            s.batch_size,
+            Setting {
+                value: 11,
+                source: Source::Env(env_vars::BATCH_SIZE)
+            }
+        );
+        assert_eq!(
+            s.max_quarantine,
+            Setting {
+                value: 9.0,
+                source: Source::File
+            }
+        );
+        assert_eq!(s.format.value, OutputFormat::Csv);
+        assert_eq!(
+            s.log_format,
+            Setting {
+                value: LogFormat::Text,
+                source: Source::Default
+            }
+        );
+    }
+
+    #[test]
+    fn relative_paths_in_the_file_are_relative_to_the_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("rats.yaml");
+        std::fs::write(&file, "lake: lake-here\n").expect("write");
+        let overrides = Overrides {
+            config: Some(file),
+            ..Overrides::default()
+        };
+        let s = Settings::resolve_with_env(&overrides, &HashMap::new()).expect("resolves");
+        assert_eq!(s.lake.value, dir.path().join("lake-here"));
+    }
+
+    #[test]
+    fn bad_env_and_unknown_keys_are_named() {
+        let err = Settings::resolve_with_env(
+            &Overrides::default(),
+            &env(&[(env_vars::BATCH_SIZE, "lots")]),
+        )
+        .expect_err("invalid");
+        assert!(err.to_string().contains("RATS_BATCH_SIZE"), "{err}");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("rats.yaml");
+        std::fs::write(&file, "lakes: typo\n").expect("write");
+        let err = Settings::resolve_with_env(
+            &Overrides {
+                config: Some(file),
+                ..Overrides::default()
+            },
+            &HashMap::new(),
+        )
+        .expect_err("unknown key");
+        assert!(err.to_string().contains("lakes"), "{err}");
+    }
+
+    #[test]
+    fn out_of_range_values_are_refused() {
+        let overrides = Overrides {
+            max_quarantine: Some(150.0),
+            ..Overrides::default()
+        };
+        assert!(matches!(
+            Settings::resolve_with_env(&overrides, &HashMap::new()),
+            Err(SettingsError::OutOfRange { .. })
+        ));
+    }
+}
