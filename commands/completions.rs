@@ -6,11 +6,6 @@ use rats::exit::Outcome;
 use crate::cli::{Cli, CompletionsArgs};
 
 pub fn run(args: &CompletionsArgs) -> anyhow::Result<Outcome> {
-    clap_complete::generate(
-        args.shell,
-        &mut Cli::command(),
-        "rats",
-        &mut std::io::stdout().lock(),
-    );
+    clap_complete::generate(args.shell, &mut Cli::command(), "rats", &mut std::io::stdout().lock());
     Ok(Outcome::Success)
 }

@@ -31,12 +31,7 @@ pub fn run(args: &ConsumeArgs, settings: &Settings, quiet: bool) -> anyhow::Resu
         batch_size: settings.batch_size.value,
     };
     let progress = TerminalProgress::new(quiet);
-    let result = consume_files(
-        &settings.lake.value,
-        &options,
-        &Normaliser::new(currencies),
-        &progress,
-    );
+    let result = consume_files(&settings.lake.value, &options, &Normaliser::new(currencies), &progress);
     progress.finish();
     let summary = result.with_context(|| {
         format!(
@@ -46,22 +41,14 @@ pub fn run(args: &ConsumeArgs, settings: &Settings, quiet: bool) -> anyhow::Resu
     })?;
 
     if !(quiet && settings.format.value == OutputFormat::Table) {
-        output::write(
-            &mut std::io::stdout().lock(),
-            settings.format.value,
-            &report(&summary),
-        )?;
+        output::write(&mut std::io::stdout().lock(), settings.format.value, &report(&summary))?;
     }
     let threshold = settings.max_quarantine.value;
     if summary.quarantine_percent > threshold {
         tracing::warn!(
-            percent = summary.quarantine_percent,
+            percent = format!("{:.2}", summary.quarantine_percent),
             threshold,
-            "quarantined records above the threshold"
-        );
-        eprintln!(
-            "warning: {:.2}% of records were quarantined (threshold {threshold}%)",
-            summary.quarantine_percent
+            "quarantined records above the threshold (exit 1)"
         );
         return Ok(Outcome::Problems);
     }

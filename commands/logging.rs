@@ -17,11 +17,8 @@ pub fn init(verbose: u8, quiet: bool, format: LogFormat) {
     // delta-rs logs an ERROR while probing a table location that is not a table yet, and a
     // WARN per binary column it keeps no statistics for: both expected, so its noise stays
     // below the default level unless RUST_LOG asks for it.
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        EnvFilter::new(format!(
-            "warn,rats={level},deltalake_core=off,buoyant_kernel=off"
-        ))
-    });
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new(format!("warn,rats={level},deltalake_core=off,buoyant_kernel=off")));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -44,11 +44,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         consume::apply_overrides(args, &mut overrides);
     }
     let settings = Settings::resolve(&overrides)?;
-    logging::init(
-        cli.global.verbose,
-        cli.global.quiet,
-        settings.log_format.value,
-    );
+    logging::init(cli.global.verbose, cli.global.quiet, settings.log_format.value);
     let quiet = cli.global.quiet;
     match cli.command {
         Command::Consume(args) => consume::run(&args, &settings, quiet),

@@ -29,7 +29,7 @@ fn write_page(dir: &Path, command: &clap::Command, name: &str) -> anyhow::Result
         .context("cannot render a man page")?;
     let path = dir.join(format!("{name}.1"));
     std::fs::write(&path, buffer).with_context(|| format!("cannot write {}", path.display()))?;
-    for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
+    for sub in command.get_subcommands().filter(|s| !s.is_hide_set() && s.get_name() != "help") {
         write_page(dir, sub, &format!("{name}-{}", sub.get_name()))?;
     }
     Ok(())

@@ -17,12 +17,7 @@ impl TerminalProgress {
     pub fn new(quiet: bool) -> Self {
         let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
             let bar = ProgressBar::new_spinner();
-            bar.set_style(
-                ProgressStyle::with_template(
-                    "{spinner} {msg} {pos} records ({per_sec}, {elapsed})",
-                )
-                .expect("valid template"),
-            );
+            bar.set_style(ProgressStyle::with_template("{spinner} {msg} {pos} records ({per_sec}, {elapsed})").expect("valid template"));
             bar.enable_steady_tick(Duration::from_millis(120));
             bar
         });
@@ -53,11 +48,7 @@ impl Progress for TerminalProgress {
         if let Some(bar) = &self.bar {
             bar.println(format!(
                 "{}: {} read, {} written, {} duplicates, {} quarantined",
-                summary.path,
-                summary.counts.read,
-                summary.counts.written,
-                summary.counts.duplicates,
-                summary.counts.quarantined
+                summary.path, summary.counts.read, summary.counts.written, summary.counts.duplicates, summary.counts.quarantined
             ));
         }
     }

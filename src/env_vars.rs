@@ -19,13 +19,4 @@ pub const FORMAT: &str = "RATS_FORMAT";
 pub const LOG_FORMAT: &str = "RATS_LOG_FORMAT";
 
 /// Every variable above, for `rats config show` and the docs.
-pub const ALL: &[&str] = &[
-    CONFIG,
-    LAKE,
-    DATASETS,
-    BATCH_SIZE,
-    MAX_QUARANTINE,
-    FX_FED_CSV,
-    FORMAT,
-    LOG_FORMAT,
-];
+pub const ALL: &[&str] = &[CONFIG, LAKE, DATASETS, BATCH_SIZE, MAX_QUARANTINE, FX_FED_CSV, FORMAT, LOG_FORMAT];

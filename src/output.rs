@@ -32,20 +32,11 @@ pub fn write(out: &mut dyn Write, format: OutputFormat, report: &Report) -> io::
         }
         OutputFormat::Table => {
             let mut table = Table::new();
-            table
-                .load_style(UTF8_FULL_CONDENSED)
-                .set_header(&report.header);
+            table.load_style(UTF8_FULL_CONDENSED).set_header(&report.header);
             for row in &report.rows {
                 table.add_row(row.iter().map(|cell| {
-                    let numeric = !cell.is_empty()
-                        && cell
-                            .chars()
-                            .all(|c| c.is_ascii_digit() || c == '.' || c == ',' || c == '%');
-                    Cell::new(cell).set_alignment(if numeric {
-                        CellAlignment::Right
-                    } else {
-                        CellAlignment::Left
-                    })
+                    let numeric = !cell.is_empty() && cell.chars().all(|c| c.is_ascii_digit() || c == '.' || c == ',' || c == '%');
+                    Cell::new(cell).set_alignment(if numeric { CellAlignment::Right } else { CellAlignment::Left })
                 }));
             }
             writeln!(out, "{table}")

@@ -17,15 +17,9 @@ pub const DEFAULT_CONFIG_FILE: &str = "rats.yaml";
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
     #[error("cannot read settings file {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("settings file {path} is not valid: {source}")]
-    Parse {
-        path: PathBuf,
-        source: serde_norway::Error,
-    },
+    Parse { path: PathBuf, source: serde_norway::Error },
     #[error("environment variable {name}={value:?} is not valid: expected {expected}")]
     InvalidEnv {
         name: &'static str,
@@ -92,8 +86,7 @@ macro_rules! from_str_via_value_enum {
         }
         impl fmt::Display for $ty {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                let value =
-                    clap::ValueEnum::to_possible_value(self).expect("no variant is skipped");
+                let value = clap::ValueEnum::to_possible_value(self).expect("no variant is skipped");
                 f.write_str(value.get_name())
             }
         }
@@ -143,17 +136,13 @@ struct FxFileSettings {
 
 impl<'de> Deserialize<'de> for OutputFormat {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d)?
-            .parse()
-            .map_err(serde::de::Error::custom)
+        String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
     }
 }
 
 impl<'de> Deserialize<'de> for LogFormat {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d)?
-            .parse()
-            .map_err(serde::de::Error::custom)
+        String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
     }
 }
 
@@ -174,17 +163,12 @@ pub struct Settings {
 impl Settings {
     /// Resolves settings from the process environment.
     pub fn resolve(overrides: &Overrides) -> Result<Self, SettingsError> {
-        let env: HashMap<String, String> = std::env::vars()
-            .filter(|(k, _)| k.starts_with("RATS_"))
-            .collect();
+        let env: HashMap<String, String> = std::env::vars().filter(|(k, _)| k.starts_with("RATS_")).collect();
         Self::resolve_with_env(overrides, &env)
     }
 
     /// Resolves settings from the given environment (a seam for tests).
-    pub fn resolve_with_env(
-        overrides: &Overrides,
-        env: &HashMap<String, String>,
-    ) -> Result<Self, SettingsError> {
+    pub fn resolve_with_env(overrides: &Overrides, env: &HashMap<String, String>) -> Result<Self, SettingsError> {
         let config_file = overrides
             .config
             .clone()
@@ -219,13 +203,7 @@ impl Settings {
                 file.datasets.map(relative),
                 PathBuf::from("../shared/datasets"),
             )?,
-            batch_size: pick(
-                overrides.batch_size,
-                env,
-                env_vars::BATCH_SIZE,
-                file.consume.batch_size,
-                50_000,
-            )?,
+            batch_size: pick(overrides.batch_size, env, env_vars::BATCH_SIZE, file.consume.batch_size, 50_000)?,
             max_quarantine: pick(
                 overrides.max_quarantine,
                 env,
@@ -240,20 +218,8 @@ impl Settings {
                 file.fx.fed_csv.map(relative).map(Some),
                 None,
             )?,
-            format: pick(
-                overrides.format,
-                env,
-                env_vars::FORMAT,
-                file.format,
-                OutputFormat::Table,
-            )?,
-            log_format: pick(
-                overrides.log_format,
-                env,
-                env_vars::LOG_FORMAT,
-                file.log_format,
-                LogFormat::Text,
-            )?,
+            format: pick(overrides.format, env, env_vars::FORMAT, file.format, OutputFormat::Table)?,
+            log_format: pick(overrides.log_format, env, env_vars::LOG_FORMAT, file.log_format, LogFormat::Text)?,
             config_file,
         };
         settings.validate()?;
@@ -286,17 +252,11 @@ impl Settings {
         vec![
             (
                 "config",
-                self.config_file
-                    .as_deref()
-                    .map_or_else(|| "(none)".to_string(), path),
+                self.config_file.as_deref().map_or_else(|| "(none)".to_string(), path),
                 "-".to_string(),
             ),
             ("lake", path(&self.lake.value), self.lake.source.to_string()),
-            (
-                "datasets",
-                path(&self.datasets.value),
-                self.datasets.source.to_string(),
-            ),
+            ("datasets", path(&self.datasets.value), self.datasets.source.to_string()),
             (
                 "consume.batch_size",
                 self.batch_size.value.to_string(),
@@ -315,16 +275,8 @@ impl Settings {
                     .map_or_else(|| "(built-in table)".to_string(), path),
                 self.fx_fed_csv.source.to_string(),
             ),
-            (
-                "format",
-                self.format.value.to_string(),
-                self.format.source.to_string(),
-            ),
-            (
-                "log_format",
-                self.log_format.value.to_string(),
-                self.log_format.source.to_string(),
-            ),
+            ("format", self.format.value.to_string(), self.format.source.to_string()),
+            ("log_format", self.log_format.value.to_string(), self.log_format.source.to_string()),
         ]
     }
 }
@@ -433,10 +385,7 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| ((*k).to_string(), (*v).to_string())).collect()
     }
 
     #[test]
@@ -453,11 +402,8 @@ mod tests {
             lake: Some("from-flag".into()),
             ..Overrides::default()
         };
-        let s = Settings::resolve_with_env(
-            &overrides,
-            &env(&[(env_vars::BATCH_SIZE, "11"), (env_vars::LAKE, "from-env")]),
-        )
-        .expect("resolves");
+        let s =
+            Settings::resolve_with_env(&overrides, &env(&[(env_vars::BATCH_SIZE, "11"), (env_vars::LAKE, "from-env")])).expect("resolves");
         assert_eq!(
             s.lake,
             Setting {
@@ -504,11 +450,7 @@ mod tests {
 
     #[test]
     fn bad_env_and_unknown_keys_are_named() {
-        let err = Settings::resolve_with_env(
-            &Overrides::default(),
-            &env(&[(env_vars::BATCH_SIZE, "lots")]),
-        )
-        .expect_err("invalid");
+        let err = Settings::resolve_with_env(&Overrides::default(), &env(&[(env_vars::BATCH_SIZE, "lots")])).expect_err("invalid");
         assert!(err.to_string().contains("RATS_BATCH_SIZE"), "{err}");
         let dir = tempfile::tempdir().expect("tempdir");
         let file = dir.path().join("rats.yaml");

@@ -19,10 +19,7 @@ pub const SCHEMA_JSON: &str = include_str!("job_listing.avsc");
 /// The parsed contract schema.
 pub fn schema() -> &'static Schema {
     static SCHEMA: OnceLock<Schema> = OnceLock::new();
-    SCHEMA.get_or_init(|| {
-        Schema::parse_str(SCHEMA_JSON)
-            .expect("job_listing.avsc is valid Avro (checked by a unit test)")
-    })
+    SCHEMA.get_or_init(|| Schema::parse_str(SCHEMA_JSON).expect("job_listing.avsc is valid Avro (checked by a unit test)"))
 }
 
 /// One job posting as a board publishes it. Every field is optional: what a source does not
@@ -136,10 +133,7 @@ mod tests {
         let bytes = writer.into_inner().expect("flush");
         let mut reader = Reader::new(&bytes[..]).expect("reader");
         let value = reader.next().expect("one record").expect("decodes");
-        assert_eq!(
-            from_value::<JobListing>(&value).expect("deserialises"),
-            listing
-        );
+        assert_eq!(from_value::<JobListing>(&value).expect("deserialises"), listing);
     }
 
     #[test]

@@ -67,12 +67,7 @@ impl Signature {
 
     /// The estimated Jaccard similarity of the two shingle sets.
     pub fn similarity(&self, other: &Signature) -> f64 {
-        let same = self
-            .0
-            .iter()
-            .zip(other.0.iter())
-            .filter(|(a, b)| a == b)
-            .count();
+        let same = self.0.iter().zip(other.0.iter()).filter(|(a, b)| a == b).count();
         same as f64 / SLOTS as f64
     }
 
@@ -126,8 +121,11 @@ mod tests {
         assert_eq!(a.similarity(&Signature::of_text(TEXT).expect("same")), 1.0);
         let edited = TEXT.replace("two junior", "three junior");
         assert!(a.similarity(&Signature::of_text(&edited).expect("edited")) > 0.6);
-        let other = Signature::of_text("Registered nurse for night shifts in a busy emergency department, caring for patients, \
-            coordinating with physicians, documenting charts and supporting families through difficult moments every week").expect("long");
+        let other = Signature::of_text(
+            "Registered nurse for night shifts in a busy emergency department, caring for patients, \
+            coordinating with physicians, documenting charts and supporting families through difficult moments every week",
+        )
+        .expect("long");
         assert!(a.similarity(&other) < 0.2);
     }
 

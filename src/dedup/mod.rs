@@ -106,19 +106,10 @@ impl DedupIndex {
     }
 
     /// Remembers a kept posting.
-    pub fn insert(
-        &mut self,
-        posting_key: &str,
-        job_url: Option<&str>,
-        content_hash: &str,
-        near: Option<NearEntry>,
-    ) {
-        self.keys
-            .insert(posting_key.to_string(), posting_key.to_string());
+    pub fn insert(&mut self, posting_key: &str, job_url: Option<&str>, content_hash: &str, near: Option<NearEntry>) {
+        self.keys.insert(posting_key.to_string(), posting_key.to_string());
         if let Some(url) = job_url {
-            self.urls
-                .entry(url.to_string())
-                .or_insert_with(|| posting_key.to_string());
+            self.urls.entry(url.to_string()).or_insert_with(|| posting_key.to_string());
         }
         self.content
             .entry(content_hash.to_string())
@@ -135,9 +126,7 @@ impl DedupIndex {
     /// Remembers that `posting_key` repeats the kept posting `of`, so a later record with the
     /// same identity names the same kept posting.
     pub fn alias(&mut self, posting_key: &str, of: &str) {
-        self.keys
-            .entry(posting_key.to_string())
-            .or_insert_with(|| of.to_string());
+        self.keys.entry(posting_key.to_string()).or_insert_with(|| of.to_string());
     }
 
     /// The verdict for a new posting, checking the cheapest identities first.
@@ -168,9 +157,7 @@ impl DedupIndex {
             for &id in self.bands[band].get(&key).into_iter().flatten() {
                 let entry = &self.entries[id as usize];
                 let similarity = entry.signature.similarity(signature);
-                let better = best.is_none_or(|(s, k)| {
-                    similarity > s || (similarity == s && entry.posting_key.as_str() < k)
-                });
+                let better = best.is_none_or(|(s, k)| similarity > s || (similarity == s && entry.posting_key.as_str() < k));
                 if similarity >= NEAR_SIMILARITY && better && is_same_job(entry, &candidate) {
                     best = Some((similarity, &entry.posting_key));
                 }
@@ -189,12 +176,8 @@ fn is_same_job(a: &NearEntry, b: &NearEntry) -> bool {
     if a.company_key.is_none() || a.company_key != b.company_key {
         return false;
     }
-    let conflict =
-        |x: &Option<String>, y: &Option<String>| matches!((x, y), (Some(x), Some(y)) if x != y);
-    if conflict(&a.place.0, &b.place.0)
-        || conflict(&a.place.1, &b.place.1)
-        || conflict(&a.place.2, &b.place.2)
-    {
+    let conflict = |x: &Option<String>, y: &Option<String>| matches!((x, y), (Some(x), Some(y)) if x != y);
+    if conflict(&a.place.0, &b.place.0) || conflict(&a.place.1, &b.place.1) || conflict(&a.place.2, &b.place.2) {
         return false;
     }
     word_overlap(&a.title_key, &b.title_key) >= NEAR_TITLE_OVERLAP
@@ -234,9 +217,7 @@ mod tests {
             }),
             ..JobListing::default()
         };
-        Normaliser::new(Currencies::builtin())
-            .normalise(&listing)
-            .expect("valid")
+        Normaliser::new(Currencies::builtin()).normalise(&listing).expect("valid")
     }
 
     fn admit(index: &mut DedupIndex, p: &Posting) {
@@ -275,12 +256,7 @@ mod tests {
             &DESCRIPTION.replace("next year", "next quarter"),
         );
         assert_eq!(verdict(&index, &repost).map(|v| v.0), Some(MatchKind::Near));
-        let other_company = posting(
-            "4",
-            "Globex",
-            "Data Analyst",
-            &DESCRIPTION.replace("next year", "next quarter"),
-        );
+        let other_company = posting("4", "Globex", "Data Analyst", &DESCRIPTION.replace("next year", "next quarter"));
         assert_eq!(verdict(&index, &other_company), None);
         let other_job = posting(
             "5",

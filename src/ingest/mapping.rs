@@ -14,10 +14,7 @@ use crate::normalize::short_hash;
 
 /// The mappings built into the binary.
 pub const BUILTIN: [(&str, &str); 7] = [
-    (
-        "jobspy.yaml",
-        include_str!("../../fixtures/mappings/jobspy.yaml"),
-    ),
+    ("jobspy.yaml", include_str!("../../fixtures/mappings/jobspy.yaml")),
     (
         "glassdoor-2020-metros.yaml",
         include_str!("../../fixtures/mappings/glassdoor-2020-metros.yaml"),
@@ -30,32 +27,20 @@ pub const BUILTIN: [(&str, &str); 7] = [
         "glassdoor-data-analyst.yaml",
         include_str!("../../fixtures/mappings/glassdoor-data-analyst.yaml"),
     ),
-    (
-        "nyc-jobs.yaml",
-        include_str!("../../fixtures/mappings/nyc-jobs.yaml"),
-    ),
+    ("nyc-jobs.yaml", include_str!("../../fixtures/mappings/nyc-jobs.yaml")),
     (
         "linkedin-richmond.yaml",
         include_str!("../../fixtures/mappings/linkedin-richmond.yaml"),
     ),
-    (
-        "ds-salaries.yaml",
-        include_str!("../../fixtures/mappings/ds-salaries.yaml"),
-    ),
+    ("ds-salaries.yaml", include_str!("../../fixtures/mappings/ds-salaries.yaml")),
 ];
 
 #[derive(Debug, thiserror::Error)]
 pub enum MappingError {
     #[error("cannot read mapping {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    Read { path: String, source: std::io::Error },
     #[error("mapping {path} is not valid: {source}")]
-    Parse {
-        path: String,
-        source: serde_norway::Error,
-    },
+    Parse { path: String, source: serde_norway::Error },
     #[error("mapping {path}: {message}")]
     Invalid { path: String, message: String },
 }
@@ -121,11 +106,10 @@ pub struct Rule {
 impl Mapping {
     /// Parses a mapping and checks its field paths.
     pub fn parse(path: &str, text: &str) -> Result<Self, MappingError> {
-        let mapping: Mapping =
-            serde_norway::from_str(text).map_err(|source| MappingError::Parse {
-                path: path.to_string(),
-                source,
-            })?;
+        let mapping: Mapping = serde_norway::from_str(text).map_err(|source| MappingError::Parse {
+            path: path.to_string(),
+            source,
+        })?;
         if mapping.source_id.column.is_some() == mapping.source_id.row_hash {
             return Err(MappingError::Invalid {
                 path: path.to_string(),
@@ -134,9 +118,7 @@ impl Mapping {
         }
         for (field, rule) in &mapping.fields {
             let mut probe = JobListing::default();
-            if set_field(&mut probe, field, "1".to_string()).is_err()
-                && set_field(&mut probe, field, "true".to_string()).is_err()
-            {
+            if set_field(&mut probe, field, "1".to_string()).is_err() && set_field(&mut probe, field, "true".to_string()).is_err() {
                 return Err(MappingError::Invalid {
                     path: path.to_string(),
                     message: format!("unknown contract field {field:?}"),
@@ -172,10 +154,7 @@ impl Mapping {
     pub fn builtin() -> Vec<Mapping> {
         BUILTIN
             .iter()
-            .map(|(name, text)| {
-                Self::parse(name, text)
-                    .expect("built-in mappings are valid (checked by a unit test)")
-            })
+            .map(|(name, text)| Self::parse(name, text).expect("built-in mappings are valid (checked by a unit test)"))
             .collect()
     }
 
@@ -190,48 +169,33 @@ impl Mapping {
     /// Binds the mapping to a file's header, checking every referenced column exists.
     pub fn bind(&self, header: &[String]) -> Result<BoundMapping, String> {
         let index = |column: &str| {
-            header.iter().position(|h| h == column).ok_or_else(|| {
-                format!(
-                    "mapping {} uses column {column:?}, which the header lacks",
-                    self.name
-                )
-            })
+            header
+                .iter()
+                .position(|h| h == column)
+                .ok_or_else(|| format!("mapping {} uses column {column:?}, which the header lacks", self.name))
         };
         let mut fields = Vec::new();
         for (field, rule) in &self.fields {
             let bound = match rule {
                 FieldRule::Column(column) => BoundRule::Column(index(column)?, BTreeMap::new()),
                 FieldRule::Rule(Rule {
-                    column: Some(column),
-                    map,
-                    ..
+                    column: Some(column), map, ..
                 }) => BoundRule::Column(index(column)?, map.clone()),
                 FieldRule::Rule(Rule {
                     template: Some(template),
                     map,
                     ..
                 }) => BoundRule::Template(parse_template(template, &index)?, map.clone()),
-                FieldRule::Rule(Rule {
-                    value: Some(value), ..
-                }) => BoundRule::Value(value.clone()),
+                FieldRule::Rule(Rule { value: Some(value), .. }) => BoundRule::Value(value.clone()),
                 FieldRule::Rule(_) => {
-                    return Err(format!(
-                        "mapping {}: field {field} has no source",
-                        self.name
-                    ));
+                    return Err(format!("mapping {}: field {field} has no source", self.name));
                 }
             };
             fields.push((field.clone(), bound));
         }
         let source_id = match &self.source_id.column {
             Some(column) => BoundId::Column(index(column)?),
-            None => BoundId::Hash(
-                self.source_id
-                    .exclude
-                    .iter()
-                    .map(|c| index(c))
-                    .collect::<Result<_, _>>()?,
-            ),
+            None => BoundId::Hash(self.source_id.exclude.iter().map(|c| index(c)).collect::<Result<_, _>>()?),
         };
         Ok(BoundMapping {
             mapping: self.clone(),
@@ -260,10 +224,7 @@ enum BoundId {
     Hash(Vec<usize>),
 }
 
-fn parse_template(
-    template: &str,
-    index: &dyn Fn(&str) -> Result<usize, String>,
-) -> Result<Vec<TemplatePart>, String> {
+fn parse_template(template: &str, index: &dyn Fn(&str) -> Result<usize, String>) -> Result<Vec<TemplatePart>, String> {
     let mut parts = Vec::new();
     let mut rest = template;
     while let Some(open) = rest.find('{') {
@@ -296,8 +257,7 @@ impl BoundMapping {
     pub fn listing(&self, header: &[String], cells: &[&str]) -> Result<JobListing, Reject> {
         let cell = |i: usize| -> Option<&str> {
             let value = cells.get(i)?.trim();
-            (!value.is_empty() && !self.mapping.null_values.iter().any(|n| n == value))
-                .then_some(value)
+            (!value.is_empty() && !self.mapping.null_values.iter().any(|n| n == value)).then_some(value)
         };
         let mut listing = JobListing {
             site: Some(self.mapping.site.clone()),
@@ -317,8 +277,7 @@ impl BoundMapping {
                     BoundRule::Column(i, _) => header.get(*i).cloned(),
                     _ => None,
                 };
-                let named =
-                    column.map_or_else(|| field.clone(), |c| format!("{field} (column {c:?})"));
+                let named = column.map_or_else(|| field.clone(), |c| format!("{field} (column {c:?})"));
                 Reject::new(ErrorCode::InvalidField, Some(&named), message)
             })?;
         }
@@ -345,10 +304,7 @@ impl BoundMapping {
     }
 }
 
-fn fill_template<'a>(
-    parts: &[TemplatePart],
-    cell: &dyn Fn(usize) -> Option<&'a str>,
-) -> Option<String> {
+fn fill_template<'a>(parts: &[TemplatePart], cell: &dyn Fn(usize) -> Option<&'a str>) -> Option<String> {
     let mut out = String::new();
     let mut any = false;
     for part in parts {
@@ -368,14 +324,8 @@ fn fill_template<'a>(
 /// Sets one contract field from text; the error says why the value does not fit.
 pub fn set_field(listing: &mut JobListing, path: &str, value: String) -> Result<(), String> {
     let number = |v: &str| -> Result<Option<f64>, String> {
-        let cleaned: String = v
-            .chars()
-            .filter(|c| !matches!(c, '$' | ',' | ' '))
-            .collect();
-        cleaned
-            .parse::<f64>()
-            .map(Some)
-            .map_err(|_| format!("{v:?} is not a number"))
+        let cleaned: String = v.chars().filter(|c| !matches!(c, '$' | ',' | ' ')).collect();
+        cleaned.parse::<f64>().map(Some).map_err(|_| format!("{v:?} is not a number"))
     };
     let boolean = |v: &str| -> Result<Option<bool>, String> {
         match v.trim().to_ascii_lowercase().as_str() {
@@ -463,11 +413,8 @@ mod tests {
 
     #[test]
     fn unknown_fields_are_refused() {
-        let text =
-            "name: x\nsite: s\nheader: [a]\nsource_id: {column: a}\nfields:\n  job.titel: a\n";
-        let err = Mapping::parse("x.yaml", text)
-            .expect_err("typo")
-            .to_string();
+        let text = "name: x\nsite: s\nheader: [a]\nsource_id: {column: a}\nfields:\n  job.titel: a\n";
+        let err = Mapping::parse("x.yaml", text).expect_err("typo").to_string();
         assert!(err.contains("job.titel"), "{err}");
     }
 
@@ -475,32 +422,25 @@ mod tests {
     fn rows_become_listings() {
         let text = "name: x\nsite: board\nheader: [id, t, c, s]\nnull_values: ['-1']\nsource_id: {column: id}\nfields:\n  job.title: t\n  job.location: {template: '{c}, {s}'}\n  job.job_level: {column: t, map: {Boss: director}}\n  compensation.min_amount: s\n";
         let mapping = Mapping::parse("x.yaml", text).expect("valid");
-        let header: Vec<String> = ["id", "t", "c", "s"]
-            .iter()
-            .map(|s| (*s).to_string())
-            .collect();
+        let header: Vec<String> = ["id", "t", "c", "s"].iter().map(|s| (*s).to_string()).collect();
         let bound = mapping.bind(&header).expect("binds");
-        let listing = bound
-            .listing(&header, &["7", "Boss", "Austin", "-1"])
-            .expect("row");
+        let listing = bound.listing(&header, &["7", "Boss", "Austin", "-1"]).expect("row");
         assert_eq!(listing.job_id.as_deref(), Some("7"));
         assert_eq!(listing.job().location.as_deref(), Some("Austin, "));
         assert_eq!(listing.job().job_level.as_deref(), Some("director"));
         assert_eq!(listing.compensation, None);
-        let err = bound
-            .listing(&header, &["8", "Boss", "Austin", "lots"])
-            .expect_err("bad number");
-        assert_eq!(
-            err.field.as_deref(),
-            Some("compensation.min_amount (column \"s\")")
-        );
+        let err = bound.listing(&header, &["8", "Boss", "Austin", "lots"]).expect_err("bad number");
+        assert_eq!(err.field.as_deref(), Some("compensation.min_amount (column \"s\")"));
     }
 
     #[test]
     fn detection_prefers_the_most_specific_layout() {
         let mappings = Mapping::builtin();
         let header: Vec<String> =
-            "Job_title,Company,State,City,Min_Salary,Max_Salary,Job_Desc,Industry,Rating,Date_Posted,Valid_until,Job_Type".split(',').map(str::to_string).collect();
+            "Job_title,Company,State,City,Min_Salary,Max_Salary,Job_Desc,Industry,Rating,Date_Posted,Valid_until,Job_Type"
+                .split(',')
+                .map(str::to_string)
+                .collect();
         assert_eq!(
             Mapping::detect(&mappings, &header).map(|m| m.name.as_str()),
             Some("glassdoor-2020-metros")

@@ -80,14 +80,7 @@ pub fn consume_files(
     let total = inputs.len();
     for (i, input) in inputs.into_iter().enumerate() {
         progress.file_started(&input.path, i, total);
-        let summary = consume_one(
-            &mut lake,
-            &mut index,
-            input,
-            normaliser,
-            options.batch_size,
-            progress,
-        )?;
+        let summary = consume_one(&mut lake, &mut index, input, normaliser, options.batch_size, progress)?;
         tracing::info!(file = %summary.path, read = summary.counts.read, written = summary.counts.written, duplicates = summary.counts.duplicates, quarantined = summary.counts.quarantined, skipped = summary.counts.skipped, "input consumed");
         progress.file_finished(&summary);
         files.push(summary);
@@ -129,10 +122,7 @@ fn input_id(path: &Path) -> Result<String, ReadError> {
     let digest = hasher.finalize();
     Ok(format!(
         "rats.consume.file.{}",
-        digest[..16]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
+        digest[..16].iter().map(|b| format!("{b:02x}")).collect::<String>()
     ))
 }
 
@@ -170,16 +160,7 @@ fn consume_one(
         }
         if (done && !batch.is_empty()) || batch.len() >= batch_size {
             let fates = decide(&batch, normaliser, index);
-            commit(
-                lake,
-                &app_id,
-                committed,
-                &input,
-                &format,
-                &batch,
-                &fates,
-                &mut counts,
-            )?;
+            commit(lake, &app_id, committed, &input, &format, &batch, &fates, &mut counts)?;
             progress.records_done(batch.len() as u64);
             batch.clear();
         }
@@ -200,29 +181,27 @@ fn consume_one(
 fn decide(batch: &[SourceRecord], normaliser: &Normaliser, index: &mut DedupIndex) -> Vec<Fate> {
     let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let chunk = batch.len().div_ceil(threads).max(1);
-    let normalised: Vec<Result<(Posting, Option<Signature>), Reject>> =
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = batch
-                .chunks(chunk)
-                .map(|part| {
-                    scope.spawn(move || {
-                        part.iter()
-                            .map(|r| {
-                                let listing = r.listing.as_ref().map_err(Clone::clone)?;
-                                let posting = normaliser.normalise(listing)?;
-                                let signature =
-                                    posting.description.as_deref().and_then(Signature::of_text);
-                                Ok((posting, signature))
-                            })
-                            .collect::<Vec<_>>()
-                    })
+    let normalised: Vec<Result<(Posting, Option<Signature>), Reject>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = batch
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|r| {
+                            let listing = r.listing.as_ref().map_err(Clone::clone)?;
+                            let posting = normaliser.normalise(listing)?;
+                            let signature = posting.description.as_deref().and_then(Signature::of_text);
+                            Ok((posting, signature))
+                        })
+                        .collect::<Vec<_>>()
                 })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().expect("normalisation never panics"))
-                .collect()
-        });
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("normalisation never panics"))
+            .collect()
+    });
     normalised
         .into_iter()
         .map(|result| match result {
@@ -234,12 +213,7 @@ fn decide(batch: &[SourceRecord], normaliser: &Normaliser, index: &mut DedupInde
                 }
                 None => {
                     let near = signature.clone().map(|s| NearEntry::of(&posting, s));
-                    index.insert(
-                        &posting.posting_key,
-                        posting.job_url.as_deref(),
-                        &posting.content_hash,
-                        near,
-                    );
+                    index.insert(&posting.posting_key, posting.job_url.as_deref(), &posting.content_hash, near);
                     Fate::Kept(Box::new(posting), signature)
                 }
             },
@@ -323,17 +297,11 @@ fn commit(
             Fate::Kept(..) => counts.written += 1,
             Fate::Duplicate(_, d) => {
                 counts.duplicates += 1;
-                *counts
-                    .duplicates_by_kind
-                    .entry(d.kind.as_str().to_string())
-                    .or_default() += 1;
+                *counts.duplicates_by_kind.entry(d.kind.as_str().to_string()).or_default() += 1;
             }
             Fate::Quarantined(reject) => {
                 counts.quarantined += 1;
-                *counts
-                    .quarantined_by_reason
-                    .entry(reject.code.as_str().to_string())
-                    .or_default() += 1;
+                *counts.quarantined_by_reason.entry(reject.code.as_str().to_string()).or_default() += 1;
             }
         }
     }
@@ -357,20 +325,10 @@ fn load_index(lake: &Lake) -> Result<DedupIndex, LakeError> {
     let mut entries = BTreeMap::new();
     for batch in lake.silver.scan(&columns)? {
         let text = |i: usize| batch.column(i).as_string::<i32>().clone();
-        let (key, url, hash, company, title, city, state, country) = (
-            text(0),
-            text(1),
-            text(2),
-            text(3),
-            text(4),
-            text(5),
-            text(6),
-            text(7),
-        );
+        let (key, url, hash, company, title, city, state, country) =
+            (text(0), text(1), text(2), text(3), text(4), text(5), text(6), text(7));
         let minhash = batch.column(8).as_binary::<i32>();
-        let opt = |a: &deltalake::arrow::array::StringArray, i: usize| {
-            (!a.is_null(i)).then(|| a.value(i).to_string())
-        };
+        let opt = |a: &deltalake::arrow::array::StringArray, i: usize| (!a.is_null(i)).then(|| a.value(i).to_string());
         for i in 0..batch.num_rows() {
             let near = (!minhash.is_null(i))
                 .then(|| Signature::from_bytes(minhash.value(i)))
@@ -382,10 +340,7 @@ fn load_index(lake: &Lake) -> Result<DedupIndex, LakeError> {
                     place: (opt(&city, i), opt(&state, i), opt(&country, i)),
                     signature,
                 });
-            entries.insert(
-                key.value(i).to_string(),
-                (opt(&url, i), hash.value(i).to_string(), near),
-            );
+            entries.insert(key.value(i).to_string(), (opt(&url, i), hash.value(i).to_string(), near));
         }
     }
     // Sorted by key so the index never depends on file order.
@@ -393,10 +348,7 @@ fn load_index(lake: &Lake) -> Result<DedupIndex, LakeError> {
         index.insert(&key, url.as_deref(), &hash, near);
     }
     for batch in lake.duplicates.scan(&["posting_key", "duplicate_of"])? {
-        let (key, of) = (
-            batch.column(0).as_string::<i32>(),
-            batch.column(1).as_string::<i32>(),
-        );
+        let (key, of) = (batch.column(0).as_string::<i32>(), batch.column(1).as_string::<i32>());
         for i in 0..batch.num_rows() {
             index.alias(key.value(i), of.value(i));
         }

@@ -12,7 +12,7 @@
 pub mod rows;
 mod table;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use deltalake::arrow::record_batch::RecordBatch;
 pub use table::{LakeError, Table};
@@ -26,7 +26,6 @@ pub const QUARANTINE: &str = "quarantine/postings";
 /// The four posting tables, open for appending. Delta's API is async; the lake keeps its
 /// own small runtime so ingest code stays synchronous and CPU work never sits on an executor.
 pub struct Lake {
-    root: PathBuf,
     runtime: tokio::runtime::Runtime,
     pub bronze: Table,
     pub silver: Table,
@@ -46,44 +45,19 @@ impl Lake {
                 message: format!("cannot start the I/O runtime: {e}"),
             })?;
         let open = |rel: &str, name: &str, schema, partitions: &[&str]| {
-            runtime.block_on(Table::open_or_create(
-                &root.join(rel),
-                name,
-                &schema,
-                partitions,
-            ))
+            runtime.block_on(Table::open_or_create(&root.join(rel), name, &schema, partitions))
         };
         let bronze = open(BRONZE, "bronze_postings", rows::bronze_schema(), &[])?;
-        let silver = open(
-            SILVER,
-            "silver_postings",
-            rows::silver_schema(),
-            &["posting_month"],
-        )?;
-        let duplicates = open(
-            DUPLICATES,
-            "silver_duplicates",
-            rows::duplicates_schema(),
-            &[],
-        )?;
-        let quarantine = open(
-            QUARANTINE,
-            "quarantine_postings",
-            rows::quarantine_schema(),
-            &[],
-        )?;
+        let silver = open(SILVER, "silver_postings", rows::silver_schema(), &["posting_month"])?;
+        let duplicates = open(DUPLICATES, "silver_duplicates", rows::duplicates_schema(), &[])?;
+        let quarantine = open(QUARANTINE, "quarantine_postings", rows::quarantine_schema(), &[])?;
         Ok(Lake {
-            root: root.to_path_buf(),
             runtime,
             bronze,
             silver,
             duplicates,
             quarantine,
         })
-    }
-
-    pub fn root(&self) -> &Path {
-        &self.root
     }
 
     /// How many records of input `app_id` each table already holds: (bronze, quarantine,
@@ -124,4 +98,18 @@ impl Lake {
         }
         Ok(())
     }
+}
+
+/// Reads `columns` of the existing table at `path` (for readers of the lake that do not
+/// write: tests, later stages, tools).
+pub fn scan_table(path: &Path, columns: &[&str]) -> Result<Vec<RecordBatch>, LakeError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| LakeError::Invalid {
+            path: path.to_path_buf(),
+            message: format!("cannot start the I/O runtime: {e}"),
+        })?;
+    let table = runtime.block_on(Table::open_existing(path))?;
+    table.scan(columns)
 }

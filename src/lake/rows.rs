@@ -3,8 +3,7 @@
 use std::sync::Arc;
 
 use deltalake::arrow::array::{
-    ArrayRef, BinaryArray, Date32Array, Float64Array, Float64Builder, Int32Array, Int64Array,
-    Int64Builder, StringArray, StringBuilder,
+    ArrayRef, BinaryArray, Date32Array, Float64Array, Float64Builder, Int32Array, Int64Array, Int64Builder, StringArray, StringBuilder,
 };
 use deltalake::arrow::datatypes::{DataType, Field, Schema};
 use deltalake::arrow::record_batch::RecordBatch;
@@ -127,8 +126,7 @@ impl CoordinateColumns {
 }
 
 fn batch(schema: Schema, columns: Vec<ArrayRef>) -> RecordBatch {
-    RecordBatch::try_new(Arc::new(schema), columns)
-        .expect("builders match their schema (checked by unit tests)")
+    RecordBatch::try_new(Arc::new(schema), columns).expect("builders match their schema (checked by unit tests)")
 }
 
 /// Bronze rows: (coordinates, raw) with the input's format and mapping.
@@ -138,11 +136,7 @@ pub fn bronze_batch<'a>(
     mapping: Option<&str>,
 ) -> RecordBatch {
     let mut coords = CoordinateColumns::default();
-    let (mut format, mut map, mut raw) = (
-        StringBuilder::new(),
-        StringBuilder::new(),
-        StringBuilder::new(),
-    );
+    let (mut format, mut map, mut raw) = (StringBuilder::new(), StringBuilder::new(), StringBuilder::new());
     for (c, r) in rows {
         coords.push(c);
         format.append_value(input_format);
@@ -151,18 +145,12 @@ pub fn bronze_batch<'a>(
     }
     batch(
         bronze_schema(),
-        coords.finish(vec![
-            Arc::new(format.finish()),
-            Arc::new(map.finish()),
-            Arc::new(raw.finish()),
-        ]),
+        coords.finish(vec![Arc::new(format.finish()), Arc::new(map.finish()), Arc::new(raw.finish())]),
     )
 }
 
 /// Quarantine rows.
-pub fn quarantine_batch<'a>(
-    rows: impl IntoIterator<Item = (&'a Coordinates, &'a str, &'a Reject)>,
-) -> RecordBatch {
+pub fn quarantine_batch<'a>(rows: impl IntoIterator<Item = (&'a Coordinates, &'a str, &'a Reject)>) -> RecordBatch {
     let mut coords = CoordinateColumns::default();
     let (mut raw, mut code, mut field, mut message) = (
         StringBuilder::new(),
@@ -189,9 +177,7 @@ pub fn quarantine_batch<'a>(
 }
 
 /// Duplicate rows: the record's own posting key and the verdict.
-pub fn duplicates_batch<'a>(
-    rows: impl IntoIterator<Item = (&'a Coordinates, &'a str, &'a Duplicate)>,
-) -> RecordBatch {
+pub fn duplicates_batch<'a>(rows: impl IntoIterator<Item = (&'a Coordinates, &'a str, &'a Duplicate)>) -> RecordBatch {
     let mut coords = CoordinateColumns::default();
     let (mut key, mut of, mut kind, mut similarity) = (
         StringBuilder::new(),
@@ -221,15 +207,12 @@ pub fn duplicates_batch<'a>(
 pub type SilverRow<'a> = (&'a Coordinates, &'a Posting, Option<&'a Signature>);
 
 fn text_column(rows: &[SilverRow<'_>], value: impl Fn(&Posting) -> Option<&str>) -> ArrayRef {
-    Arc::new(StringArray::from_iter(
-        rows.iter().map(|(_, p, _)| value(p)),
-    ))
+    Arc::new(StringArray::from_iter(rows.iter().map(|(_, p, _)| value(p))))
 }
 
 fn amount_column(rows: &[SilverRow<'_>], value: impl Fn(&Salary) -> Option<f64>) -> ArrayRef {
     Arc::new(Float64Array::from_iter(
-        rows.iter()
-            .map(|(_, p, _)| p.salary.as_ref().and_then(&value)),
+        rows.iter().map(|(_, p, _)| p.salary.as_ref().and_then(&value)),
     ))
 }
 
@@ -238,8 +221,7 @@ pub fn silver_batch(rows: &[SilverRow<'_>]) -> RecordBatch {
     let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
     let salary_text = |value: fn(&Salary) -> Option<&str>| -> ArrayRef {
         Arc::new(StringArray::from_iter(
-            rows.iter()
-                .map(|(_, p, _)| p.salary.as_ref().and_then(value)),
+            rows.iter().map(|(_, p, _)| p.salary.as_ref().and_then(value)),
         ))
     };
     let columns: Vec<ArrayRef> = vec![
@@ -256,8 +238,7 @@ pub fn silver_batch(rows: &[SilverRow<'_>]) -> RecordBatch {
         text_column(rows, |p| p.remote_type),
         text_column(rows, |p| p.seniority),
         Arc::new(Int32Array::from_iter(
-            rows.iter()
-                .map(|(_, p, _)| p.min_years_experience.map(i32::from)),
+            rows.iter().map(|(_, p, _)| p.min_years_experience.map(i32::from)),
         )),
         text_column(rows, |p| p.job_type.as_deref()),
         text_column(rows, |p| p.education_level),
@@ -271,23 +252,15 @@ pub fn silver_batch(rows: &[SilverRow<'_>]) -> RecordBatch {
         amount_column(rows, |s| s.max_usd),
         salary_text(|s| Some(s.source.as_str())),
         text_column(rows, |p| p.description.as_deref()),
-        Arc::new(Date32Array::from_iter(rows.iter().map(|(_, p, _)| {
-            p.date_posted.map(|d| (d - epoch).num_days() as i32)
-        }))),
+        Arc::new(Date32Array::from_iter(
+            rows.iter().map(|(_, p, _)| p.date_posted.map(|d| (d - epoch).num_days() as i32)),
+        )),
         text_column(rows, |p| p.scraped_at.as_deref()),
         text_column(rows, |p| Some(&p.content_hash)),
-        Arc::new(BinaryArray::from_iter(
-            rows.iter().map(|(_, _, s)| s.map(Signature::to_bytes)),
-        )),
-        Arc::new(StringArray::from_iter_values(
-            rows.iter().map(|(c, _, _)| c.file.as_str()),
-        )),
-        Arc::new(Int64Array::from_iter_values(
-            rows.iter().map(|(c, _, _)| c.record as i64),
-        )),
-        Arc::new(StringArray::from_iter_values(
-            rows.iter().map(|(_, p, _)| p.posting_month()),
-        )),
+        Arc::new(BinaryArray::from_iter(rows.iter().map(|(_, _, s)| s.map(Signature::to_bytes)))),
+        Arc::new(StringArray::from_iter_values(rows.iter().map(|(c, _, _)| c.file.as_str()))),
+        Arc::new(Int64Array::from_iter_values(rows.iter().map(|(c, _, _)| c.record as i64))),
+        Arc::new(StringArray::from_iter_values(rows.iter().map(|(_, p, _)| p.posting_month()))),
     ];
     batch(silver_schema(), columns)
 }
@@ -326,14 +299,10 @@ mod tests {
             }),
             ..Default::default()
         };
-        let posting =
-            crate::normalize::Normaliser::new(crate::normalize::currency::Currencies::builtin())
-                .normalise(&listing)
-                .expect("valid");
+        let posting = crate::normalize::Normaliser::new(crate::normalize::currency::Currencies::builtin())
+            .normalise(&listing)
+            .expect("valid");
         let batch = silver_batch(&[(&c, &posting, None)]);
-        assert_eq!(
-            (batch.num_rows(), batch.num_columns()),
-            (1, silver_schema().fields().len())
-        );
+        assert_eq!((batch.num_rows(), batch.num_columns()), (1, silver_schema().fields().len()));
     }
 }

@@ -17,18 +17,11 @@ use url::Url;
 #[derive(Debug, thiserror::Error)]
 pub enum LakeError {
     #[error("lake table {path}: {source}")]
-    Delta {
-        path: PathBuf,
-        source: DeltaTableError,
-    },
+    Delta { path: PathBuf, source: DeltaTableError },
     #[error("lake table {path}: {message}")]
     Invalid { path: PathBuf, message: String },
     #[error("lake table {path}: cannot read {file}: {message}")]
-    Read {
-        path: PathBuf,
-        file: String,
-        message: String,
-    },
+    Read { path: PathBuf, file: String, message: String },
 }
 
 /// An open table.
@@ -39,12 +32,7 @@ pub struct Table {
 
 impl Table {
     /// Opens the table at `path`, creating it with `schema` and `partitions` when absent.
-    pub async fn open_or_create(
-        path: &Path,
-        name: &str,
-        schema: &ArrowSchema,
-        partitions: &[&str],
-    ) -> Result<Self, LakeError> {
+    pub async fn open_or_create(path: &Path, name: &str, schema: &ArrowSchema, partitions: &[&str]) -> Result<Self, LakeError> {
         let err = |source| LakeError::Delta {
             path: path.to_path_buf(),
             source,
@@ -84,8 +72,24 @@ impl Table {
         })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// Opens a table that must already exist.
+    pub async fn open_existing(path: &Path) -> Result<Self, LakeError> {
+        let absolute = std::fs::canonicalize(path).map_err(|e| LakeError::Invalid {
+            path: path.to_path_buf(),
+            message: format!("no such table: {e}"),
+        })?;
+        let url = Url::from_directory_path(&absolute).map_err(|()| LakeError::Invalid {
+            path: path.to_path_buf(),
+            message: "not an absolute path".into(),
+        })?;
+        let table = deltalake::open_table(url).await.map_err(|source| LakeError::Delta {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Ok(Table {
+            path: path.to_path_buf(),
+            table,
+        })
     }
 
     /// The last version committed under `app_id` (the number of an input's records this table
@@ -122,18 +126,10 @@ impl Table {
         if let Some(batch) = batch.filter(|b| b.num_rows() > 0) {
             let mut writer = RecordBatchWriter::for_table(&self.table).map_err(err)?;
             writer.write(batch).await.map_err(err)?;
-            actions.extend(
-                writer
-                    .flush()
-                    .await
-                    .map_err(err)?
-                    .into_iter()
-                    .map(Action::Add),
-            );
+            actions.extend(writer.flush().await.map_err(err)?.into_iter().map(Action::Add));
         }
         let snapshot = self.table.snapshot().map_err(err)?;
-        let partition_by =
-            Some(snapshot.metadata().partition_columns().to_vec()).filter(|p| !p.is_empty());
+        let partition_by = Some(snapshot.metadata().partition_columns().to_vec()).filter(|p| !p.is_empty());
         let properties = CommitProperties::default()
             .with_application_transaction(Transaction::new(app_id, version))
             .with_metadata(metadata);
@@ -154,7 +150,7 @@ impl Table {
         Ok(())
     }
 
-    /// Reads `columns` of every live row, file by file.
+    /// Reads `columns` (in that order) of every live row, file by file.
     pub fn scan(&self, columns: &[&str]) -> Result<Vec<RecordBatch>, LakeError> {
         use deltalake::parquet::arrow::ProjectionMask;
         use deltalake::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -175,31 +171,27 @@ impl Table {
             };
             // delta-rs gives local files as plain paths or as file:// URLs, depending on the store.
             let file_path = match Url::parse(&uri) {
-                Ok(url) if url.scheme() == "file" => url
-                    .to_file_path()
-                    .map_err(|()| read_err("not a local file".into()))?,
+                Ok(url) if url.scheme() == "file" => url.to_file_path().map_err(|()| read_err("not a local file".into()))?,
                 Ok(_) => return Err(read_err("only local lakes are supported".into())),
                 Err(_) => PathBuf::from(&uri),
             };
             let file = std::fs::File::open(&file_path).map_err(|e| read_err(e.to_string()))?;
-            let builder = ParquetRecordBatchReaderBuilder::try_new(file)
-                .map_err(|e| read_err(e.to_string()))?;
+            let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| read_err(e.to_string()))?;
             let indices: Vec<usize> = columns
                 .iter()
-                .map(|c| {
-                    builder
-                        .schema()
-                        .index_of(c)
-                        .map_err(|_| read_err(format!("column {c} is missing")))
-                })
+                .map(|c| builder.schema().index_of(c).map_err(|_| read_err(format!("column {c} is missing"))))
                 .collect::<Result<_, _>>()?;
             let mask = ProjectionMask::roots(builder.parquet_schema(), indices);
-            for batch in builder
-                .with_projection(mask)
-                .build()
-                .map_err(|e| read_err(e.to_string()))?
-            {
-                batches.push(batch.map_err(|e| read_err(e.to_string()))?);
+            for batch in builder.with_projection(mask).build().map_err(|e| read_err(e.to_string()))? {
+                // Parquet returns projected columns in file order; callers index them in the
+                // order they asked for.
+                let batch = batch.map_err(|e| read_err(e.to_string()))?;
+                let order: Vec<usize> = columns
+                    .iter()
+                    .map(|c| batch.schema().index_of(c))
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| read_err(e.to_string()))?;
+                batches.push(batch.project(&order).map_err(|e| read_err(e.to_string()))?);
             }
         }
         Ok(batches)

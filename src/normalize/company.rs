@@ -7,8 +7,7 @@ use regex::Regex;
 
 use super::text::fold_key;
 
-static GLUED_RATING: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\s*\n\s*\d(?:\.\d)?\s*$").expect("valid regex"));
+static GLUED_RATING: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\s*\n\s*\d(?:\.\d)?\s*$").expect("valid regex"));
 static LEGAL_SUFFIX: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)[,\s]+(inc|incorporated|llc|l\.l\.c|ltd|limited|corp|corporation|co|company|plc|llp|lp|gmbh|ag|sa|s\.a|nv|bv|pty|pvt|srl|sas|ab|oy|as)\.?$").expect("valid regex")
 });
@@ -16,10 +15,7 @@ static LEGAL_SUFFIX: LazyLock<Regex> = LazyLock::new(|| {
 /// The display name: no glued rating, no legal suffix, single spaces.
 pub fn clean_company(raw: &str) -> Option<String> {
     let without_rating = GLUED_RATING.replace(raw.trim(), "");
-    let mut name = without_rating
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let mut name = without_rating.split_whitespace().collect::<Vec<_>>().join(" ");
     // "Acme Holdings, Inc., LLC" sheds every trailing suffix, but a name is never emptied.
     while let Some(m) = LEGAL_SUFFIX.find(&name) {
         if m.start() == 0 {
@@ -47,9 +43,8 @@ pub const SIZE_BANDS: [(u64, &str); 7] = [
     (u64::MAX, "10001+"),
 ];
 
-static HEADCOUNT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(\d[\d,]*)\s*(\+)?(?:\s*(?:-|–|to)\s*(\d[\d,]*))?").expect("valid regex")
-});
+static HEADCOUNT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(\d[\d,]*)\s*(\+)?(?:\s*(?:-|–|to)\s*(\d[\d,]*))?").expect("valid regex"));
 
 /// The band of a headcount statement ("51 to 200 employees", "10000+ employees", "1,001-5,000"):
 /// the band holding the upper end of the stated range. `None` for "Unknown" or "-1".
@@ -58,18 +53,13 @@ pub fn size_band(raw: &str) -> Option<&'static str> {
     if raw.trim_start().starts_with('-') {
         return None;
     }
-    let number = |m: Option<regex::Match<'_>>| {
-        m.and_then(|m| m.as_str().replace(',', "").parse::<u64>().ok())
-    };
+    let number = |m: Option<regex::Match<'_>>| m.and_then(|m| m.as_str().replace(',', "").parse::<u64>().ok());
     let low = number(caps.get(1))?;
     let upper = number(caps.get(3)).unwrap_or(if caps.get(2).is_some() { low + 1 } else { low });
     if upper == 0 {
         return None;
     }
-    SIZE_BANDS
-        .iter()
-        .find(|(limit, _)| upper <= *limit)
-        .map(|(_, band)| *band)
+    SIZE_BANDS.iter().find(|(limit, _)| upper <= *limit).map(|(_, band)| *band)
 }
 
 #[cfg(test)]
@@ -82,10 +72,7 @@ mod tests {
             clean_company("National NeuroMonitoring\n4.3").as_deref(),
             Some("National NeuroMonitoring")
         );
-        assert_eq!(
-            clean_company("Acme Holdings, Inc.").as_deref(),
-            Some("Acme Holdings")
-        );
+        assert_eq!(clean_company("Acme Holdings, Inc.").as_deref(), Some("Acme Holdings"));
         assert_eq!(clean_company("Foo Ltd, LLC").as_deref(), Some("Foo"));
         assert_eq!(clean_company("Inc.").as_deref(), Some("Inc."));
         assert_eq!(clean_company("  ").as_deref(), None);

@@ -49,17 +49,14 @@ impl Currencies {
         let mut reader = csv::Reader::from_reader(CURRENCIES_CSV.as_bytes());
         let mut by_code = HashMap::new();
         for row in reader.records() {
-            let row =
-                row.expect("taxonomies/currencies.csv is well-formed (checked by a unit test)");
+            let row = row.expect("taxonomies/currencies.csv is well-formed (checked by a unit test)");
             let mut symbols: Vec<String> = row[2].split('|').map(str::to_string).collect();
             symbols.sort_by_key(|s| std::cmp::Reverse(s.len()));
             let currency = Currency {
                 code: row[0].to_string(),
                 name: row[1].to_string(),
                 symbols,
-                units_per_usd: row[3]
-                    .parse()
-                    .expect("currencies.csv rates are numbers (checked by a unit test)"),
+                units_per_usd: row[3].parse().expect("currencies.csv rates are numbers (checked by a unit test)"),
                 fed_series: Some(row[4].to_string()).filter(|s| !s.is_empty()),
             };
             by_code.insert(currency.code.clone(), currency);
@@ -101,11 +98,13 @@ impl Currencies {
                 field,
                 message,
             };
-            let date = NaiveDate::parse_from_str(row.get(0).unwrap_or_default(), "%Y-%m-%d")
-                .map_err(|e| invalid("Date", e.to_string()))?;
-            let rate: f64 = row.get(2).unwrap_or_default().trim().parse().map_err(|_| {
-                invalid("Exchange rate", format!("{:?} is not a number", row.get(2)))
-            })?;
+            let date = NaiveDate::parse_from_str(row.get(0).unwrap_or_default(), "%Y-%m-%d").map_err(|e| invalid("Date", e.to_string()))?;
+            let rate: f64 = row
+                .get(2)
+                .unwrap_or_default()
+                .trim()
+                .parse()
+                .map_err(|_| invalid("Exchange rate", format!("{:?} is not a number", row.get(2))))?;
             if rate > 0.0 {
                 table
                     .monthly
@@ -162,11 +161,7 @@ mod tests {
         let table = Currencies::builtin();
         assert_eq!(table.all().count(), CURRENCIES_CSV.lines().count() - 1);
         assert_eq!(table.get("USD").map(|c| c.units_per_usd), Some(1.0));
-        assert!(
-            table
-                .get("EUR")
-                .is_some_and(|c| c.symbols.contains(&"€".to_string()))
-        );
+        assert!(table.get("EUR").is_some_and(|c| c.symbols.contains(&"€".to_string())));
     }
 
     #[test]
@@ -181,7 +176,11 @@ mod tests {
     fn fed_csv_gives_monthly_rates_in_either_direction() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("fx.csv");
-        std::fs::write(&path, "Date,Country,Exchange rate\n2020-01-01,Euro,0.90\n2020-02-01,Euro,0.80\n2020-01-01,United Kingdom,1.25\n").expect("write");
+        std::fs::write(
+            &path,
+            "Date,Country,Exchange rate\n2020-01-01,Euro,0.90\n2020-02-01,Euro,0.80\n2020-01-01,United Kingdom,1.25\n",
+        )
+        .expect("write");
         let table = Currencies::with_fed_csv(&path).expect("loads");
         let feb = NaiveDate::from_ymd_opt(2020, 2, 15);
         assert!((table.to_usd(80.0, "EUR", feb).expect("rate") - 100.0).abs() < 1e-9);
@@ -195,12 +194,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("fx.csv");
         std::fs::write(&path, "Date,Country,Exchange rate\n2020-01-01,Euro,abc\n").expect("write");
-        let err = Currencies::with_fed_csv(&path)
-            .expect_err("invalid")
-            .to_string();
-        assert!(
-            err.contains("line 2") && err.contains("Exchange rate"),
-            "{err}"
-        );
+        let err = Currencies::with_fed_csv(&path).expect_err("invalid").to_string();
+        assert!(err.contains("line 2") && err.contains("Exchange rate"), "{err}");
     }
 }

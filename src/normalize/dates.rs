@@ -2,15 +2,7 @@
 
 use chrono::NaiveDate;
 
-const FORMATS: [&str; 7] = [
-    "%Y-%m-%d",
-    "%m/%d/%Y",
-    "%d.%m.%Y",
-    "%b %d, %Y",
-    "%B %d, %Y",
-    "%d %b %Y",
-    "%Y/%m/%d",
-];
+const FORMATS: [&str; 7] = ["%Y-%m-%d", "%m/%d/%Y", "%d.%m.%Y", "%b %d, %Y", "%B %d, %Y", "%d %b %Y", "%Y/%m/%d"];
 
 /// Reads a date, ignoring a trailing time ("2012-01-26T00:00:00.000"). `None` when no known
 /// layout fits: relative phrases like "2 months ago" carry no date of their own.
@@ -20,11 +12,7 @@ pub fn parse_date(raw: &str) -> Option<NaiveDate> {
     FORMATS
         .iter()
         .find_map(|f| NaiveDate::parse_from_str(date_part, f).ok())
-        .or_else(|| {
-            FORMATS
-                .iter()
-                .find_map(|f| NaiveDate::parse_from_str(raw, f).ok())
-        })
+        .or_else(|| FORMATS.iter().find_map(|f| NaiveDate::parse_from_str(raw, f).ok()))
         .filter(|d| (1990..=2100).contains(&chrono::Datelike::year(d)))
 }
 

@@ -22,21 +22,13 @@ const LEVELS: [(&str, &str); 5] = [
 static PATTERNS: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
     LEVELS
         .iter()
-        .map(|(name, pattern)| {
-            (
-                *name,
-                Regex::new(&format!(r"(?i){pattern}")).expect("valid regex"),
-            )
-        })
+        .map(|(name, pattern)| (*name, Regex::new(&format!(r"(?i){pattern}")).expect("valid regex")))
         .collect()
 });
 
 /// One of `high_school`, `associate`, `bachelor`, `master`, `doctorate`, or `None`.
 pub fn education_level(description: &str) -> Option<&'static str> {
-    PATTERNS
-        .iter()
-        .find(|(_, re)| re.is_match(description))
-        .map(|(name, _)| *name)
+    PATTERNS.iter().find(|(_, re)| re.is_match(description)).map(|(name, _)| *name)
 }
 
 #[cfg(test)]

@@ -33,8 +33,7 @@ struct Gazetteer {
 }
 
 static GAZETTEER: LazyLock<Gazetteer> = LazyLock::new(|| {
-    let taxonomy: Taxonomy = serde_norway::from_str(LOCATIONS_YAML)
-        .expect("taxonomies/locations.yaml is valid (checked by a unit test)");
+    let taxonomy: Taxonomy = serde_norway::from_str(LOCATIONS_YAML).expect("taxonomies/locations.yaml is valid (checked by a unit test)");
     let mut countries = HashMap::new();
     let mut country_codes = HashMap::new();
     for c in taxonomy.countries {
@@ -50,11 +49,7 @@ static GAZETTEER: LazyLock<Gazetteer> = LazyLock::new(|| {
         states.insert(name.to_lowercase(), code.clone());
         state_codes.insert(code.to_ascii_lowercase(), code);
     }
-    let cities = taxonomy
-        .city_aliases
-        .into_iter()
-        .map(|(k, v)| (k.to_lowercase(), v))
-        .collect();
+    let cities = taxonomy.city_aliases.into_iter().map(|(k, v)| (k.to_lowercase(), v)).collect();
     Gazetteer {
         countries,
         country_codes,
@@ -64,16 +59,11 @@ static GAZETTEER: LazyLock<Gazetteer> = LazyLock::new(|| {
     }
 });
 
-static PARENTHESES: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\([^)]*\)|\[[^\]]*\]").expect("valid regex"));
+static PARENTHESES: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\([^)]*\)|\[[^\]]*\]").expect("valid regex"));
 static WORK_MODE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?i)\b(fully remote|remote|hybrid|on-?site|in[- ]office|work from home|wfh|anywhere)\b",
-    )
-    .expect("valid regex")
+    Regex::new(r"(?i)\b(fully remote|remote|hybrid|on-?site|in[- ]office|work from home|wfh|anywhere)\b").expect("valid regex")
 });
-static ZIP: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\s+\d{5}(?:-\d{4})?$").expect("valid regex"));
+static ZIP: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\s+\d{5}(?:-\d{4})?$").expect("valid regex"));
 
 /// A normalised location.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -115,13 +105,9 @@ pub fn parse_location(raw: &str) -> Location {
     let mut parts: Vec<String> = without_mode
         .split([',', '|', ';', '/'])
         .map(|p| {
-            ZIP.replace(
-                p.trim()
-                    .trim_matches(|c: char| c == '-' || c == '–' || c.is_whitespace()),
-                "",
-            )
-            .trim()
-            .to_string()
+            ZIP.replace(p.trim().trim_matches(|c: char| c == '-' || c == '–' || c.is_whitespace()), "")
+                .trim()
+                .to_string()
         })
         .filter(|p| !p.is_empty())
         .collect();
@@ -173,12 +159,7 @@ pub fn parse_location(raw: &str) -> Location {
 mod tests {
     use super::*;
 
-    fn loc(
-        city: Option<&str>,
-        state: Option<&str>,
-        country: Option<&str>,
-        remote: Option<&'static str>,
-    ) -> Location {
+    fn loc(city: Option<&str>, state: Option<&str>, country: Option<&str>, remote: Option<&'static str>) -> Location {
         Location {
             city: city.map(Into::into),
             state: state.map(Into::into),
@@ -197,36 +178,19 @@ mod tests {
             parse_location("San Francisco, CA, US"),
             loc(Some("San Francisco"), Some("CA"), Some("US"), None)
         );
-        assert_eq!(
-            parse_location("Virginia, United States"),
-            loc(None, Some("VA"), Some("US"), None)
-        );
-        assert_eq!(
-            parse_location("Remote (North America)"),
-            loc(None, None, None, Some("remote"))
-        );
+        assert_eq!(parse_location("Virginia, United States"), loc(None, Some("VA"), Some("US"), None));
+        assert_eq!(parse_location("Remote (North America)"), loc(None, None, None, Some("remote")));
         assert_eq!(
             parse_location("SF, Remote"),
-            loc(
-                Some("San Francisco"),
-                Some("CA"),
-                Some("US"),
-                Some("remote")
-            )
+            loc(Some("San Francisco"), Some("CA"), Some("US"), Some("remote"))
         );
         assert_eq!(
             parse_location("Stockholm | On-site (Hybrid)"),
             loc(Some("Stockholm"), None, Some("SE"), Some("hybrid"))
         );
         assert_eq!(parse_location("AE"), loc(None, None, Some("AE"), None));
-        assert_eq!(
-            parse_location("Texas"),
-            loc(None, Some("TX"), Some("US"), None)
-        );
-        assert_eq!(
-            parse_location("London, UK"),
-            loc(Some("London"), None, Some("GB"), None)
-        );
+        assert_eq!(parse_location("Texas"), loc(None, Some("TX"), Some("US"), None));
+        assert_eq!(parse_location("London, UK"), loc(Some("London"), None, Some("GB"), None));
         assert_eq!(parse_location(""), Location::default());
     }
 }

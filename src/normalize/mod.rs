@@ -49,10 +49,8 @@ pub struct Posting {
 impl Posting {
     /// The partition value: the posting month (`2020-05`) or `unknown`.
     pub fn posting_month(&self) -> String {
-        self.date_posted.map_or_else(
-            || "unknown".to_string(),
-            |d| format!("{:04}-{:02}", d.year(), d.month()),
-        )
+        self.date_posted
+            .map_or_else(|| "unknown".to_string(), |d| format!("{:04}-{:02}", d.year(), d.month()))
     }
 }
 
@@ -70,13 +68,8 @@ impl Normaliser {
     /// Normalises one listing; a record without a title cannot be a posting and is rejected.
     pub fn normalise(&self, listing: &JobListing) -> Result<Posting, Reject> {
         let job = listing.job();
-        let raw_title = non_empty(job.title.as_deref()).ok_or_else(|| {
-            Reject::new(
-                ErrorCode::MissingField,
-                Some("job.title"),
-                "a posting needs a title",
-            )
-        })?;
+        let raw_title = non_empty(job.title.as_deref())
+            .ok_or_else(|| Reject::new(ErrorCode::MissingField, Some("job.title"), "a posting needs a title"))?;
         let title = title::clean_title(&raw_title);
         if title.is_empty() {
             return Err(Reject::new(
@@ -88,23 +81,10 @@ impl Normaliser {
         let details = listing.company_details();
         let company = job.company.as_deref().and_then(company::clean_company);
         let company_key = company.as_deref().map(company::company_key);
-        let location = job
-            .location
-            .as_deref()
-            .map(location::parse_location)
-            .unwrap_or_default();
-        let description = job
-            .description
-            .as_deref()
-            .map(text::html_to_text)
-            .filter(|d| !d.is_empty());
+        let location = job.location.as_deref().map(location::parse_location).unwrap_or_default();
+        let description = job.description.as_deref().map(text::html_to_text).filter(|d| !d.is_empty());
         let date_posted = job.date_posted.as_deref().and_then(dates::parse_date);
-        let salary = salary::normalise(
-            listing,
-            description.as_deref(),
-            date_posted,
-            &self.currencies,
-        );
+        let salary = salary::normalise(listing, description.as_deref(), date_posted, &self.currencies);
         let remote_type = remote_type(listing, &raw_title, location.remote_type);
         let seniority = job
             .job_level
@@ -112,11 +92,9 @@ impl Normaliser {
             .and_then(title::Seniority::from_level)
             .or_else(|| title::Seniority::from_title(&title))
             .map(title::Seniority::as_str);
-        let source_site = non_empty(listing.site.as_deref())
-            .map_or_else(|| "unknown".to_string(), |s| s.to_lowercase());
+        let source_site = non_empty(listing.site.as_deref()).map_or_else(|| "unknown".to_string(), |s| s.to_lowercase());
         let source_job_id = non_empty(listing.job_id.as_deref());
-        let job_url =
-            non_empty(job.job_url.as_deref()).or_else(|| non_empty(job.job_url_direct.as_deref()));
+        let job_url = non_empty(job.job_url.as_deref()).or_else(|| non_empty(job.job_url_direct.as_deref()));
 
         let mut posting = Posting {
             posting_key: String::new(),
@@ -125,10 +103,7 @@ impl Normaliser {
             job_url,
             min_years_experience: description.as_deref().and_then(title::min_years_experience),
             education_level: description.as_deref().and_then(education::education_level),
-            company_size_band: details
-                .company_num_employees
-                .as_deref()
-                .and_then(company::size_band),
+            company_size_band: details.company_num_employees.as_deref().and_then(company::size_band),
             company_industry: non_empty(details.company_industry.as_deref()).filter(|i| i != "-1"),
             job_type: job.job_type.as_deref().and_then(job_type),
             title,
@@ -152,16 +127,9 @@ impl Normaliser {
 }
 
 /// Remote, hybrid or on-site: what the location or title states, then the board's flags.
-fn remote_type(
-    listing: &JobListing,
-    title: &str,
-    from_location: Option<&'static str>,
-) -> Option<&'static str> {
+fn remote_type(listing: &JobListing, title: &str, from_location: Option<&'static str>) -> Option<&'static str> {
     let job = listing.job();
-    let stated = job
-        .work_arrangement
-        .as_deref()
-        .and_then(location::work_mode);
+    let stated = job.work_arrangement.as_deref().and_then(location::work_mode);
     stated
         .or(from_location)
         .or_else(|| location::work_mode(title))
@@ -175,11 +143,7 @@ fn remote_type(
 /// Employment type in JobSpy's vocabulary: fulltime, parttime, contract, internship,
 /// temporary.
 pub fn job_type(raw: &str) -> Option<String> {
-    let folded: String = raw
-        .to_lowercase()
-        .chars()
-        .filter(char::is_ascii_alphabetic)
-        .collect();
+    let folded: String = raw.to_lowercase().chars().filter(char::is_ascii_alphabetic).collect();
     let value = match folded.as_str() {
         "fulltime" | "ft" | "permanent" | "fulltimeemployee" => "fulltime",
         "parttime" | "pt" => "parttime",
@@ -197,33 +161,19 @@ fn content_hash(p: &Posting) -> String {
     let salary = p
         .salary
         .as_ref()
-        .map(|s| {
-            format!(
-                "{:?}|{:?}|{:?}|{}",
-                s.min_annual,
-                s.max_annual,
-                s.currency,
-                s.interval.as_str()
-            )
-        })
+        .map(|s| format!("{:?}|{:?}|{:?}|{}", s.min_annual, s.max_annual, s.currency, s.interval.as_str()))
         .unwrap_or_default();
     let fields = [
         p.company_key.clone().unwrap_or_default(),
         text::fold_key(&p.title),
-        p.location_city
-            .as_deref()
-            .map(text::fold_key)
-            .unwrap_or_default(),
+        p.location_city.as_deref().map(text::fold_key).unwrap_or_default(),
         p.location_state.clone().unwrap_or_default(),
         p.location_country.clone().unwrap_or_default(),
         p.remote_type.unwrap_or_default().to_string(),
         p.job_type.clone().unwrap_or_default(),
         p.seniority.unwrap_or_default().to_string(),
         salary,
-        p.description
-            .as_deref()
-            .map(text::fold_key)
-            .unwrap_or_default(),
+        p.description.as_deref().map(text::fold_key).unwrap_or_default(),
     ];
     short_hash(&fields.join("\u{1f}"))
 }
@@ -265,21 +215,14 @@ mod tests {
                 location: Some("Austin, TX".into()),
                 job_type: Some("Full-time".into()),
                 date_posted: Some("2024-03-05".into()),
-                description: Some(
-                    "<p>5+ years of experience. Bachelor's degree.</p><p>Salary: $120k-$150k</p>"
-                        .into(),
-                ),
+                description: Some("<p>5+ years of experience. Bachelor's degree.</p><p>Salary: $120k-$150k</p>".into()),
                 ..Job::default()
             }),
             ..JobListing::default()
         };
         let p = normaliser().normalise(&listing).expect("normalises");
         assert_eq!(
-            (
-                p.title.as_str(),
-                p.company.as_deref(),
-                p.company_key.as_deref()
-            ),
+            (p.title.as_str(), p.company.as_deref(), p.company_key.as_deref()),
             ("Sr. Data Engineer", Some("Acme"), Some("acme"))
         );
         assert_eq!(
@@ -291,20 +234,11 @@ mod tests {
             (Some("Austin"), Some("TX"), Some("US"))
         );
         assert_eq!(
-            (
-                p.remote_type,
-                p.seniority,
-                p.min_years_experience,
-                p.education_level
-            ),
+            (p.remote_type, p.seniority, p.min_years_experience, p.education_level),
             (Some("remote"), Some("senior"), Some(5), Some("bachelor"))
         );
         assert_eq!(
-            (
-                p.job_type.as_deref(),
-                p.source_site.as_str(),
-                p.posting_month()
-            ),
+            (p.job_type.as_deref(), p.source_site.as_str(), p.posting_month()),
             (Some("fulltime"), "linkedin", "2024-03".to_string())
         );
         let salary = p.salary.expect("salary from text");
@@ -317,13 +251,8 @@ mod tests {
 
     #[test]
     fn missing_title_is_rejected_with_the_field() {
-        let err = normaliser()
-            .normalise(&JobListing::default())
-            .expect_err("no title");
-        assert_eq!(
-            (err.code, err.field.as_deref()),
-            (ErrorCode::MissingField, Some("job.title"))
-        );
+        let err = normaliser().normalise(&JobListing::default()).expect_err("no title");
+        assert_eq!((err.code, err.field.as_deref()), (ErrorCode::MissingField, Some("job.title")));
     }
 
     #[test]
@@ -341,17 +270,8 @@ mod tests {
         };
         let n = normaliser();
         let key = |l: &JobListing| n.normalise(l).expect("ok").posting_key;
-        assert_eq!(
-            key(&listing(Some("1"), Some("u"))),
-            key(&listing(Some("1"), Some("other")))
-        );
-        assert_ne!(
-            key(&listing(Some("1"), None)),
-            key(&listing(Some("2"), None))
-        );
-        assert_eq!(
-            key(&listing(None, Some("u"))),
-            key(&listing(None, Some("u")))
-        );
+        assert_eq!(key(&listing(Some("1"), Some("u"))), key(&listing(Some("1"), Some("other"))));
+        assert_ne!(key(&listing(Some("1"), None)), key(&listing(Some("2"), None)));
+        assert_eq!(key(&listing(None, Some("u"))), key(&listing(None, Some("u"))));
     }
 }

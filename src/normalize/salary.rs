@@ -44,11 +44,7 @@ impl Interval {
 
     /// Reads the interval names boards use: "yearly", "Annual", "per hour", "hr", "Daily" ...
     pub fn parse(text: &str) -> Option<Self> {
-        let word = text
-            .trim()
-            .trim_start_matches("per ")
-            .trim_start_matches('/')
-            .to_ascii_lowercase();
+        let word = text.trim().trim_start_matches("per ").trim_start_matches('/').to_ascii_lowercase();
         Some(match word.as_str() {
             "yearly" | "year" | "annual" | "annually" | "annum" | "yr" => Interval::Yearly,
             "monthly" | "month" | "mo" => Interval::Monthly,
@@ -121,18 +117,11 @@ pub enum TextKind {
 }
 
 /// The normalised salary of a listing: structured amounts first, then the salary text, then
-/// the description (already converted to plain text).
-pub fn normalise(
-    listing: &JobListing,
-    description: Option<&str>,
-    date: Option<NaiveDate>,
-    currencies: &Currencies,
-) -> Option<Salary> {
+/// the description (already converted to plain text). Structured amounts of 0 or less state
+/// nothing (Glassdoor writes -1 and NYC 0 for "not given"); a reversed range is swapped.
+pub fn normalise(listing: &JobListing, description: Option<&str>, date: Option<NaiveDate>, currencies: &Currencies) -> Option<Salary> {
     let comp = listing.compensation();
-    let declared_source = listing
-        .salary_source
-        .as_deref()
-        .and_then(SalarySource::parse);
+    let declared_source = listing.salary_source.as_deref().and_then(SalarySource::parse);
     let positive = |v: Option<f64>| v.filter(|v| v.is_finite() && *v > 0.0);
     let (min, max) = (positive(comp.min_amount), positive(comp.max_amount));
     if min.is_some() || max.is_some() {
@@ -145,14 +134,10 @@ pub fn normalise(
             .as_deref()
             .map(|c| c.trim().to_ascii_uppercase())
             .filter(|c| !c.is_empty());
-        let interval = comp
-            .interval
-            .as_deref()
-            .and_then(Interval::parse)
-            .or_else(|| {
-                let largest = max.or(min)?;
-                infer_interval(largest, currency.as_deref(), currencies)
-            })?;
+        let interval = comp.interval.as_deref().and_then(Interval::parse).or_else(|| {
+            let largest = max.or(min)?;
+            infer_interval(largest, currency.as_deref(), currencies)
+        })?;
         return Some(build(
             min,
             max,
@@ -223,11 +208,7 @@ fn build(
 
 /// Guesses the interval of an amount without one, from its size in US dollars: a year's pay
 /// is at least 15,000, an hour's 7 to 300; anything between is too ambiguous to keep.
-fn infer_interval(
-    amount: f64,
-    currency: Option<&str>,
-    currencies: &Currencies,
-) -> Option<Interval> {
+fn infer_interval(amount: f64, currency: Option<&str>, currencies: &Currencies) -> Option<Interval> {
     let usd = match currency {
         Some(code) => currencies.to_usd(amount, code, None)?,
         None => amount,
@@ -275,10 +256,7 @@ pub fn parse_text(text: &str, kind: TextKind, currencies: &Currencies) -> Option
         let Some(candidate) = candidate(&caps, text, whole.start(), kind, currencies) else {
             continue;
         };
-        let candidate = PayText {
-            estimated,
-            ..candidate
-        };
+        let candidate = PayText { estimated, ..candidate };
         if caps.name("n2").is_some() {
             return Some(candidate);
         }
@@ -287,34 +265,17 @@ pub fn parse_text(text: &str, kind: TextKind, currencies: &Currencies) -> Option
     single
 }
 
-fn candidate(
-    caps: &regex::Captures<'_>,
-    text: &str,
-    start: usize,
-    kind: TextKind,
-    currencies: &Currencies,
-) -> Option<PayText> {
+fn candidate(caps: &regex::Captures<'_>, text: &str, start: usize, kind: TextKind, currencies: &Currencies) -> Option<PayText> {
     let is_range = caps.name("n2").is_some();
     let multiplier = |i: u8| -> Option<Option<f64>> {
-        match caps
-            .name(&format!("m{i}"))
-            .map(|m| m.as_str().to_ascii_lowercase())
-        {
+        match caps.name(&format!("m{i}")).map(|m| m.as_str().to_ascii_lowercase()) {
             None => Some(None),
             Some(word) if word == "k" => Some(Some(1_000.0)),
             // Millions and billions are funding and revenue, never pay.
             Some(word)
                 if matches!(
                     word.as_str(),
-                    "m" | "mm"
-                        | "mil"
-                        | "mn"
-                        | "million"
-                        | "b"
-                        | "bn"
-                        | "billion"
-                        | "billions"
-                        | "millions"
+                    "m" | "mm" | "mil" | "mn" | "million" | "b" | "bn" | "billion" | "billions" | "millions"
                 ) =>
             {
                 None
@@ -354,13 +315,9 @@ fn candidate(
         None => None,
     };
     let number_end = caps.name(if is_range { "n2" } else { "n1" })?.end();
-    let after_number = caps
-        .name(if is_range { "m2" } else { "m1" })
-        .map_or(number_end, |m| m.end());
+    let after_number = caps.name(if is_range { "m2" } else { "m1" }).map_or(number_end, |m| m.end());
     let after = &text[after_number..floor_char_boundary(text, text.len().min(after_number + 40))];
-    let stated_interval = INTERVAL_AFTER
-        .captures(after)
-        .and_then(|c| Interval::parse(&c[1]));
+    let stated_interval = INTERVAL_AFTER.captures(after).and_then(|c| Interval::parse(&c[1]));
     let has_k = m1.is_some() || m2.is_some();
 
     if kind == TextKind::Prose {
@@ -370,9 +327,7 @@ fn candidate(
             return None;
         }
         let pay_word = PAY_WORD_BEFORE.is_match(before);
-        let marked = currency.is_some()
-            || (is_range && has_k)
-            || (pay_word && (is_range || stated_interval.is_some()));
+        let marked = currency.is_some() || (is_range && has_k) || (pay_word && (is_range || stated_interval.is_some()));
         if !marked {
             return None;
         }
@@ -443,41 +398,25 @@ mod tests {
     }
 
     fn prose(text: &str) -> Option<(f64, f64, Option<String>, Interval)> {
-        parse_text(text, TextKind::Prose, &Currencies::builtin())
-            .map(|p| (p.min, p.max, p.currency, p.interval))
+        parse_text(text, TextKind::Prose, &Currencies::builtin()).map(|p| (p.min, p.max, p.currency, p.interval))
     }
 
     #[test]
     fn glassdoor_estimates() {
         let pay = field("$137K-$171K (Glassdoor est.)").expect("parses");
         assert_eq!(
-            (
-                pay.min,
-                pay.max,
-                pay.currency.as_deref(),
-                pay.interval,
-                pay.estimated
-            ),
+            (pay.min, pay.max, pay.currency.as_deref(), pay.interval, pay.estimated),
             (137_000.0, 171_000.0, Some("USD"), Interval::Yearly, true)
         );
         let hourly = field("$17-$20 Per Hour(Glassdoor est.)").expect("parses");
-        assert_eq!(
-            (hourly.min, hourly.max, hourly.interval),
-            (17.0, 20.0, Interval::Hourly)
-        );
+        assert_eq!((hourly.min, hourly.max, hourly.interval), (17.0, 20.0, Interval::Hourly));
         let employer = field("Employer Provided Salary:$80K - $100K").expect("parses");
-        assert_eq!(
-            (employer.min, employer.max, employer.estimated),
-            (80_000.0, 100_000.0, false)
-        );
+        assert_eq!((employer.min, employer.max, employer.estimated), (80_000.0, 100_000.0, false));
     }
 
     #[test]
     fn plain_amounts_and_separators() {
-        assert_eq!(
-            field("$41,000.00").map(|p| (p.min, p.max)),
-            Some((41_000.0, 41_000.0))
-        );
+        assert_eq!(field("$41,000.00").map(|p| (p.min, p.max)), Some((41_000.0, 41_000.0)));
         assert_eq!(
             prose("Salary: 60.000 EUR per year"),
             Some((60_000.0, 60_000.0, Some("EUR".into()), Interval::Yearly))
@@ -522,10 +461,7 @@ mod tests {
 
     #[test]
     fn funding_and_counts_are_not_pay() {
-        assert_eq!(
-            prose("building a $200B+ company with $1MM+ in revenue and a $50mil Series B"),
-            None
-        );
+        assert_eq!(prose("building a $200B+ company with $1MM+ in revenue and a $50mil Series B"), None);
         assert_eq!(
             prose("3+ years of experience, 5-7 years preferred, 2,000 people on the waitlist"),
             None
@@ -548,14 +484,8 @@ mod tests {
             ..JobListing::default()
         };
         let salary = normalise(&listing, None, None, &Currencies::builtin()).expect("salary");
-        assert_eq!(
-            (salary.min_annual, salary.max_annual),
-            (Some(41_600.0), Some(62_400.0))
-        );
-        assert_eq!(
-            (salary.min_usd, salary.source),
-            (Some(41_600.0), SalarySource::Stated)
-        );
+        assert_eq!((salary.min_annual, salary.max_annual), (Some(41_600.0), Some(62_400.0)));
+        assert_eq!((salary.min_usd, salary.source), (Some(41_600.0), SalarySource::Stated));
     }
 
     #[test]
@@ -568,12 +498,7 @@ mod tests {
             ..JobListing::default()
         };
         assert_eq!(
-            normalise(
-                &listing,
-                Some("Great team, great snacks."),
-                None,
-                &Currencies::builtin()
-            ),
+            normalise(&listing, Some("Great team, great snacks."), None, &Currencies::builtin()),
             None
         );
     }

@@ -5,19 +5,12 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-static TAG: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?is)<(script|style)\b.*?</(script|style)\s*>|<[a-zA-Z/!][^>]*>")
-        .expect("valid regex")
-});
-static BLOCK_TAG: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^</?(p|br|div|li|ul|ol|h[1-6]|tr|table|section|article|header|footer)\b")
-        .expect("valid regex")
-});
-static ENTITY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z]{2,8});").expect("valid regex")
-});
-static SPACES: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"[ \t\u{a0}\u{200b}\r\f\v]+").expect("valid regex"));
+static TAG: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?is)<(script|style)\b.*?</(script|style)\s*>|<[a-zA-Z/!][^>]*>").expect("valid regex"));
+static BLOCK_TAG: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)^</?(p|br|div|li|ul|ol|h[1-6]|tr|table|section|article|header|footer)\b").expect("valid regex"));
+static ENTITY: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z]{2,8});").expect("valid regex"));
+static SPACES: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[ \t\u{a0}\u{200b}\r\f\v]+").expect("valid regex"));
 static BLANK_LINES: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\n{3,}").expect("valid regex"));
 
 /// Converts HTML (or plain text) to plain text: block tags become line breaks, other tags and
@@ -102,10 +95,7 @@ pub fn fold_key(input: &str) -> String {
 
 /// Trims a value and treats an empty result as absent.
 pub fn non_empty(value: Option<&str>) -> Option<String> {
-    value
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(str::to_string)
+    value.map(str::trim).filter(|v| !v.is_empty()).map(str::to_string)
 }
 
 #[cfg(test)]
@@ -115,10 +105,7 @@ mod tests {
     #[test]
     fn html_becomes_text_with_paragraphs() {
         let html = "<p>We build <b>data</b> tools.</p><p>Stack: React&#x2F;Next.js &amp; Rust<br>Apply&nbsp;now</p><script>x()</script>";
-        assert_eq!(
-            html_to_text(html),
-            "We build data tools.\n\nStack: React/Next.js & Rust\nApply now"
-        );
+        assert_eq!(html_to_text(html), "We build data tools.\n\nStack: React/Next.js & Rust\nApply now");
     }
 
     #[test]

@@ -8,7 +8,8 @@ use regex::Regex;
 use super::text::tidy_whitespace;
 
 static WORK_MODE_NOISE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\s*[\(\[]\s*(remote|hybrid|on-?site|in-?office)[^\)\]]*[\)\]]|\s+[-–|]\s*(remote|hybrid|on-?site)\s*$").expect("valid regex")
+    Regex::new(r"(?i)\s*[\(\[]\s*(remote|hybrid|on-?site|in-?office)[^\)\]]*[\)\]]|\s+[-–|]\s*(remote|hybrid|on-?site)\s*$")
+        .expect("valid regex")
 });
 
 /// Trims, collapses whitespace and drops work-mode decorations such as "(Remote)" or
@@ -124,16 +125,9 @@ pub fn min_years_experience(description: &str) -> Option<u8> {
     let mut best: Option<u8> = None;
     for caps in YEARS.captures_iter(description) {
         let whole = caps.get(0).expect("group 0 always matches");
-        let before = &description[description[..whole.start()]
-            .char_indices()
-            .rev()
-            .nth(40)
-            .map_or(0, |(i, _)| i)..whole.start()];
+        let before = &description[description[..whole.start()].char_indices().rev().nth(40).map_or(0, |(i, _)| i)..whole.start()];
         let context = format!("{before} {}", &caps[3]).to_ascii_lowercase();
-        if !(context.contains("experience")
-            || context.contains("exp.")
-            || context.contains("background in"))
-        {
+        if !(context.contains("experience") || context.contains("exp.") || context.contains("background in")) {
             continue;
         }
         let Some(low) = number_word(&caps[1]) else {
@@ -175,15 +169,9 @@ mod tests {
 
     #[test]
     fn titles_lose_work_mode_and_clutter() {
-        assert_eq!(
-            clean_title("  Senior  Data Engineer (Remote) "),
-            "Senior Data Engineer"
-        );
+        assert_eq!(clean_title("  Senior  Data Engineer (Remote) "), "Senior Data Engineer");
         assert_eq!(clean_title("Data Analyst - Hybrid"), "Data Analyst");
-        assert_eq!(
-            clean_title("Remote Math Teacher (Pre-K to K)"),
-            "Remote Math Teacher (Pre-K to K)"
-        );
+        assert_eq!(clean_title("Remote Math Teacher (Pre-K to K)"), "Remote Math Teacher (Pre-K to K)");
     }
 
     #[test]
@@ -202,30 +190,15 @@ mod tests {
         for (title, expected) in cases {
             assert_eq!(Seniority::from_title(title), expected, "{title}");
         }
-        assert_eq!(
-            Seniority::from_level("Mid-Senior level"),
-            Some(Seniority::Mid)
-        );
+        assert_eq!(Seniority::from_level("Mid-Senior level"), Some(Seniority::Mid));
         assert_eq!(Seniority::from_level("SE"), Some(Seniority::Senior));
     }
 
     #[test]
     fn years_of_experience() {
-        assert_eq!(
-            min_years_experience("3+ years of experience with SQL"),
-            Some(3)
-        );
-        assert_eq!(
-            min_years_experience("5-7 years experience; 2+ years of Python experience"),
-            Some(5)
-        );
-        assert_eq!(
-            min_years_experience("At least five years of professional experience"),
-            Some(5)
-        );
-        assert_eq!(
-            min_years_experience("Founded 10 years ago, we have grown"),
-            None
-        );
+        assert_eq!(min_years_experience("3+ years of experience with SQL"), Some(3));
+        assert_eq!(min_years_experience("5-7 years experience; 2+ years of Python experience"), Some(5));
+        assert_eq!(min_years_experience("At least five years of professional experience"), Some(5));
+        assert_eq!(min_years_experience("Founded 10 years ago, we have grown"), None);
     }
 }

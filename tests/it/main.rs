@@ -1,1 +1,10 @@
-fn main() {}
+//! Integration tests: one binary that drives the real `rats` binary (and, where a check needs
+//! the library's view of the lake, reads the Delta tables through it).
+
+mod cli;
+mod consume_fixtures;
+mod crash_resume;
+mod datasets;
+mod interop;
+mod salary_cases;
+mod support;

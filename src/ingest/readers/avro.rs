@@ -37,17 +37,10 @@ pub fn records(path: &Path, file: File) -> Result<Records, ReadError> {
         };
         Some(Ok(match value {
             Ok(value) => {
-                let raw = serde_json::Value::try_from(value.clone()).map_or_else(
-                    |e| format!("{{\"unrenderable\": {:?}}}", e.to_string()),
-                    |v| v.to_string(),
-                );
-                let listing = from_value::<JobListing>(&value)
-                    .map_err(|e| Reject::new(ErrorCode::MalformedAvro, None, e.to_string()));
-                SourceRecord {
-                    coordinates,
-                    raw,
-                    listing,
-                }
+                let raw = serde_json::Value::try_from(value.clone())
+                    .map_or_else(|e| format!("{{\"unrenderable\": {:?}}}", e.to_string()), |v| v.to_string());
+                let listing = from_value::<JobListing>(&value).map_err(|e| Reject::new(ErrorCode::MalformedAvro, None, e.to_string()));
+                SourceRecord { coordinates, raw, listing }
             }
             Err(e) => {
                 // A corrupt block cannot be skipped reliably: quarantine the failure and stop.

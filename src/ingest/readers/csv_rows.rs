@@ -10,11 +10,7 @@ use crate::ingest::reject::{ErrorCode, Reject};
 
 type Records = Box<dyn Iterator<Item = Result<SourceRecord, ReadError>> + Send>;
 
-pub fn records(
-    path: &Path,
-    file: File,
-    mappings: &[Mapping],
-) -> Result<(String, Records), ReadError> {
+pub fn records(path: &Path, file: File, mappings: &[Mapping]) -> Result<(String, Records), ReadError> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(true)
@@ -26,21 +22,12 @@ pub fn records(
             message: format!("cannot read the CSV header: {e}"),
         })?
         .iter()
-        .map(|h| {
-            String::from_utf8_lossy(h)
-                .trim_start_matches('\u{feff}')
-                .trim()
-                .to_string()
-        })
+        .map(|h| String::from_utf8_lossy(h).trim_start_matches('\u{feff}').trim().to_string())
         .collect();
     let mapping = Mapping::detect(mappings, &header).ok_or_else(|| ReadError::UnknownLayout {
         path: path.to_path_buf(),
         header: header.join(","),
-        known: mappings
-            .iter()
-            .map(|m| m.name.as_str())
-            .collect::<Vec<_>>()
-            .join(", "),
+        known: mappings.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join(", "),
     })?;
     let bound = mapping.bind(&header).map_err(|message| ReadError::Layout {
         path: path.to_path_buf(),
@@ -63,23 +50,15 @@ pub fn records(
                     line: position.line(),
                     byte_offset: position.byte(),
                 };
-                let cells: Vec<String> = record
-                    .iter()
-                    .map(|c| String::from_utf8_lossy(c).into_owned())
-                    .collect();
+                let cells: Vec<String> = record.iter().map(|c| String::from_utf8_lossy(c).into_owned()).collect();
                 let raw = raw_json(&header, &cells);
                 let listing = if cells.len() != header.len() {
                     Err(Reject::new(
                         ErrorCode::MalformedCsv,
                         None,
-                        format!(
-                            "the row has {} fields, the header {}",
-                            cells.len(),
-                            header.len()
-                        ),
+                        format!("the row has {} fields, the header {}", cells.len(), header.len()),
                     ))
-                } else if let Some(i) = record.iter().position(|c| std::str::from_utf8(c).is_err())
-                {
+                } else if let Some(i) = record.iter().position(|c| std::str::from_utf8(c).is_err()) {
                     Err(Reject::new(
                         ErrorCode::MalformedCsv,
                         Some(&header[i]),
@@ -89,11 +68,7 @@ pub fn records(
                     let refs: Vec<&str> = cells.iter().map(String::as_str).collect();
                     bound.listing(&header, &refs)
                 };
-                Some(Ok(SourceRecord {
-                    coordinates,
-                    raw,
-                    listing,
-                }))
+                Some(Ok(SourceRecord { coordinates, raw, listing }))
             }
             Err(e) => {
                 number += 1;
@@ -128,9 +103,7 @@ fn raw_json(header: &[String], cells: &[String]) -> String {
         if i > 0 {
             out.push(',');
         }
-        let key = header
-            .get(i)
-            .map_or_else(|| format!("_extra_{i}"), Clone::clone);
+        let key = header.get(i).map_or_else(|| format!("_extra_{i}"), Clone::clone);
         out.push_str(&serde_json::Value::String(key).to_string());
         out.push(':');
         out.push_str(&serde_json::Value::String(cell.clone()).to_string());

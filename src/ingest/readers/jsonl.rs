@@ -8,10 +8,7 @@ use super::{Coordinates, ReadError, SourceRecord};
 use crate::contract::JobListing;
 use crate::ingest::reject::{ErrorCode, Reject};
 
-pub fn records(
-    path: &Path,
-    file: File,
-) -> impl Iterator<Item = Result<SourceRecord, ReadError>> + Send + use<> {
+pub fn records(path: &Path, file: File) -> impl Iterator<Item = Result<SourceRecord, ReadError>> + Send + use<> {
     let mut reader = BufReader::with_capacity(1 << 20, file);
     let display = path.display().to_string();
     let path = path.to_path_buf();
@@ -47,18 +44,13 @@ pub fn records(
                 byte_offset: start,
             };
             let listing = if std::str::from_utf8(&buffer).is_err() {
-                Err(Reject::new(
-                    ErrorCode::MalformedJson,
-                    None,
-                    "the line is not valid UTF-8",
-                ))
+                Err(Reject::new(ErrorCode::MalformedJson, None, "the line is not valid UTF-8"))
             } else {
-                serde_json::from_str::<JobListing>(trimmed).map_err(|e| {
-                    Reject::new(
-                        ErrorCode::MalformedJson,
-                        json_field(&e).as_deref(),
-                        e.to_string(),
-                    )
+                let mut deserializer = serde_json::Deserializer::from_str(trimmed);
+                serde_path_to_error::deserialize::<_, JobListing>(&mut deserializer).map_err(|e| {
+                    let field = e.path().to_string();
+                    let field = (field != ".").then_some(field);
+                    Reject::new(ErrorCode::MalformedJson, field.as_deref(), e.into_inner().to_string())
                 })
             };
             return Some(Ok(SourceRecord {
@@ -68,12 +60,4 @@ pub fn records(
             }));
         }
     })
-}
-
-/// serde_json names the offending field only inside its message; keep the column number too.
-fn json_field(error: &serde_json::Error) -> Option<String> {
-    let message = error.to_string();
-    let start = message.find("field `")? + 7;
-    let end = message[start..].find('`')? + start;
-    Some(message[start..end].to_string())
 }

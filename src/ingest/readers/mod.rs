@@ -33,24 +33,15 @@ pub enum InputFormat {
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
     #[error("cannot open {path}: {source}")]
-    Open {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Open { path: PathBuf, source: std::io::Error },
     #[error("{path}: read failed at byte {offset}: {source}")]
     Io {
         path: PathBuf,
         offset: u64,
         source: std::io::Error,
     },
-    #[error(
-        "{path}: no known CSV layout has this header ({header}); known layouts: {known}. Write a mapping and pass --mapping FILE"
-    )]
-    UnknownLayout {
-        path: PathBuf,
-        header: String,
-        known: String,
-    },
+    #[error("{path}: no known CSV layout has this header ({header}); known layouts: {known}. Write a mapping and pass --mapping FILE")]
+    UnknownLayout { path: PathBuf, header: String, known: String },
     #[error("{path}: {message}")]
     Layout { path: PathBuf, message: String },
     #[error("{path}: not an Avro object container file: {message}")]
@@ -113,10 +104,7 @@ pub fn open(path: &Path, format: InputFormat, mappings: &[Mapping]) -> Result<In
         InputFormat::JobspyCsv | InputFormat::Csv | InputFormat::Auto => {
             let jobspy_only: Vec<Mapping>;
             let candidates = if format == InputFormat::JobspyCsv {
-                jobspy_only = Mapping::builtin()
-                    .into_iter()
-                    .filter(|m| m.name == "jobspy")
-                    .collect();
+                jobspy_only = Mapping::builtin().into_iter().filter(|m| m.name == "jobspy").collect();
                 &jobspy_only[..]
             } else {
                 mappings
@@ -134,10 +122,7 @@ pub fn open(path: &Path, format: InputFormat, mappings: &[Mapping]) -> Result<In
 
 /// The format of a file from its extension, or from its first bytes.
 pub fn detect_format(path: &Path) -> Result<InputFormat, ReadError> {
-    let extension = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase);
+    let extension = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
     match extension.as_deref() {
         Some("jsonl" | "ndjson" | "json") => return Ok(InputFormat::Jsonl),
         Some("avro") => return Ok(InputFormat::Avro),

@@ -1,0 +1,164 @@
+//! The command line itself: help, settings, errors and exit codes, generated docs.
+
+use crate::support::{rats, repo, run, stderr, stdout};
+
+#[test]
+fn help_lists_only_commands_that_exist() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = run(rats(dir.path()).arg("--help"));
+    assert!(output.status.success());
+    let help = stdout(&output);
+    for built in ["consume", "config", "man", "completions"] {
+        assert!(help.contains(built), "{built} missing from --help:\n{help}");
+    }
+    for planned in ["produce", "transform", "train", "serve", "export", "report", "check"] {
+        assert!(
+            !help.contains(&format!("  {planned} ")),
+            "{planned} is not built yet but is in --help:\n{help}"
+        );
+    }
+}
+
+#[test]
+fn config_show_says_where_each_value_came_from() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("rats.yaml"),
+        "lake: lake-from-file\nconsume:\n  max_quarantine: 12\n",
+    )
+    .expect("write");
+    let output = run(rats(dir.path())
+        .args(["config", "show", "--format", "json"])
+        .env("RATS_BATCH_SIZE", "77"));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let shown: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(shown["lake"]["source"], "file");
+    assert!(shown["lake"]["value"].as_str().expect("string").ends_with("lake-from-file"));
+    assert_eq!(
+        shown["consume.batch_size"],
+        serde_json::json!({"value": "77", "source": "env RATS_BATCH_SIZE"})
+    );
+    assert_eq!(shown["consume.max_quarantine"]["value"], "12");
+    assert_eq!(shown["format"], serde_json::json!({"value": "json", "source": "flag"}));
+    assert_eq!(shown["log_format"]["source"], "default");
+}
+
+#[test]
+fn bad_settings_exit_2_and_name_the_culprit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = run(rats(dir.path()).args(["config", "show"]).env("RATS_MAX_QUARANTINE", "plenty"));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("RATS_MAX_QUARANTINE"), "{}", stderr(&output));
+
+    std::fs::write(dir.path().join("rats.yaml"), "lake: x\nconsume:\n  batchsize: 3\n").expect("write");
+    let output = run(rats(dir.path()).args(["config", "show"]));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("batchsize"), "{}", stderr(&output));
+}
+
+#[test]
+fn a_missing_input_fails_before_anything_is_written() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = run(rats(dir.path()).args(["consume", "--lake", "lake", "--from", "no-such-file.jsonl"]));
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(err.contains("no-such-file.jsonl") && err.contains("error:"), "{err}");
+    assert!(!dir.path().join("lake").exists(), "no lake is created for a run that cannot start");
+}
+
+#[test]
+fn an_unknown_csv_layout_names_its_header() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("odd.csv"), "alpha,beta\n1,2\n").expect("write");
+    let output = run(rats(dir.path()).args(["consume", "--lake", "lake", "--from", "odd.csv"]));
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(
+        err.contains("odd.csv") && err.contains("alpha,beta") && err.contains("--mapping"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_user_mapping_reads_a_new_layout() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("board.csv"),
+        "ref,role,employer,pay\nA1,Data Engineer,Acme,$90K-$110K\nA2,,Acme,\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("board.yaml"),
+        "name: board\nsite: myboard\nheader: [ref, role, employer, pay]\nsource_id: {column: ref}\nfields:\n  job.title: role\n  job.company: employer\n  compensation.salary_text: pay\n",
+    )
+    .expect("write");
+    let output = run(rats(dir.path()).args([
+        "consume",
+        "--lake",
+        "lake",
+        "--from",
+        "board.csv",
+        "--mapping",
+        "board.yaml",
+        "--format",
+        "json",
+        "--max-quarantine",
+        "50",
+    ]));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let summary = crate::support::summary(&output);
+    assert_eq!(
+        (
+            summary["read"].as_u64(),
+            summary["written"].as_u64(),
+            summary["quarantined"].as_u64()
+        ),
+        (Some(2), Some(1), Some(1))
+    );
+    assert_eq!(summary["files"][0]["mapping"], "board");
+    let rows = crate::support::table_rows(
+        &dir.path().join("lake"),
+        rats::lake::SILVER,
+        &["source_site", "source_job_id", "salary_min_usd", "salary_max_usd"],
+    );
+    assert_eq!(
+        rows,
+        vec![vec!["myboard".to_string(), "A1".into(), "90000.0".into(), "110000.0".into()]]
+    );
+}
+
+#[test]
+fn man_pages_are_fresh() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = run(rats(dir.path()).args(["man", "--out", "pages"]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let list = |d: &std::path::Path| {
+        let mut names: Vec<String> = std::fs::read_dir(d)
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let committed = repo().join("man");
+    assert_eq!(
+        list(&dir.path().join("pages")),
+        list(&committed),
+        "man/ is stale: run `rats man` and commit"
+    );
+    for name in list(&committed) {
+        let fresh = std::fs::read_to_string(dir.path().join("pages").join(&name)).expect("fresh page");
+        let old = std::fs::read_to_string(committed.join(&name)).expect("committed page");
+        assert_eq!(fresh, old, "man/{name} is stale: run `rats man` and commit");
+    }
+}
+
+#[test]
+fn completions_are_generated_for_each_shell() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for shell in ["bash", "zsh", "fish"] {
+        let output = run(rats(dir.path()).args(["completions", shell]));
+        assert!(output.status.success());
+        assert!(stdout(&output).contains("consume"), "{shell} completion lacks subcommands");
+    }
+}

@@ -1,0 +1,102 @@
+//! Shared helpers: running the binary, locating the real datasets, reading lake tables.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use rats::env_vars;
+
+/// The `rats` binary with a clean environment: no `RATS_*` variable leaks in from the shell,
+/// and the working directory is `dir` (so no stray rats.yaml is read).
+pub fn rats(dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_rats"));
+    for name in env_vars::ALL {
+        command.env_remove(name);
+    }
+    command.env_remove("RUST_LOG").current_dir(dir);
+    command
+}
+
+/// Runs and returns the output; panics with stderr when it cannot start.
+pub fn run(command: &mut Command) -> Output {
+    command.output().expect("the rats binary starts")
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The shared real-data folder: `RATS_DATASETS`, else `../shared/datasets` beside the
+/// repository. Tests that need it fail (not skip) when it is missing.
+pub fn datasets() -> PathBuf {
+    let dir = std::env::var_os(env_vars::DATASETS).map_or_else(|| repo().join("../shared/datasets"), PathBuf::from);
+    assert!(
+        dir.join("postings").is_dir(),
+        "the real datasets are missing at {}; set RATS_DATASETS",
+        dir.display()
+    );
+    dir
+}
+
+/// Every postings CSV of the shared datasets, sorted.
+pub fn posting_csvs() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(datasets().join("postings"))
+        .expect("postings folder")
+        .flat_map(|d| std::fs::read_dir(d.expect("entry").path()).into_iter().flatten())
+        .map(|f| f.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "csv"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Parses the JSON summary `rats consume --format json` prints.
+pub fn summary(output: &Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}\nstderr: {}", stdout(output), stderr(output)))
+}
+
+/// Rows of `columns` of a lake table, each row rendered as strings, as a sorted multiset.
+pub fn table_rows(lake: &Path, table: &str, columns: &[&str]) -> Vec<Vec<String>> {
+    use rats::lake::scan_table;
+    let batches = scan_table(&lake.join(table), columns).unwrap_or_else(|e| panic!("reading {table}: {e}"));
+    let mut rows = Vec::new();
+    for batch in batches {
+        for i in 0..batch.num_rows() {
+            rows.push(
+                (0..batch.num_columns())
+                    .map(|c| deltalake::arrow::util::display::array_value_to_string(batch.column(c), i).expect("displayable"))
+                    .collect(),
+            );
+        }
+    }
+    rows.sort();
+    rows
+}
+
+pub fn row_count(lake: &Path, table: &str) -> usize {
+    table_rows(lake, table, &["source_file"]).len()
+}
+
+/// The commit files of every table, to show that a run wrote nothing.
+pub fn commit_files(lake: &Path) -> BTreeSet<PathBuf> {
+    [
+        rats::lake::BRONZE,
+        rats::lake::SILVER,
+        rats::lake::DUPLICATES,
+        rats::lake::QUARANTINE,
+    ]
+    .iter()
+    .flat_map(|t| std::fs::read_dir(lake.join(t).join("_delta_log")).into_iter().flatten())
+    .map(|e| e.expect("entry").path())
+    .collect()
+}
