@@ -1,5 +1,7 @@
 //! The command-line definition: global flags and one struct per subcommand. `rats man` and
 //! `rats completions` are generated from this, so it is the single source of the CLI's shape.
+//! Doc comments here are the help text users read, so they stay free of Markdown.
+#![allow(clippy::doc_markdown)]
 
 use std::path::PathBuf;
 
@@ -75,7 +77,7 @@ pub struct ConsumeArgs {
     /// RATS_MAX_QUARANTINE]
     #[arg(long, value_name = "PERCENT")]
     pub max_quarantine: Option<f64>,
-    /// Records per lake commit [default: 50000; env: RATS_BATCH_SIZE]
+    /// Records per lake commit [default: 10000; env: RATS_BATCH_SIZE]
     #[arg(long, value_name = "N")]
     pub batch_size: Option<usize>,
     /// Federal Reserve exchange-rate CSV (Date,Country,Exchange rate) for monthly USD

@@ -5,7 +5,7 @@ use rats::exit::Outcome;
 
 use crate::cli::{Cli, CompletionsArgs};
 
-pub fn run(args: &CompletionsArgs) -> anyhow::Result<Outcome> {
+pub fn run(args: &CompletionsArgs) -> Outcome {
     clap_complete::generate(args.shell, &mut Cli::command(), "rats", &mut std::io::stdout().lock());
-    Ok(Outcome::Success)
+    Outcome::Success
 }

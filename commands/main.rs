@@ -50,7 +50,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Consume(args) => consume::run(&args, &settings, quiet),
         Command::Config(cli::ConfigCommand::Show) => config::show(&settings, quiet),
         Command::Man(args) => man::run(&args),
-        Command::Completions(args) => completions::run(&args),
+        Command::Completions(args) => Ok(completions::run(&args)),
     }
 }
 
@@ -68,3 +68,9 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
 }
+
+/// jemalloc returns freed batch memory to the system instead of keeping it in per-thread
+/// arenas: consume's peak RSS on 200k postings drops below the 500 MB target with it
+/// (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;

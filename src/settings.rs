@@ -203,7 +203,7 @@ impl Settings {
                 file.datasets.map(relative),
                 PathBuf::from("../shared/datasets"),
             )?,
-            batch_size: pick(overrides.batch_size, env, env_vars::BATCH_SIZE, file.consume.batch_size, 50_000)?,
+            batch_size: pick(overrides.batch_size, env, env_vars::BATCH_SIZE, file.consume.batch_size, 10_000)?,
             max_quarantine: pick(
                 overrides.max_quarantine,
                 env,

@@ -15,7 +15,7 @@ use crate::normalize::text::fold_key;
 /// Estimated description similarity from which a posting counts as a repost.
 pub const NEAR_SIMILARITY: f64 = 0.85;
 /// Title word overlap (Jaccard) a repost needs besides a near-identical description.
-pub const NEAR_TITLE_OVERLAP: f64 = 0.5;
+pub const NEAR_TITLE_OVERLAP: f64 = 0.75;
 
 /// How a duplicate was recognised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -44,7 +44,7 @@ impl MatchKind {
 /// A duplicate's verdict.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Duplicate {
-    /// The posting_key of the posting kept in silver.
+    /// The `posting_key` of the posting kept in silver.
     pub of: String,
     pub kind: MatchKind,
     /// Estimated description similarity (1.0 for exact kinds).
@@ -80,18 +80,24 @@ impl NearEntry {
 /// The identities of every kept posting.
 #[derive(Debug, Default)]
 pub struct DedupIndex {
-    /// posting_key → the key of the posting kept for it (itself, for kept postings).
+    /// `posting_key` → the key of the posting kept for it (itself, for kept postings).
     keys: HashMap<String, String>,
     urls: HashMap<String, String>,
     content: HashMap<String, String>,
     entries: Vec<NearEntry>,
-    bands: Vec<HashMap<u64, Vec<u32>>>,
+    /// Per band, the newest entry with each band key; older ones follow `chain`. A head per
+    /// key plus a fixed-size link per entry keeps the index small at millions of postings.
+    heads: Vec<HashMap<u64, u32>>,
+    /// `chain[entry][band]`: the next older entry with the same band key, or `END`.
+    chain: Vec<[u32; BANDS]>,
 }
+
+const END: u32 = u32::MAX;
 
 impl DedupIndex {
     pub fn new() -> Self {
         DedupIndex {
-            bands: vec![HashMap::new(); BANDS],
+            heads: vec![HashMap::new(); BANDS],
             ..DedupIndex::default()
         }
     }
@@ -116,9 +122,11 @@ impl DedupIndex {
             .or_insert_with(|| posting_key.to_string());
         if let Some(entry) = near {
             let id = self.entries.len() as u32;
+            let mut links = [END; BANDS];
             for (band, key) in entry.signature.bands() {
-                self.bands[band].entry(key).or_default().push(id);
+                links[band] = self.heads[band].insert(key, id).unwrap_or(END);
             }
+            self.chain.push(links);
             self.entries.push(entry);
         }
     }
@@ -154,10 +162,13 @@ impl DedupIndex {
         // fills it in input order).
         let mut best: Option<(f64, &str)> = None;
         for (band, key) in signature.bands() {
-            for &id in self.bands[band].get(&key).into_iter().flatten() {
+            let mut next = self.heads[band].get(&key).copied().unwrap_or(END);
+            while next != END {
+                let id = next;
+                next = self.chain[id as usize][band];
                 let entry = &self.entries[id as usize];
                 let similarity = entry.signature.similarity(signature);
-                let better = best.is_none_or(|(s, k)| similarity > s || (similarity == s && entry.posting_key.as_str() < k));
+                let better = best.is_none_or(|(s, k)| similarity.total_cmp(&s).then_with(|| k.cmp(entry.posting_key.as_str())).is_gt());
                 if similarity >= NEAR_SIMILARITY && better && is_same_job(entry, &candidate) {
                     best = Some((similarity, &entry.posting_key));
                 }
@@ -252,8 +263,19 @@ mod tests {
         let repost = posting(
             "3",
             "Acme",
-            "Senior Data Analyst",
+            "Data Analyst (Remote)",
             &DESCRIPTION.replace("next year", "next quarter"),
+        );
+        let other_role = posting(
+            "6",
+            "Acme",
+            "Senior Marketing Analyst",
+            &DESCRIPTION.replace("next year", "next quarter"),
+        );
+        assert_eq!(
+            verdict(&index, &other_role),
+            None,
+            "a different role with the same boilerplate is not a repost"
         );
         assert_eq!(verdict(&index, &repost).map(|v| v.0), Some(MatchKind::Near));
         let other_company = posting("4", "Globex", "Data Analyst", &DESCRIPTION.replace("next year", "next quarter"));

@@ -13,8 +13,9 @@ use sha2::{Digest, Sha256};
 
 use super::mapping::{Mapping, MappingError};
 use super::readers::{self, InputFormat, ReadError, SourceRecord};
-use super::reject::Reject;
+use super::reject::{ErrorCode, Reject};
 use super::summary::{ConsumeSummary, Counts, FileSummary};
+use crate::contract::JobListing;
 use crate::dedup::minhash::Signature;
 use crate::dedup::{DedupIndex, Duplicate, NearEntry};
 use crate::lake::{Lake, LakeError, rows};
@@ -120,19 +121,20 @@ fn input_id(path: &Path) -> Result<String, ReadError> {
         hasher.update(&buffer[..n]);
     }
     let digest = hasher.finalize();
-    Ok(format!(
-        "rats.consume.file.{}",
-        digest[..16].iter().map(|b| format!("{b:02x}")).collect::<String>()
-    ))
+    Ok(format!("rats.consume.file.{}", crate::normalize::hex(&digest[..16])))
 }
 
 /// The outcome of one record.
 enum Fate {
-    Kept(Box<Posting>, Option<Signature>),
-    Duplicate(Box<Posting>, Duplicate),
+    Kept(Box<Posting>),
+    /// The duplicate's own posting key (the posting itself is not kept) and the verdict.
+    Duplicate(String, Duplicate),
     Quarantined(Reject),
 }
 
+/// One input, the work between reading and committing split over two threads: this one
+/// reads, normalises (on every core) and deduplicates batch N+1 while the writer commits
+/// batch N. Batches reach the writer in order, so commits stay in input order.
 fn consume_one(
     lake: &mut Lake,
     index: &mut DedupIndex,
@@ -144,154 +146,79 @@ fn consume_one(
     let app_id = input_id(&input.path)?;
     let committed = lake.committed(&app_id)?;
     let resume_from = committed.iter().copied().min().unwrap_or(0).max(0) as u64;
-    let format = format!("{:?}", input.format).to_lowercase();
-    let mut counts = Counts::default();
-    let mut batch: Vec<SourceRecord> = Vec::with_capacity(batch_size.min(100_000));
-    loop {
-        let record = input.records.next().transpose()?;
-        let done = record.is_none();
-        if let Some(record) = record {
-            counts.read += 1;
-            if record.coordinates.record <= resume_from {
-                counts.skipped += 1;
-            } else {
-                batch.push(record);
-            }
-        }
-        if (done && !batch.is_empty()) || batch.len() >= batch_size {
-            let fates = decide(&batch, normaliser, index);
-            commit(lake, &app_id, committed, &input, &format, &batch, &fates, &mut counts)?;
-            progress.records_done(batch.len() as u64);
-            batch.clear();
-        }
-        if done {
-            break;
-        }
-    }
-    Ok(FileSummary {
+    let target = Target {
+        app_id,
+        committed: committed.map(|v| v.max(0) as u64),
         path: input.path.display().to_string(),
-        format,
+        format: format!("{:?}", input.format).to_lowercase(),
         mapping: input.mapping.clone(),
+    };
+    let mut counts = Counts::default();
+    std::thread::scope(|scope| {
+        // A rendezvous channel: at most two batches are in memory, one deciding, one committing.
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<(Vec<SourceRecord>, Vec<Fate>)>(0);
+        let target = &target;
+        let writer = scope.spawn(move || -> Result<(), ConsumeError> {
+            for (batch, fates) in receiver {
+                let started = std::time::Instant::now();
+                commit(lake, target, &batch, &fates)?;
+                tracing::debug!(records = batch.len(), commit_ms = started.elapsed().as_millis(), "batch committed");
+            }
+            Ok(())
+        });
+        let read = (|| -> Result<(), ConsumeError> {
+            let mut batch: Vec<SourceRecord> = Vec::with_capacity(batch_size.min(100_000));
+            loop {
+                let record = input.records.next().transpose()?;
+                let done = record.is_none();
+                if let Some(record) = record {
+                    counts.read += 1;
+                    if record.coordinates.record <= resume_from {
+                        counts.skipped += 1;
+                    } else {
+                        batch.push(record);
+                    }
+                }
+                if (done && !batch.is_empty()) || batch.len() >= batch_size {
+                    let started = std::time::Instant::now();
+                    let fates = decide(&batch, normaliser, index);
+                    tracing::debug!(records = batch.len(), decide_ms = started.elapsed().as_millis(), "batch decided");
+                    count(&fates, &mut counts);
+                    progress.records_done(batch.len() as u64);
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_size.min(100_000)));
+                    if sender.send((full, fates)).is_err() {
+                        // The writer stopped on an error; joining it below reports that error.
+                        return Ok(());
+                    }
+                }
+                if done {
+                    return Ok(());
+                }
+            }
+        })();
+        drop(sender);
+        let written = writer.join().expect("the writer thread never panics");
+        read.and(written)
+    })?;
+    Ok(FileSummary {
+        path: target.path,
+        format: target.format,
+        mapping: target.mapping,
         counts,
     })
 }
 
-/// Normalises a batch on every core, then deduplicates it in input order (the order decides
-/// which of two duplicates is kept, so it must not depend on threads).
-fn decide(batch: &[SourceRecord], normaliser: &Normaliser, index: &mut DedupIndex) -> Vec<Fate> {
-    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    let chunk = batch.len().div_ceil(threads).max(1);
-    let normalised: Vec<Result<(Posting, Option<Signature>), Reject>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = batch
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|r| {
-                            let listing = r.listing.as_ref().map_err(Clone::clone)?;
-                            let posting = normaliser.normalise(listing)?;
-                            let signature = posting.description.as_deref().and_then(Signature::of_text);
-                            Ok((posting, signature))
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("normalisation never panics"))
-            .collect()
-    });
-    normalised
-        .into_iter()
-        .map(|result| match result {
-            Err(reject) => Fate::Quarantined(reject),
-            Ok((posting, signature)) => match index.check(&posting, signature.as_ref()) {
-                Some(duplicate) => {
-                    index.alias(&posting.posting_key, &duplicate.of);
-                    Fate::Duplicate(Box::new(posting), duplicate)
-                }
-                None => {
-                    let near = signature.clone().map(|s| NearEntry::of(&posting, s));
-                    index.insert(&posting.posting_key, posting.job_url.as_deref(), &posting.content_hash, near);
-                    Fate::Kept(Box::new(posting), signature)
-                }
-            },
-        })
-        .collect()
+/// Where one input's batches go and what the lake already holds of it.
+struct Target {
+    app_id: String,
+    /// Records of this input already in (bronze, quarantine, duplicates, silver).
+    committed: [u64; 4],
+    path: String,
+    format: String,
+    mapping: Option<String>,
 }
 
-#[allow(clippy::too_many_arguments)]
-fn commit(
-    lake: &mut Lake,
-    app_id: &str,
-    committed: [i64; 4],
-    input: &readers::Input,
-    format: &str,
-    batch: &[SourceRecord],
-    fates: &[Fate],
-    counts: &mut Counts,
-) -> Result<(), ConsumeError> {
-    let [in_bronze, in_quarantine, in_duplicates, in_silver] = committed.map(|v| v.max(0) as u64);
-    let last = batch.last().map_or(0, |r| r.coordinates.record);
-    let needs = |already: u64| last > already;
-    let pairs = || batch.iter().zip(fates);
-
-    let bronze = rows::bronze_batch(
-        pairs()
-            .filter(|(r, _)| r.coordinates.record > in_bronze)
-            .map(|(r, _)| (&r.coordinates, r.raw.as_str())),
-        format,
-        input.mapping.as_deref(),
-    );
-    let quarantine = rows::quarantine_batch(
-        pairs()
-            .filter(|(r, _)| r.coordinates.record > in_quarantine)
-            .filter_map(|(r, f)| match f {
-                Fate::Quarantined(reject) => Some((&r.coordinates, r.raw.as_str(), reject)),
-                _ => None,
-            }),
-    );
-    let duplicates = rows::duplicates_batch(
-        pairs()
-            .filter(|(r, _)| r.coordinates.record > in_duplicates)
-            .filter_map(|(r, f)| match f {
-                Fate::Duplicate(p, d) => Some((&r.coordinates, p.posting_key.as_str(), d)),
-                _ => None,
-            }),
-    );
-    let silver_rows: Vec<rows::SilverRow<'_>> = pairs()
-        .filter(|(r, _)| r.coordinates.record > in_silver)
-        .filter_map(|(r, f)| match f {
-            Fate::Kept(p, s) => Some((&r.coordinates, p.as_ref(), s.as_ref())),
-            _ => None,
-        })
-        .collect();
-    let silver = rows::silver_batch(&silver_rows);
-
-    let first = batch.first().map_or(0, |r| r.coordinates.record);
-    let metadata = serde_json::json!({
-        "rats.operation": "consume",
-        "rats.input": input.path.display().to_string(),
-        "rats.input_id": app_id,
-        "rats.records": format!("{first}-{last}"),
-        "rats.bytes_from": batch.first().map_or(0, |r| r.coordinates.byte_offset),
-    });
-    let metadata = metadata.as_object().cloned().unwrap_or_default();
-    let version = last as i64;
-    let pick = |already, b| needs(already).then_some(Some(b));
-    lake.commit_batch(
-        app_id,
-        version,
-        &metadata,
-        [
-            pick(in_bronze, bronze),
-            pick(in_quarantine, quarantine),
-            pick(in_duplicates, duplicates),
-            pick(in_silver, silver),
-        ],
-    )?;
-
+fn count(fates: &[Fate], counts: &mut Counts) {
     for fate in fates {
         match fate {
             Fate::Kept(..) => counts.written += 1,
@@ -305,6 +232,127 @@ fn commit(
             }
         }
     }
+}
+
+/// Normalises one listing. A bug in a normaliser must cost one record, not the run:
+/// a panic becomes an `internal_error` quarantine entry that names the failure.
+fn normalise_guarded(normaliser: &Normaliser, listing: &JobListing) -> Result<Posting, Reject> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| normaliser.normalise(listing))).unwrap_or_else(|panic| {
+        let message = panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_string()))
+            .unwrap_or_default();
+        Err(Reject::new(
+            ErrorCode::InternalError,
+            None,
+            format!("the normaliser failed on this record ({message}); please report it"),
+        ))
+    })
+}
+
+/// Normalises a batch on every core, then deduplicates it in input order (the order decides
+/// which of two duplicates is kept, so it must not depend on threads).
+fn decide(batch: &[SourceRecord], normaliser: &Normaliser, index: &mut DedupIndex) -> Vec<Fate> {
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let chunk = batch.len().div_ceil(threads).max(1);
+    let outcomes: Vec<Result<Posting, Reject>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = batch
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|r| {
+                            let listing = r.listing()?;
+                            normalise_guarded(normaliser, &listing)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("normalisation never panics"))
+            .collect()
+    });
+    outcomes
+        .into_iter()
+        .map(|result| match result {
+            Err(reject) => Fate::Quarantined(reject),
+            Ok(posting) => {
+                if let Some(duplicate) = index.check(&posting, posting.signature.as_ref()) {
+                    index.alias(&posting.posting_key, &duplicate.of);
+                    Fate::Duplicate(posting.posting_key, duplicate)
+                } else {
+                    let near = posting.signature.clone().map(|s| NearEntry::of(&posting, s));
+                    index.insert(&posting.posting_key, posting.job_url.as_deref(), &posting.content_hash, near);
+                    Fate::Kept(Box::new(posting))
+                }
+            }
+        })
+        .collect()
+}
+
+fn commit(lake: &mut Lake, target: &Target, batch: &[SourceRecord], fates: &[Fate]) -> Result<(), ConsumeError> {
+    let [in_bronze, in_quarantine, in_duplicates, in_silver] = target.committed;
+    let last = batch.last().map_or(0, |r| r.coordinates.record);
+    let needs = |already: u64| last > already;
+    let pairs = || batch.iter().zip(fates);
+
+    let bronze = rows::bronze_batch(
+        pairs()
+            .filter(|(r, _)| r.coordinates.record > in_bronze)
+            .map(|(r, _)| (&r.coordinates, r.raw.as_str())),
+        &target.format,
+        target.mapping.as_deref(),
+    );
+    let quarantine = rows::quarantine_batch(
+        pairs()
+            .filter(|(r, _)| r.coordinates.record > in_quarantine)
+            .filter_map(|(r, f)| match f {
+                Fate::Quarantined(reject) => Some((&r.coordinates, r.raw.as_str(), reject)),
+                _ => None,
+            }),
+    );
+    let duplicates = rows::duplicates_batch(
+        pairs()
+            .filter(|(r, _)| r.coordinates.record > in_duplicates)
+            .filter_map(|(r, f)| match f {
+                Fate::Duplicate(key, d) => Some((&r.coordinates, key.as_str(), d)),
+                _ => None,
+            }),
+    );
+    let silver_rows: Vec<rows::SilverRow<'_>> = pairs()
+        .filter(|(r, _)| r.coordinates.record > in_silver)
+        .filter_map(|(r, f)| match f {
+            Fate::Kept(p) => Some((&r.coordinates, p.as_ref())),
+            _ => None,
+        })
+        .collect();
+    let silver = rows::silver_batch(&silver_rows);
+
+    let first = batch.first().map_or(0, |r| r.coordinates.record);
+    let metadata = serde_json::json!({
+        "rats.operation": "consume",
+        "rats.input": target.path,
+        "rats.input_id": target.app_id,
+        "rats.records": format!("{first}-{last}"),
+        "rats.bytes_from": batch.first().map_or(0, |r| r.coordinates.byte_offset),
+    });
+    let metadata = metadata.as_object().cloned().unwrap_or_default();
+    let version = last as i64;
+    let pick = |already, b| needs(already).then_some(Some(b));
+    lake.commit_batch(
+        &target.app_id,
+        version,
+        &metadata,
+        [
+            pick(in_bronze, bronze),
+            pick(in_quarantine, quarantine),
+            pick(in_duplicates, duplicates),
+            pick(in_silver, silver),
+        ],
+    )?;
     Ok(())
 }
 

@@ -16,6 +16,8 @@ pub enum ErrorCode {
     MissingField,
     /// A field is present but its value cannot be used.
     InvalidField,
+    /// rats itself failed on the record (a bug to report); the run went on.
+    InternalError,
 }
 
 impl ErrorCode {
@@ -26,6 +28,7 @@ impl ErrorCode {
             ErrorCode::MalformedAvro => "malformed_avro",
             ErrorCode::MissingField => "missing_field",
             ErrorCode::InvalidField => "invalid_field",
+            ErrorCode::InternalError => "internal_error",
         }
     }
 }

@@ -203,16 +203,16 @@ pub fn duplicates_batch<'a>(rows: impl IntoIterator<Item = (&'a Coordinates, &'a
     )
 }
 
-/// One silver row: where it came from, the posting, its description signature.
-pub type SilverRow<'a> = (&'a Coordinates, &'a Posting, Option<&'a Signature>);
+/// One silver row: where it came from and the posting.
+pub type SilverRow<'a> = (&'a Coordinates, &'a Posting);
 
 fn text_column(rows: &[SilverRow<'_>], value: impl Fn(&Posting) -> Option<&str>) -> ArrayRef {
-    Arc::new(StringArray::from_iter(rows.iter().map(|(_, p, _)| value(p))))
+    Arc::new(rows.iter().map(|(_, p)| value(p)).collect::<StringArray>())
 }
 
 fn amount_column(rows: &[SilverRow<'_>], value: impl Fn(&Salary) -> Option<f64>) -> ArrayRef {
     Arc::new(Float64Array::from_iter(
-        rows.iter().map(|(_, p, _)| p.salary.as_ref().and_then(&value)),
+        rows.iter().map(|(_, p)| p.salary.as_ref().and_then(&value)),
     ))
 }
 
@@ -220,9 +220,7 @@ fn amount_column(rows: &[SilverRow<'_>], value: impl Fn(&Salary) -> Option<f64>)
 pub fn silver_batch(rows: &[SilverRow<'_>]) -> RecordBatch {
     let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
     let salary_text = |value: fn(&Salary) -> Option<&str>| -> ArrayRef {
-        Arc::new(StringArray::from_iter(
-            rows.iter().map(|(_, p, _)| p.salary.as_ref().and_then(value)),
-        ))
+        Arc::new(StringArray::from_iter(rows.iter().map(|(_, p)| p.salary.as_ref().and_then(value))))
     };
     let columns: Vec<ArrayRef> = vec![
         text_column(rows, |p| Some(&p.posting_key)),
@@ -238,7 +236,7 @@ pub fn silver_batch(rows: &[SilverRow<'_>]) -> RecordBatch {
         text_column(rows, |p| p.remote_type),
         text_column(rows, |p| p.seniority),
         Arc::new(Int32Array::from_iter(
-            rows.iter().map(|(_, p, _)| p.min_years_experience.map(i32::from)),
+            rows.iter().map(|(_, p)| p.min_years_experience.map(i32::from)),
         )),
         text_column(rows, |p| p.job_type.as_deref()),
         text_column(rows, |p| p.education_level),
@@ -253,14 +251,16 @@ pub fn silver_batch(rows: &[SilverRow<'_>]) -> RecordBatch {
         salary_text(|s| Some(s.source.as_str())),
         text_column(rows, |p| p.description.as_deref()),
         Arc::new(Date32Array::from_iter(
-            rows.iter().map(|(_, p, _)| p.date_posted.map(|d| (d - epoch).num_days() as i32)),
+            rows.iter().map(|(_, p)| p.date_posted.map(|d| (d - epoch).num_days() as i32)),
         )),
         text_column(rows, |p| p.scraped_at.as_deref()),
         text_column(rows, |p| Some(&p.content_hash)),
-        Arc::new(BinaryArray::from_iter(rows.iter().map(|(_, _, s)| s.map(Signature::to_bytes)))),
-        Arc::new(StringArray::from_iter_values(rows.iter().map(|(c, _, _)| c.file.as_str()))),
-        Arc::new(Int64Array::from_iter_values(rows.iter().map(|(c, _, _)| c.record as i64))),
-        Arc::new(StringArray::from_iter_values(rows.iter().map(|(_, p, _)| p.posting_month()))),
+        Arc::new(BinaryArray::from_iter(
+            rows.iter().map(|(_, p)| p.signature.as_ref().map(Signature::to_bytes)),
+        )),
+        Arc::new(StringArray::from_iter_values(rows.iter().map(|(c, _)| c.file.as_str()))),
+        Arc::new(Int64Array::from_iter_values(rows.iter().map(|(c, _)| c.record as i64))),
+        Arc::new(StringArray::from_iter_values(rows.iter().map(|(_, p)| p.posting_month()))),
     ];
     batch(silver_schema(), columns)
 }
@@ -302,7 +302,7 @@ mod tests {
         let posting = crate::normalize::Normaliser::new(crate::normalize::currency::Currencies::builtin())
             .normalise(&listing)
             .expect("valid");
-        let batch = silver_batch(&[(&c, &posting, None)]);
+        let batch = silver_batch(&[(&c, &posting)]);
         assert_eq!((batch.num_rows(), batch.num_columns()), (1, silver_schema().fields().len()));
     }
 }

@@ -145,7 +145,7 @@ impl Table {
                 },
             )
             .await
-            .map_err(|e| err(e.into()))?;
+            .map_err(&err)?;
         self.table.update_state().await.map_err(err)?;
         Ok(())
     }

@@ -14,7 +14,8 @@ static LEGAL_SUFFIX: LazyLock<Regex> = LazyLock::new(|| {
 
 /// The display name: no glued rating, no legal suffix, single spaces.
 pub fn clean_company(raw: &str) -> Option<String> {
-    let without_rating = GLUED_RATING.replace(raw.trim(), "");
+    let decoded = super::text::decode_entities(raw.trim());
+    let without_rating = GLUED_RATING.replace(&decoded, "");
     let mut name = without_rating.split_whitespace().collect::<Vec<_>>().join(" ");
     // "Acme Holdings, Inc., LLC" sheds every trailing suffix, but a name is never emptied.
     while let Some(m) = LEGAL_SUFFIX.find(&name) {
@@ -74,6 +75,7 @@ mod tests {
         );
         assert_eq!(clean_company("Acme Holdings, Inc.").as_deref(), Some("Acme Holdings"));
         assert_eq!(clean_company("Foo Ltd, LLC").as_deref(), Some("Foo"));
+        assert_eq!(clean_company("PG&amp;amp;E").as_deref(), Some("PG&E"));
         assert_eq!(clean_company("Inc.").as_deref(), Some("Inc."));
         assert_eq!(clean_company("  ").as_deref(), None);
         assert_eq!(company_key("GEICO"), company_key("Geico"));

@@ -6,15 +6,15 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 const LEVELS: [(&str, &str); 5] = [
-    ("high_school", r"high school|ged\b|secondary school"),
+    ("high_school", r"high school|ged(?-u:\b)|secondary school"),
     ("associate", r"associate'?s? degree"),
     (
         "bachelor",
-        r"bachelor|\bb\.s\.|\bb\.a\.|\b(bs|ba|bsc)\s+(in|degree)\b|\bbsc\b|undergraduate degree|\bbs/(ms|ba)\b",
+        r"bachelor|(?-u:\b)b\.s\.|(?-u:\b)b\.a\.|(?-u:\b)(bs|ba|bsc)\s+(in|degree)(?-u:\b)|(?-u:\b)bsc(?-u:\b)|undergraduate degree|(?-u:\b)bs/(ms|ba)(?-u:\b)",
     ),
     (
         "master",
-        r"master'?s?\s+(degree|in|of)\b|\bm\.s\.|\b(ms|msc)\s+(in|degree|or)\b|\bmsc\b|\bmba\b|graduate degree",
+        r"master'?s?\s+(degree|in|of)(?-u:\b)|(?-u:\b)m\.s\.|(?-u:\b)(ms|msc)\s+(in|degree|or)(?-u:\b)|(?-u:\b)msc(?-u:\b)|(?-u:\b)mba(?-u:\b)|graduate degree",
     ),
     ("doctorate", r"ph\.?d|doctorate|doctoral"),
 ];

@@ -61,7 +61,7 @@ static GAZETTEER: LazyLock<Gazetteer> = LazyLock::new(|| {
 
 static PARENTHESES: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\([^)]*\)|\[[^\]]*\]").expect("valid regex"));
 static WORK_MODE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(fully remote|remote|hybrid|on-?site|in[- ]office|work from home|wfh|anywhere)\b").expect("valid regex")
+    Regex::new(r"(?i)(?-u:\b)(fully remote|remote|hybrid|on-?site|in[- ]office|work from home|wfh|anywhere)(?-u:\b)").expect("valid regex")
 });
 static ZIP: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\s+\d{5}(?:-\d{4})?$").expect("valid regex"));
 

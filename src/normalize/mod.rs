@@ -14,6 +14,7 @@ use chrono::{Datelike, NaiveDate};
 use sha2::{Digest, Sha256};
 
 use crate::contract::JobListing;
+use crate::dedup::minhash::Signature;
 use crate::ingest::reject::{ErrorCode, Reject};
 use currency::Currencies;
 use salary::Salary;
@@ -44,6 +45,8 @@ pub struct Posting {
     pub date_posted: Option<NaiveDate>,
     pub scraped_at: Option<String>,
     pub content_hash: String,
+    /// `MinHash` of the description, for near-duplicate detection.
+    pub signature: Option<Signature>,
 }
 
 impl Posting {
@@ -119,8 +122,11 @@ impl Normaliser {
             date_posted,
             scraped_at: non_empty(listing.scraped_at.as_deref()),
             content_hash: String::new(),
+            signature: None,
         };
-        posting.content_hash = content_hash(&posting);
+        let folded_description = posting.description.as_deref().map(text::fold_key);
+        posting.content_hash = content_hash(&posting, folded_description.as_deref());
+        posting.signature = folded_description.as_deref().and_then(Signature::of_folded);
         posting.posting_key = posting_key(&posting);
         Ok(posting)
     }
@@ -140,7 +146,7 @@ fn remote_type(listing: &JobListing, title: &str, from_location: Option<&'static
         })
 }
 
-/// Employment type in JobSpy's vocabulary: fulltime, parttime, contract, internship,
+/// Employment type in `JobSpy`'s vocabulary: fulltime, parttime, contract, internship,
 /// temporary.
 pub fn job_type(raw: &str) -> Option<String> {
     let folded: String = raw.to_lowercase().chars().filter(char::is_ascii_alphabetic).collect();
@@ -157,7 +163,7 @@ pub fn job_type(raw: &str) -> Option<String> {
 
 /// A hash of what a reader sees: company, title, place, pay and description, case-folded.
 /// Two records with the same content hash are the same posting whatever their ids say.
-fn content_hash(p: &Posting) -> String {
+fn content_hash(p: &Posting, folded_description: Option<&str>) -> String {
     let salary = p
         .salary
         .as_ref()
@@ -173,7 +179,7 @@ fn content_hash(p: &Posting) -> String {
         p.job_type.clone().unwrap_or_default(),
         p.seniority.unwrap_or_default().to_string(),
         salary,
-        p.description.as_deref().map(text::fold_key).unwrap_or_default(),
+        folded_description.unwrap_or_default().to_string(),
     ];
     short_hash(&fields.join("\u{1f}"))
 }
@@ -191,8 +197,16 @@ fn posting_key(p: &Posting) -> String {
 
 /// The first 16 bytes of SHA-256, hex: collision-free in practice for any lake this size.
 pub fn short_hash(text: &str) -> String {
-    let digest = Sha256::digest(text.as_bytes());
-    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+    hex(&Sha256::digest(text.as_bytes())[..16])
+}
+
+/// Lower-case hex of some bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
+        let _ = write!(out, "{b:02x}");
+        out
+    })
 }
 
 #[cfg(test)]

@@ -76,7 +76,7 @@ impl SalarySource {
         }
     }
 
-    /// Reads our own names and JobSpy's (`direct_data`, `description`).
+    /// Reads our own names and `JobSpy`'s (`direct_data`, `description`).
     pub fn parse(text: &str) -> Option<Self> {
         match text.trim().to_ascii_lowercase().as_str() {
             "stated" | "direct_data" | "employer" => Some(SalarySource::Stated),
@@ -229,21 +229,22 @@ static AMOUNT_RANGE: LazyLock<Regex> = LazyLock::new(|| {
     let number = r"\d{1,3}(?:[,.]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?";
     let amount = |i: u8| {
         format!(
-            r"(?:(?P<s{i}>{SYMBOLS})\s?|(?P<cb{i}>{CODES})\s)?(?P<n{i}>{number})(?:\s?(?P<m{i}>[kKmMbB][a-zA-Z]*))?(?:\s(?P<ca{i}>{CODES})\b)?"
+            r"(?:(?P<s{i}>{SYMBOLS})\s?|(?P<cb{i}>{CODES})\s)?(?P<n{i}>{number})(?:\s?(?P<m{i}>[kKmMbB][a-zA-Z]*))?(?:\s(?P<ca{i}>{CODES})(?-u:\b))?"
         )
     };
     let pattern = format!(r"{}(?:\s*(?:-|–|—|to|and)\s*{})?", amount(1), amount(2));
     Regex::new(&pattern).expect("valid salary regex")
 });
 static INTERVAL_AFTER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^\+?\s*(?:\(.{0,30}?\)\s*)?(?:/|per|an?|each|every)?\s*(hourly|hour|hr|annually|annual|annum|year|yr|monthly|month|mo|weekly|week|wk|daily|day)\b")
+    Regex::new(r"(?i)^\+?\s*(?:\(.{0,30}?\)\s*)?(?:/|per|an?|each|every)?\s*(hourly|hour|hr|annually|annual|annum|year|yr|monthly|month|mo|weekly|week|wk|daily|day)(?-u:\b)")
         .expect("valid regex")
 });
 static PAY_WORD_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(salary|salaries|pay|paid|compensation|comp|base|wage|wages|rate|ote|earn|earning|range|tc)\b").expect("valid regex")
+    Regex::new(r"(?i)(?-u:\b)(salary|salaries|pay|paid|compensation|comp|base|wage|wages|rate|ote|earn|earning|range|tc)(?-u:\b)")
+        .expect("valid regex")
 });
 static NOT_PAY_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(bonus|revenue|raised|raise|funding|funded|valuation|series|budget|stipend|relocation|reimburse\w*|tuition|customers|contracts?|arr|investment|invested|sales|deals?|fund|grant|assets|aum)\b")
+    Regex::new(r"(?i)(?-u:\b)(bonus|revenue|raised|raise|funding|funded|valuation|series|budget|stipend|relocation|reimburse\w*|tuition|customers|contracts?|arr|investment|invested|sales|deals?|fund|grant|assets|aum)(?-u:\b)")
         .expect("valid regex")
 });
 
@@ -269,7 +270,6 @@ fn candidate(caps: &regex::Captures<'_>, text: &str, start: usize, kind: TextKin
     let is_range = caps.name("n2").is_some();
     let multiplier = |i: u8| -> Option<Option<f64>> {
         match caps.name(&format!("m{i}")).map(|m| m.as_str().to_ascii_lowercase()) {
-            None => Some(None),
             Some(word) if word == "k" => Some(Some(1_000.0)),
             // Millions and billions are funding and revenue, never pay.
             Some(word)
@@ -280,7 +280,7 @@ fn candidate(caps: &regex::Captures<'_>, text: &str, start: usize, kind: TextKin
             {
                 None
             }
-            Some(_) => Some(None),
+            _ => Some(None),
         }
     };
     let (m1, m2) = (multiplier(1)?, if is_range { multiplier(2)? } else { None });

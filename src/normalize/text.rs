@@ -25,14 +25,27 @@ pub fn html_to_text(input: &str) -> String {
     } else {
         input.into()
     };
-    let decoded = if without_tags.contains('&') {
-        ENTITY.replace_all(&without_tags, |caps: &regex::Captures<'_>| {
-            decode_entity(&caps[1]).unwrap_or_else(|| caps[0].to_string())
-        })
-    } else {
-        without_tags.clone()
-    };
-    tidy_whitespace(&decoded)
+    tidy_whitespace(&decode_entities(&without_tags))
+}
+
+/// Decodes HTML entities, repeatedly for double-escaped text ("PG&amp;amp;E" is "PG&E").
+pub fn decode_entities(input: &str) -> String {
+    let mut text = input.to_string();
+    for _ in 0..3 {
+        if !text.contains('&') {
+            break;
+        }
+        let decoded = ENTITY
+            .replace_all(&text, |caps: &regex::Captures<'_>| {
+                decode_entity(&caps[1]).unwrap_or_else(|| caps[0].to_string())
+            })
+            .into_owned();
+        if decoded == text {
+            break;
+        }
+        text = decoded;
+    }
+    text
 }
 
 /// Collapses runs of spaces, trims every line and keeps at most one blank line in a row.
@@ -55,14 +68,12 @@ fn decode_entity(name: &str) -> Option<String> {
         "amp" => "&",
         "lt" => "<",
         "gt" => ">",
-        "quot" => "\"",
-        "apos" => "'",
+        "quot" | "rdquo" | "ldquo" => "\"",
+        "apos" | "rsquo" | "lsquo" => "'",
         "nbsp" => " ",
         "ndash" => "–",
         "mdash" => "—",
         "hellip" => "…",
-        "rsquo" | "lsquo" => "'",
-        "rdquo" | "ldquo" => "\"",
         "bull" | "middot" => "•",
         "euro" => "€",
         "pound" => "£",
@@ -77,15 +88,23 @@ fn decode_entity(name: &str) -> Option<String> {
 /// Lower-cases and reduces text to letters, digits and single spaces: the form used for keys
 /// and content hashes, so punctuation and case never make two postings look different.
 pub fn fold_key(input: &str) -> String {
+    fn keep(c: char, out: &mut String, pending_space: &mut bool) {
+        if *pending_space && !out.is_empty() {
+            out.push(' ');
+        }
+        *pending_space = false;
+        out.push(c);
+    }
     let mut out = String::with_capacity(input.len());
     let mut pending_space = false;
-    for c in input.chars().flat_map(char::to_lowercase) {
-        if c.is_alphanumeric() || c == '+' || c == '#' {
-            if pending_space && !out.is_empty() {
-                out.push(' ');
+    for c in input.chars() {
+        // ASCII first: descriptions are mostly ASCII and this runs on every one of them.
+        if c.is_ascii_alphanumeric() || c == '+' || c == '#' {
+            keep(c.to_ascii_lowercase(), &mut out, &mut pending_space);
+        } else if !c.is_ascii() && c.is_alphanumeric() {
+            for lower in c.to_lowercase() {
+                keep(lower, &mut out, &mut pending_space);
             }
-            pending_space = false;
-            out.push(c);
         } else {
             pending_space = true;
         }

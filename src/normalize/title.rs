@@ -15,7 +15,7 @@ static WORK_MODE_NOISE: LazyLock<Regex> = LazyLock::new(|| {
 /// Trims, collapses whitespace and drops work-mode decorations such as "(Remote)" or
 /// "- Hybrid", which belong to `remote_type`, not to the title.
 pub fn clean_title(raw: &str) -> String {
-    let single_line = tidy_whitespace(raw).replace('\n', " ");
+    let single_line = tidy_whitespace(&super::text::decode_entities(raw)).replace('\n', " ");
     let without_mode = WORK_MODE_NOISE.replace_all(&single_line, "");
     without_mode
         .trim_matches(|c: char| c.is_whitespace() || matches!(c, '-' | '–' | '|' | ',' | '*'))
@@ -49,7 +49,7 @@ impl Seniority {
         }
     }
 
-    /// Reads a board's level field: our names, LinkedIn's ("mid-senior level", "entry
+    /// Reads a board's level field: our names, `LinkedIn`'s ("mid-senior level", "entry
     /// level", "internship") and the ds-salaries codes (EN, MI, SE, EX).
     pub fn from_level(level: &str) -> Option<Self> {
         let l = level.trim().to_ascii_lowercase();
@@ -114,7 +114,7 @@ impl Seniority {
 }
 
 static YEARS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen)\s*\+?\s*(?:(?:-|–|to)\s*(\d{1,2})\s*\+?\s*)?(?:\(\d{1,2}\)\s*)?(?:years?|yrs?)\b(.{0,60})")
+    Regex::new(r"(?i)(?-u:\b)(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen)\s*\+?\s*(?:(?:-|–|to)\s*(\d{1,2})\s*\+?\s*)?(?:\(\d{1,2}\)\s*)?(?:years?|yrs?)(?-u:\b)(.{0,60})")
         .expect("valid regex")
 });
 

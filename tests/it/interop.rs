@@ -1,4 +1,4 @@
-//! The lake is plain Delta: Python's `deltalake` and DuckDB (over the Arrow dataset; DuckDB's
+//! The lake is plain Delta: Python's `deltalake` and `DuckDB` (over the Arrow dataset; `DuckDB`'s
 //! own delta extension cannot be downloaded here) read it with the documented schema.
 
 use crate::support::{rats, repo, run, stderr, stdout};

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use apache_avro::{Reader, from_value};
 
-use super::{Coordinates, ReadError, SourceRecord};
+use super::{Coordinates, Decoded, ReadError, SourceRecord};
 use crate::contract::{self, JobListing};
 use crate::ingest::reject::{ErrorCode, Reject};
 
@@ -40,7 +40,11 @@ pub fn records(path: &Path, file: File) -> Result<Records, ReadError> {
                 let raw = serde_json::Value::try_from(value.clone())
                     .map_or_else(|e| format!("{{\"unrenderable\": {:?}}}", e.to_string()), |v| v.to_string());
                 let listing = from_value::<JobListing>(&value).map_err(|e| Reject::new(ErrorCode::MalformedAvro, None, e.to_string()));
-                SourceRecord { coordinates, raw, listing }
+                SourceRecord {
+                    coordinates,
+                    raw,
+                    listing: Decoded::Ready(listing.map(Box::new)),
+                }
             }
             Err(e) => {
                 // A corrupt block cannot be skipped reliably: quarantine the failure and stop.
@@ -48,11 +52,11 @@ pub fn records(path: &Path, file: File) -> Result<Records, ReadError> {
                 SourceRecord {
                     coordinates,
                     raw: String::new(),
-                    listing: Err(Reject::new(
+                    listing: Decoded::Ready(Err(Reject::new(
                         ErrorCode::MalformedAvro,
                         None,
                         format!("{e}; the rest of the file is unreadable"),
-                    )),
+                    ))),
                 }
             }
         }))

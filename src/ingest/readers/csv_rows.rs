@@ -4,7 +4,7 @@ use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
 
-use super::{Coordinates, ReadError, SourceRecord};
+use super::{Coordinates, Decoded, ReadError, SourceRecord};
 use crate::ingest::mapping::Mapping;
 use crate::ingest::reject::{ErrorCode, Reject};
 
@@ -68,7 +68,11 @@ pub fn records(path: &Path, file: File, mappings: &[Mapping]) -> Result<(String,
                     let refs: Vec<&str> = cells.iter().map(String::as_str).collect();
                     bound.listing(&header, &refs)
                 };
-                Some(Ok(SourceRecord { coordinates, raw, listing }))
+                Some(Ok(SourceRecord {
+                    coordinates,
+                    raw,
+                    listing: Decoded::Ready(listing.map(Box::new)),
+                }))
             }
             Err(e) => {
                 number += 1;
@@ -87,7 +91,7 @@ pub fn records(path: &Path, file: File, mappings: &[Mapping]) -> Result<(String,
                     _ => Some(Ok(SourceRecord {
                         coordinates,
                         raw: String::new(),
-                        listing: Err(Reject::new(ErrorCode::MalformedCsv, None, e.to_string())),
+                        listing: Decoded::Ready(Err(Reject::new(ErrorCode::MalformedCsv, None, e.to_string()))),
                     })),
                 }
             }
@@ -96,7 +100,7 @@ pub fn records(path: &Path, file: File, mappings: &[Mapping]) -> Result<(String,
     Ok((name, Box::new(iter)))
 }
 
-/// The row as a JSON object in column order (serde_json's map would sort the keys).
+/// The row as a JSON object in column order (`serde_json`'s map would sort the keys).
 fn raw_json(header: &[String], cells: &[String]) -> String {
     let mut out = String::from("{");
     for (i, cell) in cells.iter().enumerate() {

@@ -4,7 +4,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 
-use super::{Coordinates, ReadError, SourceRecord};
+use super::{Coordinates, Decoded, ReadError, SourceRecord};
 use crate::contract::JobListing;
 use crate::ingest::reject::{ErrorCode, Reject};
 
@@ -43,15 +43,11 @@ pub fn records(path: &Path, file: File) -> impl Iterator<Item = Result<SourceRec
                 line: line_no,
                 byte_offset: start,
             };
+            // Parsing is left to the worker threads (see `SourceRecord::listing`).
             let listing = if std::str::from_utf8(&buffer).is_err() {
-                Err(Reject::new(ErrorCode::MalformedJson, None, "the line is not valid UTF-8"))
+                Decoded::Ready(Err(Reject::new(ErrorCode::MalformedJson, None, "the line is not valid UTF-8")))
             } else {
-                let mut deserializer = serde_json::Deserializer::from_str(trimmed);
-                serde_path_to_error::deserialize::<_, JobListing>(&mut deserializer).map_err(|e| {
-                    let field = e.path().to_string();
-                    let field = (field != ".").then_some(field);
-                    Reject::new(ErrorCode::MalformedJson, field.as_deref(), e.into_inner().to_string())
-                })
+                Decoded::JsonLine
             };
             return Some(Ok(SourceRecord {
                 coordinates,
@@ -59,5 +55,15 @@ pub fn records(path: &Path, file: File) -> impl Iterator<Item = Result<SourceRec
                 listing,
             }));
         }
+    })
+}
+
+/// Parses one contract JSON line; the error names the offending field's path.
+pub fn decode(line: &str) -> Result<JobListing, Reject> {
+    let mut deserializer = serde_json::Deserializer::from_str(line);
+    serde_path_to_error::deserialize::<_, JobListing>(&mut deserializer).map_err(|e| {
+        let field = e.path().to_string();
+        let field = (field != ".").then_some(field);
+        Reject::new(ErrorCode::MalformedJson, field.as_deref(), e.into_inner().to_string())
     })
 }

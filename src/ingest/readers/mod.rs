@@ -7,6 +7,7 @@ mod avro;
 mod csv_rows;
 mod jsonl;
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -24,7 +25,7 @@ pub enum InputFormat {
     Jsonl,
     /// An Avro object container file.
     Avro,
-    /// JobSpy's CSV output.
+    /// `JobSpy`'s CSV output.
     JobspyCsv,
     /// Any CSV, through `--mapping FILE` (or the built-in mapping its header matches).
     Csv,
@@ -65,7 +66,27 @@ pub struct SourceRecord {
     /// The record as received: the JSON line, the CSV row as a JSON object in column order,
     /// or the Avro record rendered as JSON.
     pub raw: String,
-    pub listing: Result<JobListing, Reject>,
+    pub listing: Decoded,
+}
+
+/// A record's contract form, or what it still takes to get it.
+#[derive(Debug, Clone)]
+pub enum Decoded {
+    /// Decoded (or rejected) by the reader.
+    Ready(Result<Box<JobListing>, Reject>),
+    /// A JSON line, parsed on demand so the parsing runs on the worker threads.
+    JsonLine,
+}
+
+impl SourceRecord {
+    /// The contract record, or why there is none.
+    pub fn listing(&self) -> Result<Cow<'_, JobListing>, Reject> {
+        match &self.listing {
+            Decoded::Ready(Ok(listing)) => Ok(Cow::Borrowed(listing.as_ref())),
+            Decoded::Ready(Err(reject)) => Err(reject.clone()),
+            Decoded::JsonLine => jsonl::decode(&self.raw).map(Cow::Owned),
+        }
+    }
 }
 
 /// An open input: its records and what was decided about it.
