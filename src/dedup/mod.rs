@@ -14,8 +14,10 @@ use crate::normalize::text::fold_key;
 
 /// Estimated description similarity from which a posting counts as a repost.
 pub const NEAR_SIMILARITY: f64 = 0.85;
-/// Title word overlap (Jaccard) a repost needs besides a near-identical description.
-pub const NEAR_TITLE_OVERLAP: f64 = 0.75;
+/// Title word overlap (Jaccard, years ignored) a repost needs besides a near-identical
+/// description: "Teacher - Math - Middle School" and "... High School" share boilerplate but are
+/// two jobs; "Teacher 2024-2025" and "Teacher 2025-2026" are one job posted again.
+pub const NEAR_TITLE_OVERLAP: f64 = 0.8;
 
 /// How a duplicate was recognised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -194,9 +196,15 @@ fn is_same_job(a: &NearEntry, b: &NearEntry) -> bool {
     word_overlap(&a.title_key, &b.title_key) >= NEAR_TITLE_OVERLAP
 }
 
+/// Title words without years: "2024 2025" marks a posting season, not a different job, while
+/// other numbers ("Store 082", "Scientist 3") tell jobs apart.
+fn title_words(title: &str) -> std::collections::HashSet<&str> {
+    let is_year = |w: &str| w.len() == 4 && (w.starts_with("19") || w.starts_with("20")) && w.bytes().all(|c| c.is_ascii_digit());
+    title.split(' ').filter(|w| !w.is_empty() && !is_year(w)).collect()
+}
+
 fn word_overlap(a: &str, b: &str) -> f64 {
-    let a: std::collections::HashSet<&str> = a.split(' ').collect();
-    let b: std::collections::HashSet<&str> = b.split(' ').collect();
+    let (a, b) = (title_words(a), title_words(b));
     let union = a.union(&b).count();
     if union == 0 {
         0.0
@@ -280,6 +288,24 @@ mod tests {
         assert_eq!(verdict(&index, &repost).map(|v| v.0), Some(MatchKind::Near));
         let other_company = posting("4", "Globex", "Data Analyst", &DESCRIPTION.replace("next year", "next quarter"));
         assert_eq!(verdict(&index, &other_company), None);
+        let other_school = posting("7", "Acme", "Teacher - Reading - High School 2025-2026", DESCRIPTION);
+        let mut schools = DedupIndex::new();
+        admit(
+            &mut schools,
+            &posting("8", "Acme", "Teacher - Reading - Middle School 2025-2026", DESCRIPTION),
+        );
+        assert_eq!(verdict(&schools, &other_school), None, "another school level is another job");
+        let next_year = posting(
+            "9",
+            "Acme",
+            "Teacher - Reading - Middle School 2026-2027",
+            &DESCRIPTION.replace("next year", "next quarter"),
+        );
+        assert_eq!(
+            verdict(&schools, &next_year).map(|v| v.0),
+            Some(MatchKind::Near),
+            "the same job posted for the next year is a repost"
+        );
         let other_job = posting(
             "5",
             "Acme",
