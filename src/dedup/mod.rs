@@ -133,6 +133,11 @@ impl DedupIndex {
         }
     }
 
+    /// Whether `posting_key` is a kept posting (not an alias of one).
+    pub fn is_kept(&self, posting_key: &str) -> bool {
+        self.keys.get(posting_key).is_some_and(|k| k == posting_key)
+    }
+
     /// Remembers that `posting_key` repeats the kept posting `of`, so a later record with the
     /// same identity names the same kept posting.
     pub fn alias(&mut self, posting_key: &str, of: &str) {

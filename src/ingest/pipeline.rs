@@ -398,7 +398,12 @@ fn load_index(lake: &Lake) -> Result<DedupIndex, LakeError> {
     for batch in lake.duplicates.scan(&["posting_key", "duplicate_of"])? {
         let (key, of) = (batch.column(0).as_string::<i32>(), batch.column(1).as_string::<i32>());
         for i in 0..batch.num_rows() {
-            index.alias(key.value(i), of.value(i));
+            // A killed run may have committed a batch's duplicates but not its silver rows.
+            // Those rows are decided again, so an alias naming a posting silver lacks must not
+            // exist yet: it would make the replayed posting a duplicate of itself.
+            if index.is_kept(of.value(i)) {
+                index.alias(key.value(i), of.value(i));
+            }
         }
     }
     Ok(index)
