@@ -41,7 +41,11 @@ pub fn run(args: &ConsumeArgs, settings: &Settings, quiet: bool) -> anyhow::Resu
     })?;
 
     if !(quiet && settings.format.value == OutputFormat::Table) {
-        output::write(&mut std::io::stdout().lock(), settings.format.value, &report(&summary))?;
+        output::write(
+            &mut std::io::stdout().lock(),
+            settings.format.value,
+            &report(&summary, settings.format.value == OutputFormat::Table),
+        )?;
     }
     let threshold = settings.max_quarantine.value;
     if summary.quarantine_percent > threshold {
@@ -55,7 +59,9 @@ pub fn run(args: &ConsumeArgs, settings: &Settings, quiet: bool) -> anyhow::Resu
     Ok(Outcome::Success)
 }
 
-fn report(summary: &ConsumeSummary) -> Report {
+/// The summary rows: one per input and the total; on a terminal table also the duplicates by
+/// kind and quarantine by reason (CSV keeps one shape for scripts; JSON has them as maps).
+fn report(summary: &ConsumeSummary, breakdown: bool) -> Report {
     let header = [
         "input",
         "format",
@@ -96,7 +102,7 @@ fn report(summary: &ConsumeSummary) -> Report {
         t.quarantined.to_string(),
         t.skipped.to_string(),
     ]);
-    for (kind, n) in &t.duplicates_by_kind {
+    for (kind, n) in t.duplicates_by_kind.iter().filter(|_| breakdown) {
         rows.push(vec![
             format!("  duplicates: {kind}"),
             String::new(),
@@ -108,7 +114,7 @@ fn report(summary: &ConsumeSummary) -> Report {
             String::new(),
         ]);
     }
-    for (reason, n) in &t.quarantined_by_reason {
+    for (reason, n) in t.quarantined_by_reason.iter().filter(|_| breakdown) {
         rows.push(vec![
             format!("  quarantined: {reason}"),
             String::new(),

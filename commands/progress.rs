@@ -17,7 +17,7 @@ impl TerminalProgress {
     pub fn new(quiet: bool) -> Self {
         let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
             let bar = ProgressBar::new_spinner();
-            bar.set_style(ProgressStyle::with_template("{spinner} {msg} {pos} records ({per_sec}, {elapsed})").expect("valid template"));
+            bar.set_style(ProgressStyle::with_template("{spinner} {msg}: {human_pos} records ({elapsed})").expect("valid template"));
             bar.enable_steady_tick(Duration::from_millis(120));
             bar
         });

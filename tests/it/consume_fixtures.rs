@@ -154,3 +154,19 @@ fn avro_files_from_the_contract_and_a_newer_writer_read() {
         ]
     );
 }
+
+#[test]
+fn csv_output_has_one_row_per_input_and_a_total() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut command = rats(dir.path());
+    command
+        .args(["consume", "--lake", "lake", "--format", "csv", "--max-quarantine", "100", "--from"])
+        .args(demo_inputs());
+    let output = run(&mut command);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "input,format,mapping,read,written,duplicates,quarantined,skipped");
+    assert_eq!(lines.len(), 4, "header, two inputs, total: {text}");
+    assert_eq!(lines[3], "total,,,13,8,2,3,0");
+}
