@@ -102,29 +102,24 @@ fn report(summary: &ConsumeSummary, breakdown: bool) -> Report {
         t.quarantined.to_string(),
         t.skipped.to_string(),
     ]);
-    for (kind, n) in t.duplicates_by_kind.iter().filter(|_| breakdown) {
-        rows.push(vec![
-            format!("  duplicates: {kind}"),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            n.to_string(),
-            String::new(),
-            String::new(),
-        ]);
-    }
-    for (reason, n) in t.quarantined_by_reason.iter().filter(|_| breakdown) {
-        rows.push(vec![
-            format!("  quarantined: {reason}"),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            n.to_string(),
-            String::new(),
-        ]);
+    if breakdown {
+        // An indented label with the count under its column: duplicates (5) or quarantined (6).
+        let detail = |label: String, column: usize, n: u64| {
+            let mut row = vec![String::new(); 8];
+            row[0] = label;
+            row[column] = n.to_string();
+            row
+        };
+        rows.extend(
+            t.duplicates_by_kind
+                .iter()
+                .map(|(kind, n)| detail(format!("  duplicates: {kind}"), 5, *n)),
+        );
+        rows.extend(
+            t.quarantined_by_reason
+                .iter()
+                .map(|(reason, n)| detail(format!("  quarantined: {reason}"), 6, *n)),
+        );
     }
     Report {
         header,

@@ -36,14 +36,7 @@ pub struct Lake {
 impl Lake {
     /// Opens the lake at `root`, creating missing tables.
     pub fn open(root: &Path) -> Result<Self, LakeError> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .map_err(|e| LakeError::Invalid {
-                path: root.to_path_buf(),
-                message: format!("cannot start the I/O runtime: {e}"),
-            })?;
+        let runtime = io_runtime(root)?;
         let open = |rel: &str, name: &str, schema, partitions: &[&str]| {
             runtime.block_on(Table::open_or_create(&root.join(rel), name, &schema, partitions))
         };
@@ -103,13 +96,19 @@ impl Lake {
 /// Reads `columns` of the existing table at `path` (for readers of the lake that do not
 /// write: tests, later stages, tools).
 pub fn scan_table(path: &Path, columns: &[&str]) -> Result<Vec<RecordBatch>, LakeError> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    let runtime = io_runtime(path)?;
+    let table = runtime.block_on(Table::open_existing(path))?;
+    table.scan(columns)
+}
+
+/// The small runtime Delta's async API runs on.
+fn io_runtime(path: &Path) -> Result<tokio::runtime::Runtime, LakeError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| LakeError::Invalid {
             path: path.to_path_buf(),
             message: format!("cannot start the I/O runtime: {e}"),
-        })?;
-    let table = runtime.block_on(Table::open_existing(path))?;
-    table.scan(columns)
+        })
 }

@@ -40,62 +40,54 @@ pub fn records(path: &Path, file: File, mappings: &[Mapping]) -> Result<(String,
     let path = path.to_path_buf();
     let iter = std::iter::from_fn(move || {
         let position = reader.position().clone();
-        match reader.read_byte_record(&mut record) {
-            Ok(false) => None,
-            Ok(true) => {
-                number += 1;
-                let coordinates = Coordinates {
-                    file: display.clone(),
-                    record: number,
-                    line: position.line(),
-                    byte_offset: position.byte(),
-                };
-                let cells: Vec<String> = record.iter().map(|c| String::from_utf8_lossy(c).into_owned()).collect();
-                let raw = raw_json(&header, &cells);
-                let listing = if cells.len() != header.len() {
-                    Err(Reject::new(
-                        ErrorCode::MalformedCsv,
-                        None,
-                        format!("the row has {} fields, the header {}", cells.len(), header.len()),
-                    ))
-                } else if let Some(i) = record.iter().position(|c| std::str::from_utf8(c).is_err()) {
-                    Err(Reject::new(
-                        ErrorCode::MalformedCsv,
-                        Some(&header[i]),
-                        "the value is not valid UTF-8",
-                    ))
-                } else {
-                    let refs: Vec<&str> = cells.iter().map(String::as_str).collect();
-                    bound.listing(&header, &refs)
-                };
-                Some(Ok(SourceRecord {
-                    coordinates,
-                    raw,
-                    listing: Decoded::Ready(listing.map(Box::new)),
-                }))
-            }
-            Err(e) => {
-                number += 1;
-                let coordinates = Coordinates {
-                    file: display.clone(),
-                    record: number,
-                    line: position.line(),
-                    byte_offset: position.byte(),
-                };
-                match e.kind() {
-                    csv::ErrorKind::Io(_) => Some(Err(ReadError::Io {
-                        path: path.clone(),
-                        offset: position.byte(),
-                        source: std::io::Error::other(e.to_string()),
-                    })),
-                    _ => Some(Ok(SourceRecord {
-                        coordinates,
-                        raw: String::new(),
-                        listing: Decoded::Ready(Err(Reject::new(ErrorCode::MalformedCsv, None, e.to_string()))),
-                    })),
-                }
-            }
+        let read = reader.read_byte_record(&mut record);
+        if matches!(read, Ok(false)) {
+            return None;
         }
+        number += 1;
+        let coordinates = Coordinates {
+            file: display.clone(),
+            record: number,
+            line: position.line(),
+            byte_offset: position.byte(),
+        };
+        if let Err(e) = read {
+            return match e.kind() {
+                csv::ErrorKind::Io(_) => Some(Err(ReadError::Io {
+                    path: path.clone(),
+                    offset: position.byte(),
+                    source: std::io::Error::other(e.to_string()),
+                })),
+                _ => Some(Ok(SourceRecord {
+                    coordinates,
+                    raw: String::new(),
+                    listing: Decoded::Ready(Err(Reject::new(ErrorCode::MalformedCsv, None, e.to_string()))),
+                })),
+            };
+        }
+        let cells: Vec<String> = record.iter().map(|c| String::from_utf8_lossy(c).into_owned()).collect();
+        let raw = raw_json(&header, &cells);
+        let listing = if cells.len() != header.len() {
+            Err(Reject::new(
+                ErrorCode::MalformedCsv,
+                None,
+                format!("the row has {} fields, the header {}", cells.len(), header.len()),
+            ))
+        } else if let Some(i) = record.iter().position(|c| std::str::from_utf8(c).is_err()) {
+            Err(Reject::new(
+                ErrorCode::MalformedCsv,
+                Some(&header[i]),
+                "the value is not valid UTF-8",
+            ))
+        } else {
+            let refs: Vec<&str> = cells.iter().map(String::as_str).collect();
+            bound.listing(&header, &refs)
+        };
+        Some(Ok(SourceRecord {
+            coordinates,
+            raw,
+            listing: Decoded::Ready(listing.map(Box::new)),
+        }))
     });
     Ok((name, Box::new(iter)))
 }
