@@ -288,4 +288,66 @@ mod tests {
         assert_ne!(key(&listing(Some("1"), None)), key(&listing(Some("2"), None)));
         assert_eq!(key(&listing(None, Some("u"))), key(&listing(None, Some("u"))));
     }
+
+    /// Normalisation never panics, whatever the text: random mixes of multi-byte characters,
+    /// currency symbols, digits, separators and markup, in every field.
+    #[test]
+    fn arbitrary_text_never_panics() {
+        const PIECES: [&str; 24] = [
+            "€",
+            "£",
+            "$",
+            "¥",
+            "₹",
+            "k",
+            "K",
+            "m",
+            "-",
+            "–",
+            "/hr",
+            " per year",
+            "1",
+            "23",
+            "4,500",
+            "60.000",
+            "’",
+            "期",
+            "é",
+            "<p>",
+            "&amp;",
+            "\n",
+            " ",
+            "years of experience",
+        ];
+        let n = normaliser();
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..3_000 {
+            let mut text = String::new();
+            for _ in 0..(next() % 40) {
+                text.push_str(PIECES[(next() % PIECES.len() as u64) as usize]);
+            }
+            let listing = JobListing {
+                job: Some(Job {
+                    title: Some(format!("T{text}")),
+                    company: Some(text.clone()),
+                    location: Some(text.clone()),
+                    description: Some(text.clone()),
+                    date_posted: Some(text.clone()),
+                    ..Job::default()
+                }),
+                compensation: Some(Compensation {
+                    salary_text: Some(text.clone()),
+                    ..Compensation::default()
+                }),
+                ..JobListing::default()
+            };
+            let _ = n.normalise(&listing);
+        }
+    }
 }
