@@ -131,3 +131,30 @@ fn every_nyc_row_is_annualised_as_documented() {
     }
     assert_eq!(rows, 3977);
 }
+
+#[test]
+fn the_federal_reserve_csv_converts_at_the_posting_month() {
+    let path = datasets().join("reference/fx/monthly.csv");
+    let table = Currencies::with_fed_csv(&path).expect("the shared Fed CSV loads");
+    // The month's rate, read independently from the file: units per USD in this copy.
+    let rate = |country: &str, month: &str| -> f64 {
+        let mut reader = csv::Reader::from_path(&path).expect("open");
+        reader
+            .records()
+            .map(|r| r.expect("row"))
+            .find(|r| &r[0] == month && &r[1] == country)
+            .map(|r| r[2].parse().expect("number"))
+            .expect("the month is in the file")
+    };
+    let may_2020 = chrono::NaiveDate::from_ymd_opt(2020, 5, 15);
+    for (code, country) in [("GBP", "United Kingdom"), ("EUR", "Euro"), ("JPY", "Japan")] {
+        let usd = table.to_usd(1_000.0, code, may_2020).expect("a rate");
+        let expected = 1_000.0 / rate(country, "2020-05-01");
+        assert!((usd - expected).abs() < 1e-6, "{code}: {usd} vs {expected}");
+    }
+    // A month after the series ends uses its last month.
+    let later = table
+        .to_usd(1_000.0, "EUR", chrono::NaiveDate::from_ymd_opt(2030, 1, 1))
+        .expect("rate");
+    assert!((later - 1_000.0 / rate("Euro", "2026-06-01")).abs() < 1e-6);
+}
