@@ -50,6 +50,9 @@ pub enum Command {
     /// Read job postings from files into the lake: bronze (as received), silver (clean,
     /// normalised, deduplicated), duplicates and quarantine
     Consume(ConsumeArgs),
+    /// Publish job postings from files to Kafka as Confluent-framed Avro (the contract schema,
+    /// registered in a Schema Registry), keyed by the board's id
+    Produce(ProduceArgs),
     /// Show the resolved settings and where each value came from
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -84,6 +87,29 @@ pub struct ConsumeArgs {
     /// conversion [default: the built-in table; env: RATS_FX_FED_CSV]
     #[arg(long, value_name = "FILE")]
     pub fx_fed_csv: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ProduceArgs {
+    /// Kafka bootstrap servers, host:port,... [default: 127.0.0.1:19092; env: RATS_KAFKA_BROKERS]
+    #[arg(long, value_name = "HOSTS")]
+    pub brokers: Option<String>,
+    /// Topic [default: rats.jobs.listing.v1; env: RATS_KAFKA_TOPIC]
+    #[arg(long, value_name = "TOPIC")]
+    pub topic: Option<String>,
+    /// Schema Registry URL; the schema goes under the subject TOPIC-value [default:
+    /// http://127.0.0.1:8081; env: RATS_REGISTRY_URL]
+    #[arg(long, value_name = "URL")]
+    pub registry: Option<String>,
+    /// Input files (JSON lines, Avro object container files, CSV)
+    #[arg(long = "from", value_name = "PATH", num_args = 1.., required = true)]
+    pub from: Vec<PathBuf>,
+    /// Input format; auto decides by extension and, for CSV, by header
+    #[arg(long, value_enum, default_value_t = InputFormat::Auto)]
+    pub input_format: InputFormat,
+    /// A YAML column mapping for a CSV layout rats does not know
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -7,6 +7,7 @@ mod config;
 mod consume;
 mod logging;
 mod man;
+mod produce;
 mod progress;
 
 use std::process::ExitCode;
@@ -40,14 +41,17 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         log_format: cli.global.log_format,
         ..Overrides::default()
     };
-    if let Command::Consume(args) = &cli.command {
-        consume::apply_overrides(args, &mut overrides);
+    match &cli.command {
+        Command::Consume(args) => consume::apply_overrides(args, &mut overrides),
+        Command::Produce(args) => produce::apply_overrides(args, &mut overrides),
+        _ => {}
     }
     let settings = Settings::resolve(&overrides)?;
     logging::init(cli.global.verbose, cli.global.quiet, settings.log_format.value);
     let quiet = cli.global.quiet;
     match cli.command {
         Command::Consume(args) => consume::run(&args, &settings, quiet),
+        Command::Produce(args) => produce::run(&args, &settings, quiet),
         Command::Config(cli::ConfigCommand::Show) => config::show(&settings, quiet),
         Command::Man(args) => man::run(&args),
         Command::Completions(args) => Ok(completions::run(&args)),

@@ -13,10 +13,28 @@ pub const BATCH_SIZE: &str = "RATS_BATCH_SIZE";
 pub const MAX_QUARANTINE: &str = "RATS_MAX_QUARANTINE";
 /// A Federal Reserve exchange-rate CSV overriding the built-in currency table.
 pub const FX_FED_CSV: &str = "RATS_FX_FED_CSV";
+/// Kafka bootstrap servers (`host:port,...`).
+pub const KAFKA_BROKERS: &str = "RATS_KAFKA_BROKERS";
+/// The postings topic.
+pub const KAFKA_TOPIC: &str = "RATS_KAFKA_TOPIC";
+/// The Confluent Schema Registry base URL.
+pub const REGISTRY_URL: &str = "RATS_REGISTRY_URL";
 /// Output format: table, json or csv.
 pub const FORMAT: &str = "RATS_FORMAT";
 /// Log format: text or json.
 pub const LOG_FORMAT: &str = "RATS_LOG_FORMAT";
 
 /// Every variable above, for `rats config show` and the docs.
-pub const ALL: &[&str] = &[CONFIG, LAKE, DATASETS, BATCH_SIZE, MAX_QUARANTINE, FX_FED_CSV, FORMAT, LOG_FORMAT];
+pub const ALL: &[&str] = &[
+    CONFIG,
+    LAKE,
+    DATASETS,
+    BATCH_SIZE,
+    MAX_QUARANTINE,
+    FX_FED_CSV,
+    KAFKA_BROKERS,
+    KAFKA_TOPIC,
+    REGISTRY_URL,
+    FORMAT,
+    LOG_FORMAT,
+];

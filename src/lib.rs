@@ -11,4 +11,5 @@ pub mod ingest;
 pub mod lake;
 pub mod normalize;
 pub mod output;
+pub mod produce;
 pub mod settings;

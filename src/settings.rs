@@ -103,6 +103,9 @@ pub struct Overrides {
     pub batch_size: Option<usize>,
     pub max_quarantine: Option<f64>,
     pub fx_fed_csv: Option<PathBuf>,
+    pub kafka_brokers: Option<String>,
+    pub kafka_topic: Option<String>,
+    pub registry_url: Option<String>,
     pub format: Option<OutputFormat>,
     pub log_format: Option<LogFormat>,
 }
@@ -119,6 +122,23 @@ struct FileSettings {
     consume: ConsumeFileSettings,
     #[serde(default)]
     fx: FxFileSettings,
+    #[serde(default)]
+    kafka: KafkaFileSettings,
+    #[serde(default)]
+    registry: RegistryFileSettings,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KafkaFileSettings {
+    brokers: Option<String>,
+    topic: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegistryFileSettings {
+    url: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -156,6 +176,9 @@ pub struct Settings {
     pub batch_size: Setting<usize>,
     pub max_quarantine: Setting<f64>,
     pub fx_fed_csv: Setting<Option<PathBuf>>,
+    pub kafka_brokers: Setting<String>,
+    pub kafka_topic: Setting<String>,
+    pub registry_url: Setting<String>,
     pub format: Setting<OutputFormat>,
     pub log_format: Setting<LogFormat>,
 }
@@ -218,6 +241,27 @@ impl Settings {
                 file.fx.fed_csv.map(relative).map(Some),
                 None,
             )?,
+            kafka_brokers: pick(
+                overrides.kafka_brokers.clone(),
+                env,
+                env_vars::KAFKA_BROKERS,
+                file.kafka.brokers,
+                "127.0.0.1:19092".to_string(),
+            )?,
+            kafka_topic: pick(
+                overrides.kafka_topic.clone(),
+                env,
+                env_vars::KAFKA_TOPIC,
+                file.kafka.topic,
+                crate::contract::SUBJECT.to_string(),
+            )?,
+            registry_url: pick(
+                overrides.registry_url.clone(),
+                env,
+                env_vars::REGISTRY_URL,
+                file.registry.url,
+                "http://127.0.0.1:8081".to_string(),
+            )?,
             format: pick(overrides.format, env, env_vars::FORMAT, file.format, OutputFormat::Table)?,
             log_format: pick(overrides.log_format, env, env_vars::LOG_FORMAT, file.log_format, LogFormat::Text)?,
             config_file,
@@ -275,9 +319,28 @@ impl Settings {
                     .map_or_else(|| "(built-in table)".to_string(), path),
                 self.fx_fed_csv.source.to_string(),
             ),
+            (
+                "kafka.brokers",
+                self.kafka_brokers.value.clone(),
+                self.kafka_brokers.source.to_string(),
+            ),
+            ("kafka.topic", self.kafka_topic.value.clone(), self.kafka_topic.source.to_string()),
+            (
+                "registry.url",
+                redact_userinfo(&self.registry_url.value),
+                self.registry_url.source.to_string(),
+            ),
             ("format", self.format.value.to_string(), self.format.source.to_string()),
             ("log_format", self.log_format.value.to_string(), self.log_format.source.to_string()),
         ]
+    }
+}
+
+/// Hides the credentials of a URL (`https://user:secret@host` → `https://***@host`).
+pub fn redact_userinfo(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => format!("{}***{}", &url[..scheme_end + 3], &url[at..]),
+        _ => url.to_string(),
     }
 }
 
@@ -349,6 +412,13 @@ impl EnvValue for Option<PathBuf> {
     const EXPECTED: &'static str = "a path";
     fn from_env(raw: &str) -> Option<Self> {
         Some((!raw.is_empty()).then(|| PathBuf::from(raw)))
+    }
+}
+
+impl EnvValue for String {
+    const EXPECTED: &'static str = "a value";
+    fn from_env(raw: &str) -> Option<Self> {
+        (!raw.trim().is_empty()).then(|| raw.trim().to_string())
     }
 }
 
@@ -464,6 +534,15 @@ mod tests {
         )
         .expect_err("unknown key");
         assert!(err.to_string().contains("lakes"), "{err}");
+    }
+
+    #[test]
+    fn credentials_in_urls_are_redacted() {
+        assert_eq!(
+            redact_userinfo("https://svc:s3cret@registry.example:8081"),
+            "https://***@registry.example:8081"
+        );
+        assert_eq!(redact_userinfo("http://127.0.0.1:8081"), "http://127.0.0.1:8081");
     }
 
     #[test]

@@ -6,5 +6,7 @@ mod consume_fixtures;
 mod crash_resume;
 mod datasets;
 mod interop;
+mod produce;
+mod registry_stub;
 mod salary_cases;
 mod support;

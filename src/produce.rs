@@ -1,0 +1,195 @@
+//! `rats produce`: files into Kafka as Confluent-framed Avro. Records are read with the same
+//! readers as `consume`, encoded with the contract schema registered in a Schema Registry
+//! (subject `<topic>-value`, Confluent's topic name strategy), keyed by the board's id, with
+//! `source` and `scraped_at` headers, through an idempotent producer.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use futures::stream::{FuturesUnordered, StreamExt};
+use rdkafka::ClientConfig;
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use schema_registry_converter::async_impl::avro::AvroEncoder;
+use schema_registry_converter::async_impl::schema_registry::SrSettings;
+use schema_registry_converter::schema_registry_common::{SchemaType, SubjectNameStrategy, SuppliedSchema};
+use serde::Serialize;
+
+use crate::contract;
+use crate::ingest::mapping::{Mapping, MappingError};
+use crate::ingest::readers::{self, InputFormat, ReadError};
+
+/// Deliveries awaited at most at once; librdkafka batches underneath.
+const IN_FLIGHT: usize = 10_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProduceError {
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    #[error(transparent)]
+    Mapping(#[from] MappingError),
+    #[error("cannot create the Kafka producer for {brokers}: {source}")]
+    Producer {
+        brokers: String,
+        source: rdkafka::error::KafkaError,
+    },
+    #[error("schema registry {url}: cannot register the contract for {topic}: {message}")]
+    Registry { url: String, topic: String, message: String },
+    #[error("cannot start the I/O runtime: {0}")]
+    Runtime(std::io::Error),
+}
+
+/// What to produce, and where.
+#[derive(Debug, Clone)]
+pub struct ProduceOptions {
+    pub inputs: Vec<PathBuf>,
+    pub format: InputFormat,
+    pub mapping: Option<PathBuf>,
+    pub brokers: String,
+    pub topic: String,
+    pub registry: String,
+}
+
+/// The delivery summary: `read = sent + failed + unreadable`.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct ProduceSummary {
+    pub topic: String,
+    pub read: u64,
+    /// Acknowledged by the broker.
+    pub sent: u64,
+    /// Not delivered (the reason is logged per record).
+    pub failed: u64,
+    /// Not a contract record (the file, line and field are logged).
+    pub unreadable: u64,
+}
+
+/// Produces every record of `options.inputs`.
+pub fn produce_files(options: &ProduceOptions) -> Result<ProduceSummary, ProduceError> {
+    let mut mappings = Vec::new();
+    if let Some(path) = &options.mapping {
+        mappings.push(Mapping::from_file(path)?);
+    }
+    mappings.extend(Mapping::builtin());
+    let inputs = options
+        .inputs
+        .iter()
+        .map(|p| readers::open(p, options.format, &mappings))
+        .collect::<Result<Vec<_>, _>>()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(ProduceError::Runtime)?;
+    runtime.block_on(produce(options, inputs))
+}
+
+async fn produce(options: &ProduceOptions, inputs: Vec<readers::Input>) -> Result<ProduceSummary, ProduceError> {
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", &options.brokers)
+        .set("enable.idempotence", "true")
+        .set("acks", "all")
+        .set("compression.type", "lz4")
+        .set("linger.ms", "20")
+        .create()
+        .map_err(|source| ProduceError::Producer {
+            brokers: options.brokers.clone(),
+            source,
+        })?;
+    let encoder = AvroEncoder::new(SrSettings::new(options.registry.clone()));
+    let strategy = SubjectNameStrategy::TopicNameStrategyWithSchema(
+        options.topic.clone(),
+        false,
+        SuppliedSchema::new(
+            Some("com.rats.jobs.JobListing".to_string()),
+            SchemaType::Avro,
+            contract::SCHEMA_JSON.to_string(),
+        ),
+    );
+    let mut summary = ProduceSummary {
+        topic: options.topic.clone(),
+        ..ProduceSummary::default()
+    };
+    let mut deliveries = FuturesUnordered::new();
+    for mut input in inputs {
+        for record in input.records.by_ref() {
+            let record = record?;
+            summary.read += 1;
+            let listing = match record.listing() {
+                Ok(listing) => listing.into_owned(),
+                Err(reject) => {
+                    summary.unreadable += 1;
+                    let c = &record.coordinates;
+                    tracing::warn!(file = %c.file, line = c.line, record = c.record, reason = %reject, "record not produced");
+                    continue;
+                }
+            };
+            let payload = encoder
+                .encode_struct(&listing, &strategy)
+                .await
+                .map_err(|e| ProduceError::Registry {
+                    url: options.registry.clone(),
+                    topic: options.topic.clone(),
+                    message: e.error,
+                })?;
+            deliveries.push(deliver(
+                &producer,
+                &options.topic,
+                listing,
+                payload,
+                record.coordinates.file.clone(),
+                record.coordinates.record,
+            ));
+            if deliveries.len() >= IN_FLIGHT
+                && let Some(delivered) = deliveries.next().await
+            {
+                tally(&mut summary, delivered);
+            }
+        }
+    }
+    while let Some(delivered) = deliveries.next().await {
+        tally(&mut summary, delivered);
+    }
+    Ok(summary)
+}
+
+async fn deliver(
+    producer: &FutureProducer,
+    topic: &str,
+    listing: contract::JobListing,
+    payload: Vec<u8>,
+    file: String,
+    record: u64,
+) -> bool {
+    let mut headers = OwnedHeaders::new();
+    if let Some(site) = &listing.site {
+        headers = headers.insert(Header {
+            key: "source",
+            value: Some(site.as_str()),
+        });
+    }
+    if let Some(scraped) = &listing.scraped_at {
+        headers = headers.insert(Header {
+            key: "scraped_at",
+            value: Some(scraped.as_str()),
+        });
+    }
+    let mut message: FutureRecord<'_, str, [u8]> = FutureRecord::to(topic).payload(payload.as_slice()).headers(headers);
+    if let Some(key) = &listing.job_id {
+        message = message.key(key.as_str());
+    }
+    match producer.send(message, Duration::from_mins(1)).await {
+        Ok(_) => true,
+        Err((error, _)) => {
+            tracing::warn!(file, record, %error, "delivery failed");
+            false
+        }
+    }
+}
+
+fn tally(summary: &mut ProduceSummary, delivered: bool) {
+    if delivered {
+        summary.sent += 1;
+    } else {
+        summary.failed += 1;
+    }
+}

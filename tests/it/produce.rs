@@ -1,0 +1,120 @@
+//! `rats produce` against a real Apache Kafka broker (started by `scripts/kafka up`, which
+//! `.ci/run` does) and the Schema Registry stub in `registry_stub.rs`.
+
+use std::time::{Duration, Instant};
+
+use rdkafka::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{Headers, Message};
+
+use crate::registry_stub;
+use crate::support::{rats, repo, run, stderr, summary};
+
+/// The broker `scripts/kafka up` starts (port from `RATS_KAFKA_PORT`, as the script reads it).
+fn brokers() -> String {
+    format!("127.0.0.1:{}", std::env::var("RATS_KAFKA_PORT").unwrap_or_else(|_| "19092".into()))
+}
+
+#[test]
+fn produce_publishes_confluent_framed_avro_keyed_by_board_id() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (registry_url, registry) = registry_stub::start();
+    let topic = format!("rats.test.produce.{}", std::process::id());
+    let inputs = ["postings.jsonl", "jobspy.csv"].map(|f| repo().join("fixtures/demo").join(f));
+    let mut command = rats(dir.path());
+    command
+        .args([
+            "produce",
+            "--brokers",
+            &brokers(),
+            "--topic",
+            &topic,
+            "--registry",
+            &registry_url,
+            "--format",
+            "json",
+            "--from",
+        ])
+        .args(&inputs);
+    let output = run(&mut command);
+    // Two fixture records are not contract records (an integer id, a non-numeric amount).
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let s = summary(&output);
+    assert_eq!(
+        (
+            s["read"].as_u64(),
+            s["sent"].as_u64(),
+            s["failed"].as_u64(),
+            s["unreadable"].as_u64()
+        ),
+        (Some(13), Some(11), Some(0), Some(2)),
+        "{s}"
+    );
+    assert!(
+        stderr(&output).contains("postings.jsonl") && stderr(&output).contains("job_id"),
+        "the unreadable record is named: {}",
+        stderr(&output)
+    );
+    let subjects = registry_stub::subjects(&registry);
+    let schema_id = subjects[&format!("{topic}-value")];
+
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers())
+        .set("group.id", format!("{topic}.check"))
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .expect("consumer");
+    consumer.subscribe(&[&topic]).expect("subscribe");
+    let mut keys = Vec::new();
+    let started = Instant::now();
+    while keys.len() < 11 && started.elapsed() < Duration::from_mins(1) {
+        let Some(message) = consumer.poll(Duration::from_millis(500)) else {
+            continue;
+        };
+        let message = message.expect("a message");
+        let payload = message.payload().expect("payload");
+        assert_eq!(payload[0], 0, "Confluent magic byte");
+        assert_eq!(u32::from_be_bytes(payload[1..5].try_into().expect("4 bytes")) as usize, schema_id);
+        let value = apache_avro::reader::datum::GenericDatumReader::builder(rats::contract::schema())
+            .build()
+            .expect("reader")
+            .read_value(&mut &payload[5..])
+            .expect("the body is contract Avro");
+        let listing: rats::contract::JobListing = apache_avro::from_value(&value).expect("a listing");
+        let key = message.key().map(|k| String::from_utf8_lossy(k).into_owned());
+        assert_eq!(key, listing.job_id, "keyed by the board's id");
+        let headers = message.headers().expect("headers");
+        assert!(
+            headers
+                .iter()
+                .any(|h| h.key == "source" && h.value == listing.site.as_deref().map(str::as_bytes))
+        );
+        keys.push(key.unwrap_or_default());
+    }
+    keys.sort();
+    assert_eq!(keys.len(), 11, "every produced record arrives: {keys:?}");
+    assert!(keys.contains(&"gd-9001".to_string()) && keys.contains(&"in-1001".to_string()));
+}
+
+#[test]
+fn an_unreachable_registry_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = repo().join("fixtures/demo/jobspy.csv");
+    let mut command = rats(dir.path());
+    // Port 9 (discard) on loopback: nothing listens, the connection is refused at once.
+    command
+        .args([
+            "produce",
+            "--brokers",
+            &brokers(),
+            "--topic",
+            "rats.test.unreachable",
+            "--registry",
+            "http://127.0.0.1:9",
+            "--from",
+        ])
+        .arg(&input);
+    let output = run(&mut command);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("http://127.0.0.1:9"), "{}", stderr(&output));
+}

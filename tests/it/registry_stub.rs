@@ -1,0 +1,103 @@
+//! A STUB of the Confluent Schema Registry: no registry server can be installed here, so the
+//! produce tests run this instead. It answers exactly the endpoints rats calls, shaped like
+//! Confluent's documented responses: `POST /subjects/{subject}/versions` → `{"id": N}` and
+//! `GET /schemas/ids/{id}` → `{"schema": "..."}`. Kafka itself is real (scripts/kafka).
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+
+/// Registered schemas: id → (subject, schema text).
+#[derive(Default)]
+pub struct Registry {
+    pub schemas: Mutex<Vec<(String, String)>>,
+}
+
+/// Starts the stub on an ephemeral loopback port; it lives as long as the test process.
+pub fn start() -> (String, Arc<Registry>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind the stub registry");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    let registry = Arc::new(Registry::default());
+    let shared = Arc::clone(&registry);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let registry = Arc::clone(&shared);
+            std::thread::spawn(move || serve(stream, &registry));
+        }
+    });
+    (url, registry)
+}
+
+fn serve(stream: TcpStream, registry: &Registry) {
+    let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+    let mut writer = stream;
+    loop {
+        let mut request_line = String::new();
+        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+            return;
+        }
+        let mut length = 0usize;
+        loop {
+            let mut header = String::new();
+            if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
+                break;
+            }
+            if let Some(value) = header.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = value.trim().parse().unwrap_or(0);
+            }
+        }
+        let mut body = vec![0; length];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        let mut parts = request_line.split_whitespace();
+        let (method, path) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
+        let (status, response) = route(registry, method, path.split('?').next().unwrap_or_default(), &body);
+        let reply = format!(
+            "HTTP/1.1 {status}\r\nContent-Type: application/vnd.schemaregistry.v1+json\r\nContent-Length: {}\r\n\r\n{response}",
+            response.len()
+        );
+        if writer.write_all(reply.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+fn route(registry: &Registry, method: &str, path: &str, body: &[u8]) -> (&'static str, String) {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match (method, segments.as_slice()) {
+        ("POST", ["subjects", subject, "versions"]) => {
+            let request: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+            let schema = request["schema"].as_str().unwrap_or_default().to_string();
+            let mut schemas = registry.schemas.lock().expect("lock");
+            let id = if let Some(i) = schemas.iter().position(|(_, s)| *s == schema) {
+                i + 1
+            } else {
+                schemas.push(((*subject).to_string(), schema));
+                schemas.len()
+            };
+            ("200 OK", serde_json::json!({ "id": id }).to_string())
+        }
+        ("GET", ["schemas", "ids", id]) => {
+            let schemas = registry.schemas.lock().expect("lock");
+            match id.parse::<usize>().ok().and_then(|i| schemas.get(i.wrapping_sub(1))) {
+                Some((_, schema)) => ("200 OK", serde_json::json!({ "schema": schema }).to_string()),
+                None => ("404 Not Found", r#"{"error_code":40403,"message":"Schema not found"}"#.to_string()),
+            }
+        }
+        _ => ("404 Not Found", r#"{"error_code":40401,"message":"Not found"}"#.to_string()),
+    }
+}
+
+/// Subjects registered so far, with their schema ids.
+pub fn subjects(registry: &Registry) -> HashMap<String, usize> {
+    registry
+        .schemas
+        .lock()
+        .expect("lock")
+        .iter()
+        .enumerate()
+        .map(|(i, (s, _))| (s.clone(), i + 1))
+        .collect()
+}
