@@ -67,15 +67,8 @@ pub struct ConsumeArgs {
     /// Lake directory [default: ./lake; env: RATS_LAKE]
     #[arg(long, value_name = "DIR")]
     pub lake: Option<PathBuf>,
-    /// Input files (JSON lines, Avro object container files, CSV)
-    #[arg(long = "from", value_name = "PATH", num_args = 1.., required = true)]
-    pub from: Vec<PathBuf>,
-    /// Input format; auto decides by extension and, for CSV, by header
-    #[arg(long, value_enum, default_value_t = InputFormat::Auto)]
-    pub input_format: InputFormat,
-    /// A YAML column mapping for a CSV layout rats does not know (see fixtures/mappings/)
-    #[arg(long, value_name = "FILE")]
-    pub mapping: Option<PathBuf>,
+    #[command(flatten)]
+    pub input: InputArgs,
     /// Exit 1 when more than this percentage of records is quarantined [default: 5; env:
     /// RATS_MAX_QUARANTINE]
     #[arg(long, value_name = "PERCENT")]
@@ -101,13 +94,20 @@ pub struct ProduceArgs {
     /// http://127.0.0.1:8081; env: RATS_REGISTRY_URL]
     #[arg(long, value_name = "URL")]
     pub registry: Option<String>,
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+/// The files to read, shared by consume and produce.
+#[derive(Debug, Args)]
+pub struct InputArgs {
     /// Input files (JSON lines, Avro object container files, CSV)
     #[arg(long = "from", value_name = "PATH", num_args = 1.., required = true)]
     pub from: Vec<PathBuf>,
     /// Input format; auto decides by extension and, for CSV, by header
     #[arg(long, value_enum, default_value_t = InputFormat::Auto)]
     pub input_format: InputFormat,
-    /// A YAML column mapping for a CSV layout rats does not know
+    /// A YAML column mapping for a CSV layout rats does not know (see fixtures/mappings/)
     #[arg(long, value_name = "FILE")]
     pub mapping: Option<PathBuf>,
 }

@@ -25,9 +25,9 @@ pub fn run(args: &ConsumeArgs, settings: &Settings, quiet: bool) -> anyhow::Resu
         None => Currencies::builtin(),
     };
     let options = ConsumeOptions {
-        inputs: args.from.clone(),
-        format: args.input_format,
-        mapping: args.mapping.clone(),
+        inputs: args.input.from.clone(),
+        format: args.input.input_format,
+        mapping: args.input.mapping.clone(),
         batch_size: settings.batch_size.value,
     };
     let progress = TerminalProgress::new(quiet);

@@ -16,9 +16,9 @@ pub fn apply_overrides(args: &ProduceArgs, overrides: &mut Overrides) {
 
 pub fn run(args: &ProduceArgs, settings: &Settings, quiet: bool) -> anyhow::Result<Outcome> {
     let options = ProduceOptions {
-        inputs: args.from.clone(),
-        format: args.input_format,
-        mapping: args.mapping.clone(),
+        inputs: args.input.from.clone(),
+        format: args.input.input_format,
+        mapping: args.input.mapping.clone(),
         brokers: settings.kafka_brokers.value.clone(),
         topic: settings.kafka_topic.value.clone(),
         registry: settings.registry_url.value.clone(),

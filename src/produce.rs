@@ -16,8 +16,7 @@ use schema_registry_converter::schema_registry_common::{SchemaType, SubjectNameS
 use serde::Serialize;
 
 use crate::contract;
-use crate::ingest::mapping::{Mapping, MappingError};
-use crate::ingest::readers::{self, InputFormat, ReadError};
+use crate::ingest::readers::{self, InputFormat, OpenError, ReadError};
 
 /// Deliveries awaited at most at once; librdkafka batches underneath.
 const IN_FLIGHT: usize = 10_000;
@@ -27,7 +26,7 @@ pub enum ProduceError {
     #[error(transparent)]
     Read(#[from] ReadError),
     #[error(transparent)]
-    Mapping(#[from] MappingError),
+    Open(#[from] OpenError),
     #[error("cannot create the Kafka producer for {brokers}: {source}")]
     Producer {
         brokers: String,
@@ -65,16 +64,7 @@ pub struct ProduceSummary {
 
 /// Produces every record of `options.inputs`.
 pub fn produce_files(options: &ProduceOptions) -> Result<ProduceSummary, ProduceError> {
-    let mut mappings = Vec::new();
-    if let Some(path) = &options.mapping {
-        mappings.push(Mapping::from_file(path)?);
-    }
-    mappings.extend(Mapping::builtin());
-    let inputs = options
-        .inputs
-        .iter()
-        .map(|p| readers::open(p, options.format, &mappings))
-        .collect::<Result<Vec<_>, _>>()?;
+    let inputs = readers::open_all(&options.inputs, options.format, options.mapping.as_deref())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

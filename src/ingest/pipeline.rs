@@ -11,8 +11,7 @@ use std::path::{Path, PathBuf};
 use deltalake::arrow::array::{Array, AsArray};
 use sha2::{Digest, Sha256};
 
-use super::mapping::{Mapping, MappingError};
-use super::readers::{self, InputFormat, ReadError, SourceRecord};
+use super::readers::{self, InputFormat, OpenError, ReadError, SourceRecord};
 use super::reject::{ErrorCode, Reject};
 use super::summary::{ConsumeSummary, Counts, FileSummary};
 use crate::contract::JobListing;
@@ -26,7 +25,7 @@ pub enum ConsumeError {
     #[error(transparent)]
     Read(#[from] ReadError),
     #[error(transparent)]
-    Mapping(#[from] MappingError),
+    Open(#[from] OpenError),
     #[error(transparent)]
     Lake(#[from] LakeError),
     #[error("no input files were given")]
@@ -61,17 +60,7 @@ pub fn consume_files(
     if options.inputs.is_empty() {
         return Err(ConsumeError::NoInputs);
     }
-    let mut mappings = Vec::new();
-    if let Some(path) = &options.mapping {
-        mappings.push(Mapping::from_file(path)?);
-    }
-    mappings.extend(Mapping::builtin());
-    // Open every input first: a missing file or an unknown layout fails before any write.
-    let inputs = options
-        .inputs
-        .iter()
-        .map(|p| readers::open(p, options.format, &mappings))
-        .collect::<Result<Vec<_>, _>>()?;
+    let inputs = readers::open_all(&options.inputs, options.format, options.mapping.as_deref())?;
 
     let mut lake = Lake::open(lake_root)?;
     let mut index = load_index(&lake)?;

@@ -166,3 +166,23 @@ pub fn detect_format(path: &Path) -> Result<InputFormat, ReadError> {
         _ => InputFormat::Csv,
     })
 }
+
+/// Opens every input up front, so a missing file or an unknown layout fails before anything
+/// is written. `mapping` is tried before the built-in mappings.
+pub fn open_all(paths: &[PathBuf], format: InputFormat, mapping: Option<&Path>) -> Result<Vec<Input>, OpenError> {
+    let mut mappings = Vec::new();
+    if let Some(path) = mapping {
+        mappings.push(Mapping::from_file(path)?);
+    }
+    mappings.extend(Mapping::builtin());
+    Ok(paths.iter().map(|p| open(p, format, &mappings)).collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Why the inputs could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    #[error(transparent)]
+    Mapping(#[from] super::mapping::MappingError),
+}
