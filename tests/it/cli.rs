@@ -162,3 +162,20 @@ fn completions_are_generated_for_each_shell() {
         assert!(stdout(&output).contains("consume"), "{shell} completion lacks subcommands");
     }
 }
+
+#[test]
+fn the_example_settings_file_is_valid_and_sets_every_setting() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let example = repo().join("rats.example.yaml");
+    let output = run(rats(dir.path())
+        .args(["config", "show", "--format", "json", "--config"])
+        .arg(&example));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let shown: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    for (setting, value) in shown.as_object().expect("object") {
+        // `config` names the file itself; `fx.fed_csv` is null in the example (built-in rates).
+        if setting != "config" && setting != "fx.fed_csv" {
+            assert_eq!(value["source"], "file", "{setting} is not set by rats.example.yaml");
+        }
+    }
+}
