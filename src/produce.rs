@@ -113,13 +113,12 @@ async fn produce(options: &ProduceOptions, inputs: Vec<readers::Input>) -> Resul
                     continue;
                 }
             };
-            let payload = encoder
-                .encode_struct(&listing, &strategy)
+            let payload = encode_with_retry(&encoder, &listing, &strategy)
                 .await
-                .map_err(|e| ProduceError::Registry {
+                .map_err(|message| ProduceError::Registry {
                     url: options.registry.clone(),
                     topic: options.topic.clone(),
-                    message: e.error,
+                    message,
                 })?;
             deliveries.push(deliver(
                 &producer,
@@ -140,6 +139,38 @@ async fn produce(options: &ProduceOptions, inputs: Vec<readers::Input>) -> Resul
         tally(&mut summary, delivered);
     }
     Ok(summary)
+}
+
+/// Registry calls retried before giving up: 0.25 s, then doubling (about 8 s in all), so a
+/// registry that restarts does not fail a run while one that is down fails it soon.
+const REGISTRY_ATTEMPTS: u32 = 6;
+
+/// Encodes a listing; the first call registers the contract, and a registry that cannot be
+/// reached is retried with exponential backoff. The encoder caches errors too, so they are
+/// cleared before each retry.
+async fn encode_with_retry(
+    encoder: &AvroEncoder,
+    listing: &contract::JobListing,
+    strategy: &SubjectNameStrategy,
+) -> Result<Vec<u8>, String> {
+    let mut delay = Duration::from_millis(250);
+    let mut attempt = 1;
+    loop {
+        match encoder.encode_struct(listing, strategy).await {
+            Ok(bytes) => return Ok(bytes),
+            Err(e) if attempt < REGISTRY_ATTEMPTS && (e.retriable || e.cached) => {
+                tracing::warn!(attempt, error = %e.error, "schema registry call failed; retrying");
+                encoder.remove_errors_from_cache();
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+                attempt += 1;
+            }
+            Err(e) => {
+                let cause = e.cause.map(|c| format!(" ({c})")).unwrap_or_default();
+                return Err(format!("{}{cause} after {attempt} attempt(s)", e.error));
+            }
+        }
+    }
 }
 
 async fn deliver(

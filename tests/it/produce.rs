@@ -118,3 +118,36 @@ fn an_unreachable_registry_is_an_error_naming_it() {
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     assert!(stderr(&output).contains("http://127.0.0.1:9"), "{}", stderr(&output));
 }
+
+#[test]
+fn a_registry_that_comes_up_late_is_retried() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (registry_url, registry) = registry_stub::start_after(Duration::from_millis(1_500));
+    let topic = format!("rats.test.late-registry.{}", std::process::id());
+    let input = repo().join("fixtures/demo/postings.jsonl");
+    let mut command = rats(dir.path());
+    command
+        .args([
+            "produce",
+            "--brokers",
+            &brokers(),
+            "--topic",
+            &topic,
+            "--registry",
+            &registry_url,
+            "--format",
+            "json",
+            "--from",
+        ])
+        .arg(&input);
+    let output = run(&mut command);
+    let s = summary(&output);
+    assert_eq!(
+        (s["sent"].as_u64(), s["unreadable"].as_u64()),
+        (Some(7), Some(1)),
+        "{}",
+        stderr(&output)
+    );
+    assert!(stderr(&output).contains("retrying"), "the retries are logged: {}", stderr(&output));
+    assert!(registry_stub::subjects(&registry).contains_key(&format!("{topic}-value")));
+}

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// Registered schemas: id → (subject, schema text).
 #[derive(Default)]
@@ -16,17 +17,32 @@ pub struct Registry {
 
 /// Starts the stub on an ephemeral loopback port; it lives as long as the test process.
 pub fn start() -> (String, Arc<Registry>) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind the stub registry");
-    let url = format!("http://{}", listener.local_addr().expect("address"));
+    start_after(Duration::ZERO)
+}
+
+/// Like [`start`], but the stub only starts listening after `delay`: a registry that is down
+/// when the client first calls.
+pub fn start_after(delay: Duration) -> (String, Arc<Registry>) {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .expect("reserve a port")
+        .local_addr()
+        .expect("address")
+        .port();
     let registry = Arc::new(Registry::default());
     let shared = Arc::clone(&registry);
     std::thread::spawn(move || {
+        std::thread::sleep(delay);
+        let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind the stub registry");
         for stream in listener.incoming().flatten() {
             let registry = Arc::clone(&shared);
             std::thread::spawn(move || serve(stream, &registry));
         }
     });
-    (url, registry)
+    if delay.is_zero() {
+        // Give the listener thread its moment, so an immediate call finds it.
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (format!("http://127.0.0.1:{port}"), registry)
 }
 
 fn serve(stream: TcpStream, registry: &Registry) {
