@@ -15,28 +15,31 @@ fn brokers() -> String {
     format!("127.0.0.1:{}", std::env::var("RATS_KAFKA_PORT").unwrap_or_else(|_| "19092".into()))
 }
 
+/// Runs `rats produce --format json` from the demo fixtures named in `inputs`.
+fn produce(topic: &str, registry_url: &str, inputs: &[&str]) -> std::process::Output {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut command = rats(dir.path());
+    command.args([
+        "produce",
+        "--brokers",
+        &brokers(),
+        "--topic",
+        topic,
+        "--registry",
+        registry_url,
+        "--format",
+        "json",
+        "--from",
+    ]);
+    command.args(inputs.iter().map(|f| repo().join("fixtures/demo").join(f)));
+    run(&mut command)
+}
+
 #[test]
 fn produce_publishes_confluent_framed_avro_keyed_by_board_id() {
-    let dir = tempfile::tempdir().expect("tempdir");
     let (registry_url, registry) = registry_stub::start();
     let topic = format!("rats.test.produce.{}", std::process::id());
-    let inputs = ["postings.jsonl", "jobspy.csv"].map(|f| repo().join("fixtures/demo").join(f));
-    let mut command = rats(dir.path());
-    command
-        .args([
-            "produce",
-            "--brokers",
-            &brokers(),
-            "--topic",
-            &topic,
-            "--registry",
-            &registry_url,
-            "--format",
-            "json",
-            "--from",
-        ])
-        .args(&inputs);
-    let output = run(&mut command);
+    let output = produce(&topic, &registry_url, &["postings.jsonl", "jobspy.csv"]);
     // Two fixture records are not contract records (an integer id, a non-numeric amount).
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let s = summary(&output);
@@ -98,49 +101,17 @@ fn produce_publishes_confluent_framed_avro_keyed_by_board_id() {
 
 #[test]
 fn an_unreachable_registry_is_an_error_naming_it() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let input = repo().join("fixtures/demo/jobspy.csv");
-    let mut command = rats(dir.path());
     // Port 9 (discard) on loopback: nothing listens, the connection is refused at once.
-    command
-        .args([
-            "produce",
-            "--brokers",
-            &brokers(),
-            "--topic",
-            "rats.test.unreachable",
-            "--registry",
-            "http://127.0.0.1:9",
-            "--from",
-        ])
-        .arg(&input);
-    let output = run(&mut command);
+    let output = produce("rats.test.unreachable", "http://127.0.0.1:9", &["jobspy.csv"]);
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     assert!(stderr(&output).contains("http://127.0.0.1:9"), "{}", stderr(&output));
 }
 
 #[test]
 fn a_registry_that_comes_up_late_is_retried() {
-    let dir = tempfile::tempdir().expect("tempdir");
     let (registry_url, registry) = registry_stub::start_after(Duration::from_millis(1_500));
     let topic = format!("rats.test.late-registry.{}", std::process::id());
-    let input = repo().join("fixtures/demo/postings.jsonl");
-    let mut command = rats(dir.path());
-    command
-        .args([
-            "produce",
-            "--brokers",
-            &brokers(),
-            "--topic",
-            &topic,
-            "--registry",
-            &registry_url,
-            "--format",
-            "json",
-            "--from",
-        ])
-        .arg(&input);
-    let output = run(&mut command);
+    let output = produce(&topic, &registry_url, &["postings.jsonl"]);
     let s = summary(&output);
     assert_eq!(
         (s["sent"].as_u64(), s["unreadable"].as_u64()),
