@@ -1,5 +1,6 @@
 //! Ingest: read inputs, normalise, deduplicate, and commit to the lake.
 
+pub mod batch;
 pub mod mapping;
 pub mod pipeline;
 pub mod readers;

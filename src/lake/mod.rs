@@ -23,6 +23,14 @@ pub const SILVER: &str = "silver/postings";
 pub const DUPLICATES: &str = "silver/duplicates";
 pub const QUARANTINE: &str = "quarantine/postings";
 
+/// One table's part of a batch commit: its new rows and the position each stream (an input
+/// file, a Kafka partition) reaches with them, recorded as Delta application transactions
+/// `(app_id, version)` in the same commit.
+pub struct TableWrite {
+    pub rows: Option<RecordBatch>,
+    pub transactions: Vec<(String, i64)>,
+}
+
 /// The four posting tables, open for appending. Delta's API is async; the lake keeps its
 /// own small runtime so ingest code stays synchronous and CPU work never sits on an executor.
 pub struct Lake {
@@ -67,17 +75,11 @@ impl Lake {
     }
 
     /// Commits one batch to each table in the order bronze, quarantine, duplicates, silver.
-    /// Silver goes last, so its transaction version is never ahead of the others and a
+    /// Silver goes last, so its transaction versions are never ahead of the others and a
     /// resumed run restarts from silver's position. `None` skips a table that already holds
     /// the batch.
-    pub fn commit_batch(
-        &mut self,
-        app_id: &str,
-        version: i64,
-        metadata: &serde_json::Map<String, serde_json::Value>,
-        batches: [Option<Option<RecordBatch>>; 4],
-    ) -> Result<(), LakeError> {
-        let [bronze, quarantine, duplicates, silver] = batches;
+    pub fn commit_batch(&mut self, metadata: &serde_json::Map<String, serde_json::Value>, writes: [Option<TableWrite>; 4]) -> Result<(), LakeError> {
+        let [bronze, quarantine, duplicates, silver] = writes;
         let runtime = &self.runtime;
         for (table, batch) in [
             (&mut self.bronze, bronze),
@@ -85,8 +87,8 @@ impl Lake {
             (&mut self.duplicates, duplicates),
             (&mut self.silver, silver),
         ] {
-            if let Some(batch) = batch {
-                runtime.block_on(table.append(batch, app_id, version, metadata.clone()))?;
+            if let Some(write) = batch {
+                runtime.block_on(table.append(write.rows, &write.transactions, metadata.clone()))?;
             }
         }
         Ok(())

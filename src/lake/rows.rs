@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use deltalake::arrow::array::{
-    ArrayRef, BinaryArray, Date32Array, Float64Array, Float64Builder, Int32Array, Int64Array, Int64Builder, StringArray, StringBuilder,
+    ArrayRef, BinaryArray, BinaryBuilder, Date32Array, Float64Array, Float64Builder, Int32Array, Int64Array, Int64Builder, StringArray, StringBuilder,
 };
 use deltalake::arrow::datatypes::{DataType, Field, Schema};
 use deltalake::arrow::record_batch::RecordBatch;
@@ -35,12 +35,14 @@ pub fn bronze_schema() -> Schema {
         Field::new("input_format", DataType::Utf8, false),
         Field::new("mapping", DataType::Utf8, true),
         Field::new("raw", DataType::Utf8, false),
+        Field::new("raw_bytes", DataType::Binary, true),
     ])
 }
 
 pub fn quarantine_schema() -> Schema {
     with_coordinates(vec![
         Field::new("raw", DataType::Utf8, false),
+        Field::new("raw_bytes", DataType::Binary, true),
         Field::new("error_code", DataType::Utf8, false),
         Field::new("field", DataType::Utf8, true),
         Field::new("message", DataType::Utf8, false),
@@ -129,38 +131,46 @@ fn batch(schema: Schema, columns: Vec<ArrayRef>) -> RecordBatch {
     RecordBatch::try_new(Arc::new(schema), columns).expect("builders match their schema (checked by unit tests)")
 }
 
+/// A record as received: its text and, when that text could not be made from it (a Kafka
+/// message that does not decode), its bytes.
+pub type Raw<'a> = (&'a str, Option<&'a [u8]>);
+
 /// Bronze rows: (coordinates, raw) with the input's format and mapping.
-pub fn bronze_batch<'a>(
-    rows: impl IntoIterator<Item = (&'a Coordinates, &'a str)>,
-    input_format: &str,
-    mapping: Option<&str>,
-) -> RecordBatch {
+pub fn bronze_batch<'a>(rows: impl IntoIterator<Item = (&'a Coordinates, Raw<'a>)>, input_format: &str, mapping: Option<&str>) -> RecordBatch {
     let mut coords = CoordinateColumns::default();
-    let (mut format, mut map, mut raw) = (StringBuilder::new(), StringBuilder::new(), StringBuilder::new());
-    for (c, r) in rows {
+    let (mut format, mut map, mut raw, mut bytes) = (StringBuilder::new(), StringBuilder::new(), StringBuilder::new(), BinaryBuilder::new());
+    for (c, (text, raw_bytes)) in rows {
         coords.push(c);
         format.append_value(input_format);
         map.append_option(mapping);
-        raw.append_value(r);
+        raw.append_value(text);
+        bytes.append_option(raw_bytes);
     }
     batch(
         bronze_schema(),
-        coords.finish(vec![Arc::new(format.finish()), Arc::new(map.finish()), Arc::new(raw.finish())]),
+        coords.finish(vec![
+            Arc::new(format.finish()),
+            Arc::new(map.finish()),
+            Arc::new(raw.finish()),
+            Arc::new(bytes.finish()),
+        ]),
     )
 }
 
 /// Quarantine rows.
-pub fn quarantine_batch<'a>(rows: impl IntoIterator<Item = (&'a Coordinates, &'a str, &'a Reject)>) -> RecordBatch {
+pub fn quarantine_batch<'a>(rows: impl IntoIterator<Item = (&'a Coordinates, Raw<'a>, &'a Reject)>) -> RecordBatch {
     let mut coords = CoordinateColumns::default();
-    let (mut raw, mut code, mut field, mut message) = (
+    let (mut raw, mut bytes, mut code, mut field, mut message) = (
         StringBuilder::new(),
+        BinaryBuilder::new(),
         StringBuilder::new(),
         StringBuilder::new(),
         StringBuilder::new(),
     );
-    for (c, r, reject) in rows {
+    for (c, (text, raw_bytes), reject) in rows {
         coords.push(c);
-        raw.append_value(r);
+        raw.append_value(text);
+        bytes.append_option(raw_bytes);
         code.append_value(reject.code.as_str());
         field.append_option(reject.field.as_deref());
         message.append_value(&reject.message);
@@ -169,6 +179,7 @@ pub fn quarantine_batch<'a>(rows: impl IntoIterator<Item = (&'a Coordinates, &'a
         quarantine_schema(),
         coords.finish(vec![
             Arc::new(raw.finish()),
+            Arc::new(bytes.finish()),
             Arc::new(code.finish()),
             Arc::new(field.finish()),
             Arc::new(message.finish()),
@@ -283,9 +294,9 @@ mod tests {
     #[test]
     fn every_builder_matches_its_schema() {
         let c = coordinates();
-        assert_eq!(bronze_batch([(&c, "{}")], "csv", Some("m")).num_rows(), 1);
+        assert_eq!(bronze_batch([(&c, ("{}", None))], "csv", Some("m")).num_rows(), 1);
         let reject = Reject::new(ErrorCode::MissingField, Some("job.title"), "missing");
-        assert_eq!(quarantine_batch([(&c, "{}", &reject)]).num_rows(), 1);
+        assert_eq!(quarantine_batch([(&c, ("", Some(&b"\x01"[..])), &reject)]).num_rows(), 1);
         let dup = Duplicate {
             of: "k".into(),
             kind: MatchKind::Content,

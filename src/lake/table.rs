@@ -24,6 +24,30 @@ pub enum LakeError {
     Read { path: PathBuf, file: String, message: String },
 }
 
+/// Refuses a table whose columns differ from the ones this rats writes (a lake made by another
+/// version), naming the difference, before any write could fail half-way.
+fn check_columns(path: &Path, table: &DeltaTable, expected: &ArrowSchema) -> Result<(), LakeError> {
+    let snapshot = table.snapshot().map_err(|source| LakeError::Delta {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let actual: Vec<String> = snapshot.schema().fields().map(|f| f.name().clone()).collect();
+    let wanted: Vec<String> = expected.fields().iter().map(|f| f.name().clone()).collect();
+    if actual == wanted {
+        return Ok(());
+    }
+    let missing: Vec<&str> = wanted.iter().filter(|c| !actual.contains(c)).map(String::as_str).collect();
+    let extra: Vec<&str> = actual.iter().filter(|c| !wanted.contains(c)).map(String::as_str).collect();
+    Err(LakeError::Invalid {
+        path: path.to_path_buf(),
+        message: format!(
+            "the table's columns differ from this rats version's (missing: [{}], unexpected: [{}]); consume into a new lake or migrate this one",
+            missing.join(", "),
+            extra.join(", ")
+        ),
+    })
+}
+
 /// An open table.
 pub struct Table {
     path: PathBuf,
@@ -50,7 +74,9 @@ impl Table {
             message: "not an absolute path".into(),
         })?;
         let table = if absolute.join("_delta_log").is_dir() {
-            deltalake::open_table(url).await.map_err(err)?
+            let table = deltalake::open_table(url).await.map_err(err)?;
+            check_columns(path, &table, schema)?;
+            table
         } else {
             let kernel: StructType = schema.try_into_kernel().map_err(|e| LakeError::Invalid {
                 path: path.to_path_buf(),
@@ -109,13 +135,12 @@ impl Table {
         Ok(version.unwrap_or(0))
     }
 
-    /// Appends `batch` (possibly empty) in one commit that also records `app_id` at `version`
-    /// and `metadata` in the commit info.
+    /// Appends `batch` (possibly empty) in one commit that also records each stream's
+    /// application transaction (`app_id`, version) and `metadata` in the commit info.
     pub async fn append(
         &mut self,
         batch: Option<RecordBatch>,
-        app_id: &str,
-        version: i64,
+        transactions: &[(String, i64)],
         metadata: serde_json::Map<String, serde_json::Value>,
     ) -> Result<(), LakeError> {
         let err = |source| LakeError::Delta {
@@ -131,7 +156,7 @@ impl Table {
         let snapshot = self.table.snapshot().map_err(err)?;
         let partition_by = Some(snapshot.metadata().partition_columns().to_vec()).filter(|p| !p.is_empty());
         let properties = CommitProperties::default()
-            .with_application_transaction(Transaction::new(app_id, version))
+            .with_application_transactions(transactions.iter().map(|(app_id, version)| Transaction::new(app_id, *version)).collect())
             .with_metadata(metadata);
         CommitBuilder::from(properties)
             .with_actions(actions)

@@ -43,6 +43,7 @@ pub fn records(path: &Path, file: File) -> Result<Records, ReadError> {
                 SourceRecord {
                     coordinates,
                     raw,
+                    raw_bytes: None,
                     listing: Decoded::Ready(listing.map(Box::new)),
                 }
             }
@@ -52,6 +53,7 @@ pub fn records(path: &Path, file: File) -> Result<Records, ReadError> {
                 SourceRecord {
                     coordinates,
                     raw: String::new(),
+                    raw_bytes: None,
                     listing: Decoded::Ready(Err(Reject::new(
                         ErrorCode::MalformedAvro,
                         None,

@@ -61,6 +61,7 @@ pub fn records(path: &Path, file: File, mappings: &[Mapping]) -> Result<(String,
                 _ => Some(Ok(SourceRecord {
                     coordinates,
                     raw: String::new(),
+                    raw_bytes: None,
                     listing: Decoded::Ready(Err(Reject::new(ErrorCode::MalformedCsv, None, e.to_string()))),
                 })),
             };
@@ -86,6 +87,7 @@ pub fn records(path: &Path, file: File, mappings: &[Mapping]) -> Result<(String,
         Some(Ok(SourceRecord {
             coordinates,
             raw,
+            raw_bytes: None,
             listing: Decoded::Ready(listing.map(Box::new)),
         }))
     });

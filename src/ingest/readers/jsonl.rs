@@ -52,6 +52,7 @@ pub fn records(path: &Path, file: File) -> impl Iterator<Item = Result<SourceRec
             return Some(Ok(SourceRecord {
                 coordinates,
                 raw: trimmed.to_string(),
+                raw_bytes: None,
                 listing,
             }));
         }

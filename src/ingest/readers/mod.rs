@@ -66,6 +66,9 @@ pub struct SourceRecord {
     /// The record as received: the JSON line, the CSV row as a JSON object in column order,
     /// or the Avro record rendered as JSON.
     pub raw: String,
+    /// The bytes as received, kept only when they could not be rendered as `raw` (a Kafka
+    /// message that does not decode), so quarantine loses nothing.
+    pub raw_bytes: Option<Vec<u8>>,
     pub listing: Decoded,
 }
 

@@ -1,0 +1,271 @@
+//! The part of consume every source shares: deciding each record's fate (normalise, then
+//! deduplicate against everything already kept) and committing a decided batch to the four
+//! tables, with one Delta application transaction per stream (an input file, a Kafka
+//! partition) so a replayed batch adds nothing.
+
+use std::collections::{BTreeMap, HashMap};
+
+use deltalake::arrow::array::{Array, AsArray};
+use deltalake::arrow::record_batch::RecordBatch;
+
+use super::readers::SourceRecord;
+use super::reject::{ErrorCode, Reject};
+use super::summary::Counts;
+use crate::contract::JobListing;
+use crate::dedup::minhash::Signature;
+use crate::dedup::{DedupIndex, Duplicate, NearEntry};
+use crate::lake::{Lake, LakeError, TableWrite, rows};
+use crate::normalize::{Normaliser, Posting};
+
+/// Table positions in [`Stream::committed`], in commit order.
+const BRONZE: usize = 0;
+const QUARANTINE: usize = 1;
+const DUPLICATES: usize = 2;
+const SILVER: usize = 3;
+
+/// The outcome of one record.
+pub enum Fate {
+    Kept(Box<Posting>),
+    /// The duplicate's own posting key (the posting itself is not kept) and the verdict.
+    Duplicate(String, Duplicate),
+    Quarantined(Reject),
+}
+
+
+pub fn count(fates: &[Fate], counts: &mut Counts) {
+    for fate in fates {
+        match fate {
+            Fate::Kept(..) => counts.written += 1,
+            Fate::Duplicate(_, d) => {
+                counts.duplicates += 1;
+                *counts.duplicates_by_kind.entry(d.kind.as_str().to_string()).or_default() += 1;
+            }
+            Fate::Quarantined(reject) => {
+                counts.quarantined += 1;
+                *counts.quarantined_by_reason.entry(reject.code.as_str().to_string()).or_default() += 1;
+            }
+        }
+    }
+}
+
+/// Normalises one listing. A bug in a normaliser must cost one record, not the run:
+/// a panic becomes an `internal_error` quarantine entry that names the failure.
+fn normalise_guarded(normaliser: &Normaliser, listing: &JobListing) -> Result<Posting, Reject> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| normaliser.normalise(listing))).unwrap_or_else(|panic| {
+        let message = panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_string()))
+            .unwrap_or_default();
+        Err(Reject::new(
+            ErrorCode::InternalError,
+            None,
+            format!("the normaliser failed on this record ({message}); please report it"),
+        ))
+    })
+}
+
+/// Normalises a batch on every core, then deduplicates it in input order (the order decides
+/// which of two duplicates is kept, so it must not depend on threads).
+pub fn decide(batch: &[SourceRecord], normaliser: &Normaliser, index: &mut DedupIndex) -> Vec<Fate> {
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let chunk = batch.len().div_ceil(threads).max(1);
+    let outcomes: Vec<Result<Posting, Reject>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = batch
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|r| {
+                            let listing = r.listing()?;
+                            normalise_guarded(normaliser, &listing)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("normalisation never panics"))
+            .collect()
+    });
+    outcomes
+        .into_iter()
+        .map(|result| match result {
+            Err(reject) => Fate::Quarantined(reject),
+            Ok(posting) => {
+                if let Some(duplicate) = index.check(&posting, posting.signature.as_ref()) {
+                    index.alias(&posting.posting_key, &duplicate.of);
+                    Fate::Duplicate(posting.posting_key, duplicate)
+                } else {
+                    let near = posting.signature.clone().map(|s| NearEntry::of(&posting, s));
+                    index.insert(&posting.posting_key, posting.job_url.as_deref(), &posting.content_hash, near);
+                    Fate::Kept(Box::new(posting))
+                }
+            }
+        })
+        .collect()
+}
+
+/// One stream of records with its own position in the lake: an input file, or a Kafka
+/// partition. Records of a stream carry increasing `Coordinates::record` numbers, and each
+/// table records the last one it holds as the Delta application transaction `app_id`.
+#[derive(Debug, Clone)]
+pub struct Stream {
+    pub app_id: String,
+    /// Records of this stream each table already holds: (bronze, quarantine, duplicates, silver).
+    pub committed: [u64; 4],
+}
+
+impl Stream {
+    /// Reads the stream's position from the lake.
+    pub fn open(lake: &Lake, app_id: String) -> Result<Self, LakeError> {
+        let committed = lake.committed(&app_id)?.map(|v| v.max(0) as u64);
+        Ok(Stream { app_id, committed })
+    }
+
+    /// The records every table holds: where a resumed run starts.
+    pub fn resume_from(&self) -> u64 {
+        self.committed.iter().copied().min().unwrap_or(0)
+    }
+}
+
+/// Streams by `Coordinates::file`, the name every record carries.
+pub type Streams = HashMap<String, Stream>;
+
+/// How the batch's records were read, for bronze.
+pub struct Origin<'a> {
+    pub input_format: &'a str,
+    pub mapping: Option<&'a str>,
+}
+
+/// Commits a decided batch: each table gets the rows it does not hold yet and, in the same
+/// Delta commit, the new position of every stream in the batch. A table that already holds
+/// the whole batch (a replay after a crash) is skipped. The streams' positions advance.
+pub fn commit(
+    lake: &mut Lake,
+    streams: &mut Streams,
+    batch: &[SourceRecord],
+    fates: &[Fate],
+    origin: &Origin<'_>,
+    metadata: &serde_json::Map<String, serde_json::Value>,
+) -> Result<(), LakeError> {
+    let held = |r: &SourceRecord, table: usize| streams.get(&r.coordinates.file).map_or(0, |s| s.committed[table]);
+    let new_in = |table: usize| move |(r, _): &(&SourceRecord, &Fate)| r.coordinates.record > held(r, table);
+    let pairs = || batch.iter().zip(fates);
+
+    let bronze = rows::bronze_batch(
+        pairs().filter(new_in(BRONZE)).map(|(r, _)| (&r.coordinates, raw(r))),
+        origin.input_format,
+        origin.mapping,
+    );
+    let quarantine = rows::quarantine_batch(pairs().filter(new_in(QUARANTINE)).filter_map(|(r, f)| match f {
+        Fate::Quarantined(reject) => Some((&r.coordinates, raw(r), reject)),
+        _ => None,
+    }));
+    let duplicates = rows::duplicates_batch(pairs().filter(new_in(DUPLICATES)).filter_map(|(r, f)| match f {
+        Fate::Duplicate(key, d) => Some((&r.coordinates, key.as_str(), d)),
+        _ => None,
+    }));
+    let silver_rows: Vec<rows::SilverRow<'_>> = pairs()
+        .filter(new_in(SILVER))
+        .filter_map(|(r, f)| match f {
+            Fate::Kept(p) => Some((&r.coordinates, p.as_ref())),
+            _ => None,
+        })
+        .collect();
+    let silver = rows::silver_batch(&silver_rows);
+
+    // The last record of each stream in this batch.
+    let mut last: BTreeMap<&str, u64> = BTreeMap::new();
+    for r in batch {
+        let entry = last.entry(r.coordinates.file.as_str()).or_default();
+        *entry = (*entry).max(r.coordinates.record);
+    }
+    let write = |table: usize, rows: RecordBatch| {
+        let transactions: Vec<(String, i64)> = last
+            .iter()
+            .filter_map(|(file, &record)| {
+                let stream = streams.get(*file)?;
+                (record > stream.committed[table]).then(|| (stream.app_id.clone(), record as i64))
+            })
+            .collect();
+        (!transactions.is_empty()).then_some(TableWrite {
+            rows: Some(rows),
+            transactions,
+        })
+    };
+    let writes = [
+        write(BRONZE, bronze),
+        write(QUARANTINE, quarantine),
+        write(DUPLICATES, duplicates),
+        write(SILVER, silver),
+    ];
+    lake.commit_batch(metadata, writes)?;
+    for (file, record) in last {
+        if let Some(stream) = streams.get_mut(file) {
+            for held in &mut stream.committed {
+                *held = (*held).max(record);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Rebuilds the dedup index from silver and the duplicates table.
+pub fn load_index(lake: &Lake) -> Result<DedupIndex, LakeError> {
+    let columns = [
+        "posting_key",
+        "job_url",
+        "content_hash",
+        "company_key",
+        "title",
+        "location_city",
+        "location_state",
+        "location_country",
+        "minhash",
+    ];
+    let mut index = DedupIndex::new();
+    let mut entries = BTreeMap::new();
+    for batch in lake.silver.scan(&columns)? {
+        let text = |i: usize| batch.column(i).as_string::<i32>().clone();
+        let (key, url, hash, company, title, city, state, country) =
+            (text(0), text(1), text(2), text(3), text(4), text(5), text(6), text(7));
+        let minhash = batch.column(8).as_binary::<i32>();
+        let opt = |a: &deltalake::arrow::array::StringArray, i: usize| (!a.is_null(i)).then(|| a.value(i).to_string());
+        for i in 0..batch.num_rows() {
+            let near = (!minhash.is_null(i))
+                .then(|| Signature::from_bytes(minhash.value(i)))
+                .flatten()
+                .map(|signature| NearEntry {
+                    posting_key: key.value(i).to_string(),
+                    company_key: opt(&company, i),
+                    title_key: crate::normalize::text::fold_key(title.value(i)),
+                    place: (opt(&city, i), opt(&state, i), opt(&country, i)),
+                    signature,
+                });
+            entries.insert(key.value(i).to_string(), (opt(&url, i), hash.value(i).to_string(), near));
+        }
+    }
+    // Sorted by key so the index never depends on file order.
+    for (key, (url, hash, near)) in entries {
+        index.insert(&key, url.as_deref(), &hash, near);
+    }
+    for batch in lake.duplicates.scan(&["posting_key", "duplicate_of"])? {
+        let (key, of) = (batch.column(0).as_string::<i32>(), batch.column(1).as_string::<i32>());
+        for i in 0..batch.num_rows() {
+            // A killed run may have committed a batch's duplicates but not its silver rows.
+            // Those rows are decided again, so an alias naming a posting silver lacks must not
+            // exist yet: it would make the replayed posting a duplicate of itself.
+            if index.is_kept(of.value(i)) {
+                index.alias(key.value(i), of.value(i));
+            }
+        }
+    }
+    Ok(index)
+}
+
+/// A record as received, for bronze and quarantine.
+fn raw(record: &SourceRecord) -> rows::Raw<'_> {
+    (record.raw.as_str(), record.raw_bytes.as_deref())
+}
