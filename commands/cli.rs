@@ -47,8 +47,9 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Read job postings from files into the lake: bronze (as received), silver (clean,
-    /// normalised, deduplicated), duplicates and quarantine
+    /// Read job postings into the lake, from files (--from) or else from a Kafka topic:
+    /// bronze (as received), silver (clean, normalised, deduplicated), duplicates and
+    /// quarantine
     Consume(ConsumeArgs),
     /// Publish job postings from files to Kafka as Confluent-framed Avro (the contract schema,
     /// registered in a Schema Registry), keyed by the board's id
@@ -62,18 +63,37 @@ pub enum Command {
     Completions(CompletionsArgs),
 }
 
+// Files with --from, else Kafka: the subcommand's help says so in its after_help.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Without --from, consume reads Kafka: Confluent-framed Avro decoded with the writer schema \
+from the registry. It starts each partition where the lake stops, commits the group's offsets \
+after each lake commit, and on SIGINT/SIGTERM finishes the batch in hand and exits 0 \
+(a second signal exits at once)."
+)]
 pub struct ConsumeArgs {
     /// Lake directory [default: ./lake; env: RATS_LAKE]
     #[arg(long, value_name = "DIR")]
     pub lake: Option<PathBuf>,
+    /// Input files (JSON lines, Avro object container files, CSV); without it, read Kafka
+    #[arg(long = "from", value_name = "PATH", num_args = 1.., conflicts_with_all = ["group", "once", "brokers", "topic", "registry"])]
+    pub from: Vec<PathBuf>,
     #[command(flatten)]
-    pub input: InputArgs,
+    pub format: FormatArgs,
+    #[command(flatten)]
+    pub kafka: KafkaArgs,
+    /// Consumer group [default: rats; env: RATS_KAFKA_GROUP]
+    #[arg(long, value_name = "GROUP")]
+    pub group: Option<String>,
+    /// Stop when every partition is read up to where it ended at start (for cron)
+    #[arg(long)]
+    pub once: bool,
     /// Exit 1 when more than this percentage of records is quarantined [default: 5; env:
     /// RATS_MAX_QUARANTINE]
     #[arg(long, value_name = "PERCENT")]
     pub max_quarantine: Option<f64>,
-    /// Records per lake commit [default: 10000; env: RATS_BATCH_SIZE]
+    /// Records per lake commit, at most (Kafka commits a partial batch after 1 s without new
+    /// messages) [default: 10000; env: RATS_BATCH_SIZE]
     #[arg(long, value_name = "N")]
     pub batch_size: Option<usize>,
     /// Federal Reserve exchange-rate CSV (Date,Country,Exchange rate) for monthly USD
@@ -84,26 +104,33 @@ pub struct ConsumeArgs {
 
 #[derive(Debug, Args)]
 pub struct ProduceArgs {
+    #[command(flatten)]
+    pub kafka: KafkaArgs,
+    /// Input files (JSON lines, Avro object container files, CSV)
+    #[arg(long = "from", value_name = "PATH", num_args = 1.., required = true)]
+    pub from: Vec<PathBuf>,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+/// Where Kafka and the Schema Registry are, shared by consume and produce.
+#[derive(Debug, Args)]
+pub struct KafkaArgs {
     /// Kafka bootstrap servers, host:port,... [default: 127.0.0.1:19092; env: RATS_KAFKA_BROKERS]
     #[arg(long, value_name = "HOSTS")]
     pub brokers: Option<String>,
     /// Topic [default: rats.jobs.listing.v1; env: RATS_KAFKA_TOPIC]
     #[arg(long, value_name = "TOPIC")]
     pub topic: Option<String>,
-    /// Schema Registry URL; the schema goes under the subject TOPIC-value [default:
-    /// http://127.0.0.1:8081; env: RATS_REGISTRY_URL]
+    /// Schema Registry URL; produce registers the contract under the subject TOPIC-value
+    /// [default: http://127.0.0.1:8081; env: RATS_REGISTRY_URL]
     #[arg(long, value_name = "URL")]
     pub registry: Option<String>,
-    #[command(flatten)]
-    pub input: InputArgs,
 }
 
-/// The files to read, shared by consume and produce.
+/// How to read input files, shared by consume and produce.
 #[derive(Debug, Args)]
-pub struct InputArgs {
-    /// Input files (JSON lines, Avro object container files, CSV)
-    #[arg(long = "from", value_name = "PATH", num_args = 1.., required = true)]
-    pub from: Vec<PathBuf>,
+pub struct FormatArgs {
     /// Input format; auto decides by extension and, for CSV, by header
     #[arg(long, value_enum, default_value_t = InputFormat::Auto)]
     pub input_format: InputFormat,

@@ -9,16 +9,14 @@ use rats::settings::{OutputFormat, Overrides, Settings};
 use crate::cli::ProduceArgs;
 
 pub fn apply_overrides(args: &ProduceArgs, overrides: &mut Overrides) {
-    overrides.kafka_brokers.clone_from(&args.brokers);
-    overrides.kafka_topic.clone_from(&args.topic);
-    overrides.registry_url.clone_from(&args.registry);
+    crate::consume::apply_kafka_overrides(&args.kafka, overrides);
 }
 
 pub fn run(args: &ProduceArgs, settings: &Settings, quiet: bool) -> anyhow::Result<Outcome> {
     let options = ProduceOptions {
-        inputs: args.input.from.clone(),
-        format: args.input.input_format,
-        mapping: args.input.mapping.clone(),
+        inputs: args.from.clone(),
+        format: args.format.input_format,
+        mapping: args.format.mapping.clone(),
         brokers: settings.kafka_brokers.value.clone(),
         topic: settings.kafka_topic.value.clone(),
         registry: settings.registry_url.value.clone(),

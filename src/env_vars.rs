@@ -17,6 +17,7 @@ pub const FX_FED_CSV: &str = "RATS_FX_FED_CSV";
 pub const KAFKA_BROKERS: &str = "RATS_KAFKA_BROKERS";
 /// The postings topic.
 pub const KAFKA_TOPIC: &str = "RATS_KAFKA_TOPIC";
+pub const KAFKA_GROUP: &str = "RATS_KAFKA_GROUP";
 /// The Confluent Schema Registry base URL.
 pub const REGISTRY_URL: &str = "RATS_REGISTRY_URL";
 /// Output format: table, json or csv.
@@ -34,6 +35,7 @@ pub const ALL: &[&str] = &[
     FX_FED_CSV,
     KAFKA_BROKERS,
     KAFKA_TOPIC,
+    KAFKA_GROUP,
     REGISTRY_URL,
     FORMAT,
     LOG_FORMAT,

@@ -12,4 +12,5 @@ pub mod lake;
 pub mod normalize;
 pub mod output;
 pub mod produce;
+pub mod registry;
 pub mod settings;

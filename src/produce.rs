@@ -15,8 +15,8 @@ use schema_registry_converter::async_impl::schema_registry::SrSettings;
 use schema_registry_converter::schema_registry_common::{SchemaType, SubjectNameStrategy, SuppliedSchema};
 use serde::Serialize;
 
-use crate::contract;
 use crate::ingest::readers::{self, InputFormat, OpenError, ReadError};
+use crate::{contract, registry};
 
 /// Deliveries awaited at most at once; librdkafka batches underneath.
 const IN_FLIGHT: usize = 10_000;
@@ -141,10 +141,6 @@ async fn produce(options: &ProduceOptions, inputs: Vec<readers::Input>) -> Resul
     Ok(summary)
 }
 
-/// Registry calls retried before giving up: 0.25 s, then doubling (about 8 s in all), so a
-/// registry that restarts does not fail a run while one that is down fails it soon.
-const REGISTRY_ATTEMPTS: u32 = 6;
-
 /// Encodes a listing; the first call registers the contract, and a registry that cannot be
 /// reached is retried with exponential backoff. The encoder caches errors too, so they are
 /// cleared before each retry.
@@ -153,12 +149,12 @@ async fn encode_with_retry(
     listing: &contract::JobListing,
     strategy: &SubjectNameStrategy,
 ) -> Result<Vec<u8>, String> {
-    let mut delay = Duration::from_millis(250);
+    let mut delay = registry::FIRST_RETRY_DELAY;
     let mut attempt = 1;
     loop {
         match encoder.encode_struct(listing, strategy).await {
             Ok(bytes) => return Ok(bytes),
-            Err(e) if attempt < REGISTRY_ATTEMPTS && (e.retriable || e.cached) => {
+            Err(e) if attempt < registry::ATTEMPTS && (e.retriable || e.cached) => {
                 tracing::warn!(attempt, error = %e.error, "schema registry call failed; retrying");
                 encoder.remove_errors_from_cache();
                 tokio::time::sleep(delay).await;

@@ -105,6 +105,7 @@ pub struct Overrides {
     pub fx_fed_csv: Option<PathBuf>,
     pub kafka_brokers: Option<String>,
     pub kafka_topic: Option<String>,
+    pub kafka_group: Option<String>,
     pub registry_url: Option<String>,
     pub format: Option<OutputFormat>,
     pub log_format: Option<LogFormat>,
@@ -133,6 +134,7 @@ struct FileSettings {
 struct KafkaFileSettings {
     brokers: Option<String>,
     topic: Option<String>,
+    group: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -178,6 +180,8 @@ pub struct Settings {
     pub fx_fed_csv: Setting<Option<PathBuf>>,
     pub kafka_brokers: Setting<String>,
     pub kafka_topic: Setting<String>,
+    /// The consumer group `consume` reads Kafka as.
+    pub kafka_group: Setting<String>,
     pub registry_url: Setting<String>,
     pub format: Setting<OutputFormat>,
     pub log_format: Setting<LogFormat>,
@@ -255,6 +259,13 @@ impl Settings {
                 file.kafka.topic,
                 crate::contract::SUBJECT.to_string(),
             )?,
+            kafka_group: pick(
+                overrides.kafka_group.clone(),
+                env,
+                env_vars::KAFKA_GROUP,
+                file.kafka.group,
+                "rats".to_string(),
+            )?,
             registry_url: pick(
                 overrides.registry_url.clone(),
                 env,
@@ -325,6 +336,7 @@ impl Settings {
                 self.kafka_brokers.source.to_string(),
             ),
             ("kafka.topic", self.kafka_topic.value.clone(), self.kafka_topic.source.to_string()),
+            ("kafka.group", self.kafka_group.value.clone(), self.kafka_group.source.to_string()),
             (
                 "registry.url",
                 redact_userinfo(&self.registry_url.value),

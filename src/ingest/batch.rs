@@ -31,7 +31,6 @@ pub enum Fate {
     Quarantined(Reject),
 }
 
-
 pub fn count(fates: &[Fate], counts: &mut Counts) {
     for fate in fates {
         match fate {

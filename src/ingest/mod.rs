@@ -1,6 +1,7 @@
 //! Ingest: read inputs, normalise, deduplicate, and commit to the lake.
 
 pub mod batch;
+pub mod kafka;
 pub mod mapping;
 pub mod pipeline;
 pub mod readers;

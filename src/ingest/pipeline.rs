@@ -193,4 +193,3 @@ fn consume_one(
         counts,
     })
 }
-

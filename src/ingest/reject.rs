@@ -10,12 +10,21 @@ pub enum ErrorCode {
     MalformedJson,
     /// A CSV row that cannot be read (bad quoting, wrong field count, bad UTF-8).
     MalformedCsv,
-    /// An Avro record that does not decode against the contract.
+    /// An Avro record that does not decode against the contract (for Kafka: a truncated or
+    /// corrupt body, or bytes left over after the record).
     MalformedAvro,
     /// A required field is absent or empty.
     MissingField,
     /// A field is present but its value cannot be used.
     InvalidField,
+    /// A Kafka message that is not Confluent-framed Avro (empty, shorter than the 5-byte
+    /// header, or a magic byte other than 0).
+    NotConfluentFramed,
+    /// A Kafka message whose schema id the registry does not know.
+    UnknownSchemaId,
+    /// A Kafka message whose writer schema cannot be read as the contract (a field of another
+    /// type, a required field missing without a default) or is not a usable Avro schema.
+    IncompatibleSchema,
     /// rats itself failed on the record (a bug to report); the run went on.
     InternalError,
 }
@@ -28,6 +37,9 @@ impl ErrorCode {
             ErrorCode::MalformedAvro => "malformed_avro",
             ErrorCode::MissingField => "missing_field",
             ErrorCode::InvalidField => "invalid_field",
+            ErrorCode::NotConfluentFramed => "not_confluent_framed",
+            ErrorCode::UnknownSchemaId => "unknown_schema_id",
+            ErrorCode::IncompatibleSchema => "incompatible_schema",
             ErrorCode::InternalError => "internal_error",
         }
     }

@@ -78,7 +78,11 @@ impl Lake {
     /// Silver goes last, so its transaction versions are never ahead of the others and a
     /// resumed run restarts from silver's position. `None` skips a table that already holds
     /// the batch.
-    pub fn commit_batch(&mut self, metadata: &serde_json::Map<String, serde_json::Value>, writes: [Option<TableWrite>; 4]) -> Result<(), LakeError> {
+    pub fn commit_batch(
+        &mut self,
+        metadata: &serde_json::Map<String, serde_json::Value>,
+        writes: [Option<TableWrite>; 4],
+    ) -> Result<(), LakeError> {
         let [bronze, quarantine, duplicates, silver] = writes;
         let runtime = &self.runtime;
         for (table, batch) in [

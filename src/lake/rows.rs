@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use deltalake::arrow::array::{
-    ArrayRef, BinaryArray, BinaryBuilder, Date32Array, Float64Array, Float64Builder, Int32Array, Int64Array, Int64Builder, StringArray, StringBuilder,
+    ArrayRef, BinaryArray, BinaryBuilder, Date32Array, Float64Array, Float64Builder, Int32Array, Int64Array, Int64Builder, StringArray,
+    StringBuilder,
 };
 use deltalake::arrow::datatypes::{DataType, Field, Schema};
 use deltalake::arrow::record_batch::RecordBatch;
@@ -136,9 +137,18 @@ fn batch(schema: Schema, columns: Vec<ArrayRef>) -> RecordBatch {
 pub type Raw<'a> = (&'a str, Option<&'a [u8]>);
 
 /// Bronze rows: (coordinates, raw) with the input's format and mapping.
-pub fn bronze_batch<'a>(rows: impl IntoIterator<Item = (&'a Coordinates, Raw<'a>)>, input_format: &str, mapping: Option<&str>) -> RecordBatch {
+pub fn bronze_batch<'a>(
+    rows: impl IntoIterator<Item = (&'a Coordinates, Raw<'a>)>,
+    input_format: &str,
+    mapping: Option<&str>,
+) -> RecordBatch {
     let mut coords = CoordinateColumns::default();
-    let (mut format, mut map, mut raw, mut bytes) = (StringBuilder::new(), StringBuilder::new(), StringBuilder::new(), BinaryBuilder::new());
+    let (mut format, mut map, mut raw, mut bytes) = (
+        StringBuilder::new(),
+        StringBuilder::new(),
+        StringBuilder::new(),
+        BinaryBuilder::new(),
+    );
     for (c, (text, raw_bytes)) in rows {
         coords.push(c);
         format.append_value(input_format);

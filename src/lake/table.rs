@@ -156,7 +156,12 @@ impl Table {
         let snapshot = self.table.snapshot().map_err(err)?;
         let partition_by = Some(snapshot.metadata().partition_columns().to_vec()).filter(|p| !p.is_empty());
         let properties = CommitProperties::default()
-            .with_application_transactions(transactions.iter().map(|(app_id, version)| Transaction::new(app_id, *version)).collect())
+            .with_application_transactions(
+                transactions
+                    .iter()
+                    .map(|(app_id, version)| Transaction::new(app_id, *version))
+                    .collect(),
+            )
             .with_metadata(metadata);
         CommitBuilder::from(properties)
             .with_actions(actions)

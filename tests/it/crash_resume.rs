@@ -10,7 +10,7 @@ use crate::support::{datasets, rats, run, stderr, table_rows};
 
 const BATCH: &str = "150";
 
-fn inputs() -> Vec<std::path::PathBuf> {
+pub fn inputs() -> Vec<std::path::PathBuf> {
     let postings = datasets().join("postings");
     let mut files: Vec<_> = ["NY", "SF", "TX", "WA"]
         .iter()
@@ -28,7 +28,7 @@ fn consume(dir: &Path, lake: &str) -> std::process::Command {
     command
 }
 
-fn snapshot(lake: &Path) -> Vec<Vec<Vec<String>>> {
+pub fn snapshot(lake: &Path) -> Vec<Vec<Vec<String>>> {
     let columns = |schema: deltalake::arrow::datatypes::Schema| schema.fields().iter().map(|f| f.name().clone()).collect::<Vec<_>>();
     [
         (BRONZE, columns(rats::lake::rows::bronze_schema())),

@@ -6,6 +6,7 @@ mod consume_fixtures;
 mod crash_resume;
 mod datasets;
 mod interop;
+mod kafka_consume;
 mod produce;
 mod registry_stub;
 mod salary_cases;

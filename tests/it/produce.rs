@@ -8,12 +8,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Headers, Message};
 
 use crate::registry_stub;
-use crate::support::{rats, repo, run, stderr, summary};
-
-/// The broker `scripts/kafka up` starts (port from `RATS_KAFKA_PORT`, as the script reads it).
-fn brokers() -> String {
-    format!("127.0.0.1:{}", std::env::var("RATS_KAFKA_PORT").unwrap_or_else(|_| "19092".into()))
-}
+use crate::support::{brokers, rats, repo, run, stderr, summary};
 
 /// Runs `rats produce --format json` from the demo fixtures named in `inputs`.
 fn produce(topic: &str, registry_url: &str, inputs: &[&str]) -> std::process::Output {

@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::Duration;
 
 use rats::env_vars;
 
@@ -99,4 +100,58 @@ pub fn commit_files(lake: &Path) -> BTreeSet<PathBuf> {
     .flat_map(|t| std::fs::read_dir(lake.join(t).join("_delta_log")).into_iter().flatten())
     .map(|e| e.expect("entry").path())
     .collect()
+}
+
+/// The broker `scripts/kafka up` starts (port from `RATS_KAFKA_PORT`, as the script reads it).
+pub fn brokers() -> String {
+    format!("127.0.0.1:{}", std::env::var("RATS_KAFKA_PORT").unwrap_or_else(|_| "19092".into()))
+}
+
+/// A topic name no other test (or earlier run) uses.
+pub fn unique_topic(purpose: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!("rats.test.{purpose}.{}.{nanos}", std::process::id())
+}
+
+/// Creates `topic` with `partitions` on the broker at `brokers` (a single partition keeps the
+/// files' order, so which of two duplicates is kept matches file ingest).
+pub fn create_topic(brokers: &str, topic: &str, partitions: i32) {
+    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+    use rdkafka::client::DefaultClientContext;
+    let admin: AdminClient<DefaultClientContext> = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .expect("admin client");
+    let results = futures::executor::block_on(admin.create_topics(
+        &[NewTopic::new(topic, partitions, TopicReplication::Fixed(1))],
+        &AdminOptions::new().operation_timeout(Some(Duration::from_secs(30))),
+    ))
+    .expect("create_topics answered");
+    for result in results {
+        result.unwrap_or_else(|(t, e)| panic!("creating topic {t}: {e}"));
+    }
+}
+
+/// `rats produce` of `inputs` to `topic` (JSON summary on stdout); panics unless every record
+/// was sent.
+pub fn produce_all(brokers: &str, topic: &str, registry_url: &str, inputs: &[PathBuf]) -> serde_json::Value {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = run(rats(dir.path())
+        .args([
+            "produce",
+            "--brokers",
+            brokers,
+            "--topic",
+            topic,
+            "--registry",
+            registry_url,
+            "--format",
+            "json",
+            "--from",
+        ])
+        .args(inputs));
+    assert!(output.status.success(), "produce failed: {}", stderr(&output));
+    summary(&output)
 }
