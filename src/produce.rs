@@ -11,7 +11,7 @@ use rdkafka::ClientConfig;
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use schema_registry_converter::async_impl::avro::AvroEncoder;
-use schema_registry_converter::async_impl::schema_registry::SrSettings;
+use schema_registry_converter::async_impl::schema_registry::{SrSettings, is_compatible_schema};
 use schema_registry_converter::schema_registry_common::{SchemaType, SubjectNameStrategy, SuppliedSchema};
 use serde::Serialize;
 
@@ -34,6 +34,10 @@ pub enum ProduceError {
     },
     #[error("schema registry {url}: cannot register the contract for {topic}: {message}")]
     Registry { url: String, topic: String, message: String },
+    #[error(
+        "schema registry {url}: the contract is not compatible with the versions registered under {subject} (by the subject's compatibility level); nothing was sent"
+    )]
+    Incompatible { url: String, subject: String },
     #[error("cannot start the I/O runtime: {0}")]
     Runtime(std::io::Error),
 }
@@ -85,16 +89,10 @@ async fn produce(options: &ProduceOptions, inputs: Vec<readers::Input>) -> Resul
             brokers: options.brokers.clone(),
             source,
         })?;
-    let encoder = AvroEncoder::new(SrSettings::new(options.registry.clone()));
-    let strategy = SubjectNameStrategy::TopicNameStrategyWithSchema(
-        options.topic.clone(),
-        false,
-        SuppliedSchema::new(
-            Some("com.rats.jobs.JobListing".to_string()),
-            SchemaType::Avro,
-            contract::SCHEMA_JSON.to_string(),
-        ),
-    );
+    let settings = SrSettings::new(options.registry.clone());
+    check_compatible(&settings, options).await?;
+    let encoder = AvroEncoder::new(settings);
+    let strategy = SubjectNameStrategy::TopicNameStrategyWithSchema(options.topic.clone(), false, contract_schema());
     let mut summary = ProduceSummary {
         topic: options.topic.clone(),
         ..ProduceSummary::default()
@@ -164,6 +162,46 @@ async fn encode_with_retry(
             Err(e) => {
                 let cause = e.cause.map(|c| format!(" ({c})")).unwrap_or_default();
                 return Err(format!("{}{cause} after {attempt} attempt(s)", e.error));
+            }
+        }
+    }
+}
+
+/// The contract as the registry receives it.
+fn contract_schema() -> SuppliedSchema {
+    SuppliedSchema::new(
+        Some("com.rats.jobs.JobListing".to_string()),
+        SchemaType::Avro,
+        contract::SCHEMA_JSON.to_string(),
+    )
+}
+
+/// Asks the registry whether the contract may join the topic's subject before anything is
+/// sent, so an incompatible contract fails up front with that reason. A subject with no
+/// versions yet accepts any first schema. An unreachable registry is retried as for encoding.
+async fn check_compatible(settings: &SrSettings, options: &ProduceOptions) -> Result<(), ProduceError> {
+    let subject = format!("{}-value", options.topic);
+    let url = crate::settings::redact_userinfo(&options.registry);
+    let mut delay = registry::FIRST_RETRY_DELAY;
+    let mut attempt = 1;
+    loop {
+        match is_compatible_schema(settings, subject.clone(), contract_schema()).await {
+            Ok(true) => return Ok(()),
+            Ok(false) => return Err(ProduceError::Incompatible { url, subject }),
+            Err(e) if !e.retriable && e.cause.as_deref().is_some_and(|c| c.contains("40401")) => return Ok(()),
+            Err(e) if attempt < registry::ATTEMPTS && e.retriable => {
+                tracing::warn!(attempt, error = %e, "schema registry compatibility check failed; retrying");
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+                attempt += 1;
+            }
+            Err(e) => {
+                let cause = e.cause.map(|c| format!(" ({c})")).unwrap_or_default();
+                return Err(ProduceError::Registry {
+                    url,
+                    topic: options.topic.clone(),
+                    message: format!("compatibility check: {}{cause} after {attempt} attempt(s)", e.error),
+                });
             }
         }
     }

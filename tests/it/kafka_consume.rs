@@ -464,3 +464,25 @@ fn table_rows_or_empty(lake: &Path) -> usize {
         batches.iter().map(deltalake::arrow::array::RecordBatch::num_rows).sum()
     })
 }
+
+#[test]
+fn a_topic_that_does_not_exist_is_an_error_naming_it() {
+    let (registry, _) = registry_stub::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let topic = unique_topic("missing");
+    let output = run(consume(dir.path(), "lake", &brokers(), &topic, "missing", &registry).arg("--once"));
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains(&format!("topic {topic} does not exist")),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn files_and_kafka_flags_do_not_mix() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = run(rats(dir.path()).args(["consume", "--from", "x.jsonl", "--once"]));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("cannot be used with"), "{}", stderr(&output));
+}

@@ -117,3 +117,20 @@ fn a_registry_that_comes_up_late_is_retried() {
     assert!(stderr(&output).contains("retrying"), "the retries are logged: {}", stderr(&output));
     assert!(registry_stub::subjects(&registry).contains_key(&format!("{topic}-value")));
 }
+
+#[test]
+fn a_contract_the_registry_calls_incompatible_is_refused_before_sending() {
+    let (registry_url, registry) = registry_stub::start();
+    let topic = format!("rats.test.incompatible.{}", std::process::id());
+    // A first run registers the contract; then the registry (the stub, told so) answers that
+    // the contract is not compatible with the subject's versions.
+    assert_eq!(produce(&topic, &registry_url, &["postings.jsonl"]).status.code(), Some(1));
+    registry.incompatible.store(true, std::sync::atomic::Ordering::SeqCst);
+    let output = produce(&topic, &registry_url, &["postings.jsonl"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("not compatible") && stderr(&output).contains(&format!("{topic}-value")),
+        "the error names the subject: {}",
+        stderr(&output)
+    );
+}

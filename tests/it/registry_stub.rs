@@ -1,7 +1,9 @@
 //! A STUB of the Confluent Schema Registry: no registry server can be installed here, so the
 //! produce tests run this instead. It answers exactly the endpoints rats calls, shaped like
-//! Confluent's documented responses: `POST /subjects/{subject}/versions` → `{"id": N}` and
-//! `GET /schemas/ids/{id}` → `{"schema": "..."}`. Kafka itself is real (scripts/kafka).
+//! Confluent's documented responses: `POST /subjects/{subject}/versions` → `{"id": N}`,
+//! `GET /schemas/ids/{id}` → `{"schema": "..."}` and `POST /compatibility/subjects/{subject}/versions`
+//! → `{"is_compatible": B}` (404 / 40401 for a subject without versions). It judges no
+//! compatibility itself: tests set the answer. Kafka itself is real (scripts/kafka).
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -13,6 +15,8 @@ use std::time::Duration;
 #[derive(Default)]
 pub struct Registry {
     pub schemas: Mutex<Vec<(String, String)>>,
+    /// The answer to compatibility checks on subjects that have versions.
+    pub incompatible: std::sync::atomic::AtomicBool,
 }
 
 /// Starts the stub on an ephemeral loopback port; it lives as long as the test process.
@@ -100,6 +104,18 @@ fn route(registry: &Registry, method: &str, path: &str, body: &[u8]) -> (&'stati
             match id.parse::<usize>().ok().and_then(|i| schemas.get(i.wrapping_sub(1))) {
                 Some((_, schema)) => ("200 OK", serde_json::json!({ "schema": schema }).to_string()),
                 None => ("404 Not Found", r#"{"error_code":40403,"message":"Schema not found"}"#.to_string()),
+            }
+        }
+        ("POST", ["compatibility", "subjects", subject, "versions"]) => {
+            let schemas = registry.schemas.lock().expect("lock");
+            if schemas.iter().any(|(s, _)| s == subject) {
+                let compatible = !registry.incompatible.load(std::sync::atomic::Ordering::SeqCst);
+                ("200 OK", serde_json::json!({ "is_compatible": compatible }).to_string())
+            } else {
+                (
+                    "404 Not Found",
+                    r#"{"error_code":40401,"message":"Subject not found."}"#.to_string(),
+                )
             }
         }
         _ => ("404 Not Found", r#"{"error_code":40401,"message":"Not found"}"#.to_string()),

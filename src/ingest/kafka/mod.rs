@@ -36,6 +36,9 @@ use crate::registry::{RegistryUnreachable, WriterSchemas};
 
 /// How long broker calls made outside the poll loop (metadata, watermarks) may take.
 const BROKER_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long the per-batch lag report may wait for the partitions' ends; a broker that does
+/// not answer in time leaves the lag out of that batch's log line instead of stalling it.
+const LAG_TIMEOUT: Duration = Duration::from_secs(1);
 
 #[derive(Debug, thiserror::Error)]
 pub enum KafkaConsumeError {
@@ -138,7 +141,7 @@ pub fn consume_kafka(
         run.open_stream(partition)?;
     }
     let from: BTreeMap<i32, i64> = run.lake_positions();
-    let ends = high_watermarks(&consumer, &options.topic, &partitions);
+    let ends = high_watermarks(&consumer, &options.topic, &partitions, BROKER_TIMEOUT);
     for (partition, &next) in &from {
         if ends.get(partition).is_some_and(|&end| next > end) {
             tracing::warn!(
@@ -224,7 +227,7 @@ pub fn consume_kafka(
     run.commit_group_offsets(&consumer, CommitMode::Sync);
     consumer.unsubscribe();
 
-    let ends = high_watermarks(&consumer, &options.topic, &partitions);
+    let ends = high_watermarks(&consumer, &options.topic, &partitions, BROKER_TIMEOUT);
     let now = run.lake_positions();
     let partitions = now
         .iter()
@@ -353,19 +356,24 @@ impl Run<'_> {
         self.commit_group_offsets(consumer, CommitMode::Async);
 
         let seconds = started.elapsed().as_secs_f64();
-        let lag: i64 = high_watermarks(consumer, &self.options.topic, &ranges.keys().copied().collect::<Vec<_>>())
-            .iter()
-            .map(|(p, end)| {
-                (end - self
-                    .positions
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .get(p)
-                    .copied()
-                    .unwrap_or(0))
-                .max(0)
-            })
-            .sum();
+        let lag: i64 = high_watermarks(
+            consumer,
+            &self.options.topic,
+            &ranges.keys().copied().collect::<Vec<_>>(),
+            LAG_TIMEOUT,
+        )
+        .iter()
+        .map(|(p, end)| {
+            (end - self
+                .positions
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(p)
+                .copied()
+                .unwrap_or(0))
+            .max(0)
+        })
+        .sum();
         tracing::info!(
             records = counts.read,
             written = counts.written,
@@ -456,10 +464,10 @@ fn topic_partitions(consumer: &BaseConsumer<LakePositions>, options: &KafkaOptio
 
 /// Each partition's end (the offset the next message will get); partitions the broker does
 /// not answer for are left out.
-fn high_watermarks(consumer: &BaseConsumer<LakePositions>, topic: &str, partitions: &[i32]) -> BTreeMap<i32, i64> {
+fn high_watermarks(consumer: &BaseConsumer<LakePositions>, topic: &str, partitions: &[i32], timeout: Duration) -> BTreeMap<i32, i64> {
     partitions
         .iter()
-        .filter_map(|&p| match consumer.fetch_watermarks(topic, p, BROKER_TIMEOUT) {
+        .filter_map(|&p| match consumer.fetch_watermarks(topic, p, timeout) {
             Ok((_, high)) => Some((p, high)),
             Err(e) => {
                 tracing::warn!(partition = p, error = %e, "cannot read the partition's end");
