@@ -10,22 +10,24 @@
 
 pub mod decode;
 mod positions;
+mod writer;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::mpsc::SyncSender;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::Message as _;
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use rdkafka::{ClientConfig, Offset};
 use serde::Serialize;
 
-use self::decode::{Message, stream_name};
+use self::decode::Message;
 use self::positions::{LakePositions, Positions};
-use super::batch::{self, Origin, Stream, Streams};
+use self::writer::{Decided, LakeWriter, commit_group_offsets};
+use super::batch;
 use super::pipeline::Progress;
 use super::readers::SourceRecord;
 use super::summary::Counts;
@@ -36,9 +38,6 @@ use crate::registry::{RegistryUnreachable, WriterSchemas};
 
 /// How long broker calls made outside the poll loop (metadata, watermarks) may take.
 const BROKER_TIMEOUT: Duration = Duration::from_secs(15);
-/// How long the per-batch lag report may wait for the partitions' ends; a broker that does
-/// not answer in time leaves the lag out of that batch's log line instead of stalling it.
-const LAG_TIMEOUT: Duration = Duration::from_secs(1);
 
 #[derive(Debug, thiserror::Error)]
 pub enum KafkaConsumeError {
@@ -99,7 +98,8 @@ pub struct KafkaSummary {
 }
 
 /// Consumes `options.topic` into the lake at `lake_root` until caught up (`once`) or until
-/// `stop` is set (SIGINT/SIGTERM), finishing the batch in hand either way.
+/// `stop` is set (SIGINT/SIGTERM), finishing the batch in hand either way. This thread polls,
+/// decodes and decides batch N+1 while a writer thread commits batch N.
 pub fn consume_kafka(
     lake_root: &Path,
     options: &KafkaOptions,
@@ -112,17 +112,11 @@ pub fn consume_kafka(
         brokers: options.brokers.clone(),
         message,
     };
-    let mut run = Run {
-        lake: Lake::open(lake_root)?,
-        index: DedupIndex::new(),
-        schemas: WriterSchemas::new(&options.registry)?,
-        streams: Streams::new(),
-        positions: Arc::new(Mutex::new(HashMap::new())),
-        counts: Counts::default(),
-        options,
-        normaliser,
-    };
-    run.index = batch::load_index(&run.lake)?;
+    let positions: Positions = Arc::new(Mutex::new(HashMap::new()));
+    let lake = Lake::open(lake_root)?;
+    let index = batch::load_index(&lake)?;
+    let mut writer = LakeWriter::new(lake, &options.topic, &options.group, Arc::clone(&positions));
+    let schemas = WriterSchemas::new(&options.registry)?;
     let consumer: BaseConsumer<LakePositions> = ClientConfig::new()
         .set("bootstrap.servers", &options.brokers)
         .set("group.id", &options.group)
@@ -132,15 +126,15 @@ pub fn consume_kafka(
         .set("auto.offset.reset", "earliest")
         .create_with_context(LakePositions {
             topic: options.topic.clone(),
-            positions: Arc::clone(&run.positions),
+            positions: Arc::clone(&positions),
         })
         .map_err(|e| kafka_error(format!("cannot create the consumer: {e}")))?;
 
     let partitions = topic_partitions(&consumer, options)?;
     for &partition in &partitions {
-        run.open_stream(partition)?;
+        writer.open_stream(partition)?;
     }
-    let from: BTreeMap<i32, i64> = run.lake_positions();
+    let from: BTreeMap<i32, i64> = writer.lake_positions();
     let ends = high_watermarks(&consumer, &options.topic, &partitions, BROKER_TIMEOUT);
     for (partition, &next) in &from {
         if ends.get(partition).is_some_and(|&end| next > end) {
@@ -152,84 +146,48 @@ pub fn consume_kafka(
             );
         }
     }
-    // --once reads up to where each partition ended at start.
-    let targets: BTreeMap<i32, i64> = if options.once { ends } else { BTreeMap::new() };
     tracing::info!(topic = %options.topic, group = %options.group, ?from, "consuming from the lake's positions");
     consumer
         .subscribe(&[&options.topic])
         .map_err(|e| kafka_error(format!("cannot subscribe to {}: {e}", options.topic)))?;
 
-    // The next offset to take into a batch per partition; anything below is in the lake or in
-    // the batch in hand (a rebalance re-delivers from the lake's position).
-    let mut next: HashMap<i32, i64> = from.iter().map(|(&p, &o)| (p, o)).collect();
-    let mut pending: Vec<Message> = Vec::new();
-    let mut batch_started: Option<Instant> = None;
-    let mut last_error: Option<String> = None;
-    let caught_up = |next: &HashMap<i32, i64>, fetched: &HashMap<i32, i64>| {
-        targets
-            .iter()
-            .all(|(p, &end)| next.get(p).copied().unwrap_or(0).max(fetched.get(p).copied().unwrap_or(0)) >= end)
+    let mut intake = Intake {
+        consumer: &consumer,
+        options,
+        normaliser,
+        schemas,
+        index,
+        counts: Counts::default(),
+        // --once reads up to where each partition ended at start.
+        targets: if options.once { ends } else { BTreeMap::new() },
+        next: from.iter().map(|(&p, &o)| (p, o)).collect(),
+        fetched: HashMap::new(),
     };
-    // Fetch positions, which also step over offsets that hold no message (compaction, markers).
-    let mut fetched: HashMap<i32, i64> = HashMap::new();
-    let stopped_by = loop {
-        let stopping = stop.load(Ordering::Relaxed);
-        let done = options.once && caught_up(&next, &fetched);
-        let lingered = batch_started.is_some_and(|t| t.elapsed() >= options.linger);
-        if !pending.is_empty() && (pending.len() >= options.batch_size || lingered || done || stopping) {
-            let messages = std::mem::take(&mut pending);
-            batch_started = None;
-            run.process(messages, &consumer, progress)?;
-        }
-        if stopping {
-            break "signal";
-        }
-        if done {
-            break "caught_up";
-        }
-        match consumer.poll(Duration::from_millis(100)) {
-            Some(Ok(message)) => {
-                last_error = None;
-                let (partition, offset) = (message.partition(), message.offset());
-                let expected = next.get(&partition).copied().unwrap_or(0);
-                if offset < expected {
-                    run.counts.read += 1;
-                    run.counts.skipped += 1;
-                    continue;
-                }
-                next.insert(partition, offset + 1);
-                pending.push(Message {
-                    partition,
-                    offset,
-                    payload: message.payload().map(<[u8]>::to_vec),
-                });
-                batch_started.get_or_insert_with(Instant::now);
+    let stopped_by = std::thread::scope(|scope| {
+        // A rendezvous channel: at most two batches are in memory, one deciding, one committing.
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Decided>(0);
+        let (consumer, writer) = (&consumer, &mut writer);
+        let committer = scope.spawn(move || -> Result<(), LakeError> {
+            for decided in receiver {
+                writer.commit(&decided, consumer)?;
             }
-            Some(Err(e)) => {
-                let text = e.to_string();
-                if last_error.as_deref() != Some(text.as_str()) {
-                    tracing::warn!(error = %text, "Kafka reported an error; the consumer keeps trying");
-                }
-                last_error = Some(text);
-            }
-            None if options.once => {
-                if let Ok(list) = consumer.position() {
-                    for element in list.elements_for_topic(&options.topic) {
-                        if let Offset::Offset(o) = element.offset() {
-                            fetched.insert(element.partition(), o);
-                        }
-                    }
-                }
-            }
-            None => {}
+            Ok(())
+        });
+        let read = intake.run(stop, &sender, progress);
+        drop(sender);
+        let written = committer.join().expect("the writer thread never panics");
+        match (read, written) {
+            (Err(e), _) => Err(e),
+            (Ok(_), Err(e)) => Err(KafkaConsumeError::Lake(e)),
+            (Ok(stopped_by), Ok(())) => Ok(stopped_by),
         }
-    };
-    run.commit_group_offsets(&consumer, CommitMode::Sync);
+    })?;
+    commit_group_offsets(&consumer, &options.topic, &positions, CommitMode::Sync);
     consumer.unsubscribe();
 
     let ends = high_watermarks(&consumer, &options.topic, &partitions, BROKER_TIMEOUT);
-    let now = run.lake_positions();
-    let partitions = now
+    let partitions = writer
+        .lake_positions()
         .iter()
         .map(|(&partition, &next_offset)| {
             let high_watermark = ends.get(&partition).copied().unwrap_or(next_offset);
@@ -243,13 +201,14 @@ pub fn consume_kafka(
         })
         .collect();
     let seconds = started.elapsed().as_secs_f64();
-    let processed = run.counts.read - run.counts.skipped;
+    let counts = intake.counts;
+    let processed = counts.read - counts.skipped;
     Ok(KafkaSummary {
         lake: lake_root.display().to_string(),
         topic: options.topic.clone(),
         group: options.group.clone(),
-        quarantine_percent: run.counts.quarantine_percent(),
-        totals: run.counts,
+        quarantine_percent: counts.quarantine_percent(),
+        totals: counts,
         partitions,
         seconds,
         records_per_second: if seconds > 0.0 { processed as f64 / seconds } else { 0.0 },
@@ -257,59 +216,100 @@ pub fn consume_kafka(
     })
 }
 
-/// The state of one consume run.
-struct Run<'a> {
-    lake: Lake,
-    index: DedupIndex,
-    schemas: WriterSchemas,
-    /// Per partition (by stream name), what each table holds.
-    streams: Streams,
-    /// The lake's positions, shared with the rebalance callback.
-    positions: Positions,
-    counts: Counts,
+/// The Kafka side: polls messages into batches, decodes and decides them, and hands them to
+/// the writer.
+struct Intake<'a> {
+    consumer: &'a BaseConsumer<LakePositions>,
     options: &'a KafkaOptions,
     normaliser: &'a Normaliser,
+    schemas: WriterSchemas,
+    index: DedupIndex,
+    counts: Counts,
+    /// --once: each partition's end at start.
+    targets: BTreeMap<i32, i64>,
+    /// The next offset to take into a batch per partition; anything below is in the lake or
+    /// in a batch in hand (a rebalance re-delivers from the lake's position).
+    next: HashMap<i32, i64>,
+    /// Fetch positions, which also step over offsets that hold no message (compaction,
+    /// transaction markers).
+    fetched: HashMap<i32, i64>,
 }
 
-impl Run<'_> {
-    fn app_id(&self, partition: i32) -> String {
-        format!("rats.consume.kafka.{}.{}.{partition}", self.options.group, self.options.topic)
-    }
-
-    /// Reads a partition's position from the lake (once per run and partition).
-    fn open_stream(&mut self, partition: i32) -> Result<(), LakeError> {
-        let name = stream_name(&self.options.topic, partition);
-        if !self.streams.contains_key(&name) {
-            let stream = Stream::open(&self.lake, self.app_id(partition))?;
-            self.positions
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .insert(partition, stream.resume_from() as i64);
-            self.streams.insert(name, stream);
+impl Intake<'_> {
+    /// Polls until caught up (--once) or stopped; returns why it stopped. Returns early (Ok)
+    /// when the writer has stopped on an error, which the caller reports.
+    fn run(&mut self, stop: &AtomicBool, sender: &SyncSender<Decided>, progress: &dyn Progress) -> Result<&'static str, KafkaConsumeError> {
+        let mut pending: Vec<Message> = Vec::new();
+        let mut batch_started: Option<Instant> = None;
+        let mut last_error: Option<String> = None;
+        loop {
+            let stopping = stop.load(Ordering::Relaxed);
+            let done = self.options.once && self.caught_up();
+            let lingered = batch_started.is_some_and(|t| t.elapsed() >= self.options.linger);
+            if !pending.is_empty() && (pending.len() >= self.options.batch_size || lingered || done || stopping) {
+                let decided = self.decide(std::mem::take(&mut pending))?;
+                batch_started = None;
+                progress.records_done(decided.records.len() as u64);
+                if sender.send(decided).is_err() {
+                    return Ok("error");
+                }
+            }
+            if stopping {
+                return Ok("signal");
+            }
+            if done {
+                return Ok("caught_up");
+            }
+            match self.consumer.poll(Duration::from_millis(100)) {
+                Some(Ok(message)) => {
+                    last_error = None;
+                    let (partition, offset) = (message.partition(), message.offset());
+                    if offset < self.next.get(&partition).copied().unwrap_or(0) {
+                        self.counts.read += 1;
+                        self.counts.skipped += 1;
+                        continue;
+                    }
+                    self.next.insert(partition, offset + 1);
+                    pending.push(Message {
+                        partition,
+                        offset,
+                        payload: message.payload().map(<[u8]>::to_vec),
+                    });
+                    batch_started.get_or_insert_with(Instant::now);
+                }
+                Some(Err(e)) => {
+                    let text = e.to_string();
+                    if last_error.as_deref() != Some(text.as_str()) {
+                        tracing::warn!(error = %text, "Kafka reported an error; the consumer keeps trying");
+                    }
+                    last_error = Some(text);
+                }
+                None if self.options.once => self.note_fetch_positions(),
+                None => {}
+            }
         }
-        Ok(())
     }
 
-    fn lake_positions(&self) -> BTreeMap<i32, i64> {
-        self.positions
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+    /// Every partition read up to its end at start.
+    fn caught_up(&self) -> bool {
+        let at = |map: &HashMap<i32, i64>, p: &i32| map.get(p).copied().unwrap_or(0);
+        self.targets
             .iter()
-            .map(|(&p, &o)| (p, o))
-            .collect()
+            .all(|(p, &end)| at(&self.next, p).max(at(&self.fetched, p)) >= end)
     }
 
-    /// Decodes, decides and commits one batch, then moves the group's offsets up to it.
-    fn process(
-        &mut self,
-        messages: Vec<Message>,
-        consumer: &BaseConsumer<LakePositions>,
-        progress: &dyn Progress,
-    ) -> Result<(), KafkaConsumeError> {
-        let started = Instant::now();
-        for partition in messages.iter().map(|m| m.partition).collect::<BTreeSet<_>>() {
-            self.open_stream(partition)?;
+    fn note_fetch_positions(&mut self) {
+        if let Ok(list) = self.consumer.position() {
+            for element in list.elements_for_topic(&self.options.topic) {
+                if let Offset::Offset(o) = element.offset() {
+                    self.fetched.insert(element.partition(), o);
+                }
+            }
         }
+    }
+
+    /// Fetches the batch's writer schemas, decodes and decides it.
+    fn decide(&mut self, messages: Vec<Message>) -> Result<Decided, KafkaConsumeError> {
         let ids: BTreeSet<u32> = messages
             .iter()
             .filter_map(|m| decode::frame(m.payload.as_deref()).ok().map(|(id, _)| id))
@@ -320,108 +320,10 @@ impl Run<'_> {
         }
         let records = decode_all(&self.options.topic, messages, &schemas);
         let fates = batch::decide(&records, self.normaliser, &mut self.index);
-        let mut counts = Counts {
-            read: records.len() as u64,
-            ..Counts::default()
-        };
-        batch::count(&fates, &mut counts);
-
-        let mut ranges: BTreeMap<i32, (i64, i64)> = BTreeMap::new();
-        for r in &records {
-            let (partition, offset) = partition_offset(r);
-            let range = ranges.entry(partition).or_insert((offset, offset));
-            range.0 = range.0.min(offset);
-            range.1 = range.1.max(offset);
-        }
-        let metadata = serde_json::json!({
-            "rats.operation": "consume",
-            "rats.source": "kafka",
-            "rats.topic": self.options.topic,
-            "rats.group": self.options.group,
-            "rats.offsets": ranges.iter().map(|(p, (a, b))| format!("{p}:{a}-{b}")).collect::<Vec<_>>(),
-        });
-        let metadata = metadata.as_object().cloned().unwrap_or_default();
-        let origin = Origin {
-            input_format: "confluent-avro",
-            mapping: None,
-        };
-        batch::commit(&mut self.lake, &mut self.streams, &records, &fates, &origin, &metadata)?;
-        {
-            let mut positions = self.positions.lock().unwrap_or_else(PoisonError::into_inner);
-            for &partition in ranges.keys() {
-                let stream = &self.streams[&stream_name(&self.options.topic, partition)];
-                positions.insert(partition, stream.resume_from() as i64);
-            }
-        }
-        self.commit_group_offsets(consumer, CommitMode::Async);
-
-        let seconds = started.elapsed().as_secs_f64();
-        let lag: i64 = high_watermarks(
-            consumer,
-            &self.options.topic,
-            &ranges.keys().copied().collect::<Vec<_>>(),
-            LAG_TIMEOUT,
-        )
-        .iter()
-        .map(|(p, end)| {
-            (end - self
-                .positions
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .get(p)
-                .copied()
-                .unwrap_or(0))
-            .max(0)
-        })
-        .sum();
-        tracing::info!(
-            records = counts.read,
-            written = counts.written,
-            duplicates = counts.duplicates,
-            quarantined = counts.quarantined,
-            offsets = ?ranges,
-            records_per_second = (counts.read as f64 / seconds.max(1e-9)).round(),
-            lag,
-            "batch committed"
-        );
-        progress.records_done(counts.read);
-        self.counts.add(&counts);
-        Ok(())
+        self.counts.read += records.len() as u64;
+        batch::count(&fates, &mut self.counts);
+        Ok(Decided { records, fates })
     }
-
-    /// Moves the group's committed offsets to the lake's positions. A failure is logged, not
-    /// fatal: the lake, not Kafka, decides where the next run starts.
-    fn commit_group_offsets(&self, consumer: &BaseConsumer<LakePositions>, mode: CommitMode) {
-        let mut list = TopicPartitionList::new();
-        for (partition, next) in self.lake_positions() {
-            if next > 0
-                && let Err(e) = list.add_partition_offset(&self.options.topic, partition, Offset::Offset(next))
-            {
-                tracing::warn!(partition, error = %e, "cannot list the offset to commit");
-            }
-        }
-        if list.count() == 0 {
-            return;
-        }
-        match consumer.commit(&list, mode) {
-            Ok(()) | Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => {}
-            Err(e) => {
-                tracing::warn!(error = %e, "committing the group's offsets failed; the lake holds the positions, the next commit catches up");
-            }
-        }
-    }
-}
-
-/// The partition and Kafka offset a record came from.
-fn partition_offset(record: &SourceRecord) -> (i32, i64) {
-    let partition = record
-        .coordinates
-        .file
-        .rsplit('/')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(-1);
-    (partition, record.coordinates.byte_offset as i64)
 }
 
 /// Decodes a batch on every core, in order.
