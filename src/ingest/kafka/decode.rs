@@ -5,8 +5,11 @@
 
 use std::collections::BTreeMap;
 
+use std::sync::OnceLock;
+
+use apache_avro::from_value;
 use apache_avro::reader::datum::GenericDatumReader;
-use apache_avro::{Schema, from_value};
+use apache_avro::schema::ResolvedSchema;
 
 use crate::contract::{self, JobListing};
 use crate::ingest::readers::{Coordinates, Decoded, SourceRecord};
@@ -55,19 +58,49 @@ pub fn frame(payload: Option<&[u8]>) -> Result<(u32, &[u8]), Reject> {
     }
 }
 
-/// Decodes one message with the writer schemas fetched for its batch (`schemas` holds every id
-/// the batch names). Never fails: what cannot be read is a record with a reject and its bytes.
-pub fn decode(topic: &str, message: Message, schemas: &BTreeMap<u32, WriterSchema>) -> SourceRecord {
+/// Datum readers for the writer schemas a batch names, built once per batch (building one
+/// resolves the schema's names, which costs more than decoding a record).
+pub struct Readers<'s> {
+    readers: BTreeMap<u32, Result<GenericDatumReader<'s>, Reject>>,
+}
+
+impl<'s> Readers<'s> {
+    pub fn new(schemas: &'s BTreeMap<u32, WriterSchema>) -> Self {
+        let readers = schemas
+            .iter()
+            .map(|(&id, schema)| {
+                let reader = schema.as_ref().map_err(Clone::clone).and_then(|schema| {
+                    GenericDatumReader::builder(schema).build().map_err(|e| {
+                        Reject::new(
+                            ErrorCode::IncompatibleSchema,
+                            None,
+                            format!("writer schema id {id} cannot be used: {e}"),
+                        )
+                    })
+                });
+                (id, reader)
+            })
+            .collect();
+        Readers { readers }
+    }
+}
+
+/// The contract's named types, resolved once for every record's resolution.
+fn contract_names() -> &'static ResolvedSchema<'static> {
+    static NAMES: OnceLock<ResolvedSchema<'static>> = OnceLock::new();
+    NAMES.get_or_init(|| ResolvedSchema::new(contract::schema()).expect("the contract resolves (checked by a unit test)"))
+}
+
+/// Decodes one message with the readers of its batch. Never fails: what cannot be read is a
+/// record with a reject and its bytes.
+pub fn decode(topic: &str, message: Message, readers: &Readers<'_>) -> SourceRecord {
     let coordinates = coordinates(topic, message.partition, message.offset);
     let decoded = frame(message.payload.as_deref()).and_then(|(id, body)| {
-        let writer = schemas.get(&id).cloned().unwrap_or_else(|| {
-            Err(Reject::new(
-                ErrorCode::InternalError,
-                None,
-                format!("schema id {id} was not fetched"),
-            ))
-        })?;
-        decode_body(id, body, &writer)
+        let reader = readers
+            .readers
+            .get(&id)
+            .ok_or_else(|| Reject::new(ErrorCode::InternalError, None, format!("schema id {id} was not fetched")))?;
+        decode_body(id, body, reader.as_ref().map_err(Clone::clone)?)
     });
     match decoded {
         Ok((raw, listing)) => SourceRecord {
@@ -87,21 +120,18 @@ pub fn decode(topic: &str, message: Message, schemas: &BTreeMap<u32, WriterSchem
 
 /// The body rendered as JSON (as the writer wrote it, added fields included) and the listing
 /// resolved to the contract.
-fn decode_body(id: u32, body: &[u8], writer: &Schema) -> Result<(String, JobListing), Reject> {
+fn decode_body(id: u32, body: &[u8], datum_reader: &GenericDatumReader<'_>) -> Result<(String, JobListing), Reject> {
     let mut reader = EndWatch {
         rest: body,
         read_past_end: false,
     };
-    let value = GenericDatumReader::builder(writer)
-        .build()
-        .and_then(|r| r.read_value(&mut reader))
-        .map_err(|e| {
-            Reject::new(
-                ErrorCode::MalformedAvro,
-                None,
-                format!("the body does not decode with writer schema id {id} (truncated or corrupt): {e}"),
-            )
-        })?;
+    let value = datum_reader.read_value(&mut reader).map_err(|e| {
+        Reject::new(
+            ErrorCode::MalformedAvro,
+            None,
+            format!("the body does not decode with writer schema id {id} (truncated or corrupt): {e}"),
+        )
+    })?;
     if reader.read_past_end {
         return Err(Reject::new(
             ErrorCode::MalformedAvro,
@@ -131,7 +161,9 @@ fn decode_body(id: u32, body: &[u8], writer: &Schema) -> Result<(String, JobList
             format!("writer schema id {id} does not resolve to the contract: {e}"),
         )
     };
-    let resolved = value.resolve(contract::schema()).map_err(|e| incompatible(e.to_string()))?;
+    let resolved = value
+        .resolve_with_names(contract::schema(), contract_names().get_names())
+        .map_err(|e| incompatible(e.to_string()))?;
     let listing = from_value::<JobListing>(&resolved).map_err(|e| incompatible(e.to_string()))?;
     Ok((raw, listing))
 }
@@ -167,6 +199,11 @@ mod tests {
     }
 
     #[test]
+    fn the_contract_resolves_its_named_types() {
+        assert!(contract_names().get_names().keys().any(|n| n.name() == "Job"));
+    }
+
+    #[test]
     fn coordinates_make_the_next_offset_the_stream_position() {
         let c = coordinates("jobs", 2, 41);
         assert_eq!((c.file.as_str(), c.record, c.byte_offset), ("kafka://jobs/2", 42, 41));
@@ -196,13 +233,14 @@ mod body_tests {
     #[test]
     fn a_body_must_be_exactly_one_datum() {
         let body = good_body();
-        assert!(decode_body(1, &body, contract::schema()).is_ok());
+        let reader = GenericDatumReader::builder(contract::schema()).build().expect("reader");
+        assert!(decode_body(1, &body, &reader).is_ok());
         let mut trailing = body.clone();
         trailing.extend([1, 2, 3]);
-        let reject = decode_body(1, &trailing, contract::schema()).expect_err("trailing bytes");
+        let reject = decode_body(1, &trailing, &reader).expect_err("trailing bytes");
         assert_eq!(reject.code, ErrorCode::MalformedAvro);
         assert!(reject.message.contains("3 byte(s) left"), "{}", reject.message);
-        let reject = decode_body(1, &body[..body.len() / 2], contract::schema()).expect_err("truncated");
+        let reject = decode_body(1, &body[..body.len() / 2], &reader).expect_err("truncated");
         assert_eq!(reject.code, ErrorCode::MalformedAvro);
     }
 }
