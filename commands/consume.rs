@@ -117,6 +117,10 @@ fn stop_on_signals() -> anyhow::Result<Arc<AtomicBool>> {
 
 const COUNT_HEADER: [&str; 5] = ["read", "written", "duplicates", "quarantined", "skipped"];
 
+fn header_with_counts(leading: &[&str]) -> Vec<String> {
+    leading.iter().copied().chain(COUNT_HEADER).map(String::from).collect()
+}
+
 fn count_cells(c: &Counts) -> Vec<String> {
     [c.read, c.written, c.duplicates, c.quarantined, c.skipped]
         .iter()
@@ -126,12 +130,8 @@ fn count_cells(c: &Counts) -> Vec<String> {
 
 /// The file summary rows: one per input and the total.
 fn file_report(summary: &ConsumeSummary) -> Report {
-    let header = ["input", "format", "mapping"]
-        .into_iter()
-        .chain(COUNT_HEADER)
-        .map(String::from)
-        .collect();
-    let mut rows: Vec<Vec<String>> = summary
+    let header = header_with_counts(&["input", "format", "mapping"]);
+    let rows: Vec<Vec<String>> = summary
         .files
         .iter()
         .map(|f| {
@@ -140,24 +140,20 @@ fn file_report(summary: &ConsumeSummary) -> Report {
             row
         })
         .collect();
-    let mut total = vec!["total".to_string(), String::new(), String::new()];
-    total.extend(count_cells(&summary.totals));
-    rows.push(total);
-    Report {
+    let total = vec!["total".to_string(), String::new(), String::new()];
+    with_total(
         header,
         rows,
-        json: serde_json::to_value(summary).unwrap_or_default(),
-    }
+        total,
+        &summary.totals,
+        serde_json::to_value(summary).unwrap_or_default(),
+    )
 }
 
 /// The Kafka summary rows: one per partition (with its offsets and lag) and the total.
 fn kafka_report(summary: &KafkaSummary) -> Report {
-    let header = ["topic", "partition", "from offset", "next offset", "lag"]
-        .into_iter()
-        .chain(COUNT_HEADER)
-        .map(String::from)
-        .collect();
-    let mut rows: Vec<Vec<String>> = summary
+    let header = header_with_counts(&["topic", "partition", "from offset", "next offset", "lag"]);
+    let rows: Vec<Vec<String>> = summary
         .partitions
         .iter()
         .map(|p| {
@@ -176,14 +172,21 @@ fn kafka_report(summary: &KafkaSummary) -> Report {
         })
         .collect();
     let lag: i64 = summary.partitions.iter().map(|p| p.lag).sum();
-    let mut total = vec!["total".to_string(), String::new(), String::new(), String::new(), lag.to_string()];
-    total.extend(count_cells(&summary.totals));
-    rows.push(total);
-    Report {
+    let total = vec!["total".to_string(), String::new(), String::new(), String::new(), lag.to_string()];
+    with_total(
         header,
         rows,
-        json: serde_json::to_value(summary).unwrap_or_default(),
-    }
+        total,
+        &summary.totals,
+        serde_json::to_value(summary).unwrap_or_default(),
+    )
+}
+
+/// The report: `rows`, then the total row (its leading cells and the run's counts).
+fn with_total(header: Vec<String>, mut rows: Vec<Vec<String>>, mut total: Vec<String>, totals: &Counts, json: serde_json::Value) -> Report {
+    total.extend(count_cells(totals));
+    rows.push(total);
+    Report { header, rows, json }
 }
 
 /// On a terminal table, adds the duplicates by kind and quarantine by reason under their

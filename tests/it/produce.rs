@@ -8,26 +8,12 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Headers, Message};
 
 use crate::registry_stub;
-use crate::support::{brokers, rats, repo, run, stderr, summary};
+use crate::support::{self, brokers, repo, stderr, summary};
 
 /// Runs `rats produce --format json` from the demo fixtures named in `inputs`.
 fn produce(topic: &str, registry_url: &str, inputs: &[&str]) -> std::process::Output {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut command = rats(dir.path());
-    command.args([
-        "produce",
-        "--brokers",
-        &brokers(),
-        "--topic",
-        topic,
-        "--registry",
-        registry_url,
-        "--format",
-        "json",
-        "--from",
-    ]);
-    command.args(inputs.iter().map(|f| repo().join("fixtures/demo").join(f)));
-    run(&mut command)
+    let paths: Vec<_> = inputs.iter().map(|f| repo().join("fixtures/demo").join(f)).collect();
+    support::produce(&brokers(), topic, registry_url, &paths)
 }
 
 #[test]

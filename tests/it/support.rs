@@ -134,24 +134,27 @@ pub fn create_topic(brokers: &str, topic: &str, partitions: i32) {
     }
 }
 
-/// `rats produce` of `inputs` to `topic` (JSON summary on stdout); panics unless every record
-/// was sent.
-pub fn produce_all(brokers: &str, topic: &str, registry_url: &str, inputs: &[PathBuf]) -> serde_json::Value {
+/// Runs `rats produce --format json` of `inputs` to `topic`.
+pub fn produce(brokers: &str, topic: &str, registry_url: &str, inputs: &[PathBuf]) -> Output {
     let dir = tempfile::tempdir().expect("tempdir");
-    let output = run(rats(dir.path())
-        .args([
-            "produce",
-            "--brokers",
-            brokers,
-            "--topic",
-            topic,
-            "--registry",
-            registry_url,
-            "--format",
-            "json",
-            "--from",
-        ])
-        .args(inputs));
+    let args = [
+        "produce",
+        "--brokers",
+        brokers,
+        "--topic",
+        topic,
+        "--registry",
+        registry_url,
+        "--format",
+        "json",
+        "--from",
+    ];
+    run(rats(dir.path()).args(args).args(inputs))
+}
+
+/// [`produce`], and its summary; panics unless every record was sent.
+pub fn produce_all(brokers: &str, topic: &str, registry_url: &str, inputs: &[PathBuf]) -> serde_json::Value {
+    let output = produce(brokers, topic, registry_url, inputs);
     assert!(output.status.success(), "produce failed: {}", stderr(&output));
     summary(&output)
 }
