@@ -54,6 +54,10 @@ pub enum Command {
     /// Publish job postings from files to Kafka as Confluent-framed Avro (the contract schema,
     /// registered in a Schema Registry), keyed by the board's id
     Produce(ProduceArgs),
+    /// Build the warehouse: run the SQL + Jinja models of a dbt-style project (sql-models/)
+    /// with Polars over the lake, test them, compile or list them
+    #[command(subcommand)]
+    Transform(TransformCommand),
     /// Show the resolved settings and where each value came from
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -137,6 +141,44 @@ pub struct FormatArgs {
     /// A YAML column mapping for a CSV layout rats does not know (see fixtures/mappings/)
     #[arg(long, value_name = "FILE")]
     pub mapping: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TransformCommand {
+    /// Run the selected models in graph order (tables land in LAKE/gold/MODEL)
+    Run(TransformArgs),
+    /// Run the data tests of the selected models; exit 1 when any fails
+    Test(TransformArgs),
+    /// Run the selected models, then their tests
+    Build(TransformArgs),
+    /// Render the selected models' SQL into target/compiled/ in the project
+    Compile(TransformArgs),
+    /// List the selected models with their materialisation, tags and dependencies
+    Ls(TransformArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TransformArgs {
+    /// Lake directory [default: ./lake; env: RATS_LAKE]
+    #[arg(long, value_name = "DIR")]
+    pub lake: Option<PathBuf>,
+    /// The project folder (holding dbt_project.yml)
+    #[arg(long, value_name = "DIR", default_value = "sql-models")]
+    pub project: PathBuf,
+    /// Models to include, in dbt's syntax: name, +name (with ancestors), name+ (with
+    /// descendants), tag:T, path:P, a*b; space-separated is a union, comma-joined an
+    /// intersection [default: every model]
+    #[arg(short, long, value_name = "SELECTOR", num_args = 1..)]
+    pub select: Vec<String>,
+    /// Models to leave out, in the same syntax
+    #[arg(long, value_name = "SELECTOR", num_args = 1..)]
+    pub exclude: Vec<String>,
+    /// Rebuild incremental models from scratch
+    #[arg(long)]
+    pub full_refresh: bool,
+    /// Values for var(), as a YAML or JSON map, over dbt_project.yml's vars
+    #[arg(long, value_name = "YAML")]
+    pub vars: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -9,6 +9,7 @@ mod logging;
 mod man;
 mod produce;
 mod progress;
+mod transform;
 
 use std::process::ExitCode;
 
@@ -44,6 +45,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match &cli.command {
         Command::Consume(args) => consume::apply_overrides(args, &mut overrides),
         Command::Produce(args) => produce::apply_overrides(args, &mut overrides),
+        Command::Transform(command) => overrides.lake.clone_from(&command.args().lake),
         _ => {}
     }
     let settings = Settings::resolve(&overrides)?;
@@ -52,6 +54,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Consume(args) => consume::run(&args, &settings, quiet),
         Command::Produce(args) => produce::run(&args, &settings, quiet),
+        Command::Transform(command) => transform::run(&command, &settings, quiet),
         Command::Config(cli::ConfigCommand::Show) => config::show(&settings, quiet),
         Command::Man(args) => man::run(&args),
         Command::Completions(args) => Ok(completions::run(&args)),

@@ -14,3 +14,4 @@ pub mod output;
 pub mod produce;
 pub mod registry;
 pub mod settings;
+pub mod transform;

@@ -92,7 +92,7 @@ impl Lake {
             (&mut self.silver, silver),
         ] {
             if let Some(write) = batch {
-                runtime.block_on(table.append(write.rows, &write.transactions, metadata.clone()))?;
+                runtime.block_on(table.append(write.rows.into_iter().collect(), &write.transactions, metadata.clone()))?;
             }
         }
         Ok(())

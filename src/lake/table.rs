@@ -2,6 +2,7 @@
 //! commits that carry an application transaction (Delta's `txn` action) per input, so a
 //! re-run or a resumed run knows exactly which records each table already holds.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use deltalake::arrow::datatypes::Schema as ArrowSchema;
@@ -47,6 +48,9 @@ fn check_columns(path: &Path, table: &DeltaTable, expected: &ArrowSchema) -> Res
         ),
     })
 }
+
+/// A live data file and its partition values (column → value, null for a null partition).
+pub type LiveFile = (PathBuf, BTreeMap<String, Option<String>>);
 
 /// An open table.
 pub struct Table {
@@ -135,11 +139,11 @@ impl Table {
         Ok(version.unwrap_or(0))
     }
 
-    /// Appends `batch` (possibly empty) in one commit that also records each stream's
+    /// Appends `batches` (possibly none) in one commit that also records each stream's
     /// application transaction (`app_id`, version) and `metadata` in the commit info.
     pub async fn append(
         &mut self,
-        batch: Option<RecordBatch>,
+        batches: Vec<RecordBatch>,
         transactions: &[(String, i64)],
         metadata: serde_json::Map<String, serde_json::Value>,
     ) -> Result<(), LakeError> {
@@ -148,9 +152,12 @@ impl Table {
             source,
         };
         let mut actions = Vec::new();
-        if let Some(batch) = batch.filter(|b| b.num_rows() > 0) {
+        let batches: Vec<RecordBatch> = batches.into_iter().filter(|b| b.num_rows() > 0).collect();
+        if !batches.is_empty() {
             let mut writer = RecordBatchWriter::for_table(&self.table).map_err(err)?;
-            writer.write(batch).await.map_err(err)?;
+            for batch in batches {
+                writer.write(batch).await.map_err(err)?;
+            }
             actions.extend(writer.flush().await.map_err(err)?.into_iter().map(Action::Add));
         }
         let snapshot = self.table.snapshot().map_err(err)?;
@@ -178,6 +185,100 @@ impl Table {
             .map_err(&err)?;
         self.table.update_state().await.map_err(err)?;
         Ok(())
+    }
+
+    /// The live data files as local paths, each with its partition values (for readers that
+    /// scan the files themselves, such as Polars).
+    pub fn live_files(&self) -> Result<Vec<LiveFile>, LakeError> {
+        let err = |source| LakeError::Delta {
+            path: self.path.clone(),
+            source,
+        };
+        let snapshot = self.table.snapshot().map_err(err)?;
+        let log_store = self.table.log_store();
+        let mut files = Vec::new();
+        for file in snapshot.log_data() {
+            let uri = log_store.to_uri(&file.object_store_path());
+            files.push((self.local_path(&uri)?, file.partition_values_map().into_iter().collect()));
+        }
+        Ok(files)
+    }
+
+    /// Replaces every row with `batches` in one commit (the files of the previous version are
+    /// removed in the same commit, so readers see the old rows or the new ones, never none).
+    pub async fn overwrite(
+        &mut self,
+        batches: Vec<RecordBatch>,
+        metadata: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<(), LakeError> {
+        let err = |source| LakeError::Delta {
+            path: self.path.clone(),
+            source,
+        };
+        let mut actions: Vec<Action> = self
+            .table
+            .snapshot()
+            .map_err(err)?
+            .log_data()
+            .into_iter()
+            .map(|file| Action::Remove(file.remove_action(true)))
+            .collect();
+        let mut writer = RecordBatchWriter::for_table(&self.table).map_err(err)?;
+        for batch in batches.into_iter().filter(|b| b.num_rows() > 0) {
+            writer.write(batch).await.map_err(err)?;
+        }
+        actions.extend(writer.flush().await.map_err(err)?.into_iter().map(Action::Add));
+        let snapshot = self.table.snapshot().map_err(err)?;
+        CommitBuilder::from(CommitProperties::default().with_metadata(metadata))
+            .with_actions(actions)
+            .build(
+                Some(snapshot),
+                self.table.log_store(),
+                DeltaOperation::Write {
+                    mode: SaveMode::Overwrite,
+                    partition_by: None,
+                    predicate: None,
+                },
+            )
+            .await
+            .map_err(&err)?;
+        self.table.update_state().await.map_err(err)?;
+        Ok(())
+    }
+
+    /// The table's columns as Arrow sees them (what written batches must match).
+    pub fn arrow_schema(&self) -> Result<deltalake::arrow::datatypes::SchemaRef, LakeError> {
+        use deltalake::kernel::engine::arrow_conversion::TryIntoArrow;
+        let snapshot = self.table.snapshot().map_err(|source| LakeError::Delta {
+            path: self.path.clone(),
+            source,
+        })?;
+        let schema: ArrowSchema = snapshot
+            .schema()
+            .as_ref()
+            .try_into_arrow()
+            .map_err(|e: deltalake::arrow::error::ArrowError| LakeError::Invalid {
+                path: self.path.clone(),
+                message: e.to_string(),
+            })?;
+        Ok(std::sync::Arc::new(schema))
+    }
+
+    /// A file URI of this table as a local path.
+    fn local_path(&self, uri: &str) -> Result<PathBuf, LakeError> {
+        match Url::parse(uri) {
+            Ok(url) if url.scheme() == "file" => url.to_file_path().map_err(|()| LakeError::Read {
+                path: self.path.clone(),
+                file: uri.to_string(),
+                message: "not a local file".into(),
+            }),
+            Ok(_) => Err(LakeError::Read {
+                path: self.path.clone(),
+                file: uri.to_string(),
+                message: "only local lakes are supported".into(),
+            }),
+            Err(_) => Ok(PathBuf::from(uri)),
+        }
     }
 
     /// Reads `columns` (in that order) of every live row, file by file.

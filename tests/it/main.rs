@@ -11,3 +11,4 @@ mod produce;
 mod registry_stub;
 mod salary_cases;
 mod support;
+mod transform;

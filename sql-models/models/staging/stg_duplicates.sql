@@ -1,0 +1,8 @@
+-- Records recognised as repeats of a silver posting: the reposts.
+select
+    posting_key as duplicate_key,
+    duplicate_of as posting_key,
+    match_kind,
+    similarity,
+    source_file
+from {{ source('silver', 'duplicates') }}

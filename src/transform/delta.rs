@@ -1,0 +1,200 @@
+//! Polars frames in and out of the lake's Delta tables. Reading scans the table's live
+//! Parquet files with Polars (one scan per partition, the partition values added as columns);
+//! writing hands the frame to delta-rs through Arrow IPC in memory (Polars and delta-rs use
+//! different Arrow implementations, and IPC is the safe bridge between them).
+
+use std::collections::BTreeMap;
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use deltalake::arrow::array::{ArrayRef, RecordBatch};
+use deltalake::arrow::compute::cast;
+use deltalake::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+use polars::prelude::*;
+
+use super::TransformError;
+use crate::lake::{LakeError, Table};
+
+/// A runtime for delta-rs' async API and the tables it has opened.
+pub struct DeltaIo {
+    runtime: tokio::runtime::Runtime,
+}
+
+impl DeltaIo {
+    pub fn new() -> Result<Self, TransformError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| TransformError::Engine {
+                model: String::new(),
+                message: format!("cannot start the I/O runtime: {e}"),
+            })?;
+        Ok(DeltaIo { runtime })
+    }
+
+    /// Whether a Delta table exists at `path`.
+    pub fn exists(path: &Path) -> bool {
+        path.join("_delta_log").is_dir()
+    }
+
+    /// A lazy scan of the table at `path`.
+    pub fn scan(&self, path: &Path) -> Result<LazyFrame, TransformError> {
+        let table = self.runtime.block_on(Table::open_existing(path))?;
+        let files = table.live_files()?;
+        if files.is_empty() {
+            return Ok(empty_frame(path, &table.arrow_schema()?)?.lazy());
+        }
+        let mut by_partition: BTreeMap<Vec<(String, Option<String>)>, Vec<PathBuf>> = BTreeMap::new();
+        for (file, partitions) in files {
+            by_partition.entry(partitions.into_iter().collect()).or_default().push(file);
+        }
+        let mut scans = Vec::new();
+        for (partitions, paths) in by_partition {
+            let sources: Vec<PlRefPath> = paths.iter().map(|p| PlRefPath::new(p.to_string_lossy().as_ref())).collect();
+            let mut scan = LazyFrame::scan_parquet_files(sources.into_iter().collect(), ScanArgsParquet::default())
+                .map_err(|e| polars_error(path, &e))?;
+            for (column, value) in partitions {
+                let value = value.map_or_else(|| lit(NULL), lit);
+                scan = scan.with_column(value.cast(polars::prelude::DataType::String).alias(column.as_str()));
+            }
+            scans.push(scan);
+        }
+        concat(scans, UnionArgs::default()).map_err(|e| polars_error(path, &e))
+    }
+
+    /// Writes `frame` as the table at `path`: its rows replace the table's (`replace`), or are
+    /// appended. A table whose columns differ from the frame's is rebuilt when replacing and
+    /// refused when appending.
+    pub fn write(
+        &self,
+        path: &Path,
+        frame: &mut DataFrame,
+        replace: bool,
+        metadata: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<(), TransformError> {
+        let batches = to_arrow(path, frame)?;
+        let schema = match batches.first() {
+            Some(b) => b.schema(),
+            None => Arc::new(Schema::empty()),
+        };
+        if Self::exists(path) {
+            let existing = self.runtime.block_on(Table::open_existing(path))?;
+            if !same_columns(existing.arrow_schema()?.as_ref(), &schema) {
+                if !replace {
+                    return Err(TransformError::Engine {
+                        model: path.display().to_string(),
+                        message: "the model's columns changed; run it with --full-refresh to rebuild the table".into(),
+                    });
+                }
+                tracing::info!(table = %path.display(), "the model's columns changed; rebuilding the table");
+                std::fs::remove_dir_all(path).map_err(|source| TransformError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+            }
+        }
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("gold").to_string();
+        self.runtime.block_on(async {
+            let mut table = Table::open_or_create(path, &name, &schema, &[]).await?;
+            if replace {
+                table.overwrite(batches, metadata).await
+            } else {
+                table.append(batches, &[], metadata).await
+            }
+        })?;
+        Ok(())
+    }
+}
+
+fn polars_error(path: &Path, error: &PolarsError) -> TransformError {
+    TransformError::Engine {
+        model: path.display().to_string(),
+        message: error.to_string(),
+    }
+}
+
+fn same_columns(a: &Schema, b: &Schema) -> bool {
+    a.fields().len() == b.fields().len()
+        && a.fields()
+            .iter()
+            .zip(b.fields())
+            .all(|(x, y)| x.name() == y.name() && x.data_type() == y.data_type())
+}
+
+/// The frame as Arrow record batches with Delta-compatible types.
+fn to_arrow(path: &Path, frame: &mut DataFrame) -> Result<Vec<RecordBatch>, TransformError> {
+    let mut buffer = Vec::new();
+    IpcWriter::new(&mut buffer)
+        .with_compat_level(CompatLevel::oldest())
+        .finish(frame)
+        .map_err(|e| polars_error(path, &e))?;
+    let arrow_error = |e: deltalake::arrow::error::ArrowError| TransformError::Engine {
+        model: path.display().to_string(),
+        message: format!("converting to Arrow: {e}"),
+    };
+    let reader = deltalake::arrow::ipc::reader::FileReader::try_new(Cursor::new(buffer), None).map_err(arrow_error)?;
+    let target = Arc::new(Schema::new(
+        reader
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| Field::new(f.name(), delta_type(f.data_type()), true))
+            .collect::<Vec<_>>(),
+    ));
+    let mut batches = Vec::new();
+    for batch in reader {
+        let batch = batch.map_err(arrow_error)?;
+        let columns: Vec<ArrayRef> = batch
+            .columns()
+            .iter()
+            .zip(target.fields())
+            .map(|(column, field)| cast(column, field.data_type()))
+            .collect::<Result<_, _>>()
+            .map_err(arrow_error)?;
+        batches.push(RecordBatch::try_new(Arc::clone(&target), columns).map_err(arrow_error)?);
+    }
+    if batches.is_empty() {
+        batches.push(RecordBatch::new_empty(target));
+    }
+    Ok(batches)
+}
+
+/// The Arrow type Delta stores for a Polars-written one: no unsigned or large types, and
+/// timestamps in UTC (Delta's `timestamp`).
+fn delta_type(data_type: &DataType) -> DataType {
+    match data_type {
+        DataType::LargeUtf8 | DataType::Utf8View | DataType::Dictionary(..) => DataType::Utf8,
+        DataType::LargeBinary | DataType::BinaryView => DataType::Binary,
+        DataType::UInt8 | DataType::UInt16 => DataType::Int32,
+        DataType::UInt32 | DataType::UInt64 => DataType::Int64,
+        DataType::Float16 => DataType::Float32,
+        DataType::Timestamp(_, _) => DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+        DataType::LargeList(item) | DataType::List(item) => {
+            DataType::List(Arc::new(Field::new(item.name(), delta_type(item.data_type()), true)))
+        }
+        other => other.clone(),
+    }
+}
+
+/// An empty frame with the table's columns (a table with no files yet).
+fn empty_frame(path: &Path, schema: &Arc<Schema>) -> Result<DataFrame, TransformError> {
+    let arrow_error = |e: deltalake::arrow::error::ArrowError| TransformError::Engine {
+        model: path.display().to_string(),
+        message: e.to_string(),
+    };
+    let mut buffer = Vec::new();
+    {
+        let mut writer = deltalake::arrow::ipc::writer::FileWriter::try_new(&mut buffer, schema).map_err(arrow_error)?;
+        writer.write(&RecordBatch::new_empty(Arc::clone(schema))).map_err(arrow_error)?;
+        writer.finish().map_err(arrow_error)?;
+    }
+    IpcReader::new(Cursor::new(buffer)).finish().map_err(|e| polars_error(path, &e))
+}
+
+impl From<LakeError> for TransformError {
+    fn from(error: LakeError) -> Self {
+        TransformError::Lake(error)
+    }
+}

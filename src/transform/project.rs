@@ -1,0 +1,280 @@
+//! A dbt-style project on disk: `dbt_project.yml` (name, paths, vars, folder-level model
+//! configs), the models (`*.sql` under the model paths), macros, singular tests and the YAML
+//! property files (`sources:` and `models:` with descriptions, columns and tests). Only what
+//! rats uses is read; the rest of a dbt project file is accepted and ignored, so the same
+//! folder runs under dbt-core.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::TransformError;
+
+/// `dbt_project.yml`, the parts rats reads.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ProjectFile {
+    pub name: String,
+    #[serde(default = "default_model_paths", rename = "model-paths")]
+    pub model_paths: Vec<String>,
+    #[serde(default = "default_macro_paths", rename = "macro-paths")]
+    pub macro_paths: Vec<String>,
+    #[serde(default = "default_test_paths", rename = "test-paths")]
+    pub test_paths: Vec<String>,
+    #[serde(default = "default_snapshot_paths", rename = "snapshot-paths")]
+    pub snapshot_paths: Vec<String>,
+    #[serde(default)]
+    pub vars: BTreeMap<String, serde_json::Value>,
+    /// `models: {project_name: {folder: {+materialized: ..., +tags: [...], subfolder: {...}}}}`
+    #[serde(default)]
+    pub models: serde_json::Value,
+}
+
+fn default_model_paths() -> Vec<String> {
+    vec!["models".into()]
+}
+fn default_macro_paths() -> Vec<String> {
+    vec!["macros".into()]
+}
+fn default_test_paths() -> Vec<String> {
+    vec!["tests".into()]
+}
+fn default_snapshot_paths() -> Vec<String> {
+    vec!["snapshots".into()]
+}
+
+/// A SQL file of the project: a model, a snapshot or a singular test.
+#[derive(Debug, Clone)]
+pub struct SqlFile {
+    /// The file name without `.sql`: the node's name.
+    pub name: String,
+    /// Relative to the project root, with `/` separators (for `path:` selectors and messages).
+    pub path: String,
+    /// Folders between the model path and the file (for folder-level configs).
+    pub folders: Vec<String>,
+    pub sql: String,
+}
+
+/// A column as the YAML describes it.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ColumnSpec {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default, alias = "data_tests")]
+    pub tests: Vec<TestSpec>,
+}
+
+/// A generic test as written in YAML: `unique`, `not_null`, or a map such as
+/// `accepted_values: {values: [...]}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum TestSpec {
+    Name(String),
+    WithArgs(BTreeMap<String, serde_json::Value>),
+}
+
+/// A model's properties from YAML.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ModelSpec {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub columns: Vec<ColumnSpec>,
+    #[serde(default, alias = "data_tests")]
+    pub tests: Vec<TestSpec>,
+}
+
+/// A source table from YAML.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SourceTableSpec {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub columns: Vec<ColumnSpec>,
+    /// Where rats reads it, relative to the lake (`silver/postings`); dbt adapters use their
+    /// own `meta`/`external_location` and ignore this.
+    #[serde(default)]
+    pub meta: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SourceSpec {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub tables: Vec<SourceTableSpec>,
+}
+
+/// One YAML property file.
+#[derive(Debug, Clone, Default, Deserialize)]
+struct PropertiesFile {
+    #[serde(default)]
+    sources: Vec<SourceSpec>,
+    #[serde(default)]
+    models: Vec<ModelSpec>,
+}
+
+/// Everything the project holds, read from disk.
+#[derive(Debug, Clone)]
+pub struct Project {
+    pub root: PathBuf,
+    pub file: ProjectFile,
+    pub models: Vec<SqlFile>,
+    pub snapshots: Vec<SqlFile>,
+    pub singular_tests: Vec<SqlFile>,
+    /// Every macro file's text, in path order (they are global to every model).
+    pub macros: Vec<SqlFile>,
+    pub sources: Vec<SourceSpec>,
+    pub model_specs: BTreeMap<String, ModelSpec>,
+}
+
+impl Project {
+    /// Reads the project at `root` (the folder holding `dbt_project.yml`).
+    pub fn load(root: &Path) -> Result<Self, TransformError> {
+        let project_path = root.join("dbt_project.yml");
+        let text = read(&project_path)?;
+        let file: ProjectFile = serde_norway::from_str(&text).map_err(|e| TransformError::Yaml {
+            path: project_path.clone(),
+            message: e.to_string(),
+        })?;
+        let mut models = Vec::new();
+        let mut properties = Vec::new();
+        for dir in &file.model_paths {
+            collect(root, &root.join(dir), &mut Vec::new(), &mut models, &mut properties)?;
+        }
+        let mut snapshots = Vec::new();
+        for dir in &file.snapshot_paths {
+            collect(root, &root.join(dir), &mut Vec::new(), &mut snapshots, &mut properties)?;
+        }
+        let mut macros = Vec::new();
+        for dir in &file.macro_paths {
+            collect(root, &root.join(dir), &mut Vec::new(), &mut macros, &mut Vec::new())?;
+        }
+        let mut singular_tests = Vec::new();
+        for dir in &file.test_paths {
+            collect(root, &root.join(dir), &mut Vec::new(), &mut singular_tests, &mut Vec::new())?;
+        }
+        let mut sources = Vec::new();
+        let mut model_specs = BTreeMap::new();
+        for path in properties {
+            let text = read(&path)?;
+            let parsed: PropertiesFile = serde_norway::from_str(&text).map_err(|e| TransformError::Yaml {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+            sources.extend(parsed.sources);
+            for spec in parsed.models {
+                model_specs.insert(spec.name.clone(), spec);
+            }
+        }
+        let mut seen = BTreeMap::new();
+        for node in models.iter().chain(&snapshots) {
+            if let Some(first) = seen.insert(node.name.clone(), node.path.clone()) {
+                return Err(TransformError::DuplicateName {
+                    name: node.name.clone(),
+                    first,
+                    second: node.path.clone(),
+                });
+            }
+        }
+        Ok(Project {
+            root: root.to_path_buf(),
+            file,
+            models,
+            snapshots,
+            singular_tests,
+            macros,
+            sources,
+            model_specs,
+        })
+    }
+
+    /// The folder-level configs (`+materialized`, `+tags`, …) that apply to a file in
+    /// `folders`, the deepest folder winning; tags accumulate.
+    pub fn folder_config(&self, folders: &[String]) -> BTreeMap<String, serde_json::Value> {
+        let mut config = BTreeMap::new();
+        let mut tags: Vec<serde_json::Value> = Vec::new();
+        let mut level = &self.file.models[&self.file.name];
+        let mut apply = |level: &serde_json::Value| {
+            if let Some(map) = level.as_object() {
+                for (key, value) in map {
+                    if let Some(name) = key.strip_prefix('+') {
+                        if name == "tags" {
+                            match value {
+                                serde_json::Value::Array(values) => tags.extend(values.iter().cloned()),
+                                other => tags.push(other.clone()),
+                            }
+                        } else {
+                            config.insert(name.to_string(), value.clone());
+                        }
+                    }
+                }
+            }
+        };
+        apply(level);
+        for folder in folders {
+            level = &level[folder.as_str()];
+            if level.is_null() {
+                break;
+            }
+            apply(level);
+        }
+        if !tags.is_empty() {
+            config.insert("tags".into(), serde_json::Value::Array(tags));
+        }
+        config
+    }
+}
+
+fn read(path: &Path) -> Result<String, TransformError> {
+    std::fs::read_to_string(path).map_err(|source| TransformError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Walks `dir` (absent is fine: a project may have no macros or tests), collecting `.sql`
+/// files and `.yml`/`.yaml` property files in path order.
+fn collect(
+    root: &Path,
+    dir: &Path,
+    folders: &mut Vec<String>,
+    sql: &mut Vec<SqlFile>,
+    yaml: &mut Vec<PathBuf>,
+) -> Result<(), TransformError> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(());
+    };
+    let mut paths: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
+    paths.sort();
+    for path in paths {
+        let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        if path.is_dir() {
+            folders.push(file_name);
+            collect(root, &path, folders, sql, yaml)?;
+            folders.pop();
+        } else if let Some(name) = file_name.strip_suffix(".sql") {
+            let relative = path.strip_prefix(root).unwrap_or(&path);
+            sql.push(SqlFile {
+                name: name.to_string(),
+                path: relative
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy())
+                    .collect::<Vec<_>>()
+                    .join("/"),
+                folders: folders.clone(),
+                sql: read(&path)?,
+            });
+        } else if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("yml") || e.eq_ignore_ascii_case("yaml"))
+        {
+            yaml.push(path);
+        }
+    }
+    Ok(())
+}
