@@ -2,6 +2,7 @@
 //! projects written here for the errors a user meets first.
 
 use std::path::Path;
+use std::process::Command;
 
 use crate::support::{posting_csvs, rats, repo, run, stderr, summary};
 
