@@ -18,6 +18,7 @@ use super::delta::DeltaIo;
 use super::project::Project;
 use super::render::{self, RenderInputs, model_relation, source_relation};
 use super::select;
+use super::snapshot::{self, SnapshotConfig};
 
 /// What to run, and where.
 #[derive(Debug, Clone)]
@@ -283,10 +284,38 @@ impl Transform {
                 self.context.register(&model_relation(node.name()), self.io.scan(&path)?);
                 Ok(Some(count))
             }
-            Materialization::Snapshot => Err(TransformError::Engine {
-                model: node.name().to_string(),
-                message: "snapshots are not supported yet".into(),
-            }),
+            Materialization::Snapshot => {
+                let config = SnapshotConfig::of(node).map_err(|message| TransformError::Config {
+                    path: node.file.path.clone(),
+                    message,
+                })?;
+                let current = frame.collect().map_err(engine_error)?;
+                let existing = if DeltaIo::exists(&path) {
+                    Some(self.io.scan(&path)?.collect().map_err(engine_error)?)
+                } else {
+                    None
+                };
+                if let Some(table) = &existing
+                    && table.column("dbt_valid_to").is_err()
+                {
+                    return Err(TransformError::Engine {
+                        model: node.name().to_string(),
+                        message: format!(
+                            "{} holds no snapshot (it has no dbt_valid_to column, so another materialisation wrote it); move it away to start the snapshot",
+                            path.display()
+                        ),
+                    });
+                }
+                let before = existing.as_ref().map_or(0, DataFrame::height);
+                let now = chrono::Utc::now().timestamp_micros();
+                let mut opened = 0;
+                if let Some(mut snapshot) = snapshot::apply(&config, current, existing, now).map_err(engine_error)? {
+                    opened = snapshot.height() - before;
+                    self.io.write(&path, &mut snapshot, true, metadata(opened))?;
+                }
+                self.context.register(&model_relation(node.name()), self.io.scan(&path)?);
+                Ok(Some(opened))
+            }
         }
     }
 }

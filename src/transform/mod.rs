@@ -9,6 +9,7 @@ pub mod engine;
 pub mod project;
 pub mod render;
 pub mod select;
+pub mod snapshot;
 
 use std::path::PathBuf;
 

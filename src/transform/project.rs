@@ -116,6 +116,8 @@ struct PropertiesFile {
     sources: Vec<SourceSpec>,
     #[serde(default)]
     models: Vec<ModelSpec>,
+    #[serde(default)]
+    snapshots: Vec<ModelSpec>,
 }
 
 /// Everything the project holds, read from disk.
@@ -150,6 +152,9 @@ impl Project {
         for dir in &file.snapshot_paths {
             collect(root, &root.join(dir), &mut Vec::new(), &mut snapshots, &mut properties)?;
         }
+        for snapshot in &mut snapshots {
+            unwrap_snapshot_block(snapshot);
+        }
         let mut macros = Vec::new();
         for dir in &file.macro_paths {
             collect(root, &root.join(dir), &mut Vec::new(), &mut macros, &mut Vec::new())?;
@@ -167,7 +172,7 @@ impl Project {
                 message: e.to_string(),
             })?;
             sources.extend(parsed.sources);
-            for spec in parsed.models {
+            for spec in parsed.models.into_iter().chain(parsed.snapshots) {
                 model_specs.insert(spec.name.clone(), spec);
             }
         }
@@ -228,6 +233,17 @@ impl Project {
         }
         config
     }
+}
+
+/// dbt writes a snapshot inside `{% snapshot name %} … {% endsnapshot %}`; the block names it.
+/// The tags are blanked (lines stay where they are) and the name taken from the block.
+fn unwrap_snapshot_block(file: &mut SqlFile) {
+    let open = regex::Regex::new(r"\{%-?\s*snapshot\s+([A-Za-z_][A-Za-z0-9_]*)\s*-?%\}").expect("valid regex");
+    let close = regex::Regex::new(r"\{%-?\s*endsnapshot\s*-?%\}").expect("valid regex");
+    if let Some(name) = open.captures(&file.sql).map(|c| c[1].to_string()) {
+        file.name = name;
+    }
+    file.sql = close.replace_all(&open.replace_all(&file.sql, ""), "").into_owned();
 }
 
 fn read(path: &Path) -> Result<String, TransformError> {

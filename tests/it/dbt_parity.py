@@ -26,7 +26,8 @@ if run.returncode != 0:
 # mart -> aggregate expressions compared between the two engines
 MARTS = {
     "fct_postings": ["COUNT(*)", "SUM(salary_mid_usd)", "COUNT(DISTINCT company_key)", "COUNT(DISTINCT location_key)"],
-    "dim_company": ["COUNT(*)", "SUM(postings)", "COUNT(company_name)"],
+    # A snapshot: versions and current versions (its timestamps are each engine's run time).
+    "dim_company": ["COUNT(*)", "COUNT(*) FILTER (WHERE dbt_valid_to IS NULL)", "COUNT(DISTINCT company_key)", "COUNT(company_size_band)"],
     "dim_location": ["COUNT(*)", "SUM(postings)"],
     "posting_history": ["COUNT(*)", "SUM(repost_count)"],
     "agg_salary_by_title_location": ["COUNT(*)", "SUM(postings)", "SUM(salary_mid_usd_median)"],

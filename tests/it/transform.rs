@@ -59,6 +59,26 @@ fn the_warehouse_builds_on_every_dataset_and_its_tests_pass() {
     };
     assert_eq!(rows("fct_postings"), rows("posting_history"), "every posting has a history row");
 
+    // The same folder under dbt-core with dbt-duckdb, on the same silver: every mart has the
+    // same rows and the same key aggregates.
+    let work = tempfile::tempdir().expect("tempdir");
+    let parity = run(Command::new("python3")
+        .arg(repo().join("tests/it/dbt_parity.py"))
+        .arg(dir.path().join("lake"))
+        .arg(repo().join("sql-models"))
+        .arg(work.path()));
+    assert!(
+        parity.status.success(),
+        "dbt parity: {}\n{}",
+        String::from_utf8_lossy(&parity.stdout),
+        stderr(&parity)
+    );
+
+    // A second run of the snapshot opens no version: nothing changed.
+    let snapshot = transform(dir.path(), &["run", "--select", "dim_company"]);
+    assert!(snapshot.status.success(), "{}", stderr(&snapshot));
+    assert_eq!(summary(&snapshot)[0]["rows"], 0, "{}", String::from_utf8_lossy(&snapshot.stdout));
+
     // A second run merges nothing into the incremental model and commits nothing to it.
     let before = commits(dir.path(), "posting_history");
     let again = transform(dir.path(), &["run", "--select", "posting_history"]);
@@ -142,4 +162,59 @@ fn an_undefined_variable_is_an_error_not_an_empty_string() {
     let output = ls(dir.path(), &root);
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("var('missing') is not defined"), "{}", stderr(&output));
+}
+
+/// One contract line: a posting by `company` in `industry`.
+fn posting_line(id: &str, company: &str, industry: &str) -> String {
+    serde_json::json!({
+        "job_id": id,
+        "site": "testboard",
+        "job": {"title": format!("Engineer {id}"), "company": company, "location": "Austin, TX", "date_posted": "2026-10-02",
+                "description": format!("Posting {id}: build and run data pipelines.")},
+        "company_details": {"company_industry": industry}
+    })
+    .to_string()
+}
+
+#[test]
+fn the_company_snapshot_keeps_every_version() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let consume = |file: &str, lines: &[String]| {
+        std::fs::write(dir.path().join(file), lines.join("\n")).expect("write");
+        let output = run(rats(dir.path()).args(["consume", "-q", "--lake", "lake", "--from", file]));
+        assert!(output.status.success(), "{}", stderr(&output));
+    };
+    consume(
+        "first.jsonl",
+        &[posting_line("1", "Acme", "Manufacturing"), posting_line("2", "Globex", "Energy")],
+    );
+    let first = transform(dir.path(), &["run", "--select", "+dim_company"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    // Acme now posts as a software company (the later industry sorts last, so it wins).
+    consume("second.jsonl", &[posting_line("3", "Acme", "Software")]);
+    let second = transform(dir.path(), &["run", "--select", "+dim_company"]);
+    assert!(second.status.success(), "{}", stderr(&second));
+    let snapshot = summary(&second)
+        .as_array()
+        .expect("results")
+        .iter()
+        .find(|r| r["model"] == "dim_company")
+        .cloned()
+        .expect("dim_company ran");
+    assert_eq!(snapshot["rows"], 1, "one new version: {snapshot}");
+    let rows = crate::support::table_rows(
+        &dir.path().join("lake"),
+        "gold/dim_company",
+        &["company_key", "company_industry", "dbt_valid_to"],
+    );
+    let acme: Vec<_> = rows.iter().filter(|r| r[0] == "acme").collect();
+    assert_eq!(acme.len(), 2, "{rows:?}");
+    assert!(
+        acme.iter().any(|r| r[1] == "Manufacturing" && !r[2].is_empty()),
+        "the old version is closed: {acme:?}"
+    );
+    assert!(
+        acme.iter().any(|r| r[1] == "Software" && r[2].is_empty()),
+        "the new one is current: {acme:?}"
+    );
 }

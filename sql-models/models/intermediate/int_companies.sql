@@ -1,4 +1,5 @@
--- One row per company (by its case-folded key), with its name as most often written.
+-- One row per company (by its case-folded key) as the postings describe it now: its name as
+-- most often written, size band and industry. The dim_company snapshot keeps its history.
 with name_uses as (
     select company_key, company, COUNT(*) AS uses
     from {{ ref('stg_postings') }}
@@ -20,21 +21,15 @@ facts as (
     select
         company_key,
         MAX(company_size_band) AS company_size_band,
-        MAX(company_industry) AS company_industry,
-        COUNT(*) AS postings,
-        MIN(date_posted) AS first_posted,
-        MAX(date_posted) AS last_posted
+        MAX(company_industry) AS company_industry
     from {{ ref('stg_postings') }}
     where company_key IS NOT NULL
     group by company_key
 )
 select
     f.company_key,
-    n.company AS company_name,
+    COALESCE(n.company, f.company_key) AS company_name,
     f.company_size_band,
-    f.company_industry,
-    f.postings,
-    f.first_posted,
-    f.last_posted
+    f.company_industry
 from facts AS f
 left join top_names AS n on f.company_key = n.company_key
