@@ -218,3 +218,74 @@ fn the_company_snapshot_keeps_every_version() {
         "the new one is current: {acme:?}"
     );
 }
+
+/// The compiled SQL of every model, as snapshots: a change to a model, a macro or the renderer
+/// shows up as a reviewed diff (`cargo insta review`).
+#[test]
+fn compiled_sql_of_every_model() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let copy = dir.path().join("sql-models");
+    copy_dir(&repo().join("sql-models"), &copy);
+    let output = run(rats(dir.path())
+        .args(["transform", "compile", "--format", "json", "--project"])
+        .arg(&copy));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let compiled = summary(&output);
+    let models = compiled.as_array().expect("models");
+    assert!(models.len() >= 10);
+    for model in models {
+        let name = model["model"].as_str().expect("name");
+        insta::assert_snapshot!(format!("compiled_{name}"), model["sql"].as_str().expect("sql"));
+    }
+}
+
+/// The errors users meet first, as snapshots (paths made relative).
+#[test]
+fn error_messages() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cases: [(&str, &[(&str, &str)]); 3] = [
+        (
+            "unknown_ref",
+            &[
+                ("a", "select 1 as x\n"),
+                ("b", "select x\nfrom {{ ref('a') }}\njoin {{ ref('nope') }} using (x)\n"),
+            ],
+        ),
+        (
+            "cycle",
+            &[
+                ("a", "select * from {{ ref('c') }}"),
+                ("b", "select * from {{ ref('a') }}"),
+                ("c", "select * from {{ ref('b') }}"),
+            ],
+        ),
+        ("undefined_variable", &[("a", "select 1 as x\nwhere x > {{ threshold }}\n")]),
+    ];
+    for (case, models) in cases {
+        let root = dir.path().join(case);
+        std::fs::create_dir_all(root.join("models")).expect("mkdir");
+        std::fs::write(root.join("dbt_project.yml"), "name: p\nversion: '1'\nconfig-version: 2\n").expect("write");
+        for (name, sql) in models {
+            std::fs::write(root.join("models").join(format!("{name}.sql")), sql).expect("write");
+        }
+        let output = ls(dir.path(), &root);
+        assert_eq!(output.status.code(), Some(2));
+        let message = stderr(&output).replace(&root.display().to_string(), "PROJECT");
+        insta::assert_snapshot!(format!("error_{case}"), message);
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read").filter_map(Result::ok) {
+        let path = entry.path();
+        if path.file_name().is_some_and(|n| n == "target") {
+            continue;
+        }
+        if path.is_dir() {
+            copy_dir(&path, &to.join(entry.file_name()));
+        } else {
+            std::fs::copy(&path, to.join(entry.file_name())).expect("copy");
+        }
+    }
+}
