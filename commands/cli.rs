@@ -155,6 +155,9 @@ pub enum TransformCommand {
     Compile(TransformArgs),
     /// List the selected models with their materialisation, tags and dependencies
     Ls(TransformArgs),
+    /// Write the documentation site (models, columns, tests, lineage) to
+    /// target/docs/index.html in the project; it opens offline from a file URL
+    Docs(TransformArgs),
 }
 
 #[derive(Debug, Args)]

@@ -19,7 +19,8 @@ impl TransformCommand {
             | TransformCommand::Test(a)
             | TransformCommand::Build(a)
             | TransformCommand::Compile(a)
-            | TransformCommand::Ls(a) => a,
+            | TransformCommand::Ls(a)
+            | TransformCommand::Docs(a) => a,
         }
     }
 }
@@ -48,6 +49,15 @@ pub fn run(command: &TransformCommand, settings: &Settings, quiet: bool) -> anyh
     match command {
         TransformCommand::Ls(_) => {
             print(&list(&transform)?)?;
+            Ok(Outcome::Success)
+        }
+        TransformCommand::Docs(_) => {
+            let page = transform.docs()?;
+            print(&Report {
+                header: vec!["docs".into()],
+                rows: vec![vec![page.display().to_string()]],
+                json: serde_json::json!({"docs": page}),
+            })?;
             Ok(Outcome::Success)
         }
         TransformCommand::Compile(_) => {

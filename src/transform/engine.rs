@@ -123,6 +123,19 @@ impl Transform {
         Ok(compiled)
     }
 
+    /// Writes the documentation site (`index.html`, one self-contained page) into
+    /// `target/docs/` in the project, and returns its path.
+    pub fn docs(&self) -> Result<PathBuf, TransformError> {
+        let dir = self.project.root.join("target/docs");
+        std::fs::create_dir_all(&dir).map_err(|source| TransformError::Io { path: dir.clone(), source })?;
+        let page = dir.join("index.html");
+        std::fs::write(&page, super::docs::page(&self.project, &self.dag)).map_err(|source| TransformError::Io {
+            path: page.clone(),
+            source,
+        })?;
+        Ok(page)
+    }
+
     /// Runs the selected models in graph order; `report` sees each result as it comes. A failed
     /// model skips the models downstream of it; the others still run.
     pub fn run(&mut self, mut report: impl FnMut(&ModelResult)) -> Result<Vec<ModelResult>, TransformError> {

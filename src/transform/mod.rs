@@ -5,6 +5,7 @@
 pub mod dag;
 pub mod datatests;
 mod delta;
+mod docs;
 pub mod engine;
 pub mod project;
 pub mod render;

@@ -289,3 +289,32 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+#[test]
+fn the_docs_site_is_one_offline_page_with_every_model_and_its_lineage() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let copy = dir.path().join("sql-models");
+    copy_dir(&repo().join("sql-models"), &copy);
+    let output = run(rats(dir.path())
+        .args(["transform", "docs", "--format", "json", "--project"])
+        .arg(&copy));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let page = std::fs::read_to_string(copy.join("target/docs/index.html")).expect("the page is written");
+    for model in [
+        "stg_postings",
+        "fct_postings",
+        "dim_company",
+        "posting_history",
+        "agg_company_hiring",
+    ] {
+        assert!(page.contains(&format!("<section id=\"model-{model}\">")), "{model} has a section");
+        assert!(
+            page.contains(&format!("<a href=\"#model-{model}\"><text")),
+            "{model} is in the lineage graph"
+        );
+    }
+    assert!(page.contains("Midpoint of the yearly USD range"), "column descriptions are shown");
+    assert!(page.contains("<svg") && page.contains("<line "), "the lineage has edges");
+    let external = ["src=\"http", "href=\"http", "<script", "<link"];
+    assert!(external.iter().all(|e| !page.contains(e)), "nothing is loaded from elsewhere");
+}
