@@ -2,6 +2,7 @@
 //! lake from the settings, results as a table like dbt's.
 
 use std::collections::BTreeMap;
+use std::io::IsTerminal;
 
 use anyhow::Context;
 use rats::exit::Outcome;
@@ -107,12 +108,25 @@ pub fn run(command: &TransformCommand, settings: &Settings, quiet: bool) -> anyh
     }
 }
 
+/// Runs the models; on a terminal (without --quiet) each finished model gets a line on stderr,
+/// as dbt prints them, before the result table.
 fn run_models(transform: &mut Transform, quiet: bool) -> anyhow::Result<Vec<ModelResult>> {
+    let total = transform.selected()?.len();
+    let live = !quiet && std::io::stderr().is_terminal();
+    let mut done = 0;
     Ok(transform.run(|result| {
-        if !quiet {
-            let rows = result.rows.map_or_else(|| "-".to_string(), |r| r.to_string());
-            tracing::info!(model = %result.model, materialized = result.materialization, rows, seconds = format!("{:.2}", result.seconds), status = result.status, "model finished");
+        done += 1;
+        let rows = result.rows.map_or_else(|| "-".to_string(), |r| r.to_string());
+        if live {
+            eprintln!(
+                "{done:>3} of {total} {:<7} {:<11} {:<40} {rows:>9} rows {:>7.2}s",
+                result.status.to_uppercase(),
+                result.materialization,
+                result.model,
+                result.seconds
+            );
         }
+        tracing::info!(model = %result.model, materialized = result.materialization, rows, seconds = format!("{:.2}", result.seconds), status = result.status, "model finished");
         if let Some(message) = &result.message {
             tracing::error!(model = %result.model, "{message}");
         }
