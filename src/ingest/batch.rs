@@ -27,7 +27,7 @@ const SILVER: usize = 3;
 pub enum Fate {
     Kept(Box<Posting>),
     /// The duplicate's own posting key (the posting itself is not kept) and the verdict.
-    Duplicate(String, Duplicate),
+    Duplicate(Box<Posting>, Duplicate),
     Quarantined(Reject),
 }
 
@@ -95,7 +95,7 @@ pub fn decide(batch: &[SourceRecord], normaliser: &Normaliser, index: &mut Dedup
             Ok(posting) => {
                 if let Some(duplicate) = index.check(&posting, posting.signature.as_ref()) {
                     index.alias(&posting.posting_key, &duplicate.of);
-                    Fate::Duplicate(posting.posting_key, duplicate)
+                    Fate::Duplicate(Box::new(posting), duplicate)
                 } else {
                     let near = posting.signature.clone().map(|s| NearEntry::of(&posting, s));
                     index.insert(&posting.posting_key, posting.job_url.as_deref(), &posting.content_hash, near);
@@ -163,7 +163,7 @@ pub fn commit(
         _ => None,
     }));
     let duplicates = rows::duplicates_batch(pairs().filter(new_in(DUPLICATES)).filter_map(|(r, f)| match f {
-        Fate::Duplicate(key, d) => Some((&r.coordinates, key.as_str(), d)),
+        Fate::Duplicate(posting, d) => Some((&r.coordinates, posting.as_ref(), d)),
         _ => None,
     }));
     let silver_rows: Vec<rows::SilverRow<'_>> = pairs()

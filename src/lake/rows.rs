@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use deltalake::arrow::array::{
-    ArrayRef, BinaryArray, BinaryBuilder, Date32Array, Float64Array, Float64Builder, Int32Array, Int64Array, Int64Builder, StringArray,
-    StringBuilder,
+    ArrayRef, BinaryArray, BinaryBuilder, Date32Array, Date32Builder, Float64Array, Float64Builder, Int32Array, Int64Array, Int64Builder,
+    StringArray, StringBuilder,
 };
 use deltalake::arrow::datatypes::{DataType, Field, Schema};
 use deltalake::arrow::record_batch::RecordBatch;
@@ -56,6 +56,8 @@ pub fn duplicates_schema() -> Schema {
         Field::new("duplicate_of", DataType::Utf8, false),
         Field::new("match_kind", DataType::Utf8, false),
         Field::new("similarity", DataType::Float64, false),
+        Field::new("date_posted", DataType::Date32, true),
+        Field::new("scraped_at", DataType::Utf8, true),
     ])
 }
 
@@ -197,8 +199,9 @@ pub fn quarantine_batch<'a>(rows: impl IntoIterator<Item = (&'a Coordinates, Raw
     )
 }
 
-/// Duplicate rows: the record's own posting key and the verdict.
-pub fn duplicates_batch<'a>(rows: impl IntoIterator<Item = (&'a Coordinates, &'a str, &'a Duplicate)>) -> RecordBatch {
+/// Duplicate rows: the record's own posting key, the verdict, and when the repeat was posted
+/// and collected (a posting's history: first and last seen).
+pub fn duplicates_batch<'a>(rows: impl IntoIterator<Item = (&'a Coordinates, &'a Posting, &'a Duplicate)>) -> RecordBatch {
     let mut coords = CoordinateColumns::default();
     let (mut key, mut of, mut kind, mut similarity) = (
         StringBuilder::new(),
@@ -206,12 +209,15 @@ pub fn duplicates_batch<'a>(rows: impl IntoIterator<Item = (&'a Coordinates, &'a
         StringBuilder::new(),
         Float64Builder::new(),
     );
-    for (c, k, d) in rows {
+    let (mut posted, mut scraped) = (Date32Builder::new(), StringBuilder::new());
+    for (c, p, d) in rows {
         coords.push(c);
-        key.append_value(k);
+        key.append_value(&p.posting_key);
         of.append_value(&d.of);
         kind.append_value(d.kind.as_str());
         similarity.append_value(d.similarity);
+        posted.append_option(p.date_posted.map(days_since_epoch));
+        scraped.append_option(p.scraped_at.as_deref());
     }
     batch(
         duplicates_schema(),
@@ -220,8 +226,15 @@ pub fn duplicates_batch<'a>(rows: impl IntoIterator<Item = (&'a Coordinates, &'a
             Arc::new(of.finish()),
             Arc::new(kind.finish()),
             Arc::new(similarity.finish()),
+            Arc::new(posted.finish()),
+            Arc::new(scraped.finish()),
         ]),
     )
+}
+
+/// A date as Arrow's Date32: days since 1970-01-01.
+fn days_since_epoch(date: chrono::NaiveDate) -> i32 {
+    (date - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date")).num_days() as i32
 }
 
 /// One silver row: where it came from and the posting.
@@ -239,7 +252,6 @@ fn amount_column(rows: &[SilverRow<'_>], value: impl Fn(&Salary) -> Option<f64>)
 
 /// Silver rows, in [`silver_schema`] order.
 pub fn silver_batch(rows: &[SilverRow<'_>]) -> RecordBatch {
-    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
     let salary_text = |value: fn(&Salary) -> Option<&str>| -> ArrayRef {
         Arc::new(StringArray::from_iter(rows.iter().map(|(_, p)| p.salary.as_ref().and_then(value))))
     };
@@ -272,7 +284,7 @@ pub fn silver_batch(rows: &[SilverRow<'_>]) -> RecordBatch {
         salary_text(|s| Some(s.source.as_str())),
         text_column(rows, |p| p.description.as_deref()),
         Arc::new(Date32Array::from_iter(
-            rows.iter().map(|(_, p)| p.date_posted.map(|d| (d - epoch).num_days() as i32)),
+            rows.iter().map(|(_, p)| p.date_posted.map(days_since_epoch)),
         )),
         text_column(rows, |p| p.scraped_at.as_deref()),
         text_column(rows, |p| Some(&p.content_hash)),
@@ -312,7 +324,16 @@ mod tests {
             kind: MatchKind::Content,
             similarity: 1.0,
         };
-        assert_eq!(duplicates_batch([(&c, "j", &dup)]).num_rows(), 1);
+        let posting = crate::normalize::Normaliser::new(crate::normalize::currency::Currencies::builtin())
+            .normalise(&crate::contract::JobListing {
+                job: Some(crate::contract::Job {
+                    title: Some("Analyst".into()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            })
+            .expect("valid");
+        assert_eq!(duplicates_batch([(&c, &posting, &dup)]).num_rows(), 1);
         let listing = crate::contract::JobListing {
             job: Some(crate::contract::Job {
                 title: Some("Analyst".into()),

@@ -223,4 +223,29 @@ mod tests {
             Some("retail")
         );
     }
+
+    #[test]
+    fn the_timestamp_strategy_opens_a_version_only_for_newer_rows() {
+        let rows = |updated: &[i64]| {
+            df!(
+                "company_key" => ["acme", "globex"],
+                "updated" => updated.to_vec()
+            )
+            .expect("frame")
+        };
+        let config = SnapshotConfig {
+            unique_key: "company_key".into(),
+            strategy: Strategy::Timestamp("updated".into()),
+        };
+        let first = apply(&config, rows(&[10, 20]), None, 1_000).expect("applies").expect("first run");
+        assert!(
+            apply(&config, rows(&[10, 20]), Some(first.clone()), 2_000)
+                .expect("applies")
+                .is_none()
+        );
+        let second = apply(&config, rows(&[10, 25]), Some(first), 3_000)
+            .expect("applies")
+            .expect("globex is newer");
+        assert_eq!(second.height(), 3);
+    }
 }

@@ -29,7 +29,7 @@ MARTS = {
     # A snapshot: versions and current versions (its timestamps are each engine's run time).
     "dim_company": ["COUNT(*)", "COUNT(*) FILTER (WHERE dbt_valid_to IS NULL)", "COUNT(DISTINCT company_key)", "COUNT(company_size_band)"],
     "dim_location": ["COUNT(*)", "SUM(postings)"],
-    "posting_history": ["COUNT(*)", "SUM(repost_count)"],
+    "posting_history": ["COUNT(*)", "SUM(repost_count)", "COUNT(last_seen)", "MIN(first_seen)", "MAX(last_seen)"],
     "agg_salary_by_title_location": ["COUNT(*)", "SUM(postings)", "SUM(salary_mid_usd_median)"],
     "agg_company_hiring": ["COUNT(*)", "SUM(postings)", "SUM(distinct_titles)"],
 }

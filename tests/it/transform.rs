@@ -318,3 +318,34 @@ fn the_docs_site_is_one_offline_page_with_every_model_and_its_lineage() {
     let external = ["src=\"http", "href=\"http", "<script", "<link"];
     assert!(external.iter().all(|e| !page.contains(e)), "nothing is loaded from elsewhere");
 }
+
+#[test]
+fn a_failing_data_test_exits_1_with_its_failing_row_count() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = project(
+        dir.path(),
+        &[("numbers", "select 1 as n union all select 2 as n union all select 2 as n\n")],
+    );
+    std::fs::write(
+        root.join("models/numbers.yml"),
+        "version: 2\nmodels:\n  - name: numbers\n    columns:\n      - name: n\n        tests: [unique, not_null]\n",
+    )
+    .expect("write");
+    let output = run(rats(dir.path())
+        .args(["transform", "test", "--format", "json", "--lake", "lake", "--project"])
+        .arg(&root));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let results = summary(&output);
+    let by_name = |name: &str| {
+        results
+            .as_array()
+            .expect("results")
+            .iter()
+            .find(|r| r["test"] == name)
+            .cloned()
+            .expect(name)
+    };
+    assert_eq!(by_name("unique_numbers_n")["status"], "fail");
+    assert_eq!(by_name("unique_numbers_n")["failures"], 1, "one duplicated value");
+    assert_eq!(by_name("not_null_numbers_n")["status"], "pass");
+}

@@ -1,3 +1,4 @@
+{{ config(materialized='ephemeral') }}
 -- Postings that state pay, with the yearly USD range and its midpoint.
 select
     posting_key,

@@ -1,19 +1,21 @@
 {{ config(materialized='incremental', unique_key='posting_key') }}
--- Each posting's history: when it was first posted, and how often it was seen again (the
--- records recognised as its duplicates). Incremental: a run merges only the postings that
--- are new or whose repost count changed, so a rerun on the same lake changes nothing.
+-- Each posting's history: when it was first and last seen (over the kept record and its
+-- repeats) and how often it was reposted. Incremental: a run merges only the postings that are
+-- new or whose history changed, so a rerun on the same lake changes nothing.
 with history as (
     select
-        p.posting_key,
-        p.date_posted AS first_seen,
-        COUNT(d.duplicate_key) AS repost_count
-    from {{ ref('stg_postings') }} AS p
-    left join {{ ref('stg_duplicates') }} AS d on p.posting_key = d.posting_key
-    group by p.posting_key, p.date_posted
+        posting_key,
+        MIN(date_posted) AS first_seen,
+        MAX(date_posted) AS last_seen,
+        SUM(CASE WHEN sighting = 'repost' THEN 1 ELSE 0 END) AS repost_count
+    from {{ ref('int_posting_sightings') }}
+    group by posting_key
 )
-select h.posting_key, h.first_seen, h.repost_count
+select h.posting_key, h.first_seen, h.last_seen, h.repost_count
 from history AS h
 {% if is_incremental() %}
 left join {{ this }} AS known on h.posting_key = known.posting_key
-where known.posting_key IS NULL OR known.repost_count <> h.repost_count
+where known.posting_key IS NULL
+   OR known.repost_count <> h.repost_count
+   OR known.last_seen IS DISTINCT FROM h.last_seen
 {% endif %}

@@ -4,5 +4,7 @@ select
     duplicate_of as posting_key,
     match_kind,
     similarity,
+    date_posted,
+    scraped_at,
     source_file
 from {{ source('silver', 'duplicates') }}
