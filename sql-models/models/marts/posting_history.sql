@@ -1,6 +1,6 @@
 {{ config(materialized='incremental', unique_key='posting_key') }}
 -- Each posting's history: when it was first and last seen (over the kept record and its
--- repeats) and how often it was reposted. Incremental: a run merges only the postings that are
+-- repeats), how often it was reposted, and when its latest version was collected. Incremental: a run merges only the postings that are
 -- new or whose history changed, so a rerun on the same lake changes nothing.
 with history as (
     select
@@ -11,11 +11,13 @@ with history as (
     from {{ ref('int_posting_sightings') }}
     group by posting_key
 )
-select h.posting_key, h.first_seen, h.last_seen, h.repost_count
+select h.posting_key, h.first_seen, h.last_seen, h.repost_count, l.latest_scraped_at
 from history AS h
+inner join {{ ref('int_postings_latest') }} AS l on h.posting_key = l.posting_key
 {% if is_incremental() %}
 left join {{ this }} AS known on h.posting_key = known.posting_key
 where known.posting_key IS NULL
    OR known.repost_count <> h.repost_count
-   OR known.last_seen IS DISTINCT FROM h.last_seen
+   OR (known.last_seen IS DISTINCT FROM h.last_seen)
+   OR (known.latest_scraped_at IS DISTINCT FROM l.latest_scraped_at)
 {% endif %}
