@@ -170,12 +170,13 @@ fn lineage_svg(project: &Project, dag: &Dag) -> String {
             .chain(node.sources.iter().map(|(s, t)| format!("{s}.{t}")));
         for from in upstream {
             if let Some(&(x1, y1)) = position.get(&from) {
+                // From about where the name's text ends (12px sans-serif: ~7px a character).
+                let end = x1 + from.len() * 7 + 4;
                 let _ = write!(
                     svg,
-                    "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#aaa\"/>",
-                    x1 + 200,
+                    "<line x1=\"{end}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#aaa\"/>",
                     y1 - 4,
-                    x2,
+                    x2 - 4,
                     y2 - 4
                 );
             }
