@@ -70,11 +70,14 @@ impl DeltaIo {
     pub fn write(
         &self,
         path: &Path,
-        frame: &mut DataFrame,
+        frame: DataFrame,
         replace: bool,
         metadata: serde_json::Map<String, serde_json::Value>,
     ) -> Result<(), TransformError> {
-        let batches = to_arrow(path, frame)?;
+        // The frame is converted and dropped before delta-rs encodes Parquet, so the two
+        // copies never coexist with a third.
+        let batches = to_arrow(path, &frame)?;
+        drop(frame);
         let schema = match batches.first() {
             Some(b) => b.schema(),
             None => Arc::new(Schema::empty()),
@@ -123,40 +126,59 @@ fn same_columns(a: &Schema, b: &Schema) -> bool {
             .all(|(x, y)| x.name() == y.name() && x.data_type() == y.data_type())
 }
 
-/// The frame as Arrow record batches with Delta-compatible types.
-fn to_arrow(path: &Path, frame: &mut DataFrame) -> Result<Vec<RecordBatch>, TransformError> {
-    let mut buffer = Vec::new();
-    IpcWriter::new(&mut buffer)
-        .with_compat_level(CompatLevel::oldest())
-        .finish(frame)
-        .map_err(|e| polars_error(path, &e))?;
+/// Rows converted per IPC round trip: the in-memory IPC copy stays this small.
+const CONVERT_ROWS: usize = 65_536;
+
+/// The frame as Arrow record batches with Delta-compatible types, converted a slice at a
+/// time (so the IPC bridge holds one slice, not a copy of the whole frame).
+fn to_arrow(path: &Path, frame: &DataFrame) -> Result<Vec<RecordBatch>, TransformError> {
     let arrow_error = |e: deltalake::arrow::error::ArrowError| TransformError::Engine {
         model: path.display().to_string(),
         message: format!("converting to Arrow: {e}"),
     };
-    let reader = deltalake::arrow::ipc::reader::FileReader::try_new(Cursor::new(buffer), None).map_err(arrow_error)?;
-    let target = Arc::new(Schema::new(
-        reader
-            .schema()
-            .fields()
-            .iter()
-            .map(|f| Field::new(f.name(), delta_type(f.data_type()), true))
-            .collect::<Vec<_>>(),
-    ));
     let mut batches = Vec::new();
-    for batch in reader {
-        let batch = batch.map_err(arrow_error)?;
-        let columns: Vec<ArrayRef> = batch
-            .columns()
-            .iter()
-            .zip(target.fields())
-            .map(|(column, field)| cast(column, field.data_type()))
-            .collect::<Result<_, _>>()
-            .map_err(arrow_error)?;
-        batches.push(RecordBatch::try_new(Arc::clone(&target), columns).map_err(arrow_error)?);
+    let mut target: Option<Arc<Schema>> = None;
+    let mut offset = 0;
+    loop {
+        let mut slice = frame.slice(offset as i64, CONVERT_ROWS);
+        let mut buffer = Vec::new();
+        IpcWriter::new(&mut buffer)
+            .with_compat_level(CompatLevel::oldest())
+            .finish(&mut slice)
+            .map_err(|e| polars_error(path, &e))?;
+        let reader = deltalake::arrow::ipc::reader::FileReader::try_new(Cursor::new(buffer), None).map_err(arrow_error)?;
+        let schema = Arc::clone(target.get_or_insert_with(|| {
+            Arc::new(Schema::new(
+                reader
+                    .schema()
+                    .fields()
+                    .iter()
+                    .map(|f| Field::new(f.name(), delta_type(f.data_type()), true))
+                    .collect::<Vec<_>>(),
+            ))
+        }));
+        for batch in reader {
+            let batch = batch.map_err(arrow_error)?;
+            let columns: Vec<ArrayRef> = batch
+                .columns()
+                .iter()
+                .zip(schema.fields())
+                .map(|(column, field)| cast(column, field.data_type()))
+                .collect::<Result<_, _>>()
+                .map_err(arrow_error)?;
+            if batch.num_rows() > 0 {
+                batches.push(RecordBatch::try_new(Arc::clone(&schema), columns).map_err(arrow_error)?);
+            }
+        }
+        offset += CONVERT_ROWS;
+        if offset >= frame.height() {
+            break;
+        }
     }
-    if batches.is_empty() {
-        batches.push(RecordBatch::new_empty(target));
+    if batches.is_empty()
+        && let Some(schema) = target
+    {
+        batches.push(RecordBatch::new_empty(schema));
     }
     Ok(batches)
 }

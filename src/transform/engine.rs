@@ -275,24 +275,24 @@ impl Transform {
                 Ok(None)
             }
             Materialization::Table => {
-                let mut rows = frame.collect().map_err(engine_error)?;
+                let rows = frame.collect().map_err(engine_error)?;
                 let count = rows.height();
-                self.io.write(&path, &mut rows, true, metadata(count))?;
+                self.io.write(&path, rows, true, metadata(count))?;
                 self.context.register(&model_relation(node.name()), self.io.scan(&path)?);
                 Ok(Some(count))
             }
             Materialization::Incremental => {
-                let mut new_rows = frame.collect().map_err(engine_error)?;
+                let new_rows = frame.collect().map_err(engine_error)?;
                 let count = new_rows.height();
                 if !inputs.incremental {
-                    self.io.write(&path, &mut new_rows, true, metadata(count))?;
+                    self.io.write(&path, new_rows, true, metadata(count))?;
                 } else if count == 0 {
                     // Nothing new: the table stays as it is (no empty commit).
                 } else if let Some(key) = unique_key(node) {
-                    let mut merged = merge_on_key(self.io.scan(&path)?, new_rows, &key).map_err(engine_error)?;
-                    self.io.write(&path, &mut merged, true, metadata(count))?;
+                    let merged = merge_on_key(self.io.scan(&path)?, new_rows, &key).map_err(engine_error)?;
+                    self.io.write(&path, merged, true, metadata(count))?;
                 } else {
-                    self.io.write(&path, &mut new_rows, false, metadata(count))?;
+                    self.io.write(&path, new_rows, false, metadata(count))?;
                 }
                 self.context.register(&model_relation(node.name()), self.io.scan(&path)?);
                 Ok(Some(count))
@@ -322,9 +322,9 @@ impl Transform {
                 let before = existing.as_ref().map_or(0, DataFrame::height);
                 let now = chrono::Utc::now().timestamp_micros();
                 let mut opened = 0;
-                if let Some(mut snapshot) = snapshot::apply(&config, current, existing, now).map_err(engine_error)? {
+                if let Some(snapshot) = snapshot::apply(&config, current, existing, now).map_err(engine_error)? {
                     opened = snapshot.height() - before;
-                    self.io.write(&path, &mut snapshot, true, metadata(opened))?;
+                    self.io.write(&path, snapshot, true, metadata(opened))?;
                 }
                 self.context.register(&model_relation(node.name()), self.io.scan(&path)?);
                 Ok(Some(opened))
