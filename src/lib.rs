@@ -14,4 +14,5 @@ pub mod output;
 pub mod produce;
 pub mod registry;
 pub mod settings;
+pub mod skills;
 pub mod transform;

@@ -1,0 +1,348 @@
+//! The gazetteer: every spelling in the taxonomy in one Aho-Corasick automaton, with token
+//! boundaries, case rules and context checks for spellings that are also ordinary words.
+//!
+//! Why one automaton with overlapping matches: the longest spelling at a position may fail a
+//! boundary or context check ("react.jsx"), and a shorter one must then get its chance. The
+//! automaton matches ASCII case-insensitively over the original text, so offsets need no
+//! mapping back; case rules are checked on the matched slice.
+
+use std::collections::HashMap;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+
+use super::taxonomy::Taxonomy;
+
+/// How far (bytes, each side) an ambiguous spelling looks for confirming context.
+const CONTEXT_WINDOW: usize = 250;
+
+/// Categories whose skills do not confirm a technical reading of an ambiguous neighbour.
+const NON_CONFIRMING_CATEGORIES: &[&str] = &["soft_skill", "domain_knowledge", "methodology"];
+
+/// How a spelling may match.
+#[derive(Debug, Clone)]
+enum Rule {
+    /// Any case.
+    Plain,
+    /// Only in one of these exact forms.
+    Exact(Vec<String>),
+    /// Only in one of these forms, and only in technical context.
+    Ambiguous(Vec<String>),
+}
+
+#[derive(Debug, Clone)]
+struct Spelling {
+    skill: usize,
+    rule: Rule,
+}
+
+/// A skill found in a text: the taxonomy index and the byte range of the surface text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Found {
+    pub skill: usize,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// The compiled matcher for one taxonomy.
+pub struct Gazetteer {
+    automaton: AhoCorasick,
+    spellings: Vec<Spelling>,
+    confirms: Vec<bool>,
+    cues: Vec<Vec<String>>,
+    not_before: Vec<Vec<String>>,
+    not_after: Vec<Vec<String>>,
+    by_lowercase: HashMap<String, usize>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("cannot build the skill matcher: {0}")]
+pub struct BuildError(#[from] aho_corasick::BuildError);
+
+impl Gazetteer {
+    pub fn new(taxonomy: &Taxonomy) -> Result<Self, BuildError> {
+        let mut keys: Vec<String> = Vec::new();
+        let mut spellings: Vec<Spelling> = Vec::new();
+        let mut by_key: HashMap<String, usize> = HashMap::new();
+        let mut add = |key: String, skill: usize, rule: Rule, generated: bool| match by_key.get(&key) {
+            Some(&at) => {
+                let existing = &mut spellings[at];
+                if existing.skill != skill {
+                    // Explicit spellings never clash (the taxonomy checks that); a generated
+                    // separator variant that happens to be another skill's spelling yields.
+                    debug_assert!(generated, "taxonomy validation missed a clash on {key}");
+                    return;
+                }
+                existing.rule = match (&existing.rule, rule) {
+                    (Rule::Plain, _) | (_, Rule::Plain) => Rule::Plain,
+                    (Rule::Exact(a), Rule::Exact(b)) => Rule::Exact(merged(a, b)),
+                    (Rule::Ambiguous(a), Rule::Ambiguous(b) | Rule::Exact(b)) => Rule::Ambiguous(merged(a, b)),
+                    (Rule::Exact(a), Rule::Ambiguous(b)) => Rule::Ambiguous(merged(a, b)),
+                };
+            }
+            None => {
+                by_key.insert(key.clone(), spellings.len());
+                keys.push(key);
+                spellings.push(Spelling { skill, rule });
+            }
+        };
+        for (i, skill) in taxonomy.skills.iter().enumerate() {
+            for spelling in skill.plain_spellings() {
+                let key = spelling.to_lowercase();
+                add(key.clone(), i, Rule::Plain, false);
+                for variant in separator_variants(&key) {
+                    add(variant, i, Rule::Plain, true);
+                }
+            }
+            for form in &skill.exact_case {
+                add(form.to_lowercase(), i, Rule::Exact(vec![form.clone()]), false);
+            }
+            for form in &skill.ambiguous {
+                let mut forms = vec![form.clone()];
+                if form.chars().all(|c| !c.is_uppercase()) {
+                    forms.push(capitalised(form));
+                }
+                add(form.to_lowercase(), i, Rule::Ambiguous(forms), false);
+            }
+        }
+        let automaton = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(&keys)?;
+        let lower = |v: &[String]| v.iter().map(|s| s.to_lowercase()).collect::<Vec<_>>();
+        Ok(Self {
+            automaton,
+            confirms: taxonomy
+                .skills
+                .iter()
+                .map(|s| !NON_CONFIRMING_CATEGORIES.contains(&s.category.as_str()))
+                .collect(),
+            cues: taxonomy.skills.iter().map(|s| lower(&s.cues)).collect(),
+            not_before: taxonomy.skills.iter().map(|s| lower(&s.not_before)).collect(),
+            not_after: taxonomy.skills.iter().map(|s| lower(&s.not_after)).collect(),
+            by_lowercase: by_key.into_iter().filter(|(_, at)| matches!(spellings[*at].rule, Rule::Plain)).map(|(k, at)| (k, spellings[at].skill)).collect(),
+            spellings,
+        })
+    }
+
+    /// The skill a whole phrase names unconditionally (for linking learned spans), if any.
+    pub fn lookup(&self, phrase: &str) -> Option<usize> {
+        self.by_lowercase.get(&phrase.trim().to_lowercase()).copied()
+    }
+
+    /// Every skill mention in `text`, left to right, never overlapping; at each position the
+    /// longest spelling that passes its checks wins.
+    pub fn find(&self, text: &str) -> Vec<Found> {
+        let bytes = text.as_bytes();
+        let mut plain = Vec::new();
+        let mut ambiguous = Vec::new();
+        for m in self.automaton.find_overlapping_iter(text) {
+            let (start, end) = (m.start(), m.end());
+            if !on_boundaries(bytes, start, end) {
+                continue;
+            }
+            let spelling = &self.spellings[m.pattern().as_usize()];
+            let surface = &text[start..end];
+            let found = Found {
+                skill: spelling.skill,
+                start,
+                end,
+            };
+            match &spelling.rule {
+                Rule::Plain => plain.push(found),
+                Rule::Exact(forms) if forms.iter().any(|f| f == surface) => plain.push(found),
+                Rule::Ambiguous(forms) if forms.iter().any(|f| f == surface) => ambiguous.push(found),
+                Rule::Exact(_) | Rule::Ambiguous(_) => {}
+            }
+        }
+        let confirmed: Vec<Found> = ambiguous.iter().copied().filter(|f| self.confirmed(text, *f, &plain)).collect();
+        let mut candidates = plain;
+        candidates.extend(confirmed);
+        candidates.sort_by_key(|f| (f.start, std::cmp::Reverse(f.end)));
+        let mut chosen: Vec<Found> = Vec::with_capacity(candidates.len());
+        for candidate in candidates {
+            if chosen.last().is_none_or(|last| candidate.start >= last.end) {
+                chosen.push(candidate);
+            }
+        }
+        chosen
+    }
+
+    /// Whether an ambiguous mention reads as the skill: not next to a word that gives the
+    /// ordinary meaning away, and with a cue word or another technical skill nearby.
+    fn confirmed(&self, text: &str, found: Found, plain: &[Found]) -> bool {
+        let after = text[found.end..].trim_start().to_lowercase();
+        if self.not_before[found.skill].iter().any(|w| starts_with_word(&after, w)) {
+            return false;
+        }
+        let before = text[..found.start].trim_end().to_lowercase();
+        if self.not_after[found.skill].iter().any(|w| ends_with_word(&before, w)) {
+            return false;
+        }
+        let from = floor_char_boundary(text, found.start.saturating_sub(CONTEXT_WINDOW));
+        let to = floor_char_boundary(text, (found.end + CONTEXT_WINDOW).min(text.len()));
+        let near_skill = plain
+            .iter()
+            .any(|p| p.skill != found.skill && self.confirms[p.skill] && p.end > from && p.start < to && (p.end <= found.start || p.start >= found.end));
+        if near_skill {
+            return true;
+        }
+        let window = format!("{} {}", &text[from..found.start], &text[found.end..to]).to_lowercase();
+        self.cues[found.skill].iter().any(|cue| contains_word(&window, cue))
+    }
+}
+
+fn merged(a: &[String], b: Vec<String>) -> Vec<String> {
+    let mut all = a.to_vec();
+    all.extend(b.into_iter().filter(|f| !a.contains(f)));
+    all
+}
+
+fn capitalised(s: &str) -> String {
+    let mut chars = s.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+/// `react.js` → `react js`, `reactjs`, `react-js`: writers join words every way.
+fn separator_variants(key: &str) -> Vec<String> {
+    let chars: Vec<char> = key.chars().collect();
+    let inner = |i: usize| i > 0 && i + 1 < chars.len() && chars[i - 1].is_alphanumeric() && chars[i + 1].is_alphanumeric();
+    let positions: Vec<usize> = (0..chars.len()).filter(|&i| matches!(chars[i], '.' | '-' | ' ' | '_') && inner(i)).collect();
+    if positions.is_empty() {
+        return Vec::new();
+    }
+    let mut variants = Vec::new();
+    for joiner in ["", " ", "-"] {
+        let variant: String = chars
+            .iter()
+            .enumerate()
+            .map(|(i, c)| if positions.contains(&i) { joiner.to_string() } else { c.to_string() })
+            .collect();
+        // A joined variant shorter than four letters ("c s" → "cs") would mostly match noise.
+        if variant != key && variant.len() >= 4 {
+            variants.push(variant);
+        }
+    }
+    variants
+}
+
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
+}
+
+/// A match counts only as whole tokens: no word character glued to either end (when the
+/// spelling itself ends in a word character; `c++` and `.net` carry their own edges).
+fn on_boundaries(bytes: &[u8], start: usize, end: usize) -> bool {
+    let first = bytes[start];
+    let last = bytes[end - 1];
+    let left_ok = start == 0 || !is_word_byte(first) || !is_word_byte(bytes[start - 1]);
+    let right_ok = end == bytes.len() || !is_word_byte(last) || !is_word_byte(bytes[end]);
+    // "C" in "C#" or "C++" where the longer spelling failed must not match either.
+    let glued_symbol = end < bytes.len() && matches!(bytes[end], b'#' | b'+') && is_word_byte(last);
+    left_ok && right_ok && !glued_symbol
+}
+
+fn starts_with_word(text: &str, word: &str) -> bool {
+    text.starts_with(word) && (word.ends_with(|c: char| !c.is_alphanumeric()) || !text[word.len()..].starts_with(|c: char| c.is_alphanumeric()))
+}
+
+fn ends_with_word(text: &str, word: &str) -> bool {
+    text.ends_with(word) && (word.starts_with(|c: char| !c.is_alphanumeric()) || !text[..text.len() - word.len()].ends_with(|c: char| c.is_alphanumeric()))
+}
+
+fn contains_word(haystack: &str, word: &str) -> bool {
+    let bytes = haystack.as_bytes();
+    haystack.match_indices(word).any(|(at, _)| {
+        let end = at + word.len();
+        let left = at == 0 || !is_word_byte(bytes[at - 1]) || !is_word_byte(word.as_bytes()[0]);
+        let right = end == bytes.len() || !is_word_byte(bytes[end]) || !is_word_byte(word.as_bytes()[word.len() - 1]);
+        left && right
+    })
+}
+
+fn floor_char_boundary(text: &str, mut at: usize) -> usize {
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::LazyLock;
+
+    static GAZETTEER: LazyLock<(Taxonomy, Gazetteer)> = LazyLock::new(|| {
+        let taxonomy = Taxonomy::built_in().expect("valid");
+        let gazetteer = Gazetteer::new(&taxonomy).expect("builds");
+        (taxonomy, gazetteer)
+    });
+
+    fn ids(text: &str) -> Vec<String> {
+        let (taxonomy, gazetteer) = &*GAZETTEER;
+        gazetteer.find(text).iter().map(|f| taxonomy.skills[f.skill].id.clone()).collect()
+    }
+
+    #[test]
+    fn every_spelling_resolves_to_its_canonical_id() {
+        let (taxonomy, gazetteer) = &*GAZETTEER;
+        let mut wrong = Vec::new();
+        for skill in &taxonomy.skills {
+            let spellings = skill.plain_spellings().map(str::to_string).chain(skill.exact_case.iter().cloned()).chain(skill.ambiguous.iter().cloned());
+            for spelling in spellings {
+                // Ambiguous spellings get the context they ask for: their first cue, or a
+                // clearly technical neighbour.
+                let cue = skill.cues.first().map_or("Kubernetes", String::as_str);
+                let text = format!("Requirements: {spelling} ; {cue} experience.");
+                let found = gazetteer.find(&text);
+                let at = "Requirements: ".len();
+                let hit = found.iter().find(|f| f.start == at && f.end == at + spelling.len());
+                if hit.map(|f| f.skill) != taxonomy.index_of(&skill.id) {
+                    wrong.push(format!("{spelling:?} → {:?} (want {})", hit.map(|f| &taxonomy.skills[f.skill].id), skill.id));
+                }
+            }
+        }
+        assert!(wrong.is_empty(), "{} spellings do not resolve:\n{}", wrong.len(), wrong.join("\n"));
+    }
+
+    #[test]
+    fn ambiguous_names_are_not_taken_from_ordinary_english() {
+        for text in [
+            "We have a go to market plan and you will go to meetings.",
+            "Lead R&D projects across the lab.",
+            "You excel at client work and Excel in a fast-paced role.",
+            "Internships start in the spring semester; Spring break is paid.",
+            "Swift response to customers is key.",
+            "Rust prevention coatings for the plant.",
+            "Access to our gym, and access control badges.",
+            "Chef de partie and sous chef positions; Chef position open.",
+            "Puppet show volunteers wanted.",
+            "C-level executives and Plan C contingencies.",
+            "Apply by email. Go!",
+        ] {
+            assert_eq!(ids(text), Vec::<String>::new(), "{text}");
+        }
+    }
+
+    #[test]
+    fn ambiguous_names_are_found_in_technical_context() {
+        assert_eq!(ids("Services in Go and Python"), ["go", "python"]);
+        assert_eq!(ids("Statistics in R, SAS or SPSS"), ["statistics", "r", "sas", "spss"]);
+        assert_eq!(ids("Drivers written in C for microcontrollers"), ["c", "microcontrollers"]);
+        assert_eq!(ids("iOS apps in Swift with Xcode"), ["ios", "swift", "xcode"]);
+        assert_eq!(ids("Systems programming in Rust"), ["rust"]);
+        assert_eq!(ids("Java with Spring and Hibernate"), ["java", "spring", "hibernate"]);
+        assert_eq!(ids("Advanced Excel (pivot tables, VLOOKUP)"), ["microsoft-excel", "microsoft-excel", "microsoft-excel"]);
+        assert_eq!(ids("Microsoft Access and SQL"), ["microsoft-access", "sql"]);
+        assert_eq!(ids("Configuration management with Chef or Puppet"), ["configuration-management", "chef", "puppet"]);
+    }
+
+    #[test]
+    fn spellings_match_whole_tokens_and_the_longest_wins() {
+        assert_eq!(ids("C++ and C# and .NET"), ["cpp", "csharp", "dotnet"]);
+        assert_eq!(ids("ReactJS, React.js, react-js, React Native"), ["react", "react", "react", "react-native"]);
+        assert_eq!(ids("NoSQL stores; MySQL"), ["nosql", "mysql"]);
+        assert_eq!(ids("Pythonic code"), Vec::<String>::new());
+        assert_eq!(ids("Spring Boot microservices"), ["spring-boot", "microservices"]);
+        assert_eq!(ids("bi-weekly pay, BI dashboards"), ["business-intelligence", "data-visualization"]);
+    }
+}

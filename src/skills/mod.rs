@@ -1,0 +1,18 @@
+//! Skills: the taxonomy, the gazetteer over it, the learned span model for what the taxonomy
+//! lacks, their evaluation on SkillSpan, the knowledge graph and taxonomy imports.
+//!
+//! Offsets given to users are character offsets (Unicode scalar values) into the text, the way
+//! Python slices strings; inside, matching works on byte offsets and converts at the edge.
+
+pub mod conll;
+pub mod eval;
+pub mod extract;
+pub mod gazetteer;
+pub mod graph;
+pub mod import;
+pub mod tagger;
+pub mod taxonomy;
+pub mod tokens;
+
+pub use extract::{Extractor, Mention};
+pub use taxonomy::{Skill, Taxonomy, TaxonomyError};
