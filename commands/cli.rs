@@ -58,6 +58,13 @@ pub enum Command {
     /// with Polars over the lake, test them, compile or list them
     #[command(subcommand)]
     Transform(TransformCommand),
+    /// Find skills in text with the skill taxonomy (and a trained span model), evaluate the
+    /// extraction on SkillSpan, write the skill graph, compare public taxonomies with ours
+    #[command(subcommand)]
+    Skills(SkillsCommand),
+    /// Train models: the skill span model on SkillSpan
+    #[command(subcommand)]
+    Train(TrainCommand),
     /// Show the resolved settings and where each value came from
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -182,6 +189,122 @@ pub struct TransformArgs {
     /// Values for var(), as a YAML or JSON map, over dbt_project.yml's vars
     #[arg(long, value_name = "YAML")]
     pub vars: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SkillsCommand {
+    /// Print the skills mentioned in a text: taxonomy id, name, category, surface text and
+    /// character offsets (learned spans the taxonomy lacks have no id)
+    Extract(SkillsExtractArgs),
+    /// Score extraction against annotated CoNLL files (SkillSpan layout: token, skill tag,
+    /// knowledge tag): strict and partial span precision, recall and F1 per label and category
+    Eval(SkillsEvalArgs),
+    /// Write the skill graph: taxonomy parent edges plus co-occurrence in silver postings
+    Graph(SkillsGraphArgs),
+    /// Report what a public taxonomy would add to ours or contradict; --merge appends the
+    /// additions to the taxonomy file
+    Import(SkillsImportArgs),
+}
+
+/// Which taxonomy and span model to use.
+#[derive(Debug, Args)]
+pub struct SkillsModelArgs {
+    /// Skill taxonomy YAML [default: the built-in taxonomies/skills.yaml; env:
+    /// RATS_SKILLS_TAXONOMY]
+    #[arg(long, value_name = "FILE")]
+    pub taxonomy: Option<PathBuf>,
+    /// Span model from `rats train skills` [default: none, taxonomy only; env: RATS_SKILLS_MODEL]
+    #[arg(long, value_name = "FILE")]
+    pub model: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SkillsExtractArgs {
+    /// The text to read
+    #[arg(long, value_name = "TEXT", conflicts_with = "file")]
+    pub text: Option<String>,
+    /// A file to read, or - for standard input
+    #[arg(value_name = "FILE", required_unless_present = "text")]
+    pub file: Option<PathBuf>,
+    #[command(flatten)]
+    pub models: SkillsModelArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SkillsEvalArgs {
+    /// Annotated CoNLL files, scored together
+    #[arg(long, value_name = "FILE", num_args = 1.., required = true)]
+    pub data: Vec<PathBuf>,
+    #[command(flatten)]
+    pub models: SkillsModelArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SkillsGraphArgs {
+    /// Lake directory whose silver postings give co-occurrence [default: ./lake; env: RATS_LAKE]
+    #[arg(long, value_name = "DIR")]
+    pub lake: Option<PathBuf>,
+    /// Leave out skill pairs seen together in fewer postings than this
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub min_cooccurrence: u64,
+    /// Write the graph as JSON here
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Write the graph as GraphML here
+    #[arg(long, value_name = "FILE")]
+    pub graphml: Option<PathBuf>,
+    /// Skill taxonomy YAML [default: the built-in one; env: RATS_SKILLS_TAXONOMY]
+    #[arg(long, value_name = "FILE")]
+    pub taxonomy: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SkillsImportArgs {
+    /// Which public taxonomy FILE is
+    #[arg(value_enum)]
+    pub source: rats::skills::import::SourceKind,
+    /// The source file (O*NET Technology Skills.txt, devicon.json, linguist languages.yml,
+    /// ESCO skills_en_transversal.csv)
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// O*NET only: consider only tools flagged Hot Technology or In Demand
+    #[arg(long)]
+    pub hot_only: bool,
+    /// Append the additions to the taxonomy file given with --taxonomy (checked before writing)
+    #[arg(long, requires = "taxonomy")]
+    pub merge: bool,
+    /// Skill taxonomy YAML to compare with (and merge into) [default: the built-in one; env:
+    /// RATS_SKILLS_TAXONOMY]
+    #[arg(long, value_name = "FILE")]
+    pub taxonomy: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TrainCommand {
+    /// Train the skill span model (SKILL and KNOWLEDGE taggers) on SkillSpan train files,
+    /// keeping for each label the epoch with the best strict span F1 on the dev files
+    Skills(TrainSkillsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TrainSkillsArgs {
+    /// Training files [default: skillspan_house_train.conll and skillspan_tech_train.conll in
+    /// DATASETS/skills/skillspan]
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    pub train: Vec<PathBuf>,
+    /// Development files for choosing the epoch [default: the two SkillSpan dev files]
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    pub dev: Vec<PathBuf>,
+    /// Passes over the training data to try
+    #[arg(long, value_name = "N", default_value_t = 12, value_parser = clap::value_parser!(u16).range(1..=100))]
+    pub epochs: u16,
+    /// Where to write the model
+    #[arg(long, value_name = "FILE", default_value = "models/skills/span.bin")]
+    pub out: PathBuf,
+    /// Skill taxonomy YAML whose matches become features [default: the built-in one; env:
+    /// RATS_SKILLS_TAXONOMY]
+    #[arg(long, value_name = "FILE")]
+    pub taxonomy: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -40,8 +40,15 @@ pub fn run(args: &ConsumeArgs, settings: &Settings, quiet: bool) -> anyhow::Resu
         Some(path) => Currencies::with_fed_csv(path)?,
         None => Currencies::builtin(),
     };
-    let normaliser = Normaliser::new(currencies);
+    let mut normaliser = Normaliser::new(currencies);
+    if settings.skills_taxonomy.value.is_some() || settings.skills_model.value.is_some() {
+        let extractor = rats::skills::load(settings.skills_taxonomy.value.as_deref(), settings.skills_model.value.as_deref())?;
+        normaliser = normaliser.with_skills(std::sync::Arc::new(extractor));
+    }
     let lake = &settings.lake.value;
+    if rats::lake::reference::sync_skills(lake, normaliser.skills().taxonomy())? {
+        tracing::info!(table = rats::lake::reference::SKILLS, "skill taxonomy written to the lake");
+    }
     let progress = TerminalProgress::new(quiet);
     let stopped = || {
         format!(

@@ -9,6 +9,8 @@ mod logging;
 mod man;
 mod produce;
 mod progress;
+mod skills;
+mod train;
 mod transform;
 
 use std::process::ExitCode;
@@ -46,6 +48,8 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Consume(args) => consume::apply_overrides(args, &mut overrides),
         Command::Produce(args) => produce::apply_overrides(args, &mut overrides),
         Command::Transform(command) => overrides.lake.clone_from(&command.args().lake),
+        Command::Skills(command) => skills::apply_overrides(command, &mut overrides),
+        Command::Train(cli::TrainCommand::Skills(args)) => overrides.skills_taxonomy.clone_from(&args.taxonomy),
         _ => {}
     }
     let settings = Settings::resolve(&overrides)?;
@@ -55,6 +59,8 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Consume(args) => consume::run(&args, &settings, quiet),
         Command::Produce(args) => produce::run(&args, &settings, quiet),
         Command::Transform(command) => transform::run(&command, &settings, quiet),
+        Command::Skills(command) => skills::run(&command, &settings, quiet),
+        Command::Train(command) => train::run(&command, &settings, quiet),
         Command::Config(cli::ConfigCommand::Show) => config::show(&settings, quiet),
         Command::Man(args) => man::run(&args),
         Command::Completions(args) => Ok(completions::run(&args)),

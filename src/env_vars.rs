@@ -13,6 +13,10 @@ pub const BATCH_SIZE: &str = "RATS_BATCH_SIZE";
 pub const MAX_QUARANTINE: &str = "RATS_MAX_QUARANTINE";
 /// A Federal Reserve exchange-rate CSV overriding the built-in currency table.
 pub const FX_FED_CSV: &str = "RATS_FX_FED_CSV";
+/// A skill taxonomy YAML replacing the built-in one.
+pub const SKILLS_TAXONOMY: &str = "RATS_SKILLS_TAXONOMY";
+/// A span model file written by `rats train skills`.
+pub const SKILLS_MODEL: &str = "RATS_SKILLS_MODEL";
 /// Kafka bootstrap servers (`host:port,...`).
 pub const KAFKA_BROKERS: &str = "RATS_KAFKA_BROKERS";
 /// The postings topic.
@@ -33,6 +37,8 @@ pub const ALL: &[&str] = &[
     BATCH_SIZE,
     MAX_QUARANTINE,
     FX_FED_CSV,
+    SKILLS_TAXONOMY,
+    SKILLS_MODEL,
     KAFKA_BROKERS,
     KAFKA_TOPIC,
     KAFKA_GROUP,

@@ -103,6 +103,8 @@ pub struct Overrides {
     pub batch_size: Option<usize>,
     pub max_quarantine: Option<f64>,
     pub fx_fed_csv: Option<PathBuf>,
+    pub skills_taxonomy: Option<PathBuf>,
+    pub skills_model: Option<PathBuf>,
     pub kafka_brokers: Option<String>,
     pub kafka_topic: Option<String>,
     pub kafka_group: Option<String>,
@@ -123,6 +125,8 @@ struct FileSettings {
     consume: ConsumeFileSettings,
     #[serde(default)]
     fx: FxFileSettings,
+    #[serde(default)]
+    skills: SkillsFileSettings,
     #[serde(default)]
     kafka: KafkaFileSettings,
     #[serde(default)]
@@ -148,6 +152,13 @@ struct RegistryFileSettings {
 struct ConsumeFileSettings {
     batch_size: Option<usize>,
     max_quarantine: Option<f64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SkillsFileSettings {
+    taxonomy: Option<PathBuf>,
+    model: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -178,6 +189,10 @@ pub struct Settings {
     pub batch_size: Setting<usize>,
     pub max_quarantine: Setting<f64>,
     pub fx_fed_csv: Setting<Option<PathBuf>>,
+    /// A skill taxonomy YAML instead of the built-in one.
+    pub skills_taxonomy: Setting<Option<PathBuf>>,
+    /// A span model from `rats train skills`; without it skills come from the taxonomy only.
+    pub skills_model: Setting<Option<PathBuf>>,
     pub kafka_brokers: Setting<String>,
     pub kafka_topic: Setting<String>,
     /// The consumer group `consume` reads Kafka as.
@@ -243,6 +258,20 @@ impl Settings {
                 env,
                 env_vars::FX_FED_CSV,
                 file.fx.fed_csv.map(relative).map(Some),
+                None,
+            )?,
+            skills_taxonomy: pick(
+                overrides.skills_taxonomy.clone().map(Some),
+                env,
+                env_vars::SKILLS_TAXONOMY,
+                file.skills.taxonomy.map(relative).map(Some),
+                None,
+            )?,
+            skills_model: pick(
+                overrides.skills_model.clone().map(Some),
+                env,
+                env_vars::SKILLS_MODEL,
+                file.skills.model.map(relative).map(Some),
                 None,
             )?,
             kafka_brokers: pick(
@@ -329,6 +358,22 @@ impl Settings {
                     .as_deref()
                     .map_or_else(|| "(built-in table)".to_string(), path),
                 self.fx_fed_csv.source.to_string(),
+            ),
+            (
+                "skills.taxonomy",
+                self.skills_taxonomy
+                    .value
+                    .as_deref()
+                    .map_or_else(|| "(built-in taxonomy)".to_string(), path),
+                self.skills_taxonomy.source.to_string(),
+            ),
+            (
+                "skills.model",
+                self.skills_model
+                    .value
+                    .as_deref()
+                    .map_or_else(|| "(none: taxonomy only)".to_string(), path),
+                self.skills_model.source.to_string(),
             ),
             (
                 "kafka.brokers",

@@ -13,3 +13,8 @@ CAST(date_trunc('month', {{ column }}) AS DATE)
 {% macro location_key(city, state, country) -%}
 CONCAT(COALESCE({{ country }}, ''), '|', COALESCE({{ state }}, ''), '|', COALESCE({{ city }}, ''))
 {%- endmacro %}
+
+{% macro iso_week(column) -%}
+{#- `2020-W18`: ISO year and week, the same text under both engines. -#}
+STRFTIME({{ column }}, '%G-W%V')
+{%- endmacro %}

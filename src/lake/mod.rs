@@ -9,6 +9,7 @@
 //!
 //! Every record read lands in exactly one of silver, duplicates and quarantine, and in bronze.
 
+pub mod reference;
 pub mod rows;
 mod table;
 
@@ -117,4 +118,28 @@ fn io_runtime(path: &Path) -> Result<tokio::runtime::Runtime, LakeError> {
             path: path.to_path_buf(),
             message: format!("cannot start the I/O runtime: {e}"),
         })
+}
+
+/// Each silver posting's taxonomy skill ids (for the skill graph and other readers).
+pub fn read_silver_skill_ids(root: &Path) -> Result<Vec<Vec<String>>, LakeError> {
+    use deltalake::arrow::array::{Array, AsArray};
+    let path = root.join(SILVER);
+    let batches = scan_table(&path, &["skill_ids"])?;
+    let mut out = Vec::new();
+    for batch in batches {
+        let lists = batch.column(0).as_list_opt::<i32>().ok_or_else(|| LakeError::Invalid {
+            path: path.clone(),
+            message: "silver's skill_ids is not a list column".into(),
+        })?;
+        for i in 0..lists.len() {
+            let ids = if lists.is_null(i) {
+                Vec::new()
+            } else {
+                let values = lists.value(i);
+                values.as_string::<i32>().iter().flatten().map(str::to_string).collect()
+            };
+            out.push(ids);
+        }
+    }
+    Ok(out)
 }

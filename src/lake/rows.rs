@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use deltalake::arrow::array::{
     ArrayRef, BinaryArray, BinaryBuilder, Date32Array, Date32Builder, Float64Array, Float64Builder, Int32Array, Int64Array, Int64Builder,
-    StringArray, StringBuilder,
+    ListBuilder, StringArray, StringBuilder,
 };
 use deltalake::arrow::datatypes::{DataType, Field, Schema};
 use deltalake::arrow::record_batch::RecordBatch;
@@ -93,6 +93,12 @@ pub fn silver_schema() -> Schema {
         text("description"),
         Field::new("date_posted", DataType::Date32, true),
         text("scraped_at"),
+        Field::new(
+            "skill_ids",
+            DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))),
+            true,
+        ),
+        text("skills"),
         Field::new("content_hash", DataType::Utf8, false),
         Field::new("minhash", DataType::Binary, true),
         Field::new("source_file", DataType::Utf8, false),
@@ -250,6 +256,23 @@ fn amount_column(rows: &[SilverRow<'_>], value: impl Fn(&Salary) -> Option<f64>)
     ))
 }
 
+/// Each posting's distinct taxonomy skill ids, in order of first mention.
+fn skill_ids_column(rows: &[SilverRow<'_>]) -> ArrayRef {
+    let mut ids = ListBuilder::new(StringBuilder::new());
+    for (_, posting) in rows {
+        for id in posting.skill_ids() {
+            ids.values().append_value(id);
+        }
+        ids.append(true);
+    }
+    Arc::new(ids.finish())
+}
+
+/// Every skill mention (taxonomy and learned) with field and character offsets, as JSON.
+fn skills_json(posting: &Posting) -> String {
+    serde_json::to_string(&posting.skills).expect("mentions serialise (plain strings and numbers)")
+}
+
 /// Silver rows, in [`silver_schema`] order.
 pub fn silver_batch(rows: &[SilverRow<'_>]) -> RecordBatch {
     let salary_text = |value: fn(&Salary) -> Option<&str>| -> ArrayRef {
@@ -287,6 +310,8 @@ pub fn silver_batch(rows: &[SilverRow<'_>]) -> RecordBatch {
             rows.iter().map(|(_, p)| p.date_posted.map(days_since_epoch)),
         )),
         text_column(rows, |p| p.scraped_at.as_deref()),
+        skill_ids_column(rows),
+        Arc::new(StringArray::from_iter_values(rows.iter().map(|(_, p)| skills_json(p)))),
         text_column(rows, |p| Some(&p.content_hash)),
         Arc::new(BinaryArray::from_iter(
             rows.iter().map(|(_, p)| p.signature.as_ref().map(Signature::to_bytes)),

@@ -10,12 +10,16 @@ pub mod salary;
 pub mod text;
 pub mod title;
 
+use std::sync::{Arc, LazyLock};
+
 use chrono::{Datelike, NaiveDate};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::contract::JobListing;
 use crate::dedup::minhash::Signature;
 use crate::ingest::reject::{ErrorCode, Reject};
+use crate::skills::{Extractor, Mention, Taxonomy};
 use currency::Currencies;
 use salary::Salary;
 use text::non_empty;
@@ -47,6 +51,30 @@ pub struct Posting {
     pub content_hash: String,
     /// `MinHash` of the description, for near-duplicate detection.
     pub signature: Option<Signature>,
+    /// Skills mentioned in the title and the description.
+    pub skills: Vec<PostingSkill>,
+}
+
+/// A skill mention in one of a posting's text fields.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PostingSkill {
+    /// `title` or `description`; offsets are characters into that field.
+    pub field: &'static str,
+    #[serde(flatten)]
+    pub mention: Mention,
+}
+
+impl Posting {
+    /// The distinct taxonomy ids mentioned, in order of first mention.
+    pub fn skill_ids(&self) -> Vec<&str> {
+        let mut ids: Vec<&str> = Vec::new();
+        for id in self.skills.iter().filter_map(|s| s.mention.id.as_deref()) {
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        ids
+    }
 }
 
 impl Posting {
@@ -57,15 +85,38 @@ impl Posting {
     }
 }
 
+/// The built-in taxonomy's extractor, built once for every normaliser that is not given one.
+static BUILT_IN_SKILLS: LazyLock<Arc<Extractor>> = LazyLock::new(|| {
+    let taxonomy = Taxonomy::built_in().expect("the built-in taxonomy is valid (checked by a unit test)");
+    Arc::new(Extractor::new(taxonomy, None).expect("the built-in taxonomy compiles (checked by a unit test)"))
+});
+
 /// Turns contract records into silver postings.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Normaliser {
     currencies: Currencies,
+    skills: Arc<Extractor>,
 }
 
 impl Normaliser {
+    /// A normaliser finding skills with the built-in taxonomy.
     pub fn new(currencies: Currencies) -> Self {
-        Normaliser { currencies }
+        Normaliser {
+            currencies,
+            skills: Arc::clone(&BUILT_IN_SKILLS),
+        }
+    }
+
+    /// The extractor skills are found with.
+    pub fn skills(&self) -> &Extractor {
+        &self.skills
+    }
+
+    /// The same, finding skills with `skills` instead (another taxonomy, a span model).
+    #[must_use]
+    pub fn with_skills(mut self, skills: Arc<Extractor>) -> Self {
+        self.skills = skills;
+        self
     }
 
     /// Normalises one listing; a record without a title cannot be a posting and is rejected.
@@ -123,12 +174,33 @@ impl Normaliser {
             scraped_at: non_empty(listing.scraped_at.as_deref()),
             content_hash: String::new(),
             signature: None,
+            skills: Vec::new(),
         };
         let folded_description = posting.description.as_deref().map(text::fold_key);
         posting.content_hash = content_hash(&posting, folded_description.as_deref());
         posting.signature = folded_description.as_deref().and_then(Signature::of_folded);
         posting.posting_key = posting_key(&posting);
+        posting.skills = self.skills_of(&posting);
         Ok(posting)
+    }
+}
+
+impl Normaliser {
+    fn skills_of(&self, posting: &Posting) -> Vec<PostingSkill> {
+        let fields = [
+            ("title", Some(posting.title.as_str())),
+            ("description", posting.description.as_deref()),
+        ];
+        fields
+            .into_iter()
+            .filter_map(|(field, text)| text.map(|t| (field, t)))
+            .flat_map(|(field, text)| {
+                self.skills
+                    .extract(text)
+                    .into_iter()
+                    .map(move |mention| PostingSkill { field, mention })
+            })
+            .collect()
     }
 }
 

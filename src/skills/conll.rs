@@ -63,7 +63,10 @@ pub fn parse(text: &str, path: &Path) -> Result<Vec<Sentence>, ConllError> {
             return Err(ConllError::Line {
                 path: path.to_path_buf(),
                 line: line_no,
-                message: format!("expected token, skill tag and knowledge tag separated by tabs, found {} field(s)", fields.len()),
+                message: format!(
+                    "expected token, skill tag and knowledge tag separated by tabs, found {} field(s)",
+                    fields.len()
+                ),
             });
         }
         for (layer, (field, name)) in [(fields[1], "Skill"), (fields[2], "Knowledge")].into_iter().enumerate() {
@@ -108,7 +111,10 @@ fn spans(tags: &[char]) -> Vec<TokenSpan> {
         }
     }
     if let Some(first) = open {
-        out.push(TokenSpan { first, last: tags.len() - 1 });
+        out.push(TokenSpan {
+            first,
+            last: tags.len() - 1,
+        });
     }
     out
 }

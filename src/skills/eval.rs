@@ -11,11 +11,11 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::Extractor;
 use super::conll::Sentence;
 use super::extract::{marks, token_spans};
 use super::tagger::{self, Label, TokenSpan};
 use super::tokens;
-use super::Extractor;
 
 /// Category of spans the taxonomy has no entry for.
 pub const NOT_IN_TAXONOMY: &str = "not_in_taxonomy";
@@ -119,9 +119,7 @@ pub fn evaluate(extractor: &Extractor, files: Vec<String>, sentences: &[Sentence
         };
         let gold: Vec<Span> = Label::ALL
             .iter()
-            .flat_map(|&label| {
-                sentence.spans(label).iter().map(move |&span| (label, span))
-            })
+            .flat_map(|&label| sentence.spans(label).iter().map(move |&span| (label, span)))
             .map(|(label, span)| Span {
                 label,
                 span,
@@ -179,7 +177,16 @@ pub fn evaluate(extractor: &Extractor, files: Vec<String>, sentences: &[Sentence
                 .iter()
                 .map(|label| {
                     let t = labels.get(label).map_or([0; 8], |t| {
-                        [t.strict[0], t.strict[1], t.strict[2], t.strict[3], t.partial[0], t.partial[1], t.partial[2], t.partial[3]]
+                        [
+                            t.strict[0],
+                            t.strict[1],
+                            t.strict[2],
+                            t.strict[3],
+                            t.partial[0],
+                            t.partial[1],
+                            t.partial[2],
+                            t.partial[3],
+                        ]
                     });
                     (
                         *label,
@@ -190,7 +197,10 @@ pub fn evaluate(extractor: &Extractor, files: Vec<String>, sentences: &[Sentence
                     )
                 })
                 .collect(),
-            categories: categories.into_iter().map(|(c, t)| (c, Prf::from_counts(t[0], t[1], t[2], t[3]))).collect(),
+            categories: categories
+                .into_iter()
+                .map(|(c, t)| (c, Prf::from_counts(t[0], t[1], t[2], t[3])))
+                .collect(),
         })
         .collect();
     Report {

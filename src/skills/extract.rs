@@ -50,7 +50,11 @@ pub struct Extractor {
 impl Extractor {
     pub fn new(taxonomy: Taxonomy, model: Option<SpanModel>) -> Result<Self, super::gazetteer::BuildError> {
         let gazetteer = Gazetteer::new(&taxonomy)?;
-        Ok(Self { taxonomy, gazetteer, model })
+        Ok(Self {
+            taxonomy,
+            gazetteer,
+            model,
+        })
     }
 
     pub fn taxonomy(&self) -> &Taxonomy {
@@ -157,7 +161,12 @@ pub fn token_spans(toks: &[Token], found: &[Found]) -> Vec<(usize, TokenSpan)> {
     found
         .iter()
         .filter_map(|f| {
-            let covered: Vec<usize> = toks.iter().enumerate().filter(|(_, t)| t.start < f.end && f.start < t.end).map(|(i, _)| i).collect();
+            let covered: Vec<usize> = toks
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| t.start < f.end && f.start < t.end)
+                .map(|(i, _)| i)
+                .collect();
             Some((
                 f.skill,
                 TokenSpan {
@@ -219,8 +228,14 @@ mod tests {
         let extractor = Extractor::new(Taxonomy::built_in().expect("valid"), None).expect("builds");
         let text = "Café team: Python & PostgreSQL";
         let mentions = extractor.extract(text);
-        let got: Vec<(Option<&str>, &str, usize, usize)> = mentions.iter().map(|m| (m.id.as_deref(), m.surface.as_str(), m.start, m.end)).collect();
-        assert_eq!(got, [(Some("python"), "Python", 11, 17), (Some("postgresql"), "PostgreSQL", 20, 30)]);
+        let got: Vec<(Option<&str>, &str, usize, usize)> = mentions
+            .iter()
+            .map(|m| (m.id.as_deref(), m.surface.as_str(), m.start, m.end))
+            .collect();
+        assert_eq!(
+            got,
+            [(Some("python"), "Python", 11, 17), (Some("postgresql"), "PostgreSQL", 20, 30)]
+        );
         let chars: Vec<char> = text.chars().collect();
         assert_eq!(chars[11..17].iter().collect::<String>(), "Python");
         assert_eq!(mentions[0].category.as_deref(), Some("language"));

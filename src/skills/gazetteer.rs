@@ -15,6 +15,9 @@ use super::taxonomy::Taxonomy;
 /// How far (bytes, each side) an ambiguous spelling looks for confirming context.
 const CONTEXT_WINDOW: usize = 250;
 
+/// How far (bytes) `not_before` / `not_after` words are looked for.
+const WORD_RULE_REACH: usize = 40;
+
 /// Categories whose skills do not confirm a technical reading of an ambiguous neighbour.
 const NON_CONFIRMING_CATEGORIES: &[&str] = &["soft_skill", "domain_knowledge", "methodology"];
 
@@ -119,7 +122,11 @@ impl Gazetteer {
             cues: taxonomy.skills.iter().map(|s| lower(&s.cues)).collect(),
             not_before: taxonomy.skills.iter().map(|s| lower(&s.not_before)).collect(),
             not_after: taxonomy.skills.iter().map(|s| lower(&s.not_after)).collect(),
-            by_lowercase: by_key.into_iter().filter(|(_, at)| matches!(spellings[*at].rule, Rule::Plain)).map(|(k, at)| (k, spellings[at].skill)).collect(),
+            by_lowercase: by_key
+                .into_iter()
+                .filter(|(_, at)| matches!(spellings[*at].rule, Rule::Plain))
+                .map(|(k, at)| (k, spellings[at].skill))
+                .collect(),
             spellings,
         })
     }
@@ -170,19 +177,26 @@ impl Gazetteer {
     /// Whether an ambiguous mention reads as the skill: not next to a word that gives the
     /// ordinary meaning away, and with a cue word or another technical skill nearby.
     fn confirmed(&self, text: &str, found: Found, plain: &[Found]) -> bool {
-        let after = text[found.end..].trim_start().to_lowercase();
+        // The next and previous few words are all the word rules look at.
+        let after_end = floor_char_boundary(text, (found.end + WORD_RULE_REACH).min(text.len()));
+        let after = text[found.end..after_end].trim_start().to_lowercase();
         if self.not_before[found.skill].iter().any(|w| starts_with_word(&after, w)) {
             return false;
         }
-        let before = text[..found.start].trim_end().to_lowercase();
+        let before_start = ceil_char_boundary(text, found.start.saturating_sub(WORD_RULE_REACH));
+        let before = text[before_start..found.start].trim_end().to_lowercase();
         if self.not_after[found.skill].iter().any(|w| ends_with_word(&before, w)) {
             return false;
         }
         let from = floor_char_boundary(text, found.start.saturating_sub(CONTEXT_WINDOW));
         let to = floor_char_boundary(text, (found.end + CONTEXT_WINDOW).min(text.len()));
-        let near_skill = plain
-            .iter()
-            .any(|p| p.skill != found.skill && self.confirms[p.skill] && p.end > from && p.start < to && (p.end <= found.start || p.start >= found.end));
+        let near_skill = plain.iter().any(|p| {
+            p.skill != found.skill
+                && self.confirms[p.skill]
+                && p.end > from
+                && p.start < to
+                && (p.end <= found.start || p.start >= found.end)
+        });
         if near_skill {
             return true;
         }
@@ -206,7 +220,9 @@ fn capitalised(s: &str) -> String {
 fn separator_variants(key: &str) -> Vec<String> {
     let chars: Vec<char> = key.chars().collect();
     let inner = |i: usize| i > 0 && i + 1 < chars.len() && chars[i - 1].is_alphanumeric() && chars[i + 1].is_alphanumeric();
-    let positions: Vec<usize> = (0..chars.len()).filter(|&i| matches!(chars[i], '.' | '-' | ' ' | '_') && inner(i)).collect();
+    let positions: Vec<usize> = (0..chars.len())
+        .filter(|&i| matches!(chars[i], '.' | '-' | ' ' | '_') && inner(i))
+        .collect();
     if positions.is_empty() {
         return Vec::new();
     }
@@ -215,7 +231,13 @@ fn separator_variants(key: &str) -> Vec<String> {
         let variant: String = chars
             .iter()
             .enumerate()
-            .map(|(i, c)| if positions.contains(&i) { joiner.to_string() } else { c.to_string() })
+            .map(|(i, c)| {
+                if positions.contains(&i) {
+                    joiner.to_string()
+                } else {
+                    c.to_string()
+                }
+            })
             .collect();
         // A joined variant shorter than four letters ("c s" → "cs") would mostly match noise.
         if variant != key && variant.len() >= 4 {
@@ -242,11 +264,13 @@ fn on_boundaries(bytes: &[u8], start: usize, end: usize) -> bool {
 }
 
 fn starts_with_word(text: &str, word: &str) -> bool {
-    text.starts_with(word) && (word.ends_with(|c: char| !c.is_alphanumeric()) || !text[word.len()..].starts_with(|c: char| c.is_alphanumeric()))
+    text.starts_with(word)
+        && (word.ends_with(|c: char| !c.is_alphanumeric()) || !text[word.len()..].starts_with(|c: char| c.is_alphanumeric()))
 }
 
 fn ends_with_word(text: &str, word: &str) -> bool {
-    text.ends_with(word) && (word.starts_with(|c: char| !c.is_alphanumeric()) || !text[..text.len() - word.len()].ends_with(|c: char| c.is_alphanumeric()))
+    text.ends_with(word)
+        && (word.starts_with(|c: char| !c.is_alphanumeric()) || !text[..text.len() - word.len()].ends_with(|c: char| c.is_alphanumeric()))
 }
 
 fn contains_word(haystack: &str, word: &str) -> bool {
@@ -257,6 +281,13 @@ fn contains_word(haystack: &str, word: &str) -> bool {
         let right = end == bytes.len() || !is_word_byte(bytes[end]) || !is_word_byte(word.as_bytes()[word.len() - 1]);
         left && right
     })
+}
+
+fn ceil_char_boundary(text: &str, mut at: usize) -> usize {
+    while !text.is_char_boundary(at) {
+        at += 1;
+    }
+    at
 }
 
 fn floor_char_boundary(text: &str, mut at: usize) -> usize {
@@ -287,7 +318,11 @@ mod tests {
         let (taxonomy, gazetteer) = &*GAZETTEER;
         let mut wrong = Vec::new();
         for skill in &taxonomy.skills {
-            let spellings = skill.plain_spellings().map(str::to_string).chain(skill.exact_case.iter().cloned()).chain(skill.ambiguous.iter().cloned());
+            let spellings = skill
+                .plain_spellings()
+                .map(str::to_string)
+                .chain(skill.exact_case.iter().cloned())
+                .chain(skill.ambiguous.iter().cloned());
             for spelling in spellings {
                 // Ambiguous spellings get the context they ask for: their first cue, or a
                 // clearly technical neighbour.
@@ -297,7 +332,11 @@ mod tests {
                 let at = "Requirements: ".len();
                 let hit = found.iter().find(|f| f.start == at && f.end == at + spelling.len());
                 if hit.map(|f| f.skill) != taxonomy.index_of(&skill.id) {
-                    wrong.push(format!("{spelling:?} → {:?} (want {})", hit.map(|f| &taxonomy.skills[f.skill].id), skill.id));
+                    wrong.push(format!(
+                        "{spelling:?} → {:?} (want {})",
+                        hit.map(|f| &taxonomy.skills[f.skill].id),
+                        skill.id
+                    ));
                 }
             }
         }
@@ -331,15 +370,24 @@ mod tests {
         assert_eq!(ids("iOS apps in Swift with Xcode"), ["ios", "swift", "xcode"]);
         assert_eq!(ids("Systems programming in Rust"), ["rust"]);
         assert_eq!(ids("Java with Spring and Hibernate"), ["java", "spring", "hibernate"]);
-        assert_eq!(ids("Advanced Excel (pivot tables, VLOOKUP)"), ["microsoft-excel", "microsoft-excel", "microsoft-excel"]);
+        assert_eq!(
+            ids("Advanced Excel (pivot tables, VLOOKUP)"),
+            ["microsoft-excel", "microsoft-excel", "microsoft-excel"]
+        );
         assert_eq!(ids("Microsoft Access and SQL"), ["microsoft-access", "sql"]);
-        assert_eq!(ids("Configuration management with Chef or Puppet"), ["configuration-management", "chef", "puppet"]);
+        assert_eq!(
+            ids("Configuration management with Chef or Puppet"),
+            ["configuration-management", "chef", "puppet"]
+        );
     }
 
     #[test]
     fn spellings_match_whole_tokens_and_the_longest_wins() {
         assert_eq!(ids("C++ and C# and .NET"), ["cpp", "csharp", "dotnet"]);
-        assert_eq!(ids("ReactJS, React.js, react-js, React Native"), ["react", "react", "react", "react-native"]);
+        assert_eq!(
+            ids("ReactJS, React.js, react-js, React Native"),
+            ["react", "react", "react", "react-native"]
+        );
         assert_eq!(ids("NoSQL stores; MySQL"), ["nosql", "mysql"]);
         assert_eq!(ids("Pythonic code"), Vec::<String>::new());
         assert_eq!(ids("Spring Boot microservices"), ["spring-boot", "microservices"]);

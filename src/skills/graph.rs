@@ -81,12 +81,17 @@ pub fn build<'a>(taxonomy: &Taxonomy, postings: impl Iterator<Item = Vec<&'a str
             })
         })
         .collect();
-    edges.extend(pairs.into_iter().filter(|(_, n)| *n >= min_cooccurrence.max(1)).map(|((a, b), n)| Edge {
-        source: a.to_string(),
-        target: b.to_string(),
-        kind: EdgeKind::CoOccurs,
-        weight: n,
-    }));
+    edges.extend(
+        pairs
+            .into_iter()
+            .filter(|(_, n)| *n >= min_cooccurrence.max(1))
+            .map(|((a, b), n)| Edge {
+                source: a.to_string(),
+                target: b.to_string(),
+                kind: EdgeKind::CoOccurs,
+                weight: n,
+            }),
+    );
     Graph {
         postings: count,
         nodes,
@@ -136,7 +141,10 @@ impl Graph {
 }
 
 fn xml(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 #[cfg(test)]
@@ -146,7 +154,11 @@ mod tests {
     #[test]
     fn parent_and_co_occurrence_edges_are_counted() {
         let taxonomy = Taxonomy::built_in().expect("valid");
-        let postings = vec![vec!["python", "pandas", "python"], vec!["python", "pandas"], vec!["python", "sql", "not-a-skill"]];
+        let postings = vec![
+            vec!["python", "pandas", "python"],
+            vec!["python", "pandas"],
+            vec!["python", "sql", "not-a-skill"],
+        ];
         let graph = build(&taxonomy, postings.into_iter(), 2);
         assert_eq!(graph.postings, 3);
         let python = graph.nodes.iter().find(|n| n.id == "python").expect("node");
@@ -158,7 +170,12 @@ mod tests {
             .map(|e| (e.source.as_str(), e.target.as_str(), e.weight))
             .collect();
         assert_eq!(co, [("pandas", "python", 2)]);
-        assert!(graph.edges.iter().any(|e| e.kind == EdgeKind::Parent && e.source == "pandas" && e.target == "python"));
+        assert!(
+            graph
+                .edges
+                .iter()
+                .any(|e| e.kind == EdgeKind::Parent && e.source == "pandas" && e.target == "python")
+        );
         let graphml = graph.to_graphml();
         assert!(graphml.contains("<edge id=\"e0\""));
         assert!(graphml.contains("<data key=\"name\">C++</data>"));

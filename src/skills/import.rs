@@ -98,10 +98,18 @@ pub fn read(kind: SourceKind, path: &Path, hot_only: bool) -> Result<Vec<Candida
 /// O*NET lists each tool once per occupation; vendor prefixes and a trailing "software" are
 /// dropped as extra spellings ("Microsoft Excel" → "Excel" is how postings write it).
 fn read_onet(text: &str, hot_only: bool) -> Result<Vec<Candidate>, String> {
-    let mut reader = csv::ReaderBuilder::new().delimiter(b'\t').quoting(false).from_reader(text.as_bytes());
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(b'\t')
+        .quoting(false)
+        .from_reader(text.as_bytes());
     let headers = reader.headers().map_err(|e| e.to_string())?.clone();
     let column = |name: &str| headers.iter().position(|h| h == name).ok_or_else(|| format!("no {name:?} column"));
-    let (example, commodity, hot, demand) = (column("Example")?, column("Commodity Title")?, column("Hot Technology")?, column("In Demand")?);
+    let (example, commodity, hot, demand) = (
+        column("Example")?,
+        column("Commodity Title")?,
+        column("Hot Technology")?,
+        column("In Demand")?,
+    );
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for (i, record) in reader.records().enumerate() {
@@ -126,9 +134,39 @@ fn read_onet(text: &str, hot_only: bool) -> Result<Vec<Candidate>, String> {
 }
 
 const VENDORS: &[&str] = &[
-    "Microsoft ", "Oracle ", "Amazon ", "Google ", "Apache ", "IBM ", "Adobe ", "Autodesk ", "SAP ", "The MathWorks ", "Atlassian ", "Intuit ",
-    "Apple ", "Salesforce ", "Dassault Systemes ", "ESRI ", "Bentley ", "Hewlett Packard ", "HP ", "Cisco ", "Red Hat ", "VMware ", "Epic ",
-    "Teradata ", "Tableau ", "SAS ", "Siemens ", "Trimble ", "Sage ", "Infor ", "Facebook ", "Meta ", "Smartsheet ",
+    "Microsoft ",
+    "Oracle ",
+    "Amazon ",
+    "Google ",
+    "Apache ",
+    "IBM ",
+    "Adobe ",
+    "Autodesk ",
+    "SAP ",
+    "The MathWorks ",
+    "Atlassian ",
+    "Intuit ",
+    "Apple ",
+    "Salesforce ",
+    "Dassault Systemes ",
+    "ESRI ",
+    "Bentley ",
+    "Hewlett Packard ",
+    "HP ",
+    "Cisco ",
+    "Red Hat ",
+    "VMware ",
+    "Epic ",
+    "Teradata ",
+    "Tableau ",
+    "SAS ",
+    "Siemens ",
+    "Trimble ",
+    "Sage ",
+    "Infor ",
+    "Facebook ",
+    "Meta ",
+    "Smartsheet ",
 ];
 
 fn strip_vendor(name: &str) -> String {
@@ -147,9 +185,17 @@ fn onet_category(commodity: &str) -> &'static str {
     let c = commodity.to_lowercase();
     if c.contains("data base") || c.contains("database") {
         "database"
-    } else if c.contains("development environment") || c.contains("object or component oriented") || c.contains("program testing") || c.contains("web platform") {
+    } else if c.contains("development environment")
+        || c.contains("object or component oriented")
+        || c.contains("program testing")
+        || c.contains("web platform")
+    {
         "framework"
-    } else if c.contains("operating system") || c.contains("network") || c.contains("configuration management") || c.contains("transaction server") {
+    } else if c.contains("operating system")
+        || c.contains("network")
+        || c.contains("configuration management")
+        || c.contains("transaction server")
+    {
         "devops"
     } else if c.contains("analytical") || c.contains("business intelligence") || c.contains("spreadsheet") {
         "analytics_tool"
@@ -284,7 +330,10 @@ pub fn compare(kind: SourceKind, file: &Path, taxonomy: &Taxonomy, candidates: V
                 name: candidate.name.clone(),
                 ours: format!("{first} and {other}"),
                 theirs: candidate.name.clone(),
-                detail: format!("{spelling:?} is one of our spellings of {other}, but the source lists it for {}", candidate.name),
+                detail: format!(
+                    "{spelling:?} is one of our spellings of {other}, but the source lists it for {}",
+                    candidate.name
+                ),
             });
         }
         if let (Some(theirs), Some(ours)) = (&candidate.category, taxonomy.get(first).map(|s| &s.category))
@@ -373,7 +422,11 @@ pub fn merged_text(original: &str, origin: &str, report: &ImportReport) -> Resul
 /// `C++` → `cpp`, `.NET` → `dotnet`, `Node.js` → `node-js`: the id scheme of the hand-written
 /// entries.
 pub fn slug(name: &str) -> String {
-    let mut s = name.to_lowercase().replace("c++", "cpp").replace("c#", "csharp").replace("f#", "fsharp");
+    let mut s = name
+        .to_lowercase()
+        .replace("c++", "cpp")
+        .replace("c#", "csharp")
+        .replace("f#", "fsharp");
     if let Some(rest) = s.strip_prefix('.') {
         s = format!("dot{rest}");
     }

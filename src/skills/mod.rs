@@ -16,3 +16,23 @@ pub mod tokens;
 
 pub use extract::{Extractor, Mention};
 pub use taxonomy::{Skill, Taxonomy, TaxonomyError};
+
+use std::path::Path;
+
+/// Why the skill extractor could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Taxonomy(#[from] TaxonomyError),
+    #[error(transparent)]
+    Model(#[from] tagger::ModelError),
+    #[error(transparent)]
+    Build(#[from] gazetteer::BuildError),
+}
+
+/// The extractor for a taxonomy file (built-in when `None`) and an optional span model.
+pub fn load(taxonomy: Option<&Path>, model: Option<&Path>) -> Result<Extractor, LoadError> {
+    let taxonomy = Taxonomy::load(taxonomy)?;
+    let model = model.map(tagger::SpanModel::load).transpose()?;
+    Ok(Extractor::new(taxonomy, model)?)
+}

@@ -193,7 +193,10 @@ pub fn spans_from_tags(tags: &[usize]) -> Vec<TokenSpan> {
         }
     }
     if let Some(first) = open {
-        spans.push(TokenSpan { first, last: tags.len() - 1 });
+        spans.push(TokenSpan {
+            first,
+            last: tags.len() - 1,
+        });
     }
     spans
 }
@@ -204,7 +207,10 @@ pub fn features(text: &str, tokens: &[Token], marks: &[Option<Mark<'_>>]) -> Vec
     let lower: Vec<String> = words.iter().map(|w| core_of(w).to_lowercase()).collect();
     let shapes: Vec<String> = words.iter().map(|w| shape(w)).collect();
     let at = |i: isize| -> &str {
-        usize::try_from(i).ok().and_then(|i| lower.get(i)).map_or(if i < 0 { "<s>" } else { "</s>" }, String::as_str)
+        usize::try_from(i)
+            .ok()
+            .and_then(|i| lower.get(i))
+            .map_or(if i < 0 { "<s>" } else { "</s>" }, String::as_str)
     };
     let mark = |i: isize| -> String {
         match usize::try_from(i).ok().and_then(|i| marks.get(i)).copied().flatten() {
@@ -238,8 +244,18 @@ pub fn features(text: &str, tokens: &[Token], marks: &[Option<Mark<'_>>]) -> Vec
                 hash(13, &[&mark(ii - 1)]),
                 hash(14, &[&mark(ii + 1)]),
                 hash(15, &[&mark(ii - 1), &mark(ii)]),
-                hash(16, &[if ii == 0 { "first" } else { "" }, if i + 1 == tokens.len() { "last" } else { "" }]),
-                hash(17, &[if raw.ends_with(|c: char| c.is_ascii_punctuation()) { "punct-end" } else { "" }]),
+                hash(
+                    16,
+                    &[if ii == 0 { "first" } else { "" }, if i + 1 == tokens.len() { "last" } else { "" }],
+                ),
+                hash(
+                    17,
+                    &[if raw.ends_with(|c: char| c.is_ascii_punctuation()) {
+                        "punct-end"
+                    } else {
+                        ""
+                    }],
+                ),
                 hash(18, &[&shapes.get(i.wrapping_sub(1)).map_or("<s>", String::as_str), &shapes[i]]),
                 hash(19, &[at(ii - 1), at(ii + 1)]),
             ];
@@ -465,7 +481,9 @@ impl SpanModel {
         out.write_all(b"\n").map_err(write_err)?;
         for label in Label::ALL {
             let weights = &self.layers[&label];
-            let rows: Vec<u32> = (0..BUCKETS as u32).filter(|&b| weights.emit[b as usize * TAGS..b as usize * TAGS + TAGS].iter().any(|w| *w != 0.0)).collect();
+            let rows: Vec<u32> = (0..BUCKETS as u32)
+                .filter(|&b| weights.emit[b as usize * TAGS..b as usize * TAGS + TAGS].iter().any(|w| *w != 0.0))
+                .collect();
             out.write_all(&(rows.len() as u32).to_le_bytes()).map_err(write_err)?;
             for row in rows {
                 out.write_all(&row.to_le_bytes()).map_err(write_err)?;

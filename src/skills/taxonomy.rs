@@ -143,7 +143,10 @@ impl Taxonomy {
                 }
             }
             if by_id.insert(skill.id.clone(), i).is_some() {
-                return Err(TaxonomyError::DuplicateId { origin, id: skill.id.clone() });
+                return Err(TaxonomyError::DuplicateId {
+                    origin,
+                    id: skill.id.clone(),
+                });
             }
             if !categories.contains_key(&skill.category) {
                 return Err(TaxonomyError::UnknownCategory {
@@ -216,7 +219,11 @@ mod tests {
         assert!(technical >= 1500, "{technical} technical skills");
         assert!(soft >= 40, "{soft} soft skills");
         assert_eq!(taxonomy.get("pandas").map(|s| s.parents.clone()), Some(vec!["python".to_string()]));
-        assert!(taxonomy.get("pyspark").is_some_and(|s| s.parents.contains(&"apache-spark".to_string())));
+        assert!(
+            taxonomy
+                .get("pyspark")
+                .is_some_and(|s| s.parents.contains(&"apache-spark".to_string()))
+        );
     }
 
     fn skill(id: &str, aliases: &[&str]) -> Skill {

@@ -57,7 +57,10 @@ pub fn trimmed_range(text: &str, tokens: &[Token], first: usize, last: usize) ->
 }
 
 fn is_edge_punctuation(c: char) -> bool {
-    matches!(c, ',' | '.' | ';' | ':' | '!' | '?' | '(' | ')' | '[' | ']' | '"' | '\'' | '*' | '•' | '·')
+    matches!(
+        c,
+        ',' | '.' | ';' | ':' | '!' | '?' | '(' | ')' | '[' | ']' | '"' | '\'' | '*' | '•' | '·'
+    )
 }
 
 #[cfg(test)]
