@@ -36,6 +36,8 @@ enum Rule {
 struct Spelling {
     skill: usize,
     rule: Rule,
+    /// A separator variant the gazetteer made up rather than one the taxonomy lists.
+    generated: bool,
 }
 
 /// A skill found in a text: the taxonomy index and the byte range of the surface text.
@@ -70,11 +72,14 @@ impl Gazetteer {
             Some(&at) => {
                 let existing = &mut spellings[at];
                 if existing.skill != skill {
-                    // Explicit spellings never clash (the taxonomy checks that); a generated
-                    // separator variant that happens to be another skill's spelling yields.
-                    debug_assert!(generated, "taxonomy validation missed a clash on {key}");
+                    // Listed spellings never clash (the taxonomy checks that); a made-up
+                    // separator variant yields to another skill's listed spelling.
+                    if existing.generated && !generated {
+                        *existing = Spelling { skill, rule, generated };
+                    }
                     return;
                 }
+                existing.generated &= generated;
                 existing.rule = match (&existing.rule, rule) {
                     (Rule::Plain, _) | (_, Rule::Plain) => Rule::Plain,
                     (Rule::Exact(a), Rule::Exact(b)) => Rule::Exact(merged(a, b)),
@@ -85,7 +90,7 @@ impl Gazetteer {
             None => {
                 by_key.insert(key.clone(), spellings.len());
                 keys.push(key);
-                spellings.push(Spelling { skill, rule });
+                spellings.push(Spelling { skill, rule, generated });
             }
         };
         for (i, skill) in taxonomy.skills.iter().enumerate() {
@@ -217,7 +222,7 @@ fn capitalised(s: &str) -> String {
 }
 
 /// `react.js` → `react js`, `reactjs`, `react-js`: writers join words every way.
-fn separator_variants(key: &str) -> Vec<String> {
+pub(crate) fn separator_variants(key: &str) -> Vec<String> {
     let chars: Vec<char> = key.chars().collect();
     let inner = |i: usize| i > 0 && i + 1 < chars.len() && chars[i - 1].is_alphanumeric() && chars[i + 1].is_alphanumeric();
     let positions: Vec<usize> = (0..chars.len())

@@ -299,7 +299,11 @@ fn spelling_index(taxonomy: &Taxonomy) -> HashMap<String, &str> {
             .chain(skill.ambiguous.iter().cloned())
             .chain(std::iter::once(skill.name.clone()));
         for spelling in spellings {
-            index.insert(spelling.to_lowercase(), skill.id.as_str());
+            let key = spelling.to_lowercase();
+            for variant in super::gazetteer::separator_variants(&key) {
+                index.entry(variant).or_insert(skill.id.as_str());
+            }
+            index.insert(key, skill.id.as_str());
         }
     }
     index

@@ -32,6 +32,9 @@ MARTS = {
     "posting_history": ["COUNT(*)", "SUM(repost_count)", "COUNT(last_seen)", "MIN(first_seen)", "MAX(last_seen)"],
     "agg_salary_by_title_location": ["COUNT(*)", "SUM(postings)", "SUM(salary_mid_usd_median)"],
     "agg_company_hiring": ["COUNT(*)", "SUM(postings)", "SUM(distinct_titles)"],
+    "dim_skill": ["COUNT(*)", "SUM(postings)", "COUNT(*) FILTER (WHERE is_technical)", "COUNT(DISTINCT category)"],
+    "fct_posting_skills": ["COUNT(*)", "COUNT(DISTINCT posting_key)", "COUNT(DISTINCT skill_id)", "SUM(salary_mid_usd)"],
+    "agg_skill_demand_weekly": ["COUNT(*)", "SUM(postings_with_skill)", "SUM(share_pct)", "COUNT(DISTINCT iso_week)"],
 }
 
 dbt = duckdb.connect(database, read_only=True)

@@ -10,5 +10,6 @@ mod kafka_consume;
 mod produce;
 mod registry_stub;
 mod salary_cases;
+mod skills;
 mod support;
 mod transform;

@@ -95,6 +95,7 @@ pub fn commit_files(lake: &Path) -> BTreeSet<PathBuf> {
         rats::lake::SILVER,
         rats::lake::DUPLICATES,
         rats::lake::QUARANTINE,
+        rats::lake::reference::SKILLS,
     ]
     .iter()
     .flat_map(|t| std::fs::read_dir(lake.join(t).join("_delta_log")).into_iter().flatten())
