@@ -296,7 +296,7 @@ pub struct TrainSkillsArgs {
     #[arg(long, value_name = "FILE", num_args = 1..)]
     pub dev: Vec<PathBuf>,
     /// Passes over the training data to try
-    #[arg(long, value_name = "N", default_value_t = 12, value_parser = clap::value_parser!(u16).range(1..=100))]
+    #[arg(long, value_name = "N", default_value_t = 40, value_parser = clap::value_parser!(u16).range(1..=100))]
     pub epochs: u16,
     /// Where to write the model
     #[arg(long, value_name = "FILE", default_value = "models/skills/span.bin")]

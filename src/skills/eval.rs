@@ -3,7 +3,7 @@
 //! gazetteer alone, the span model alone and the full extractor.
 //!
 //! How the gazetteer maps to SkillSpan's layers: soft skills are SKILL spans (abilities), every
-//! other category is KNOWLEDGE (tools, technologies, domains). A span's category is its
+//! other category is KNOWLEDGE (tools, technologies, methods, domains). A span's category is its
 //! taxonomy skill's category; gold spans get the category of the skill they spell exactly, else
 //! `not_in_taxonomy`.
 
@@ -16,6 +16,9 @@ use super::conll::Sentence;
 use super::extract::{marks, token_spans};
 use super::tagger::{self, Label, TokenSpan};
 use super::tokens;
+
+/// The category scored as SkillSpan's SKILL layer.
+const SOFT_SKILL: &str = "soft_skill";
 
 /// Category of spans the taxonomy has no entry for.
 pub const NOT_IN_TAXONOMY: &str = "not_in_taxonomy";
@@ -132,7 +135,7 @@ pub fn evaluate(extractor: &Extractor, files: Vec<String>, sentences: &[Sentence
             .map(|(skill, span)| {
                 let skill = &taxonomy.skills[skill];
                 Span {
-                    label: if skill.is_technical() { Label::Knowledge } else { Label::Skill },
+                    label: if skill.category == SOFT_SKILL { Label::Skill } else { Label::Knowledge },
                     span,
                     category: skill.category.clone(),
                 }

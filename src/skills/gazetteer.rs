@@ -18,8 +18,6 @@ const CONTEXT_WINDOW: usize = 250;
 /// How far (bytes) `not_before` / `not_after` words are looked for.
 const WORD_RULE_REACH: usize = 40;
 
-/// Categories whose skills do not confirm a technical reading of an ambiguous neighbour.
-const NON_CONFIRMING_CATEGORIES: &[&str] = &["soft_skill", "domain_knowledge", "methodology"];
 
 /// How a spelling may match.
 #[derive(Debug, Clone)]
@@ -52,7 +50,9 @@ pub struct Found {
 pub struct Gazetteer {
     automaton: AhoCorasick,
     spellings: Vec<Spelling>,
-    confirms: Vec<bool>,
+    /// Each skill's category index, and its parents.
+    category: Vec<usize>,
+    parents: Vec<Vec<usize>>,
     cues: Vec<Vec<String>>,
     not_before: Vec<Vec<String>>,
     not_after: Vec<Vec<String>>,
@@ -117,12 +117,18 @@ impl Gazetteer {
             .match_kind(MatchKind::Standard)
             .build(&keys)?;
         let lower = |v: &[String]| v.iter().map(|s| s.to_lowercase()).collect::<Vec<_>>();
+        let categories: Vec<&String> = taxonomy.categories.keys().collect();
         Ok(Self {
             automaton,
-            confirms: taxonomy
+            category: taxonomy
                 .skills
                 .iter()
-                .map(|s| !NON_CONFIRMING_CATEGORIES.contains(&s.category.as_str()))
+                .map(|s| categories.iter().position(|c| **c == s.category).unwrap_or(usize::MAX))
+                .collect(),
+            parents: taxonomy
+                .skills
+                .iter()
+                .map(|s| s.parents.iter().filter_map(|p| taxonomy.index_of(p)).collect())
                 .collect(),
             cues: taxonomy.skills.iter().map(|s| lower(&s.cues)).collect(),
             not_before: taxonomy.skills.iter().map(|s| lower(&s.not_before)).collect(),
@@ -145,11 +151,12 @@ impl Gazetteer {
     /// longest spelling that passes its checks wins.
     pub fn find(&self, text: &str) -> Vec<Found> {
         let bytes = text.as_bytes();
+        let links = links(text);
         let mut plain = Vec::new();
         let mut ambiguous = Vec::new();
         for m in self.automaton.find_overlapping_iter(text) {
             let (start, end) = (m.start(), m.end());
-            if !on_boundaries(bytes, start, end) {
+            if !on_boundaries(bytes, start, end) || links.iter().any(|&(s, e)| start < e && s < end) {
                 continue;
             }
             let spelling = &self.spellings[m.pattern().as_usize()];
@@ -180,7 +187,9 @@ impl Gazetteer {
     }
 
     /// Whether an ambiguous mention reads as the skill: not next to a word that gives the
-    /// ordinary meaning away, and with a cue word or another technical skill nearby.
+    /// ordinary meaning away, and with a cue word or a skill of the same kind nearby (same
+    /// category, a parent or a child: Go next to Java, Spring next to Java, Excel next to
+    /// Tableau; not Apex next to "data visualization").
     fn confirmed(&self, text: &str, found: Found, plain: &[Found]) -> bool {
         // The next and previous few words are all the word rules look at.
         let after_end = floor_char_boundary(text, (found.end + WORD_RULE_REACH).min(text.len()));
@@ -197,7 +206,7 @@ impl Gazetteer {
         let to = floor_char_boundary(text, (found.end + CONTEXT_WINDOW).min(text.len()));
         let near_skill = plain.iter().any(|p| {
             p.skill != found.skill
-                && self.confirms[p.skill]
+                && self.same_kind(p.skill, found.skill)
                 && p.end > from
                 && p.start < to
                 && (p.end <= found.start || p.start >= found.end)
@@ -208,6 +217,21 @@ impl Gazetteer {
         let window = format!("{} {}", &text[from..found.start], &text[found.end..to]).to_lowercase();
         self.cues[found.skill].iter().any(|cue| contains_word(&window, cue))
     }
+}
+
+impl Gazetteer {
+    fn same_kind(&self, a: usize, b: usize) -> bool {
+        self.category[a] == self.category[b] || self.parents[a].contains(&b) || self.parents[b].contains(&a)
+    }
+}
+
+/// Byte ranges of web and e-mail addresses: `https` in a link is not a skill mention, nor is
+/// `python` in `jobs.python.org`.
+fn links(text: &str) -> Vec<(usize, usize)> {
+    static LINK: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?i)\b(?:https?://|ftp://|www\.)\S+|\b[\w.+-]+@[\w-]+\.[\w.-]+").expect("valid pattern")
+    });
+    LINK.find_iter(text).map(|m| (m.start(), m.end())).collect()
 }
 
 fn merged(a: &[String], b: Vec<String>) -> Vec<String> {
@@ -278,10 +302,14 @@ fn ends_with_word(text: &str, word: &str) -> bool {
         && (word.starts_with(|c: char| !c.is_alphanumeric()) || !text[..text.len() - word.len()].ends_with(|c: char| c.is_alphanumeric()))
 }
 
+/// Whether `word` (or its plural in -s) appears as a whole word.
 fn contains_word(haystack: &str, word: &str) -> bool {
     let bytes = haystack.as_bytes();
     haystack.match_indices(word).any(|(at, _)| {
-        let end = at + word.len();
+        let mut end = at + word.len();
+        if bytes.get(end) == Some(&b's') {
+            end += 1;
+        }
         let left = at == 0 || !is_word_byte(bytes[at - 1]) || !is_word_byte(word.as_bytes()[0]);
         let right = end == bytes.len() || !is_word_byte(bytes[end]) || !is_word_byte(word.as_bytes()[word.len() - 1]);
         left && right
@@ -362,9 +390,16 @@ mod tests {
             "Puppet show volunteers wanted.",
             "C-level executives and Plan C contingencies.",
             "Apply by email. Go!",
+            "We are the backbone of the company; take the rest of the day.",
         ] {
             assert_eq!(ids(text), Vec::<String>::new(), "{text}");
         }
+    }
+
+    #[test]
+    fn a_neighbour_of_another_kind_does_not_confirm_an_ambiguous_name() {
+        assert_eq!(ids("Data Visualization Designer (Apex and Chariot)"), ["data-visualization"]);
+        assert_eq!(ids("Salesforce developer writing Apex triggers"), ["salesforce", "apex"]);
     }
 
     #[test]
@@ -397,5 +432,6 @@ mod tests {
         assert_eq!(ids("Pythonic code"), Vec::<String>::new());
         assert_eq!(ids("Spring Boot microservices"), ["spring-boot", "microservices"]);
         assert_eq!(ids("bi-weekly pay, BI dashboards"), ["business-intelligence", "data-visualization"]);
+        assert_eq!(ids("See https://jobs.example.com/python or mail sql@example.com; REST APIs, the rest of us"), ["apis"]);
     }
 }

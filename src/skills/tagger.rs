@@ -23,7 +23,7 @@ const INSIDE: usize = 2;
 const START: usize = TAGS;
 /// Feature hash buckets per layer.
 const BUCKETS: usize = 1 << 20;
-const MAGIC: &[u8] = b"RATSSPAN1\n";
+const MAGIC: &[u8] = b"RATSSPAN2\n";
 /// Seed of the per-epoch shuffle: training is reproducible bit for bit.
 const SHUFFLE_SEED: u64 = 0x5eed_5a11;
 
@@ -53,6 +53,15 @@ impl Label {
 pub struct Mark<'a> {
     pub begins: bool,
     pub category: &'a str,
+}
+
+/// One token's hashed features: `single` ones score a tag alone, `paired` ones score a tag
+/// together with the previous tag (so "manage" can open a span after `O` but continue one after
+/// `I` with different weights).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenFeatures {
+    pub single: Vec<u32>,
+    pub paired: Vec<u32>,
 }
 
 /// A span of tokens, first and last inclusive.
@@ -110,8 +119,22 @@ impl Weights {
         score
     }
 
+    /// Scores of the paired features for each previous tag.
+    fn paired_emission(&self, features: &[u32]) -> [[f32; TAGS]; TAGS + 1] {
+        let mut score = [[0.0; TAGS]; TAGS + 1];
+        for (prev, row_score) in score.iter_mut().enumerate() {
+            for &f in features {
+                let row = pair(f, prev) as usize * TAGS;
+                for t in 0..TAGS {
+                    row_score[t] += self.emit[row + t];
+                }
+            }
+        }
+        score
+    }
+
     /// Viterbi over BIO with `I` allowed only after `B` or `I`.
-    fn decode(&self, sentence: &[Vec<u32>]) -> Vec<usize> {
+    fn decode(&self, sentence: &[TokenFeatures]) -> Vec<usize> {
         let n = sentence.len();
         if n == 0 {
             return Vec::new();
@@ -119,20 +142,22 @@ impl Weights {
         let allowed = |prev: usize, cur: usize| !(cur == INSIDE && (prev == OUTSIDE || prev == START));
         let mut best = vec![[f32::NEG_INFINITY; TAGS]; n];
         let mut back = vec![[0usize; TAGS]; n];
-        let first = self.emission(&sentence[0]);
+        let first = self.emission(&sentence[0].single);
+        let first_paired = self.paired_emission(&sentence[0].paired);
         for t in 0..TAGS {
             if allowed(START, t) {
-                best[0][t] = first[t] + self.trans[START][t];
+                best[0][t] = first[t] + first_paired[START][t] + self.trans[START][t];
             }
         }
         for i in 1..n {
-            let emit = self.emission(&sentence[i]);
+            let emit = self.emission(&sentence[i].single);
+            let paired = self.paired_emission(&sentence[i].paired);
             for t in 0..TAGS {
                 for p in 0..TAGS {
                     if !allowed(p, t) || best[i - 1][p] == f32::NEG_INFINITY {
                         continue;
                     }
-                    let score = best[i - 1][p] + self.trans[p][t] + emit[t];
+                    let score = best[i - 1][p] + self.trans[p][t] + emit[t] + paired[p][t];
                     if score > best[i][t] {
                         best[i][t] = score;
                         back[i][t] = p;
@@ -153,8 +178,14 @@ impl Weights {
 
 /// A sentence ready for training: features per token and the gold tags of one layer.
 pub struct Example {
-    pub features: Vec<Vec<u32>>,
+    pub features: Vec<TokenFeatures>,
     pub gold: Vec<usize>,
+}
+
+/// The bucket of a paired feature under a previous tag.
+fn pair(feature: u32, prev: usize) -> u32 {
+    let mixed = u64::from(feature).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ (prev as u64 + 1).wrapping_mul(0xc2b2_ae3d_27d4_eb4f);
+    ((mixed >> 17) % BUCKETS as u64) as u32
 }
 
 /// Gold BIO tags from gold spans.
@@ -202,7 +233,7 @@ pub fn spans_from_tags(tags: &[usize]) -> Vec<TokenSpan> {
 }
 
 /// Hashed features of every token. `marks` has one entry per token.
-pub fn features(text: &str, tokens: &[Token], marks: &[Option<Mark<'_>>]) -> Vec<Vec<u32>> {
+pub fn features(text: &str, tokens: &[Token], marks: &[Option<Mark<'_>>]) -> Vec<TokenFeatures> {
     let words: Vec<&str> = tokens.iter().map(|t| &text[t.start..t.end]).collect();
     let lower: Vec<String> = words.iter().map(|w| core_of(w).to_lowercase()).collect();
     let shapes: Vec<String> = words.iter().map(|w| shape(w)).collect();
@@ -262,9 +293,26 @@ pub fn features(text: &str, tokens: &[Token], marks: &[Option<Mark<'_>>]) -> Vec
             if marks[i].is_some() {
                 f.push(hash(20, &[w, &mark(ii)]));
             }
-            f
+            f.push(hash(21, &[at(ii - 3)]));
+            f.push(hash(22, &[at(ii + 3)]));
+            f.push(hash(23, &[stem(w)]));
+            f.push(hash(24, &[stem(at(ii - 1)), stem(w)]));
+            let paired = vec![hash(30, &[w]), hash(31, &[&mark(ii)]), hash(32, &[&shapes[i]]), hash(33, &[&suffix3]), hash(34, &[at(ii - 1)])];
+            TokenFeatures { single: f, paired }
         })
         .collect()
+}
+
+/// A crude stem ("managing", "managed", "manages" → "manag"), so inflections share weights.
+fn stem(word: &str) -> &str {
+    for suffix in ["ing", "ed", "es", "s", "ly"] {
+        if let Some(stem) = word.strip_suffix(suffix)
+            && stem.chars().count() >= 3
+        {
+            return stem;
+        }
+    }
+    word
 }
 
 /// The word without punctuation around it ("(Python," → "Python"); punctuation alone stays.
@@ -341,7 +389,7 @@ fn train_layer(train: &[Example], dev: &[Example], max_epochs: usize) -> (Weight
                         (example.gold[position - 1], predicted[position - 1])
                     };
                     if gold != guess {
-                        for &f in feats {
+                        for &f in &feats.single {
                             let base = f as usize * TAGS;
                             weights.emit[base + gold] += 1.0;
                             totals.emit[base + gold] += clock;
@@ -350,6 +398,13 @@ fn train_layer(train: &[Example], dev: &[Example], max_epochs: usize) -> (Weight
                         }
                     }
                     if (gold_prev, gold) != (guess_prev, guess) {
+                        for &f in &feats.paired {
+                            let (good, bad) = (pair(f, gold_prev) as usize * TAGS + gold, pair(f, guess_prev) as usize * TAGS + guess);
+                            weights.emit[good] += 1.0;
+                            totals.emit[good] += clock;
+                            weights.emit[bad] -= 1.0;
+                            totals.emit[bad] -= clock;
+                        }
                         weights.trans[gold_prev][gold] += 1.0;
                         totals.trans[gold_prev][gold] += clock;
                         weights.trans[guess_prev][guess] -= 1.0;
@@ -456,7 +511,7 @@ impl SpanModel {
     }
 
     /// Spans of every label in one sentence, given its token features.
-    pub fn tag(&self, features: &[Vec<u32>]) -> Vec<(Label, TokenSpan)> {
+    pub fn tag(&self, features: &[TokenFeatures]) -> Vec<(Label, TokenSpan)> {
         let mut out = Vec::new();
         for (label, weights) in &self.layers {
             out.extend(spans_from_tags(&weights.decode(features)).into_iter().map(|s| (*label, s)));

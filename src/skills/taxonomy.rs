@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 pub const BUILT_IN_YAML: &str = include_str!("../../taxonomies/skills.yaml");
 
 /// Categories whose skills are not technical (used by reports and the hand-check).
-pub const NON_TECHNICAL_CATEGORIES: &[&str] = &["soft_skill"];
+pub const NON_TECHNICAL_CATEGORIES: &[&str] = &["soft_skill", "business", "domain_knowledge"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum TaxonomyError {
@@ -66,9 +66,10 @@ pub struct Skill {
 }
 
 impl Skill {
-    /// Whether the canonical name itself is one of the ambiguous spellings.
+    /// Whether the canonical name itself is one of the ambiguous spellings (in any case: an
+    /// ambiguous `writing` makes the name `Writing` ambiguous too).
     pub fn name_is_ambiguous(&self) -> bool {
-        self.ambiguous.iter().any(|a| a == &self.name)
+        self.ambiguous.iter().any(|a| a.eq_ignore_ascii_case(&self.name))
     }
 
     pub fn is_technical(&self) -> bool {
