@@ -226,6 +226,10 @@ pub struct SkillsExtractArgs {
     /// A file to read, or - for standard input
     #[arg(value_name = "FILE", required_unless_present = "text")]
     pub file: Option<PathBuf>,
+    /// Treat every line of the input as its own text (one posting a line); results carry the
+    /// line number, and --format json prints one JSON array per line
+    #[arg(long)]
+    pub per_line: bool,
     #[command(flatten)]
     pub models: SkillsModelArgs,
 }

@@ -1,6 +1,7 @@
 //! `rats skills extract|eval|graph|import`: arguments in, library calls, reports out.
 
-use std::io::Read;
+use std::fmt::Write as _;
+use std::io::{Read, Write};
 use std::path::Path;
 
 use anyhow::Context;
@@ -40,7 +41,7 @@ pub fn run(command: &SkillsCommand, settings: &Settings, quiet: bool) -> anyhow:
         Ok(())
     };
     match command {
-        SkillsCommand::Extract(args) => print(&extract(args, settings)?),
+        SkillsCommand::Extract(args) => extract(args, settings)?.map_or(Ok(()), |report| print(&report)),
         SkillsCommand::Eval(args) => print(&evaluate(args, settings)?),
         SkillsCommand::Graph(args) => print(&write_graph(args, settings)?),
         SkillsCommand::Import(args) => print(&import(args, settings)?),
@@ -55,7 +56,8 @@ fn extractor(settings: &Settings) -> anyhow::Result<skills::Extractor> {
     )?)
 }
 
-fn extract(args: &SkillsExtractArgs, settings: &Settings) -> anyhow::Result<Report> {
+/// The report to print, or `None` when the lines were already written.
+fn extract(args: &SkillsExtractArgs, settings: &Settings) -> anyhow::Result<Option<Report>> {
     let text = match (&args.text, &args.file) {
         (Some(text), _) => text.clone(),
         (None, Some(path)) if path == Path::new("-") => {
@@ -66,25 +68,49 @@ fn extract(args: &SkillsExtractArgs, settings: &Settings) -> anyhow::Result<Repo
         (None, Some(path)) => std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?,
         (None, None) => anyhow::bail!("give --text TEXT, a FILE or - for standard input"),
     };
-    let mentions = extractor(settings)?.extract(&text);
-    let rows = mentions
-        .iter()
-        .map(|m| {
-            vec![
-                m.id.clone().unwrap_or_default(),
-                m.name.clone(),
-                m.category.clone().unwrap_or_default(),
-                m.surface.clone(),
-                m.start.to_string(),
-                m.end.to_string(),
-            ]
-        })
-        .collect();
-    Ok(Report {
-        header: ["id", "name", "category", "surface", "start", "end"].map(String::from).to_vec(),
+    let extractor = extractor(settings)?;
+    let row = |m: &skills::Mention| {
+        vec![
+            m.id.clone().unwrap_or_default(),
+            m.name.clone(),
+            m.category.clone().unwrap_or_default(),
+            m.surface.clone(),
+            m.start.to_string(),
+            m.end.to_string(),
+        ]
+    };
+    let header = ["id", "name", "category", "surface", "start", "end"].map(String::from).to_vec();
+    if !args.per_line {
+        let mentions = extractor.extract(&text);
+        return Ok(Some(Report {
+            header,
+            rows: mentions.iter().map(row).collect(),
+            json: serde_json::to_value(&mentions)?,
+        }));
+    }
+    if settings.format.value == OutputFormat::Json {
+        // One JSON array per input line, written as it goes: inputs can be large.
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        for line in text.lines() {
+            serde_json::to_writer(&mut out, &extractor.extract(line))?;
+            out.write_all(b"\n")?;
+        }
+        out.flush()?;
+        return Ok(None);
+    }
+    let mut rows = Vec::new();
+    for (number, line) in text.lines().enumerate() {
+        rows.extend(extractor.extract(line).iter().map(|m| {
+            let mut r = vec![(number + 1).to_string()];
+            r.extend(row(m));
+            r
+        }));
+    }
+    Ok(Some(Report {
+        header: std::iter::once("line".to_string()).chain(header).collect(),
         rows,
-        json: serde_json::to_value(&mentions)?,
-    })
+        json: serde_json::Value::Null,
+    }))
 }
 
 fn evaluate(args: &SkillsEvalArgs, settings: &Settings) -> anyhow::Result<Report> {
@@ -226,7 +252,7 @@ fn sample<'a>(items: impl Iterator<Item = &'a str>) -> String {
     let items: Vec<&str> = items.collect();
     let mut shown = items.iter().take(5).copied().collect::<Vec<_>>().join("; ");
     if items.len() > 5 {
-        shown.push_str(&format!("; … {} more (--format json lists all)", items.len() - 5));
+        let _ = write!(shown, "; … {} more (--format json lists all)", items.len() - 5);
     }
     shown
 }

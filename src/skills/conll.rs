@@ -135,9 +135,9 @@ mod tests {
 
     #[test]
     fn a_bad_line_is_named_with_file_and_line() {
-        let err = parse("a\tO\tO\nb\tB-Skil\tO\n", Path::new("x.conll")).unwrap_err();
+        let err = parse("a\tO\tO\nb\tB-Skil\tO\n", Path::new("x.conll")).expect_err("refused");
         assert_eq!(err.to_string(), "x.conll:2: field 2 is \"B-Skil\"; expected O, B-Skill or I-Skill");
-        let err = parse("a O O\n", Path::new("x.conll")).unwrap_err();
+        let err = parse("a O O\n", Path::new("x.conll")).expect_err("refused");
         assert!(err.to_string().starts_with("x.conll:1: expected token"), "{err}");
     }
 }

@@ -93,9 +93,12 @@ pub struct Report {
 #[derive(Debug, Clone)]
 struct Span {
     label: Label,
-    span: TokenSpan,
+    tokens: TokenSpan,
     category: String,
 }
+
+/// Per system: counts per label, and strict counts per category.
+type Tallies = (BTreeMap<Label, Tally>, BTreeMap<String, [usize; 4]>);
 
 #[derive(Default)]
 struct Tally {
@@ -109,7 +112,7 @@ pub fn evaluate(extractor: &Extractor, files: Vec<String>, sentences: &[Sentence
     if extractor.model().is_some() {
         systems.extend([System::Model, System::Full]);
     }
-    let mut tallies: BTreeMap<System, (BTreeMap<Label, Tally>, BTreeMap<String, [usize; 4]>)> = BTreeMap::new();
+    let mut tallies: BTreeMap<System, Tallies> = BTreeMap::new();
     for sentence in sentences {
         let (text, toks) = tokens::join(&sentence.words);
         let taxonomy = extractor.taxonomy();
@@ -125,7 +128,7 @@ pub fn evaluate(extractor: &Extractor, files: Vec<String>, sentences: &[Sentence
             .flat_map(|&label| sentence.spans(label).iter().map(move |&span| (label, span)))
             .map(|(label, span)| Span {
                 label,
-                span,
+                tokens: span,
                 category: category_of(span),
             })
             .collect();
@@ -135,8 +138,12 @@ pub fn evaluate(extractor: &Extractor, files: Vec<String>, sentences: &[Sentence
             .map(|(skill, span)| {
                 let skill = &taxonomy.skills[skill];
                 Span {
-                    label: if skill.category == SOFT_SKILL { Label::Skill } else { Label::Knowledge },
-                    span,
+                    label: if skill.category == SOFT_SKILL {
+                        Label::Skill
+                    } else {
+                        Label::Knowledge
+                    },
+                    tokens: span,
                     category: skill.category.clone(),
                 }
             })
@@ -148,7 +155,7 @@ pub fn evaluate(extractor: &Extractor, files: Vec<String>, sentences: &[Sentence
                 .into_iter()
                 .map(|(label, span)| Span {
                     label,
-                    span,
+                    tokens: span,
                     category: category_of(span),
                 })
                 .collect()
@@ -157,12 +164,14 @@ pub fn evaluate(extractor: &Extractor, files: Vec<String>, sentences: &[Sentence
             let predicted: Vec<Span> = match system {
                 System::Gazetteer => from_gazetteer.clone(),
                 System::Model => from_model.clone(),
+                // What `Extractor::extract` returns: every gazetteer match, and the learned
+                // spans that overlap none of them.
                 System::Full => {
-                    let mut all = from_model.clone();
+                    let mut all = from_gazetteer.clone();
                     all.extend(
-                        from_gazetteer
+                        from_model
                             .iter()
-                            .filter(|g| !from_model.iter().any(|m| m.label == g.label && overlaps(m.span, g.span)))
+                            .filter(|m| !from_gazetteer.iter().any(|g| overlaps(m.tokens, g.tokens)))
                             .cloned(),
                     );
                     all
@@ -220,8 +229,8 @@ fn overlaps(a: TokenSpan, b: TokenSpan) -> bool {
 /// Adds one sentence's counts: [correct predicted, predicted, found gold, gold].
 fn tally(predicted: &[Span], gold: &[Span], labels: &mut BTreeMap<Label, Tally>, categories: &mut BTreeMap<String, [usize; 4]>) {
     for p in predicted {
-        let exact = gold.iter().any(|g| g.label == p.label && g.span == p.span);
-        let touching = gold.iter().any(|g| g.label == p.label && overlaps(g.span, p.span));
+        let exact = gold.iter().any(|g| g.label == p.label && g.tokens == p.tokens);
+        let touching = gold.iter().any(|g| g.label == p.label && overlaps(g.tokens, p.tokens));
         let t = labels.entry(p.label).or_default();
         t.strict[0] += usize::from(exact);
         t.strict[1] += 1;
@@ -232,8 +241,8 @@ fn tally(predicted: &[Span], gold: &[Span], labels: &mut BTreeMap<Label, Tally>,
         c[1] += 1;
     }
     for g in gold {
-        let exact = predicted.iter().any(|p| p.label == g.label && p.span == g.span);
-        let touching = predicted.iter().any(|p| p.label == g.label && overlaps(g.span, p.span));
+        let exact = predicted.iter().any(|p| p.label == g.label && p.tokens == g.tokens);
+        let touching = predicted.iter().any(|p| p.label == g.label && overlaps(g.tokens, p.tokens));
         let t = labels.entry(g.label).or_default();
         t.strict[2] += usize::from(exact);
         t.strict[3] += 1;

@@ -18,7 +18,6 @@ const CONTEXT_WINDOW: usize = 250;
 /// How far (bytes) `not_before` / `not_after` words are looked for.
 const WORD_RULE_REACH: usize = 40;
 
-
 /// How a spelling may match.
 #[derive(Debug, Clone)]
 enum Rule {
@@ -68,30 +67,30 @@ impl Gazetteer {
         let mut keys: Vec<String> = Vec::new();
         let mut spellings: Vec<Spelling> = Vec::new();
         let mut by_key: HashMap<String, usize> = HashMap::new();
-        let mut add = |key: String, skill: usize, rule: Rule, generated: bool| match by_key.get(&key) {
-            Some(&at) => {
-                let existing = &mut spellings[at];
-                if existing.skill != skill {
-                    // Listed spellings never clash (the taxonomy checks that); a made-up
-                    // separator variant yields to another skill's listed spelling.
-                    if existing.generated && !generated {
-                        *existing = Spelling { skill, rule, generated };
-                    }
-                    return;
-                }
-                existing.generated &= generated;
-                existing.rule = match (&existing.rule, rule) {
-                    (Rule::Plain, _) | (_, Rule::Plain) => Rule::Plain,
-                    (Rule::Exact(a), Rule::Exact(b)) => Rule::Exact(merged(a, b)),
-                    (Rule::Ambiguous(a), Rule::Ambiguous(b) | Rule::Exact(b)) => Rule::Ambiguous(merged(a, b)),
-                    (Rule::Exact(a), Rule::Ambiguous(b)) => Rule::Ambiguous(merged(a, b)),
-                };
-            }
-            None => {
+        let mut add = |key: String, skill: usize, rule: Rule, generated: bool| {
+            let Some(&at) = by_key.get(&key) else {
                 by_key.insert(key.clone(), spellings.len());
                 keys.push(key);
                 spellings.push(Spelling { skill, rule, generated });
+                return;
+            };
+            let existing = &mut spellings[at];
+            if existing.skill != skill {
+                // Listed spellings never clash (the taxonomy checks that); a made-up
+                // separator variant yields to another skill's listed spelling.
+                if existing.generated && !generated {
+                    *existing = Spelling { skill, rule, generated };
+                }
+                return;
             }
+            existing.generated &= generated;
+            existing.rule = match (&existing.rule, rule) {
+                (Rule::Plain, _) | (_, Rule::Plain) => Rule::Plain,
+                (Rule::Exact(a), Rule::Exact(b)) => Rule::Exact(merged(a, b)),
+                (Rule::Ambiguous(a), Rule::Ambiguous(b) | Rule::Exact(b)) | (Rule::Exact(a), Rule::Ambiguous(b)) => {
+                    Rule::Ambiguous(merged(a, b))
+                }
+            };
         };
         for (i, skill) in taxonomy.skills.iter().enumerate() {
             for spelling in skill.plain_spellings() {
@@ -432,6 +431,9 @@ mod tests {
         assert_eq!(ids("Pythonic code"), Vec::<String>::new());
         assert_eq!(ids("Spring Boot microservices"), ["spring-boot", "microservices"]);
         assert_eq!(ids("bi-weekly pay, BI dashboards"), ["business-intelligence", "data-visualization"]);
-        assert_eq!(ids("See https://jobs.example.com/python or mail sql@example.com; REST APIs, the rest of us"), ["apis"]);
+        assert_eq!(
+            ids("See https://jobs.example.com/python or mail sql@example.com; REST APIs, the rest of us"),
+            ["apis"]
+        );
     }
 }

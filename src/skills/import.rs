@@ -11,6 +11,8 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
+use std::fmt::Write as _;
+
 use serde::{Deserialize, Serialize};
 
 use super::taxonomy::{Skill, Taxonomy, TaxonomyError};
@@ -403,8 +405,10 @@ pub fn merged_text(original: &str, origin: &str, report: &ImportReport) -> Resul
         });
     }
     let mut text = original.trim_end().to_string();
-    if !added.is_empty() {
-        text.push_str(&format!("\n\n  # --- merged from {} ({}) ---\n", report.source.name(), report.file));
+    if added.is_empty() {
+        text.push('\n');
+    } else {
+        let _ = write!(text, "\n\n  # --- merged from {} ({}) ---\n", report.source.name(), report.file);
         for skill in &added {
             let yaml = serde_norway::to_string(&[skill]).map_err(|e| ImportError::Format {
                 path: PathBuf::from(origin),
@@ -416,8 +420,6 @@ pub fn merged_text(original: &str, origin: &str, report: &ImportReport) -> Resul
                 text.push('\n');
             }
         }
-    } else {
-        text.push('\n');
     }
     Taxonomy::parse(&text, origin)?;
     Ok((text, added.len()))

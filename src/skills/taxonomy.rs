@@ -249,7 +249,7 @@ mod tests {
 
     #[test]
     fn a_spelling_claimed_by_two_skills_is_refused_naming_both() {
-        let err = Taxonomy::from_parts(1, categories(), vec![skill("a", &["Shared"]), skill("b", &["shared"])], "t").unwrap_err();
+        let err = Taxonomy::from_parts(1, categories(), vec![skill("a", &["Shared"]), skill("b", &["shared"])], "t").expect_err("refused");
         assert_eq!(
             err.to_string(),
             "taxonomy t: the spelling \"shared\" belongs to both \"a\" and \"b\""
@@ -278,7 +278,7 @@ mod tests {
 
     #[test]
     fn a_parse_error_names_the_field() {
-        let err = Taxonomy::parse("version: 1\ncategories: {}\nskills:\n  - {id: a, name: A}\n", "t").unwrap_err();
+        let err = Taxonomy::parse("version: 1\ncategories: {}\nskills:\n  - {id: a, name: A}\n", "t").expect_err("refused");
         assert!(err.to_string().contains("skills[0]"), "{err}");
         assert!(err.to_string().contains("category"), "{err}");
     }

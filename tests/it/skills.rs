@@ -57,6 +57,21 @@ fn extract_prints_ids_names_categories_surfaces_and_character_offsets() {
         "id,name,category,surface,start,end\nterraform,Terraform,devops,Terraform,0,9\namazon-web-services,Amazon Web Services,cloud,AWS,13,16\n"
     );
 
+    std::fs::write(dir.path().join("postings.txt"), "Python and SQL\n\nKubernetes\n").expect("writes");
+    let output = run(rats(dir.path()).args(["skills", "extract", "--per-line", "--format", "json", "postings.txt"]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let lines: Vec<Vec<String>> = stdout(&output)
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Vec<serde_json::Value>>(l)
+                .expect("a JSON array a line")
+                .iter()
+                .map(|m| m["id"].as_str().expect("id").to_string())
+                .collect()
+        })
+        .collect();
+    assert_eq!(lines, [vec!["python", "sql"], vec![], vec!["kubernetes"]]);
+
     let output = run(rats(dir.path()).args(["skills", "extract"]));
     assert_eq!(output.status.code(), Some(2), "no input is a usage error");
 }
