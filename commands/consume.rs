@@ -46,9 +46,6 @@ pub fn run(args: &ConsumeArgs, settings: &Settings, quiet: bool) -> anyhow::Resu
         normaliser = normaliser.with_skills(std::sync::Arc::new(extractor));
     }
     let lake = &settings.lake.value;
-    if rats::lake::reference::sync_skills(lake, normaliser.skills().taxonomy())? {
-        tracing::info!(table = rats::lake::reference::SKILLS, "skill taxonomy written to the lake");
-    }
     let progress = TerminalProgress::new(quiet);
     let stopped = || {
         format!(

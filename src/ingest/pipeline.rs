@@ -59,6 +59,9 @@ pub fn consume_files(
     let inputs = readers::open_all(&options.inputs, options.format, options.mapping.as_deref())?;
 
     let mut lake = Lake::open(lake_root)?;
+    if crate::lake::reference::sync_skills(lake_root, normaliser.skills().taxonomy())? {
+        tracing::info!(table = crate::lake::reference::SKILLS, "skill taxonomy written to the lake");
+    }
     let mut index = batch::load_index(&lake)?;
     tracing::info!(lake = %lake_root.display(), postings = index.len(), "dedup index loaded from silver");
 

@@ -114,6 +114,9 @@ pub fn consume_kafka(
     };
     let positions: Positions = Arc::new(Mutex::new(HashMap::new()));
     let lake = Lake::open(lake_root)?;
+    if crate::lake::reference::sync_skills(lake_root, normaliser.skills().taxonomy())? {
+        tracing::info!(table = crate::lake::reference::SKILLS, "skill taxonomy written to the lake");
+    }
     let index = batch::load_index(&lake)?;
     let mut writer = LakeWriter::new(lake, &options.topic, &options.group, Arc::clone(&positions));
     let schemas = WriterSchemas::new(&options.registry)?;
