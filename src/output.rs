@@ -44,6 +44,15 @@ pub fn write(out: &mut dyn Write, format: OutputFormat, report: &Report) -> io::
     }
 }
 
+/// Text made safe inside XML and HTML, in element content and in double-quoted attributes
+/// (the docs site and GraphML).
+pub fn escape_markup(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

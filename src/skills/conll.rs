@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::tagger::{Label, TokenSpan};
+use super::tagger::{self, Label, TokenSpan};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConllError {
@@ -91,32 +91,15 @@ pub fn parse(text: &str, path: &Path) -> Result<Vec<Sentence>, ConllError> {
 }
 
 fn spans(tags: &[char]) -> Vec<TokenSpan> {
-    let mut out = Vec::new();
-    let mut open: Option<usize> = None;
-    for (i, &tag) in tags.iter().enumerate() {
-        match tag {
-            'B' => {
-                if let Some(first) = open.replace(i) {
-                    out.push(TokenSpan { first, last: i - 1 });
-                }
-            }
-            'I' => {
-                open.get_or_insert(i);
-            }
-            _ => {
-                if let Some(first) = open.take() {
-                    out.push(TokenSpan { first, last: i - 1 });
-                }
-            }
-        }
-    }
-    if let Some(first) = open {
-        out.push(TokenSpan {
-            first,
-            last: tags.len() - 1,
-        });
-    }
-    out
+    let tags: Vec<usize> = tags
+        .iter()
+        .map(|t| match t {
+            'B' => tagger::BEGIN,
+            'I' => tagger::INSIDE,
+            _ => tagger::OUTSIDE,
+        })
+        .collect();
+    tagger::spans_from_tags(&tags)
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use super::taxonomy::Taxonomy;
+use crate::output::escape_markup as escape;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Node {
@@ -116,9 +117,9 @@ impl Graph {
             let _ = writeln!(
                 out,
                 "    <node id=\"{}\"><data key=\"name\">{}</data><data key=\"category\">{}</data><data key=\"postings\">{}</data></node>",
-                xml(&node.id),
-                xml(&node.name),
-                xml(&node.category),
+                escape(&node.id),
+                escape(&node.name),
+                escape(&node.category),
                 node.postings
             );
         }
@@ -130,21 +131,14 @@ impl Graph {
             let _ = writeln!(
                 out,
                 "    <edge id=\"e{i}\" source=\"{}\" target=\"{}\"><data key=\"kind\">{kind}</data><data key=\"weight\">{}</data></edge>",
-                xml(&edge.source),
-                xml(&edge.target),
+                escape(&edge.source),
+                escape(&edge.target),
                 edge.weight
             );
         }
         out.push_str("  </graph>\n</graphml>\n");
         out
     }
-}
-
-fn xml(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 #[cfg(test)]

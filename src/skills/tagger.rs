@@ -16,9 +16,9 @@ use super::tokens::Token;
 
 /// Tags per layer: outside, begin, inside.
 const TAGS: usize = 3;
-const OUTSIDE: usize = 0;
-const BEGIN: usize = 1;
-const INSIDE: usize = 2;
+pub(crate) const OUTSIDE: usize = 0;
+pub(crate) const BEGIN: usize = 1;
+pub(crate) const INSIDE: usize = 2;
 /// The pseudo previous tag before the first token.
 const START: usize = TAGS;
 /// Feature hash buckets per layer.

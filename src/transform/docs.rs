@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 
 use super::dag::Dag;
 use super::project::{ColumnSpec, Project, TestSpec};
+use crate::output::escape_markup as escape;
 
 /// The page for `project` and its checked graph.
 pub fn page(project: &Project, dag: &Dag) -> String {
@@ -197,11 +198,4 @@ fn lineage_svg(project: &Project, dag: &Dag) -> String {
     }
     svg.push_str("</svg>");
     svg
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
