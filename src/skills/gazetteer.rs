@@ -228,8 +228,12 @@ impl Gazetteer {
 /// `python` in `jobs.python.org`.
 fn links(text: &str) -> Vec<(usize, usize)> {
     static LINK: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(r"(?i)\b(?:https?://|ftp://|www\.)\S+|\b[\w.+-]+@[\w-]+\.[\w.-]+").expect("valid pattern")
+        regex::Regex::new(r"(?i)(?-u:\b)(?:https?://|ftp://|www\.)\S+|(?-u:\b)(?-u:[\w.+-])+@(?-u:[\w-])+\.(?-u:[\w.-])+").expect("valid pattern")
     });
+    // Most descriptions have no address at all: skip the regex for them.
+    if !(text.contains("://") || text.contains("www.") || text.contains('@')) {
+        return Vec::new();
+    }
     LINK.find_iter(text).map(|m| (m.start(), m.end())).collect()
 }
 
