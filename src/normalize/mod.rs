@@ -19,7 +19,8 @@ use sha2::{Digest, Sha256};
 use crate::contract::JobListing;
 use crate::dedup::minhash::Signature;
 use crate::ingest::reject::{ErrorCode, Reject};
-use crate::skills::{Extractor, Mention, Taxonomy};
+use crate::skills::tagger::Label;
+use crate::skills::{Extractor, Taxonomy};
 use currency::Currencies;
 use salary::Salary;
 use text::non_empty;
@@ -55,20 +56,35 @@ pub struct Posting {
     pub skills: Vec<PostingSkill>,
 }
 
-/// A skill mention in one of a posting's text fields.
+/// A skill mention in one of a posting's text fields, as silver stores it: the surface is
+/// the field's text between the offsets, the name and category are the taxonomy's.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PostingSkill {
     /// `title` or `description`; offsets are characters into that field.
     pub field: &'static str,
-    #[serde(flatten)]
-    pub mention: Mention,
+    /// The taxonomy id; none for an emerging skill (a learned span the taxonomy lacks).
+    #[serde(serialize_with = "shared_str")]
+    pub id: Option<Arc<str>>,
+    pub start: usize,
+    pub end: usize,
+    /// The SkillSpan layer of a learned span; absent for taxonomy matches.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<Label>,
+}
+
+#[allow(clippy::ref_option, reason = "serde's serialize_with hands over a reference to the field")]
+fn shared_str<S: serde::Serializer>(value: &Option<Arc<str>>, serializer: S) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(text) => serializer.serialize_some(&**text),
+        None => serializer.serialize_none(),
+    }
 }
 
 impl Posting {
     /// The distinct taxonomy ids mentioned, in order of first mention.
     pub fn skill_ids(&self) -> Vec<&str> {
         let mut ids: Vec<&str> = Vec::new();
-        for id in self.skills.iter().filter_map(|s| s.mention.id.as_deref()) {
+        for id in self.skills.iter().filter_map(|s| s.id.as_deref()) {
             if !ids.contains(&id) {
                 ids.push(id);
             }
@@ -195,10 +211,13 @@ impl Normaliser {
             .into_iter()
             .filter_map(|(field, text)| text.map(|t| (field, t)))
             .flat_map(|(field, text)| {
-                self.skills
-                    .extract(text)
-                    .into_iter()
-                    .map(move |mention| PostingSkill { field, mention })
+                self.skills.hits(text).into_iter().map(move |hit| PostingSkill {
+                    field,
+                    id: hit.skill.map(|i| Arc::clone(self.skills.id(i))),
+                    start: hit.start,
+                    end: hit.end,
+                    label: hit.label,
+                })
             })
             .collect()
     }

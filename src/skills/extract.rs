@@ -2,6 +2,8 @@
 //! loaded, the learned SKILL and KNOWLEDGE spans the taxonomy does not cover (linked to a
 //! taxonomy id when the whole span is one of its spellings, otherwise kept as emerging skills).
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use super::gazetteer::{Found, Gazetteer};
@@ -33,16 +35,21 @@ pub struct Mention {
     pub label: Option<Label>,
 }
 
-/// Byte-range mention before conversion to character offsets.
-struct Hit {
-    skill: Option<usize>,
-    start: usize,
-    end: usize,
-    label: Option<Label>,
+/// A mention without strings: the taxonomy index (none for an emerging skill), offsets and,
+/// for a learned span, its label. `extract` turns these into [`Mention`]s; consume stores them
+/// as they are, since names, categories and surfaces follow from the id and the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hit {
+    pub skill: Option<usize>,
+    pub start: usize,
+    pub end: usize,
+    pub label: Option<Label>,
 }
 
 pub struct Extractor {
     taxonomy: Taxonomy,
+    /// Skill ids shared by every posting that mentions them (no string per mention).
+    ids: Vec<Arc<str>>,
     gazetteer: Gazetteer,
     model: Option<SpanModel>,
 }
@@ -50,8 +57,10 @@ pub struct Extractor {
 impl Extractor {
     pub fn new(taxonomy: Taxonomy, model: Option<SpanModel>) -> Result<Self, super::gazetteer::BuildError> {
         let gazetteer = Gazetteer::new(&taxonomy)?;
+        let ids = taxonomy.skills.iter().map(|s| Arc::from(s.id.as_str())).collect();
         Ok(Self {
             taxonomy,
+            ids,
             gazetteer,
             model,
         })
@@ -59,6 +68,11 @@ impl Extractor {
 
     pub fn taxonomy(&self) -> &Taxonomy {
         &self.taxonomy
+    }
+
+    /// The shared id of taxonomy skill `index`.
+    pub fn id(&self, index: usize) -> &Arc<str> {
+        &self.ids[index]
     }
 
     pub fn gazetteer(&self) -> &Gazetteer {
@@ -71,6 +85,39 @@ impl Extractor {
 
     /// Every mention in `text`, in text order.
     pub fn extract(&self, text: &str) -> Vec<Mention> {
+        let hits = self.byte_hits(text);
+        let offsets = char_offsets(text, hits.iter().flat_map(|h| [h.start, h.end]).collect());
+        hits.into_iter()
+            .map(|hit| {
+                let surface = text[hit.start..hit.end].to_string();
+                let skill = hit.skill.map(|i| &self.taxonomy.skills[i]);
+                Mention {
+                    id: skill.map(|s| s.id.clone()),
+                    name: skill.map_or_else(|| normalised_phrase(&surface), |s| s.name.clone()),
+                    category: skill.map(|s| s.category.clone()),
+                    surface,
+                    start: offsets(hit.start),
+                    end: offsets(hit.end),
+                    origin: if hit.label.is_some() { Origin::Model } else { Origin::Taxonomy },
+                    label: hit.label,
+                }
+            })
+            .collect()
+    }
+
+    /// Every mention in `text`, in text order, with character offsets.
+    pub fn hits(&self, text: &str) -> Vec<Hit> {
+        let mut hits = self.byte_hits(text);
+        let offsets = char_offsets(text, hits.iter().flat_map(|h| [h.start, h.end]).collect());
+        for hit in &mut hits {
+            hit.start = offsets(hit.start);
+            hit.end = offsets(hit.end);
+        }
+        hits
+    }
+
+    /// The same with byte offsets.
+    fn byte_hits(&self, text: &str) -> Vec<Hit> {
         let found = self.gazetteer.find(text);
         let mut hits: Vec<Hit> = found
             .iter()
@@ -116,27 +163,7 @@ impl Extractor {
             }
             hits.sort_by_key(|h| (h.start, h.end));
         }
-        self.to_mentions(text, hits)
-    }
-
-    fn to_mentions(&self, text: &str, hits: Vec<Hit>) -> Vec<Mention> {
-        let offsets = char_offsets(text, hits.iter().flat_map(|h| [h.start, h.end]).collect());
-        hits.into_iter()
-            .map(|hit| {
-                let surface = text[hit.start..hit.end].to_string();
-                let skill = hit.skill.map(|i| &self.taxonomy.skills[i]);
-                Mention {
-                    id: skill.map(|s| s.id.clone()),
-                    name: skill.map_or_else(|| normalised_phrase(&surface), |s| s.name.clone()),
-                    category: skill.map(|s| s.category.clone()),
-                    surface,
-                    start: offsets(hit.start),
-                    end: offsets(hit.end),
-                    origin: if hit.label.is_some() { Origin::Model } else { Origin::Taxonomy },
-                    label: hit.label,
-                }
-            })
-            .collect()
+        hits
     }
 }
 

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 use super::taxonomy::Taxonomy;
 
@@ -111,9 +111,12 @@ impl Gazetteer {
                 add(form.to_lowercase(), i, Rule::Ambiguous(forms), false);
             }
         }
+        // A DFA: overlapping search on an NFA walks failure links at every byte, and the
+        // search is most of the extractor's time (BENCHMARKS.md).
         let automaton = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
             .build(&keys)?;
         let lower = |v: &[String]| v.iter().map(|s| s.to_lowercase()).collect::<Vec<_>>();
         let categories: Vec<&String> = taxonomy.categories.keys().collect();
@@ -228,7 +231,8 @@ impl Gazetteer {
 /// `python` in `jobs.python.org`.
 fn links(text: &str) -> Vec<(usize, usize)> {
     static LINK: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(r"(?i)(?-u:\b)(?:https?://|ftp://|www\.)\S+|(?-u:\b)(?-u:[\w.+-])+@(?-u:[\w-])+\.(?-u:[\w.-])+").expect("valid pattern")
+        regex::Regex::new(r"(?i)(?-u:\b)(?:https?://|ftp://|www\.)\S+|(?-u:\b)(?-u:[\w.+-])+@(?-u:[\w-])+\.(?-u:[\w.-])+")
+            .expect("valid pattern")
     });
     // Most descriptions have no address at all: skip the regex for them.
     if !(text.contains("://") || text.contains("www.") || text.contains('@')) {
