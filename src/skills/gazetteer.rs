@@ -15,6 +15,9 @@ use super::taxonomy::Taxonomy;
 /// How far (bytes, each side) an ambiguous spelling looks for confirming context.
 const CONTEXT_WINDOW: usize = 250;
 
+/// The longest spelling looked up per word rather than searched for.
+const SHORT: usize = 3;
+
 /// How far (bytes) `not_before` / `not_after` words are looked for.
 const WORD_RULE_REACH: usize = 40;
 
@@ -48,6 +51,11 @@ pub struct Found {
 /// The compiled matcher for one taxonomy.
 pub struct Gazetteer {
     automaton: AhoCorasick,
+    /// The spelling each automaton pattern stands for.
+    pattern_spelling: Vec<usize>,
+    /// Spellings of at most [`SHORT`] letters and digits, looked up per word instead: in the
+    /// automaton, `r` or `go` would report a match inside every other word.
+    short: HashMap<String, usize>,
     spellings: Vec<Spelling>,
     /// Each skill's category index, and its parents.
     category: Vec<usize>,
@@ -113,15 +121,23 @@ impl Gazetteer {
         }
         // A DFA: overlapping search on an NFA walks failure links at every byte, and the
         // search is most of the extractor's time (BENCHMARKS.md).
+        let (short_keys, long_keys): (Vec<(usize, String)>, Vec<(usize, String)>) = keys
+            .into_iter()
+            .enumerate()
+            .partition(|(_, key)| key.len() <= SHORT && key.bytes().all(|b| b.is_ascii_alphanumeric()));
         let automaton = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
             .kind(Some(AhoCorasickKind::DFA))
-            .build(&keys)?;
+            .build(long_keys.iter().map(|(_, key)| key))?;
+        let pattern_spelling = long_keys.iter().map(|(at, _)| *at).collect();
+        let short = short_keys.into_iter().map(|(at, key)| (key, at)).collect();
         let lower = |v: &[String]| v.iter().map(|s| s.to_lowercase()).collect::<Vec<_>>();
         let categories: Vec<&String> = taxonomy.categories.keys().collect();
         Ok(Self {
             automaton,
+            pattern_spelling,
+            short,
             category: taxonomy
                 .skills
                 .iter()
@@ -156,12 +172,15 @@ impl Gazetteer {
         let links = links(text);
         let mut plain = Vec::new();
         let mut ambiguous = Vec::new();
-        for m in self.automaton.find_overlapping_iter(text) {
-            let (start, end) = (m.start(), m.end());
+        let matches = self
+            .automaton
+            .find_overlapping_iter(text)
+            .map(|m| (m.start(), m.end(), self.pattern_spelling[m.pattern().as_usize()]));
+        for (start, end, spelling) in matches.chain(self.short_words(text)) {
             if !on_boundaries(bytes, start, end) || links.iter().any(|&(s, e)| start < e && s < end) {
                 continue;
             }
-            let spelling = &self.spellings[m.pattern().as_usize()];
+            let spelling = &self.spellings[spelling];
             let surface = &text[start..end];
             let found = Found {
                 skill: spelling.skill,
@@ -186,6 +205,30 @@ impl Gazetteer {
             }
         }
         chosen
+    }
+
+    /// Words of at most [`SHORT`] bytes that are short spellings: (start, end, spelling).
+    fn short_words<'t>(&'t self, text: &'t str) -> impl Iterator<Item = (usize, usize, usize)> + 't {
+        let bytes = text.as_bytes();
+        let mut at = 0;
+        std::iter::from_fn(move || {
+            while at < bytes.len() {
+                while at < bytes.len() && !is_word_byte(bytes[at]) {
+                    at += 1;
+                }
+                let start = at;
+                while at < bytes.len() && is_word_byte(bytes[at]) {
+                    at += 1;
+                }
+                if start < at && at - start <= SHORT {
+                    let word = text[start..at].to_ascii_lowercase();
+                    if let Some(&spelling) = self.short.get(&word) {
+                        return Some((start, at, spelling));
+                    }
+                }
+            }
+            None
+        })
     }
 
     /// Whether an ambiguous mention reads as the skill: not next to a word that gives the
