@@ -121,10 +121,8 @@ impl Gazetteer {
         }
         // A DFA: overlapping search on an NFA walks failure links at every byte, and the
         // search is most of the extractor's time (BENCHMARKS.md).
-        let (short_keys, long_keys): (Vec<(usize, String)>, Vec<(usize, String)>) = keys
-            .into_iter()
-            .enumerate()
-            .partition(|(_, key)| key.len() <= SHORT && key.bytes().all(|b| b.is_ascii_alphanumeric()));
+        let is_short = |key: &str| key.len() <= SHORT && key.bytes().all(|b| b.is_ascii_alphanumeric());
+        let (short_keys, long_keys): (Vec<_>, Vec<_>) = keys.into_iter().enumerate().partition(|(_, key)| is_short(key));
         let automaton = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
