@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Anchored, Input, MatchKind, StartKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 use super::taxonomy::Taxonomy;
 
@@ -119,15 +119,13 @@ impl Gazetteer {
                 add(form.to_lowercase(), i, Rule::Ambiguous(forms), false);
             }
         }
-        // Leftmost-longest on a DFA: the search skips ahead between candidates; when the
-        // longest spelling at a position fails its checks, anchored searches there try the
-        // shorter ones (which is why anchored starts are built too).
+        // A DFA: overlapping search on an NFA walks failure links at every byte, and the
+        // search is most of the extractor's time (BENCHMARKS.md).
         let is_short = |key: &str| key.len() <= SHORT && key.bytes().all(|b| b.is_ascii_alphanumeric());
         let (short_keys, long_keys): (Vec<_>, Vec<_>) = keys.into_iter().enumerate().partition(|(_, key)| is_short(key));
         let automaton = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
-            .match_kind(MatchKind::LeftmostLongest)
-            .start_kind(StartKind::Both)
+            .match_kind(MatchKind::Standard)
             .kind(Some(AhoCorasickKind::DFA))
             .build(long_keys.iter().map(|(_, key)| key))?;
         let pattern_spelling = long_keys.iter().map(|(at, _)| *at).collect();
@@ -172,10 +170,13 @@ impl Gazetteer {
         let links = links(text);
         let mut plain = Vec::new();
         let mut ambiguous = Vec::new();
-        // Whether a match may stand: whole tokens, not in a link, in a form its rule allows.
-        let kind = |start: usize, end: usize, spelling: usize| -> Option<(Found, bool)> {
+        let matches = self
+            .automaton
+            .find_overlapping_iter(text)
+            .map(|m| (m.start(), m.end(), self.pattern_spelling[m.pattern().as_usize()]));
+        for (start, end, spelling) in matches.chain(self.short_words(text)) {
             if !on_boundaries(bytes, start, end) || links.iter().any(|&(s, e)| start < e && s < end) {
-                return None;
+                continue;
             }
             let spelling = &self.spellings[spelling];
             let surface = &text[start..end];
@@ -185,39 +186,10 @@ impl Gazetteer {
                 end,
             };
             match &spelling.rule {
-                Rule::Plain => Some((found, false)),
-                Rule::Exact(forms) if forms.iter().any(|f| f == surface) => Some((found, false)),
-                Rule::Ambiguous(forms) if forms.iter().any(|f| f == surface) => Some((found, true)),
-                Rule::Exact(_) | Rule::Ambiguous(_) => None,
-            }
-        };
-        let mut keep = |(found, is_ambiguous): (Found, bool)| {
-            if is_ambiguous { ambiguous.push(found) } else { plain.push(found) }
-        };
-        let mut at = 0;
-        while let Some(m) = self.automaton.find(Input::new(text).range(at..)) {
-            let (start, mut end, mut pattern) = (m.start(), m.end(), m.pattern().as_usize());
-            let accepted = loop {
-                if let Some(hit) = kind(start, end, self.pattern_spelling[pattern]) {
-                    break Some(hit);
-                }
-                let shorter = Input::new(text).range(start..end - 1).anchored(Anchored::Yes);
-                match self.automaton.find(shorter) {
-                    Some(m) => (end, pattern) = (m.end(), m.pattern().as_usize()),
-                    None => break None,
-                }
-            };
-            at = match accepted {
-                Some(hit) => {
-                    keep(hit);
-                    end
-                }
-                None => start + 1,
-            };
-        }
-        for (start, end, spelling) in self.short_words(text) {
-            if let Some(hit) = kind(start, end, spelling) {
-                keep(hit);
+                Rule::Plain => plain.push(found),
+                Rule::Exact(forms) if forms.iter().any(|f| f == surface) => plain.push(found),
+                Rule::Ambiguous(forms) if forms.iter().any(|f| f == surface) => ambiguous.push(found),
+                Rule::Exact(_) | Rule::Ambiguous(_) => {}
             }
         }
         let confirmed: Vec<Found> = ambiguous.iter().copied().filter(|f| self.confirmed(text, *f, &plain)).collect();
