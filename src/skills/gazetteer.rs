@@ -192,7 +192,13 @@ impl Gazetteer {
                 Rule::Exact(_) | Rule::Ambiguous(_) => {}
             }
         }
-        let confirmed: Vec<Found> = ambiguous.iter().copied().filter(|f| self.confirmed(text, *f, &plain)).collect();
+        // ASCII case folding keeps byte offsets, so windows of `lower` line up with `text`.
+        let lower = if ambiguous.is_empty() {
+            String::new()
+        } else {
+            text.to_ascii_lowercase()
+        };
+        let confirmed: Vec<Found> = ambiguous.iter().copied().filter(|f| self.confirmed(&lower, *f, &plain)).collect();
         let mut candidates = plain;
         candidates.extend(confirmed);
         candidates.sort_by_key(|f| (f.start, std::cmp::Reverse(f.end)));
@@ -233,20 +239,21 @@ impl Gazetteer {
     /// ordinary meaning away, and with a cue word or a skill of the same kind nearby (same
     /// category, a parent or a child: Go next to Java, Spring next to Java, Excel next to
     /// Tableau; not Apex next to "data visualization").
-    fn confirmed(&self, text: &str, found: Found, plain: &[Found]) -> bool {
+    /// `lower` is the text in ASCII lower case.
+    fn confirmed(&self, lower: &str, found: Found, plain: &[Found]) -> bool {
         // The next and previous few words are all the word rules look at.
-        let after_end = floor_char_boundary(text, (found.end + WORD_RULE_REACH).min(text.len()));
-        let after = text[found.end..after_end].trim_start().to_lowercase();
-        if self.not_before[found.skill].iter().any(|w| starts_with_word(&after, w)) {
+        let after_end = floor_char_boundary(lower, (found.end + WORD_RULE_REACH).min(lower.len()));
+        let after = lower[found.end..after_end].trim_start();
+        if self.not_before[found.skill].iter().any(|w| starts_with_word(after, w)) {
             return false;
         }
-        let before_start = ceil_char_boundary(text, found.start.saturating_sub(WORD_RULE_REACH));
-        let before = text[before_start..found.start].trim_end().to_lowercase();
-        if self.not_after[found.skill].iter().any(|w| ends_with_word(&before, w)) {
+        let before_start = ceil_char_boundary(lower, found.start.saturating_sub(WORD_RULE_REACH));
+        let before = lower[before_start..found.start].trim_end();
+        if self.not_after[found.skill].iter().any(|w| ends_with_word(before, w)) {
             return false;
         }
-        let from = floor_char_boundary(text, found.start.saturating_sub(CONTEXT_WINDOW));
-        let to = floor_char_boundary(text, (found.end + CONTEXT_WINDOW).min(text.len()));
+        let from = floor_char_boundary(lower, found.start.saturating_sub(CONTEXT_WINDOW));
+        let to = floor_char_boundary(lower, (found.end + CONTEXT_WINDOW).min(lower.len()));
         let near_skill = plain.iter().any(|p| {
             p.skill != found.skill
                 && self.same_kind(p.skill, found.skill)
@@ -257,8 +264,10 @@ impl Gazetteer {
         if near_skill {
             return true;
         }
-        let window = format!("{} {}", &text[from..found.start], &text[found.end..to]).to_lowercase();
-        self.cues[found.skill].iter().any(|cue| contains_word(&window, cue))
+        let (left, right) = (&lower[from..found.start], &lower[found.end..to]);
+        self.cues[found.skill]
+            .iter()
+            .any(|cue| contains_word(left, cue) || contains_word(right, cue))
     }
 }
 
