@@ -408,12 +408,7 @@ mod tests {
         let (taxonomy, gazetteer) = &*GAZETTEER;
         let mut wrong = Vec::new();
         for skill in &taxonomy.skills {
-            let spellings = skill
-                .plain_spellings()
-                .map(str::to_string)
-                .chain(skill.exact_case.iter().cloned())
-                .chain(skill.ambiguous.iter().cloned());
-            for spelling in spellings {
+            for spelling in skill.spellings() {
                 // Ambiguous spellings get the context they ask for: their first cue, or a
                 // clearly technical neighbour.
                 let cue = skill.cues.first().map_or("Kubernetes", String::as_str);

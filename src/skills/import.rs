@@ -294,13 +294,7 @@ fn read_esco(text: &str) -> Result<Vec<Candidate>, String> {
 fn spelling_index(taxonomy: &Taxonomy) -> HashMap<String, &str> {
     let mut index = HashMap::new();
     for skill in &taxonomy.skills {
-        let spellings = skill
-            .plain_spellings()
-            .map(str::to_string)
-            .chain(skill.exact_case.iter().cloned())
-            .chain(skill.ambiguous.iter().cloned())
-            .chain(std::iter::once(skill.name.clone()));
-        for spelling in spellings {
+        for spelling in skill.spellings().chain(std::iter::once(skill.name.as_str())) {
             let key = spelling.to_lowercase();
             for variant in super::gazetteer::separator_variants(&key) {
                 index.entry(variant).or_insert(skill.id.as_str());

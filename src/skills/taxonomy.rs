@@ -81,6 +81,13 @@ impl Skill {
         let name = (!self.name_is_ambiguous()).then_some(self.name.as_str());
         name.into_iter().chain(self.aliases.iter().map(String::as_str))
     }
+
+    /// Every spelling the taxonomy lists for the skill, under any rule.
+    pub fn spellings(&self) -> impl Iterator<Item = &str> {
+        self.plain_spellings()
+            .chain(self.exact_case.iter().map(String::as_str))
+            .chain(self.ambiguous.iter().map(String::as_str))
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -166,9 +173,7 @@ impl Taxonomy {
                     parent: parent.clone(),
                 });
             }
-            let spellings = skill.plain_spellings().map(str::to_lowercase);
-            let exact = skill.exact_case.iter().chain(&skill.ambiguous).map(|s| s.to_lowercase());
-            for spelling in spellings.chain(exact) {
+            for spelling in skill.spellings().map(str::to_lowercase) {
                 if spelling.trim().is_empty() {
                     return Err(TaxonomyError::Empty {
                         origin,
