@@ -1,17 +1,14 @@
 //! `rats train skills`: the span model from SkillSpan's train files, epochs chosen on dev.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Context;
 use rats::exit::Outcome;
 use rats::output::{self, Report};
 use rats::settings::{OutputFormat, Settings};
-use rats::skills::conll::{self, Sentence};
-use rats::skills::extract::marks;
 use rats::skills::gazetteer::Gazetteer;
-use rats::skills::tagger::{self, Corpus, Example, Label, SpanModel};
-use rats::skills::{Taxonomy, tokens};
+use rats::skills::tagger::{Label, SpanModel};
+use rats::skills::{Taxonomy, training};
 
 use crate::cli::{TrainCommand, TrainSkillsArgs};
 
@@ -35,8 +32,9 @@ fn train_skills(args: &TrainSkillsArgs, settings: &Settings, quiet: bool) -> any
     };
     let taxonomy = Taxonomy::load(settings.skills_taxonomy.value.as_deref())?;
     let gazetteer = Gazetteer::new(&taxonomy)?;
-    let train = corpus(&or_default(&args.train, "train"), &taxonomy, &gazetteer)?;
-    let dev = corpus(&or_default(&args.dev, "dev"), &taxonomy, &gazetteer)?;
+    let load = |paths: &[PathBuf]| training::corpus(paths, &taxonomy, &gazetteer).context("cannot load the training data");
+    let train = load(&or_default(&args.train, "train"))?;
+    let dev = load(&or_default(&args.dev, "dev"))?;
     let started = std::time::Instant::now();
     let (model, report) = SpanModel::train(&train, &dev, usize::from(args.epochs));
     let seconds = started.elapsed().as_secs_f64();
@@ -76,36 +74,4 @@ fn train_skills(args: &TrainSkillsArgs, settings: &Settings, quiet: bool) -> any
         )?;
     }
     Ok(Outcome::Success)
-}
-
-/// Both layers' training examples from CoNLL files.
-fn corpus(paths: &[PathBuf], taxonomy: &Taxonomy, gazetteer: &Gazetteer) -> anyhow::Result<Corpus> {
-    let mut examples: BTreeMap<Label, Vec<Example>> = BTreeMap::new();
-    for path in paths {
-        let sentences = conll::read(path).with_context(|| format!("cannot load training data {}", path.display()))?;
-        for sentence in &sentences {
-            add(sentence, taxonomy, gazetteer, &mut examples);
-        }
-    }
-    Ok(Corpus {
-        files: paths.iter().map(|p| file_name(p)).collect(),
-        examples,
-    })
-}
-
-fn add(sentence: &Sentence, taxonomy: &Taxonomy, gazetteer: &Gazetteer, examples: &mut BTreeMap<Label, Vec<Example>>) {
-    let (text, toks) = tokens::join(&sentence.words);
-    let found = gazetteer.find(&text);
-    let features = tagger::features(&text, &toks, &marks(taxonomy, &toks, &found));
-    for label in Label::ALL {
-        examples.entry(label).or_default().push(Example {
-            features: features.clone(),
-            gold: tagger::tags_from_spans(toks.len(), sentence.spans(label)),
-        });
-    }
-}
-
-fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
 }

@@ -13,8 +13,8 @@ use serde::Serialize;
 
 use super::Extractor;
 use super::conll::Sentence;
-use super::extract::{marks, token_spans};
-use super::tagger::{self, Label, TokenSpan};
+use super::extract::{span_features, token_spans};
+use super::tagger::{Label, TokenSpan};
 use super::tokens;
 
 /// The category scored as SkillSpan's SKILL layer.
@@ -149,9 +149,8 @@ pub fn evaluate(extractor: &Extractor, files: Vec<String>, sentences: &[Sentence
             })
             .collect();
         let from_model: Vec<Span> = extractor.model().map_or_else(Vec::new, |model| {
-            let marks = marks(taxonomy, &toks, &found);
             model
-                .tag(&tagger::features(&text, &toks, &marks))
+                .tag(&span_features(taxonomy, &text, &toks, &found))
                 .into_iter()
                 .map(|(label, span)| Span {
                     label,

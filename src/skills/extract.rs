@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::gazetteer::{Found, Gazetteer};
-use super::tagger::{self, Label, Mark, SpanModel, TokenSpan};
+use super::tagger::{self, Label, Mark, SpanModel, TokenFeatures, TokenSpan};
 use super::taxonomy::Taxonomy;
 use super::tokens::{self, Token};
 
@@ -144,8 +144,7 @@ impl Extractor {
                         end: f.end - from,
                     })
                     .collect();
-                let marks = marks(&self.taxonomy, &toks, &local);
-                for (label, span) in model.tag(&tagger::features(segment, &toks, &marks)) {
+                for (label, span) in model.tag(&span_features(&self.taxonomy, segment, &toks, &local)) {
                     let Some((start, end)) = tokens::trimmed_range(segment, &toks, span.first, span.last) else {
                         continue;
                     };
@@ -167,8 +166,14 @@ impl Extractor {
     }
 }
 
+/// The span model's features of one sentence, the gazetteer's matches in it included: the same
+/// for training, evaluation and extraction.
+pub fn span_features(taxonomy: &Taxonomy, text: &str, toks: &[Token], found: &[Found]) -> Vec<TokenFeatures> {
+    tagger::features(text, toks, &marks(taxonomy, toks, found))
+}
+
 /// The gazetteer's reading of each token, as span-model features.
-pub fn marks<'t>(taxonomy: &'t Taxonomy, toks: &[Token], found: &[Found]) -> Vec<Option<Mark<'t>>> {
+fn marks<'t>(taxonomy: &'t Taxonomy, toks: &[Token], found: &[Found]) -> Vec<Option<Mark<'t>>> {
     let mut marks = vec![None; toks.len()];
     for f in found {
         let category = taxonomy.skills[f.skill].category.as_str();

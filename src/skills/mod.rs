@@ -13,6 +13,7 @@ pub mod import;
 pub mod tagger;
 pub mod taxonomy;
 pub mod tokens;
+pub mod training;
 
 pub use extract::{Extractor, Mention};
 pub use taxonomy::{Skill, Taxonomy, TaxonomyError};
