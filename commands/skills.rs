@@ -81,7 +81,7 @@ fn extract(args: &SkillsExtractArgs, settings: &Settings) -> anyhow::Result<Opti
     };
     let header = ["id", "name", "category", "surface", "start", "end"].map(String::from).to_vec();
     if !args.per_line {
-        let mentions = extractor.extract(&text);
+        let mentions = extractor.extract(&text)?;
         return Ok(Some(Report {
             header,
             rows: mentions.iter().map(row).collect(),
@@ -92,7 +92,7 @@ fn extract(args: &SkillsExtractArgs, settings: &Settings) -> anyhow::Result<Opti
         // One JSON array per input line, written as it goes: inputs can be large.
         let mut out = std::io::BufWriter::new(std::io::stdout().lock());
         for line in text.lines() {
-            serde_json::to_writer(&mut out, &extractor.extract(line))?;
+            serde_json::to_writer(&mut out, &extractor.extract(line)?)?;
             out.write_all(b"\n")?;
         }
         out.flush()?;
@@ -100,7 +100,7 @@ fn extract(args: &SkillsExtractArgs, settings: &Settings) -> anyhow::Result<Opti
     }
     let mut rows = Vec::new();
     for (number, line) in text.lines().enumerate() {
-        rows.extend(extractor.extract(line).iter().map(|m| {
+        rows.extend(extractor.extract(line)?.iter().map(|m| {
             let mut r = vec![(number + 1).to_string()];
             r.extend(row(m));
             r
@@ -120,7 +120,7 @@ fn evaluate(args: &SkillsEvalArgs, settings: &Settings) -> anyhow::Result<Report
         sentences.extend(conll::read(path)?);
     }
     let files = args.data.iter().map(|p| p.display().to_string()).collect();
-    let report = eval::evaluate(&extractor, files, &sentences);
+    let report = eval::evaluate(&extractor, files, &sentences)?;
     let mut rows = Vec::new();
     for system in &report.systems {
         for (label, scores) in &system.labels {

@@ -1,77 +1,178 @@
-//! `rats train skills`: the span model from SkillSpan's train files, epochs chosen on dev.
+//! `rats train skills`: the span model from SkillSpan's train files, epochs chosen on dev —
+//! the averaged perceptron, or with `--encoder` a fine-tuned BERT encoder.
 
-use std::path::PathBuf;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
 use rats::exit::Outcome;
 use rats::output::{self, Report};
 use rats::settings::{OutputFormat, Settings};
+use rats::skills::conll;
+use rats::skills::encoder_tagger::{EncoderTagger, TrainSettings};
 use rats::skills::gazetteer::Gazetteer;
 use rats::skills::tagger::{Label, SpanModel};
 use rats::skills::{Taxonomy, training};
 
 use crate::cli::{TrainCommand, TrainSkillsArgs};
 
+const PERCEPTRON_EPOCHS: u16 = 40;
+const PERCEPTRON_OUT: &str = "models/skills/span.bin";
+const ENCODER_OUT: &str = "models/skills/encoder";
+
 pub fn run(command: &TrainCommand, settings: &Settings, quiet: bool) -> anyhow::Result<Outcome> {
     match command {
-        TrainCommand::Skills(args) => train_skills(args, settings, quiet),
+        TrainCommand::Skills(args) => {
+            let skillspan = settings.datasets.value.join("skills/skillspan");
+            let or_default = |given: &[PathBuf], split: &str| -> Vec<PathBuf> {
+                if given.is_empty() {
+                    ["house", "tech"]
+                        .iter()
+                        .map(|source| skillspan.join(format!("skillspan_{source}_{split}.conll")))
+                        .collect()
+                } else {
+                    given.to_vec()
+                }
+            };
+            let files = Files {
+                train: or_default(&args.train, "train"),
+                dev: or_default(&args.dev, "dev"),
+            };
+            let (rows, json) = match &args.encoder {
+                Some(base) => train_encoder(args, base, &files, quiet)?,
+                None => train_perceptron(args, settings, &files)?,
+            };
+            if !(quiet && settings.format.value == OutputFormat::Table) {
+                output::write(
+                    &mut std::io::stdout().lock(),
+                    settings.format.value,
+                    &Report {
+                        header: ["label", "epoch", "dev_strict_f1", "dev_f1_by_epoch"].map(String::from).to_vec(),
+                        rows,
+                        json,
+                    },
+                )?;
+            }
+            Ok(Outcome::Success)
+        }
     }
 }
 
-fn train_skills(args: &TrainSkillsArgs, settings: &Settings, quiet: bool) -> anyhow::Result<Outcome> {
-    let skillspan = settings.datasets.value.join("skills/skillspan");
-    let or_default = |given: &[PathBuf], split: &str| -> Vec<PathBuf> {
-        if given.is_empty() {
-            ["house", "tech"]
-                .iter()
-                .map(|source| skillspan.join(format!("skillspan_{source}_{split}.conll")))
-                .collect()
-        } else {
-            given.to_vec()
-        }
-    };
+struct Files {
+    train: Vec<PathBuf>,
+    dev: Vec<PathBuf>,
+}
+
+/// Table rows (label, kept epoch, its dev F1, the F1 curve) and the JSON report.
+type Trained = (Vec<Vec<String>>, serde_json::Value);
+
+fn curve(scores: impl Iterator<Item = f64>) -> String {
+    scores.map(|f| format!("{f:.3}")).collect::<Vec<_>>().join(" ")
+}
+
+fn train_perceptron(args: &TrainSkillsArgs, settings: &Settings, files: &Files) -> anyhow::Result<Trained> {
+    let out = args.out.clone().unwrap_or_else(|| PathBuf::from(PERCEPTRON_OUT));
     let taxonomy = Taxonomy::load(settings.skills_taxonomy.value.as_deref())?;
     let gazetteer = Gazetteer::new(&taxonomy)?;
     let load = |paths: &[PathBuf]| training::corpus(paths, &taxonomy, &gazetteer).context("cannot load the training data");
-    let train = load(&or_default(&args.train, "train"))?;
-    let dev = load(&or_default(&args.dev, "dev"))?;
+    let train = load(&files.train)?;
+    let dev = load(&files.dev)?;
     let started = std::time::Instant::now();
-    let (model, report) = SpanModel::train(&train, &dev, usize::from(args.epochs));
+    let epochs = args.epochs.unwrap_or(PERCEPTRON_EPOCHS);
+    let (model, report) = SpanModel::train(&train, &dev, usize::from(epochs));
     let seconds = started.elapsed().as_secs_f64();
-    model.save(&args.out)?;
-    tracing::info!(model = %args.out.display(), seconds, "span model written");
+    model.save(&out)?;
+    tracing::info!(model = %out.display(), seconds, "span model written");
     let rows = Label::ALL
         .iter()
         .map(|label| {
-            let curve = report.history[label]
-                .iter()
-                .map(|e| format!("{:.3}", e.dev_strict_f1))
-                .collect::<Vec<_>>()
-                .join(" ");
             vec![
                 label.name().to_string(),
                 model.info.epochs[label].to_string(),
                 format!("{:.3}", model.info.dev_strict_f1[label]),
-                curve,
+                curve(report.history[label].iter().map(|e| e.dev_strict_f1)),
             ]
         })
         .collect();
     let json = serde_json::json!({
-        "model": args.out,
+        "model": out,
+        "kind": "perceptron",
         "info": model.info,
         "history": report.history,
         "seconds": seconds,
     });
-    if !(quiet && settings.format.value == OutputFormat::Table) {
-        output::write(
-            &mut std::io::stdout().lock(),
-            settings.format.value,
-            &Report {
-                header: ["label", "epoch", "dev_strict_f1", "dev_f1_by_epoch"].map(String::from).to_vec(),
-                rows,
-                json,
-            },
-        )?;
+    Ok((rows, json))
+}
+
+fn read_sentences(paths: &[PathBuf]) -> anyhow::Result<Vec<conll::Sentence>> {
+    let mut sentences = Vec::new();
+    for path in paths {
+        sentences.extend(conll::read(path).context("cannot load the training data")?);
     }
-    Ok(Outcome::Success)
+    Ok(sentences)
+}
+
+fn file_names(paths: &[PathBuf]) -> Vec<String> {
+    paths
+        .iter()
+        .map(|p| {
+            p.file_name()
+                .map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned())
+        })
+        .collect()
+}
+
+fn train_encoder(args: &TrainSkillsArgs, base: &Path, files: &Files, quiet: bool) -> anyhow::Result<Trained> {
+    let out = args.out.clone().unwrap_or_else(|| PathBuf::from(ENCODER_OUT));
+    let train = read_sentences(&files.train)?;
+    let dev = read_sentences(&files.dev)?;
+    let train_settings = TrainSettings {
+        epochs: usize::from(args.epochs.unwrap_or(5)),
+        learning_rate: args.learning_rate,
+        ..TrainSettings::default()
+    };
+    let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+        let bar = ProgressBar::new(0);
+        bar.set_style(ProgressStyle::with_template("{msg} {bar:30} {pos}/{len} batches ({elapsed}, {eta} left)").expect("valid template"));
+        bar
+    });
+    let epochs = train_settings.epochs;
+    let progress = |epoch: usize, batch: usize, batches: usize, loss: f64| {
+        if let Some(bar) = &bar {
+            bar.set_length(batches as u64);
+            bar.set_position(batch as u64);
+            bar.set_message(format!("epoch {epoch}/{epochs}, loss {loss:.4}"));
+        }
+        if batch == batches {
+            tracing::info!(epoch, loss, "epoch trained");
+        }
+    };
+    let started = std::time::Instant::now();
+    let model = EncoderTagger::train(base, &train, file_names(&files.train), &dev, &train_settings, &progress)
+        .with_context(|| format!("cannot fine-tune {}", base.display()))?;
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    model.save(&out, base)?;
+    tracing::info!(model = %out.display(), seconds, "span encoder written");
+    let rows = Label::ALL
+        .iter()
+        .map(|label| {
+            vec![
+                label.name().to_string(),
+                model.info.epoch.to_string(),
+                format!("{:.3}", model.info.dev_strict_f1.get(label).copied().unwrap_or(0.0)),
+                curve(model.info.history.iter().map(|h| h.get(label).copied().unwrap_or(0.0))),
+            ]
+        })
+        .collect();
+    let json = serde_json::json!({
+        "model": out,
+        "kind": "encoder",
+        "info": model.info,
+        "seconds": seconds,
+    });
+    Ok((rows, json))
 }

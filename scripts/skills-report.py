@@ -1,13 +1,34 @@
 """Renders docs/skills-eval.md from the JSON that scripts/skills-report collects.
 
-Usage: skills-report.py WORKDIR  (with train.json, house.json, tech.json, both.json)
+Usage: skills-report.py WORKDIR  (with {perceptron,encoder}-train.json and
+{perceptron,encoder}-{house,tech,both}.json)
 """
 import json, os, sys
 
 work = sys.argv[1]
 load = lambda name: json.load(open(os.path.join(work, name)))
-train, sets = load('train.json'), [('house dev', load('house.json')), ('tech dev', load('tech.json')), ('house + tech dev', load('both.json'))]
-info = train['info']
+MODELS = ('perceptron', 'encoder')
+trained = {m: load(f'{m}-train.json') for m in MODELS}
+SETS = [('house', 'house dev'), ('tech', 'tech dev'), ('both', 'house + tech dev')]
+evals = {(m, key): load(f'{m}-{key}.json') for m in MODELS for key, _ in SETS}
+
+
+def systems(key):
+    """Rows to show for one dev set: the gazetteer once, then each model alone and in the full
+    extractor, named after the model."""
+    rows = []
+    for model in MODELS:
+        for system in evals[(model, key)]['systems']:
+            name = system['system']
+            if name == 'gazetteer':
+                if model != MODELS[0]:
+                    continue
+            else:
+                name = f'{model}' if name == 'model' else f'full ({model})'
+            rows.append((name, system))
+    return rows
+
+
 out = []
 w = out.append
 w('# Skill extraction on SkillSpan')
@@ -17,13 +38,15 @@ w('page is stale). Do not edit by hand.')
 w('')
 w('**Data.** SkillSpan (Zhang et al., NAACL 2022), `skills/skillspan` of the shared datasets: job-posting')
 w('sentences with SKILL and KNOWLEDGE spans. The test split is not available here; every number')
-w('below is on the **dev** files. The span model chooses its epoch count on these same dev files,')
-w('so its dev scores are slightly optimistic for unseen text.')
+w('below is on the **dev** files. Both span models choose their epoch on these same dev files,')
+w('so their dev scores are slightly optimistic for unseen text.')
 w('')
 w('**Systems.** *gazetteer*: `taxonomies/skills.yaml` matched by the Aho-Corasick gazetteer')
-w('(soft skills scored as SKILL, every other category as KNOWLEDGE). *model*: the averaged-perceptron')
-w('span model from `rats train skills` (gazetteer matches are among its features). *full*: what')
-w('`rats skills extract --model` returns, every gazetteer match plus the model\'s spans that overlap none.')
+w('(soft skills scored as SKILL, every other category as KNOWLEDGE). *perceptron*: the averaged-perceptron')
+w('span model from `rats train skills` (gazetteer matches are among its features). *encoder*:')
+w('all-MiniLM-L6-v2 fine-tuned with a BIO layer by `rats train skills --encoder`. *full (…)*: what')
+w('`rats skills extract --model` returns with that model, every gazetteer match plus the model\'s spans')
+w('that overlap none.')
 w('')
 w('**Scores.** Strict: a predicted span counts only when its first and last token equal a gold span\'s.')
 w('Partial: a predicted span counts when it overlaps a gold span of the same label, and a gold span')
@@ -32,39 +55,46 @@ w('')
 w('**Published anchors** (SkillSpan paper, span F1 of fine-tuned BERT-base models): roughly 0.5–0.57')
 w('for SKILL and 0.57–0.64 for KNOWLEDGE, JobBERT best.')
 w('')
-w('## Model')
+w('## Models')
 w('')
-w(f"Trained on {', '.join(info['trained_on'])} ({info['train_sentences']} sentences).")
+p = trained['perceptron']['info']
+w(f"Both trained on {', '.join(p['trained_on'])} ({p['train_sentences']} sentences).")
 w('')
-w('| label | epochs kept | dev strict F1 at that epoch |')
-w('|---|---|---|')
+w('| model | label | epoch kept | dev strict F1 at that epoch |')
+w('|---|---|---|---|')
 for label in ('SKILL', 'KNOWLEDGE'):
-    w(f"| {label} | {info['epochs'][label]} | {info['dev_strict_f1'][label]:.3f} |")
+    w(f"| perceptron | {label} | {p['epochs'][label]} | {p['dev_strict_f1'][label]:.3f} |")
+e = trained['encoder']['info']
+for label in ('SKILL', 'KNOWLEDGE'):
+    w(f"| encoder | {label} | {e['epoch']} | {e['dev_strict_f1'][label]:.3f} |")
+w('')
+st = e['settings']
+w(f"Encoder: base `{e['base']}`, {st['epochs']} epochs, peak learning rate {st['learning_rate']:g}, "
+  f"batch {st['batch_size']}, dropout {st['dropout']:g}, seed {st['seed']}.")
 w('')
 f = lambda x: f'{x:.3f}'
-for title, report in sets:
+for key, title in SETS:
     w(f'## {title}')
     w('')
-    w(f"{report['sentences']} sentences.")
+    w(f"{evals[('perceptron', key)]['sentences']} sentences.")
     w('')
     w('| system | label | strict P | strict R | strict F1 | partial P | partial R | partial F1 | gold spans |')
     w('|---|---|---|---|---|---|---|---|---|')
-    for system in report['systems']:
+    for name, system in systems(key):
         for label in ('SKILL', 'KNOWLEDGE'):
             s = system['labels'][label]
             st, pa = s['strict'], s['partial']
-            w(f"| {system['system']} | {label} | {f(st['precision'])} | {f(st['recall'])} | {f(st['f1'])} | "
+            w(f"| {name} | {label} | {f(st['precision'])} | {f(st['recall'])} | {f(st['f1'])} | "
               f"{f(pa['precision'])} | {f(pa['recall'])} | {f(pa['f1'])} | {st['gold']} |")
     w('')
-both = sets[2][1]
 w('## Per category (house + tech dev, strict, both labels)')
 w('')
 w('A predicted span\'s category is its taxonomy skill\'s; a gold span\'s is that of the skill it spells')
 w('exactly, else `not_in_taxonomy` (most SKILL spans: SkillSpan skills are phrases such as "work in')
 w('a team"). Precision is over predicted spans of the category, recall over gold spans of it.')
 w('')
-for system in both['systems']:
-    w(f"### {system['system']}")
+for name, system in systems('both'):
+    w(f"### {name}")
     w('')
     w('| category | predicted | precision | gold | recall |')
     w('|---|---|---|---|---|')

@@ -196,30 +196,34 @@ impl Normaliser {
         posting.content_hash = content_hash(&posting, folded_description.as_deref());
         posting.signature = folded_description.as_deref().and_then(Signature::of_folded);
         posting.posting_key = posting_key(&posting);
-        posting.skills = self.skills_of(&posting);
+        posting.skills = self.skills_of(&posting)?;
         Ok(posting)
     }
 }
 
 impl Normaliser {
-    fn skills_of(&self, posting: &Posting) -> Vec<PostingSkill> {
+    /// Skill mentions of the title and description. Only a learned span model can fail (an
+    /// encoder error); the record is then quarantined as an internal error naming the field.
+    fn skills_of(&self, posting: &Posting) -> Result<Vec<PostingSkill>, Reject> {
         let fields = [
             ("title", Some(posting.title.as_str())),
             ("description", posting.description.as_deref()),
         ];
-        fields
-            .into_iter()
-            .filter_map(|(field, text)| text.map(|t| (field, t)))
-            .flat_map(|(field, text)| {
-                self.skills.hits(text).into_iter().map(move |hit| PostingSkill {
-                    field,
-                    id: hit.skill.map(|i| Arc::clone(self.skills.id(i))),
-                    start: hit.start,
-                    end: hit.end,
-                    label: hit.label,
-                })
-            })
-            .collect()
+        let mut skills = Vec::new();
+        for (field, text) in fields.into_iter().filter_map(|(field, text)| text.map(|t| (field, t))) {
+            let hits = self
+                .skills
+                .hits(text)
+                .map_err(|e| Reject::new(ErrorCode::InternalError, Some(field), e.to_string()))?;
+            skills.extend(hits.into_iter().map(|hit| PostingSkill {
+                field,
+                id: hit.skill.map(|i| Arc::clone(self.skills.id(i))),
+                start: hit.start,
+                end: hit.end,
+                label: hit.label,
+            }));
+        }
+        Ok(skills)
     }
 }
 

@@ -13,9 +13,11 @@ use serde::Serialize;
 
 use super::Extractor;
 use super::conll::Sentence;
-use super::extract::{span_features, token_spans};
-use super::tagger::{Label, TokenSpan};
-use super::tokens;
+use super::extract::token_spans;
+use super::gazetteer::Found;
+use super::model::SentenceInput;
+use super::tagger::{Label, ModelError, TokenSpan};
+use super::tokens::{self, Token};
 
 /// The category scored as SkillSpan's SKILL layer.
 const SOFT_SKILL: &str = "soft_skill";
@@ -107,16 +109,33 @@ struct Tally {
 }
 
 /// Scores every system the extractor can run (the model ones only when it has a model).
-pub fn evaluate(extractor: &Extractor, files: Vec<String>, sentences: &[Sentence]) -> Report {
+pub fn evaluate(extractor: &Extractor, files: Vec<String>, sentences: &[Sentence]) -> Result<Report, ModelError> {
     let mut systems = vec![System::Gazetteer];
     if extractor.model().is_some() {
         systems.extend([System::Model, System::Full]);
     }
+    let taxonomy = extractor.taxonomy();
+    let gazetteer = extractor.gazetteer();
+    let prepared: Vec<(String, Vec<Token>, Vec<Found>)> = sentences
+        .iter()
+        .map(|sentence| {
+            let (text, toks) = tokens::join(&sentence.words);
+            let found = gazetteer.find(&text);
+            (text, toks, found)
+        })
+        .collect();
+    let model_spans = match extractor.model() {
+        Some(model) => {
+            let inputs: Vec<SentenceInput<'_>> = prepared
+                .iter()
+                .map(|(text, toks, found)| SentenceInput { text, tokens: toks, found })
+                .collect();
+            model.tag(taxonomy, &inputs)?
+        }
+        None => vec![Vec::new(); sentences.len()],
+    };
     let mut tallies: BTreeMap<System, Tallies> = BTreeMap::new();
-    for sentence in sentences {
-        let (text, toks) = tokens::join(&sentence.words);
-        let taxonomy = extractor.taxonomy();
-        let gazetteer = extractor.gazetteer();
+    for ((sentence, (text, toks, found)), spans) in sentences.iter().zip(&prepared).zip(model_spans) {
         let category_of = |span: TokenSpan| {
             let phrase = &text[toks[span.first].start..toks[span.last].end];
             gazetteer
@@ -132,8 +151,7 @@ pub fn evaluate(extractor: &Extractor, files: Vec<String>, sentences: &[Sentence
                 category: category_of(span),
             })
             .collect();
-        let found = gazetteer.find(&text);
-        let from_gazetteer: Vec<Span> = token_spans(&toks, &found)
+        let from_gazetteer: Vec<Span> = token_spans(toks, found)
             .into_iter()
             .map(|(skill, span)| {
                 let skill = &taxonomy.skills[skill];
@@ -148,17 +166,14 @@ pub fn evaluate(extractor: &Extractor, files: Vec<String>, sentences: &[Sentence
                 }
             })
             .collect();
-        let from_model: Vec<Span> = extractor.model().map_or_else(Vec::new, |model| {
-            model
-                .tag(&span_features(taxonomy, &text, &toks, &found))
-                .into_iter()
-                .map(|(label, span)| Span {
-                    label,
-                    tokens: span,
-                    category: category_of(span),
-                })
-                .collect()
-        });
+        let from_model: Vec<Span> = spans
+            .into_iter()
+            .map(|(label, span)| Span {
+                label,
+                tokens: span,
+                category: category_of(span),
+            })
+            .collect();
         for &system in &systems {
             let predicted: Vec<Span> = match system {
                 System::Gazetteer => from_gazetteer.clone(),
@@ -214,11 +229,11 @@ pub fn evaluate(extractor: &Extractor, files: Vec<String>, sentences: &[Sentence
                 .collect(),
         })
         .collect();
-    Report {
+    Ok(Report {
         files,
         sentences: sentences.len(),
         systems,
-    }
+    })
 }
 
 fn overlaps(a: TokenSpan, b: TokenSpan) -> bool {
@@ -273,7 +288,7 @@ mod tests {
         // Gold: "Python" and "Apache Kafka streams"; the gazetteer finds "Python" exactly and
         // "Apache Kafka" (overlapping, not exact) and "SQL" (not gold).
         let sentences = [sentence("Python , Apache Kafka streams and SQL", &[], &[(0, 0), (2, 4)])];
-        let report = evaluate(&extractor, vec!["t".into()], &sentences);
+        let report = evaluate(&extractor, vec!["t".into()], &sentences).expect("no model");
         let knowledge = &report.systems[0].labels[&Label::Knowledge];
         assert_eq!((knowledge.strict.correct_predicted, knowledge.strict.predicted), (1, 3));
         assert_eq!((knowledge.strict.found_gold, knowledge.strict.gold), (1, 2));

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::gazetteer::{Found, Gazetteer};
-use super::tagger::{self, Label, Mark, SpanModel, TokenFeatures, TokenSpan};
+use super::model::{SentenceInput, SpanTagger};
+use super::tagger::{self, Label, Mark, ModelError, TokenFeatures, TokenSpan};
 use super::taxonomy::Taxonomy;
 use super::tokens::{self, Token};
 
@@ -51,11 +52,11 @@ pub struct Extractor {
     /// Skill ids shared by every posting that mentions them (no string per mention).
     ids: Vec<Arc<str>>,
     gazetteer: Gazetteer,
-    model: Option<SpanModel>,
+    model: Option<SpanTagger>,
 }
 
 impl Extractor {
-    pub fn new(taxonomy: Taxonomy, model: Option<SpanModel>) -> Result<Self, super::gazetteer::BuildError> {
+    pub fn new(taxonomy: Taxonomy, model: Option<SpanTagger>) -> Result<Self, super::gazetteer::BuildError> {
         let gazetteer = Gazetteer::new(&taxonomy)?;
         let ids = taxonomy.skills.iter().map(|s| Arc::from(s.id.as_str())).collect();
         Ok(Self {
@@ -79,15 +80,16 @@ impl Extractor {
         &self.gazetteer
     }
 
-    pub fn model(&self) -> Option<&SpanModel> {
+    pub fn model(&self) -> Option<&SpanTagger> {
         self.model.as_ref()
     }
 
     /// Every mention in `text`, in text order.
-    pub fn extract(&self, text: &str) -> Vec<Mention> {
-        let hits = self.byte_hits(text);
+    pub fn extract(&self, text: &str) -> Result<Vec<Mention>, ModelError> {
+        let hits = self.byte_hits(text)?;
         let offsets = char_offsets(text, hits.iter().flat_map(|h| [h.start, h.end]).collect());
-        hits.into_iter()
+        Ok(hits
+            .into_iter()
             .map(|hit| {
                 let surface = text[hit.start..hit.end].to_string();
                 let skill = hit.skill.map(|i| &self.taxonomy.skills[i]);
@@ -102,22 +104,22 @@ impl Extractor {
                     label: hit.label,
                 }
             })
-            .collect()
+            .collect())
     }
 
     /// Every mention in `text`, in text order, with character offsets.
-    pub fn hits(&self, text: &str) -> Vec<Hit> {
-        let mut hits = self.byte_hits(text);
+    pub fn hits(&self, text: &str) -> Result<Vec<Hit>, ModelError> {
+        let mut hits = self.byte_hits(text)?;
         let offsets = char_offsets(text, hits.iter().flat_map(|h| [h.start, h.end]).collect());
         for hit in &mut hits {
             hit.start = offsets(hit.start);
             hit.end = offsets(hit.end);
         }
-        hits
+        Ok(hits)
     }
 
     /// The same with byte offsets.
-    fn byte_hits(&self, text: &str) -> Vec<Hit> {
+    fn byte_hits(&self, text: &str) -> Result<Vec<Hit>, ModelError> {
         let found = self.gazetteer.find(text);
         let mut hits: Vec<Hit> = found
             .iter()
@@ -128,41 +130,55 @@ impl Extractor {
                 label: None,
             })
             .collect();
-        if let Some(model) = &self.model {
-            for (from, to) in segments(text) {
-                let segment = &text[from..to];
-                let toks = tokens::tokenize(segment);
-                if toks.is_empty() {
+        let Some(model) = &self.model else {
+            return Ok(hits);
+        };
+        let mut units = Vec::new();
+        for (from, to) in segments(text) {
+            let segment = &text[from..to];
+            let toks = tokens::tokenize(segment);
+            if toks.is_empty() {
+                continue;
+            }
+            let local: Vec<Found> = found
+                .iter()
+                .filter(|f| f.start >= from && f.end <= to)
+                .map(|f| Found {
+                    skill: f.skill,
+                    start: f.start - from,
+                    end: f.end - from,
+                })
+                .collect();
+            units.push((from, segment, toks, local));
+        }
+        let inputs: Vec<SentenceInput<'_>> = units
+            .iter()
+            .map(|(_, segment, toks, local)| SentenceInput {
+                text: segment,
+                tokens: toks,
+                found: local,
+            })
+            .collect();
+        let tagged = model.tag(&self.taxonomy, &inputs)?;
+        for ((from, segment, toks, _), spans) in units.iter().zip(tagged) {
+            for (label, span) in spans {
+                let Some((start, end)) = tokens::trimmed_range(segment, toks, span.first, span.last) else {
+                    continue;
+                };
+                let (start, end) = (start + from, end + from);
+                if found.iter().any(|f| f.start < end && start < f.end) {
                     continue;
                 }
-                let local: Vec<Found> = found
-                    .iter()
-                    .filter(|f| f.start >= from && f.end <= to)
-                    .map(|f| Found {
-                        skill: f.skill,
-                        start: f.start - from,
-                        end: f.end - from,
-                    })
-                    .collect();
-                for (label, span) in model.tag(&span_features(&self.taxonomy, segment, &toks, &local)) {
-                    let Some((start, end)) = tokens::trimmed_range(segment, &toks, span.first, span.last) else {
-                        continue;
-                    };
-                    let (start, end) = (start + from, end + from);
-                    if found.iter().any(|f| f.start < end && start < f.end) {
-                        continue;
-                    }
-                    hits.push(Hit {
-                        skill: self.gazetteer.lookup(&text[start..end]),
-                        start,
-                        end,
-                        label: Some(label),
-                    });
-                }
+                hits.push(Hit {
+                    skill: self.gazetteer.lookup(&text[start..end]),
+                    start,
+                    end,
+                    label: Some(label),
+                });
             }
-            hits.sort_by_key(|h| (h.start, h.end));
         }
-        hits
+        hits.sort_by_key(|h| (h.start, h.end));
+        Ok(hits)
     }
 }
 
@@ -259,7 +275,7 @@ mod tests {
     fn mentions_carry_ids_categories_and_character_offsets() {
         let extractor = Extractor::new(Taxonomy::built_in().expect("valid"), None).expect("builds");
         let text = "Café team: Python & PostgreSQL";
-        let mentions = extractor.extract(text);
+        let mentions = extractor.extract(text).expect("no model");
         let got: Vec<(Option<&str>, &str, usize, usize)> = mentions
             .iter()
             .map(|m| (m.id.as_deref(), m.surface.as_str(), m.start, m.end))

@@ -55,7 +55,8 @@ pub struct Gazetteer {
     pattern_spelling: Vec<usize>,
     /// Spellings of at most [`SHORT`] letters and digits, looked up per word instead: in the
     /// automaton, `r` or `go` would report a match inside every other word.
-    short: HashMap<String, usize>,
+    /// Keyed by [`short_key`], sorted: a word's lookup allocates nothing.
+    short: Vec<(u32, usize)>,
     spellings: Vec<Spelling>,
     /// Each skill's category index, and its parents.
     category: Vec<usize>,
@@ -129,7 +130,11 @@ impl Gazetteer {
             .kind(Some(AhoCorasickKind::DFA))
             .build(long_keys.iter().map(|(_, key)| key))?;
         let pattern_spelling = long_keys.iter().map(|(at, _)| *at).collect();
-        let short = short_keys.into_iter().map(|(at, key)| (key, at)).collect();
+        let mut short: Vec<(u32, usize)> = short_keys
+            .into_iter()
+            .filter_map(|(at, key)| short_key(key.as_bytes()).map(|k| (k, at)))
+            .collect();
+        short.sort_unstable();
         let lower = |v: &[String]| v.iter().map(|s| s.to_lowercase()).collect::<Vec<_>>();
         let categories: Vec<&String> = taxonomy.categories.keys().collect();
         Ok(Self {
@@ -224,11 +229,10 @@ impl Gazetteer {
                 while at < bytes.len() && is_word_byte(bytes[at]) {
                     at += 1;
                 }
-                if start < at && at - start <= SHORT {
-                    let word = text[start..at].to_ascii_lowercase();
-                    if let Some(&spelling) = self.short.get(&word) {
-                        return Some((start, at, spelling));
-                    }
+                if let Some(key) = short_key(&bytes[start..at])
+                    && let Ok(i) = self.short.binary_search_by_key(&key, |(k, _)| *k)
+                {
+                    return Some((start, at, self.short[i].1));
                 }
             }
             None
@@ -331,6 +335,18 @@ pub(crate) fn separator_variants(key: &str) -> Vec<String> {
         }
     }
     variants
+}
+
+/// A word of 1 to [`SHORT`] ASCII letters and digits as one number, case folded; `None` for
+/// anything else.
+fn short_key(word: &[u8]) -> Option<u32> {
+    if word.is_empty() || word.len() > SHORT || !word.iter().all(u8::is_ascii_alphanumeric) {
+        return None;
+    }
+    Some(
+        word.iter()
+            .fold(word.len() as u32, |key, b| (key << 8) | u32::from(b.to_ascii_lowercase())),
+    )
 }
 
 fn is_word_byte(b: u8) -> bool {

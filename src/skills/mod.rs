@@ -5,11 +5,14 @@
 //! Python slices strings; inside, matching works on byte offsets and converts at the edge.
 
 pub mod conll;
+pub mod encoder;
+pub mod encoder_tagger;
 pub mod eval;
 pub mod extract;
 pub mod gazetteer;
 pub mod graph;
 pub mod import;
+pub mod model;
 pub mod tagger;
 pub mod taxonomy;
 pub mod tokens;
@@ -31,9 +34,10 @@ pub enum LoadError {
     Build(#[from] gazetteer::BuildError),
 }
 
-/// The extractor for a taxonomy file (built-in when `None`) and an optional span model.
+/// The extractor for a taxonomy file (built-in when `None`) and an optional span model (a
+/// perceptron file or an encoder folder).
 pub fn load(taxonomy: Option<&Path>, model: Option<&Path>) -> Result<Extractor, LoadError> {
     let taxonomy = Taxonomy::load(taxonomy)?;
-    let model = model.map(tagger::SpanModel::load).transpose()?;
+    let model = model.map(model::SpanTagger::load).transpose()?;
     Ok(Extractor::new(taxonomy, model)?)
 }

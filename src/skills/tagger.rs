@@ -79,6 +79,8 @@ pub enum ModelError {
     Write { path: PathBuf, source: std::io::Error },
     #[error("{path} is not a rats span model ({reason})")]
     Format { path: PathBuf, reason: String },
+    #[error("the span model failed: {reason}")]
+    Run { reason: String },
 }
 
 /// Facts about a trained model, stored in its header and printed by `rats train skills`.
@@ -456,6 +458,11 @@ fn strict_f1(weights: &Weights, examples: &[Example]) -> f64 {
         predicted += guess.len();
         gold += truth.len();
     }
+    f1(hit, predicted, gold)
+}
+
+/// Strict span F1 from counts: spans found exactly, spans predicted, gold spans.
+pub(crate) fn f1(hit: usize, predicted: usize, gold: usize) -> f64 {
     let precision = if predicted == 0 { 0.0 } else { hit as f64 / predicted as f64 };
     let recall = if gold == 0 { 0.0 } else { hit as f64 / gold as f64 };
     if precision + recall == 0.0 {
@@ -466,7 +473,7 @@ fn strict_f1(weights: &Weights, examples: &[Example]) -> f64 {
 }
 
 /// Fisher–Yates with xorshift64: the same order on every machine.
-fn shuffle(order: &mut [usize], state: &mut u64) {
+pub(crate) fn shuffle(order: &mut [usize], state: &mut u64) {
     for i in (1..order.len()).rev() {
         *state ^= *state << 13;
         *state ^= *state >> 7;

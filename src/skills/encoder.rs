@@ -1,0 +1,236 @@
+//! A BERT encoder (the all-MiniLM-L6-v2 family and any HF-format BERT checkpoint) written with
+//! candle's differentiable primitives, so `rats train skills --encoder` can fine-tune it.
+//!
+//! Why not candle-transformers' BERT: its layer norm is a fused kernel without a backward pass
+//! and its dropout does nothing, so it can only run a model, not train one. Weight names follow
+//! the HF checkpoints (`embeddings.word_embeddings.weight`, `encoder.layer.0.attention.self.query.weight`, …).
+
+use std::cell::Cell;
+
+use candle_core::{D, DType, Module, Result, Tensor};
+use candle_nn::{Embedding, Init, Linear, VarBuilder, embedding, linear, ops};
+use serde::{Deserialize, Serialize};
+
+/// The fields of an HF `config.json` that shape a BERT model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Config {
+    pub vocab_size: usize,
+    pub hidden_size: usize,
+    pub num_hidden_layers: usize,
+    pub num_attention_heads: usize,
+    pub intermediate_size: usize,
+    pub max_position_embeddings: usize,
+    pub type_vocab_size: usize,
+    pub layer_norm_eps: f64,
+}
+
+/// Dropout with its own seeded generator: training is reproducible bit for bit, which candle's
+/// dropout (thread-local RNG) is not. A rate of 0 is inference.
+pub struct Dropout {
+    rate: f32,
+    state: Cell<u64>,
+}
+
+impl Dropout {
+    pub fn new(rate: f32, seed: u64) -> Self {
+        Self {
+            rate,
+            state: Cell::new(seed | 1),
+        }
+    }
+
+    pub fn off() -> Self {
+        Self::new(0.0, 1)
+    }
+
+    fn apply(&self, x: &Tensor) -> Result<Tensor> {
+        if self.rate <= 0.0 {
+            return Ok(x.clone());
+        }
+        let keep = 1.0 - self.rate;
+        let mut state = self.state.get();
+        let mask: Vec<f32> = (0..x.elem_count())
+            .map(|_| {
+                // xorshift64*: fast, and good enough to pick dropped activations.
+                state ^= state >> 12;
+                state ^= state << 25;
+                state ^= state >> 27;
+                let unit = (state.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 40) as f32 / (1u64 << 24) as f32;
+                if unit < keep { 1.0 / keep } else { 0.0 }
+            })
+            .collect();
+        self.state.set(state);
+        x * Tensor::from_vec(mask, x.shape(), x.device())?
+    }
+}
+
+/// Layer normalisation from primitives (differentiable).
+struct Norm {
+    weight: Tensor,
+    bias: Tensor,
+    eps: f32,
+}
+
+impl Norm {
+    fn load(vb: &VarBuilder, size: usize, eps: f64) -> Result<Self> {
+        Ok(Self {
+            weight: vb.get_with_hints(size, "weight", Init::Const(1.0))?,
+            bias: vb.get_with_hints(size, "bias", Init::Const(0.0))?,
+            eps: eps as f32,
+        })
+    }
+
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        ops::layer_norm_slow(x, &self.weight, &self.bias, self.eps)
+    }
+}
+
+struct Layer {
+    query: Linear,
+    key: Linear,
+    value: Linear,
+    attention_out: Linear,
+    attention_norm: Norm,
+    intermediate: Linear,
+    output: Linear,
+    output_norm: Norm,
+    heads: usize,
+}
+
+impl Layer {
+    fn load(vb: &VarBuilder, config: &Config) -> Result<Self> {
+        let hidden = config.hidden_size;
+        let eps = config.layer_norm_eps;
+        Ok(Self {
+            query: linear(hidden, hidden, vb.pp("attention.self.query"))?,
+            key: linear(hidden, hidden, vb.pp("attention.self.key"))?,
+            value: linear(hidden, hidden, vb.pp("attention.self.value"))?,
+            attention_out: linear(hidden, hidden, vb.pp("attention.output.dense"))?,
+            attention_norm: Norm::load(&vb.pp("attention.output.LayerNorm"), hidden, eps)?,
+            intermediate: linear(hidden, config.intermediate_size, vb.pp("intermediate.dense"))?,
+            output: linear(config.intermediate_size, hidden, vb.pp("output.dense"))?,
+            output_norm: Norm::load(&vb.pp("output.LayerNorm"), hidden, eps)?,
+            heads: config.num_attention_heads,
+        })
+    }
+
+    fn forward(&self, x: &Tensor, additive_mask: &Tensor, dropout: &Dropout) -> Result<Tensor> {
+        let (batch, time, hidden) = x.dims3()?;
+        let head_size = hidden / self.heads;
+        let by_head = |y: Tensor| y.reshape((batch, time, self.heads, head_size))?.transpose(1, 2)?.contiguous();
+        let query = by_head(self.query.forward(x)?)?;
+        let key = by_head(self.key.forward(x)?)?;
+        let value = by_head(self.value.forward(x)?)?;
+        let scores = (query.matmul(&key.t()?)? / (head_size as f64).sqrt())?.broadcast_add(additive_mask)?;
+        let attention = dropout.apply(&ops::softmax(&scores, D::Minus1)?)?;
+        let context = attention
+            .matmul(&value)?
+            .transpose(1, 2)?
+            .contiguous()?
+            .reshape((batch, time, hidden))?;
+        let attended = self
+            .attention_norm
+            .forward(&(dropout.apply(&self.attention_out.forward(&context)?)? + x)?)?;
+        let inner = self.intermediate.forward(&attended)?.gelu_erf()?;
+        self.output_norm
+            .forward(&(dropout.apply(&self.output.forward(&inner)?)? + attended)?)
+    }
+}
+
+pub struct Encoder {
+    words: Embedding,
+    positions: Embedding,
+    types: Embedding,
+    norm: Norm,
+    layers: Vec<Layer>,
+}
+
+impl Encoder {
+    /// The encoder's variables under `vb` (HF names, without a `bert.` prefix).
+    pub fn load(vb: &VarBuilder, config: &Config) -> Result<Self> {
+        let e = vb.pp("embeddings");
+        let hidden = config.hidden_size;
+        Ok(Self {
+            words: embedding(config.vocab_size, hidden, e.pp("word_embeddings"))?,
+            positions: embedding(config.max_position_embeddings, hidden, e.pp("position_embeddings"))?,
+            types: embedding(config.type_vocab_size, hidden, e.pp("token_type_embeddings"))?,
+            norm: Norm::load(&e.pp("LayerNorm"), hidden, config.layer_norm_eps)?,
+            layers: (0..config.num_hidden_layers)
+                .map(|i| Layer::load(&vb.pp(format!("encoder.layer.{i}")), config))
+                .collect::<Result<_>>()?,
+        })
+    }
+
+    /// Hidden states (batch, time, hidden) of `ids` (batch, time; u32) where `mask` (same shape;
+    /// 1 for a real piece, 0 for padding) says which pieces to attend to.
+    pub fn forward(&self, ids: &Tensor, mask: &Tensor, dropout: &Dropout) -> Result<Tensor> {
+        let (_, time) = ids.dims2()?;
+        let positions = Tensor::arange(0u32, time as u32, ids.device())?;
+        let embedded = self
+            .words
+            .forward(ids)?
+            .broadcast_add(&self.positions.forward(&positions)?)?
+            .broadcast_add(&self.types.forward(&ids.zeros_like()?)?)?;
+        let mut x = dropout.apply(&self.norm.forward(&embedded)?)?;
+        // Padding gets a large negative score before the softmax (as HF BERT does).
+        let additive_mask = ((1.0 - mask.to_dtype(DType::F32)?)? * -10_000.0)?.unsqueeze(1)?.unsqueeze(1)?;
+        for layer in &self.layers {
+            x = layer.forward(&x, &additive_mask, dropout)?;
+        }
+        Ok(x)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::Device;
+    use candle_nn::VarMap;
+
+    fn tiny() -> Config {
+        Config {
+            vocab_size: 20,
+            hidden_size: 8,
+            num_hidden_layers: 2,
+            num_attention_heads: 2,
+            intermediate_size: 16,
+            max_position_embeddings: 16,
+            type_vocab_size: 2,
+            layer_norm_eps: 1e-12,
+        }
+    }
+
+    #[test]
+    fn padding_does_not_change_the_states_of_real_pieces() {
+        let varmap = VarMap::new();
+        let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+        let encoder = Encoder::load(&vb, &tiny()).expect("builds");
+        let short = Tensor::new(&[[3u32, 4, 5]], &Device::Cpu).expect("tensor");
+        let padded = Tensor::new(&[[3u32, 4, 5, 0, 0]], &Device::Cpu).expect("tensor");
+        let mask = Tensor::new(&[[1u32, 1, 1, 0, 0]], &Device::Cpu).expect("tensor");
+        let a = encoder
+            .forward(&short, &short.ones_like().expect("ones"), &Dropout::off())
+            .expect("runs");
+        let b = encoder.forward(&padded, &mask, &Dropout::off()).expect("runs");
+        let b = b.narrow(1, 0, 3).expect("narrow");
+        let difference: f32 = (a - b)
+            .expect("sub")
+            .abs()
+            .expect("abs")
+            .max_all()
+            .expect("max")
+            .to_scalar()
+            .expect("scalar");
+        assert!(difference < 1e-5, "{difference}");
+    }
+
+    #[test]
+    fn dropout_is_reproducible_and_keeps_the_expected_share() {
+        let x = Tensor::ones(10_000, DType::F32, &Device::Cpu).expect("ones");
+        let first = Dropout::new(0.1, 7).apply(&x).expect("applies").to_vec1::<f32>().expect("vec");
+        let second = Dropout::new(0.1, 7).apply(&x).expect("applies").to_vec1::<f32>().expect("vec");
+        assert_eq!(first, second);
+        let dropped = first.iter().filter(|v| **v == 0.0).count();
+        assert!((800..1200).contains(&dropped), "{dropped}");
+    }
+}

@@ -1,0 +1,700 @@
+//! The fine-tuned span model: a BERT encoder (all-MiniLM-L6-v2 by default) with one linear
+//! layer on top giving BIO scores for SkillSpan's SKILL and KNOWLEDGE layers at each word's
+//! first word piece.
+//!
+//! Why: SKILL spans are phrases ("work independently", "manage stakeholder expectations")
+//! whose extent depends on the whole sentence; the perceptron's local features find them
+//! poorly. Fine-tuning every layer on SkillSpan train is the paper's recipe, on a model small
+//! enough to train on two CPU cores. The trained model is a folder: the base's `config.json`
+//! and `tokenizer.json`, the weights as `model.safetensors`, and `rats-tagger.json` (what it
+//! was trained on and how it scored).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use candle_core::{D, DType, Device, Tensor};
+use candle_nn::{AdamW, Init, Linear, Module, Optimizer, ParamsAdamW, VarBuilder, VarMap};
+use serde::{Deserialize, Serialize};
+use tokenizers::Tokenizer;
+
+use super::conll::Sentence;
+use super::encoder::{Config, Dropout, Encoder};
+use super::tagger::{self, Label, ModelError, TokenSpan};
+
+/// File names inside a model folder.
+const CONFIG: &str = "config.json";
+const TOKENIZER: &str = "tokenizer.json";
+const WEIGHTS: &str = "model.safetensors";
+pub const INFO: &str = "rats-tagger.json";
+/// Variable prefix of the classification layer.
+const HEAD: &str = "span_head";
+/// Scores per word: O, B, I for SKILL, then for KNOWLEDGE.
+const OUTPUTS: usize = 6;
+/// Word pieces per forward pass, [CLS] and [SEP] included; longer sentences are tagged in
+/// windows of whole words.
+const MAX_PIECES: usize = 128;
+/// Sentences per inference batch.
+const INFERENCE_BATCH: usize = 32;
+/// The scores of a word the encoder cannot see (no word piece): outside for sure.
+const CERTAIN_OUTSIDE: [f32; 3] = [0.0, f32::NEG_INFINITY, f32::NEG_INFINITY];
+
+/// How `rats train skills --encoder` trains.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainSettings {
+    pub epochs: usize,
+    pub learning_rate: f64,
+    pub batch_size: usize,
+    pub dropout: f32,
+    pub seed: u64,
+}
+
+impl Default for TrainSettings {
+    fn default() -> Self {
+        Self {
+            epochs: 5,
+            learning_rate: 1e-4,
+            batch_size: 16,
+            dropout: 0.1,
+            seed: 2026,
+        }
+    }
+}
+
+/// Facts about a trained model, written next to its weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EncoderInfo {
+    /// The folder name of the base model.
+    pub base: String,
+    pub trained_on: Vec<String>,
+    pub train_sentences: usize,
+    pub settings: TrainSettings,
+    /// The epoch kept (best dev score, both labels' strict F1 summed).
+    pub epoch: usize,
+    pub dev_strict_f1: BTreeMap<Label, f64>,
+    /// Dev strict F1 per label after each epoch.
+    pub history: Vec<BTreeMap<Label, f64>>,
+}
+
+pub struct EncoderTagger {
+    pub info: EncoderInfo,
+    tokenizer: Tokenizer,
+    encoder: Encoder,
+    head: Linear,
+    /// Owns the variables while training; empty after `load`.
+    varmap: VarMap,
+}
+
+/// One sentence as word pieces: ids with [CLS] and [SEP], and the piece each word starts at
+/// (`None` when the word has no piece, e.g. a lone control character).
+struct Pieces {
+    ids: Vec<u32>,
+    first: Vec<Option<usize>>,
+}
+
+fn run_err(path: &Path) -> impl Fn(candle_core::Error) -> ModelError + '_ {
+    move |e| ModelError::Format {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    }
+}
+
+fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, ModelError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ModelError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    serde_json::from_str(&text).map_err(|e| ModelError::Format {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })
+}
+
+fn load_tokenizer(path: &Path) -> Result<Tokenizer, ModelError> {
+    let format = |reason: String| ModelError::Format {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let mut tokenizer = Tokenizer::from_file(path).map_err(|e| format(e.to_string()))?;
+    // Sentence-embedding checkpoints ship padding and truncation settings; windows and batches
+    // are built here instead.
+    tokenizer.with_padding(None);
+    tokenizer.with_truncation(None).map_err(|e| format(e.to_string()))?;
+    Ok(tokenizer)
+}
+
+impl EncoderTagger {
+    /// A model folder written by `save`.
+    pub fn load(dir: &Path) -> Result<Self, ModelError> {
+        let info: EncoderInfo = read_json(&dir.join(INFO))?;
+        let weights_path = dir.join(WEIGHTS);
+        let tensors = candle_core::safetensors::load(&weights_path, &Device::Cpu).map_err(run_err(&weights_path))?;
+        let vb = VarBuilder::from_tensors(tensors, DType::F32, &Device::Cpu);
+        Self::build(dir, info, &vb, VarMap::new())
+    }
+
+    fn build(dir: &Path, info: EncoderInfo, vb: &VarBuilder, varmap: VarMap) -> Result<Self, ModelError> {
+        let config: Config = read_json(&dir.join(CONFIG))?;
+        if config.max_position_embeddings < MAX_PIECES {
+            return Err(ModelError::Format {
+                path: dir.join(CONFIG),
+                reason: format!("max_position_embeddings is below the {MAX_PIECES} pieces a window holds"),
+            });
+        }
+        let tokenizer = load_tokenizer(&dir.join(TOKENIZER))?;
+        let weights_path = dir.join(WEIGHTS);
+        let encoder = Encoder::load(vb, &config).map_err(run_err(&weights_path))?;
+        let head = Linear::new(
+            vb.get_with_hints((OUTPUTS, config.hidden_size), &format!("{HEAD}.weight"), Init::Const(0.0))
+                .map_err(run_err(&weights_path))?,
+            Some(
+                vb.get_with_hints(OUTPUTS, &format!("{HEAD}.bias"), Init::Const(0.0))
+                    .map_err(run_err(&weights_path))?,
+            ),
+        );
+        Ok(Self {
+            info,
+            tokenizer,
+            encoder,
+            head,
+            varmap,
+        })
+    }
+
+    /// Writes the model folder.
+    pub fn save(&self, dir: &Path, base: &Path) -> Result<(), ModelError> {
+        let write_err = |path: PathBuf| {
+            move |source| ModelError::Write {
+                path: path.clone(),
+                source,
+            }
+        };
+        std::fs::create_dir_all(dir).map_err(write_err(dir.to_path_buf()))?;
+        for name in [CONFIG, TOKENIZER] {
+            std::fs::copy(base.join(name), dir.join(name)).map_err(write_err(dir.join(name)))?;
+        }
+        let weights = dir.join(WEIGHTS);
+        self.varmap.save(&weights).map_err(run_err(&weights))?;
+        let info = serde_json::to_string_pretty(&self.info).map_err(|e| ModelError::Format {
+            path: dir.join(INFO),
+            reason: e.to_string(),
+        })?;
+        std::fs::write(dir.join(INFO), info + "\n").map_err(write_err(dir.join(INFO)))
+    }
+
+    /// Word pieces of `words`, cut into windows of at most `MAX_PIECES` (whole words).
+    fn windows(&self, words: &[&str]) -> Result<Vec<(usize, Pieces)>, String> {
+        let encoding = self.tokenizer.encode(words.to_vec(), false).map_err(|e| e.to_string())?;
+        let mut per_word: Vec<Vec<u32>> = vec![Vec::new(); words.len()];
+        for (id, word) in encoding.get_ids().iter().zip(encoding.get_word_ids()) {
+            if let Some(word) = word.and_then(|w| per_word.get_mut(w as usize)) {
+                word.push(*id);
+            }
+        }
+        let (cls, sep) = (self.special("[CLS]")?, self.special("[SEP]")?);
+        let mut windows = Vec::new();
+        let mut current = Pieces {
+            ids: vec![cls],
+            first: Vec::new(),
+        };
+        let mut start = 0;
+        for (w, pieces) in per_word.into_iter().enumerate() {
+            // A single word longer than a window keeps its first pieces.
+            let pieces = &pieces[..pieces.len().min(MAX_PIECES - 2)];
+            if current.ids.len() + pieces.len() + 1 > MAX_PIECES {
+                current.ids.push(sep);
+                windows.push((
+                    start,
+                    std::mem::replace(
+                        &mut current,
+                        Pieces {
+                            ids: vec![cls],
+                            first: Vec::new(),
+                        },
+                    ),
+                ));
+                start = w;
+            }
+            current.first.push((!pieces.is_empty()).then_some(current.ids.len()));
+            current.ids.extend_from_slice(pieces);
+        }
+        current.ids.push(sep);
+        windows.push((start, current));
+        Ok(windows)
+    }
+
+    fn special(&self, token: &str) -> Result<u32, String> {
+        self.tokenizer
+            .token_to_id(token)
+            .ok_or_else(|| format!("the tokenizer has no {token} token"))
+    }
+
+    /// Scores (batch, time, `OUTPUTS`) of a batch of piece sequences.
+    fn scores(&self, batch: &[&Pieces], dropout: &Dropout) -> candle_core::Result<Tensor> {
+        let time = batch.iter().map(|p| p.ids.len()).max().unwrap_or(0);
+        let mut ids = vec![0u32; batch.len() * time];
+        let mut mask = vec![0u32; batch.len() * time];
+        for (row, pieces) in batch.iter().enumerate() {
+            ids[row * time..row * time + pieces.ids.len()].copy_from_slice(&pieces.ids);
+            mask[row * time..row * time + pieces.ids.len()].fill(1);
+        }
+        let ids = Tensor::from_vec(ids, (batch.len(), time), &Device::Cpu)?;
+        let mask = Tensor::from_vec(mask, (batch.len(), time), &Device::Cpu)?;
+        self.head.forward(&self.encoder.forward(&ids, &mask, dropout)?)
+    }
+
+    /// Spans of both labels in each sentence (given as words).
+    pub fn tag_many(&self, sentences: &[Vec<&str>]) -> Result<Vec<Vec<(Label, TokenSpan)>>, ModelError> {
+        let fail = |reason: String| ModelError::Run { reason };
+        let mut windows = Vec::new();
+        for (s, words) in sentences.iter().enumerate() {
+            windows.extend(self.windows(words).map_err(fail)?.into_iter().map(|(offset, p)| (s, offset, p)));
+        }
+        // Similar lengths share a batch: less padding.
+        let mut order: Vec<usize> = (0..windows.len()).collect();
+        order.sort_by_key(|&i| windows[i].2.ids.len());
+        // Per sentence, per layer, per word: log-probabilities of O, B, I (words without a
+        // piece stay certain `O`).
+        let mut word_scores: Vec<[Vec<[f32; 3]>; 2]> = sentences
+            .iter()
+            .map(|w| [vec![CERTAIN_OUTSIDE; w.len()], vec![CERTAIN_OUTSIDE; w.len()]])
+            .collect();
+        for chunk in order.chunks(INFERENCE_BATCH) {
+            let batch: Vec<&Pieces> = chunk.iter().map(|&i| &windows[i].2).collect();
+            let scores = self
+                .scores(&batch, &Dropout::off())
+                .and_then(|s| log_probabilities(&s))
+                .map_err(|e| fail(e.to_string()))?;
+            for (row, &i) in chunk.iter().enumerate() {
+                let (sentence, offset, pieces) = &windows[i];
+                for (w, first) in pieces.first.iter().enumerate() {
+                    if let Some(piece) = first {
+                        for layer in 0..2 {
+                            word_scores[*sentence][layer][offset + w] = scores[row][*piece][layer];
+                        }
+                    }
+                }
+            }
+        }
+        Ok(word_scores
+            .iter()
+            .map(|[skill, knowledge]| {
+                let mut spans: Vec<(Label, TokenSpan)> = tagger::spans_from_tags(&decode_bio(skill))
+                    .into_iter()
+                    .map(|s| (Label::Skill, s))
+                    .collect();
+                spans.extend(
+                    tagger::spans_from_tags(&decode_bio(knowledge))
+                        .into_iter()
+                        .map(|s| (Label::Knowledge, s)),
+                );
+                spans
+            })
+            .collect())
+    }
+
+    /// Fine-tunes the encoder in `base` (an HF-format folder: config.json, tokenizer.json,
+    /// model.safetensors) on `train`, scoring `dev` after each epoch and keeping the best.
+    /// `progress` hears (epoch, batch, batches, mean loss so far).
+    pub fn train(
+        base: &Path,
+        train: &[Sentence],
+        train_files: Vec<String>,
+        dev: &[Sentence],
+        settings: &TrainSettings,
+        progress: &dyn Fn(usize, usize, usize, f64),
+    ) -> Result<Self, ModelError> {
+        let weights_path = base.join(WEIGHTS);
+        let fail = run_err(&weights_path);
+        let varmap = VarMap::new();
+        let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+        let info = EncoderInfo {
+            base: base
+                .file_name()
+                .map_or_else(|| base.display().to_string(), |n| n.to_string_lossy().into_owned()),
+            trained_on: train_files,
+            train_sentences: train.len(),
+            settings: settings.clone(),
+            epoch: 0,
+            dev_strict_f1: BTreeMap::new(),
+            history: Vec::new(),
+        };
+        let mut model = Self::build(base, info, &vb, varmap)?;
+        model.load_base(&weights_path)?;
+        let examples = model.examples(train)?;
+        let dev_words: Vec<Vec<&str>> = dev.iter().map(|s| s.words.iter().map(String::as_str).collect()).collect();
+        let batches_per_epoch = examples.len().div_ceil(settings.batch_size);
+        let total_steps = batches_per_epoch * settings.epochs;
+        let warmup = (total_steps / 10).max(1);
+        let mut optimizer = AdamW::new(
+            model.varmap.all_vars(),
+            ParamsAdamW {
+                lr: settings.learning_rate,
+                weight_decay: 0.01,
+                ..ParamsAdamW::default()
+            },
+        )
+        .map_err(&fail)?;
+        let dropout = Dropout::new(settings.dropout, settings.seed);
+        let mut shuffle_state = settings.seed | 1;
+        let mut best: Option<(f64, BTreeMap<String, Tensor>)> = None;
+        let mut step = 0;
+        for epoch in 1..=settings.epochs {
+            let batches = batches_by_length(&examples, settings.batch_size, &mut shuffle_state);
+            let mut loss_sum = 0.0;
+            for (b, batch) in batches.iter().enumerate() {
+                let factor = if step < warmup {
+                    (step + 1) as f64 / warmup as f64
+                } else {
+                    (total_steps - step) as f64 / (total_steps - warmup).max(1) as f64
+                };
+                optimizer.set_learning_rate(settings.learning_rate * factor);
+                let batch: Vec<&Example> = batch.iter().map(|&i| &examples[i]).collect();
+                let loss = model.loss(&batch, &dropout).map_err(&fail)?;
+                optimizer.backward_step(&loss).map_err(&fail)?;
+                loss_sum += f64::from(loss.to_scalar::<f32>().map_err(&fail)?);
+                step += 1;
+                progress(epoch, b + 1, batches.len(), loss_sum / (b + 1) as f64);
+            }
+            let scores = model.dev_scores(&dev_words, dev)?;
+            let total: f64 = scores.values().sum();
+            model.info.history.push(scores.clone());
+            if best.as_ref().is_none_or(|(b, _)| total > *b) {
+                model.info.epoch = epoch;
+                model.info.dev_strict_f1 = scores;
+                best = Some((total, model.snapshot().map_err(&fail)?));
+            }
+        }
+        if let Some((_, weights)) = best {
+            model.restore(&weights).map_err(&fail)?;
+        }
+        Ok(model)
+    }
+
+    /// Copies the base checkpoint's weights into the variables; the head starts at zero.
+    fn load_base(&self, path: &Path) -> Result<(), ModelError> {
+        let fail = run_err(path);
+        let tensors = candle_core::safetensors::load(path, &Device::Cpu).map_err(&fail)?;
+        let vars = self.varmap.data().lock().map_err(|_| ModelError::Run {
+            reason: "the variable store is poisoned".into(),
+        })?;
+        for (name, var) in vars.iter() {
+            // Checkpoints saved from BertForX carry a `bert.` prefix.
+            match tensors.get(name).or_else(|| tensors.get(&format!("bert.{name}"))) {
+                Some(tensor) => var.set(tensor).map_err(&fail)?,
+                None if name.starts_with(HEAD) => {}
+                None => {
+                    return Err(ModelError::Format {
+                        path: path.to_path_buf(),
+                        reason: format!("the checkpoint has no {name}"),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn snapshot(&self) -> candle_core::Result<BTreeMap<String, Tensor>> {
+        let vars = self.varmap.data().lock().map_err(|_| candle_core::Error::Msg("poisoned".into()))?;
+        vars.iter().map(|(n, v)| Ok((n.clone(), v.as_tensor().copy()?))).collect()
+    }
+
+    fn restore(&self, weights: &BTreeMap<String, Tensor>) -> candle_core::Result<()> {
+        let vars = self.varmap.data().lock().map_err(|_| candle_core::Error::Msg("poisoned".into()))?;
+        for (name, var) in vars.iter() {
+            if let Some(tensor) = weights.get(name) {
+                var.set(tensor)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn examples(&self, sentences: &[Sentence]) -> Result<Vec<Example>, ModelError> {
+        let mut examples = Vec::new();
+        for sentence in sentences {
+            let words: Vec<&str> = sentence.words.iter().map(String::as_str).collect();
+            let gold = Label::ALL.map(|label| tagger::tags_from_spans(words.len(), sentence.spans(label)));
+            let windows = self.windows(&words).map_err(|reason| ModelError::Run { reason })?;
+            for (offset, pieces) in windows {
+                let mut targets = Vec::new();
+                for (w, first) in pieces.first.iter().enumerate() {
+                    if let Some(piece) = first {
+                        targets.push((*piece, [gold[0][offset + w] as u32, gold[1][offset + w] as u32]));
+                    }
+                }
+                examples.push(Example { pieces, targets });
+            }
+        }
+        Ok(examples)
+    }
+
+    /// Summed cross-entropy of both layers at each word's first piece.
+    fn loss(&self, batch: &[&Example], dropout: &Dropout) -> candle_core::Result<Tensor> {
+        let pieces: Vec<&Pieces> = batch.iter().map(|e| &e.pieces).collect();
+        let scores = self.scores(&pieces, dropout)?;
+        let time = scores.dim(1)?;
+        let mut positions = Vec::new();
+        let mut skill = Vec::new();
+        let mut knowledge = Vec::new();
+        for (row, example) in batch.iter().enumerate() {
+            for (piece, [s, k]) in &example.targets {
+                positions.push((row * time + piece) as u32);
+                skill.push(*s);
+                knowledge.push(*k);
+            }
+        }
+        let n = positions.len();
+        let picked = scores
+            .reshape((batch.len() * time, OUTPUTS))?
+            .index_select(&Tensor::from_vec(positions, n, &Device::Cpu)?, 0)?;
+        let skill_loss = candle_nn::loss::cross_entropy(&picked.narrow(1, 0, 3)?, &Tensor::from_vec(skill, n, &Device::Cpu)?)?;
+        let knowledge_loss = candle_nn::loss::cross_entropy(&picked.narrow(1, 3, 3)?, &Tensor::from_vec(knowledge, n, &Device::Cpu)?)?;
+        skill_loss + knowledge_loss
+    }
+
+    fn dev_scores(&self, words: &[Vec<&str>], dev: &[Sentence]) -> Result<BTreeMap<Label, f64>, ModelError> {
+        let predicted = self.tag_many(words)?;
+        Ok(Label::ALL
+            .iter()
+            .map(|&label| {
+                let (mut correct, mut found, mut gold) = (0, 0, 0);
+                for (sentence, spans) in dev.iter().zip(&predicted) {
+                    let truth = sentence.spans(label);
+                    let mine: Vec<TokenSpan> = spans.iter().filter(|(l, _)| *l == label).map(|(_, s)| *s).collect();
+                    correct += mine.iter().filter(|s| truth.contains(s)).count();
+                    found += mine.len();
+                    gold += truth.len();
+                }
+                (label, tagger::f1(correct, found, gold))
+            })
+            .collect())
+    }
+}
+
+/// A training window with its targets: (piece index, [SKILL tag, KNOWLEDGE tag]).
+struct Example {
+    pieces: Pieces,
+    targets: Vec<(usize, [u32; 2])>,
+}
+
+/// Log-probabilities of O, B, I for each layer at each piece of each row: [row][piece][layer].
+fn log_probabilities(scores: &Tensor) -> candle_core::Result<Vec<Vec<[[f32; 3]; 2]>>> {
+    let skill = candle_nn::ops::log_softmax(&scores.narrow(2, 0, 3)?, D::Minus1)?.to_vec3::<f32>()?;
+    let knowledge = candle_nn::ops::log_softmax(&scores.narrow(2, 3, 3)?, D::Minus1)?.to_vec3::<f32>()?;
+    let triple = |v: &[f32]| [v[0], v[1], v[2]];
+    Ok(skill
+        .iter()
+        .zip(&knowledge)
+        .map(|(s, k)| s.iter().zip(k).map(|(s, k)| [triple(s), triple(k)]).collect())
+        .collect())
+}
+
+/// The most probable tag sequence in which `I` only follows `B` or `I` (Viterbi over the
+/// per-word log-probabilities): a span's extent is decided as a whole, not word by word.
+fn decode_bio(scores: &[[f32; 3]]) -> Vec<usize> {
+    use tagger::{BEGIN, INSIDE, OUTSIDE};
+    let allowed = |prev: Option<usize>, tag: usize| tag != INSIDE || matches!(prev, Some(BEGIN | INSIDE));
+    let mut best: Vec<[f32; 3]> = Vec::with_capacity(scores.len());
+    let mut back: Vec<[usize; 3]> = Vec::with_capacity(scores.len());
+    for (i, word) in scores.iter().enumerate() {
+        let mut here = [f32::NEG_INFINITY; 3];
+        let mut from = [OUTSIDE; 3];
+        for tag in [OUTSIDE, BEGIN, INSIDE] {
+            if i == 0 {
+                if allowed(None, tag) {
+                    here[tag] = word[tag];
+                }
+                continue;
+            }
+            for prev in [OUTSIDE, BEGIN, INSIDE] {
+                let score = best[i - 1][prev] + word[tag];
+                if allowed(Some(prev), tag) && score > here[tag] {
+                    here[tag] = score;
+                    from[tag] = prev;
+                }
+            }
+        }
+        best.push(here);
+        back.push(from);
+    }
+    let Some(last) = best.last() else {
+        return Vec::new();
+    };
+    let mut tag = [OUTSIDE, BEGIN, INSIDE]
+        .into_iter()
+        .fold(OUTSIDE, |b, t| if last[t] > last[b] { t } else { b });
+    let mut tags = vec![OUTSIDE; scores.len()];
+    for i in (0..scores.len()).rev() {
+        tags[i] = tag;
+        tag = back[i][tag];
+    }
+    tags
+}
+
+/// A seeded shuffle, then batches of similar length (sorted within blocks of 50 batches) in
+/// shuffled order: little padding, still a random walk through the data.
+fn batches_by_length(examples: &[Example], batch_size: usize, state: &mut u64) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..examples.len()).collect();
+    tagger::shuffle(&mut order, state);
+    for block in order.chunks_mut(batch_size * 50) {
+        block.sort_by_key(|&i| examples[i].pieces.ids.len());
+    }
+    let mut batches: Vec<Vec<usize>> = order.chunks(batch_size).map(<[usize]>::to_vec).collect();
+    let mut positions: Vec<usize> = (0..batches.len()).collect();
+    tagger::shuffle(&mut positions, state);
+    positions.into_iter().map(|i| std::mem::take(&mut batches[i])).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::skills::encoder::Config;
+
+    const WORDS: [&str; 12] = [
+        "we", "use", "java", "and", "sql", "daily", "you", "know", "rust", "well", "team", "the",
+    ];
+
+    /// A tiny random BERT in the HF layout: a `WordPiece` tokenizer over `WORDS`, its config and
+    /// weights. Stands in for all-MiniLM-L6-v2, which unit tests do not download.
+    fn tiny_base(dir: &Path) {
+        let mut vocab = serde_json::Map::new();
+        for (i, token) in ["[PAD]", "[UNK]", "[CLS]", "[SEP]"].iter().chain(WORDS.iter()).enumerate() {
+            vocab.insert((*token).to_string(), serde_json::json!(i));
+        }
+        let tokenizer = serde_json::json!({
+            "version": "1.0", "truncation": null, "padding": null, "added_tokens": [],
+            "normalizer": {"type": "BertNormalizer", "clean_text": true, "handle_chinese_chars": true, "strip_accents": null, "lowercase": true},
+            "pre_tokenizer": {"type": "BertPreTokenizer"}, "post_processor": null, "decoder": null,
+            "model": {"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##", "max_input_chars_per_word": 100, "vocab": vocab}
+        });
+        std::fs::write(dir.join(TOKENIZER), tokenizer.to_string()).expect("writes");
+        let config = Config {
+            vocab_size: WORDS.len() + 4,
+            hidden_size: 16,
+            num_hidden_layers: 1,
+            num_attention_heads: 2,
+            intermediate_size: 32,
+            max_position_embeddings: 128,
+            type_vocab_size: 2,
+            layer_norm_eps: 1e-12,
+        };
+        std::fs::write(dir.join(CONFIG), serde_json::to_string(&config).expect("serialises")).expect("writes");
+        // Weights from a fixed pattern, not candle's random initialisation: the base is the same
+        // on every run.
+        let varmap = VarMap::new();
+        let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+        Encoder::load(&vb, &config).expect("builds");
+        for (name, var) in varmap.data().lock().expect("lock").iter() {
+            let n = name.len();
+            let count = var.elem_count();
+            let values: Vec<f32> = (0..count).map(|i| (((i * 7 + n * 13) % 17) as f32 - 8.0) / 40.0).collect();
+            var.set(&Tensor::from_vec(values, var.shape(), &Device::Cpu).expect("tensor"))
+                .expect("sets");
+        }
+        varmap.save(dir.join(WEIGHTS)).expect("saves");
+    }
+
+    fn sentence(text: &str, knowledge: &[usize]) -> Sentence {
+        Sentence {
+            words: text.split(' ').map(str::to_string).collect(),
+            skill: Vec::new(),
+            knowledge: knowledge.iter().map(|&i| TokenSpan { first: i, last: i }).collect(),
+        }
+    }
+
+    fn corpus() -> Vec<Sentence> {
+        vec![
+            sentence("we use java and sql daily", &[2, 4]),
+            sentence("you know rust well", &[2]),
+            sentence("the team use sql", &[3]),
+            sentence("we know java", &[2]),
+        ]
+    }
+
+    fn train(base: &Path) -> EncoderTagger {
+        let settings = TrainSettings {
+            epochs: 30,
+            learning_rate: 1e-2,
+            batch_size: 2,
+            dropout: 0.1,
+            seed: 7,
+        };
+        EncoderTagger::train(base, &corpus(), vec!["t".into()], &corpus(), &settings, &|_, _, _, _| {}).expect("trains")
+    }
+
+    #[test]
+    fn fine_tuning_learns_the_spans_is_reproducible_and_survives_saving() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let base = dir.path().join("base");
+        std::fs::create_dir(&base).expect("mkdir");
+        tiny_base(&base);
+        let model = train(&base);
+        assert!(model.info.dev_strict_f1[&Label::Knowledge] > 0.99, "{:?}", model.info.history);
+        let words = vec![vec!["we", "know", "rust", "and", "java"]];
+        let tagged = model.tag_many(&words).expect("tags");
+        assert_eq!(
+            tagged[0],
+            [
+                (Label::Knowledge, TokenSpan { first: 2, last: 2 }),
+                (Label::Knowledge, TokenSpan { first: 4, last: 4 })
+            ]
+        );
+        let first = dir.path().join("first");
+        model.save(&first, &base).expect("saves");
+        let loaded = EncoderTagger::load(&first).expect("loads");
+        assert_eq!(loaded.tag_many(&words).expect("tags"), tagged);
+        assert_eq!(loaded.info, model.info);
+        let second = dir.path().join("second");
+        train(&base).save(&second, &base).expect("saves");
+        let bytes = |d: &Path| std::fs::read(d.join(WEIGHTS)).expect("reads");
+        assert!(bytes(&first) == bytes(&second), "two trainings differ");
+    }
+
+    #[test]
+    fn long_sentences_are_tagged_in_windows_of_whole_words() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        tiny_base(dir.path());
+        let model = train(dir.path());
+        let long: Vec<&str> = std::iter::repeat_n(["we", "use", "java"], 100).flatten().collect();
+        let windows = model.windows(&long).expect("pieces");
+        assert!(windows.len() >= 3, "{} windows", windows.len());
+        assert!(windows.iter().all(|(_, p)| p.ids.len() <= MAX_PIECES));
+        assert_eq!(windows.iter().map(|(_, p)| p.first.len()).sum::<usize>(), long.len());
+        // Each window is tagged as if it were a sentence of its own, at its words' offsets.
+        let mut expected = Vec::new();
+        for (offset, pieces) in &windows {
+            let words = long[*offset..offset + pieces.first.len()].to_vec();
+            let spans = model.tag_many(&[words]).expect("tags");
+            expected.extend(spans[0].iter().map(|(label, s)| {
+                let shifted = TokenSpan {
+                    first: s.first + offset,
+                    last: s.last + offset,
+                };
+                (*label, shifted)
+            }));
+        }
+        expected.sort();
+        let mut got = model.tag_many(std::slice::from_ref(&long)).expect("tags").remove(0);
+        got.sort();
+        assert_eq!(got, expected);
+        assert!(!got.is_empty());
+    }
+
+    #[test]
+    fn decoding_never_starts_a_span_with_inside() {
+        let ln = f32::ln;
+        // Word by word the best tags would be O I I: the decoder must open the span with B.
+        let scores = [
+            [ln(0.8), ln(0.1), ln(0.1)],
+            [ln(0.1), ln(0.4), ln(0.5)],
+            [ln(0.2), ln(0.1), ln(0.7)],
+        ];
+        assert_eq!(decode_bio(&scores), [tagger::OUTSIDE, tagger::BEGIN, tagger::INSIDE]);
+        assert!(decode_bio(&[]).is_empty());
+    }
+
+    #[test]
+    fn a_word_without_pieces_stays_outside() {
+        let scores = [CERTAIN_OUTSIDE, [f32::ln(0.1), f32::ln(0.8), f32::ln(0.1)]];
+        assert_eq!(decode_bio(&scores), [tagger::OUTSIDE, tagger::BEGIN]);
+    }
+}
