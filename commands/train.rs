@@ -124,6 +124,11 @@ fn file_names(paths: &[PathBuf]) -> Vec<String> {
 }
 
 fn train_encoder(args: &TrainSkillsArgs, base: &Path, files: &Files, quiet: bool) -> anyhow::Result<Trained> {
+    anyhow::ensure!(
+        args.learning_rate.is_finite() && args.learning_rate > 0.0,
+        "--learning-rate must be a positive number, not {}",
+        args.learning_rate
+    );
     let out = args.out.clone().unwrap_or_else(|| PathBuf::from(ENCODER_OUT));
     let train = read_sentences(&files.train)?;
     let dev = read_sentences(&files.dev)?;

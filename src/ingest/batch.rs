@@ -11,7 +11,6 @@ use deltalake::arrow::record_batch::RecordBatch;
 use super::readers::SourceRecord;
 use super::reject::{ErrorCode, Reject};
 use super::summary::Counts;
-use crate::contract::JobListing;
 use crate::dedup::minhash::Signature;
 use crate::dedup::{DedupIndex, Duplicate, NearEntry};
 use crate::lake::{Lake, LakeError, TableWrite, rows};
@@ -47,10 +46,10 @@ pub fn count(fates: &[Fate], counts: &mut Counts) {
     }
 }
 
-/// Normalises one listing. A bug in a normaliser must cost one record, not the run:
-/// a panic becomes an `internal_error` quarantine entry that names the failure.
-fn normalise_guarded(normaliser: &Normaliser, listing: &JobListing) -> Result<Posting, Reject> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| normaliser.normalise(listing))).unwrap_or_else(|panic| {
+/// Runs one normalisation step on one record. A bug in a normaliser must cost one record, not
+/// the run: a panic becomes an `internal_error` quarantine entry that names the failure.
+fn guarded<T>(step: impl FnOnce() -> Result<T, Reject>) -> Result<T, Reject> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(step)).unwrap_or_else(|panic| {
         let message = panic
             .downcast_ref::<String>()
             .cloned()
@@ -64,8 +63,9 @@ fn normalise_guarded(normaliser: &Normaliser, listing: &JobListing) -> Result<Po
     })
 }
 
-/// Normalises a batch on every core, then deduplicates it in input order (the order decides
-/// which of two duplicates is kept, so it must not depend on threads).
+/// Normalises a batch on every core, deduplicates it in input order (the order decides which
+/// of two duplicates is kept, so it must not depend on threads), then finds the skills of the
+/// kept postings on every core (a duplicate's are never stored).
 pub fn decide(batch: &[SourceRecord], normaliser: &Normaliser, index: &mut DedupIndex) -> Vec<Fate> {
     let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let chunk = batch.len().div_ceil(threads).max(1);
@@ -77,7 +77,7 @@ pub fn decide(batch: &[SourceRecord], normaliser: &Normaliser, index: &mut Dedup
                     part.iter()
                         .map(|r| {
                             let listing = r.listing()?;
-                            normalise_guarded(normaliser, &listing)
+                            guarded(|| normaliser.normalise(&listing))
                         })
                         .collect::<Vec<_>>()
                 })
@@ -88,7 +88,7 @@ pub fn decide(batch: &[SourceRecord], normaliser: &Normaliser, index: &mut Dedup
             .flat_map(|h| h.join().expect("normalisation never panics"))
             .collect()
     });
-    outcomes
+    let mut fates: Vec<Fate> = outcomes
         .into_iter()
         .map(|result| match result {
             Err(reject) => Fate::Quarantined(reject),
@@ -103,7 +103,21 @@ pub fn decide(batch: &[SourceRecord], normaliser: &Normaliser, index: &mut Dedup
                 }
             }
         })
-        .collect()
+        .collect();
+    std::thread::scope(|scope| {
+        for part in fates.chunks_mut(chunk) {
+            scope.spawn(move || {
+                for fate in part {
+                    if let Fate::Kept(posting) = fate
+                        && let Err(reject) = guarded(|| normaliser.add_skills(posting))
+                    {
+                        *fate = Fate::Quarantined(reject);
+                    }
+                }
+            });
+        }
+    });
+    fates
 }
 
 /// One stream of records with its own position in the lake: an input file, or a Kafka

@@ -196,14 +196,20 @@ impl Normaliser {
         posting.content_hash = content_hash(&posting, folded_description.as_deref());
         posting.signature = folded_description.as_deref().and_then(Signature::of_folded);
         posting.posting_key = posting_key(&posting);
-        posting.skills = self.skills_of(&posting)?;
         Ok(posting)
     }
 }
 
 impl Normaliser {
-    /// Skill mentions of the title and description. Only a learned span model can fail (an
-    /// encoder error); the record is then quarantined as an internal error naming the field.
+    /// Fills the posting's skill mentions (title and description). A separate step from
+    /// `normalise` because consume runs it only on postings deduplication keeps: a duplicate's
+    /// skills are never stored. Only a learned span model can fail (an encoder error); the
+    /// record is then quarantined as an internal error naming the field.
+    pub fn add_skills(&self, posting: &mut Posting) -> Result<(), Reject> {
+        posting.skills = self.skills_of(posting)?;
+        Ok(())
+    }
+
     fn skills_of(&self, posting: &Posting) -> Result<Vec<PostingSkill>, Reject> {
         let fields = [
             ("title", Some(posting.title.as_str())),
