@@ -44,7 +44,7 @@ pub struct TrainSettings {
     pub epochs: usize,
     pub learning_rate: f64,
     pub batch_size: usize,
-    pub dropout: f32,
+    pub dropout: f64,
     pub seed: u64,
 }
 
@@ -334,7 +334,7 @@ impl EncoderTagger {
             },
         )
         .map_err(&fail)?;
-        let dropout = Dropout::new(settings.dropout, settings.seed);
+        let dropout = Dropout::new(settings.dropout as f32, settings.seed);
         let mut shuffle_state = settings.seed | 1;
         let mut best: Option<(f64, BTreeMap<String, Tensor>)> = None;
         let mut step = 0;
