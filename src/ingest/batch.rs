@@ -104,6 +104,8 @@ pub fn decide(batch: &[SourceRecord], normaliser: &Normaliser, index: &mut Dedup
             }
         })
         .collect();
+    // A posting whose skills fail (only a learned model can) is quarantined after the index
+    // took it in: later copies of it are then counted as its duplicates, still accounted for.
     std::thread::scope(|scope| {
         for part in fates.chunks_mut(chunk) {
             scope.spawn(move || {
