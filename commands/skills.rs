@@ -115,10 +115,7 @@ fn extract(args: &SkillsExtractArgs, settings: &Settings) -> anyhow::Result<Opti
 
 fn evaluate(args: &SkillsEvalArgs, settings: &Settings) -> anyhow::Result<Report> {
     let extractor = extractor(settings)?;
-    let mut sentences = Vec::new();
-    for path in &args.data {
-        sentences.extend(conll::read(path)?);
-    }
+    let sentences = conll::read_all(&args.data)?;
     let files = args.data.iter().map(|p| p.display().to_string()).collect();
     let report = eval::evaluate(&extractor, files, &sentences)?;
     let mut rows = Vec::new();

@@ -105,24 +105,6 @@ fn train_perceptron(args: &TrainSkillsArgs, settings: &Settings, files: &Files) 
     Ok((rows, json))
 }
 
-fn read_sentences(paths: &[PathBuf]) -> anyhow::Result<Vec<conll::Sentence>> {
-    let mut sentences = Vec::new();
-    for path in paths {
-        sentences.extend(conll::read(path).context("cannot load the training data")?);
-    }
-    Ok(sentences)
-}
-
-fn file_names(paths: &[PathBuf]) -> Vec<String> {
-    paths
-        .iter()
-        .map(|p| {
-            p.file_name()
-                .map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned())
-        })
-        .collect()
-}
-
 fn train_encoder(args: &TrainSkillsArgs, base: &Path, files: &Files, quiet: bool) -> anyhow::Result<Trained> {
     anyhow::ensure!(
         args.learning_rate.is_finite() && args.learning_rate > 0.0,
@@ -130,8 +112,8 @@ fn train_encoder(args: &TrainSkillsArgs, base: &Path, files: &Files, quiet: bool
         args.learning_rate
     );
     let out = args.out.clone().unwrap_or_else(|| PathBuf::from(ENCODER_OUT));
-    let train = read_sentences(&files.train)?;
-    let dev = read_sentences(&files.dev)?;
+    let train = conll::read_all(&files.train).context("cannot load the training data")?;
+    let dev = conll::read_all(&files.dev).context("cannot load the training data")?;
     let train_settings = TrainSettings {
         epochs: usize::from(args.epochs.unwrap_or(5)),
         learning_rate: args.learning_rate,
@@ -154,8 +136,15 @@ fn train_encoder(args: &TrainSkillsArgs, base: &Path, files: &Files, quiet: bool
         }
     };
     let started = std::time::Instant::now();
-    let model = EncoderTagger::train(base, &train, file_names(&files.train), &dev, &train_settings, &progress)
-        .with_context(|| format!("cannot fine-tune {}", base.display()))?;
+    let model = EncoderTagger::train(
+        base,
+        &train,
+        files.train.iter().map(|p| training::file_name(p)).collect(),
+        &dev,
+        &train_settings,
+        &progress,
+    )
+    .with_context(|| format!("cannot fine-tune {}", base.display()))?;
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }

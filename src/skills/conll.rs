@@ -39,6 +39,15 @@ pub fn read(path: &Path) -> Result<Vec<Sentence>, ConllError> {
     parse(&text, path)
 }
 
+/// The sentences of several files, in order.
+pub fn read_all(paths: &[PathBuf]) -> Result<Vec<Sentence>, ConllError> {
+    let mut sentences = Vec::new();
+    for path in paths {
+        sentences.extend(read(path)?);
+    }
+    Ok(sentences)
+}
+
 pub fn parse(text: &str, path: &Path) -> Result<Vec<Sentence>, ConllError> {
     let mut sentences = Vec::new();
     let mut words = Vec::new();

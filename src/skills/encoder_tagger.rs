@@ -308,9 +308,7 @@ impl EncoderTagger {
         let varmap = VarMap::new();
         let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
         let info = EncoderInfo {
-            base: base
-                .file_name()
-                .map_or_else(|| base.display().to_string(), |n| n.to_string_lossy().into_owned()),
+            base: super::training::file_name(base),
             trained_on: train_files,
             train_sentences: train.len(),
             settings: settings.clone(),

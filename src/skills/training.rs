@@ -36,7 +36,8 @@ fn add(sentence: &Sentence, taxonomy: &Taxonomy, gazetteer: &Gazetteer, examples
     }
 }
 
-fn file_name(path: &Path) -> String {
+/// A path's file name (the whole path when it has none): how models name their training files.
+pub fn file_name(path: &Path) -> String {
     path.file_name()
         .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
 }
