@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use rats::ingest::readers::InputFormat;
 use rats::settings::{LogFormat, OutputFormat};
+use rats::skills::encoder_tagger::TrainSettings;
 
 /// rats, the Reversed-ATS toolkit: job-market intelligence for job seekers, analysts and
 /// operators.
@@ -305,12 +306,12 @@ pub struct TrainSkillsArgs {
     /// scripts/fetch-encoder gets all-MiniLM-L6-v2) instead of training the perceptron
     #[arg(long, value_name = "DIR")]
     pub encoder: Option<PathBuf>,
-    /// Passes over the training data to try [default: 40 for the perceptron, 5 for an encoder]
+    /// Passes over the training data to try [default: 40 for the perceptron, 8 for an encoder]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=100))]
     pub epochs: Option<u16>,
     /// Peak learning rate of an encoder's fine-tuning (warm-up over the first tenth of the
     /// steps, then linear decay)
-    #[arg(long, value_name = "RATE", default_value_t = 1e-4)]
+    #[arg(long, value_name = "RATE", default_value_t = TrainSettings::default().learning_rate)]
     pub learning_rate: f64,
     /// Where to write the model: a file for the perceptron, a folder for an encoder
     /// [default: models/skills/span.bin, or models/skills/encoder with --encoder]

@@ -68,7 +68,7 @@ pub fn run(args: &ConsumeArgs, settings: &Settings, quiet: bool) -> anyhow::Resu
         progress.finish();
         let summary = result.with_context(stopped)?;
         tracing::info!(
-            stopped_by = summary.stopped_by,
+            stopped_by = summary.stopped_by.as_str(),
             seconds = format!("{:.1}", summary.seconds),
             records_per_second = summary.records_per_second.round(),
             "consume from Kafka finished"

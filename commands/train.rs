@@ -10,7 +10,7 @@ use rats::exit::Outcome;
 use rats::output::{self, Report};
 use rats::settings::{OutputFormat, Settings};
 use rats::skills::conll;
-use rats::skills::encoder_tagger::{EncoderTagger, TrainSettings};
+use rats::skills::encoder_tagger::{EncoderTagger, TrainEvent, TrainSettings};
 use rats::skills::gazetteer::Gazetteer;
 use rats::skills::tagger::{Label, SpanModel};
 use rats::skills::{Taxonomy, training};
@@ -114,10 +114,11 @@ fn train_encoder(args: &TrainSkillsArgs, base: &Path, files: &Files, quiet: bool
     let out = args.out.clone().unwrap_or_else(|| PathBuf::from(ENCODER_OUT));
     let train = conll::read_all(&files.train).context("cannot load the training data")?;
     let dev = conll::read_all(&files.dev).context("cannot load the training data")?;
+    let defaults = TrainSettings::default();
     let train_settings = TrainSettings {
-        epochs: usize::from(args.epochs.unwrap_or(5)),
+        epochs: args.epochs.map_or(defaults.epochs, usize::from),
         learning_rate: args.learning_rate,
-        ..TrainSettings::default()
+        ..defaults
     };
     let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
         let bar = ProgressBar::new(0);
@@ -125,14 +126,33 @@ fn train_encoder(args: &TrainSkillsArgs, base: &Path, files: &Files, quiet: bool
         bar
     });
     let epochs = train_settings.epochs;
-    let progress = |epoch: usize, batch: usize, batches: usize, loss: f64| {
-        if let Some(bar) = &bar {
-            bar.set_length(batches as u64);
-            bar.set_position(batch as u64);
-            bar.set_message(format!("epoch {epoch}/{epochs}, loss {loss:.4}"));
+    let progress = |event: TrainEvent| match event {
+        TrainEvent::Batch {
+            epoch,
+            batch,
+            batches,
+            mean_loss,
+        } => {
+            if let Some(bar) = &bar {
+                bar.set_length(batches as u64);
+                bar.set_position(batch as u64);
+                bar.set_message(format!("epoch {epoch}/{epochs}, loss {mean_loss:.4}"));
+            }
         }
-        if batch == batches {
-            tracing::info!(epoch, loss, "epoch trained");
+        TrainEvent::Epoch {
+            epoch,
+            mean_loss,
+            dev_strict_f1,
+        } => {
+            let dev = |label: Label| dev_strict_f1.get(&label).copied().unwrap_or(0.0);
+            let (skill, knowledge) = (dev(Label::Skill), dev(Label::Knowledge));
+            tracing::info!(
+                epoch,
+                loss = mean_loss,
+                dev_skill_f1 = skill,
+                dev_knowledge_f1 = knowledge,
+                "epoch trained"
+            );
         }
     };
     let started = std::time::Instant::now();

@@ -5,7 +5,7 @@
 //! and its dropout does nothing, so it can only run a model, not train one. Weight names follow
 //! the HF checkpoints (`embeddings.word_embeddings.weight`, `encoder.layer.0.attention.self.query.weight`, …).
 
-use std::cell::Cell;
+use std::cell::RefCell;
 
 use candle_core::{D, DType, Module, Result, Tensor};
 use candle_nn::{Embedding, Init, Linear, VarBuilder, embedding, linear, ops};
@@ -24,18 +24,45 @@ pub struct Config {
     pub layer_norm_eps: f64,
 }
 
-/// Dropout with its own seeded generator: training is reproducible bit for bit, which candle's
-/// dropout (thread-local RNG) is not. A rate of 0 is inference.
+/// A seeded xorshift64* generator: training draws its dropout masks and the head's starting
+/// weights from it, so a run is reproducible bit for bit (candle's RNG is thread-local and
+/// unseeded).
+pub struct Seeded {
+    state: u64,
+}
+
+impl Seeded {
+    pub fn new(seed: u64) -> Self {
+        Self { state: seed | 1 }
+    }
+
+    /// Uniform in [0, 1).
+    pub fn unit(&mut self) -> f32 {
+        self.state ^= self.state >> 12;
+        self.state ^= self.state << 25;
+        self.state ^= self.state >> 27;
+        (self.state.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 40) as f32 / (1u64 << 24) as f32
+    }
+
+    /// Normal with mean 0 and deviation `std` (Box–Muller).
+    pub fn normal(&mut self, std: f32) -> f32 {
+        let u1 = self.unit().max(f32::MIN_POSITIVE);
+        let u2 = self.unit();
+        std * (-2.0 * u1.ln()).sqrt() * (std::f32::consts::TAU * u2).cos()
+    }
+}
+
+/// Dropout with its own seeded generator. A rate of 0 is inference.
 pub struct Dropout {
     rate: f32,
-    state: Cell<u64>,
+    generator: RefCell<Seeded>,
 }
 
 impl Dropout {
     pub fn new(rate: f32, seed: u64) -> Self {
         Self {
             rate,
-            state: Cell::new(seed | 1),
+            generator: RefCell::new(Seeded::new(seed)),
         }
     }
 
@@ -48,18 +75,10 @@ impl Dropout {
             return Ok(x.clone());
         }
         let keep = 1.0 - self.rate;
-        let mut state = self.state.get();
+        let mut generator = self.generator.borrow_mut();
         let mask: Vec<f32> = (0..x.elem_count())
-            .map(|_| {
-                // xorshift64*: fast, and good enough to pick dropped activations.
-                state ^= state >> 12;
-                state ^= state << 25;
-                state ^= state >> 27;
-                let unit = (state.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 40) as f32 / (1u64 << 24) as f32;
-                if unit < keep { 1.0 / keep } else { 0.0 }
-            })
+            .map(|_| if generator.unit() < keep { 1.0 / keep } else { 0.0 })
             .collect();
-        self.state.set(state);
         x * Tensor::from_vec(mask, x.shape(), x.device())?
     }
 }
@@ -232,5 +251,17 @@ mod tests {
         assert_eq!(first, second);
         let dropped = first.iter().filter(|v| **v == 0.0).count();
         assert!((800..1200).contains(&dropped), "{dropped}");
+    }
+
+    #[test]
+    fn seeded_normal_draws_have_the_asked_deviation() {
+        let mut generator = Seeded::new(2026);
+        let draws: Vec<f32> = (0..20_000).map(|_| generator.normal(0.02)).collect();
+        let mean = draws.iter().sum::<f32>() / draws.len() as f32;
+        let std = (draws.iter().map(|d| (d - mean).powi(2)).sum::<f32>() / draws.len() as f32).sqrt();
+        assert!(mean.abs() < 0.001, "{mean}");
+        assert!((0.019..0.021).contains(&std), "{std}");
+        let mut again = Seeded::new(2026);
+        assert_eq!(again.normal(0.02).to_bits(), draws[0].to_bits(), "the same seed draws the same");
     }
 }

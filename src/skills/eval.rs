@@ -99,14 +99,39 @@ struct Span {
     category: String,
 }
 
-/// Per system: counts per label, and strict counts per category.
-type Tallies = (BTreeMap<Label, Tally>, BTreeMap<String, [usize; 4]>);
-
-#[derive(Default)]
-struct Tally {
-    strict: [usize; 4],
-    partial: [usize; 4],
+/// The counts behind one [`Prf`].
+#[derive(Debug, Clone, Copy, Default)]
+struct Counts {
+    correct_predicted: usize,
+    predicted: usize,
+    found_gold: usize,
+    gold: usize,
 }
+
+impl Counts {
+    fn add_predicted(&mut self, correct: bool) {
+        self.correct_predicted += usize::from(correct);
+        self.predicted += 1;
+    }
+
+    fn add_gold(&mut self, found: bool) {
+        self.found_gold += usize::from(found);
+        self.gold += 1;
+    }
+
+    fn prf(self) -> Prf {
+        Prf::from_counts(self.correct_predicted, self.predicted, self.found_gold, self.gold)
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Tally {
+    strict: Counts,
+    partial: Counts,
+}
+
+/// Per system: counts per label, and strict counts per category.
+type Tallies = (BTreeMap<Label, Tally>, BTreeMap<String, Counts>);
 
 /// Scores every system the extractor can run (the model ones only when it has a model).
 pub fn evaluate(extractor: &Extractor, files: Vec<String>, sentences: &[Sentence]) -> Result<Report, ModelError> {
@@ -202,31 +227,17 @@ pub fn evaluate(extractor: &Extractor, files: Vec<String>, sentences: &[Sentence
             labels: Label::ALL
                 .iter()
                 .map(|label| {
-                    let t = labels.get(label).map_or([0; 8], |t| {
-                        [
-                            t.strict[0],
-                            t.strict[1],
-                            t.strict[2],
-                            t.strict[3],
-                            t.partial[0],
-                            t.partial[1],
-                            t.partial[2],
-                            t.partial[3],
-                        ]
-                    });
+                    let t = labels.get(label).copied().unwrap_or_default();
                     (
                         *label,
                         Scores {
-                            strict: Prf::from_counts(t[0], t[1], t[2], t[3]),
-                            partial: Prf::from_counts(t[4], t[5], t[6], t[7]),
+                            strict: t.strict.prf(),
+                            partial: t.partial.prf(),
                         },
                     )
                 })
                 .collect(),
-            categories: categories
-                .into_iter()
-                .map(|(c, t)| (c, Prf::from_counts(t[0], t[1], t[2], t[3])))
-                .collect(),
+            categories: categories.into_iter().map(|(c, t)| (c, t.prf())).collect(),
         })
         .collect();
     Ok(Report {
@@ -240,31 +251,23 @@ fn overlaps(a: TokenSpan, b: TokenSpan) -> bool {
     a.first <= b.last && b.first <= a.last
 }
 
-/// Adds one sentence's counts: [correct predicted, predicted, found gold, gold].
-fn tally(predicted: &[Span], gold: &[Span], labels: &mut BTreeMap<Label, Tally>, categories: &mut BTreeMap<String, [usize; 4]>) {
+/// Adds one sentence's counts.
+fn tally(predicted: &[Span], gold: &[Span], labels: &mut BTreeMap<Label, Tally>, categories: &mut BTreeMap<String, Counts>) {
+    let exact = |a: &Span, b: &Span| a.label == b.label && a.tokens == b.tokens;
+    let touching = |a: &Span, b: &Span| a.label == b.label && overlaps(a.tokens, b.tokens);
     for p in predicted {
-        let exact = gold.iter().any(|g| g.label == p.label && g.tokens == p.tokens);
-        let touching = gold.iter().any(|g| g.label == p.label && overlaps(g.tokens, p.tokens));
         let t = labels.entry(p.label).or_default();
-        t.strict[0] += usize::from(exact);
-        t.strict[1] += 1;
-        t.partial[0] += usize::from(touching);
-        t.partial[1] += 1;
-        let c = categories.entry(p.category.clone()).or_default();
-        c[0] += usize::from(exact);
-        c[1] += 1;
+        let strict = gold.iter().any(|g| exact(g, p));
+        t.strict.add_predicted(strict);
+        t.partial.add_predicted(gold.iter().any(|g| touching(g, p)));
+        categories.entry(p.category.clone()).or_default().add_predicted(strict);
     }
     for g in gold {
-        let exact = predicted.iter().any(|p| p.label == g.label && p.tokens == g.tokens);
-        let touching = predicted.iter().any(|p| p.label == g.label && overlaps(g.tokens, p.tokens));
         let t = labels.entry(g.label).or_default();
-        t.strict[2] += usize::from(exact);
-        t.strict[3] += 1;
-        t.partial[2] += usize::from(touching);
-        t.partial[3] += 1;
-        let c = categories.entry(g.category.clone()).or_default();
-        c[2] += usize::from(exact);
-        c[3] += 1;
+        let strict = predicted.iter().any(|p| exact(p, g));
+        t.strict.add_gold(strict);
+        t.partial.add_gold(predicted.iter().any(|p| touching(p, g)));
+        categories.entry(g.category.clone()).or_default().add_gold(strict);
     }
 }
 

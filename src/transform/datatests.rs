@@ -60,7 +60,7 @@ pub fn collect(transform: &Transform) -> Result<Vec<DataTest>, TransformError> {
     }
     let inputs = RenderInputs {
         incremental: false,
-        vars: transform.project.file.vars.clone(),
+        vars: transform.vars().clone(),
     };
     for file in &transform.project.singular_tests {
         if file.folders.first().is_some_and(|f| f == "generic") {

@@ -83,6 +83,11 @@ impl Transform {
         })
     }
 
+    /// `var()` values: the project's vars overridden by `--vars`.
+    pub fn vars(&self) -> &BTreeMap<String, serde_json::Value> {
+        &self.vars
+    }
+
     /// The selected nodes, in run order.
     pub fn selected(&self) -> Result<Vec<&Node>, TransformError> {
         let names = select::select(&self.dag, &self.options.select, &self.options.exclude)?;

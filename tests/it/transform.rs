@@ -306,3 +306,30 @@ fn a_failing_data_test_exits_1_with_its_failing_row_count() {
     assert_eq!(by_name("unique_numbers_n")["failures"], 1, "one duplicated value");
     assert_eq!(by_name("not_null_numbers_n")["status"], "pass");
 }
+
+#[test]
+fn singular_data_tests_see_the_vars_given_on_the_command_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = project(dir.path(), &[("numbers", "select 1 as n union all select 2 as n\n")]);
+    std::fs::create_dir_all(root.join("tests")).expect("mkdir");
+    std::fs::write(
+        root.join("tests/numbers_within_limit.sql"),
+        "select n from {{ ref('numbers') }} where n > {{ var('limit', 5) }}\n",
+    )
+    .expect("write");
+    let test = |vars: &[&str]| {
+        let output = run(rats(dir.path())
+            .args(["transform", "test", "--format", "json", "--lake", "lake"])
+            .args(vars)
+            .arg("--project")
+            .arg(&root));
+        let results = summary(&output);
+        (output.status.code(), results[0]["failures"].clone())
+    };
+    assert_eq!(test(&[]), (Some(0), serde_json::json!(0)), "the default limit passes");
+    assert_eq!(
+        test(&["--vars", "{limit: 1}"]),
+        (Some(1), serde_json::json!(1)),
+        "--vars lowers the limit below 2"
+    );
+}

@@ -49,6 +49,27 @@ pub enum KafkaConsumeError {
     Kafka { brokers: String, message: String },
     #[error("topic {topic} does not exist on {brokers}")]
     NoTopic { brokers: String, topic: String },
+    #[error("the lake writer stopped before the run ended; a re-run resumes from the lake")]
+    WriterStopped,
+}
+
+/// Why a run from Kafka ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StoppedBy {
+    /// `--once`: every partition was read up to where it ended when the run started.
+    CaughtUp,
+    /// SIGINT or SIGTERM.
+    Signal,
+}
+
+impl StoppedBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StoppedBy::CaughtUp => "caught_up",
+            StoppedBy::Signal => "signal",
+        }
+    }
 }
 
 /// Where to read and how.
@@ -93,8 +114,7 @@ pub struct KafkaSummary {
     pub seconds: f64,
     /// Messages processed per second of the run.
     pub records_per_second: f64,
-    /// `caught_up` (--once) or `signal`.
-    pub stopped_by: &'static str,
+    pub stopped_by: StoppedBy,
 }
 
 /// Consumes `options.topic` into the lake at `lake_root` until caught up (`once`) or until
@@ -188,7 +208,9 @@ pub fn consume_kafka(
         match (read, written) {
             (Err(e), _) => Err(e),
             (Ok(_), Err(e)) => Err(KafkaConsumeError::Lake(e)),
-            (Ok(stopped_by), Ok(())) => Ok(stopped_by),
+            (Ok(Some(stopped_by)), Ok(())) => Ok(stopped_by),
+            // The writer only hangs up on an error, so this arm is for completeness.
+            (Ok(None), Ok(())) => Err(KafkaConsumeError::WriterStopped),
         }
     })?;
     commit_group_offsets(&consumer, &options.topic, &positions, CommitMode::Sync);
@@ -245,9 +267,14 @@ struct Intake<'a> {
 }
 
 impl Intake<'_> {
-    /// Polls until caught up (--once) or stopped; returns why it stopped. Returns early (Ok)
-    /// when the writer has stopped on an error, which the caller reports.
-    fn run(&mut self, stop: &AtomicBool, sender: &SyncSender<Decided>, progress: &dyn Progress) -> Result<&'static str, KafkaConsumeError> {
+    /// Polls until caught up (--once) or stopped; returns why it stopped, or `None` when the
+    /// writer hung up (on an error, which the caller reports).
+    fn run(
+        &mut self,
+        stop: &AtomicBool,
+        sender: &SyncSender<Decided>,
+        progress: &dyn Progress,
+    ) -> Result<Option<StoppedBy>, KafkaConsumeError> {
         let mut pending: Vec<Message> = Vec::new();
         let mut batch_started: Option<Instant> = None;
         let mut last_error: Option<String> = None;
@@ -264,15 +291,15 @@ impl Intake<'_> {
                 progress.records_done(decided.records.len() as u64);
                 let waiting = Instant::now();
                 if sender.send(decided).is_err() {
-                    return Ok("error");
+                    return Ok(None);
                 }
                 tracing::debug!(wait_ms = waiting.elapsed().as_millis(), "batch handed to the writer");
             }
             if stopping {
-                return Ok("signal");
+                return Ok(Some(StoppedBy::Signal));
             }
             if done {
-                return Ok("caught_up");
+                return Ok(Some(StoppedBy::CaughtUp));
             }
             match self.consumer.poll(Duration::from_millis(100)) {
                 Some(Ok(message)) => {
