@@ -399,7 +399,8 @@ impl EncoderTagger {
 
     /// Copies the base checkpoint's weights into the variables and draws the head's starting
     /// weights from N(0, 0.02²), BERT's initialiser, with `seed`. Why not zeros: a zero head
-    /// gives the encoder no gradient until the head has grown, which cost the first two epochs.
+    /// passes the encoder no gradient until the head has grown, and learned slowly (the curves
+    /// are in docs/skills.md).
     fn load_base(&self, path: &Path, seed: u64) -> Result<(), ModelError> {
         let fail = run_err(path);
         let tensors = candle_core::safetensors::load(path, &Device::Cpu).map_err(&fail)?;
@@ -411,6 +412,7 @@ impl EncoderTagger {
             match tensors.get(name).or_else(|| tensors.get(&format!("bert.{name}"))) {
                 Some(tensor) => var.set(tensor).map_err(&fail)?,
                 None if name == &format!("{HEAD}.weight") => {
+                    // Another stream than dropout's, which starts from `seed` itself.
                     let mut generator = Seeded::new(seed.rotate_left(32));
                     let draws: Vec<f32> = (0..var.elem_count()).map(|_| generator.normal(HEAD_INIT_STD)).collect();
                     var.set(&Tensor::from_vec(draws, var.shape(), &Device::Cpu).map_err(&fail)?)
@@ -682,6 +684,35 @@ mod tests {
         train(&base).save(&second, &base).expect("saves");
         let bytes = |d: &Path| std::fs::read(d.join(WEIGHTS)).expect("reads");
         assert!(bytes(&first) == bytes(&second), "two trainings differ");
+    }
+
+    #[test]
+    fn the_head_starts_from_small_random_weights_its_seed_repeats() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        tiny_base(dir.path());
+        let head = |seed: u64| {
+            let varmap = VarMap::new();
+            let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+            let info = EncoderInfo {
+                base: "tiny".into(),
+                trained_on: Vec::new(),
+                train_sentences: 0,
+                settings: TrainSettings::default(),
+                epoch: 0,
+                dev_strict_f1: BTreeMap::new(),
+                history: Vec::new(),
+            };
+            let model = EncoderTagger::build(dir.path(), info, &vb, varmap).expect("builds");
+            model.load_base(&dir.path().join(WEIGHTS), seed).expect("loads");
+            model.head.weight().flatten_all().and_then(|w| w.to_vec1::<f32>()).expect("weights")
+        };
+        let first = head(1);
+        assert_eq!(first.len(), OUTPUTS * 16);
+        assert!(first.iter().filter(|w| **w != 0.0).count() > first.len() * 9 / 10, "{first:?}");
+        assert!(first.iter().all(|w| w.abs() < 0.2), "{first:?}");
+        let bits = |v: &[f32]| v.iter().map(|w| w.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&head(1)), bits(&first), "the same seed draws the same head");
+        assert_ne!(bits(&head(2)), bits(&first), "another seed draws another head");
     }
 
     #[test]

@@ -48,28 +48,6 @@ pub struct Prf {
     pub found_gold: usize,
 }
 
-impl Prf {
-    fn from_counts(correct_predicted: usize, predicted: usize, found_gold: usize, gold: usize) -> Self {
-        let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
-        let precision = ratio(correct_predicted, predicted);
-        let recall = ratio(found_gold, gold);
-        let f1 = if precision + recall == 0.0 {
-            0.0
-        } else {
-            2.0 * precision * recall / (precision + recall)
-        };
-        Self {
-            precision,
-            recall,
-            f1,
-            predicted,
-            gold,
-            correct_predicted,
-            found_gold,
-        }
-    }
-}
-
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Scores {
     pub strict: Prf,
@@ -120,7 +98,23 @@ impl Counts {
     }
 
     fn prf(self) -> Prf {
-        Prf::from_counts(self.correct_predicted, self.predicted, self.found_gold, self.gold)
+        let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+        let precision = ratio(self.correct_predicted, self.predicted);
+        let recall = ratio(self.found_gold, self.gold);
+        let f1 = if precision + recall == 0.0 {
+            0.0
+        } else {
+            2.0 * precision * recall / (precision + recall)
+        };
+        Prf {
+            precision,
+            recall,
+            f1,
+            predicted: self.predicted,
+            gold: self.gold,
+            correct_predicted: self.correct_predicted,
+            found_gold: self.found_gold,
+        }
     }
 }
 

@@ -53,9 +53,8 @@ pub enum KafkaConsumeError {
     WriterStopped,
 }
 
-/// Why a run from Kafka ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+/// Why a run from Kafka ended; serialised as its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StoppedBy {
     /// `--once`: every partition was read up to where it ended when the run started.
     CaughtUp,
@@ -69,6 +68,12 @@ impl StoppedBy {
             StoppedBy::CaughtUp => "caught_up",
             StoppedBy::Signal => "signal",
         }
+    }
+}
+
+impl Serialize for StoppedBy {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
     }
 }
 
