@@ -8,7 +8,6 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use rats::ingest::readers::InputFormat;
 use rats::settings::{LogFormat, OutputFormat};
-use rats::skills::encoder_tagger::TrainSettings;
 
 /// rats, the Reversed-ATS toolkit: job-market intelligence for job seekers, analysts and
 /// operators.
@@ -310,9 +309,9 @@ pub struct TrainSkillsArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=100))]
     pub epochs: Option<u16>,
     /// Peak learning rate of an encoder's fine-tuning (warm-up over the first tenth of the
-    /// steps, then linear decay)
-    #[arg(long, value_name = "RATE", default_value_t = TrainSettings::default().learning_rate)]
-    pub learning_rate: f64,
+    /// steps, then linear decay) [default: 0.0002]
+    #[arg(long, value_name = "RATE", requires = "encoder")]
+    pub learning_rate: Option<f64>,
     /// Where to write the model: a file for the perceptron, a folder for an encoder
     /// [default: models/skills/span.bin, or models/skills/encoder with --encoder]
     #[arg(long, value_name = "PATH")]

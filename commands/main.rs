@@ -1,6 +1,7 @@
 //! The `rats` binary: parse, resolve settings once, dispatch, and turn the outcome into an
 //! exit code. Subcommand files only translate arguments and print; the work is in the library.
 
+mod allocator;
 mod cli;
 mod completions;
 mod config;
@@ -23,6 +24,9 @@ use cli::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if matches!(&cli.command, Command::Train(cli::TrainCommand::Skills(args)) if args.encoder.is_some()) {
+        allocator::restart_for_fine_tuning();
+    }
     let outcome = match run(cli) {
         Ok(outcome) => outcome,
         Err(error) => {
@@ -81,9 +85,3 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
 }
-
-/// jemalloc returns freed batch memory to the system instead of keeping it in per-thread
-/// arenas: consume's peak RSS on 200k postings drops below the 500 MB target with it
-/// (BENCHMARKS.md).
-#[global_allocator]
-static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;

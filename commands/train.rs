@@ -67,8 +67,24 @@ struct Files {
 /// Table rows (label, kept epoch, its dev F1, the F1 curve) and the JSON report.
 type Trained = (Vec<Vec<String>>, serde_json::Value);
 
-fn curve(scores: impl Iterator<Item = f64>) -> String {
-    scores.map(|f| format!("{f:.3}")).collect::<Vec<_>>().join(" ")
+/// One table row per label: the kept epoch, its dev F1 and the dev F1 after every epoch.
+fn label_rows(
+    kept_epoch: impl Fn(Label) -> String,
+    dev_f1: impl Fn(Label) -> f64,
+    history: impl Fn(Label) -> Vec<f64>,
+) -> Vec<Vec<String>> {
+    Label::ALL
+        .iter()
+        .map(|&label| {
+            let curve: Vec<String> = history(label).iter().map(|f| format!("{f:.3}")).collect();
+            vec![
+                label.name().to_string(),
+                kept_epoch(label),
+                format!("{:.3}", dev_f1(label)),
+                curve.join(" "),
+            ]
+        })
+        .collect()
 }
 
 fn train_perceptron(args: &TrainSkillsArgs, settings: &Settings, files: &Files) -> anyhow::Result<Trained> {
@@ -84,17 +100,11 @@ fn train_perceptron(args: &TrainSkillsArgs, settings: &Settings, files: &Files) 
     let seconds = started.elapsed().as_secs_f64();
     model.save(&out)?;
     tracing::info!(model = %out.display(), seconds, "span model written");
-    let rows = Label::ALL
-        .iter()
-        .map(|label| {
-            vec![
-                label.name().to_string(),
-                model.info.epochs[label].to_string(),
-                format!("{:.3}", model.info.dev_strict_f1[label]),
-                curve(report.history[label].iter().map(|e| e.dev_strict_f1)),
-            ]
-        })
-        .collect();
+    let rows = label_rows(
+        |label| model.info.epochs[&label].to_string(),
+        |label| model.info.dev_strict_f1[&label],
+        |label| report.history[&label].iter().map(|e| e.dev_strict_f1).collect(),
+    );
     let json = serde_json::json!({
         "model": out,
         "kind": "perceptron",
@@ -106,18 +116,18 @@ fn train_perceptron(args: &TrainSkillsArgs, settings: &Settings, files: &Files) 
 }
 
 fn train_encoder(args: &TrainSkillsArgs, base: &Path, files: &Files, quiet: bool) -> anyhow::Result<Trained> {
+    let defaults = TrainSettings::default();
+    let learning_rate = args.learning_rate.unwrap_or(defaults.learning_rate);
     anyhow::ensure!(
-        args.learning_rate.is_finite() && args.learning_rate > 0.0,
-        "--learning-rate must be a positive number, not {}",
-        args.learning_rate
+        learning_rate.is_finite() && learning_rate > 0.0,
+        "--learning-rate must be a positive number, not {learning_rate}"
     );
     let out = args.out.clone().unwrap_or_else(|| PathBuf::from(ENCODER_OUT));
     let train = conll::read_all(&files.train).context("cannot load the training data")?;
     let dev = conll::read_all(&files.dev).context("cannot load the training data")?;
-    let defaults = TrainSettings::default();
     let train_settings = TrainSettings {
         epochs: args.epochs.map_or(defaults.epochs, usize::from),
-        learning_rate: args.learning_rate,
+        learning_rate,
         ..defaults
     };
     let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
@@ -154,6 +164,15 @@ fn train_encoder(args: &TrainSkillsArgs, base: &Path, files: &Files, quiet: bool
                 "epoch trained"
             );
         }
+        TrainEvent::Averaged { epochs, dev_strict_f1 } => {
+            let dev = |label: Label| dev_strict_f1.get(&label).copied().unwrap_or(0.0);
+            tracing::info!(
+                epochs = ?epochs,
+                dev_skill_f1 = dev(Label::Skill),
+                dev_knowledge_f1 = dev(Label::Knowledge),
+                "epochs averaged"
+            );
+        }
     };
     let started = std::time::Instant::now();
     let model = EncoderTagger::train(
@@ -171,17 +190,16 @@ fn train_encoder(args: &TrainSkillsArgs, base: &Path, files: &Files, quiet: bool
     let seconds = started.elapsed().as_secs_f64();
     model.save(&out, base)?;
     tracing::info!(model = %out.display(), seconds, "span encoder written");
-    let rows = Label::ALL
-        .iter()
-        .map(|label| {
-            vec![
-                label.name().to_string(),
-                model.info.epoch.to_string(),
-                format!("{:.3}", model.info.dev_strict_f1.get(label).copied().unwrap_or(0.0)),
-                curve(model.info.history.iter().map(|h| h.get(label).copied().unwrap_or(0.0))),
-            ]
-        })
-        .collect();
+    let f1 = |scores: &std::collections::BTreeMap<Label, f64>, label: Label| scores.get(&label).copied().unwrap_or(0.0);
+    let kept = match model.info.averaged_epochs.as_slice() {
+        [first, .., last] => format!("{first}-{last} averaged"),
+        _ => model.info.epoch.to_string(),
+    };
+    let rows = label_rows(
+        |_| kept.clone(),
+        |label| f1(&model.info.dev_strict_f1, label),
+        |label| model.info.history.iter().map(|h| f1(h, label)).collect(),
+    );
     let json = serde_json::json!({
         "model": out,
         "kind": "encoder",

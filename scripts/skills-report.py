@@ -66,7 +66,9 @@ for label in ('SKILL', 'KNOWLEDGE'):
     w(f"| perceptron | {label} | {p['epochs'][label]} | {p['dev_strict_f1'][label]:.3f} |")
 e = trained['encoder']['info']
 for label in ('SKILL', 'KNOWLEDGE'):
-    w(f"| encoder | {label} | {e['epoch']} | {e['dev_strict_f1'][label]:.3f} |")
+    averaged = e.get('averaged_epochs') or []
+    kept = f"{averaged[0]}–{averaged[-1]} averaged" if averaged else e['epoch']
+    w(f"| encoder | {label} | {kept} | {e['dev_strict_f1'][label]:.3f} |")
 w('')
 st = e['settings']
 w(f"Encoder: base `{e['base']}`, {st['epochs']} epochs, peak learning rate {st['learning_rate']:g}, "

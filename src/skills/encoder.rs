@@ -180,6 +180,15 @@ impl Encoder {
         })
     }
 
+    /// Stops training the word-piece embeddings: from here on they are a constant that
+    /// backpropagation passes by. Why: the table is half of MiniLM's weights (30,522 × 384), and
+    /// each step computed its dense gradient and moved its optimiser state for the few hundred
+    /// pieces a batch holds; that memory traffic, not the matrix products, dominated a step.
+    /// Call after the weights are loaded: the constant shares their storage as it is then.
+    pub fn freeze_word_embeddings(&mut self) {
+        self.words = Embedding::new(self.words.embeddings().detach(), self.words.hidden_size());
+    }
+
     /// Hidden states (batch, time, hidden) of `ids` (batch, time; u32) where `mask` (same shape;
     /// 1 for a real piece, 0 for padding) says which pieces to attend to.
     pub fn forward(&self, ids: &Tensor, mask: &Tensor, dropout: &Dropout) -> Result<Tensor> {

@@ -5,6 +5,7 @@
 //! Python slices strings; inside, matching works on byte offsets and converts at the edge.
 
 pub mod conll;
+pub mod crf;
 pub mod encoder;
 pub mod encoder_tagger;
 pub mod eval;

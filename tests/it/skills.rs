@@ -142,6 +142,8 @@ fn an_encoder_fine_tuned_from_the_cli_extracts_and_is_evaluated() {
             "json",
             "--out",
             "encoder",
+            "--learning-rate",
+            "3e-4",
             "--encoder",
         ])
         .arg(&base)
@@ -149,6 +151,7 @@ fn an_encoder_fine_tuned_from_the_cli_extracts_and_is_evaluated() {
     assert!(output.status.success(), "{}", stderr(&output));
     let trained = summary(&output);
     assert_eq!(trained["kind"], "encoder");
+    assert_eq!(trained["info"]["settings"]["learning_rate"], 3e-4);
     assert_eq!(trained["info"]["train_sentences"], 48);
     assert_eq!(trained["info"]["history"].as_array().map(Vec::len), Some(1));
     for file in ["config.json", "tokenizer.json", "model.safetensors", "rats-tagger.json"] {
@@ -179,6 +182,14 @@ fn an_encoder_fine_tuned_from_the_cli_extracts_and_is_evaluated() {
     let report = summary(&output);
     assert_eq!(report["sentences"], 32);
     assert_eq!(report["systems"][1]["system"], "model");
+}
+
+#[test]
+fn a_learning_rate_without_an_encoder_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = run(rats(dir.path()).args(["train", "skills", "--learning-rate", "1e-3"]));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("--encoder"), "{}", stderr(&output));
 }
 
 #[test]
