@@ -16,7 +16,7 @@ const OPTIONS_VARIABLE: &str = "_RJEM_MALLOC_CONF";
 /// every node of the graph, and jemalloc zeroes a reused large block by handing its pages back
 /// to the kernel, so every step faulted its activations in again (7.3 million page faults and
 /// as much system time as user time in one epoch over 600 sentences). With `thp:always`
-/// jemalloc zeroes with memset and maps huge pages: 31.5 s became 19.3 s for that epoch. Not
+/// jemalloc zeroes with memset and maps huge pages: 31.5 s became 18.6 s for that epoch. Not
 /// for every command: consume's peak RSS rises by a fifth with it.
 const FINE_TUNING_OPTIONS: &str = "thp:always";
 
