@@ -302,7 +302,7 @@ pub struct TrainSkillsArgs {
     #[arg(long, value_name = "FILE", num_args = 1..)]
     pub dev: Vec<PathBuf>,
     /// Fine-tune this HF-format BERT folder (config.json, tokenizer.json, model.safetensors;
-    /// scripts/fetch-encoder gets all-MiniLM-L6-v2) instead of training the perceptron
+    /// scripts/fetch-encoder gets e5-small-v2) instead of training the perceptron
     #[arg(long, value_name = "DIR")]
     pub encoder: Option<PathBuf>,
     /// Passes over the training data to try [default: 40 for the perceptron, 8 for an encoder]

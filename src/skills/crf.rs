@@ -50,7 +50,7 @@ fn log_sum_exp(values: impl Iterator<Item = f64>) -> f64 {
 
 /// `gold` made a path the model has: an `I` that opens a span (a window cut through a span)
 /// becomes `B`.
-pub fn repaired(gold: &[usize]) -> Vec<usize> {
+fn repaired(gold: &[usize]) -> Vec<usize> {
     let mut tags = gold.to_vec();
     for i in 0..tags.len() {
         let opens = if i == 0 {

@@ -1,4 +1,4 @@
-//! A BERT encoder (the all-MiniLM-L6-v2 family and any HF-format BERT checkpoint) written with
+//! A BERT encoder (e5-small-v2, the MiniLM family, any HF-format BERT checkpoint) written with
 //! candle's differentiable primitives, so `rats train skills --encoder` can fine-tune it.
 //!
 //! Why not candle-transformers' BERT: its layer norm is a fused kernel without a backward pass
@@ -181,7 +181,7 @@ impl Encoder {
     }
 
     /// Stops training the word-piece embeddings: from here on they are a constant that
-    /// backpropagation passes by. Why: the table is half of MiniLM's weights (30,522 × 384), and
+    /// backpropagation passes by. Why: the table is a third of e5-small-v2's weights (30,522 × 384), and
     /// each step computed its dense gradient and moved its optimiser state for the few hundred
     /// pieces a batch holds; that memory traffic, not the matrix products, dominated a step.
     /// Call after the weights are loaded: the constant shares their storage as it is then.

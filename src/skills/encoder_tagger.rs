@@ -1,4 +1,4 @@
-//! The fine-tuned span model: a BERT encoder (all-MiniLM-L6-v2 by default) with one linear
+//! The fine-tuned span model: a BERT encoder (e5-small-v2 by default) with one linear
 //! layer on top giving BIO scores for SkillSpan's SKILL and KNOWLEDGE layers at each word's
 //! first word piece, and a linear-chain CRF per layer over those scores (`crf`).
 //!
@@ -453,8 +453,7 @@ impl EncoderTagger {
                 best = Some((total, model.snapshot().map_err(&fail)?));
             }
             if averaged_epochs.len() > 1 && averaged_epochs.contains(&epoch) {
-                let mut weights = model.snapshot().map_err(&fail)?;
-                weights.remove(WORD_EMBEDDINGS);
+                let weights = model.snapshot().map_err(&fail)?;
                 weight_sum = Some(match weight_sum {
                     None => weights,
                     Some(sum) => add(sum, &weights).map_err(&fail)?,
@@ -532,9 +531,14 @@ impl EncoderTagger {
         Ok((vars(crf), vars(rest)))
     }
 
+    /// A copy of the weights fine-tuning moves (the frozen word-piece table stays as the base
+    /// has it, so `restore` leaves it alone): the best epoch's, and each averaged epoch's.
     fn snapshot(&self) -> candle_core::Result<BTreeMap<String, Tensor>> {
         let vars = self.varmap.data().lock().map_err(|_| candle_core::Error::Msg("poisoned".into()))?;
-        vars.iter().map(|(n, v)| Ok((n.clone(), v.as_tensor().copy()?))).collect()
+        vars.iter()
+            .filter(|(name, _)| name.as_str() != WORD_EMBEDDINGS)
+            .map(|(n, v)| Ok((n.clone(), v.as_tensor().copy()?)))
+            .collect()
     }
 
     fn restore(&self, weights: &BTreeMap<String, Tensor>) -> candle_core::Result<()> {
@@ -692,7 +696,7 @@ mod tests {
     ];
 
     /// A tiny random BERT in the HF layout: a `WordPiece` tokenizer over `WORDS`, its config and
-    /// weights. Stands in for all-MiniLM-L6-v2, which unit tests do not download.
+    /// weights. Stands in for the real base encoder, which unit tests do not download.
     fn tiny_base(dir: &Path) {
         let mut vocab = serde_json::Map::new();
         for (i, token) in ["[PAD]", "[UNK]", "[CLS]", "[SEP]"].iter().chain(WORDS.iter()).enumerate() {
@@ -836,10 +840,8 @@ mod tests {
     #[test]
     fn long_sentences_are_tagged_in_windows_of_whole_words() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let base = dir.path().join("base");
-        std::fs::create_dir(&base).expect("mkdir");
-        tiny_base(&base);
-        let model = train(&base);
+        tiny_base(dir.path());
+        let model = train(dir.path());
         let long: Vec<&str> = std::iter::repeat_n(["we", "use", "java"], 100).flatten().collect();
         let windows = model.windows(&long).expect("pieces");
         assert!(windows.len() >= 3, "{} windows", windows.len());

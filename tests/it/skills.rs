@@ -127,7 +127,7 @@ fn head_sentences(file: &str, n: usize, out: &Path) {
 
 #[test]
 fn an_encoder_fine_tuned_from_the_cli_extracts_and_is_evaluated() {
-    // The real all-MiniLM-L6-v2 checkpoint that scripts/test fetches (scripts/fetch-encoder).
+    // The real e5-small-v2 checkpoint that scripts/test fetches (scripts/fetch-encoder).
     let base = std::env::var_os("RATS_ENCODER_BASE").expect("RATS_ENCODER_BASE names the base encoder; run scripts/test");
     let dir = tempfile::tempdir().expect("tempdir");
     head_sentences("skillspan_tech_train.conll", 48, &dir.path().join("train.conll"));
