@@ -31,9 +31,12 @@ pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
-/// The repository root.
+/// The repository root, as `cargo test` names it when it runs the tests. Why not the
+/// compile-time `env!`: clones sharing one `CARGO_TARGET_DIR` (as `.ci/run` does) share one
+/// test binary, since cargo fingerprints a package's files by their path inside it, so a value
+/// baked in at build time can name another clone.
 pub fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
 }
 
 /// The shared real-data folder: `RATS_DATASETS`, else `../shared/datasets` beside the
