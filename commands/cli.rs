@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use rats::ingest::readers::InputFormat;
 use rats::settings::{LogFormat, OutputFormat};
+use rats::skills::encoder_tagger::TrainSettings;
 
 /// rats, the Reversed-ATS toolkit: job-market intelligence for job seekers, analysts and
 /// operators.
@@ -308,9 +309,8 @@ pub struct TrainSkillsArgs {
     /// Passes over the training data to try [default: 40 for the perceptron, 8 for an encoder]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=100))]
     pub epochs: Option<u16>,
-    /// Peak learning rate of an encoder's fine-tuning (warm-up over the first tenth of the
-    /// steps, then linear decay) [default: 0.0002]
-    #[arg(long, value_name = "RATE", requires = "encoder")]
+    // The help names the default `TrainSettings` holds, which training falls back to.
+    #[arg(long, value_name = "RATE", requires = "encoder", help = learning_rate_help())]
     pub learning_rate: Option<f64>,
     /// Where to write the model: a file for the perceptron, a folder for an encoder
     /// [default: models/skills/span.bin, or models/skills/encoder with --encoder]
@@ -320,6 +320,16 @@ pub struct TrainSkillsArgs {
     /// built-in one; env: RATS_SKILLS_TAXONOMY]
     #[arg(long, value_name = "FILE")]
     pub taxonomy: Option<PathBuf>,
+}
+
+/// `--learning-rate`'s help. Why a function: an `Option` (so that `requires = "encoder"` can
+/// refuse it without an encoder) has no clap default to show, and the number must stay the one
+/// training uses.
+fn learning_rate_help() -> String {
+    format!(
+        "Peak learning rate of an encoder's fine-tuning (warm-up over the first tenth of the steps, then linear decay) [default: {}]",
+        TrainSettings::default().learning_rate
+    )
 }
 
 #[derive(Debug, Subcommand)]
