@@ -12,6 +12,7 @@ mod produce;
 mod progress;
 mod skills;
 mod train;
+mod train_skills;
 mod transform;
 
 use std::process::ExitCode;
@@ -42,6 +43,12 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    // These need no settings, so a broken rats.yaml cannot stop them.
+    match &cli.command {
+        Command::Man(args) => return man::run(args),
+        Command::Completions(args) => return Ok(completions::run(args)),
+        _ => {}
+    }
     let mut overrides = Overrides {
         config: cli.global.config.clone(),
         format: cli.global.format,
@@ -66,8 +73,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Skills(command) => skills::run(&command, &settings, quiet),
         Command::Train(command) => train::run(&command, &settings, quiet),
         Command::Config(cli::ConfigCommand::Show) => config::show(&settings, quiet),
-        Command::Man(args) => man::run(&args),
-        Command::Completions(args) => Ok(completions::run(&args)),
+        Command::Man(_) | Command::Completions(_) => unreachable!("answered before settings are resolved"),
     }
 }
 

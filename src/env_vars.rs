@@ -1,5 +1,7 @@
-//! The one registry of environment variable names `rats` reads. Nothing else in the code base
-//! spells a `RATS_*` name.
+//! The one registry of `RATS_*` environment variable names: those `rats` reads (`ALL`), and
+//! those only the tests, scripts and the dbt profile read (`OUTSIDE_THE_BINARY`). Rust code
+//! spells none of them anywhere else, and a test (`tests/it/cli.rs`) fails when a script,
+//! test or model names one that is not listed here.
 
 /// Path of the settings file (same as `--config`).
 pub const CONFIG: &str = "RATS_CONFIG";
@@ -45,4 +47,29 @@ pub const ALL: &[&str] = &[
     REGISTRY_URL,
     FORMAT,
     LOG_FORMAT,
+];
+
+/// The base encoder the fine-tuning test starts from (`scripts/fetch-encoder`'s folder).
+pub const ENCODER_BASE: &str = "RATS_ENCODER_BASE";
+/// The port of the local Kafka broker `scripts/kafka` runs (default 19092).
+pub const KAFKA_PORT: &str = "RATS_KAFKA_PORT";
+/// The port of the second broker the broker-restart test starts and stops (default 19192).
+pub const KAFKA_RESTART_PORT: &str = "RATS_KAFKA_RESTART_PORT";
+/// Replays the crash tests' kill points from the seed a failed run printed.
+pub const KILL_SEED: &str = "RATS_KILL_SEED";
+
+/// Names read outside the binary: by the tests (above), by scripts/ (the broker's home and
+/// jars, the model cache, the skills report's model cache and retrain switch, the bench
+/// registry stub's port) and by `sql-models/profiles.yml` (dbt-duckdb's database file).
+pub const OUTSIDE_THE_BINARY: &[&str] = &[
+    ENCODER_BASE,
+    KAFKA_PORT,
+    KAFKA_RESTART_PORT,
+    KILL_SEED,
+    "RATS_KAFKA_HOME",
+    "RATS_MODEL_CACHE",
+    "RATS_SKILLS_REPORT_CACHE",
+    "RATS_SKILLS_REPORT_RETRAIN",
+    "RATS_BENCH_REGISTRY_PORT",
+    "RATS_DBT_DUCKDB",
 ];

@@ -12,6 +12,7 @@ use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use schema_registry_converter::async_impl::avro::AvroEncoder;
 use schema_registry_converter::async_impl::schema_registry::{SrSettings, is_compatible_schema};
+use schema_registry_converter::error::SRCError;
 use schema_registry_converter::schema_registry_common::{SchemaType, SubjectNameStrategy, SuppliedSchema};
 use serde::Serialize;
 
@@ -140,30 +141,31 @@ async fn produce(options: &ProduceOptions, inputs: Vec<readers::Input>) -> Resul
 }
 
 /// Encodes a listing; the first call registers the contract, and a registry that cannot be
-/// reached is retried with exponential backoff. The encoder caches errors too, so they are
-/// cleared before each retry.
+/// reached is retried within [`registry::RETRY_BUDGET`]. The encoder caches errors too, so
+/// they are cleared before each retry.
 async fn encode_with_retry(
     encoder: &AvroEncoder,
     listing: &contract::JobListing,
     strategy: &SubjectNameStrategy,
 ) -> Result<Vec<u8>, String> {
-    let mut delay = registry::FIRST_RETRY_DELAY;
-    let mut attempt = 1;
-    loop {
-        match encoder.encode_struct(listing, strategy).await {
-            Ok(bytes) => return Ok(bytes),
-            Err(e) if attempt < registry::ATTEMPTS && (e.retriable || e.cached) => {
-                tracing::warn!(attempt, error = %e.error, "schema registry call failed; retrying");
-                encoder.remove_errors_from_cache();
-                tokio::time::sleep(delay).await;
-                delay *= 2;
-                attempt += 1;
-            }
-            Err(e) => {
-                let cause = e.cause.map(|c| format!(" ({c})")).unwrap_or_default();
-                return Err(format!("{}{cause} after {attempt} attempt(s)", e.error));
-            }
+    registry::with_retries(
+        "register and encode",
+        || encoder.encode_struct(listing, strategy),
+        |e| e.retriable || e.cached,
+        || encoder.remove_errors_from_cache(),
+    )
+    .await
+    .map_err(|gave_up| described(&gave_up))
+}
+
+/// A registry error with its cause, and how the retries ended.
+fn described(gave_up: &registry::GaveUp<SRCError>) -> String {
+    match gave_up {
+        registry::GaveUp::Failed { error, attempts } => {
+            let cause = error.cause.as_ref().map(|c| format!(" ({c})")).unwrap_or_default();
+            format!("{}{cause} after {attempts} attempt(s)", error.error)
         }
+        registry::GaveUp::NoAnswer { .. } => gave_up.describe(),
     }
 }
 
@@ -182,28 +184,25 @@ fn contract_schema() -> SuppliedSchema {
 async fn check_compatible(settings: &SrSettings, options: &ProduceOptions) -> Result<(), ProduceError> {
     let subject = format!("{}-value", options.topic);
     let url = crate::settings::redact_userinfo(&options.registry);
-    let mut delay = registry::FIRST_RETRY_DELAY;
-    let mut attempt = 1;
-    loop {
-        match is_compatible_schema(settings, subject.clone(), contract_schema()).await {
-            Ok(true) => return Ok(()),
-            Ok(false) => return Err(ProduceError::Incompatible { url, subject }),
-            Err(e) if !e.retriable && e.cause.as_deref().is_some_and(|c| c.contains("40401")) => return Ok(()),
-            Err(e) if attempt < registry::ATTEMPTS && e.retriable => {
-                tracing::warn!(attempt, error = %e, "schema registry compatibility check failed; retrying");
-                tokio::time::sleep(delay).await;
-                delay *= 2;
-                attempt += 1;
-            }
-            Err(e) => {
-                let cause = e.cause.map(|c| format!(" ({c})")).unwrap_or_default();
-                return Err(ProduceError::Registry {
-                    url,
-                    topic: options.topic.clone(),
-                    message: format!("compatibility check: {}{cause} after {attempt} attempt(s)", e.error),
-                });
-            }
+    let answer = registry::with_retries(
+        "compatibility check",
+        || is_compatible_schema(settings, subject.clone(), contract_schema()),
+        |e| e.retriable,
+        || {},
+    )
+    .await;
+    match answer {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(ProduceError::Incompatible { url, subject }),
+        // 40401: the subject has no versions yet, so any first schema is accepted.
+        Err(registry::GaveUp::Failed { error, .. }) if !error.retriable && error.cause.as_deref().is_some_and(|c| c.contains("40401")) => {
+            Ok(())
         }
+        Err(gave_up) => Err(ProduceError::Registry {
+            url,
+            topic: options.topic.clone(),
+            message: format!("compatibility check: {}", described(&gave_up)),
+        }),
     }
 }
 

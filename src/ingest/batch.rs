@@ -9,7 +9,7 @@ use deltalake::arrow::array::{Array, AsArray};
 use deltalake::arrow::record_batch::RecordBatch;
 
 use super::readers::SourceRecord;
-use super::reject::{ErrorCode, Reject};
+use super::reject::{ErrorCode, Reject, unless_panicked};
 use super::summary::Counts;
 use crate::dedup::minhash::Signature;
 use crate::dedup::{DedupIndex, Duplicate, NearEntry};
@@ -46,21 +46,14 @@ pub fn count(fates: &[Fate], counts: &mut Counts) {
     }
 }
 
-/// Runs one normalisation step on one record. A bug in a normaliser must cost one record, not
-/// the run: a panic becomes an `internal_error` quarantine entry that names the failure.
+/// Runs one normalisation step on one record: a panic (a bug in a normaliser) becomes an
+/// `internal_error` quarantine entry that names the failure.
 fn guarded<T>(step: impl FnOnce() -> Result<T, Reject>) -> Result<T, Reject> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(step)).unwrap_or_else(|panic| {
-        let message = panic
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_string()))
-            .unwrap_or_default();
-        Err(Reject::new(
-            ErrorCode::InternalError,
-            None,
-            format!("the normaliser failed on this record ({message}); please report it"),
-        ))
-    })
+    unless_panicked(
+        ErrorCode::InternalError,
+        |text| format!("the normaliser failed on this record ({text}); please report it"),
+        step,
+    )
 }
 
 /// Normalises a batch on every core, deduplicates it in input order (the order decides which

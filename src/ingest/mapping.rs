@@ -13,7 +13,7 @@ use crate::contract::JobListing;
 use crate::normalize::short_hash;
 
 /// The mappings built into the binary.
-pub const BUILTIN: [(&str, &str); 7] = [
+pub const BUILTIN: [(&str, &str); 9] = [
     ("jobspy.yaml", include_str!("../../fixtures/mappings/jobspy.yaml")),
     (
         "glassdoor-2020-metros.yaml",
@@ -33,6 +33,8 @@ pub const BUILTIN: [(&str, &str); 7] = [
         include_str!("../../fixtures/mappings/linkedin-richmond.yaml"),
     ),
     ("ds-salaries.yaml", include_str!("../../fixtures/mappings/ds-salaries.yaml")),
+    ("adzuna-uk.yaml", include_str!("../../fixtures/mappings/adzuna-uk.yaml")),
+    ("nofluffjobs-pl.yaml", include_str!("../../fixtures/mappings/nofluffjobs-pl.yaml")),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -70,6 +70,24 @@ impl Reject {
     }
 }
 
+/// Runs a step on one record so that a panic inside it costs that record, not the run (a run
+/// killed by a record meets the same record again on every restart): the panic becomes a
+/// reject with `code` and the message `describe` makes of the panic's text.
+pub fn unless_panicked<T>(
+    code: ErrorCode,
+    describe: impl FnOnce(&str) -> String,
+    step: impl FnOnce() -> Result<T, Reject>,
+) -> Result<T, Reject> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(step)).unwrap_or_else(|panic| {
+        let text = panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_string()))
+            .unwrap_or_else(|| "a panic without a message".into());
+        Err(Reject::new(code, None, describe(&text)))
+    })
+}
+
 impl fmt::Display for Reject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.field {

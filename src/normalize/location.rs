@@ -133,6 +133,14 @@ pub fn parse_location(raw: &str) -> Location {
             parts.pop();
         }
     }
+    // "UK, United Kingdom" (a dataset's place column that holds only the country, with the
+    // country appended by its mapping) names no city.
+    if let (Some(country), [only]) = (&location.country, parts.as_slice()) {
+        let key = only.to_lowercase();
+        if g.countries.get(&key).or_else(|| g.country_codes.get(&key)) == Some(country) {
+            parts.clear();
+        }
+    }
     if let Some(last) = parts.last() {
         let key = last.to_lowercase();
         if let Some(code) = g.state_codes.get(&key).or_else(|| g.states.get(&key)) {
@@ -191,6 +199,11 @@ mod tests {
         assert_eq!(parse_location("AE"), loc(None, None, Some("AE"), None));
         assert_eq!(parse_location("Texas"), loc(None, Some("TX"), Some("US"), None));
         assert_eq!(parse_location("London, UK"), loc(Some("London"), None, Some("GB"), None));
+        assert_eq!(parse_location("UK, United Kingdom"), loc(None, None, Some("GB"), None));
+        assert_eq!(
+            parse_location("Dorking, United Kingdom"),
+            loc(Some("Dorking"), None, Some("GB"), None)
+        );
         assert_eq!(parse_location(""), Location::default());
     }
 }

@@ -29,7 +29,7 @@ fn config_show_says_where_each_value_came_from() {
     .expect("write");
     let output = run(rats(dir.path())
         .args(["config", "show", "--format", "json"])
-        .env("RATS_BATCH_SIZE", "77"));
+        .env(rats::env_vars::BATCH_SIZE, "77"));
     assert!(output.status.success(), "{}", stderr(&output));
     let shown: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
     assert_eq!(shown["lake"]["source"], "file");
@@ -46,7 +46,9 @@ fn config_show_says_where_each_value_came_from() {
 #[test]
 fn bad_settings_exit_2_and_name_the_culprit() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let output = run(rats(dir.path()).args(["config", "show"]).env("RATS_MAX_QUARANTINE", "plenty"));
+    let output = run(rats(dir.path())
+        .args(["config", "show"])
+        .env(rats::env_vars::MAX_QUARANTINE, "plenty"));
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("RATS_MAX_QUARANTINE"), "{}", stderr(&output));
 
@@ -163,6 +165,22 @@ fn completions_are_generated_for_each_shell() {
     }
 }
 
+/// `man` and `completions` read no settings, so a broken rats.yaml (which every other command
+/// reports, exit 2) does not stop an operator from generating them.
+#[test]
+fn man_and_completions_work_beside_a_broken_settings_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("rats.yaml"), "lake: [unclosed\n").expect("write");
+    let broken = run(rats(dir.path()).args(["config", "show"]));
+    assert_eq!(broken.status.code(), Some(2), "the broken file is an error elsewhere");
+    let output = run(rats(dir.path()).args(["completions", "bash"]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("consume"));
+    let output = run(rats(dir.path()).args(["man", "--out", "pages"]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(dir.path().join("pages/rats.1").is_file());
+}
+
 #[test]
 fn the_example_settings_file_is_valid_and_sets_every_setting() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -180,4 +198,40 @@ fn the_example_settings_file_is_valid_and_sets_every_setting() {
             assert_eq!(value["source"], "file", "{setting} is not set by rats.example.yaml");
         }
     }
+}
+
+/// Every `RATS_*` name the code base, its scripts, CI and the dbt project spell is in the one
+/// registry (`src/env_vars.rs`), so the registry's list of what configures rats is complete.
+#[test]
+fn every_rats_variable_is_registered() {
+    let registered: Vec<&str> = rats::env_vars::ALL
+        .iter()
+        .chain(rats::env_vars::OUTSIDE_THE_BINARY)
+        .copied()
+        .collect();
+    let pattern = regex::Regex::new(r"RATS_[A-Z][A-Z_]*[A-Z]").expect("valid");
+    let mut unregistered = Vec::new();
+    let mut pending = vec![
+        repo().join("src"),
+        repo().join("commands"),
+        repo().join("tests"),
+        repo().join("scripts"),
+        repo().join(".ci"),
+        repo().join("sql-models"),
+    ];
+    while let Some(path) = pending.pop() {
+        if path.is_dir() {
+            if path.file_name().is_some_and(|n| n == "target" || n == "snapshots") {
+                continue;
+            }
+            pending.extend(std::fs::read_dir(&path).expect("readable").map(|e| e.expect("entry").path()));
+        } else if let Ok(text) = std::fs::read_to_string(&path) {
+            for name in pattern.find_iter(&text).map(|m| m.as_str()) {
+                if !registered.contains(&name) {
+                    unregistered.push(format!("{name} in {}", path.display()));
+                }
+            }
+        }
+    }
+    assert!(unregistered.is_empty(), "not in src/env_vars.rs: {unregistered:?}");
 }

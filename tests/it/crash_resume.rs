@@ -2,11 +2,12 @@
 //! run's, row for row in every table.
 
 use std::path::Path;
-use std::time::{Duration, Instant, SystemTime};
+use std::process::Stdio;
+use std::time::Instant;
 
 use rats::lake::{BRONZE, DUPLICATES, QUARANTINE, SILVER};
 
-use crate::support::{datasets, rats, run, stderr, table_rows};
+use crate::support::{datasets, kill_after, kill_waits, rats, run, stderr, table_rows};
 
 const BATCH: &str = "150";
 
@@ -55,19 +56,12 @@ fn killed_runs_resume_to_the_clean_lake() {
     assert!(clean.status.success(), "{}", stderr(&clean));
     let clean_time = started.elapsed();
 
-    // Kill points spread over the run, different on every test run; the seed is printed so a
-    // failure can be replayed.
-    let mut seed = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(7, |d| d.as_nanos() as u64);
-    println!("kill-point seed {seed}");
-    for _ in 0..5 {
-        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-        let fraction = 0.05 + (seed >> 33) as f64 / f64::from(u32::MAX) * 0.9;
-        let mut child = consume(dir.path(), "crashed").spawn().expect("starts");
-        std::thread::sleep(clean_time.mul_f64(fraction).max(Duration::from_millis(50)));
-        child.kill().expect("SIGKILL");
-        child.wait().expect("reaped");
+    for (which, wait) in kill_waits(5, clean_time).into_iter().enumerate() {
+        kill_after(
+            consume(dir.path(), "crashed").stdout(Stdio::null()).stderr(Stdio::null()),
+            wait,
+            which + 1,
+        );
     }
     let finish = run(&mut consume(dir.path(), "crashed"));
     assert!(finish.status.success(), "{}", stderr(&finish));

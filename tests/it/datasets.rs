@@ -71,6 +71,8 @@ fn every_dataset_row_is_accounted_for_and_a_rerun_adds_nothing() {
     }
     assert_eq!(exact, 872, "the dataset has 872 exact-duplicate rows");
 
+    education_shares_are_plausible(&lake);
+
     let before = commit_files(&lake);
     let again = run(&mut command);
     assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
@@ -80,4 +82,30 @@ fn every_dataset_row_is_accounted_for_and_a_rerun_adds_nothing() {
         (Some(0), s["read"].clone(), s["read"].clone())
     );
     assert_eq!(commit_files(&lake), before, "a second run commits nothing");
+}
+
+/// The share of each education level among the Glassdoor data/tech postings kept in silver.
+/// Measured by hand-reading the matches (2026-11-30): about 20 of the 3,324 raw descriptions
+/// name a high-school diploma or GED, and a bachelor's degree is the most common bar. When the
+/// GED pattern lacked its leading boundary, "managed" and "engaged" made 387 of them
+/// `high_school` (12%), far outside these bounds.
+fn education_shares_are_plausible(lake: &std::path::Path) {
+    let rows = table_rows(lake, SILVER, &["source_file", "education_level"]);
+    let levels: Vec<&str> = rows
+        .iter()
+        .filter(|r| r[0].contains("glassdoor-2020-metros"))
+        .map(|r| r[1].as_str())
+        .collect();
+    let share = |level: &str| levels.iter().filter(|l| **l == level).count() as f64 / levels.len() as f64;
+    let shares: Vec<(&str, f64)> = ["high_school", "associate", "bachelor", "master", "doctorate", ""]
+        .iter()
+        .map(|l| (*l, share(l)))
+        .collect();
+    assert!(levels.len() > 2000, "{} glassdoor-2020-metros postings in silver", levels.len());
+    assert!(share("high_school") < 0.02, "high school is rare in data/tech postings: {shares:?}");
+    assert!(share("associate") < 0.04, "{shares:?}");
+    assert!((0.25..0.45).contains(&share("bachelor")), "{shares:?}");
+    assert!((0.05..0.15).contains(&share("master")), "{shares:?}");
+    assert!((0.05..0.15).contains(&share("doctorate")), "{shares:?}");
+    assert!(share("bachelor") > share("master") + share("doctorate"), "{shares:?}");
 }

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use apache_avro::types::Value;
 use rats::lake::{QUARANTINE, SILVER};
@@ -16,7 +16,8 @@ use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use crate::crash_resume::{inputs as crash_inputs, snapshot};
 use crate::registry_stub;
 use crate::support::{
-    brokers, commit_files, create_topic, posting_csvs, produce_all, rats, repo, run, stderr, summary, table_rows, unique_topic,
+    brokers, commit_files, create_topic, kill_after, kill_waits, posting_csvs, produce_all, rats, repo, run, stderr, summary, table_rows,
+    unique_topic,
 };
 
 /// `rats consume` from `topic` as `group` into `dir/lake`.
@@ -113,20 +114,6 @@ fn every_dataset_through_kafka_gives_the_postings_file_ingest_gives() {
     assert_eq!(commit_files(&dir.path().join("kafka")), before);
 }
 
-/// A seeded sequence of fractions in [0.05, 0.95), printed so a failure can be replayed.
-fn kill_points(n: usize) -> Vec<f64> {
-    let mut seed = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(7, |d| d.as_nanos() as u64);
-    println!("kill-point seed {seed}");
-    (0..n)
-        .map(|_| {
-            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-            0.05 + (seed >> 33) as f64 / f64::from(u32::MAX) * 0.9
-        })
-        .collect()
-}
-
 fn assert_same_lake(expected: &Path, got: &Path) {
     let (expected, got) = (snapshot(expected), snapshot(got));
     for (table, (e, g)) in ["bronze", "silver", "duplicates", "quarantine"]
@@ -157,11 +144,8 @@ fn killed_kafka_consumers_resume_to_the_clean_lake() {
     let started = Instant::now();
     assert!(consume_once("clean", "clean").status().expect("runs").success());
     let clean_time = started.elapsed();
-    for fraction in kill_points(5) {
-        let mut child = consume_once("crashed", "crashed").spawn().expect("starts");
-        std::thread::sleep(clean_time.mul_f64(fraction).max(Duration::from_millis(50)));
-        child.kill().expect("SIGKILL");
-        child.wait().expect("reaped");
+    for (which, wait) in kill_waits(5, clean_time).into_iter().enumerate() {
+        kill_after(&mut consume_once("crashed", "crashed"), wait, which + 1);
     }
     let finish = run(consume(dir.path(), "crashed", &brokers, &topic, "crashed", &registry).args(["--once", "--batch-size", "150"]));
     assert!(finish.status.success(), "{}", stderr(&finish));
@@ -177,7 +161,7 @@ impl PrivateBroker {
     fn script(&self, action: &str) {
         let status = Command::new(repo().join("scripts/kafka"))
             .arg(action)
-            .env("RATS_KAFKA_PORT", &self.port)
+            .env(rats::env_vars::KAFKA_PORT, &self.port)
             .stdout(Stdio::null())
             .status()
             .expect("scripts/kafka runs");
@@ -198,7 +182,7 @@ impl Drop for PrivateBroker {
 #[test]
 fn a_broker_restart_mid_stream_ends_in_the_clean_lake() {
     let broker = PrivateBroker {
-        port: std::env::var("RATS_KAFKA_RESTART_PORT").unwrap_or_else(|_| "19192".into()),
+        port: std::env::var(rats::env_vars::KAFKA_RESTART_PORT).unwrap_or_else(|_| "19192".into()),
     };
     broker.script("up");
     let brokers = broker.address();
@@ -286,6 +270,52 @@ fn wrong_types_schema() -> String {
     schema.to_string()
 }
 
+/// The contract with one more field of the given Avro type (JSON), as a hostile or careless
+/// producer might register it.
+fn schema_with_extra_field(name: &str, avro_type: &serde_json::Value) -> String {
+    let mut schema: serde_json::Value = serde_json::from_str(rats::contract::SCHEMA_JSON).expect("json");
+    schema["fields"]
+        .as_array_mut()
+        .expect("fields")
+        .push(serde_json::json!({"name": name, "type": avro_type}));
+    schema.to_string()
+}
+
+/// An Avro long: zig-zag, then base-128 varint.
+fn avro_long(n: i64) -> Vec<u8> {
+    let mut z = ((n << 1) ^ (n >> 63)) as u64;
+    let mut out = Vec::new();
+    loop {
+        let byte = (z & 0x7f) as u8;
+        z >>= 7;
+        if z == 0 {
+            out.push(byte);
+            return out;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+/// A body (written by hand, as no honest writer would) for a writer schema whose data could
+/// kill a decoder: a self-containing record nested 200,000 deep (about 200 KB, enough to
+/// overflow a decoding thread's stack), and arrays of nulls declaring 8 × 8 million items
+/// in 30 bytes (gigabytes once decoded). Both follow the contract's fields of `listing`.
+fn hostile_bodies(listing: &[u8]) -> [(serde_json::Value, Vec<u8>); 2] {
+    let node = serde_json::json!(["null", {"type": "record", "name": "Node", "fields": [{"name": "next", "type": ["null", "Node"]}]}]);
+    let mut deep = listing.to_vec();
+    deep.extend(std::iter::repeat_n(2u8, 200_000)); // union branch 1 (a Node) at every level
+    deep.push(0); // then null
+    let nulls = serde_json::json!({"type": "array", "items": {"type": "array", "items": "null"}});
+    let mut wide = listing.to_vec();
+    wide.extend(avro_long(8));
+    for _ in 0..8 {
+        wide.extend(avro_long(8_000_000));
+        wide.push(0);
+    }
+    wide.push(0);
+    [(node, deep), (nulls, wide)]
+}
+
 #[test]
 fn poison_messages_go_to_quarantine_with_their_bytes_and_a_v2_writer_still_reads() {
     let (registry_url, registry) = registry_stub::start();
@@ -316,6 +346,7 @@ fn poison_messages_go_to_quarantine_with_their_bytes_and_a_v2_writer_still_reads
     let wrong_body = encode(&wrong_schema, Value::Record(fields)).expect("encodes");
     let mut trailing = framed(v1, &good);
     trailing.extend([1, 2, 3]);
+    let [deep, wide] = hostile_bodies(&good).map(|(avro_type, body)| framed(register(schema_with_extra_field("extra", &avro_type)), &body));
 
     // (payload, expected error code; None = lands in silver)
     let messages: Vec<(Option<Vec<u8>>, Option<&str>)> = vec![
@@ -327,6 +358,8 @@ fn poison_messages_go_to_quarantine_with_their_bytes_and_a_v2_writer_still_reads
         (None, Some("not_confluent_framed")),
         (Some(trailing), Some("malformed_avro")),
         (Some(framed(v2, &v2_body)), None),
+        (Some(deep), Some("incompatible_schema")),
+        (Some(wide), Some("incompatible_schema")),
     ];
     let brokers = brokers();
     let topic = unique_topic("poison");
@@ -347,7 +380,7 @@ fn poison_messages_go_to_quarantine_with_their_bytes_and_a_v2_writer_still_reads
     let s = summary(&output);
     assert_eq!(
         (s["read"].as_u64(), s["written"].as_u64(), s["quarantined"].as_u64()),
-        (Some(8), Some(2), Some(6)),
+        (Some(10), Some(2), Some(8)),
         "{s}"
     );
 
@@ -388,32 +421,58 @@ fn poison_messages_go_to_quarantine_with_their_bytes_and_a_v2_writer_still_reads
     );
 }
 
-#[test]
-fn an_unreachable_registry_exits_2_having_committed_nothing() {
+/// One input produced to a new topic, then `consume --once` against the registry at `url`:
+/// the consumer's lake folder, its output and how long it ran.
+fn consume_with_registry(group: &str, url: &str) -> (tempfile::TempDir, std::process::Output, Duration) {
     let (registry, _) = registry_stub::start();
     let brokers = brokers();
-    let topic = unique_topic("noregistry");
+    let topic = unique_topic(group);
     create_topic(&brokers, &topic, 1);
     produce_all(&brokers, &topic, &registry, &crash_inputs()[..1]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let started = Instant::now();
+    let output = run(consume(dir.path(), "lake", &brokers, &topic, group, url).arg("--once"));
+    let elapsed = started.elapsed();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(table_rows(&dir.path().join("lake"), SILVER, &["posting_key"]).is_empty());
+    assert!(table_rows(&dir.path().join("lake"), rats::lake::BRONZE, &["raw"]).is_empty());
+    assert_eq!(
+        committed_offsets(&brokers, &topic, group, 1),
+        vec![-1],
+        "no group offset is committed"
+    );
+    (dir, output, elapsed)
+}
+
+#[test]
+fn an_unreachable_registry_exits_2_having_committed_nothing() {
     let closed = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
         format!("http://{}", listener.local_addr().expect("address"))
     };
-    let dir = tempfile::tempdir().expect("tempdir");
-    let output = run(consume(dir.path(), "lake", &brokers, &topic, "noregistry", &closed).arg("--once"));
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let (_dir, output, _) = consume_with_registry("noregistry", &closed);
     assert!(
         stderr(&output).contains(&closed),
         "the error names the registry: {}",
         stderr(&output)
     );
-    assert!(table_rows(&dir.path().join("lake"), SILVER, &["posting_key"]).is_empty());
-    assert!(table_rows(&dir.path().join("lake"), rats::lake::BRONZE, &["raw"]).is_empty());
-    assert_eq!(
-        committed_offsets(&brokers, &topic, "noregistry", 1),
-        vec![-1],
-        "no group offset is committed"
+}
+
+/// A registry that accepts connections and never answers (a listening socket nobody reads:
+/// the kernel completes the handshake) fails the run within the retry budget, not after six
+/// full per-request timeouts (about 70 s before the budget existed).
+#[test]
+fn an_unresponsive_registry_fails_the_run_within_the_retry_budget() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
+    let url = format!("http://{}", silent.local_addr().expect("address"));
+    let (_dir, output, elapsed) = consume_with_registry("silentregistry", &url);
+    assert!(stderr(&output).contains("no answer within 8 s"), "{}", stderr(&output));
+    let budget = rats::registry::RETRY_BUDGET.as_secs_f64();
+    assert!(
+        elapsed.as_secs_f64() < budget + 15.0,
+        "gave up after {elapsed:?}; the budget is {budget} s (plus the consumer's start and the broker)"
     );
+    drop(silent);
 }
 
 #[test]

@@ -7,6 +7,7 @@ mod crash_resume;
 mod datasets;
 mod interop;
 mod kafka_consume;
+mod lake_docs;
 mod produce;
 mod registry_stub;
 mod salary_cases;

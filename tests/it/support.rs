@@ -108,7 +108,10 @@ pub fn commit_files(lake: &Path) -> BTreeSet<PathBuf> {
 
 /// The broker `scripts/kafka up` starts (port from `RATS_KAFKA_PORT`, as the script reads it).
 pub fn brokers() -> String {
-    format!("127.0.0.1:{}", std::env::var("RATS_KAFKA_PORT").unwrap_or_else(|_| "19092".into()))
+    format!(
+        "127.0.0.1:{}",
+        std::env::var(env_vars::KAFKA_PORT).unwrap_or_else(|_| "19092".into())
+    )
 }
 
 /// A topic name no other test (or earlier run) uses.
@@ -161,4 +164,53 @@ pub fn produce_all(brokers: &str, topic: &str, registry_url: &str, inputs: &[Pat
     let output = produce(brokers, topic, registry_url, inputs);
     assert!(output.status.success(), "produce failed: {}", stderr(&output));
     summary(&output)
+}
+
+/// When to kill each of `n` successive runs that resume one another, as waits after each
+/// start: the runs are killed at seeded points of the work, cumulative fractions of a clean
+/// run's time spread over [0.05, 0.45), so each resumed run, which has at least half of the
+/// work left, is still running when its kill comes (even if it runs twice as fast as the
+/// clean run did). The seed is printed; `RATS_KILL_SEED=N` replays a failure's kill points.
+pub fn kill_waits(n: usize, clean_time: Duration) -> Vec<Duration> {
+    let seed = std::env::var(env_vars::KILL_SEED).ok().map_or_else(
+        || {
+            std::time::SystemTime::now()
+                .duration_since(std::time::SystemTime::UNIX_EPOCH)
+                .map_or(7, |d| d.as_nanos() as u64)
+        },
+        |s| s.parse::<u64>().expect("RATS_KILL_SEED is a number"),
+    );
+    println!("kill-point seed {seed} (replay with {}={seed})", env_vars::KILL_SEED);
+    let mut state = seed;
+    let mut points: Vec<f64> = (0..n)
+        .map(|_| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            0.05 + (state >> 33) as f64 / f64::from(u32::MAX) * 0.4
+        })
+        .collect();
+    points.sort_by(f64::total_cmp);
+    let mut previous = 0.0;
+    points
+        .into_iter()
+        .map(|point| {
+            let wait = clean_time.mul_f64(point - previous).max(Duration::from_millis(50));
+            previous = point;
+            wait
+        })
+        .collect()
+}
+
+/// Starts `command`, waits `wait`, and kills it with SIGKILL, failing when the run had
+/// already finished (a kill that interrupted nothing tests nothing).
+pub fn kill_after(command: &mut Command, wait: Duration, which: usize) {
+    let mut child = command.spawn().expect("starts");
+    std::thread::sleep(wait);
+    assert!(
+        child.try_wait().expect("waitable").is_none(),
+        "run {which} finished before its kill at {wait:?}: the kill would interrupt nothing"
+    );
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reaped");
 }

@@ -13,7 +13,7 @@ use apache_avro::schema::ResolvedSchema;
 
 use crate::contract::{self, JobListing};
 use crate::ingest::readers::{Coordinates, Decoded, SourceRecord};
-use crate::ingest::reject::{ErrorCode, Reject};
+use crate::ingest::reject::{ErrorCode, Reject, unless_panicked};
 use crate::registry::WriterSchema;
 
 /// One message as fetched.
@@ -70,6 +70,13 @@ impl<'s> Readers<'s> {
             .iter()
             .map(|(&id, schema)| {
                 let reader = schema.as_ref().map_err(Clone::clone).and_then(|schema| {
+                    if let Some(reason) = super::schema_guard::refusal(schema) {
+                        return Err(Reject::new(
+                            ErrorCode::IncompatibleSchema,
+                            None,
+                            format!("writer schema id {id} is refused: {reason}"),
+                        ));
+                    }
                     GenericDatumReader::builder(schema).build().map_err(|e| {
                         Reject::new(
                             ErrorCode::IncompatibleSchema,
@@ -100,7 +107,8 @@ pub fn decode(topic: &str, message: Message, readers: &Readers<'_>) -> SourceRec
             .readers
             .get(&id)
             .ok_or_else(|| Reject::new(ErrorCode::InternalError, None, format!("schema id {id} was not fetched")))?;
-        decode_body(id, body, reader.as_ref().map_err(Clone::clone)?)
+        let reader = reader.as_ref().map_err(Clone::clone)?;
+        guarded(|| decode_body(id, body, reader))
     });
     match decoded {
         Ok((raw, listing)) => SourceRecord {
@@ -116,6 +124,16 @@ pub fn decode(topic: &str, message: Message, readers: &Readers<'_>) -> SourceRec
             listing: Decoded::Ready(Err(reject)),
         },
     }
+}
+
+/// Runs a decoding step: a panic inside the Avro library quarantines the message
+/// (`malformed_avro`, naming the panic) instead of killing the consumer.
+fn guarded(step: impl FnOnce() -> Result<(String, JobListing), Reject>) -> Result<(String, JobListing), Reject> {
+    unless_panicked(
+        ErrorCode::MalformedAvro,
+        |text| format!("the Avro decoder failed on this body ({text})"),
+        step,
+    )
 }
 
 /// The body rendered as JSON (as the writer wrote it, added fields included) and the listing
@@ -228,6 +246,13 @@ mod body_tests {
             .expect("writer")
             .write_value_to_vec(value)
             .expect("encodes")
+    }
+
+    #[test]
+    fn a_panicking_decoder_quarantines_the_message() {
+        let reject = guarded(|| panic!("index out of bounds")).expect_err("a reject, not a panic");
+        assert_eq!(reject.code, ErrorCode::MalformedAvro);
+        assert!(reject.message.contains("index out of bounds"), "{}", reject.message);
     }
 
     #[test]
