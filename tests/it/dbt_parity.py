@@ -24,7 +24,7 @@ import sys
 import duckdb
 from deltalake import DeltaTable
 
-lake, project, work = sys.argv[1], sys.argv[2], sys.argv[3]
+lake, project, work = (os.path.abspath(a) for a in sys.argv[1:4])
 database = os.path.join(work, "dbt.duckdb")
 target = os.path.join(work, "target")
 env = dict(os.environ, RATS_LAKE=os.path.abspath(lake), RATS_DBT_DUCKDB=database)

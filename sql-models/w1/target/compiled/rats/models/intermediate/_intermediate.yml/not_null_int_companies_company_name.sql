@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select company_name
+from "dbt"."main"."int_companies"
+where company_name is null
+
+

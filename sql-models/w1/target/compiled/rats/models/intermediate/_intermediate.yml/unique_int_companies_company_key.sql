@@ -1,0 +1,14 @@
+
+    
+    
+
+select
+    company_key as unique_field,
+    count(*) as n_records
+
+from "dbt"."main"."int_companies"
+where company_key is not null
+group by company_key
+having count(*) > 1
+
+

@@ -1,0 +1,3 @@
+
+select * from "dbt"."main"."dim_skill"
+where not (postings >= 0)

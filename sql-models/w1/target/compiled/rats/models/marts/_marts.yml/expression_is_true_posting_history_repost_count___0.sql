@@ -1,0 +1,3 @@
+
+select * from "dbt"."main"."posting_history"
+where not (repost_count >= 0)

@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select title
+from "dbt"."main"."agg_salary_by_title_location"
+where title is null
+
+

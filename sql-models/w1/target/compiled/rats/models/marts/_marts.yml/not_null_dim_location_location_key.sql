@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select location_key
+from "dbt"."main"."dim_location"
+where location_key is null
+
+

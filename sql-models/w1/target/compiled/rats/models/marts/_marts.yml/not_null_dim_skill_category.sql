@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select category
+from "dbt"."main"."dim_skill"
+where category is null
+
+

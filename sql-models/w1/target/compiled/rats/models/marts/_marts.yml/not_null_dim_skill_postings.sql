@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select postings
+from "dbt"."main"."dim_skill"
+where postings is null
+
+

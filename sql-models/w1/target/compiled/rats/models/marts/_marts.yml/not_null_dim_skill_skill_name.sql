@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select skill_name
+from "dbt"."main"."dim_skill"
+where skill_name is null
+
+

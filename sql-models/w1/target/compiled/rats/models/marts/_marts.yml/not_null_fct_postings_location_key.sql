@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select location_key
+from "dbt"."main"."fct_postings"
+where location_key is null
+
+

@@ -1,0 +1,25 @@
+
+    
+    
+
+with child as (
+    select posting_key as from_field
+    from "dbt"."main"."posting_history"
+    where posting_key is not null
+),
+
+parent as (
+    select posting_key as to_field
+    from "dbt"."main"."fct_postings"
+)
+
+select
+    from_field
+
+from child
+left join parent
+    on child.from_field = parent.to_field
+
+where parent.to_field is null
+
+

@@ -1,0 +1,14 @@
+
+    
+    
+
+select
+    posting_key as unique_field,
+    count(*) as n_records
+
+from "dbt"."main"."fct_postings"
+where posting_key is not null
+group by posting_key
+having count(*) > 1
+
+

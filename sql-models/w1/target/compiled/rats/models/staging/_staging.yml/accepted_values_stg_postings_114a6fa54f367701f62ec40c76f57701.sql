@@ -1,0 +1,22 @@
+
+    
+    
+
+with all_values as (
+
+    select
+        remote_type as value_field,
+        count(*) as n_records
+
+    from "dbt"."main"."stg_postings"
+    group by remote_type
+
+)
+
+select *
+from all_values
+where value_field not in (
+    'remote','hybrid','on-site'
+)
+
+

@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select duplicate_key
+from "dbt"."main"."stg_duplicates"
+where duplicate_key is null
+
+

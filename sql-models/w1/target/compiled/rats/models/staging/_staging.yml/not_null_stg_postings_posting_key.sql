@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select posting_key
+from "dbt"."main"."stg_postings"
+where posting_key is null
+
+

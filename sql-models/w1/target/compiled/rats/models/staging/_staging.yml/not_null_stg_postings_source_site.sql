@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select source_site
+from "dbt"."main"."stg_postings"
+where source_site is null
+
+

@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select title
+from "dbt"."main"."stg_postings"
+where title is null
+
+

@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select category
+from "dbt"."main"."stg_skills"
+where category is null
+
+

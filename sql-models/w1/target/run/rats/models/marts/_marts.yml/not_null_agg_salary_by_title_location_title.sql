@@ -1,0 +1,25 @@
+
+    
+    select
+      count(*) as failures,
+      count(*) != 0 as should_warn,
+      count(*) != 0 as should_error
+    from (
+      
+    
+  
+    
+    
+
+
+
+select title
+from "dbt"."main"."agg_salary_by_title_location"
+where title is null
+
+
+
+  
+  
+      
+    ) dbt_internal_test

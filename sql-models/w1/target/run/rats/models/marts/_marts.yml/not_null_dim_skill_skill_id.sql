@@ -1,0 +1,25 @@
+
+    
+    select
+      count(*) as failures,
+      count(*) != 0 as should_warn,
+      count(*) != 0 as should_error
+    from (
+      
+    
+  
+    
+    
+
+
+
+select skill_id
+from "dbt"."main"."dim_skill"
+where skill_id is null
+
+
+
+  
+  
+      
+    ) dbt_internal_test

@@ -1,0 +1,36 @@
+
+    
+    select
+      count(*) as failures,
+      count(*) != 0 as should_warn,
+      count(*) != 0 as should_error
+    from (
+      
+    
+  
+    
+    
+
+with all_values as (
+
+    select
+        seniority as value_field,
+        count(*) as n_records
+
+    from "dbt"."main"."stg_postings"
+    group by seniority
+
+)
+
+select *
+from all_values
+where value_field not in (
+    'intern','entry','mid','senior','lead','manager','director','executive'
+)
+
+
+
+  
+  
+      
+    ) dbt_internal_test

@@ -1,0 +1,25 @@
+
+    
+    select
+      count(*) as failures,
+      count(*) != 0 as should_warn,
+      count(*) != 0 as should_error
+    from (
+      
+    
+  
+    
+    
+
+
+
+select posting_month
+from "dbt"."main"."stg_postings"
+where posting_month is null
+
+
+
+  
+  
+      
+    ) dbt_internal_test
