@@ -72,6 +72,7 @@ fn every_dataset_row_is_accounted_for_and_a_rerun_adds_nothing() {
     assert_eq!(exact, 872, "the dataset has 872 exact-duplicate rows");
 
     education_shares_are_plausible(&lake);
+    new_layouts_state_their_currency_and_interval(&lake);
 
     let before = commit_files(&lake);
     let again = run(&mut command);
@@ -108,4 +109,49 @@ fn education_shares_are_plausible(lake: &std::path::Path) {
     assert!((0.05..0.15).contains(&share("master")), "{shares:?}");
     assert!((0.05..0.15).contains(&share("doctorate")), "{shares:?}");
     assert!(share("bachelor") > share("master") + share("doctorate"), "{shares:?}");
+}
+
+/// Rows of the two layouts added last, checked by hand against their CSV lines (2026-11-30):
+/// Adzuna's `SalaryNormalized` is annual GBP (the raw "20000 - 30000/annum" gives 25,000);
+/// NoFluffJobs' pay is monthly PLN (12,000–20,000 a month is 144,000–240,000 a year), with no
+/// USD figure because the Federal Reserve publishes no PLN rate.
+fn new_layouts_state_their_currency_and_interval(lake: &std::path::Path) {
+    let rows = table_rows(
+        lake,
+        SILVER,
+        &[
+            "source_site",
+            "title",
+            "location_city",
+            "location_country",
+            "seniority",
+            "salary_interval",
+            "salary_currency",
+            "salary_min_annual",
+            "salary_max_annual",
+            "salary_min_usd",
+        ],
+    );
+    let find = |site: &str, title: &str| -> Vec<String> {
+        rows.iter()
+            .find(|r| r[0] == site && r[1] == title)
+            .unwrap_or_else(|| panic!("{site} posting {title:?} in silver"))[2..]
+            .to_vec()
+    };
+    assert_eq!(
+        find("adzuna", "Engineering Systems Analyst"),
+        ["Dorking", "GB", "", "yearly", "GBP", "25000.0", "25000.0", "33346.67"]
+    );
+    assert_eq!(
+        find("nofluffjobs", "ServiceNow Business Analyst"),
+        ["", "", "mid", "monthly", "PLN", "144000.0", "240000.0", ""]
+    );
+    for site in ["adzuna", "nofluffjobs"] {
+        let currencies: BTreeSet<&str> = rows.iter().filter(|r| r[0] == site).map(|r| r[6].as_str()).collect();
+        let expected = if site == "adzuna" { ["GBP"] } else { ["PLN"] };
+        assert!(
+            currencies.iter().all(|c| c.is_empty() || expected.contains(c)),
+            "{site}: {currencies:?}"
+        );
+    }
 }
