@@ -113,7 +113,7 @@ fn education_shares_are_plausible(lake: &std::path::Path) {
 
 /// Rows of the two layouts added last, checked by hand against their CSV lines (2026-11-30):
 /// Adzuna's `SalaryNormalized` is annual GBP (the raw "20000 - 30000/annum" gives 25,000);
-/// NoFluffJobs' pay is monthly PLN (12,000–20,000 a month is 144,000–240,000 a year), with no
+/// `NoFluffJobs`' pay is monthly PLN (12,000–20,000 a month is 144,000–240,000 a year), with no
 /// USD figure because the Federal Reserve publishes no PLN rate.
 fn new_layouts_state_their_currency_and_interval(lake: &std::path::Path) {
     let rows = table_rows(
