@@ -1,9 +1,0 @@
--- Every place postings name, keyed.
-select
-    CONCAT(COALESCE(location_country, ''), '|', COALESCE(location_state, ''), '|', COALESCE(location_city, '')) AS location_key,
-    location_city,
-    location_state,
-    location_country,
-    posting_key,
-    remote_type
-from "dbt"."main"."stg_postings"

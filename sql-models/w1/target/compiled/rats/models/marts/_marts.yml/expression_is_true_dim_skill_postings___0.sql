@@ -1,3 +1,0 @@
-
-select * from "dbt"."main"."dim_skill"
-where not (postings >= 0)

@@ -1,3 +1,0 @@
-
-select * from "dbt"."main"."fct_postings"
-where not (salary_mid_usd > 0)
