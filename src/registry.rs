@@ -101,7 +101,9 @@ impl WriterSchemas {
             .build()
             .map_err(|e| unreachable(format!("cannot start the I/O runtime: {e}")))?;
         let settings = SrSettings::new_builder(url.to_string())
-            .set_timeout(RETRY_BUDGET)
+            // A backstop only: the retry budget's deadline cuts every call off first, so the
+            // error says the registry did not answer rather than naming a client timeout.
+            .set_timeout(RETRY_BUDGET * 2)
             .build()
             .map_err(|e| unreachable(e.to_string()))?;
         Ok(WriterSchemas {
