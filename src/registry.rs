@@ -12,6 +12,7 @@ use schema_registry_converter::async_impl::schema_registry::{SrSettings, get_sch
 use schema_registry_converter::error::SRCError;
 use schema_registry_converter::schema_registry_common::SchemaType;
 
+use crate::ingest::kafka::schema_guard;
 use crate::ingest::reject::{ErrorCode, Reject};
 use crate::settings::redact_userinfo;
 
@@ -137,13 +138,23 @@ impl WriterSchemas {
                 None,
                 format!("schema id {id} is a {:?} schema, not Avro", registered.schema_type),
             ))),
-            Ok(registered) => Ok(Schema::parse_str(&registered.schema).map(Arc::new).map_err(|e| {
-                Reject::new(
-                    ErrorCode::IncompatibleSchema,
-                    None,
-                    format!("schema id {id} from the registry does not parse: {e}"),
-                )
-            })),
+            Ok(registered) => Ok(Schema::parse_str(&registered.schema)
+                .map_err(|e| {
+                    Reject::new(
+                        ErrorCode::IncompatibleSchema,
+                        None,
+                        format!("schema id {id} from the registry does not parse: {e}"),
+                    )
+                })
+                .and_then(|schema| match schema_guard::refusal(&schema) {
+                    // Checked once per id, when it is fetched: the answer is cached with it.
+                    Some(reason) => Err(Reject::new(
+                        ErrorCode::IncompatibleSchema,
+                        None,
+                        format!("writer schema id {id} is refused: {reason}"),
+                    )),
+                    None => Ok(Arc::new(schema)),
+                })),
             Err(GaveUp::Failed { error, .. }) if is_not_found(&error) => Ok(Err(Reject::new(
                 ErrorCode::UnknownSchemaId,
                 None,

@@ -70,13 +70,6 @@ impl<'s> Readers<'s> {
             .iter()
             .map(|(&id, schema)| {
                 let reader = schema.as_ref().map_err(Clone::clone).and_then(|schema| {
-                    if let Some(reason) = super::schema_guard::refusal(schema) {
-                        return Err(Reject::new(
-                            ErrorCode::IncompatibleSchema,
-                            None,
-                            format!("writer schema id {id} is refused: {reason}"),
-                        ));
-                    }
                     GenericDatumReader::builder(schema).build().map_err(|e| {
                         Reject::new(
                             ErrorCode::IncompatibleSchema,

@@ -10,7 +10,7 @@
 
 pub mod decode;
 mod positions;
-mod schema_guard;
+pub(crate) mod schema_guard;
 mod writer;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
