@@ -63,9 +63,15 @@ pub enum Command {
     /// extraction on SkillSpan, write the skill graph, compare public taxonomies with ours
     #[command(subcommand)]
     Skills(SkillsCommand),
-    /// Train models: the skill span model on SkillSpan
+    /// Train models: the skill span model on SkillSpan, the salary model on the lake
     #[command(subcommand)]
     Train(TrainCommand),
+    /// Predict with a trained model: a salary estimate, its 80 % interval and what drives it
+    #[command(subcommand)]
+    Predict(PredictCommand),
+    /// The model registry: list versions, show a model card, promote a version, roll back
+    #[command(subcommand)]
+    Models(ModelsCommand),
     /// Show the resolved settings and where each value came from
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -291,6 +297,178 @@ pub enum TrainCommand {
     /// epoch with the best strict span F1 on the dev files: an averaged perceptron by default,
     /// or, with --encoder, a fine-tuned BERT encoder (slower to train and run, more accurate)
     Skills(TrainSkillsArgs),
+    /// Train the salary model on the lake's postings with stated or estimated pay: grouped
+    /// k-fold cross-validation chooses the hyper-parameters, quantile models give the 80 %
+    /// interval, conformal calibration makes it hold; the version lands in the model registry
+    Salary(TrainSalaryArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TrainSalaryArgs {
+    /// Lake directory [default: ./lake; env: RATS_LAKE]
+    #[arg(long, value_name = "DIR")]
+    pub lake: Option<PathBuf>,
+    /// Models directory the new version is added to [default: ./models; env: RATS_MODELS_DIR]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Folds of the grouped cross-validation
+    #[arg(long, value_name = "K", default_value_t = 5, value_parser = clap::value_parser!(u16).range(2..=20))]
+    pub folds: u16,
+    /// Seed of the splits and the boosters: the same data and seed give byte-identical models
+    #[arg(long, value_name = "N", default_value_t = 42)]
+    pub seed: u64,
+    /// Metro cost-of-living CSV (City,State,Cost of Living Index) [default:
+    /// DATASETS/reference/cost-of-living/advisorsmith_cost_of_living_index.csv when present]
+    #[arg(long, value_name = "FILE")]
+    pub cost_of_living: Option<PathBuf>,
+    /// Also run the evaluation report's baselines, ablations and leave-one-dataset-out
+    #[arg(long)]
+    pub evaluate: bool,
+    /// Also write the report (Markdown) to this file
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PredictCommand {
+    /// Yearly pay in US dollars for a posting described by flags, or for every record of
+    /// postings files (--from; stated pay in them is ignored): estimate, 80 % interval, the
+    /// largest contributions and the model version used
+    Salary(PredictSalaryArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("posting").required(true).args(["title", "from"])))]
+pub struct PredictSalaryArgs {
+    /// The job title
+    #[arg(long, value_name = "TITLE")]
+    pub title: Option<String>,
+    /// Where the job is: "Seattle, WA", "London, UK", "Remote"
+    #[arg(long, value_name = "PLACE", requires = "title")]
+    pub location: Option<String>,
+    /// A file holding the description, or - for stdin
+    #[arg(long, value_name = "FILE|-", requires = "title")]
+    pub description: Option<PathBuf>,
+    /// Skills the job asks for besides those in the title and description (taxonomy ids or
+    /// names, comma-separated)
+    #[arg(long, value_name = "A,B", value_delimiter = ',', requires = "title")]
+    pub skills: Vec<String>,
+    /// Seniority, when the title does not say
+    #[arg(long, value_enum, requires = "title")]
+    pub seniority: Option<SeniorityArg>,
+    /// Minimum years of experience asked for
+    #[arg(long, value_name = "N", requires = "title")]
+    pub years: Option<u8>,
+    /// Work mode
+    #[arg(long, value_enum, requires = "title")]
+    pub remote: Option<RemoteArg>,
+    /// Postings files: one JSON line per record with source_file, source_record and the
+    /// prediction (or the reason there is none)
+    #[arg(long, value_name = "PATH", num_args = 1.., conflicts_with = "title")]
+    pub from: Vec<PathBuf>,
+    #[command(flatten)]
+    pub format: FormatArgs,
+    /// Models directory [default: ./models; env: RATS_MODELS_DIR]
+    #[arg(long, value_name = "DIR")]
+    pub models: Option<PathBuf>,
+    /// Use this version (v3) instead of the production one (or the newest)
+    #[arg(long, value_name = "VERSION")]
+    pub model_version: Option<String>,
+    /// Contributions to show per estimate
+    #[arg(long, value_name = "N", default_value_t = 6)]
+    pub top: usize,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum SeniorityArg {
+    Intern,
+    Entry,
+    Mid,
+    Senior,
+    Lead,
+    Manager,
+    Director,
+    Executive,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum RemoteArg {
+    Remote,
+    Hybrid,
+    #[value(name = "on-site")]
+    OnSite,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// Every version of every kind with its stage, creation time and headline metrics
+    List(ModelsListArgs),
+    /// A version's model card (default: the version predict would use)
+    Show(ModelsShowArgs),
+    /// Put a version in a stage; promoting to production archives the version it replaces
+    Promote(ModelsPromoteArgs),
+    /// Put back the production version the last promotion to production replaced
+    Rollback(ModelsRollbackArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ModelsDirArgs {
+    /// Models directory [default: ./models; env: RATS_MODELS_DIR]
+    #[arg(long, value_name = "DIR")]
+    pub models: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ModelsListArgs {
+    /// Only this kind
+    #[arg(long, value_enum)]
+    pub kind: Option<ModelKind>,
+    #[command(flatten)]
+    pub dir: ModelsDirArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ModelsShowArgs {
+    #[arg(value_enum)]
+    pub kind: ModelKind,
+    /// The version (v3) [default: production, else the newest]
+    pub version: Option<String>,
+    #[command(flatten)]
+    pub dir: ModelsDirArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ModelsPromoteArgs {
+    #[arg(value_enum)]
+    pub kind: ModelKind,
+    /// The version (v3)
+    pub version: String,
+    /// The stage to put it in
+    #[arg(long, value_enum, default_value_t = StageArg::Production)]
+    pub stage: StageArg,
+    #[command(flatten)]
+    pub dir: ModelsDirArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ModelsRollbackArgs {
+    #[arg(value_enum)]
+    pub kind: ModelKind,
+    #[command(flatten)]
+    pub dir: ModelsDirArgs,
+}
+
+/// The kinds of model the registry holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ModelKind {
+    Salary,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum StageArg {
+    Production,
+    Staging,
+    Archived,
 }
 
 #[derive(Debug, Args)]

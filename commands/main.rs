@@ -8,10 +8,13 @@ mod config;
 mod consume;
 mod logging;
 mod man;
+mod models;
+mod predict;
 mod produce;
 mod progress;
 mod skills;
 mod train;
+mod train_salary;
 mod train_skills;
 mod transform;
 
@@ -61,6 +64,12 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Transform(command) => overrides.lake.clone_from(&command.args().lake),
         Command::Skills(command) => skills::apply_overrides(command, &mut overrides),
         Command::Train(cli::TrainCommand::Skills(args)) => overrides.skills_taxonomy.clone_from(&args.taxonomy),
+        Command::Train(cli::TrainCommand::Salary(args)) => {
+            overrides.lake.clone_from(&args.lake);
+            overrides.models_dir.clone_from(&args.out);
+        }
+        Command::Predict(cli::PredictCommand::Salary(args)) => overrides.models_dir.clone_from(&args.models),
+        Command::Models(command) => overrides.models_dir.clone_from(&command.dir().models),
         _ => {}
     }
     let settings = Settings::resolve(&overrides)?;
@@ -72,6 +81,8 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Transform(command) => transform::run(&command, &settings, quiet),
         Command::Skills(command) => skills::run(&command, &settings, quiet),
         Command::Train(command) => train::run(&command, &settings, quiet),
+        Command::Predict(cli::PredictCommand::Salary(args)) => predict::salary(&args, &settings, quiet),
+        Command::Models(command) => models::run(&command, &settings, quiet),
         Command::Config(cli::ConfigCommand::Show) => config::show(&settings, quiet),
         Command::Man(_) | Command::Completions(_) => unreachable!("answered before settings are resolved"),
     }

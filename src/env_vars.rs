@@ -19,6 +19,8 @@ pub const FX_FED_CSV: &str = "RATS_FX_FED_CSV";
 pub const SKILLS_TAXONOMY: &str = "RATS_SKILLS_TAXONOMY";
 /// A span model file written by `rats train skills`.
 pub const SKILLS_MODEL: &str = "RATS_SKILLS_MODEL";
+/// The model registry folder (`models.dir`).
+pub const MODELS_DIR: &str = "RATS_MODELS_DIR";
 /// Kafka bootstrap servers (`host:port,...`).
 pub const KAFKA_BROKERS: &str = "RATS_KAFKA_BROKERS";
 /// The postings topic.
@@ -41,6 +43,7 @@ pub const ALL: &[&str] = &[
     FX_FED_CSV,
     SKILLS_TAXONOMY,
     SKILLS_MODEL,
+    MODELS_DIR,
     KAFKA_BROKERS,
     KAFKA_TOPIC,
     KAFKA_GROUP,

@@ -105,6 +105,7 @@ pub struct Overrides {
     pub fx_fed_csv: Option<PathBuf>,
     pub skills_taxonomy: Option<PathBuf>,
     pub skills_model: Option<PathBuf>,
+    pub models_dir: Option<PathBuf>,
     pub kafka_brokers: Option<String>,
     pub kafka_topic: Option<String>,
     pub kafka_group: Option<String>,
@@ -127,6 +128,8 @@ struct FileSettings {
     fx: FxFileSettings,
     #[serde(default)]
     skills: SkillsFileSettings,
+    #[serde(default)]
+    models: ModelsFileSettings,
     #[serde(default)]
     kafka: KafkaFileSettings,
     #[serde(default)]
@@ -163,6 +166,12 @@ struct SkillsFileSettings {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct ModelsFileSettings {
+    dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct FxFileSettings {
     fed_csv: Option<PathBuf>,
 }
@@ -193,6 +202,8 @@ pub struct Settings {
     pub skills_taxonomy: Setting<Option<PathBuf>>,
     /// A span model from `rats train skills`; without it skills come from the taxonomy only.
     pub skills_model: Setting<Option<PathBuf>>,
+    /// The model registry: `rats train` writes versions there, `predict` reads them.
+    pub models_dir: Setting<PathBuf>,
     pub kafka_brokers: Setting<String>,
     pub kafka_topic: Setting<String>,
     /// The consumer group `consume` reads Kafka as.
@@ -273,6 +284,13 @@ impl Settings {
                 env_vars::SKILLS_MODEL,
                 file.skills.model.map(relative).map(Some),
                 None,
+            )?,
+            models_dir: pick(
+                overrides.models_dir.clone(),
+                env,
+                env_vars::MODELS_DIR,
+                file.models.dir.map(relative),
+                PathBuf::from("models"),
             )?,
             kafka_brokers: pick(
                 overrides.kafka_brokers.clone(),
@@ -375,6 +393,7 @@ impl Settings {
                     .map_or_else(|| "(none: taxonomy only)".to_string(), path),
                 self.skills_model.source.to_string(),
             ),
+            ("models.dir", path(&self.models_dir.value), self.models_dir.source.to_string()),
             (
                 "kafka.brokers",
                 self.kafka_brokers.value.clone(),

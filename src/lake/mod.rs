@@ -108,6 +108,14 @@ pub fn scan_table(path: &Path, columns: &[&str]) -> Result<Vec<RecordBatch>, Lak
     table.scan(columns)
 }
 
+/// Like [`scan_table`], with the table version the rows were read at (for model cards and
+/// answers that say which data they used).
+pub fn scan_table_versioned(path: &Path, columns: &[&str]) -> Result<(i64, Vec<RecordBatch>), LakeError> {
+    let runtime = io_runtime(path)?;
+    let table = runtime.block_on(Table::open_existing(path))?;
+    Ok((table.version(), table.scan(columns)?))
+}
+
 /// The small runtime Delta's async API runs on.
 fn io_runtime(path: &Path) -> Result<tokio::runtime::Runtime, LakeError> {
     tokio::runtime::Builder::new_multi_thread()

@@ -122,6 +122,11 @@ impl Table {
         })
     }
 
+    /// The table version this handle reads (-1 before the first commit).
+    pub fn version(&self) -> i64 {
+        self.table.version().map_or(-1, |v| i64::try_from(v).unwrap_or(i64::MAX))
+    }
+
     /// The last version committed under `app_id` (the number of an input's records this table
     /// already covers), or 0.
     pub async fn committed(&self, app_id: &str) -> Result<i64, LakeError> {

@@ -1,0 +1,188 @@
+//! `rats predict salary`: one posting described by flags, or every record of postings files,
+//! through the registry's salary model (production, else the newest).
+
+use std::io::{Read, Write};
+use std::sync::Arc;
+
+use anyhow::Context;
+use rats::exit::Outcome;
+use rats::ingest::readers;
+use rats::ml::explain::dollars;
+use rats::ml::facts::PostingFacts;
+use rats::ml::registry::{Chosen, Registry};
+use rats::ml::salary::query::{SalaryQuery, facts_of_listing, facts_of_query};
+use rats::ml::salary::{Estimate, SalaryModel};
+use rats::normalize::Normaliser;
+use rats::normalize::currency::Currencies;
+use rats::output::{self, Report};
+use rats::settings::{OutputFormat, Settings};
+
+use crate::cli::PredictSalaryArgs;
+
+/// Records predicted together when reading files (one XGBoost call per chunk).
+const CHUNK: usize = 512;
+
+pub fn salary(args: &PredictSalaryArgs, settings: &Settings, quiet: bool) -> anyhow::Result<Outcome> {
+    let registry = Registry::new(&settings.models_dir.value, "salary");
+    let chosen = registry.choose(args.model_version.as_deref())?;
+    let model = SalaryModel::load(&chosen.path).with_context(|| format!("loading the salary model {}", chosen.path.display()))?;
+    let extractor = Arc::new(rats::skills::load(settings.skills_taxonomy.value.as_deref(), None)?);
+    let normaliser = Normaliser::new(Currencies::builtin()).with_skills(Arc::clone(&extractor));
+    let skill_name = |id: &str| extractor.taxonomy().get(id).map_or_else(|| id.to_string(), |s| s.name.clone());
+    if !args.from.is_empty() {
+        return predict_files(args, &model, &chosen, &normaliser, &skill_name);
+    }
+    let description = match &args.description {
+        None => None,
+        Some(path) if path.as_os_str() == "-" => {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .context("reading the description from stdin")?;
+            Some(text)
+        }
+        Some(path) => Some(std::fs::read_to_string(path).with_context(|| format!("reading the description {}", path.display()))?),
+    };
+    let query = SalaryQuery {
+        title: args.title.clone().unwrap_or_default(),
+        location: args.location.clone(),
+        description,
+        skills: args.skills.clone(),
+        seniority: args.seniority.map(|s| value_name(&s)),
+        years_experience: args.years,
+        remote: args.remote.map(|r| value_name(&r)),
+    };
+    let facts = facts_of_query(&normaliser, extractor.taxonomy(), &query)
+        .map_err(|reject| anyhow::anyhow!("{}: {}", reject.field.as_deref().unwrap_or("posting"), reject.message))?;
+    let estimate = model.predict(std::slice::from_ref(&facts), &skill_name)?.remove(0);
+    print_one(settings, quiet, &facts, &estimate, &chosen, args.top)
+}
+
+fn value_name(value: &impl clap::ValueEnum) -> String {
+    value.to_possible_value().map(|v| v.get_name().to_string()).unwrap_or_default()
+}
+
+fn model_json(chosen: &Chosen) -> serde_json::Value {
+    serde_json::json!({"kind": "salary", "version": chosen.version, "chosen_because": chosen.because})
+}
+
+fn estimate_json(estimate: &Estimate, top: usize) -> serde_json::Value {
+    let mut value = serde_json::to_value(estimate).unwrap_or_default();
+    if let Some(list) = value.get_mut("contributions").and_then(serde_json::Value::as_array_mut) {
+        list.truncate(top);
+    }
+    value
+}
+
+fn print_one(
+    settings: &Settings,
+    quiet: bool,
+    facts: &PostingFacts,
+    estimate: &Estimate,
+    chosen: &Chosen,
+    top: usize,
+) -> anyhow::Result<Outcome> {
+    if quiet && settings.format.value == OutputFormat::Table {
+        return Ok(Outcome::Success);
+    }
+    let whole = |usd: f64| format!("${}", thousands(usd));
+    let mut rows = vec![
+        vec!["estimate (yearly, USD)".to_string(), whole(estimate.estimate)],
+        vec![
+            format!("{:.0}% interval", estimate.interval_coverage * 100.0),
+            format!("{} \u{2013} {}", whole(estimate.low), whole(estimate.high)),
+        ],
+    ];
+    rows.extend(
+        estimate
+            .contributions
+            .iter()
+            .take(top)
+            .map(|c| vec![c.label.clone(), dollars(c.usd)]),
+    );
+    let mut json = estimate_json(estimate, top);
+    json["model"] = model_json(chosen);
+    json["title"] = serde_json::Value::String(facts.title.clone());
+    json["skill_ids"] = serde_json::json!(facts.skill_ids);
+    let mut out = std::io::stdout().lock();
+    output::write(
+        &mut out,
+        settings.format.value,
+        &Report {
+            header: vec!["salary".into(), "usd".into()],
+            rows,
+            json,
+        },
+    )?;
+    if settings.format.value == OutputFormat::Table {
+        writeln!(out, "model: salary {} ({})", chosen.version, chosen.because)?;
+        for note in &estimate.notes {
+            writeln!(out, "note: {note}")?;
+        }
+    }
+    Ok(Outcome::Success)
+}
+
+/// `1234567.8` → `1,234,568`.
+fn thousands(value: f64) -> String {
+    let digits = format!("{:.0}", value.max(0.0));
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// One JSON line per record of every input: the prediction, or the reason there is none.
+fn predict_files(
+    args: &PredictSalaryArgs,
+    model: &SalaryModel,
+    chosen: &Chosen,
+    normaliser: &Normaliser,
+    skill_name: &dyn Fn(&str) -> String,
+) -> anyhow::Result<Outcome> {
+    let inputs = readers::open_all(&args.from, args.format.input_format, args.format.mapping.as_deref())?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut pending: Vec<(serde_json::Value, PostingFacts)> = Vec::new();
+    let flush = |pending: &mut Vec<(serde_json::Value, PostingFacts)>, out: &mut dyn Write| -> anyhow::Result<()> {
+        let facts: Vec<PostingFacts> = pending.iter().map(|(_, f)| f.clone()).collect();
+        let estimates = model.predict(&facts, skill_name)?;
+        for ((mut line, _), estimate) in pending.drain(..).zip(estimates) {
+            line["prediction"] = estimate_json(&estimate, args.top);
+            serde_json::to_writer(&mut *out, &line)?;
+            writeln!(out)?;
+        }
+        Ok(())
+    };
+    for input in inputs {
+        for record in input.records {
+            let record = record?;
+            let mut line = serde_json::json!({
+                "source_file": record.coordinates.file,
+                "source_record": record.coordinates.record,
+                "model": model_json(chosen),
+            });
+            match record.listing().and_then(|listing| facts_of_listing(normaliser, &listing)) {
+                Ok(facts) => {
+                    line["title"] = serde_json::Value::String(facts.title.clone());
+                    pending.push((line, facts));
+                    if pending.len() == CHUNK {
+                        flush(&mut pending, &mut out)?;
+                    }
+                }
+                Err(reject) => {
+                    flush(&mut pending, &mut out)?;
+                    line["error"] = serde_json::json!({"code": reject.code.as_str(), "field": reject.field, "message": reject.message});
+                    serde_json::to_writer(&mut out, &line)?;
+                    writeln!(out)?;
+                }
+            }
+        }
+    }
+    flush(&mut pending, &mut out)?;
+    out.flush()?;
+    Ok(Outcome::Success)
+}

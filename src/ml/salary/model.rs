@@ -1,0 +1,155 @@
+//! A trained salary model as saved in the registry, and prediction with explanations.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::QUANTILES;
+use crate::ml::MlError;
+use crate::ml::boost::{Matrix, Model};
+use crate::ml::explain::{Contribution, explain};
+use crate::ml::facts::PostingFacts;
+use crate::ml::features::FeatureSpec;
+
+/// The saved files of a version.
+pub const MEAN_FILE: &str = "mean.json";
+pub const QUANTILE_FILE: &str = "quantiles.json";
+pub const FEATURES_FILE: &str = "features.json";
+pub const CALIBRATION_FILE: &str = "calibration.json";
+
+/// How the quantile interval is widened: `[P10 − offset, P90 + offset]` on the log scale covers
+/// the nominal share of out-of-fold postings.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Calibration {
+    pub nominal_coverage: f64,
+    pub offset: f64,
+    /// Out-of-fold coverage of the raw quantile interval and of the calibrated one (each fold's
+    /// offset computed from the other folds' postings).
+    pub raw_coverage: f64,
+    pub calibrated_coverage: f64,
+}
+
+/// The mean model, the quantile model, their features and calibration.
+pub struct SalaryModel {
+    pub spec: FeatureSpec,
+    pub mean: Model,
+    pub quantiles: Model,
+    pub calibration: Calibration,
+}
+
+/// One estimate: yearly US dollars.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Estimate {
+    pub estimate: f64,
+    pub low: f64,
+    pub high: f64,
+    pub currency: &'static str,
+    pub period: &'static str,
+    /// The interval's nominal coverage (0.8: P10–P90).
+    pub interval_coverage: f64,
+    pub contributions: Vec<Contribution>,
+    /// Why the estimate deserves less trust, when it does (unknown title words, a country the
+    /// training data lacks).
+    pub notes: Vec<String>,
+}
+
+impl SalaryModel {
+    pub fn load(dir: &Path) -> Result<Self, MlError> {
+        let read = |name: &str| std::fs::read(dir.join(name)).map_err(|e| MlError::file(dir.join(name), e));
+        let json = |name: &str| -> Result<serde_json::Value, MlError> {
+            serde_json::from_slice(&read(name)?).map_err(|e| MlError::file(dir.join(name), e))
+        };
+        let spec: FeatureSpec = serde_json::from_value(json(FEATURES_FILE)?).map_err(|e| MlError::file(dir.join(FEATURES_FILE), e))?;
+        let calibration: Calibration =
+            serde_json::from_value(json(CALIBRATION_FILE)?).map_err(|e| MlError::file(dir.join(CALIBRATION_FILE), e))?;
+        Ok(SalaryModel {
+            spec,
+            mean: Model::from_json(&read(MEAN_FILE)?, 1)?,
+            quantiles: Model::from_json(&read(QUANTILE_FILE)?, QUANTILES.len())?,
+            calibration,
+        })
+    }
+
+    /// Writes the four files into `dir`.
+    pub fn save(&self, dir: &Path) -> Result<(), MlError> {
+        let write = |name: &str, bytes: &[u8]| std::fs::write(dir.join(name), bytes).map_err(|e| MlError::file(dir.join(name), e));
+        write(MEAN_FILE, &self.mean.to_json()?)?;
+        write(QUANTILE_FILE, &self.quantiles.to_json()?)?;
+        write(FEATURES_FILE, &pretty_json(&self.spec)?)?;
+        write(CALIBRATION_FILE, &pretty_json(&self.calibration)?)
+    }
+
+    /// The feature matrix of `facts` (stated pay asked for).
+    pub fn matrix(&self, facts: &[PostingFacts]) -> Matrix {
+        let mut data = Vec::with_capacity(facts.len() * self.spec.width());
+        for f in facts {
+            self.spec.encode(f, false, &mut data);
+        }
+        Matrix::new(data, self.spec.width())
+    }
+
+    /// Estimates, intervals and explanations for `facts`.
+    pub fn predict(&self, facts: &[PostingFacts], skill_name: &dyn Fn(&str) -> String) -> Result<Vec<Estimate>, MlError> {
+        if facts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let x = self.matrix(facts);
+        let mean = self.mean.predict(&x)?;
+        let levels = self.quantiles.predict(&x)?;
+        let contributions = self.mean.contributions(&x)?;
+        let width = x.cols + 1;
+        let offset = self.calibration.offset;
+        Ok(facts
+            .iter()
+            .enumerate()
+            .map(|(row, f)| {
+                let log_estimate = f64::from(mean[row]);
+                let low = (f64::from(levels[row * QUANTILES.len()]) - offset).min(log_estimate);
+                let high = (f64::from(levels[row * QUANTILES.len() + QUANTILES.len() - 1]) + offset).max(log_estimate);
+                let estimate = log_estimate.exp();
+                Estimate {
+                    estimate,
+                    low: low.exp(),
+                    high: high.exp(),
+                    currency: "USD",
+                    period: "year",
+                    interval_coverage: self.calibration.nominal_coverage,
+                    contributions: explain(&self.spec, f, &contributions[row * width..(row + 1) * width], estimate, skill_name),
+                    notes: self.notes(f),
+                }
+            })
+            .collect())
+    }
+}
+
+impl SalaryModel {
+    /// What makes an estimate for `facts` less trustworthy.
+    fn notes(&self, facts: &PostingFacts) -> Vec<String> {
+        let mut notes = Vec::new();
+        let terms = crate::ml::features::title_terms(&facts.title);
+        if !self.spec.title_words.iter().any(|w| terms.contains(w)) {
+            notes.push(format!(
+                "low confidence: no word of the title {:?} is among the {} title words the model learned from",
+                facts.title,
+                self.spec.title_words.len()
+            ));
+        }
+        match facts.country.as_deref() {
+            Some(country) if !self.spec.countries.iter().any(|c| c == country) => {
+                notes.push(format!(
+                    "low confidence: the training data has too few postings from {country} to learn its pay level"
+                ));
+            }
+            None if facts.state.is_none() => notes.push("no location given or recognised: the estimate is for an unknown place".into()),
+            _ => {}
+        }
+        notes
+    }
+}
+
+/// Pretty JSON with a trailing newline (files people read and diff).
+pub fn pretty_json<T: Serialize>(value: &T) -> Result<Vec<u8>, MlError> {
+    let mut bytes = serde_json::to_vec_pretty(value).map_err(|e| MlError::Invalid(e.to_string()))?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}

@@ -1,0 +1,304 @@
+//! Training: grouped k-fold cross-validation over a small hyper-parameter grid, out-of-fold
+//! quantile predictions for conformal calibration, then the final models on every example.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::model::{Calibration, SalaryModel};
+use super::{COVERAGE, QUANTILES};
+use crate::ml::MlError;
+use crate::ml::boost::{self, BoostParams, Matrix, Objective};
+use crate::ml::dataset::{SalaryData, SalaryExample};
+use crate::ml::facts::PostingFacts;
+use crate::ml::features::{CostOfLiving, FeatureOptions, FeatureSpec};
+use crate::ml::folds::grouped_folds;
+use crate::ml::metrics;
+
+/// The candidates cross-validation chooses among: shallow and deep trees, at a learning rate
+/// and round count that keep a full training run under a minute on two cores.
+pub const GRID: &[BoostParams] = &[
+    BoostParams {
+        max_depth: 6,
+        eta: 0.08,
+        rounds: 300,
+        min_child_weight: 3.0,
+        subsample: 0.8,
+        colsample_bytree: 0.5,
+        lambda: 1.0,
+    },
+    BoostParams {
+        max_depth: 9,
+        eta: 0.08,
+        rounds: 300,
+        min_child_weight: 3.0,
+        subsample: 0.8,
+        colsample_bytree: 0.5,
+        lambda: 3.0,
+    },
+];
+
+pub struct TrainOptions {
+    pub folds: usize,
+    pub seed: u64,
+    pub features: FeatureOptions,
+    pub cost_of_living: CostOfLiving,
+}
+
+/// Scores of predictions against the truth: R² of log pay, mean absolute error in dollars and
+/// (for calibrated intervals) the share of postings inside their interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Scores {
+    pub postings: usize,
+    pub r2_log: f64,
+    pub mae_usd: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<f64>,
+}
+
+impl Scores {
+    /// Scores log predictions `predicted` of the examples at `rows` (log targets `y`).
+    pub fn of(rows: &[usize], y: &[f32], predicted: &[f64], coverage: Option<f64>) -> Self {
+        let actual: Vec<f64> = rows.iter().map(|&r| f64::from(y[r])).collect();
+        let guess: Vec<f64> = rows.iter().map(|&r| predicted[r]).collect();
+        let dollars = |values: &[f64]| values.iter().map(|v| v.exp()).collect::<Vec<_>>();
+        Scores {
+            postings: rows.len(),
+            r2_log: metrics::r2(&actual, &guess),
+            mae_usd: metrics::mae(&dollars(&actual), &dollars(&guess)),
+            coverage,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Candidate {
+    pub params: BoostParams,
+    pub scores: Scores,
+}
+
+/// What cross-validation found.
+#[derive(Debug, Clone, Serialize)]
+pub struct CvReport {
+    pub folds: usize,
+    pub groups: usize,
+    pub candidates: Vec<Candidate>,
+    pub chosen: BoostParams,
+    pub overall: Scores,
+    pub per_fold: Vec<Scores>,
+    pub per_dataset: BTreeMap<String, Scores>,
+    pub calibration: Calibration,
+}
+
+/// The shared state of one cross-validation: targets, folds and each fold's encoded matrices,
+/// reused by the evaluation's ablations and baselines.
+pub struct Prepared<'a> {
+    pub examples: &'a [SalaryExample],
+    /// Log of yearly USD pay.
+    pub y: Vec<f32>,
+    pub folds: Vec<usize>,
+    pub k: usize,
+}
+
+impl<'a> Prepared<'a> {
+    pub fn new(data: &'a SalaryData, k: usize, seed: u64) -> Result<Self, MlError> {
+        let examples = &data.examples;
+        if examples.len() < k * 20 {
+            return Err(MlError::NotEnoughData(format!(
+                "{} postings with stated or estimated pay in US dollars; at least {} are needed for {k}-fold cross-validation",
+                examples.len(),
+                k * 20
+            )));
+        }
+        let groups: Vec<&str> = examples.iter().map(|e| e.group.as_str()).collect();
+        Ok(Prepared {
+            examples,
+            y: examples.iter().map(|e| e.salary_usd.ln() as f32).collect(),
+            folds: grouped_folds(&groups, k, seed),
+            k,
+        })
+    }
+
+    /// Row indices outside and inside fold `fold`.
+    pub fn split(&self, fold: usize) -> (Vec<usize>, Vec<usize>) {
+        (0..self.examples.len()).partition(|&i| self.folds[i] != fold)
+    }
+
+    pub fn groups(&self) -> usize {
+        let mut groups: Vec<&str> = self.examples.iter().map(|e| e.group.as_str()).collect();
+        groups.sort_unstable();
+        groups.dedup();
+        groups.len()
+    }
+}
+
+/// A feature spec fitted on `train` rows and the matrices of `train` and `test` rows.
+pub struct Encoded {
+    pub spec: FeatureSpec,
+    pub train_x: Matrix,
+    pub train_y: Vec<f32>,
+    pub test_x: Matrix,
+}
+
+pub fn encode(prepared: &Prepared<'_>, train: &[usize], test: &[usize], features: FeatureOptions, col: &CostOfLiving) -> Encoded {
+    let facts: Vec<&PostingFacts> = train.iter().map(|&i| &prepared.examples[i].facts).collect();
+    let spec = FeatureSpec::fit(&facts, features, col);
+    let matrix = |rows: &[usize]| {
+        let mut data = Vec::with_capacity(rows.len() * spec.width());
+        for &i in rows {
+            let example = &prepared.examples[i];
+            spec.encode(&example.facts, example.salary_source == "estimated", &mut data);
+        }
+        Matrix::new(data, spec.width())
+    };
+    Encoded {
+        train_x: matrix(train),
+        train_y: train.iter().map(|&i| prepared.y[i]).collect(),
+        test_x: matrix(test),
+        spec,
+    }
+}
+
+/// A trained model with its cross-validation report.
+pub struct Trained {
+    pub model: SalaryModel,
+    pub cv: CvReport,
+    /// Out-of-fold log predictions of the chosen candidate, and calibration scores.
+    pub oof_mean: Vec<f64>,
+    pub oof_scores: Vec<f64>,
+}
+
+/// Cross-validates, calibrates and fits the final models. `progress` hears one line per step.
+pub fn train(data: &SalaryData, options: &TrainOptions, progress: &dyn Fn(&str)) -> Result<Trained, MlError> {
+    let prepared = Prepared::new(data, options.folds, options.seed)?;
+    let n = prepared.examples.len();
+    let mut oof = vec![vec![0.0f64; n]; GRID.len()];
+    let mut oof_levels = vec![[0.0f64; QUANTILES.len()]; n];
+    let mut encoded_folds = Vec::with_capacity(prepared.k);
+    for fold in 0..prepared.k {
+        progress(&format!("fold {}/{}: fitting {} candidates", fold + 1, prepared.k, GRID.len()));
+        let (train_rows, test_rows) = prepared.split(fold);
+        let encoded = encode(&prepared, &train_rows, &test_rows, options.features, &options.cost_of_living);
+        for (candidate, params) in GRID.iter().enumerate() {
+            let model = boost::train(&encoded.train_x, &encoded.train_y, params, &Objective::Mean, options.seed)?;
+            for (row, value) in test_rows.iter().zip(model.predict(&encoded.test_x)?) {
+                oof[candidate][*row] = f64::from(value);
+            }
+        }
+        encoded_folds.push((test_rows, encoded));
+    }
+    let all: Vec<usize> = (0..n).collect();
+    let candidates: Vec<Candidate> = GRID
+        .iter()
+        .zip(&oof)
+        .map(|(params, predicted)| Candidate {
+            params: *params,
+            scores: Scores::of(&all, &prepared.y, predicted, None),
+        })
+        .collect();
+    let best = (0..GRID.len())
+        .max_by(|a, b| candidates[*a].scores.r2_log.total_cmp(&candidates[*b].scores.r2_log))
+        .unwrap_or(0);
+    let chosen = GRID[best];
+    let quantiles = Objective::Quantiles(QUANTILES.to_vec());
+    for (fold, (test_rows, encoded)) in encoded_folds.iter().enumerate() {
+        progress(&format!("fold {}/{}: quantile model", fold + 1, prepared.k));
+        let model = boost::train(&encoded.train_x, &encoded.train_y, &chosen, &quantiles, options.seed)?;
+        let predicted = model.predict(&encoded.test_x)?;
+        for (i, row) in test_rows.iter().enumerate() {
+            for level in 0..QUANTILES.len() {
+                oof_levels[*row][level] = f64::from(predicted[i * QUANTILES.len() + level]);
+            }
+        }
+    }
+    drop(encoded_folds);
+    let last = QUANTILES.len() - 1;
+    let oof_scores: Vec<f64> = (0..n)
+        .map(|r| {
+            let y = f64::from(prepared.y[r]);
+            (oof_levels[r][0] - y).max(y - oof_levels[r][last])
+        })
+        .collect();
+    let (calibration, per_fold_offset) = calibrate(&prepared, &oof_scores);
+    let oof_mean = oof.swap_remove(best);
+    let inside = |rows: &[usize]| -> f64 {
+        let hits = rows
+            .iter()
+            .filter(|&&r| oof_scores[r] <= per_fold_offset[prepared.folds[r]])
+            .count();
+        hits as f64 / rows.len().max(1) as f64
+    };
+    let per_fold = (0..prepared.k)
+        .map(|fold| {
+            let rows: Vec<usize> = (0..n).filter(|&r| prepared.folds[r] == fold).collect();
+            Scores::of(&rows, &prepared.y, &oof_mean, Some(inside(&rows)))
+        })
+        .collect();
+    let mut by_dataset: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (r, example) in prepared.examples.iter().enumerate() {
+        by_dataset.entry(example.dataset.clone()).or_default().push(r);
+    }
+    let per_dataset = by_dataset
+        .into_iter()
+        .map(|(name, rows)| (name, Scores::of(&rows, &prepared.y, &oof_mean, Some(inside(&rows)))))
+        .collect();
+
+    progress("final models on every posting");
+    let encoded = encode(&prepared, &all, &[], options.features, &options.cost_of_living);
+    let mean = boost::train(&encoded.train_x, &encoded.train_y, &chosen, &Objective::Mean, options.seed)?;
+    let quantile_model = boost::train(&encoded.train_x, &encoded.train_y, &chosen, &quantiles, options.seed)?;
+    let cv = CvReport {
+        folds: prepared.k,
+        groups: prepared.groups(),
+        candidates,
+        chosen,
+        overall: Scores::of(&all, &prepared.y, &oof_mean, Some(calibration.calibrated_coverage)),
+        per_fold,
+        per_dataset,
+        calibration,
+    };
+    Ok(Trained {
+        model: SalaryModel {
+            spec: encoded.spec,
+            mean,
+            quantiles: quantile_model,
+            calibration,
+        },
+        cv,
+        oof_mean,
+        oof_scores,
+    })
+}
+
+/// Conformalised quantile regression: the offset is the ⌈(n+1)·0.8⌉-th smallest out-of-fold
+/// score. Coverage is measured honestly: each fold's postings against an offset computed from
+/// the other folds' scores only. Returns the calibration and each fold's own offset.
+fn calibrate(prepared: &Prepared<'_>, scores: &[f64]) -> (Calibration, Vec<f64>) {
+    let offset_of = |values: &[f64]| {
+        let n = values.len() as f64;
+        metrics::quantile_higher(values, (COVERAGE * (n + 1.0) / n).min(1.0))
+    };
+    let per_fold: Vec<f64> = (0..prepared.k)
+        .map(|fold| {
+            let others: Vec<f64> = scores
+                .iter()
+                .zip(&prepared.folds)
+                .filter(|(_, f)| **f != fold)
+                .map(|(s, _)| *s)
+                .collect();
+            offset_of(&others)
+        })
+        .collect();
+    let n = scores.len() as f64;
+    let calibrated = scores.iter().zip(&prepared.folds).filter(|(s, f)| **s <= per_fold[**f]).count() as f64 / n;
+    let raw = scores.iter().filter(|s| **s <= 0.0).count() as f64 / n;
+    (
+        Calibration {
+            nominal_coverage: COVERAGE,
+            offset: offset_of(scores),
+            raw_coverage: raw,
+            calibrated_coverage: calibrated,
+        },
+        per_fold,
+    )
+}
