@@ -327,6 +327,10 @@ pub struct TrainSalaryArgs {
     /// Also write the report (Markdown) to this file
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+    /// Train even when the newest version was trained on the same inputs (same examples,
+    /// options, seed and rats build); otherwise that run is a no-op
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -33,6 +33,20 @@ pub fn run(args: &TrainSalaryArgs, settings: &Settings, quiet: bool) -> anyhow::
         Vec::new()
     };
     let data = dataset::load(lake).with_context(|| format!("reading the salary examples from the lake {}", lake.display()))?;
+    let registry = Registry::new(&settings.models_dir.value, "salary");
+    let inputs_sha256 = inputs_hash(&data, args, cost_of_living_file.as_deref())?;
+    if !args.force
+        && let Some(newest) = registry.versions()?.last()
+        && read_card(&registry.path_of(newest)).is_some_and(|card| card.inputs_sha256 == inputs_sha256)
+    {
+        if !quiet {
+            eprintln!(
+                "salary {newest} ({}) was trained on these inputs already (same examples, options, seed and rats build): nothing to do; --force trains again",
+                registry.path_of(newest).display()
+            );
+        }
+        return Ok(Outcome::Success);
+    }
     let options = TrainOptions {
         folds: usize::from(args.folds),
         seed: args.seed,
@@ -61,7 +75,6 @@ pub fn run(args: &TrainSalaryArgs, settings: &Settings, quiet: bool) -> anyhow::
         bar.finish_and_clear();
     }
 
-    let registry = Registry::new(&settings.models_dir.value, "salary");
     let mut by_dataset = std::collections::BTreeMap::new();
     for example in &data.examples {
         *by_dataset.entry(example.dataset.clone()).or_insert(0usize) += 1;
@@ -73,6 +86,7 @@ pub fn run(args: &TrainSalaryArgs, settings: &Settings, quiet: bool) -> anyhow::
         created_at,
         code_version: card::code_version(),
         seed: args.seed,
+        inputs_sha256,
         training_data: TrainingData {
             lake: std::fs::canonicalize(lake).unwrap_or_else(|_| lake.clone()).display().to_string(),
             silver_version: data.silver_version,
@@ -122,6 +136,30 @@ pub fn run(args: &TrainSalaryArgs, settings: &Settings, quiet: bool) -> anyhow::
     Ok(Outcome::Success)
 }
 
+/// What the version is a function of: the examples, the cost-of-living table, the options and
+/// the rats build.
+fn inputs_hash(data: &dataset::SalaryData, args: &TrainSalaryArgs, cost_of_living: Option<&std::path::Path>) -> anyhow::Result<String> {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    hash.update(data.fingerprint());
+    if let Some(path) = cost_of_living {
+        hash.update(std::fs::read(path).with_context(|| format!("reading {}", path.display()))?);
+    }
+    hash.update(format!(
+        "{}|{}|{}|{}|{:?}",
+        card::code_version(),
+        args.seed,
+        args.folds,
+        args.evaluate,
+        FeatureOptions::default()
+    ));
+    Ok(rats::normalize::hex(&hash.finalize()))
+}
+
+fn read_card(dir: &std::path::Path) -> Option<ModelCard> {
+    serde_json::from_slice(&std::fs::read(dir.join("model.json")).ok()?).ok()
+}
+
 fn print(
     settings: &Settings,
     quiet: bool,
@@ -144,6 +182,7 @@ fn print(
     };
     let mut rows = vec![cell(&cv.overall, "all (out of fold)")];
     rows.extend(cv.per_dataset.iter().map(|(name, s)| cell(s, name)));
+    rows.extend(cv.as_query.iter().map(|(name, s)| cell(s, &format!("as a query: {name}"))));
     if let Some(evaluation) = evaluation {
         rows.extend(
             evaluation

@@ -14,6 +14,9 @@ pub struct ModelCard {
     /// The rats version and commit that trained it.
     pub code_version: String,
     pub seed: u64,
+    /// SHA-256 of everything the model is a function of (examples, options, code version): a
+    /// second training on the same inputs is skipped.
+    pub inputs_sha256: String,
     pub training_data: TrainingData,
     /// Kind-specific description of the inputs (feature counts, vocabularies' sizes).
     pub features: serde_json::Value,

@@ -174,6 +174,23 @@ fn read_batch(batch: &RecordBatch, data: &mut SalaryData) -> Result<(), String> 
     Ok(())
 }
 
+impl SalaryData {
+    /// SHA-256 of the examples as training sees them, in order.
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut hash = Sha256::new();
+        for e in &self.examples {
+            let f = &e.facts;
+            let text = format!(
+                "{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{:?}\u{1f}{}\u{1e}",
+                e.posting_key, e.dataset, e.slice, e.group, e.salary_source, f, e.salary_usd
+            );
+            hash.update(text.as_bytes());
+        }
+        crate::normalize::hex(&hash.finalize())
+    }
+}
+
 /// The dataset a posting came from: its input file's folder (`postings/adzuna-uk/Train_rev1.csv`
 /// → `adzuna-uk`), or the source site for Kafka partitions and bare file names.
 pub fn dataset_of(source_file: &str, source_site: &str) -> String {

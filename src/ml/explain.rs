@@ -76,7 +76,6 @@ fn label(group: &str, facts: &PostingFacts, skill_name: &dyn Fn(&str) -> String)
         "remote" => or_unstated(facts.remote_type.clone(), "work mode"),
         "job type" => or_unstated(facts.job_type.clone(), "job type"),
         "industry" => or_unstated(facts.company_industry.clone(), "industry"),
-        "pay source" => "pay as stated (not a board's estimate)".to_string(),
         "title" => format!("title \u{ab}{}\u{bb}", facts.title),
         "text" => "description wording".to_string(),
         "skills not mentioned" => "skills not mentioned".to_string(),

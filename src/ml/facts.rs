@@ -41,6 +41,24 @@ impl PostingFacts {
         }
     }
 
+    /// The posting as a person asking about it would describe it: title, place, work mode,
+    /// seniority, years and skills, without the description, job type, industry, company size
+    /// or education a board's posting carries. Training sees every posting in this form too, so
+    /// a short question is not mistaken for a dataset whose postings lack those fields.
+    pub fn as_query(&self) -> PostingFacts {
+        PostingFacts {
+            title: self.title.clone(),
+            seniority: self.seniority.clone(),
+            min_years_experience: self.min_years_experience,
+            remote_type: self.remote_type.clone(),
+            city: self.city.clone(),
+            state: self.state.clone(),
+            country: self.country.clone(),
+            skill_ids: self.skill_ids.clone(),
+            ..PostingFacts::default()
+        }
+    }
+
     /// The place as a person writes it: "Seattle, WA", "London, GB", "US".
     pub fn place(&self) -> Option<String> {
         let region = self.state.as_deref().or(self.country.as_deref());

@@ -4,7 +4,7 @@
 //!
 //! Columns, in order: ordinal seniority, minimum years of experience, ordinal education,
 //! ordinal company size, the metro's and the state's cost-of-living index, one-hot remote type,
-//! job type, country, state and industry, whether the pay was an estimate, binary title words
+//! job type, country, state and industry, binary title words
 //! (unigrams and bigrams), binary skills (taxonomy ids) and hashed title + description n-grams.
 //! Missing values are NaN, which XGBoost treats as missing.
 
@@ -133,7 +133,6 @@ impl FeatureSpec {
         for value in &self.industries {
             add(format!("industry={value}"), "industry");
         }
-        add("pay_estimated".into(), "pay source");
         for word in &self.title_words {
             add(format!("title:{word}"), "title");
         }
@@ -152,9 +151,8 @@ impl FeatureSpec {
         columns
     }
 
-    /// Appends one row for `facts` to `out`. `pay_estimated` is the training label's source;
-    /// predictions ask for stated pay (false).
-    pub fn encode(&self, facts: &PostingFacts, pay_estimated: bool, out: &mut Vec<f32>) {
+    /// Appends one row for `facts` to `out`.
+    pub fn encode(&self, facts: &PostingFacts, out: &mut Vec<f32>) {
         let start = out.len();
         let ordinal = |value: Option<&str>, scale: &[&str]| {
             value
@@ -174,7 +172,6 @@ impl FeatureSpec {
         one_hot(out, self.countries.iter().map(String::as_str), facts.country.as_deref());
         one_hot(out, self.states.iter().map(String::as_str), facts.state.as_deref());
         one_hot(out, self.industries.iter().map(String::as_str), facts.company_industry.as_deref());
-        out.push(if pay_estimated { 1.0 } else { 0.0 });
         let terms = title_terms(&facts.title);
         out.extend(self.title_words.iter().map(|w| f32::from(u8::from(terms.contains(w)))));
         out.extend(self.skills.iter().map(|s| f32::from(u8::from(facts.skill_ids.contains(s)))));
@@ -295,7 +292,7 @@ mod tests {
         ];
         let spec = FeatureSpec::fit(&refs, FeatureOptions::default(), &col);
         let mut row = Vec::new();
-        spec.encode(&rows[0], false, &mut row);
+        spec.encode(&rows[0], &mut row);
         assert_eq!(row.len(), spec.width());
         let value = |name: &str| row[spec.columns.iter().position(|c| c.name == name).expect(name)];
         assert!((value("seniority") - 3.0).abs() < f32::EPSILON);
@@ -306,10 +303,9 @@ mod tests {
         assert!((value("skill:python") - 1.0).abs() < f32::EPSILON);
         assert!((value("state=WA") - 1.0).abs() < f32::EPSILON);
         let mut other = Vec::new();
-        spec.encode(&facts("Nurse", &[]), true, &mut other);
+        spec.encode(&facts("Nurse", &[]), &mut other);
         let value = |name: &str| other[spec.columns.iter().position(|c| c.name == name).expect(name)];
         assert!(value("skill:python").abs() < f32::EPSILON);
-        assert!((value("pay_estimated") - 1.0).abs() < f32::EPSILON);
     }
 
     #[test]

@@ -79,11 +79,11 @@ impl SalaryModel {
         write(CALIBRATION_FILE, &pretty_json(&self.calibration)?)
     }
 
-    /// The feature matrix of `facts` (stated pay asked for).
+    /// The feature matrix of `facts`.
     pub fn matrix(&self, facts: &[PostingFacts]) -> Matrix {
         let mut data = Vec::with_capacity(facts.len() * self.spec.width());
         for f in facts {
-            self.spec.encode(f, false, &mut data);
+            self.spec.encode(f, &mut data);
         }
         Matrix::new(data, self.spec.width())
     }

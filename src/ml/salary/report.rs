@@ -59,6 +59,13 @@ pub fn markdown(card: &ModelCard, cv: &CvReport, evaluation: Option<&Evaluation>
     for (name, scores) in &cv.per_dataset {
         row(&mut out, name, scores);
     }
+    let _ = writeln!(
+        out,
+        "\nThe same postings described as a question is (title, place, work mode, seniority, years and skills; no description, job type, industry, company size or education), which is what `rats predict salary --title …` answers:\n\n| slice | postings | R² (log) | MAE (USD) | in 80 % interval |\n|---|---:|---:|---:|---:|"
+    );
+    for (name, scores) in &cv.as_query {
+        row(&mut out, name, scores);
+    }
     let c = &cv.calibration;
     let _ = writeln!(
         out,

@@ -38,6 +38,13 @@ pub const GRID: &[BoostParams] = &[
     },
 ];
 
+/// The goal is stated on the US Glassdoor postings together: both datasets' rows,
+/// scored as one slice.
+pub const US_GLASSDOOR: (&str, &[&str]) = (
+    "US Glassdoor (2020-metros + data-analyst)",
+    &["glassdoor-2020-metros", "glassdoor-data-analyst"],
+);
+
 pub struct TrainOptions {
     pub folds: usize,
     pub seed: u64,
@@ -87,6 +94,10 @@ pub struct CvReport {
     pub overall: Scores,
     pub per_fold: Vec<Scores>,
     pub per_dataset: BTreeMap<String, Scores>,
+    /// The same out-of-fold postings described as a query would describe them (title, place,
+    /// work mode, seniority, years, skills; no description): what `predict salary --title`
+    /// answers.
+    pub as_query: BTreeMap<String, Scores>,
     pub calibration: Calibration,
 }
 
@@ -132,29 +143,38 @@ impl<'a> Prepared<'a> {
     }
 }
 
-/// A feature spec fitted on `train` rows and the matrices of `train` and `test` rows.
+/// A feature spec fitted on `train` rows and the matrices of `train` and `test` rows. The
+/// training matrix holds every posting twice: as stored and as a query describes it
+/// ([`PostingFacts::as_query`]); `test_query_x` is the test rows in query form.
 pub struct Encoded {
     pub spec: FeatureSpec,
     pub train_x: Matrix,
     pub train_y: Vec<f32>,
     pub test_x: Matrix,
+    pub test_query_x: Matrix,
 }
 
 pub fn encode(prepared: &Prepared<'_>, train: &[usize], test: &[usize], features: FeatureOptions, col: &CostOfLiving) -> Encoded {
     let facts: Vec<&PostingFacts> = train.iter().map(|&i| &prepared.examples[i].facts).collect();
     let spec = FeatureSpec::fit(&facts, features, col);
-    let matrix = |rows: &[usize]| {
-        let mut data = Vec::with_capacity(rows.len() * spec.width());
+    let matrix = |rows: &[usize], stored: bool, query: bool| {
+        let mut data = Vec::with_capacity(rows.len() * spec.width() * 2);
         for &i in rows {
-            let example = &prepared.examples[i];
-            spec.encode(&example.facts, example.salary_source == "estimated", &mut data);
+            let facts = &prepared.examples[i].facts;
+            if stored {
+                spec.encode(facts, &mut data);
+            }
+            if query {
+                spec.encode(&facts.as_query(), &mut data);
+            }
         }
         Matrix::new(data, spec.width())
     };
     Encoded {
-        train_x: matrix(train),
-        train_y: train.iter().map(|&i| prepared.y[i]).collect(),
-        test_x: matrix(test),
+        train_x: matrix(train, true, true),
+        train_y: train.iter().flat_map(|&i| [prepared.y[i]; 2]).collect(),
+        test_x: matrix(test, true, false),
+        test_query_x: matrix(test, false, true),
         spec,
     }
 }
@@ -173,7 +193,9 @@ pub fn train(data: &SalaryData, options: &TrainOptions, progress: &dyn Fn(&str))
     let prepared = Prepared::new(data, options.folds, options.seed)?;
     let n = prepared.examples.len();
     let mut oof = vec![vec![0.0f64; n]; GRID.len()];
+    let mut oof_query = vec![vec![0.0f64; n]; GRID.len()];
     let mut oof_levels = vec![[0.0f64; QUANTILES.len()]; n];
+    let mut oof_levels_query = vec![[0.0f64; QUANTILES.len()]; n];
     let mut encoded_folds = Vec::with_capacity(prepared.k);
     for fold in 0..prepared.k {
         progress(&format!("fold {}/{}: fitting {} candidates", fold + 1, prepared.k, GRID.len()));
@@ -183,6 +205,9 @@ pub fn train(data: &SalaryData, options: &TrainOptions, progress: &dyn Fn(&str))
             let model = boost::train(&encoded.train_x, &encoded.train_y, params, &Objective::Mean, options.seed)?;
             for (row, value) in test_rows.iter().zip(model.predict(&encoded.test_x)?) {
                 oof[candidate][*row] = f64::from(value);
+            }
+            for (row, value) in test_rows.iter().zip(model.predict(&encoded.test_query_x)?) {
+                oof_query[candidate][*row] = f64::from(value);
             }
         }
         encoded_folds.push((test_rows, encoded));
@@ -205,29 +230,34 @@ pub fn train(data: &SalaryData, options: &TrainOptions, progress: &dyn Fn(&str))
         progress(&format!("fold {}/{}: quantile model", fold + 1, prepared.k));
         let model = boost::train(&encoded.train_x, &encoded.train_y, &chosen, &quantiles, options.seed)?;
         let predicted = model.predict(&encoded.test_x)?;
+        let predicted_query = model.predict(&encoded.test_query_x)?;
         for (i, row) in test_rows.iter().enumerate() {
             for level in 0..QUANTILES.len() {
                 oof_levels[*row][level] = f64::from(predicted[i * QUANTILES.len() + level]);
+                oof_levels_query[*row][level] = f64::from(predicted_query[i * QUANTILES.len() + level]);
             }
         }
     }
     drop(encoded_folds);
     let last = QUANTILES.len() - 1;
-    let oof_scores: Vec<f64> = (0..n)
-        .map(|r| {
-            let y = f64::from(prepared.y[r]);
-            (oof_levels[r][0] - y).max(y - oof_levels[r][last])
-        })
-        .collect();
+    let nonconformity = |levels: &[[f64; QUANTILES.len()]]| -> Vec<f64> {
+        (0..n)
+            .map(|r| {
+                let y = f64::from(prepared.y[r]);
+                (levels[r][0] - y).max(y - levels[r][last])
+            })
+            .collect()
+    };
+    let oof_scores = nonconformity(&oof_levels);
+    let query_scores = nonconformity(&oof_levels_query);
     let (calibration, per_fold_offset) = calibrate(&prepared, &oof_scores);
     let oof_mean = oof.swap_remove(best);
-    let inside = |rows: &[usize]| -> f64 {
-        let hits = rows
-            .iter()
-            .filter(|&&r| oof_scores[r] <= per_fold_offset[prepared.folds[r]])
-            .count();
+    let oof_mean_query = oof_query.swap_remove(best);
+    let covered = |scores: &[f64], rows: &[usize]| -> f64 {
+        let hits = rows.iter().filter(|&&r| scores[r] <= per_fold_offset[prepared.folds[r]]).count();
         hits as f64 / rows.len().max(1) as f64
     };
+    let inside = |rows: &[usize]| covered(&oof_scores, rows);
     let per_fold = (0..prepared.k)
         .map(|fold| {
             let rows: Vec<usize> = (0..n).filter(|&r| prepared.folds[r] == fold).collect();
@@ -238,10 +268,26 @@ pub fn train(data: &SalaryData, options: &TrainOptions, progress: &dyn Fn(&str))
     for (r, example) in prepared.examples.iter().enumerate() {
         by_dataset.entry(example.dataset.clone()).or_default().push(r);
     }
-    let per_dataset = by_dataset
+    let combined: Vec<usize> = US_GLASSDOOR
+        .1
+        .iter()
+        .filter_map(|d| by_dataset.get(*d))
+        .flatten()
+        .copied()
+        .collect();
+    let mut per_dataset: BTreeMap<String, Scores> = by_dataset
         .into_iter()
         .map(|(name, rows)| (name, Scores::of(&rows, &prepared.y, &oof_mean, Some(inside(&rows)))))
         .collect();
+    let query_scores_of = |rows: &[usize]| Scores::of(rows, &prepared.y, &oof_mean_query, Some(covered(&query_scores, rows)));
+    let mut as_query = BTreeMap::from([("all (out of fold)".to_string(), query_scores_of(&all))]);
+    if !combined.is_empty() {
+        per_dataset.insert(
+            US_GLASSDOOR.0.to_string(),
+            Scores::of(&combined, &prepared.y, &oof_mean, Some(inside(&combined))),
+        );
+        as_query.insert(US_GLASSDOOR.0.to_string(), query_scores_of(&combined));
+    }
 
     progress("final models on every posting");
     let encoded = encode(&prepared, &all, &[], options.features, &options.cost_of_living);
@@ -255,6 +301,7 @@ pub fn train(data: &SalaryData, options: &TrainOptions, progress: &dyn Fn(&str))
         overall: Scores::of(&all, &prepared.y, &oof_mean, Some(calibration.calibrated_coverage)),
         per_fold,
         per_dataset,
+        as_query,
         calibration,
     };
     Ok(Trained {
