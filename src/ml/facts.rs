@@ -45,6 +45,7 @@ impl PostingFacts {
     /// seniority, years and skills, without the description, job type, industry, company size
     /// or education a board's posting carries. Training sees every posting in this form too, so
     /// a short question is not mistaken for a dataset whose postings lack those fields.
+    #[must_use]
     pub fn as_query(&self) -> PostingFacts {
         PostingFacts {
             title: self.title.clone(),
