@@ -436,7 +436,8 @@ pub struct ModelsShowArgs {
     #[arg(value_enum)]
     pub kind: ModelKind,
     /// The version (v3) [default: production, else the newest]
-    pub version: Option<String>,
+    #[arg(value_name = "VERSION")]
+    pub model_version: Option<String>,
     #[command(flatten)]
     pub dir: ModelsDirArgs,
 }
@@ -446,7 +447,8 @@ pub struct ModelsPromoteArgs {
     #[arg(value_enum)]
     pub kind: ModelKind,
     /// The version (v3)
-    pub version: String,
+    #[arg(value_name = "VERSION")]
+    pub model_version: String,
     /// The stage to put it in
     #[arg(long, value_enum, default_value_t = StageArg::Production)]
     pub stage: StageArg,

@@ -38,7 +38,7 @@ pub fn run(command: &ModelsCommand, settings: &Settings, quiet: bool) -> anyhow:
         ModelsCommand::List(args) => list(settings, args.kind)?,
         ModelsCommand::Show(args) => {
             let registry = Registry::new(dir, kind_name(args.kind));
-            let chosen = registry.choose(args.version.as_deref())?;
+            let chosen = registry.choose(args.model_version.as_deref())?;
             let card: ModelCard = read_card(&chosen.path)?;
             let markdown = std::fs::read_to_string(chosen.path.join("card.md")).unwrap_or_default();
             if settings.format.value == OutputFormat::Table {
@@ -65,7 +65,7 @@ pub fn run(command: &ModelsCommand, settings: &Settings, quiet: bool) -> anyhow:
                 StageArg::Staging => "staging",
                 StageArg::Archived => "archived",
             };
-            let change = Registry::new(dir, kind_name(args.kind)).promote(&args.version, stage, &now())?;
+            let change = Registry::new(dir, kind_name(args.kind)).promote(&args.model_version, stage, &now())?;
             change_report(kind_name(args.kind), &change)
         }
         ModelsCommand::Rollback(args) => {

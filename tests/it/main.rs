@@ -11,6 +11,7 @@ mod lake_docs;
 mod produce;
 mod registry_stub;
 mod salary_cases;
+mod salary_model;
 mod skills;
 mod support;
 mod transform;
