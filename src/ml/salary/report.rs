@@ -61,7 +61,7 @@ pub fn markdown(card: &ModelCard, cv: &CvReport, evaluation: Option<&Evaluation>
     }
     let _ = writeln!(
         out,
-        "\nThe same postings described as a question is (title, place, work mode, seniority, years and skills; no description, job type, industry, company size or education), which is what `rats predict salary --title …` answers:\n\n| slice | postings | R² (log) | MAE (USD) | in 80 % interval |\n|---|---:|---:|---:|---:|"
+        "\nThe same held-out postings described as a question describes a job (title, place, work mode, seniority, years and skills; no description, job type, industry, company size or education), which is what `rats predict salary --title …` answers:\n\n| slice | postings | R² (log) | MAE (USD) | in 80 % interval |\n|---|---:|---:|---:|---:|"
     );
     for (name, scores) in &cv.as_query {
         row(&mut out, name, scores);
@@ -86,7 +86,7 @@ pub fn markdown(card: &ModelCard, cv: &CvReport, evaluation: Option<&Evaluation>
         }
         let _ = writeln!(
             out,
-            "\n## Leave one dataset out\n\nTrained on every other dataset, tested on the one named (the Glassdoor metro files one state at a time). The interval's offset comes from the training postings' out-of-fold scores.\n\n| held out | postings | R² (log) | MAE (USD) | in 80 % interval | ridge TF-IDF R² (log) |\n|---|---:|---:|---:|---:|---:|"
+            "\n## Leave one dataset out\n\nTrained on every other dataset, tested on the one named (the Glassdoor metro files one state at a time; slices with fewer than 100 postings with pay, such as Data_Job_NY, are not held out on their own). R² is against the held-out dataset's own mean, so a model that gets the order right but the level wrong (a country or board it never saw) scores below zero. The interval's offset comes from the training postings' out-of-fold scores.\n\n| held out | postings | R² (log) | MAE (USD) | in 80 % interval | ridge TF-IDF R² (log) |\n|---|---:|---:|---:|---:|---:|"
         );
         for held in &evaluation.leave_one_dataset_out {
             let m = &held.model;
