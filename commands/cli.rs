@@ -72,6 +72,9 @@ pub enum Command {
     /// The model registry: list versions, show a model card, promote a version, roll back
     #[command(subcommand)]
     Models(ModelsCommand),
+    /// Map a job title to ESCO occupations (ranked, with scores), or evaluate the mapping on
+    /// titles labelled with their occupation
+    Occupation(OccupationArgs),
     /// Show the resolved settings and where each value came from
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -321,12 +324,20 @@ pub struct TrainSalaryArgs {
     /// DATASETS/reference/cost-of-living/advisorsmith_cost_of_living_index.csv when present]
     #[arg(long, value_name = "FILE")]
     pub cost_of_living: Option<PathBuf>,
+    /// ESCO occupations CSV (id,description) titles are mapped to for their title family
+    /// [default: DATASETS/taxonomies/esco/occupations.csv when present]
+    #[arg(long, value_name = "FILE")]
+    pub esco: Option<PathBuf>,
     /// Also run the evaluation report's baselines, ablations and leave-one-dataset-out
     #[arg(long)]
     pub evaluate: bool,
     /// Also write the report (Markdown) to this file
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+    /// Log the run (parameters, per-fold metrics, the version's files) to this MLflow tracking
+    /// server and register the version as model rats-salary [env: RATS_MLFLOW_TRACKING_URI]
+    #[arg(long, value_name = "URL")]
+    pub mlflow: Option<String>,
     /// Train even when the newest version was trained on the same inputs (same examples,
     /// options, seed and rats build); otherwise that run is a no-op
     #[arg(long)]
@@ -381,6 +392,10 @@ pub struct PredictSalaryArgs {
     /// Contributions to show per estimate
     #[arg(long, value_name = "N", default_value_t = 6)]
     pub top: usize,
+    /// Also print the feature row the model saw (JSON: `features`, one value per column of the
+    /// version's features.json, null for missing), to reproduce an estimate elsewhere
+    #[arg(long)]
+    pub with_features: bool,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -401,6 +416,56 @@ pub enum RemoteArg {
     Hybrid,
     #[value(name = "on-site")]
     OnSite,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct OccupationArgs {
+    #[command(subcommand)]
+    pub command: Option<OccupationCommand>,
+    /// The job title
+    #[arg(long, value_name = "TITLE", required = true)]
+    pub text: Option<String>,
+    /// How many occupations to list
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub top: usize,
+    #[command(flatten)]
+    pub esco: EscoArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct EscoArgs {
+    /// ESCO occupations CSV (id,description) [default: DATASETS/taxonomies/esco/occupations.csv]
+    #[arg(long, value_name = "FILE")]
+    pub esco: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OccupationCommand {
+    /// Accuracy at 1 and 5 and mean reciprocal rank on titles labelled with their ESCO
+    /// occupation (columns vacancyTitle and conceptUri, as JobBERT's evaluation titles)
+    Eval(OccupationEvalArgs),
+    /// Map every silver posting's title to its occupation (its title family) into the lake
+    /// table gold/posting_occupations
+    Assign(OccupationAssignArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct OccupationAssignArgs {
+    /// Lake directory [default: ./lake; env: RATS_LAKE]
+    #[arg(long, value_name = "DIR")]
+    pub lake: Option<PathBuf>,
+    #[command(flatten)]
+    pub esco: EscoArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct OccupationEvalArgs {
+    /// The labelled titles
+    #[arg(long, value_name = "FILE")]
+    pub data: PathBuf,
+    #[command(flatten)]
+    pub esco: EscoArgs,
 }
 
 #[derive(Debug, Subcommand)]

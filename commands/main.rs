@@ -8,7 +8,9 @@ mod config;
 mod consume;
 mod logging;
 mod man;
+mod mlflow_log;
 mod models;
+mod occupation;
 mod predict;
 mod produce;
 mod progress;
@@ -67,9 +69,14 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Train(cli::TrainCommand::Salary(args)) => {
             overrides.lake.clone_from(&args.lake);
             overrides.models_dir.clone_from(&args.out);
+            overrides.mlflow_tracking_uri.clone_from(&args.mlflow);
         }
         Command::Predict(cli::PredictCommand::Salary(args)) => overrides.models_dir.clone_from(&args.models),
         Command::Models(command) => overrides.models_dir.clone_from(&command.dir().models),
+        Command::Occupation(cli::OccupationArgs {
+            command: Some(cli::OccupationCommand::Assign(args)),
+            ..
+        }) => overrides.lake.clone_from(&args.lake),
         _ => {}
     }
     let settings = Settings::resolve(&overrides)?;
@@ -83,6 +90,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Train(command) => train::run(&command, &settings, quiet),
         Command::Predict(cli::PredictCommand::Salary(args)) => predict::salary(&args, &settings, quiet),
         Command::Models(command) => models::run(&command, &settings, quiet),
+        Command::Occupation(args) => occupation::run(&args, &settings, quiet),
         Command::Config(cli::ConfigCommand::Show) => config::show(&settings, quiet),
         Command::Man(_) | Command::Completions(_) => unreachable!("answered before settings are resolved"),
     }

@@ -55,7 +55,8 @@ pub fn salary(args: &PredictSalaryArgs, settings: &Settings, quiet: bool) -> any
     let facts = facts_of_query(&normaliser, extractor.taxonomy(), &query)
         .map_err(|reject| anyhow::anyhow!("{}: {}", reject.field.as_deref().unwrap_or("posting"), reject.message))?;
     let estimate = model.predict(std::slice::from_ref(&facts), &skill_name)?.remove(0);
-    print_one(settings, quiet, &facts, &estimate, &chosen, args.top)
+    let features = args.with_features.then(|| feature_row(&model, &facts));
+    print_one(settings, quiet, &facts, &estimate, &chosen, args.top, features)
 }
 
 fn value_name(value: &impl clap::ValueEnum) -> String {
@@ -74,6 +75,22 @@ fn estimate_json(estimate: &Estimate, top: usize) -> serde_json::Value {
     value
 }
 
+/// The row the model saw, null for missing values (JSON has no NaN).
+fn feature_row(model: &SalaryModel, facts: &PostingFacts) -> serde_json::Value {
+    let row = model.matrix(std::slice::from_ref(facts)).data;
+    serde_json::Value::Array(
+        row.into_iter()
+            .map(|v| {
+                if v.is_nan() {
+                    serde_json::Value::Null
+                } else {
+                    serde_json::json!(v)
+                }
+            })
+            .collect(),
+    )
+}
+
 fn print_one(
     settings: &Settings,
     quiet: bool,
@@ -81,6 +98,7 @@ fn print_one(
     estimate: &Estimate,
     chosen: &Chosen,
     top: usize,
+    features: Option<serde_json::Value>,
 ) -> anyhow::Result<Outcome> {
     if quiet && settings.format.value == OutputFormat::Table {
         return Ok(Outcome::Success);
@@ -104,6 +122,9 @@ fn print_one(
     json["model"] = model_json(chosen);
     json["title"] = serde_json::Value::String(facts.title.clone());
     json["skill_ids"] = serde_json::json!(facts.skill_ids);
+    if let Some(features) = features {
+        json["features"] = features;
+    }
     let mut out = std::io::stdout().lock();
     output::write(
         &mut out,
@@ -168,6 +189,9 @@ fn predict_files(
             match record.listing().and_then(|listing| facts_of_listing(normaliser, &listing)) {
                 Ok(facts) => {
                     line["title"] = serde_json::Value::String(facts.title.clone());
+                    if args.with_features {
+                        line["features"] = feature_row(model, &facts);
+                    }
                     pending.push((line, facts));
                     if pending.len() == CHUNK {
                         flush(&mut pending, &mut out)?;

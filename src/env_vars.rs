@@ -21,6 +21,8 @@ pub const SKILLS_TAXONOMY: &str = "RATS_SKILLS_TAXONOMY";
 pub const SKILLS_MODEL: &str = "RATS_SKILLS_MODEL";
 /// The model registry folder (`models.dir`).
 pub const MODELS_DIR: &str = "RATS_MODELS_DIR";
+/// An MLflow tracking server `rats train` logs runs to (`mlflow.tracking_uri`).
+pub const MLFLOW_TRACKING_URI: &str = "RATS_MLFLOW_TRACKING_URI";
 /// Kafka bootstrap servers (`host:port,...`).
 pub const KAFKA_BROKERS: &str = "RATS_KAFKA_BROKERS";
 /// The postings topic.
@@ -44,6 +46,7 @@ pub const ALL: &[&str] = &[
     SKILLS_TAXONOMY,
     SKILLS_MODEL,
     MODELS_DIR,
+    MLFLOW_TRACKING_URI,
     KAFKA_BROKERS,
     KAFKA_TOPIC,
     KAFKA_GROUP,
@@ -58,11 +61,13 @@ pub const ENCODER_BASE: &str = "RATS_ENCODER_BASE";
 pub const KAFKA_PORT: &str = "RATS_KAFKA_PORT";
 /// The port of the second broker the broker-restart test starts and stops (default 19192).
 pub const KAFKA_RESTART_PORT: &str = "RATS_KAFKA_RESTART_PORT";
+/// The port of the MLflow tracking server `scripts/mlflow` runs (default 15000).
+pub const MLFLOW_PORT: &str = "RATS_MLFLOW_PORT";
 /// Replays the crash tests' kill points from the seed a failed run printed.
 pub const KILL_SEED: &str = "RATS_KILL_SEED";
 
 /// Names read outside the binary: by the tests (above), by scripts/ (the broker's home and
-/// jars, the model cache, the skills report's model cache and retrain switch, the bench
+/// jars, the MLflow server's venv and data, the model cache, the skills report's model cache and retrain switch, the bench
 /// registry stub's port) and by `sql-models/profiles.yml` (dbt-duckdb's database file).
 pub const OUTSIDE_THE_BINARY: &[&str] = &[
     ENCODER_BASE,
@@ -70,6 +75,8 @@ pub const OUTSIDE_THE_BINARY: &[&str] = &[
     KAFKA_RESTART_PORT,
     KILL_SEED,
     "RATS_KAFKA_HOME",
+    MLFLOW_PORT,
+    "RATS_MLFLOW_HOME",
     "RATS_MODEL_CACHE",
     "RATS_SKILLS_REPORT_CACHE",
     "RATS_SKILLS_REPORT_RETRAIN",

@@ -16,4 +16,5 @@ pub mod produce;
 pub mod registry;
 pub mod settings;
 pub mod skills;
+pub mod tracking;
 pub mod transform;

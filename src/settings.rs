@@ -106,6 +106,7 @@ pub struct Overrides {
     pub skills_taxonomy: Option<PathBuf>,
     pub skills_model: Option<PathBuf>,
     pub models_dir: Option<PathBuf>,
+    pub mlflow_tracking_uri: Option<String>,
     pub kafka_brokers: Option<String>,
     pub kafka_topic: Option<String>,
     pub kafka_group: Option<String>,
@@ -130,6 +131,8 @@ struct FileSettings {
     skills: SkillsFileSettings,
     #[serde(default)]
     models: ModelsFileSettings,
+    #[serde(default)]
+    mlflow: MlflowFileSettings,
     #[serde(default)]
     kafka: KafkaFileSettings,
     #[serde(default)]
@@ -162,6 +165,12 @@ struct ConsumeFileSettings {
 struct SkillsFileSettings {
     taxonomy: Option<PathBuf>,
     model: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MlflowFileSettings {
+    tracking_uri: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -204,6 +213,8 @@ pub struct Settings {
     pub skills_model: Setting<Option<PathBuf>>,
     /// The model registry: `rats train` writes versions there, `predict` reads them.
     pub models_dir: Setting<PathBuf>,
+    /// An MLflow tracking server training runs are logged to; none: local only.
+    pub mlflow_tracking_uri: Setting<Option<String>>,
     pub kafka_brokers: Setting<String>,
     pub kafka_topic: Setting<String>,
     /// The consumer group `consume` reads Kafka as.
@@ -291,6 +302,13 @@ impl Settings {
                 env_vars::MODELS_DIR,
                 file.models.dir.map(relative),
                 PathBuf::from("models"),
+            )?,
+            mlflow_tracking_uri: pick(
+                overrides.mlflow_tracking_uri.clone().map(Some),
+                env,
+                env_vars::MLFLOW_TRACKING_URI,
+                file.mlflow.tracking_uri.map(Some),
+                None,
             )?,
             kafka_brokers: pick(
                 overrides.kafka_brokers.clone(),
@@ -395,6 +413,14 @@ impl Settings {
             ),
             ("models.dir", path(&self.models_dir.value), self.models_dir.source.to_string()),
             (
+                "mlflow.tracking_uri",
+                self.mlflow_tracking_uri
+                    .value
+                    .as_deref()
+                    .map_or_else(|| "(none: local registry only)".to_string(), redact_userinfo),
+                self.mlflow_tracking_uri.source.to_string(),
+            ),
+            (
                 "kafka.brokers",
                 self.kafka_brokers.value.clone(),
                 self.kafka_brokers.source.to_string(),
@@ -488,6 +514,14 @@ impl EnvValue for Option<PathBuf> {
     const EXPECTED: &'static str = "a path";
     fn from_env(raw: &str) -> Option<Self> {
         Some((!raw.is_empty()).then(|| PathBuf::from(raw)))
+    }
+}
+
+/// An optional text setting: an empty value means "none" (as for optional paths).
+impl EnvValue for Option<String> {
+    const EXPECTED: &'static str = "a value";
+    fn from_env(raw: &str) -> Option<Self> {
+        Some((!raw.trim().is_empty()).then(|| raw.trim().to_string()))
     }
 }
 

@@ -116,6 +116,50 @@ pub fn scan_table_versioned(path: &Path, columns: &[&str]) -> Result<(i64, Vec<R
     Ok((table.version(), table.scan(columns)?))
 }
 
+/// Replaces the rows of the small derived table at `path` (created with `schema` when missing)
+/// by `batch` in one commit, unless it already holds exactly those rows. Returns whether it
+/// wrote. The replaced Parquet files are deleted (see [`reference`]).
+pub fn replace_table(
+    path: &Path,
+    name: &str,
+    batch: RecordBatch,
+    metadata: serde_json::Map<String, serde_json::Value>,
+) -> Result<bool, LakeError> {
+    let runtime = io_runtime(path)?;
+    let schema = batch.schema();
+    let mut table = runtime.block_on(Table::open_or_create(path, name, &schema, &[]))?;
+    let columns: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    let held = table.scan(&columns)?;
+    if rendered(path, &held)? == rendered(path, std::slice::from_ref(&batch))? {
+        return Ok(false);
+    }
+    runtime.block_on(table.overwrite(vec![batch], metadata))?;
+    reference::remove_replaced_files(path, &table)?;
+    Ok(true)
+}
+
+/// Every cell as text, row by row: a comparison of what a table holds that does not depend on
+/// how Parquet hands the arrays back (buffers, null masks, batch boundaries).
+fn rendered(path: &Path, batches: &[RecordBatch]) -> Result<Vec<Vec<String>>, LakeError> {
+    use deltalake::arrow::util::display::array_value_to_string;
+    let mut rows = Vec::new();
+    for batch in batches {
+        for row in 0..batch.num_rows() {
+            let cells = batch
+                .columns()
+                .iter()
+                .map(|column| array_value_to_string(column, row))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| LakeError::Invalid {
+                    path: path.to_path_buf(),
+                    message: e.to_string(),
+                })?;
+            rows.push(cells);
+        }
+    }
+    Ok(rows)
+}
+
 /// The small runtime Delta's async API runs on.
 fn io_runtime(path: &Path) -> Result<tokio::runtime::Runtime, LakeError> {
     tokio::runtime::Builder::new_multi_thread()

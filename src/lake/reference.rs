@@ -116,7 +116,7 @@ pub fn sync_skills(root: &Path, taxonomy: &Taxonomy) -> Result<bool, LakeError> 
 /// Deletes the Parquet files the overwrite removed from the table, so that readers of plain
 /// Parquet (dbt-duckdb's `read_parquet`) see only the live rows. The table is small and only
 /// ever read whole; older versions are not worth keeping.
-fn remove_replaced_files(path: &Path, table: &Table) -> Result<(), LakeError> {
+pub(super) fn remove_replaced_files(path: &Path, table: &Table) -> Result<(), LakeError> {
     let live: Vec<std::path::PathBuf> = table.live_files()?.into_iter().map(|(file, _)| file).collect();
     let entries = std::fs::read_dir(path).map_err(|e| LakeError::Invalid {
         path: path.to_path_buf(),

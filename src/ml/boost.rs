@@ -27,6 +27,23 @@ impl Matrix {
         }
         Ok(DMatrix::from_dense(&self.data, self.rows)?)
     }
+
+    /// The matrix as XGBoost holds it, for several predictions on the same rows (copying a
+    /// wide matrix into XGBoost costs as much as a small model's prediction).
+    pub fn input(&self) -> Result<Input, MlError> {
+        Ok(Input {
+            dmatrix: self.dmatrix()?,
+            rows: self.rows,
+            cols: self.cols,
+        })
+    }
+}
+
+/// Rows handed to XGBoost once ([`Matrix::input`]).
+pub struct Input {
+    dmatrix: DMatrix,
+    rows: usize,
+    cols: usize,
 }
 
 /// Tree-booster hyper-parameters (the ones cross-validation chooses among).
@@ -110,8 +127,12 @@ pub fn train(x: &Matrix, y: &[f32], params: &BoostParams, objective: &Objective,
 impl Model {
     /// Predictions, `outputs()` values per row (row-major).
     pub fn predict(&self, x: &Matrix) -> Result<Vec<f32>, MlError> {
+        self.predict_input(&x.input()?)
+    }
+
+    pub fn predict_input(&self, x: &Input) -> Result<Vec<f32>, MlError> {
         let config = r#"{"type": 0, "training": false, "iteration_begin": 0, "iteration_end": 0, "strict_shape": true}"#;
-        let (values, _) = self.booster.predict_matrix(&x.dmatrix()?, config)?;
+        let (values, _) = self.booster.predict_matrix(&x.dmatrix, config)?;
         if values.len() != x.rows * self.outputs {
             return Err(MlError::Xgboost(format!(
                 "expected {} predictions for {} rows, got {}",
@@ -126,7 +147,11 @@ impl Model {
     /// SHAP values: per row, one contribution per column and the bias last (`cols + 1`
     /// values), summing to the prediction. Single-output models only.
     pub fn contributions(&self, x: &Matrix) -> Result<Vec<f32>, MlError> {
-        let (values, (_, width)) = self.booster.predict_contributions(&x.dmatrix()?)?;
+        self.contributions_input(&x.input()?)
+    }
+
+    pub fn contributions_input(&self, x: &Input) -> Result<Vec<f32>, MlError> {
+        let (values, (_, width)) = self.booster.predict_contributions(&x.dmatrix)?;
         if width != x.cols + 1 || self.outputs != 1 {
             return Err(MlError::Xgboost(format!("contributions of width {width} for {} columns", x.cols)));
         }

@@ -156,6 +156,7 @@ fn read_batch(batch: &RecordBatch, data: &mut SalaryData) -> Result<(), String> 
             country: value(7, row)?,
             skill_ids,
             description: value(18, row)?,
+            occupation: None,
         };
         let group = match value(4, row)? {
             Some(company) => format!("company:{company}"),

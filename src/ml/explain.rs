@@ -44,7 +44,7 @@ pub fn explain(
         .into_iter()
         .filter(|(_, effect)| effect.abs() > 1e-6)
         .map(|(group, effect)| Contribution {
-            label: label(&group, facts, skill_name),
+            label: label(&group, spec, facts, skill_name),
             usd: estimate_usd * (1.0 - (-effect).exp()),
             log_effect: effect,
             group,
@@ -54,7 +54,7 @@ pub fn explain(
     out
 }
 
-fn label(group: &str, facts: &PostingFacts, skill_name: &dyn Fn(&str) -> String) -> String {
+fn label(group: &str, spec: &FeatureSpec, facts: &PostingFacts, skill_name: &dyn Fn(&str) -> String) -> String {
     let or_unstated = |value: Option<String>, what: &str| value.unwrap_or_else(|| format!("{what} not stated"));
     match group {
         "seniority" => or_unstated(facts.seniority.as_ref().map(|s| format!("{s} level")), "seniority"),
@@ -77,6 +77,19 @@ fn label(group: &str, facts: &PostingFacts, skill_name: &dyn Fn(&str) -> String)
         "job type" => or_unstated(facts.job_type.clone(), "job type"),
         "industry" => or_unstated(facts.company_industry.clone(), "industry"),
         "title" => format!("title \u{ab}{}\u{bb}", facts.title),
+        "occupation" => or_unstated(
+            facts
+                .occupation
+                .as_ref()
+                .map(|uri| {
+                    spec.occupation_index
+                        .iter()
+                        .find(|o| &o.uri == uri)
+                        .map_or_else(|| uri.clone(), |o| o.name.clone())
+                })
+                .map(|name| format!("occupation: {name}")),
+            "occupation",
+        ),
         "text" => "description wording".to_string(),
         "skills not mentioned" => "skills not mentioned".to_string(),
         other => other.strip_prefix("skill:").map_or_else(|| other.to_string(), skill_name),
@@ -122,9 +135,10 @@ mod tests {
             &refs,
             FeatureOptions {
                 skills: true,
+                families: true,
                 text_buckets: 0,
             },
-            &Vec::new(),
+            &crate::ml::features::Reference::default(),
         );
         let mut contributions = vec![0.0f32; spec.width() + 1];
         let at = |name: &str| spec.columns.iter().position(|c| c.name == name).expect(name);

@@ -20,6 +20,8 @@ pub struct PostingFacts {
     /// Taxonomy skill ids mentioned in the title and description.
     pub skill_ids: Vec<String>,
     pub description: Option<String>,
+    /// The ESCO occupation URI the title maps to (the title family), when one does.
+    pub occupation: Option<String>,
 }
 
 impl PostingFacts {
@@ -38,11 +40,12 @@ impl PostingFacts {
             country: posting.location_country.clone(),
             skill_ids: posting.skill_ids().into_iter().map(str::to_string).collect(),
             description: posting.description.clone(),
+            occupation: None,
         }
     }
 
-    /// The posting as a person asking about it would describe it: title, place, work mode,
-    /// seniority, years and skills, without the description, job type, industry, company size
+    /// The posting as a person asking about it would describe it: title (and its occupation),
+    /// place, work mode, seniority, years and skills, without the description, job type, industry, company size
     /// or education a board's posting carries. Training sees every posting in this form too, so
     /// a short question is not mistaken for a dataset whose postings lack those fields.
     #[must_use]
@@ -56,6 +59,7 @@ impl PostingFacts {
             state: self.state.clone(),
             country: self.country.clone(),
             skill_ids: self.skill_ids.clone(),
+            occupation: self.occupation.clone(),
             ..PostingFacts::default()
         }
     }

@@ -4,7 +4,8 @@
 //!
 //! Columns, in order: ordinal seniority, minimum years of experience, ordinal education,
 //! ordinal company size, the metro's and the state's cost-of-living index, one-hot remote type,
-//! job type, country, state and industry, binary title words
+//! job type, country, state, industry and title family (the title's ESCO occupation), binary
+//! title words
 //! (unigrams and bigrams), binary skills (taxonomy ids) and hashed title + description n-grams.
 //! Missing values are NaN, which XGBoost treats as missing.
 
@@ -13,6 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 
 use super::facts::PostingFacts;
+use super::occupation::Occupation;
 
 const SENIORITY: &[&str] = &["intern", "entry", "mid", "senior", "lead", "manager", "director", "executive"];
 const EDUCATION: &[&str] = &["high_school", "associate", "bachelor", "master", "doctorate"];
@@ -24,6 +26,8 @@ const JOB_TYPES: &[&str] = &["fulltime", "parttime", "contract", "internship", "
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FeatureOptions {
     pub skills: bool,
+    /// One-hot title families (the title's ESCO occupation).
+    pub families: bool,
     /// Hashed title + description n-gram buckets; 0 switches text features off.
     pub text_buckets: usize,
 }
@@ -32,6 +36,7 @@ impl Default for FeatureOptions {
     fn default() -> Self {
         FeatureOptions {
             skills: true,
+            families: true,
             text_buckets: 256,
         }
     }
@@ -53,9 +58,13 @@ pub struct FeatureSpec {
     pub countries: Vec<String>,
     pub states: Vec<String>,
     pub industries: Vec<String>,
+    /// Frequent title families (ESCO occupation URIs), one-hot.
+    pub occupations: Vec<String>,
     /// Cost-of-living index by `city|ST` (city lower-cased) and by state (the mean of its metros).
     pub cost_of_living: BTreeMap<String, f32>,
     pub state_cost_of_living: BTreeMap<String, f32>,
+    /// The ESCO occupations a title is mapped to its family among (empty: no families).
+    pub occupation_index: Vec<Occupation>,
     /// Every column, in matrix order.
     pub columns: Vec<Column>,
 }
@@ -63,10 +72,18 @@ pub struct FeatureSpec {
 /// A metro cost-of-living table: `(city, state code, index)`.
 pub type CostOfLiving = Vec<(String, String, f32)>;
 
+/// Reference data a spec carries so predictions need nothing else: the metro cost-of-living
+/// table and the ESCO occupations titles are mapped to (the title family).
+#[derive(Debug, Clone, Default)]
+pub struct Reference {
+    pub cost_of_living: CostOfLiving,
+    pub occupations: Vec<Occupation>,
+}
+
 impl FeatureSpec {
     /// Learns the vocabularies from `facts` (training rows only, so a held-out fold's words
     /// never shape its own encoding).
-    pub fn fit(facts: &[&PostingFacts], options: FeatureOptions, cost_of_living: &CostOfLiving) -> Self {
+    pub fn fit(facts: &[&PostingFacts], options: FeatureOptions, reference: &Reference) -> Self {
         let title_words = frequent(facts.iter().map(|f| title_terms(&f.title)), 5, 400);
         let skills = if options.skills {
             frequent(facts.iter().map(|f| f.skill_ids.clone()), 10, 300)
@@ -76,9 +93,14 @@ impl FeatureSpec {
         let countries = frequent(facts.iter().map(|f| f.country.iter().cloned().collect()), 5, 40);
         let states = frequent(facts.iter().map(|f| f.state.iter().cloned().collect()), 5, 60);
         let industries = frequent(facts.iter().map(|f| f.company_industry.iter().cloned().collect()), 10, 60);
+        let families = if options.families {
+            frequent(facts.iter().map(|f| f.occupation.iter().cloned().collect()), 10, 150)
+        } else {
+            Vec::new()
+        };
         let mut metro = BTreeMap::new();
         let mut by_state: BTreeMap<String, (f32, u32)> = BTreeMap::new();
-        for (city, state, index) in cost_of_living {
+        for (city, state, index) in &reference.cost_of_living {
             metro.insert(metro_key(city, state), *index);
             let entry = by_state.entry(state.clone()).or_default();
             entry.0 += index;
@@ -92,8 +114,10 @@ impl FeatureSpec {
             countries,
             states,
             industries,
+            occupations: families,
             cost_of_living: metro,
             state_cost_of_living,
+            occupation_index: reference.occupations.clone(),
             columns: Vec::new(),
         };
         spec.columns = spec.layout();
@@ -132,6 +156,9 @@ impl FeatureSpec {
         }
         for value in &self.industries {
             add(format!("industry={value}"), "industry");
+        }
+        for value in &self.occupations {
+            add(format!("occupation={value}"), "occupation");
         }
         for word in &self.title_words {
             add(format!("title:{word}"), "title");
@@ -172,6 +199,7 @@ impl FeatureSpec {
         one_hot(out, self.countries.iter().map(String::as_str), facts.country.as_deref());
         one_hot(out, self.states.iter().map(String::as_str), facts.state.as_deref());
         one_hot(out, self.industries.iter().map(String::as_str), facts.company_industry.as_deref());
+        one_hot(out, self.occupations.iter().map(String::as_str), facts.occupation.as_deref());
         let terms = title_terms(&facts.title);
         out.extend(self.title_words.iter().map(|w| f32::from(u8::from(terms.contains(w)))));
         out.extend(self.skills.iter().map(|s| f32::from(u8::from(facts.skill_ids.contains(s)))));
@@ -286,11 +314,14 @@ mod tests {
     fn a_row_has_one_value_per_column_and_names_what_it_saw() {
         let rows: Vec<PostingFacts> = (0..12).map(|_| facts("Senior Data Engineer", &["python", "sql"])).collect();
         let refs: Vec<&PostingFacts> = rows.iter().collect();
-        let col = vec![
-            ("Seattle".to_string(), "WA".to_string(), 121.4_f32),
-            ("Spokane".into(), "WA".into(), 90.0),
-        ];
-        let spec = FeatureSpec::fit(&refs, FeatureOptions::default(), &col);
+        let reference = Reference {
+            cost_of_living: vec![
+                ("Seattle".to_string(), "WA".to_string(), 121.4_f32),
+                ("Spokane".into(), "WA".into(), 90.0),
+            ],
+            occupations: Vec::new(),
+        };
+        let spec = FeatureSpec::fit(&refs, FeatureOptions::default(), &reference);
         let mut row = Vec::new();
         spec.encode(&rows[0], &mut row);
         assert_eq!(row.len(), spec.width());
@@ -316,9 +347,10 @@ mod tests {
             &refs,
             FeatureOptions {
                 skills: false,
+                families: false,
                 text_buckets: 0,
             },
-            &Vec::new(),
+            &Reference::default(),
         );
         assert!(
             spec.columns

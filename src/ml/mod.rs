@@ -13,6 +13,7 @@ pub mod facts;
 pub mod features;
 pub mod folds;
 pub mod metrics;
+pub mod occupation;
 pub mod registry;
 pub mod ridge;
 pub mod salary;

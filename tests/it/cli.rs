@@ -192,9 +192,18 @@ fn the_example_settings_file_is_valid_and_sets_every_setting() {
     let shown: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
     for (setting, value) in shown.as_object().expect("object") {
         // `config` names the file itself, `format` comes from the --format flag above, and
-        // `fx.fed_csv`, `skills.taxonomy` and `skills.model` are null in the example (the
-        // built-in rates and taxonomy, no span model).
-        if !["config", "format", "fx.fed_csv", "skills.taxonomy", "skills.model"].contains(&setting.as_str()) {
+        // `fx.fed_csv`, `skills.taxonomy`, `skills.model` and `mlflow.tracking_uri` are null in
+        // the example (the built-in rates and taxonomy, no span model, no MLflow).
+        if ![
+            "config",
+            "format",
+            "fx.fed_csv",
+            "skills.taxonomy",
+            "skills.model",
+            "mlflow.tracking_uri",
+        ]
+        .contains(&setting.as_str())
+        {
             assert_eq!(value["source"], "file", "{setting} is not set by rats.example.yaml");
         }
     }

@@ -8,6 +8,8 @@ mod datasets;
 mod interop;
 mod kafka_consume;
 mod lake_docs;
+mod mlflow;
+mod occupation;
 mod produce;
 mod registry_stub;
 mod salary_cases;

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use crate::support::{datasets, rats, repo, run, stderr, stdout};
+use crate::support::{datasets, rats, repo, run, stderr, stdout, table_rows};
 
 /// A lake of three Glassdoor metro files and the NYC jobs (about 3,400 postings with pay) and a
 /// models directory holding the salary model trained on it once for all tests here.
@@ -51,6 +51,7 @@ fn trained() -> &'static Trained {
 
 fn train(dir: &Path, lake: &Path, models: &Path, extra: &[&str]) -> std::process::Output {
     run(rats(dir)
+        .env(rats::env_vars::DATASETS, datasets())
         .args(["train", "salary", "--format", "json", "--folds", FOLDS, "--lake"])
         .arg(lake)
         .arg("--out")
@@ -108,6 +109,33 @@ fn training_cross_validates_by_group_calibrates_and_registers_a_version() {
     }
     let markdown = std::fs::read_to_string(version.join("card.md")).expect("card.md");
     assert!(markdown.contains("Grouped 3-fold cross-validation"), "{markdown}");
+    assert!(card["features"]["title_families"].as_u64() > Some(5), "{}", card["features"]);
+    assert!(
+        card["features"]["cost_of_living_metros"].as_u64() > Some(500),
+        "{}",
+        card["features"]
+    );
+}
+
+#[test]
+fn training_writes_skill_premiums_market_wide_and_per_title_family() {
+    let t = trained();
+    let rows = table_rows(
+        &t.lake,
+        "gold/skill_premiums",
+        &["title_family", "skill_id", "postings", "model_version"],
+    );
+    let python = rows
+        .iter()
+        .find(|r| r[0] == "all postings" && r[1] == "python")
+        .expect("a market-wide premium for Python");
+    assert!(python[2].parse::<u64>().expect("count") >= 10, "{python:?}");
+    assert_eq!(python[3], "v1");
+    assert!(rows.iter().any(|r| r[0] != "all postings"), "no premium within a title family");
+    assert!(
+        rows.iter().all(|r| r[2].parse::<u64>().expect("count") >= 10),
+        "a premium from fewer than 10 postings"
+    );
 }
 
 #[test]
@@ -282,4 +310,30 @@ fn copy_dir(from: &Path, to: &Path) {
         let entry = entry.expect("entry");
         std::fs::copy(entry.path(), to.join(entry.file_name())).expect("copy");
     }
+}
+
+#[test]
+fn the_analysts_notebook_opens_the_lake_and_reproduces_an_estimate_with_python_xgboost() {
+    let t = trained();
+    let assigned = run(rats(t.lake.parent().expect("dir"))
+        .env(rats::env_vars::DATASETS, datasets())
+        .args(["occupation", "assign", "--quiet", "--lake"])
+        .arg(&t.lake));
+    assert!(assigned.status.success(), "{}", stderr(&assigned));
+    let executed = std::process::Command::new("python3")
+        .arg(repo().join("tests/it/notebook.py"))
+        .arg(repo().join("notebooks/salary.ipynb"))
+        .env(rats::env_vars::LAKE, &t.lake)
+        .env(rats::env_vars::MODELS_DIR, &t.models)
+        .env("RATS", env!("CARGO_BIN_EXE_rats"))
+        .current_dir(t.lake.parent().expect("dir"))
+        .output()
+        .expect("python3 runs");
+    let out = String::from_utf8_lossy(&executed.stdout);
+    assert!(
+        executed.status.success(),
+        "the notebook failed:\n{out}\n{}",
+        String::from_utf8_lossy(&executed.stderr)
+    );
+    assert!(out.contains("executed 5 code cells, 1 figures"), "{out}");
 }

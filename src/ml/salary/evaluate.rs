@@ -61,9 +61,17 @@ pub fn evaluate(data: &SalaryData, options: &TrainOptions, trained: &Trained, pr
             },
         ),
         (
-            "XGBoost without skills or text",
+            "XGBoost without title families",
+            FeatureOptions {
+                families: false,
+                ..options.features
+            },
+        ),
+        (
+            "XGBoost without skills, text or title families",
             FeatureOptions {
                 skills: false,
+                families: false,
                 text_buckets: 0,
             },
         ),
@@ -73,7 +81,7 @@ pub fn evaluate(data: &SalaryData, options: &TrainOptions, trained: &Trained, pr
         let mut predicted = vec![0.0f64; n];
         for fold in 0..prepared.k {
             let (train_rows, test_rows) = prepared.split(fold);
-            let encoded = encode(&prepared, &train_rows, &test_rows, features, &options.cost_of_living);
+            let encoded = encode(&prepared, &train_rows, &test_rows, features, &options.reference);
             let model = boost::train(
                 &encoded.train_x,
                 &encoded.train_y,
@@ -114,7 +122,7 @@ pub fn evaluate(data: &SalaryData, options: &TrainOptions, trained: &Trained, pr
         progress(&format!("leave one dataset out: {slice}"));
         let held: std::collections::HashSet<usize> = test_rows.iter().copied().collect();
         let train_rows: Vec<usize> = all.iter().copied().filter(|i| !held.contains(i)).collect();
-        let encoded = encode(&prepared, &train_rows, &test_rows, options.features, &options.cost_of_living);
+        let encoded = encode(&prepared, &train_rows, &test_rows, options.features, &options.reference);
         let mean = boost::train(
             &encoded.train_x,
             &encoded.train_y,

@@ -8,6 +8,7 @@
 
 pub mod evaluate;
 pub mod model;
+pub mod premiums;
 pub mod query;
 pub mod report;
 pub mod train;

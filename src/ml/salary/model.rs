@@ -1,5 +1,6 @@
 //! A trained salary model as saved in the registry, and prediction with explanations.
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -10,6 +11,7 @@ use crate::ml::boost::{Matrix, Model};
 use crate::ml::explain::{Contribution, explain};
 use crate::ml::facts::PostingFacts;
 use crate::ml::features::FeatureSpec;
+use crate::ml::occupation::OccupationIndex;
 
 /// The saved files of a version.
 pub const MEAN_FILE: &str = "mean.json";
@@ -35,6 +37,8 @@ pub struct SalaryModel {
     pub mean: Model,
     pub quantiles: Model,
     pub calibration: Calibration,
+    /// Maps a title to its family (built from the spec's occupations; none without them).
+    families: Option<OccupationIndex>,
 }
 
 /// One estimate: yearly US dollars.
@@ -62,12 +66,23 @@ impl SalaryModel {
         let spec: FeatureSpec = serde_json::from_value(json(FEATURES_FILE)?).map_err(|e| MlError::file(dir.join(FEATURES_FILE), e))?;
         let calibration: Calibration =
             serde_json::from_value(json(CALIBRATION_FILE)?).map_err(|e| MlError::file(dir.join(CALIBRATION_FILE), e))?;
-        Ok(SalaryModel {
+        Ok(SalaryModel::new(
             spec,
-            mean: Model::from_json(&read(MEAN_FILE)?, 1)?,
-            quantiles: Model::from_json(&read(QUANTILE_FILE)?, QUANTILES.len())?,
+            Model::from_json(&read(MEAN_FILE)?, 1)?,
+            Model::from_json(&read(QUANTILE_FILE)?, QUANTILES.len())?,
             calibration,
-        })
+        ))
+    }
+
+    pub fn new(spec: FeatureSpec, mean: Model, quantiles: Model, calibration: Calibration) -> Self {
+        let families = (!spec.occupation_index.is_empty()).then(|| OccupationIndex::new(spec.occupation_index.clone()));
+        SalaryModel {
+            spec,
+            mean,
+            quantiles,
+            calibration,
+            families,
+        }
     }
 
     /// Writes the four files into `dir`.
@@ -79,25 +94,50 @@ impl SalaryModel {
         write(CALIBRATION_FILE, &pretty_json(&self.calibration)?)
     }
 
-    /// The feature matrix of `facts`.
+    /// The feature matrix of `facts` (a title's family is looked up when the facts lack it).
     pub fn matrix(&self, facts: &[PostingFacts]) -> Matrix {
         let mut data = Vec::with_capacity(facts.len() * self.spec.width());
         for f in facts {
-            self.spec.encode(f, &mut data);
+            self.spec.encode(&self.with_family(f), &mut data);
         }
         Matrix::new(data, self.spec.width())
     }
 
+    fn with_family<'a>(&self, facts: &'a PostingFacts) -> Cow<'a, PostingFacts> {
+        match &self.families {
+            Some(index) if facts.occupation.is_none() => Cow::Owned(PostingFacts {
+                occupation: index.family(&facts.title),
+                ..facts.clone()
+            }),
+            _ => Cow::Borrowed(facts),
+        }
+    }
+
     /// Estimates, intervals and explanations for `facts`.
     pub fn predict(&self, facts: &[PostingFacts], skill_name: &dyn Fn(&str) -> String) -> Result<Vec<Estimate>, MlError> {
+        self.estimate(facts, Some(skill_name))
+    }
+
+    /// Estimates and intervals without explanations (SHAP values cost several times the
+    /// prediction itself), for callers that do not show them.
+    pub fn predict_without_explanations(&self, facts: &[PostingFacts]) -> Result<Vec<Estimate>, MlError> {
+        self.estimate(facts, None)
+    }
+
+    fn estimate(&self, facts: &[PostingFacts], explain_with: Option<&dyn Fn(&str) -> String>) -> Result<Vec<Estimate>, MlError> {
         if facts.is_empty() {
             return Ok(Vec::new());
         }
         let x = self.matrix(facts);
-        let mean = self.mean.predict(&x)?;
-        let levels = self.quantiles.predict(&x)?;
-        let contributions = self.mean.contributions(&x)?;
         let width = x.cols + 1;
+        let x = x.input()?;
+        let mean = self.mean.predict_input(&x)?;
+        let levels = self.quantiles.predict_input(&x)?;
+        let contributions = if explain_with.is_some() {
+            self.mean.contributions_input(&x)?
+        } else {
+            Vec::new()
+        };
         let offset = self.calibration.offset;
         Ok(facts
             .iter()
@@ -114,7 +154,10 @@ impl SalaryModel {
                     currency: "USD",
                     period: "year",
                     interval_coverage: self.calibration.nominal_coverage,
-                    contributions: explain(&self.spec, f, &contributions[row * width..(row + 1) * width], estimate, skill_name),
+                    contributions: explain_with.map_or_else(Vec::new, |skill_name| {
+                        let f = self.with_family(f);
+                        explain(&self.spec, &f, &contributions[row * width..(row + 1) * width], estimate, skill_name)
+                    }),
                     notes: self.notes(f),
                 }
             })

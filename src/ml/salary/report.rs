@@ -4,11 +4,12 @@
 use std::fmt::Write;
 
 use super::evaluate::Evaluation;
+use super::premiums::{self, SkillPremium};
 use super::train::{CvReport, Scores};
 use crate::ml::card::ModelCard;
 
 /// The cross-validation report, and the evaluation when there is one.
-pub fn markdown(card: &ModelCard, cv: &CvReport, evaluation: Option<&Evaluation>) -> String {
+pub fn markdown(card: &ModelCard, cv: &CvReport, evaluation: Option<&Evaluation>, premiums: &[SkillPremium]) -> String {
     let mut out = String::new();
     let data = &card.training_data;
     let _ = writeln!(out, "# Salary model {} \u{2014} yearly pay in US dollars\n", card.version);
@@ -76,6 +77,7 @@ pub fn markdown(card: &ModelCard, cv: &CvReport, evaluation: Option<&Evaluation>
         c.calibrated_coverage * 100.0,
         c.nominal_coverage * 100.0
     );
+    skill_premiums(&mut out, premiums);
     if let Some(evaluation) = evaluation {
         let _ = writeln!(
             out,
@@ -103,6 +105,39 @@ pub fn markdown(card: &ModelCard, cv: &CvReport, evaluation: Option<&Evaluation>
         }
     }
     out
+}
+
+/// The market-wide premiums: the largest and the most negative.
+fn skill_premiums(out: &mut String, all: &[SkillPremium]) {
+    let market: Vec<&SkillPremium> = all.iter().filter(|p| p.family_uri.is_none()).collect();
+    let families = all
+        .iter()
+        .filter_map(|p| p.family_uri.as_deref())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    let _ = writeln!(
+        out,
+        "\n## Skill premiums\n\nWhat a skill adds to the estimate of a posting that asks for it (its SHAP value in dollars, averaged over the postings that mention it; at least {} postings). {} market-wide premiums and {} within {} title families are in the lake table `{}`. The largest and the lowest across the market:\n\n| skill | postings | mean (USD) | median (USD) |\n|---|---:|---:|---:|",
+        premiums::MIN_POSTINGS,
+        market.len(),
+        all.len() - market.len(),
+        families,
+        premiums::TABLE
+    );
+    let mut shown: Vec<&SkillPremium> = market.iter().take(12).copied().collect();
+    shown.extend(
+        market
+            .iter()
+            .rev()
+            .take(5)
+            .rev()
+            .filter(|p| !shown.contains(p))
+            .copied()
+            .collect::<Vec<_>>(),
+    );
+    for p in shown {
+        let _ = writeln!(out, "| {} | {} | {:.0} | {:.0} |", p.skill_id, p.postings, p.mean_usd, p.median_usd);
+    }
 }
 
 fn row(out: &mut String, name: &str, s: &Scores) {

@@ -11,12 +11,17 @@ use crate::ml::MlError;
 use crate::ml::boost::{self, BoostParams, Matrix, Objective};
 use crate::ml::dataset::{SalaryData, SalaryExample};
 use crate::ml::facts::PostingFacts;
-use crate::ml::features::{CostOfLiving, FeatureOptions, FeatureSpec};
+use crate::ml::features::{FeatureOptions, FeatureSpec, Reference};
 use crate::ml::folds::grouped_folds;
 use crate::ml::metrics;
 
-/// The candidates cross-validation chooses among: shallow and deep trees, at a learning rate
-/// and round count that keep a full training run under a minute on two cores.
+/// A simpler candidate (earlier in [`GRID`]) is kept unless a later one beats it by more than
+/// this much R² (log): deeper trees cost prediction and explanation time (`TreeSHAP` grows with
+/// the square of the depth) and a difference this small is within fold-to-fold noise.
+pub const SIMPLER_WITHIN: f64 = 0.005;
+
+/// The candidates cross-validation chooses among, simplest first: shallow and deep trees, at a
+/// learning rate and round count that keep a full training run under a minute on two cores.
 pub const GRID: &[BoostParams] = &[
     BoostParams {
         max_depth: 6,
@@ -49,7 +54,7 @@ pub struct TrainOptions {
     pub folds: usize,
     pub seed: u64,
     pub features: FeatureOptions,
-    pub cost_of_living: CostOfLiving,
+    pub reference: Reference,
 }
 
 /// Scores of predictions against the truth: R² of log pay, mean absolute error in dollars and
@@ -154,9 +159,9 @@ pub struct Encoded {
     pub test_query_x: Matrix,
 }
 
-pub fn encode(prepared: &Prepared<'_>, train: &[usize], test: &[usize], features: FeatureOptions, col: &CostOfLiving) -> Encoded {
+pub fn encode(prepared: &Prepared<'_>, train: &[usize], test: &[usize], features: FeatureOptions, reference: &Reference) -> Encoded {
     let facts: Vec<&PostingFacts> = train.iter().map(|&i| &prepared.examples[i].facts).collect();
-    let spec = FeatureSpec::fit(&facts, features, col);
+    let spec = FeatureSpec::fit(&facts, features, reference);
     let matrix = |rows: &[usize], stored: bool, query: bool| {
         let mut data = Vec::with_capacity(rows.len() * spec.width() * 2);
         for &i in rows {
@@ -200,7 +205,7 @@ pub fn train(data: &SalaryData, options: &TrainOptions, progress: &dyn Fn(&str))
     for fold in 0..prepared.k {
         progress(&format!("fold {}/{}: fitting {} candidates", fold + 1, prepared.k, GRID.len()));
         let (train_rows, test_rows) = prepared.split(fold);
-        let encoded = encode(&prepared, &train_rows, &test_rows, options.features, &options.cost_of_living);
+        let encoded = encode(&prepared, &train_rows, &test_rows, options.features, &options.reference);
         for (candidate, params) in GRID.iter().enumerate() {
             let model = boost::train(&encoded.train_x, &encoded.train_y, params, &Objective::Mean, options.seed)?;
             for (row, value) in test_rows.iter().zip(model.predict(&encoded.test_x)?) {
@@ -221,8 +226,9 @@ pub fn train(data: &SalaryData, options: &TrainOptions, progress: &dyn Fn(&str))
             scores: Scores::of(&all, &prepared.y, predicted, None),
         })
         .collect();
+    let top = candidates.iter().map(|c| c.scores.r2_log).fold(f64::NEG_INFINITY, f64::max);
     let best = (0..GRID.len())
-        .max_by(|a, b| candidates[*a].scores.r2_log.total_cmp(&candidates[*b].scores.r2_log))
+        .find(|&c| candidates[c].scores.r2_log >= top - SIMPLER_WITHIN)
         .unwrap_or(0);
     let chosen = GRID[best];
     let quantiles = Objective::Quantiles(QUANTILES.to_vec());
@@ -290,7 +296,7 @@ pub fn train(data: &SalaryData, options: &TrainOptions, progress: &dyn Fn(&str))
     }
 
     progress("final models on every posting");
-    let encoded = encode(&prepared, &all, &[], options.features, &options.cost_of_living);
+    let encoded = encode(&prepared, &all, &[], options.features, &options.reference);
     let mean = boost::train(&encoded.train_x, &encoded.train_y, &chosen, &Objective::Mean, options.seed)?;
     let quantile_model = boost::train(&encoded.train_x, &encoded.train_y, &chosen, &quantiles, options.seed)?;
     let cv = CvReport {
@@ -305,12 +311,7 @@ pub fn train(data: &SalaryData, options: &TrainOptions, progress: &dyn Fn(&str))
         calibration,
     };
     Ok(Trained {
-        model: SalaryModel {
-            spec: encoded.spec,
-            mean,
-            quantiles: quantile_model,
-            calibration,
-        },
+        model: SalaryModel::new(encoded.spec, mean, quantile_model, calibration),
         cv,
         oof_mean,
         oof_scores,

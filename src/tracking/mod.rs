@@ -1,0 +1,3 @@
+//! Experiment tracking: training runs logged to an MLflow tracking server through its REST API.
+
+pub mod mlflow;

@@ -1,0 +1,121 @@
+//! `rats train salary --mlflow URL` against a real MLflow tracking server (`mlflow` from PyPI, started
+//! by `scripts/mlflow up`, as `scripts/test` does): the run's parameters, per-fold metrics and
+//! files, and the registered model version, read back through MLflow's REST API.
+
+use crate::support::{datasets, rats, run, stderr, stdout};
+
+fn server() -> String {
+    format!(
+        "http://127.0.0.1:{}",
+        std::env::var(rats::env_vars::MLFLOW_PORT).unwrap_or_else(|_| "15000".into())
+    )
+}
+
+fn get(path: &str, query: &[(&str, &str)]) -> serde_json::Value {
+    let response = reqwest::blocking::Client::new()
+        .get(format!("{}/api/2.0/mlflow/{path}", server()))
+        .query(query)
+        .send()
+        .unwrap_or_else(|e| panic!("MLflow at {} does not answer ({e}); start it with scripts/mlflow up", server()));
+    assert!(response.status().is_success(), "{path}: {}", response.status());
+    response.json().expect("JSON")
+}
+
+#[test]
+fn a_training_run_is_logged_and_its_version_registered_in_mlflow() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lake = dir.path().join("lake");
+    let input = datasets().join("postings/nyc-jobs/NYC_Jobs.csv");
+    let consumed = run(rats(dir.path())
+        .args(["consume", "--quiet", "--lake"])
+        .arg(&lake)
+        .arg("--from")
+        .arg(&input));
+    assert!(consumed.status.success(), "{}", stderr(&consumed));
+    let output = run(rats(dir.path())
+        .env(rats::env_vars::DATASETS, datasets())
+        .args([
+            "train",
+            "salary",
+            "--format",
+            "json",
+            "--folds",
+            "2",
+            "--mlflow",
+            &server(),
+            "--lake",
+        ])
+        .arg(&lake)
+        .arg("--out")
+        .arg(dir.path().join("models")));
+    assert!(output.status.success(), "train: {}", stderr(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(&output)));
+    let logged = &report["mlflow"];
+    let run_id = logged["run_id"].as_str().expect("run id");
+
+    let logged_run = &get("runs/get", &[("run_id", run_id)])["run"];
+    assert_eq!(logged_run["info"]["status"], "FINISHED");
+    let param = |key: &str| {
+        logged_run["data"]["params"]
+            .as_array()
+            .and_then(|ps| ps.iter().find(|p| p["key"] == key))
+            .map(|p| p["value"].clone())
+    };
+    assert_eq!(param("folds"), Some(serde_json::json!("2")));
+    assert!(param("booster.max_depth").is_some(), "{}", logged_run["data"]["params"]);
+    let metric = |key: &str| {
+        logged_run["data"]["metrics"]
+            .as_array()
+            .and_then(|ms| ms.iter().find(|m| m["key"] == key))
+            .and_then(|m| m["value"].as_f64())
+    };
+    let r2 = report["cross_validation"]["overall"]["r2_log"].as_f64();
+    assert!(metric("cv.r2_log").is_some() && (metric("cv.r2_log").unwrap_or_default() - r2.unwrap_or_default()).abs() < 1e-9);
+    let history = get("metrics/get-history", &[("run_id", run_id), ("metric_key", "fold.r2_log")]);
+    assert_eq!(history["metrics"].as_array().map(Vec::len), Some(2), "{history}");
+
+    let files = get("artifacts/list", &[("run_id", run_id), ("path", "model")]);
+    let names: Vec<&str> = files["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .filter_map(|f| f["path"].as_str())
+        .collect();
+    for expected in ["model/model.json", "model/mean.json", "model/quantiles.json", "model/features.json"] {
+        assert!(names.contains(&expected), "{expected} not in {names:?}");
+    }
+    let version = get(
+        "model-versions/get",
+        &[
+            ("name", "rats-salary"),
+            ("version", logged["registered_version"].as_str().expect("version")),
+        ],
+    );
+    assert_eq!(version["model_version"]["run_id"], run_id);
+    assert!(
+        version["model_version"]["source"].as_str().is_some_and(|s| s.ends_with("/model")),
+        "{version}"
+    );
+
+    let unreachable = run(rats(dir.path())
+        .env(rats::env_vars::DATASETS, datasets())
+        .args([
+            "train",
+            "salary",
+            "--force",
+            "--folds",
+            "2",
+            "--mlflow",
+            "http://127.0.0.1:9",
+            "--lake",
+        ])
+        .arg(&lake)
+        .arg("--out")
+        .arg(dir.path().join("models")));
+    assert_eq!(unreachable.status.code(), Some(2));
+    assert!(stderr(&unreachable).contains("nothing was trained"), "{}", stderr(&unreachable));
+    assert!(
+        !dir.path().join("models/salary/v2").exists(),
+        "a version was added although MLflow was unreachable"
+    );
+}
