@@ -72,8 +72,8 @@ pub enum Command {
     /// The model registry: list versions, show a model card, promote a version, roll back
     #[command(subcommand)]
     Models(ModelsCommand),
-    /// Map a job title to ESCO occupations (ranked, with scores), or evaluate the mapping on
-    /// titles labelled with their occupation
+    /// Map a job title to ESCO occupations (ranked, with scores), evaluate the mapping on
+    /// labelled titles, or give every silver posting its title family (gold/posting_occupations)
     Occupation(OccupationArgs),
     /// Show the resolved settings and where each value came from
     #[command(subcommand)]

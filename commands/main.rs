@@ -8,7 +8,6 @@ mod config;
 mod consume;
 mod logging;
 mod man;
-mod mlflow_log;
 mod models;
 mod occupation;
 mod predict;

@@ -37,6 +37,10 @@ pub struct TrainingData {
     pub excluded: BTreeMap<String, usize>,
 }
 
+/// A training run's parameters `(key, value)` and metrics `(key, value, step)`, as experiment
+/// tracking records them.
+pub type TrackingRecord = (Vec<(String, String)>, Vec<(String, f64, i64)>);
+
 /// The code version recorded in cards: the crate version and the commit it was built from.
 pub fn code_version() -> String {
     format!("rats {} ({})", env!("CARGO_PKG_VERSION"), env!("BUILD_COMMIT"))

@@ -12,6 +12,7 @@ pub mod premiums;
 pub mod query;
 pub mod report;
 pub mod train;
+pub mod version;
 
 pub use model::{Estimate, SalaryModel};
 pub use train::{TrainOptions, Trained, train};

@@ -3,11 +3,8 @@
 
 use std::path::Path;
 
-use rats::ml::card::ModelCard;
-use rats::tracking::mlflow::{Mlflow, MlflowError};
-
-/// A run's parameters `(key, value)` and metrics `(key, value, step)`.
-pub type Record = (Vec<(String, String)>, Vec<(String, f64, i64)>);
+use super::mlflow::{Mlflow, MlflowError};
+use crate::ml::card::ModelCard;
 
 /// What MLflow recorded.
 #[derive(Debug, serde::Serialize)]
