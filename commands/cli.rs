@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 use rats::ingest::readers::InputFormat;
+use rats::normalize::title::Seniority;
 use rats::settings::{LogFormat, OutputFormat};
 use rats::skills::encoder_tagger::TrainSettings;
 
@@ -370,7 +371,7 @@ pub struct PredictSalaryArgs {
     pub skills: Vec<String>,
     /// Seniority, when the title does not say
     #[arg(long, value_enum, requires = "title")]
-    pub seniority: Option<SeniorityArg>,
+    pub seniority: Option<Seniority>,
     /// Minimum years of experience asked for
     #[arg(long, value_name = "N", requires = "title")]
     pub years: Option<u8>,
@@ -396,18 +397,6 @@ pub struct PredictSalaryArgs {
     /// version's features.json, null for missing), to reproduce an estimate elsewhere
     #[arg(long)]
     pub with_features: bool,
-}
-
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum SeniorityArg {
-    Intern,
-    Entry,
-    Mid,
-    Senior,
-    Lead,
-    Manager,
-    Director,
-    Executive,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

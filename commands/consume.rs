@@ -9,12 +9,11 @@ use rats::exit::Outcome;
 use rats::ingest::kafka::{KafkaOptions, KafkaSummary, consume_kafka};
 use rats::ingest::summary::{ConsumeSummary, Counts};
 use rats::ingest::{ConsumeOptions, consume_files};
-use rats::normalize::Normaliser;
-use rats::normalize::currency::Currencies;
 use rats::output::{self, Report};
 use rats::settings::{OutputFormat, Overrides, Settings};
 
 use crate::cli::{ConsumeArgs, KafkaArgs};
+use crate::normaliser;
 use crate::progress::TerminalProgress;
 
 /// The longest a partly filled Kafka batch waits for more messages.
@@ -36,15 +35,7 @@ pub fn apply_kafka_overrides(args: &KafkaArgs, overrides: &mut Overrides) {
 }
 
 pub fn run(args: &ConsumeArgs, settings: &Settings, quiet: bool) -> anyhow::Result<Outcome> {
-    let currencies = match &settings.fx_fed_csv.value {
-        Some(path) => Currencies::with_fed_csv(path)?,
-        None => Currencies::builtin(),
-    };
-    let mut normaliser = Normaliser::new(currencies);
-    if settings.skills_taxonomy.value.is_some() || settings.skills_model.value.is_some() {
-        let extractor = rats::skills::load(settings.skills_taxonomy.value.as_deref(), settings.skills_model.value.as_deref())?;
-        normaliser = normaliser.with_skills(std::sync::Arc::new(extractor));
-    }
+    let normaliser = normaliser::from_settings(settings)?;
     let lake = &settings.lake.value;
     let progress = TerminalProgress::new(quiet);
     let stopped = || {

@@ -9,6 +9,7 @@ mod consume;
 mod logging;
 mod man;
 mod models;
+mod normaliser;
 mod occupation;
 mod predict;
 mod produce;

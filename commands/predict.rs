@@ -2,7 +2,6 @@
 //! through the registry's salary model (production, else the newest).
 
 use std::io::{Read, Write};
-use std::sync::Arc;
 
 use anyhow::Context;
 use rats::exit::Outcome;
@@ -13,11 +12,11 @@ use rats::ml::registry::{Chosen, Registry};
 use rats::ml::salary::query::{SalaryQuery, facts_of_listing, facts_of_query};
 use rats::ml::salary::{Estimate, SalaryModel};
 use rats::normalize::Normaliser;
-use rats::normalize::currency::Currencies;
 use rats::output::{self, Report};
 use rats::settings::{OutputFormat, Settings};
 
 use crate::cli::PredictSalaryArgs;
+use crate::normaliser;
 
 /// Records predicted together when reading files (one XGBoost call per chunk).
 const CHUNK: usize = 512;
@@ -26,9 +25,9 @@ pub fn salary(args: &PredictSalaryArgs, settings: &Settings, quiet: bool) -> any
     let registry = Registry::new(&settings.models_dir.value, "salary");
     let chosen = registry.choose(args.model_version.as_deref())?;
     let model = SalaryModel::load(&chosen.path).with_context(|| format!("loading the salary model {}", chosen.path.display()))?;
-    let extractor = Arc::new(rats::skills::load(settings.skills_taxonomy.value.as_deref(), None)?);
-    let normaliser = Normaliser::new(Currencies::builtin()).with_skills(Arc::clone(&extractor));
-    let skill_name = |id: &str| extractor.taxonomy().get(id).map_or_else(|| id.to_string(), |s| s.name.clone());
+    let normaliser = normaliser::from_settings(settings)?;
+    let taxonomy = normaliser.skills().taxonomy();
+    let skill_name = |id: &str| taxonomy.get(id).map_or_else(|| id.to_string(), |s| s.name.clone());
     if !args.from.is_empty() {
         return predict_files(args, &model, &chosen, &normaliser, &skill_name);
     }
@@ -48,11 +47,11 @@ pub fn salary(args: &PredictSalaryArgs, settings: &Settings, quiet: bool) -> any
         location: args.location.clone(),
         description,
         skills: args.skills.clone(),
-        seniority: args.seniority.map(|s| value_name(&s)),
+        seniority: args.seniority.map(|s| s.as_str().to_string()),
         years_experience: args.years,
         remote: args.remote.map(|r| value_name(&r)),
     };
-    let facts = facts_of_query(&normaliser, extractor.taxonomy(), &query)
+    let facts = facts_of_query(&normaliser, taxonomy, &query)
         .map_err(|reject| anyhow::anyhow!("{}: {}", reject.field.as_deref().unwrap_or("posting"), reject.message))?;
     let estimate = model.predict(std::slice::from_ref(&facts), &skill_name)?.remove(0);
     let features = args.with_features.then(|| feature_row(&model, &facts));
@@ -167,11 +166,12 @@ fn predict_files(
 ) -> anyhow::Result<Outcome> {
     let inputs = readers::open_all(&args.from, args.format.input_format, args.format.mapping.as_deref())?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    let mut pending: Vec<(serde_json::Value, PostingFacts)> = Vec::new();
-    let flush = |pending: &mut Vec<(serde_json::Value, PostingFacts)>, out: &mut dyn Write| -> anyhow::Result<()> {
-        let facts: Vec<PostingFacts> = pending.iter().map(|(_, f)| f.clone()).collect();
-        let estimates = model.predict(&facts, skill_name)?;
-        for ((mut line, _), estimate) in pending.drain(..).zip(estimates) {
+    // The lines waiting for their predictions, and the postings those are made from.
+    let mut pending: (Vec<serde_json::Value>, Vec<PostingFacts>) = (Vec::new(), Vec::new());
+    let flush = |(lines, facts): &mut (Vec<serde_json::Value>, Vec<PostingFacts>), out: &mut dyn Write| -> anyhow::Result<()> {
+        let estimates = model.predict(facts, skill_name)?;
+        facts.clear();
+        for (mut line, estimate) in lines.drain(..).zip(estimates) {
             line["prediction"] = estimate_json(&estimate, args.top);
             serde_json::to_writer(&mut *out, &line)?;
             writeln!(out)?;
@@ -192,8 +192,9 @@ fn predict_files(
                     if args.with_features {
                         line["features"] = feature_row(model, &facts);
                     }
-                    pending.push((line, facts));
-                    if pending.len() == CHUNK {
+                    pending.0.push(line);
+                    pending.1.push(facts);
+                    if pending.0.len() == CHUNK {
                         flush(&mut pending, &mut out)?;
                     }
                 }

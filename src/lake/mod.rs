@@ -103,9 +103,7 @@ impl Lake {
 /// Reads `columns` of the existing table at `path` (for readers of the lake that do not
 /// write: tests, later stages, tools).
 pub fn scan_table(path: &Path, columns: &[&str]) -> Result<Vec<RecordBatch>, LakeError> {
-    let runtime = io_runtime(path)?;
-    let table = runtime.block_on(Table::open_existing(path))?;
-    table.scan(columns)
+    scan_table_versioned(path, columns).map(|(_, batches)| batches)
 }
 
 /// Like [`scan_table`], with the table version the rows were read at (for model cards and
@@ -118,7 +116,7 @@ pub fn scan_table_versioned(path: &Path, columns: &[&str]) -> Result<(i64, Vec<R
 
 /// Replaces the rows of the small derived table at `path` (created with `schema` when missing)
 /// by `batch` in one commit, unless it already holds exactly those rows. Returns whether it
-/// wrote. The replaced Parquet files are deleted (see [`reference`]).
+/// wrote. The replaced Parquet files are deleted.
 pub fn replace_table(
     path: &Path,
     name: &str,
@@ -134,8 +132,30 @@ pub fn replace_table(
         return Ok(false);
     }
     runtime.block_on(table.overwrite(vec![batch], metadata))?;
-    reference::remove_replaced_files(path, &table)?;
+    remove_replaced_files(path, &table)?;
     Ok(true)
+}
+
+/// Deletes the Parquet files the overwrite removed from the table, so that readers of plain
+/// Parquet (dbt-duckdb's `read_parquet`) see only the live rows. The table is small and only
+/// ever read whole; older versions are not worth keeping.
+fn remove_replaced_files(path: &Path, table: &Table) -> Result<(), LakeError> {
+    let live: Vec<std::path::PathBuf> = table.live_files()?.into_iter().map(|(file, _)| file).collect();
+    let entries = std::fs::read_dir(path).map_err(|e| LakeError::Invalid {
+        path: path.to_path_buf(),
+        message: format!("cannot list the table's files: {e}"),
+    })?;
+    for entry in entries.flatten() {
+        let file = entry.path();
+        let is_parquet = file.extension().is_some_and(|e| e == "parquet");
+        if is_parquet && !live.iter().any(|l| l.file_name() == file.file_name()) {
+            std::fs::remove_file(&file).map_err(|e| LakeError::Invalid {
+                path: file.clone(),
+                message: format!("cannot delete a replaced file: {e}"),
+            })?;
+        }
+    }
+    Ok(())
 }
 
 /// Every cell as text, row by row: a comparison of what a table holds that does not depend on

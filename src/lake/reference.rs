@@ -6,12 +6,11 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use deltalake::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, StringArray};
+use deltalake::arrow::array::{ArrayRef, BooleanArray, StringArray};
 use deltalake::arrow::datatypes::{DataType, Field, Schema};
 use deltalake::arrow::record_batch::RecordBatch;
 
-use super::table::Table;
-use super::{LakeError, io_runtime};
+use super::LakeError;
 use crate::skills::Taxonomy;
 
 /// The skill taxonomy table, relative to the lake root.
@@ -63,76 +62,12 @@ fn batch_of(rows: &[SkillRow]) -> RecordBatch {
     RecordBatch::try_new(Arc::new(skills_schema()), columns).expect("columns match the schema (checked by a unit test)")
 }
 
-fn rows_in(batches: &[RecordBatch]) -> Vec<SkillRow> {
-    let mut rows = Vec::new();
-    for batch in batches {
-        let text = |i: usize| batch.column(i).as_string_opt::<i32>().cloned();
-        let (Some(id), Some(name), Some(category), Some(description), Some(parents)) = (text(0), text(1), text(2), text(3), text(4)) else {
-            continue;
-        };
-        let Some(technical) = batch.column(5).as_boolean_opt().cloned() else {
-            continue;
-        };
-        for i in 0..batch.num_rows() {
-            rows.push((
-                id.value(i).to_string(),
-                name.value(i).to_string(),
-                category.value(i).to_string(),
-                (!description.is_null(i)).then(|| description.value(i).to_string()),
-                parents.value(i).to_string(),
-                technical.value(i),
-            ));
-        }
-    }
-    rows.sort();
-    rows
-}
-
 /// Makes `LAKE/reference/skills` hold `taxonomy`; returns whether a commit was needed.
 pub fn sync_skills(root: &Path, taxonomy: &Taxonomy) -> Result<bool, LakeError> {
-    let path = root.join(SKILLS);
-    let runtime = io_runtime(root)?;
-    let mut table = runtime.block_on(Table::open_or_create(&path, "reference_skills", &skills_schema(), &[]))?;
-    let wanted = rows_of(taxonomy);
-    let held = rows_in(&table.scan(&[
-        "skill_id",
-        "skill_name",
-        "category",
-        "category_description",
-        "parent_ids",
-        "is_technical",
-    ])?);
-    if held == wanted {
-        return Ok(false);
-    }
     let mut metadata = serde_json::Map::new();
     metadata.insert("rats.reference".into(), "skills".into());
     metadata.insert("rats.taxonomy.version".into(), taxonomy.version.into());
-    runtime.block_on(table.overwrite(vec![batch_of(&wanted)], metadata))?;
-    remove_replaced_files(&path, &table)?;
-    Ok(true)
-}
-
-/// Deletes the Parquet files the overwrite removed from the table, so that readers of plain
-/// Parquet (dbt-duckdb's `read_parquet`) see only the live rows. The table is small and only
-/// ever read whole; older versions are not worth keeping.
-pub(super) fn remove_replaced_files(path: &Path, table: &Table) -> Result<(), LakeError> {
-    let live: Vec<std::path::PathBuf> = table.live_files()?.into_iter().map(|(file, _)| file).collect();
-    let entries = std::fs::read_dir(path).map_err(|e| LakeError::Invalid {
-        path: path.to_path_buf(),
-        message: format!("cannot list the table's files: {e}"),
-    })?;
-    for entry in entries.flatten() {
-        let file = entry.path();
-        let is_parquet = file.extension().is_some_and(|e| e == "parquet");
-        if is_parquet && !live.iter().any(|l| l.file_name() == file.file_name()) {
-            std::fs::remove_file(&file).map_err(|e| LakeError::Invalid {
-                path: file.clone(),
-                message: format!("cannot delete a replaced file: {e}"),
-            })?;
-        }
-    }
-    Ok(())
+    super::replace_table(&root.join(SKILLS), "reference_skills", batch_of(&rows_of(taxonomy)), metadata)
 }
 
 #[cfg(test)]

@@ -30,8 +30,6 @@ pub struct SalaryExample {
     pub slice: String,
     /// Postings of one group never sit on both sides of a split: the company, else title + place.
     pub group: String,
-    /// `stated` or `estimated`.
-    pub salary_source: String,
     /// Midpoint of the yearly range in US dollars.
     pub salary_usd: f64,
 }
@@ -167,7 +165,6 @@ fn read_batch(batch: &RecordBatch, data: &mut SalaryData) -> Result<(), String> 
             slice: slice_of(&dataset, &source_file),
             dataset,
             group,
-            salary_source: source.unwrap_or_default(),
             salary_usd,
             facts,
         });
@@ -183,8 +180,8 @@ impl SalaryData {
         for e in &self.examples {
             let f = &e.facts;
             let text = format!(
-                "{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{:?}\u{1f}{}\u{1e}",
-                e.posting_key, e.dataset, e.slice, e.group, e.salary_source, f, e.salary_usd
+                "{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{:?}\u{1f}{}\u{1e}",
+                e.posting_key, e.dataset, e.slice, e.group, f, e.salary_usd
             );
             hash.update(text.as_bytes());
         }

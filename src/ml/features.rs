@@ -207,7 +207,7 @@ impl FeatureSpec {
             let base = out.len();
             out.resize(base + self.options.text_buckets, 0.0);
             let text = format!("{} {}", facts.title, facts.description.as_deref().unwrap_or_default());
-            for term in ngrams(&text) {
+            for term in word_ngrams(&tokens(&text)) {
                 out[base + (fnv1a(&term) % self.options.text_buckets as u64) as usize] += 1.0;
             }
             for value in &mut out[base..] {
@@ -237,16 +237,16 @@ pub fn tokens(text: &str) -> Vec<String> {
 
 /// A title's distinct unigrams and bigrams.
 pub fn title_terms(title: &str) -> Vec<String> {
-    let mut terms = ngrams(title);
+    let mut terms = word_ngrams(&tokens(title));
     terms.sort();
     terms.dedup();
     terms
 }
 
-fn ngrams(text: &str) -> Vec<String> {
-    let words = tokens(text);
+/// The bigrams of `words`, then the words themselves.
+pub fn word_ngrams(words: &[String]) -> Vec<String> {
     let mut terms: Vec<String> = words.windows(2).map(|w| format!("{} {}", w[0], w[1])).collect();
-    terms.extend(words);
+    terms.extend(words.iter().cloned());
     terms
 }
 

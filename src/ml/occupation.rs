@@ -14,7 +14,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::MlError;
-use super::features::tokens;
+use super::features::{tokens, word_ngrams};
 
 /// One ESCO occupation and the labels it is found by.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -190,12 +190,11 @@ fn split_labels(text: &str) -> (String, String) {
 /// "Sales representations" still meets "sales representative".
 fn terms(text: &str) -> Vec<String> {
     let words = tokens(text);
-    let mut out: Vec<String> = words.windows(2).map(|w| format!("{} {}", w[0], w[1])).collect();
+    let mut out = word_ngrams(&words);
     for word in &words {
         let marked: Vec<char> = format!("<{word}>").chars().collect();
         out.extend(marked.windows(3).map(|w| format!("#{}", w.iter().collect::<String>())));
     }
-    out.extend(words);
     out
 }
 

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::features::tokens;
+use super::features::{tokens, word_ngrams};
 
 /// A fitted TF-IDF vocabulary and ridge weights.
 pub struct TfidfRidge {
@@ -72,10 +72,7 @@ impl TfidfRidge {
 }
 
 fn terms(text: &str) -> Vec<String> {
-    let words = tokens(text);
-    let mut out: Vec<String> = words.windows(2).map(|w| format!("{} {}", w[0], w[1])).collect();
-    out.extend(words);
-    out
+    word_ngrams(&tokens(text))
 }
 
 /// Solves `(XᵀX + λI) w = Xᵀy` for sparse rows `X`.

@@ -22,8 +22,8 @@ pub fn clean_title(raw: &str) -> String {
         .to_string()
 }
 
-/// Career level, ordered from least to most senior.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// Career level, ordered from least to most senior (also a flag's values: `--seniority senior`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
 pub enum Seniority {
     Intern,
     Entry,

@@ -2,7 +2,7 @@
 //! by `scripts/mlflow up`, as `scripts/test` does): the run's parameters, per-fold metrics and
 //! files, and the registered model version, read back through MLflow's REST API.
 
-use crate::support::{datasets, rats, run, stderr, stdout};
+use crate::support::{consume_into, datasets, rats, run, stderr, success_json};
 
 fn server() -> String {
     format!(
@@ -26,13 +26,8 @@ fn a_training_run_is_logged_and_its_version_registered_in_mlflow() {
     let dir = tempfile::tempdir().expect("tempdir");
     let lake = dir.path().join("lake");
     let input = datasets().join("postings/nyc-jobs/NYC_Jobs.csv");
-    let consumed = run(rats(dir.path())
-        .args(["consume", "--quiet", "--lake"])
-        .arg(&lake)
-        .arg("--from")
-        .arg(&input));
-    assert!(consumed.status.success(), "{}", stderr(&consumed));
-    let output = run(rats(dir.path())
+    consume_into(dir.path(), &lake, &[input]);
+    let report = success_json(&run(rats(dir.path())
         .env(rats::env_vars::DATASETS, datasets())
         .args([
             "train",
@@ -47,9 +42,7 @@ fn a_training_run_is_logged_and_its_version_registered_in_mlflow() {
         ])
         .arg(&lake)
         .arg("--out")
-        .arg(dir.path().join("models")));
-    assert!(output.status.success(), "train: {}", stderr(&output));
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(&output)));
+        .arg(dir.path().join("models"))));
     let logged = &report["mlflow"];
     let run_id = logged["run_id"].as_str().expect("run id");
 

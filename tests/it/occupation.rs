@@ -1,18 +1,13 @@
 //! `rats occupation`: titles to ESCO occupations, and the evaluation on labelled titles, with the
 //! shared datasets' ESCO occupations and JobBERT's evaluation titles.
 
-use crate::support::{datasets, rats, run, stderr, stdout};
-
-fn json(output: &std::process::Output) -> serde_json::Value {
-    assert!(output.status.success(), "failed: {}", stderr(output));
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(output)))
-}
+use crate::support::{consume_into, datasets, rats, run, stderr, success_json};
 
 #[test]
 fn a_title_maps_to_its_esco_occupation_first() {
     let dir = tempfile::tempdir().expect("tempdir");
     let with_datasets = |args: &[&str]| run(rats(dir.path()).env(rats::env_vars::DATASETS, datasets()).args(args));
-    let answer = json(&with_datasets(&[
+    let answer = success_json(&with_datasets(&[
         "occupation",
         "--text",
         "Senior Data Engineer",
@@ -39,7 +34,7 @@ fn evaluation_scores_accuracy_and_mrr_on_labelled_titles() {
     let sample = titles.lines().take(1 + 1000).collect::<Vec<_>>().join("\n");
     let data = dir.path().join("titles.csv");
     std::fs::write(&data, sample).expect("write");
-    let scores = json(&run(rats(dir.path())
+    let scores = success_json(&run(rats(dir.path())
         .env(rats::env_vars::DATASETS, datasets())
         .args(["occupation", "eval", "--format", "json", "--data"])
         .arg(&data)));
@@ -64,14 +59,9 @@ fn assign_gives_every_silver_posting_its_title_family_once() {
     let dir = tempfile::tempdir().expect("tempdir");
     let lake = dir.path().join("lake");
     let input = datasets().join("postings/glassdoor-2020-metros/Data_Job_TX.csv");
-    let consumed = run(rats(dir.path())
-        .args(["consume", "--quiet", "--lake"])
-        .arg(&lake)
-        .arg("--from")
-        .arg(&input));
-    assert!(consumed.status.success(), "{}", stderr(&consumed));
+    consume_into(dir.path(), &lake, &[input]);
     let assign = || {
-        json(&run(rats(dir.path())
+        success_json(&run(rats(dir.path())
             .env(rats::env_vars::DATASETS, datasets())
             .args(["occupation", "assign", "--format", "json", "--lake"])
             .arg(&lake)))

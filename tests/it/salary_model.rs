@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use crate::support::{datasets, rats, repo, run, stderr, stdout, table_rows};
+use crate::support::{consume_into, datasets, rats, repo, run, stderr, stdout, success_json, table_rows};
 
 /// A lake of three Glassdoor metro files and the NYC jobs (about 3,400 postings with pay) and a
 /// models directory holding the salary model trained on it once for all tests here.
@@ -30,12 +30,7 @@ fn trained() -> &'static Trained {
             .map(|s| postings.join(format!("glassdoor-2020-metros/Data_Job_{s}.csv")))
             .chain([postings.join("nyc-jobs/NYC_Jobs.csv")])
             .collect();
-        let consumed = run(rats(dir.path())
-            .args(["consume", "--quiet", "--lake"])
-            .arg(&lake)
-            .arg("--from")
-            .args(&inputs));
-        assert!(consumed.status.success(), "consume: {}", stderr(&consumed));
+        consume_into(dir.path(), &lake, &inputs);
         let models = dir.path().join("models");
         let output = train(dir.path(), &lake, &models, &[]);
         assert!(output.status.success(), "train salary: {}", stderr(&output));
@@ -61,11 +56,6 @@ fn train(dir: &Path, lake: &Path, models: &Path, extra: &[&str]) -> std::process
 
 fn predict(models: &Path, args: &[&str]) -> std::process::Output {
     run(rats(models).args(["predict", "salary", "--models"]).arg(models).args(args))
-}
-
-fn json(output: &std::process::Output) -> serde_json::Value {
-    assert!(output.status.success(), "failed: {}", stderr(output));
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(output)))
 }
 
 #[test]
@@ -159,7 +149,7 @@ fn the_same_inputs_train_nothing_new_and_forced_retraining_is_byte_identical() {
 #[test]
 fn predict_salary_estimates_explains_and_names_the_model_it_used() {
     let t = trained();
-    let answer = json(&predict(
+    let answer = success_json(&predict(
         &t.models,
         &[
             "--title",
@@ -185,7 +175,7 @@ fn predict_salary_estimates_explains_and_names_the_model_it_used() {
         .filter_map(|c| c["label"].as_str())
         .collect();
     assert!(labels.contains(&"San Francisco, CA"), "{labels:?}");
-    let nurse = json(&predict(
+    let nurse = success_json(&predict(
         &t.models,
         &["--title", "Junior Clerk", "--location", "Houston, TX", "--format", "json"],
     ));
@@ -279,15 +269,15 @@ fn promote_and_rollback_choose_what_predict_uses() {
             .arg(dir.path())
             .args(["--format", "json"]))
     };
-    let used = || json(&predict(dir.path(), &["--title", "Data Analyst", "--format", "json"]))["model"].clone();
+    let used = || success_json(&predict(dir.path(), &["--title", "Data Analyst", "--format", "json"]))["model"].clone();
     assert_eq!(used()["version"], "v2");
-    assert_eq!(json(&models(&["promote", "salary", "v1"]))["stage"], "production");
+    assert_eq!(success_json(&models(&["promote", "salary", "v1"]))["stage"], "production");
     assert_eq!(
         used(),
         serde_json::json!({"kind": "salary", "version": "v1", "chosen_because": "production"})
     );
-    assert_eq!(json(&models(&["promote", "salary", "v2"]))["replaced"], "v1");
-    let list = json(&models(&["list"]));
+    assert_eq!(success_json(&models(&["promote", "salary", "v2"]))["replaced"], "v1");
+    let list = success_json(&models(&["list"]));
     let stage_of = |v: &str| {
         list.as_array()
             .expect("list")
@@ -297,7 +287,7 @@ fn promote_and_rollback_choose_what_predict_uses() {
     };
     assert_eq!(stage_of("v1"), Some(serde_json::json!("archived")));
     assert_eq!(stage_of("v2"), Some(serde_json::json!("production")));
-    assert_eq!(json(&models(&["rollback", "salary"]))["version"], "v1");
+    assert_eq!(success_json(&models(&["rollback", "salary"]))["version"], "v1");
     assert_eq!(used()["version"], "v1");
     let missing = models(&["promote", "salary", "v9"]);
     assert_eq!(missing.status.code(), Some(2));

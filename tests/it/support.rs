@@ -69,6 +69,22 @@ pub fn summary(output: &Output) -> serde_json::Value {
         .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}\nstderr: {}", stdout(output), stderr(output)))
 }
 
+/// The JSON on stdout of a run that must have succeeded.
+pub fn success_json(output: &Output) -> serde_json::Value {
+    assert!(output.status.success(), "failed: {}", stderr(output));
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", stdout(output)))
+}
+
+/// `rats consume --quiet` of `inputs` into `lake`, run in `dir`; panics unless it succeeds.
+pub fn consume_into(dir: &Path, lake: &Path, inputs: &[PathBuf]) {
+    let output = run(rats(dir)
+        .args(["consume", "--quiet", "--lake"])
+        .arg(lake)
+        .arg("--from")
+        .args(inputs));
+    assert!(output.status.success(), "consume: {}", stderr(&output));
+}
+
 /// Rows of `columns` of a lake table, each row rendered as strings, as a sorted multiset.
 pub fn table_rows(lake: &Path, table: &str, columns: &[&str]) -> Vec<Vec<String>> {
     use rats::lake::scan_table;

@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::QUANTILES;
 use super::train::{Prepared, Scores, TrainOptions, Trained, encode};
 use crate::ml::MlError;
-use crate::ml::boost::{self, Objective};
+use crate::ml::boost::Objective;
 use crate::ml::dataset::SalaryData;
 use crate::ml::features::FeatureOptions;
 use crate::ml::metrics;
@@ -82,13 +82,7 @@ pub fn evaluate(data: &SalaryData, options: &TrainOptions, trained: &Trained, pr
         for fold in 0..prepared.k {
             let (train_rows, test_rows) = prepared.split(fold);
             let encoded = encode(&prepared, &train_rows, &test_rows, features, &options.reference);
-            let model = boost::train(
-                &encoded.train_x,
-                &encoded.train_y,
-                &trained.cv.chosen,
-                &Objective::Mean,
-                options.seed,
-            )?;
+            let model = encoded.fit(&trained.cv.chosen, &Objective::Mean, options.seed)?;
             scatter(&mut predicted, &test_rows, &model.predict(&encoded.test_x)?);
         }
         on_folds.push(Named {
@@ -123,21 +117,10 @@ pub fn evaluate(data: &SalaryData, options: &TrainOptions, trained: &Trained, pr
         let held: std::collections::HashSet<usize> = test_rows.iter().copied().collect();
         let train_rows: Vec<usize> = all.iter().copied().filter(|i| !held.contains(i)).collect();
         let encoded = encode(&prepared, &train_rows, &test_rows, options.features, &options.reference);
-        let mean = boost::train(
-            &encoded.train_x,
-            &encoded.train_y,
-            &trained.cv.chosen,
-            &Objective::Mean,
-            options.seed,
-        )?;
-        let levels = boost::train(
-            &encoded.train_x,
-            &encoded.train_y,
-            &trained.cv.chosen,
-            &Objective::Quantiles(QUANTILES.to_vec()),
-            options.seed,
-        )?
-        .predict(&encoded.test_x)?;
+        let mean = encoded.fit(&trained.cv.chosen, &Objective::Mean, options.seed)?;
+        let levels = encoded
+            .fit(&trained.cv.chosen, &Objective::Quantiles(QUANTILES.to_vec()), options.seed)?
+            .predict(&encoded.test_x)?;
         let train_scores: Vec<f64> = train_rows.iter().map(|&r| trained.oof_scores[r]).collect();
         let offset = metrics::quantile_higher(
             &train_scores,

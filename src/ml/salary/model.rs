@@ -96,9 +96,14 @@ impl SalaryModel {
 
     /// The feature matrix of `facts` (a title's family is looked up when the facts lack it).
     pub fn matrix(&self, facts: &[PostingFacts]) -> Matrix {
+        let resolved: Vec<Cow<'_, PostingFacts>> = facts.iter().map(|f| self.with_family(f)).collect();
+        self.encode(&resolved)
+    }
+
+    fn encode(&self, facts: &[Cow<'_, PostingFacts>]) -> Matrix {
         let mut data = Vec::with_capacity(facts.len() * self.spec.width());
         for f in facts {
-            self.spec.encode(&self.with_family(f), &mut data);
+            self.spec.encode(f, &mut data);
         }
         Matrix::new(data, self.spec.width())
     }
@@ -128,7 +133,9 @@ impl SalaryModel {
         if facts.is_empty() {
             return Ok(Vec::new());
         }
-        let x = self.matrix(facts);
+        // Families are looked up once per posting: the matrix and the explanation share them.
+        let facts: Vec<Cow<'_, PostingFacts>> = facts.iter().map(|f| self.with_family(f)).collect();
+        let x = self.encode(&facts);
         let width = x.cols + 1;
         let x = x.input()?;
         let mean = self.mean.predict_input(&x)?;
@@ -155,8 +162,7 @@ impl SalaryModel {
                     period: "year",
                     interval_coverage: self.calibration.nominal_coverage,
                     contributions: explain_with.map_or_else(Vec::new, |skill_name| {
-                        let f = self.with_family(f);
-                        explain(&self.spec, &f, &contributions[row * width..(row + 1) * width], estimate, skill_name)
+                        explain(&self.spec, f, &contributions[row * width..(row + 1) * width], estimate, skill_name)
                     }),
                     notes: self.notes(f),
                 }

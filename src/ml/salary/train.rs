@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::model::{Calibration, SalaryModel};
 use super::{COVERAGE, QUANTILES};
 use crate::ml::MlError;
-use crate::ml::boost::{self, BoostParams, Matrix, Objective};
+use crate::ml::boost::{self, BoostParams, Matrix, Model, Objective};
 use crate::ml::dataset::{SalaryData, SalaryExample};
 use crate::ml::facts::PostingFacts;
 use crate::ml::features::{FeatureOptions, FeatureSpec, Reference};
@@ -159,6 +159,13 @@ pub struct Encoded {
     pub test_query_x: Matrix,
 }
 
+impl Encoded {
+    /// A booster trained on the training rows.
+    pub fn fit(&self, params: &BoostParams, objective: &Objective, seed: u64) -> Result<Model, MlError> {
+        boost::train(&self.train_x, &self.train_y, params, objective, seed)
+    }
+}
+
 pub fn encode(prepared: &Prepared<'_>, train: &[usize], test: &[usize], features: FeatureOptions, reference: &Reference) -> Encoded {
     let facts: Vec<&PostingFacts> = train.iter().map(|&i| &prepared.examples[i].facts).collect();
     let spec = FeatureSpec::fit(&facts, features, reference);
@@ -207,7 +214,7 @@ pub fn train(data: &SalaryData, options: &TrainOptions, progress: &dyn Fn(&str))
         let (train_rows, test_rows) = prepared.split(fold);
         let encoded = encode(&prepared, &train_rows, &test_rows, options.features, &options.reference);
         for (candidate, params) in GRID.iter().enumerate() {
-            let model = boost::train(&encoded.train_x, &encoded.train_y, params, &Objective::Mean, options.seed)?;
+            let model = encoded.fit(params, &Objective::Mean, options.seed)?;
             for (row, value) in test_rows.iter().zip(model.predict(&encoded.test_x)?) {
                 oof[candidate][*row] = f64::from(value);
             }
@@ -234,7 +241,7 @@ pub fn train(data: &SalaryData, options: &TrainOptions, progress: &dyn Fn(&str))
     let quantiles = Objective::Quantiles(QUANTILES.to_vec());
     for (fold, (test_rows, encoded)) in encoded_folds.iter().enumerate() {
         progress(&format!("fold {}/{}: quantile model", fold + 1, prepared.k));
-        let model = boost::train(&encoded.train_x, &encoded.train_y, &chosen, &quantiles, options.seed)?;
+        let model = encoded.fit(&chosen, &quantiles, options.seed)?;
         let predicted = model.predict(&encoded.test_x)?;
         let predicted_query = model.predict(&encoded.test_query_x)?;
         for (i, row) in test_rows.iter().enumerate() {
@@ -297,8 +304,8 @@ pub fn train(data: &SalaryData, options: &TrainOptions, progress: &dyn Fn(&str))
 
     progress("final models on every posting");
     let encoded = encode(&prepared, &all, &[], options.features, &options.reference);
-    let mean = boost::train(&encoded.train_x, &encoded.train_y, &chosen, &Objective::Mean, options.seed)?;
-    let quantile_model = boost::train(&encoded.train_x, &encoded.train_y, &chosen, &quantiles, options.seed)?;
+    let mean = encoded.fit(&chosen, &Objective::Mean, options.seed)?;
+    let quantile_model = encoded.fit(&chosen, &quantiles, options.seed)?;
     let cv = CvReport {
         folds: prepared.k,
         groups: prepared.groups(),
