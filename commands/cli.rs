@@ -73,6 +73,9 @@ pub enum Command {
     /// The model registry: list versions, show a model card, promote a version, roll back
     #[command(subcommand)]
     Models(ModelsCommand),
+    /// Rank postings for a résumé (PDF, DOCX or text) with a score, an explanation and
+    /// skill-gap advice, rank résumés for one posting, or evaluate matching on labelled pairs
+    Match(MatchArgs),
     /// Map a job title to ESCO occupations (ranked, with scores), evaluate the mapping on
     /// labelled titles, or give every silver posting its title family (gold/posting_occupations)
     Occupation(OccupationArgs),
@@ -305,6 +308,36 @@ pub enum TrainCommand {
     /// k-fold cross-validation chooses the hyper-parameters, quantile models give the 80 %
     /// interval, conformal calibration makes it hold; the version lands in the model registry
     Salary(TrainSalaryArgs),
+    /// Train the job–résumé match scorer on labelled pairs (the rjdb layout): a learned
+    /// combination of semantic similarity, requirement and skill coverage, title and
+    /// experience fit, cross-validated by posting and compared with simple baselines; the
+    /// version (weights and sentence encoder) lands in the model registry
+    Match(TrainMatchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TrainMatchArgs {
+    /// The sentence encoder folder (config.json, tokenizer.json, model.safetensors), as
+    /// scripts/fetch-sentence-encoder prints it; copied into the version
+    #[arg(long, value_name = "DIR")]
+    pub encoder: PathBuf,
+    /// Labelled pairs, one JSON object a line with Job-Description, Resume-matched and
+    /// Resume-unmatched [default: DATASETS/matching/rjdb/pairs.jsonl]
+    #[arg(long, value_name = "FILE")]
+    pub data: Option<PathBuf>,
+    /// Models directory the new version is added to [default: ./models; env: RATS_MODELS_DIR]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Folds of the cross-validation by posting
+    #[arg(long, value_name = "K", default_value_t = 5, value_parser = clap::value_parser!(u16).range(2..=20))]
+    pub folds: u16,
+    /// Also write the report (Markdown) to this file
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Train even when the newest version was trained on the same inputs (same file, encoder,
+    /// folds and rats build); otherwise that run is a no-op
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -405,6 +438,73 @@ pub enum RemoteArg {
     Hybrid,
     #[value(name = "on-site")]
     OnSite,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true,
+    group(clap::ArgGroup::new("query").required(true).args(["resume", "job"])),
+    after_help = "The postings are silver's (--lake, filtered with --where) or any postings files' (--jobs, \
+read as consume reads them). Posting vectors are cached under LAKE/vectors, so only new postings are \
+embedded. Scores are 0-100, the trained scorer's probability that the résumé fits; 50 or more is a fit."
+)]
+pub struct MatchArgs {
+    #[command(subcommand)]
+    pub command: Option<MatchCommand>,
+    /// The résumé: PDF (with a text layer), DOCX, or text/Markdown
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["job", "resumes"])]
+    pub resume: Option<PathBuf>,
+    /// Rank the résumés of --resumes for this silver posting
+    #[arg(long, value_name = "POSTING_KEY", requires = "resumes")]
+    pub job: Option<String>,
+    /// A folder of résumés (every file in it) to rank for --job
+    #[arg(long, value_name = "DIR")]
+    pub resumes: Option<PathBuf>,
+    /// Lake directory whose silver postings are matched [default: ./lake; env: RATS_LAKE]
+    #[arg(long, value_name = "DIR")]
+    pub lake: Option<PathBuf>,
+    /// Postings files to match against instead of the lake
+    #[arg(long, value_name = "PATH", num_args = 1.., conflicts_with_all = ["lake", "where_", "job"])]
+    pub jobs: Vec<PathBuf>,
+    #[command(flatten)]
+    pub format: FormatArgs,
+    /// Only silver postings where this SQL condition holds (columns of silver/postings, e.g.
+    /// "remote_type = 'remote' AND salary_min_usd >= 100000")
+    #[arg(long = "where", id = "where_", value_name = "SQL")]
+    pub where_: Option<String>,
+    /// How many ranked postings (or résumés) to show
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub top: usize,
+    #[command(flatten)]
+    pub model: MatchModelArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct MatchModelArgs {
+    /// Models directory [default: ./models; env: RATS_MODELS_DIR]
+    #[arg(long, value_name = "DIR")]
+    pub models: Option<PathBuf>,
+    /// Use this match model version (v3) instead of the production one (or the newest)
+    #[arg(long, value_name = "VERSION")]
+    pub model_version: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MatchCommand {
+    /// Pairwise accuracy (matched résumé above unmatched) and retrieval (top-1, top-5, MRR in
+    /// both directions) of the match model and of the baselines on labelled pairs (one JSON
+    /// object a line with Job-Description, Resume-matched and Resume-unmatched)
+    Eval(MatchEvalArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MatchEvalArgs {
+    /// The labelled pairs
+    #[arg(long, value_name = "FILE")]
+    pub data: PathBuf,
+    #[command(flatten)]
+    pub model: MatchModelArgs,
 }
 
 #[derive(Debug, Args)]

@@ -8,6 +8,7 @@ mod config;
 mod consume;
 mod logging;
 mod man;
+mod matching;
 mod models;
 mod normaliser;
 mod occupation;
@@ -16,6 +17,7 @@ mod produce;
 mod progress;
 mod skills;
 mod train;
+mod train_match;
 mod train_salary;
 mod train_skills;
 mod transform;
@@ -71,8 +73,17 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             overrides.models_dir.clone_from(&args.out);
             overrides.mlflow_tracking_uri.clone_from(&args.mlflow);
         }
+        Command::Train(cli::TrainCommand::Match(args)) => overrides.models_dir.clone_from(&args.out),
         Command::Predict(cli::PredictCommand::Salary(args)) => overrides.models_dir.clone_from(&args.models),
         Command::Models(command) => overrides.models_dir.clone_from(&command.dir().models),
+        Command::Match(args) => {
+            overrides.lake.clone_from(&args.lake);
+            let model = match &args.command {
+                Some(cli::MatchCommand::Eval(eval)) => &eval.model,
+                None => &args.model,
+            };
+            overrides.models_dir.clone_from(&model.models);
+        }
         Command::Occupation(cli::OccupationArgs {
             command: Some(cli::OccupationCommand::Assign(args)),
             ..
@@ -90,6 +101,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Train(command) => train::run(&command, &settings, quiet),
         Command::Predict(cli::PredictCommand::Salary(args)) => predict::salary(&args, &settings, quiet),
         Command::Models(command) => models::run(&command, &settings, quiet),
+        Command::Match(args) => matching::run(&args, &settings, quiet),
         Command::Occupation(args) => occupation::run(&args, &settings, quiet),
         Command::Config(cli::ConfigCommand::Show) => config::show(&settings, quiet),
         Command::Man(_) | Command::Completions(_) => unreachable!("answered before settings are resolved"),

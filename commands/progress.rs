@@ -53,3 +53,34 @@ impl Progress for TerminalProgress {
         }
     }
 }
+
+/// A spinner with the current step of a long run (a training), on stderr, only when stderr is
+/// a terminal and `--quiet` is off; every step is also logged.
+pub struct StepSpinner {
+    bar: Option<ProgressBar>,
+}
+
+impl StepSpinner {
+    pub fn new(quiet: bool) -> Self {
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+            let bar = ProgressBar::new_spinner();
+            bar.set_style(ProgressStyle::with_template("{spinner} {elapsed} {msg}").expect("valid template"));
+            bar.enable_steady_tick(Duration::from_millis(200));
+            bar
+        });
+        StepSpinner { bar }
+    }
+
+    pub fn step(&self, message: &str) {
+        tracing::info!("{message}");
+        if let Some(bar) = &self.bar {
+            bar.set_message(message.to_string());
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}

@@ -1,11 +1,10 @@
 //! `rats train salary`: cross-validate, calibrate and fit the salary model on the lake, add it
 //! to the model registry as a new version, print the cross-validation report.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use indicatif::{ProgressBar, ProgressStyle};
 use rats::exit::Outcome;
 use rats::ml::salary::evaluate::Evaluation;
 use rats::ml::salary::train::{CvReport, Scores};
@@ -15,6 +14,7 @@ use rats::settings::{OutputFormat, Settings};
 use rats::tracking::log_version::{self, Logged};
 
 use crate::cli::TrainSalaryArgs;
+use crate::progress::StepSpinner;
 
 const COST_OF_LIVING: &str = "reference/cost-of-living/advisorsmith_cost_of_living_index.csv";
 const ESCO: &str = "taxonomies/esco/occupations.csv";
@@ -44,23 +44,10 @@ pub fn run(args: &TrainSalaryArgs, settings: &Settings, quiet: bool) -> anyhow::
     if let Some(uri) = &settings.mlflow_tracking_uri.value {
         log_version::check_reachable(uri).with_context(|| format!("MLflow at {uri} (--mlflow) is not usable; nothing was trained"))?;
     }
-    let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
-        let bar = ProgressBar::new_spinner();
-        bar.set_style(ProgressStyle::with_template("{spinner} {elapsed} {msg}").expect("valid template"));
-        bar.enable_steady_tick(std::time::Duration::from_millis(200));
-        bar
-    });
-    let progress = |message: &str| {
-        tracing::info!("{message}");
-        if let Some(bar) = &bar {
-            bar.set_message(message.to_string());
-        }
-    };
-    let outcome = version::train_version(&request, &progress)
+    let spinner = StepSpinner::new(quiet);
+    let outcome = version::train_version(&request, &|message| spinner.step(message))
         .with_context(|| format!("training the salary model on the lake {}", request.lake.display()));
-    if let Some(bar) = &bar {
-        bar.finish_and_clear();
-    }
+    spinner.finish();
     let trained = match outcome? {
         version::Outcome::AlreadyTrained { version, path } => {
             if !quiet {

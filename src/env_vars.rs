@@ -57,6 +57,9 @@ pub const ALL: &[&str] = &[
 
 /// The base encoder the fine-tuning test starts from (`scripts/fetch-encoder`'s folder).
 pub const ENCODER_BASE: &str = "RATS_ENCODER_BASE";
+/// The sentence encoder the matching tests train with (`scripts/fetch-sentence-encoder`'s
+/// folder).
+pub const SENTENCE_ENCODER: &str = "RATS_SENTENCE_ENCODER";
 /// The port of the local Kafka broker `scripts/kafka` runs (default 19092).
 pub const KAFKA_PORT: &str = "RATS_KAFKA_PORT";
 /// The port of the second broker the broker-restart test starts and stops (default 19192).
@@ -71,6 +74,7 @@ pub const KILL_SEED: &str = "RATS_KILL_SEED";
 /// registry stub's port) and by `sql-models/profiles.yml` (dbt-duckdb's database file).
 pub const OUTSIDE_THE_BINARY: &[&str] = &[
     ENCODER_BASE,
+    SENTENCE_ENCODER,
     KAFKA_PORT,
     KAFKA_RESTART_PORT,
     KILL_SEED,

@@ -9,6 +9,7 @@ pub mod env_vars;
 pub mod exit;
 pub mod ingest;
 pub mod lake;
+pub mod matching;
 pub mod ml;
 pub mod normalize;
 pub mod output;

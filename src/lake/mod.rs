@@ -114,6 +114,12 @@ pub fn scan_table_versioned(path: &Path, columns: &[&str]) -> Result<(i64, Vec<R
     Ok((table.version(), table.scan(columns)?))
 }
 
+/// The current version of the existing table at `path`.
+pub fn table_version(path: &Path) -> Result<i64, LakeError> {
+    let runtime = io_runtime(path)?;
+    Ok(runtime.block_on(Table::open_existing(path))?.version())
+}
+
 /// Replaces the rows of the small derived table at `path` (created with `schema` when missing)
 /// by `batch` in one commit, unless it already holds exactly those rows. Returns whether it
 /// wrote. The replaced Parquet files are deleted.

@@ -4,7 +4,7 @@
 
 pub mod dag;
 pub mod datatests;
-mod delta;
+pub mod delta;
 mod docs;
 pub mod engine;
 pub mod project;

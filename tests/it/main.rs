@@ -8,6 +8,7 @@ mod datasets;
 mod interop;
 mod kafka_consume;
 mod lake_docs;
+mod matching;
 mod mlflow;
 mod occupation;
 mod produce;

@@ -1,0 +1,103 @@
+//! `rats train match`: cross-validate and fit the match scorer on labelled pairs, add it to the
+//! model registry with its sentence encoder, print the evaluation beside the baselines.
+
+use anyhow::Context;
+use chrono::Datelike;
+use rats::exit::Outcome;
+use rats::matching::eval::Evaluation;
+use rats::matching::train::{self, Request};
+use rats::output::{self, Report};
+use rats::settings::{OutputFormat, Settings};
+use rats::skills::{Extractor, Taxonomy};
+
+use crate::cli::TrainMatchArgs;
+use crate::progress::StepSpinner;
+
+const RJDB: &str = "matching/rjdb/pairs.jsonl";
+
+/// The gazetteer alone finds a résumé's and a posting's skills: matching compares taxonomy
+/// ids, which the span model adds nothing to.
+pub fn taxonomy_extractor(settings: &Settings) -> anyhow::Result<Extractor> {
+    let taxonomy = Taxonomy::load(settings.skills_taxonomy.value.as_deref())?;
+    Extractor::new(taxonomy, None).context("building the skill gazetteer")
+}
+
+pub fn run(args: &TrainMatchArgs, settings: &Settings, quiet: bool) -> anyhow::Result<Outcome> {
+    let request = Request {
+        data: args.data.clone().unwrap_or_else(|| settings.datasets.value.join(RJDB)),
+        encoder: args.encoder.clone(),
+        models_dir: settings.models_dir.value.clone(),
+        folds: usize::from(args.folds),
+        this_year: chrono::Utc::now().year(),
+        force: args.force,
+    };
+    let extractor = taxonomy_extractor(settings)?;
+    let spinner = StepSpinner::new(quiet);
+    let outcome = train::train_version(&request, &extractor, &|message| spinner.step(message))
+        .with_context(|| format!("training the match model on {}", request.data.display()));
+    spinner.finish();
+    let trained = match outcome? {
+        train::Outcome::AlreadyTrained { version, path } => {
+            if !quiet {
+                eprintln!(
+                    "match {version} ({}) was trained on these inputs already (same file, encoder, folds and rats build): nothing to do; --force trains again",
+                    path.display()
+                );
+            }
+            return Ok(Outcome::Success);
+        }
+        train::Outcome::Trained(trained) => trained,
+    };
+    if let Some(path) = &args.report {
+        std::fs::write(path, &trained.markdown).with_context(|| format!("writing the report to {}", path.display()))?;
+    }
+    if quiet && settings.format.value == OutputFormat::Table {
+        return Ok(Outcome::Success);
+    }
+    let mut rows = vec![evaluation_row("learned score (cross-validated)", &trained.cross_validated)];
+    rows.extend(trained.baselines.iter().map(|(name, e)| evaluation_row(name, e)));
+    let report = Report {
+        header: EVALUATION_HEADER.map(String::from).to_vec(),
+        rows,
+        json: serde_json::json!({
+            "version": trained.version,
+            "path": trained.path,
+            "cross_validated": trained.cross_validated,
+            "baselines": trained.baselines,
+            "scorer": trained.scorer,
+        }),
+    };
+    output::write(&mut std::io::stdout().lock(), settings.format.value, &report)?;
+    if settings.format.value == OutputFormat::Table {
+        println!("match {} saved in {}", trained.version, trained.path.display());
+    }
+    Ok(Outcome::Success)
+}
+
+pub const EVALUATION_HEADER: [&str; 8] = [
+    "matcher",
+    "pairwise_accuracy",
+    "job_to_resume_top1",
+    "top5",
+    "mrr",
+    "resume_to_job_top1",
+    "top5",
+    "mrr",
+];
+
+pub fn evaluation_row(name: &str, e: &Evaluation) -> Vec<String> {
+    let mut row = vec![name.to_string()];
+    row.extend(
+        [
+            e.pairwise_accuracy,
+            e.job_to_resume.top1,
+            e.job_to_resume.top5,
+            e.job_to_resume.mrr,
+            e.resume_to_job.top1,
+            e.resume_to_job.top5,
+            e.resume_to_job.mrr,
+        ]
+        .map(|x| format!("{x:.3}")),
+    );
+    row
+}

@@ -1,0 +1,213 @@
+//! Evaluation on labelled pairs (the rjdb layout): does the matched résumé score above the
+//! unmatched one (pairwise accuracy), and is a posting's matched résumé found among every
+//! résumé of the file, and a résumé's posting among every posting (top-1, top-5, MRR)?
+//!
+//! Ranks count ties against the answer: a matcher that gives many candidates the same score
+//! does not get lucky. The learned scorer is cross-validated by posting: a posting's scores
+//! come from weights fitted without it.
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::Serialize;
+
+use super::MatchError;
+use super::baselines::{Bm25, keyword_overlap};
+use super::embed::SentenceEncoder;
+use super::features::{self, Features, JobSide, ResumeSide, SkillContext, content_words};
+use super::profile::{JobProfile, ResumeProfile, read_job, read_resume};
+use super::rjdb::LabelledPair;
+use super::scorer::Scorer;
+use crate::skills::Extractor;
+
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+pub struct Retrieval {
+    pub top1: f64,
+    pub top5: f64,
+    pub mrr: f64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Evaluation {
+    pub pairs: usize,
+    pub pairwise_accuracy: f64,
+    /// Each posting's matched résumé among every résumé (matched and unmatched) of the file.
+    pub job_to_resume: Retrieval,
+    /// Each matched résumé's posting among every posting of the file.
+    pub resume_to_job: Retrieval,
+}
+
+/// A labelled file read, embedded and compared once: posting `i`'s matched résumé is résumé
+/// `2i`, its unmatched one `2i + 1`.
+pub struct Prepared {
+    pub jobs: Vec<JobProfile>,
+    pub resumes: Vec<ResumeProfile>,
+    job_texts: Vec<String>,
+    features: Vec<Features>,
+}
+
+/// Other postings' matched résumés used as negatives for each training posting, besides its
+/// own unmatched one: real matching mostly separates unrelated résumés, rjdb's unmatched
+/// résumés are the hard near-misses.
+const RANDOM_NEGATIVES: usize = 4;
+/// The near-miss counts as much as the random negatives together, so the scorer learns what
+/// separates a fit from almost a fit (the years, the last missing skills), not only what
+/// separates a fit from an unrelated résumé.
+const HARD_NEGATIVE_WEIGHT: usize = RANDOM_NEGATIVES;
+
+impl Prepared {
+    pub fn new(pairs: &[LabelledPair], extractor: &Extractor, encoder: &SentenceEncoder, this_year: i32) -> Result<Self, MatchError> {
+        let jobs: Vec<JobProfile> = pairs.iter().map(|p| read_job("", &p.job, extractor)).collect();
+        let resumes: Vec<ResumeProfile> = pairs
+            .iter()
+            .flat_map(|p| [&p.matched, &p.unmatched])
+            .map(|text| read_resume(text, extractor, this_year))
+            .collect();
+        let job_focus: Vec<&str> = jobs.iter().map(|j| j.focus.as_str()).collect();
+        let resume_focus: Vec<String> = resumes.iter().map(ResumeProfile::focus).collect();
+        let job_vectors = encoder.embed(&job_focus)?;
+        let resume_vectors = encoder.embed(&resume_focus.iter().map(String::as_str).collect::<Vec<_>>())?;
+        let context = SkillContext {
+            taxonomy: extractor.taxonomy(),
+            weights: SkillContext::idf(jobs.iter().map(|j| &j.skills)),
+            word_weights: SkillContext::idf(jobs.iter().map(|j| j.keywords.iter().map(|(word, _)| word))),
+        };
+        let resume_sides: Vec<ResumeSide> = resumes.iter().zip(&resume_vectors).map(|(r, v)| ResumeSide::new(r, v)).collect();
+        let mut features = Vec::with_capacity(jobs.len() * resumes.len());
+        for (job, vector) in jobs.iter().zip(&job_vectors) {
+            let side = JobSide::new(job, vector);
+            features.extend(resume_sides.iter().map(|resume| features::compute(resume, &side, &context)));
+        }
+        Ok(Self {
+            job_texts: pairs.iter().map(|p| p.job.clone()).collect(),
+            jobs,
+            resumes,
+            features,
+        })
+    }
+
+    pub fn features(&self, job: usize, resume: usize) -> &Features {
+        &self.features[job * self.resumes.len() + resume]
+    }
+
+    /// Training examples from `jobs`: each with its matched résumé, its unmatched one and
+    /// other postings' matched résumés.
+    pub fn examples(&self, jobs: &[usize]) -> Vec<(Features, bool)> {
+        let n = self.jobs.len();
+        let stride = (n / (RANDOM_NEGATIVES + 1)).max(1);
+        let mut examples = Vec::new();
+        for &job in jobs {
+            examples.push((*self.features(job, 2 * job), true));
+            for _ in 0..HARD_NEGATIVE_WEIGHT {
+                examples.push((*self.features(job, 2 * job + 1), false));
+            }
+            for k in 1..=RANDOM_NEGATIVES.min(n.saturating_sub(1)) {
+                let other = (job + k * stride) % n;
+                if other != job {
+                    examples.push((*self.features(job, 2 * other), false));
+                }
+            }
+        }
+        examples
+    }
+
+    /// The metrics of a matcher: `for_job(job, résumé)` scores the rows a posting ranks,
+    /// `for_resume(job, résumé)` the columns a résumé ranks (they differ only when
+    /// cross-validation scores each query with the weights fitted without it).
+    pub fn evaluate(&self, for_job: impl Fn(usize, usize) -> f64, for_resume: impl Fn(usize, usize) -> f64) -> Evaluation {
+        let n = self.jobs.len();
+        let mut pairwise = 0.0;
+        let mut job_ranks = Vec::with_capacity(n);
+        let mut resume_ranks = Vec::with_capacity(n);
+        for job in 0..n {
+            let row: Vec<f64> = (0..self.resumes.len()).map(|r| for_job(job, r)).collect();
+            let (matched, unmatched) = (row[2 * job], row[2 * job + 1]);
+            pairwise += match matched.total_cmp(&unmatched) {
+                std::cmp::Ordering::Greater => 1.0,
+                std::cmp::Ordering::Equal => 0.5,
+                std::cmp::Ordering::Less => 0.0,
+            };
+            job_ranks.push(rank(&row, 2 * job));
+            let column: Vec<f64> = (0..n).map(|j| for_resume(j, 2 * job)).collect();
+            resume_ranks.push(rank(&column, job));
+        }
+        Evaluation {
+            pairs: n,
+            pairwise_accuracy: pairwise / n as f64,
+            job_to_resume: retrieval(&job_ranks),
+            resume_to_job: retrieval(&resume_ranks),
+        }
+    }
+
+    /// Cross-validated metrics of the learned scorer (`folds` folds by posting) and the weights
+    /// fitted on every posting.
+    pub fn cross_validate(&self, folds: usize) -> (Evaluation, Vec<Scorer>, Scorer) {
+        let n = self.jobs.len();
+        let folds = folds.clamp(2, n.max(2));
+        let fold_of = |job: usize| job % folds;
+        let scorers: Vec<Scorer> = (0..folds)
+            .map(|fold| {
+                let training: Vec<usize> = (0..n).filter(|&j| fold_of(j) != fold).collect();
+                Scorer::fit(&self.examples(&training))
+            })
+            .collect();
+        let evaluation = self.evaluate(
+            |job, resume| scorers[fold_of(job)].score(self.features(job, resume)),
+            |job, resume| scorers[fold_of(resume / 2)].score(self.features(job, resume)),
+        );
+        let all: Vec<usize> = (0..n).collect();
+        (evaluation, scorers, Scorer::fit(&self.examples(&all)))
+    }
+
+    /// The same metrics for fixed weights (a trained model on a new file).
+    pub fn evaluate_scorer(&self, scorer: &Scorer) -> Evaluation {
+        let score = |job, resume| scorer.score(self.features(job, resume));
+        self.evaluate(score, score)
+    }
+
+    /// The baselines on the same data, by name.
+    pub fn baselines(&self) -> BTreeMap<&'static str, Evaluation> {
+        let mut out = BTreeMap::new();
+        let resume_words: Vec<HashSet<String>> = self.resumes.iter().map(|r| content_words(&r.text).into_iter().collect()).collect();
+        let job_words: Vec<Vec<String>> = self.job_texts.iter().map(|t| content_words(t)).collect();
+        let job_sets: Vec<HashSet<String>> = job_words.iter().map(|w| w.iter().cloned().collect()).collect();
+        let keywords = |job: usize, resume: usize| keyword_overlap(&job_sets[job], &resume_words[resume]);
+        out.insert("keyword_overlap", self.evaluate(keywords, keywords));
+        let bm25 = Bm25::new(self.resumes.iter().map(|r| r.text.as_str()));
+        let by_bm25 = |job: usize, resume: usize| bm25.score(&job_words[job], resume);
+        out.insert("bm25", self.evaluate(by_bm25, by_bm25));
+        let feature = |index: usize| move |job: usize, resume: usize| f64::from(self.features(job, resume)[index]);
+        out.insert("embedding_cosine", self.evaluate(feature(0), feature(0)));
+        out.insert("skills", self.evaluate(feature(2), feature(2)));
+        out
+    }
+}
+
+/// The 1-based rank of `target` in `scores`, ties counted against it.
+fn rank(scores: &[f64], target: usize) -> usize {
+    let own = scores[target];
+    1 + scores.iter().enumerate().filter(|&(i, &s)| i != target && s >= own).count()
+}
+
+fn retrieval(ranks: &[usize]) -> Retrieval {
+    let n = ranks.len().max(1) as f64;
+    Retrieval {
+        top1: ranks.iter().filter(|&&r| r == 1).count() as f64 / n,
+        top5: ranks.iter().filter(|&&r| r <= 5).count() as f64 / n,
+        mrr: ranks.iter().map(|&r| 1.0 / r as f64).sum::<f64>() / n,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ties_count_against_the_answer() {
+        assert_eq!(rank(&[0.5, 0.5, 0.1], 0), 2);
+        assert_eq!(rank(&[0.9, 0.5, 0.1], 0), 1);
+        let r = retrieval(&[1, 2, 10]);
+        assert!((r.top1 - 1.0 / 3.0).abs() < 1e-9);
+        assert!((r.top5 - 2.0 / 3.0).abs() < 1e-9);
+        assert!((r.mrr - (1.0 + 0.5 + 0.1) / 3.0).abs() < 1e-9);
+    }
+}

@@ -1,0 +1,295 @@
+//! One résumé against many postings: every posting scored, the best explained (matched and
+//! missing skills, related skills the résumé has instead, the years asked), and skill-gap
+//! advice from the market — which missing skill would make the résumé fit the most more of
+//! these postings, and what the salary model says it is worth.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use deltalake::arrow::array::{Array, AsArray};
+use deltalake::arrow::datatypes::Float64Type;
+use serde::Serialize;
+
+use super::MatchError;
+use super::candidates::Candidate;
+use super::features::{self, JobSide, NAMES, ResumeSide, SkillContext};
+use super::profile::{JobProfile, ResumeProfile};
+use super::scorer::Scorer;
+use crate::ml::salary::premiums;
+use crate::skills::Taxonomy;
+
+/// A score at or above this (the model's probability of a match is one half) is a fit: what
+/// the advice counts.
+pub const FIT: f64 = 50.0;
+/// Missing skills of this many best-ranked postings are the advice's candidates.
+const ADVICE_POOL: usize = 25;
+const ADVICE_SKILLS: usize = 5;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RankedJob {
+    pub rank: usize,
+    pub posting_key: String,
+    pub source_job_id: Option<String>,
+    pub title: String,
+    pub company: Option<String>,
+    pub location: Option<String>,
+    pub remote_type: Option<String>,
+    pub salary_usd: Option<(f64, f64)>,
+    /// 0–100: the probability that the résumé fits, as the scorer learned it.
+    pub score: f64,
+    /// The features behind the score, by name.
+    pub signals: BTreeMap<&'static str, f32>,
+    pub matched_skills: Vec<String>,
+    /// Skills the posting names and the résumé lacks, the most specific (rarest) first.
+    pub missing_skills: Vec<String>,
+    /// `(wanted, has instead)`: partial credit from the taxonomy.
+    pub related_skills: Vec<(String, String)>,
+    pub explanation: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Advice {
+    pub skill_id: String,
+    pub skill: String,
+    /// Postings considered that name the skill and that the résumé lacks it for.
+    pub postings_asking: usize,
+    /// Postings that would score a fit (≥ 50) with the skill added and do not now.
+    pub more_fits: usize,
+    /// The salary model's market-wide median premium for the skill, when the lake has it.
+    pub premium_usd_median: Option<f64>,
+    pub sentence: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Ranking {
+    pub considered: usize,
+    /// Postings scoring a fit.
+    pub fits: usize,
+    pub jobs: Vec<RankedJob>,
+    pub advice: Vec<Advice>,
+}
+
+/// Everything a ranking reads, prepared by the caller.
+pub struct Inputs<'a> {
+    pub scorer: &'a Scorer,
+    pub taxonomy: &'a Taxonomy,
+    pub resume: &'a ResumeProfile,
+    pub resume_vector: &'a [f32],
+    pub candidates: &'a [Candidate],
+    pub profiles: &'a [JobProfile],
+    pub vectors: &'a [Vec<f32>],
+    /// Market-wide median skill premiums in US dollars, by skill id.
+    pub premiums: &'a HashMap<String, f64>,
+}
+
+pub fn rank(inputs: &Inputs, top: usize) -> Ranking {
+    let context = SkillContext {
+        taxonomy: inputs.taxonomy,
+        weights: SkillContext::idf(inputs.profiles.iter().map(|p| &p.skills)),
+        word_weights: SkillContext::idf(inputs.profiles.iter().map(|p| p.keywords.iter().map(|(w, _)| w))),
+    };
+    let resume = ResumeSide::new(inputs.resume, inputs.resume_vector);
+    let jobs: Vec<JobSide> = inputs
+        .profiles
+        .iter()
+        .zip(inputs.vectors)
+        .map(|(p, v)| JobSide::new(p, v))
+        .collect();
+    let scored: Vec<(f64, features::Features)> = jobs
+        .iter()
+        .map(|job| {
+            let f = features::compute(&resume, job, &context);
+            (inputs.scorer.score(&f), f)
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..scored.len()).collect();
+    order.sort_by(|&a, &b| {
+        scored[b]
+            .0
+            .total_cmp(&scored[a].0)
+            .then_with(|| inputs.candidates[a].posting_key.cmp(&inputs.candidates[b].posting_key))
+    });
+    let name = |id: &str| inputs.taxonomy.get(id).map_or_else(|| id.to_string(), |s| s.name.clone());
+    let ranked: Vec<RankedJob> = order
+        .iter()
+        .take(top)
+        .enumerate()
+        .map(|(position, &i)| {
+            explain(
+                position + 1,
+                &inputs.candidates[i],
+                &inputs.profiles[i],
+                scored[i],
+                inputs.resume,
+                &context,
+                &name,
+            )
+        })
+        .collect();
+    let advice = advise(inputs, &context, &jobs, &scored, &order, &name);
+    Ranking {
+        considered: scored.len(),
+        fits: scored.iter().filter(|(s, _)| *s >= FIT).count(),
+        jobs: ranked,
+        advice,
+    }
+}
+
+fn missing_by_importance(job: &JobProfile, resume: &ResumeProfile, context: &SkillContext) -> Vec<String> {
+    let mut missing: Vec<&String> = job.skills.iter().filter(|id| !resume.skills.contains(*id)).collect();
+    missing.sort_by(|a, b| context.weight(b).total_cmp(&context.weight(a)).then(a.cmp(b)));
+    missing.into_iter().cloned().collect()
+}
+
+fn explain(
+    rank: usize,
+    candidate: &Candidate,
+    job: &JobProfile,
+    (score, features): (f64, features::Features),
+    resume: &ResumeProfile,
+    context: &SkillContext,
+    name: &dyn Fn(&str) -> String,
+) -> RankedJob {
+    let matched: Vec<String> = job
+        .skills
+        .iter()
+        .filter(|id| resume.skills.contains(*id))
+        .map(|id| name(id))
+        .collect();
+    let missing_ids = missing_by_importance(job, resume, context);
+    let related: Vec<(String, String)> = missing_ids
+        .iter()
+        .filter_map(|id| context.relative(id, &resume.skills).map(|have| (name(id), name(have))))
+        .collect();
+    let missing: Vec<String> = missing_ids.iter().map(|id| name(id)).collect();
+    let signals: BTreeMap<&'static str, f32> = NAMES.iter().copied().zip(features).collect();
+    let mut parts = vec![format!(
+        "has {} of the {} skills the posting names",
+        matched.len(),
+        job.skills.len()
+    )];
+    if !job.requirements.is_empty() {
+        parts.push(format!("covers {:.0}% of its listed requirements", 100.0 * signals["requirements"]));
+    }
+    match job.min_years {
+        Some(years) if signals["experience"] >= 1.0 => parts.push(format!("meets the {years:.0} years asked")),
+        Some(years) => parts.push(format!("short of the {years:.0} years asked")),
+        None => {}
+    }
+    if !missing.is_empty() {
+        let shown: Vec<&str> = missing.iter().take(5).map(String::as_str).collect();
+        parts.push(format!("missing {}", shown.join(", ")));
+    }
+    for (wanted, have) in related.iter().take(3) {
+        parts.push(format!("{have} stands in for {wanted}"));
+    }
+    RankedJob {
+        rank,
+        posting_key: candidate.posting_key.clone(),
+        source_job_id: candidate.source_job_id.clone(),
+        title: candidate.title.clone(),
+        company: candidate.company.clone(),
+        location: candidate.location.clone(),
+        remote_type: candidate.remote_type.clone(),
+        salary_usd: candidate.salary_usd,
+        score,
+        signals,
+        matched_skills: matched,
+        missing_skills: missing,
+        related_skills: related,
+        explanation: format!(
+            "{} (score {score:.0}): {}",
+            if score >= FIT { "Fits" } else { "Partial fit" },
+            parts.join("; ")
+        ),
+    }
+}
+
+/// For the skills most often missing from the best-ranked postings: how many more postings the
+/// résumé would fit with the skill added (its name listed among the résumé's skills). Only
+/// skills that turn at least one posting into a fit are advised.
+fn advise(
+    inputs: &Inputs,
+    context: &SkillContext,
+    jobs: &[JobSide],
+    scored: &[(f64, features::Features)],
+    order: &[usize],
+    name: &dyn Fn(&str) -> String,
+) -> Vec<Advice> {
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for &i in order.iter().take(ADVICE_POOL) {
+        for id in inputs.profiles[i].skills.iter().filter(|id| !inputs.resume.skills.contains(*id)) {
+            *counts.entry(id.clone()).or_default() += 1;
+        }
+    }
+    let mut candidates: Vec<(String, usize)> = counts.into_iter().collect();
+    candidates.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut advice: Vec<Advice> = candidates
+        .into_iter()
+        .take(ADVICE_SKILLS * 2)
+        .map(|(id, _)| {
+            let skill = name(&id);
+            let mut with_skill = inputs.resume.clone();
+            with_skill.skills.insert(id.clone());
+            with_skill.skill_phrases.push(skill.clone());
+            with_skill.text.push('\n');
+            with_skill.text.push_str(&skill);
+            let side = ResumeSide::new(&with_skill, inputs.resume_vector);
+            let asking: Vec<usize> = (0..jobs.len()).filter(|&i| inputs.profiles[i].skills.contains(&id)).collect();
+            let more_fits = asking
+                .iter()
+                .filter(|&&i| scored[i].0 < FIT && inputs.scorer.score(&features::compute(&side, &jobs[i], context)) >= FIT)
+                .count();
+            let premium = inputs.premiums.get(&id).copied();
+            let worth = premium.map_or_else(String::new, |usd| format!(", a market-wide median premium of {}", signed_usd(usd)));
+            Advice {
+                sentence: format!(
+                    "adding {skill} makes you a fit for {more_fits} more of these postings ({} of them ask for it){worth}",
+                    asking.len()
+                ),
+                skill_id: id,
+                skill,
+                postings_asking: asking.len(),
+                more_fits,
+                premium_usd_median: premium,
+            }
+        })
+        .collect();
+    // A skill that makes no posting a fit is no advice.
+    advice.retain(|a| a.more_fits > 0);
+    advice.sort_by(|a, b| {
+        b.more_fits
+            .cmp(&a.more_fits)
+            .then(b.postings_asking.cmp(&a.postings_asking))
+            .then(a.skill_id.cmp(&b.skill_id))
+    });
+    advice.truncate(ADVICE_SKILLS);
+    advice
+}
+
+fn signed_usd(usd: f64) -> String {
+    let sign = if usd < 0.0 { "−" } else { "+" };
+    format!("{sign}${:.1}k", usd.abs() / 1000.0)
+}
+
+/// Market-wide median skill premiums from the lake's `gold/skill_premiums` (written by `rats
+/// train salary`); empty when the table does not exist.
+pub fn market_premiums(lake_root: &Path) -> Result<HashMap<String, f64>, MatchError> {
+    let path = lake_root.join(premiums::TABLE);
+    if !path.join("_delta_log").is_dir() {
+        return Ok(HashMap::new());
+    }
+    let batches = crate::lake::scan_table(&path, &["title_family_uri", "skill_id", "premium_usd_median"])?;
+    let mut out = HashMap::new();
+    for batch in &batches {
+        let family = batch.column(0).as_string::<i32>();
+        let skill = batch.column(1).as_string::<i32>();
+        let median = batch.column(2).as_primitive::<Float64Type>();
+        for row in 0..batch.num_rows() {
+            if family.is_null(row) {
+                out.insert(skill.value(row).to_string(), median.value(row));
+            }
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,247 @@
+//! `rats train match`, `rats match` and `rats match eval`: the scorer trained on a sample of the
+//! shared rjdb pairs with the real all-MiniLM-L6-v2 encoder (`scripts/fetch-sentence-encoder`),
+//! résumés read from PDF, DOCX and Markdown, postings from files and from a lake, and bad input.
+
+use std::path::{Path, PathBuf};
+
+use crate::support::{consume_into, datasets, rats, repo, run, stderr, success_json};
+
+fn encoder() -> PathBuf {
+    std::env::var_os(rats::env_vars::SENTENCE_ENCODER)
+        .map(PathBuf::from)
+        .expect("RATS_SENTENCE_ENCODER names the sentence encoder; run scripts/test")
+}
+
+/// The first `n` rjdb pairs, written to `dir`.
+fn rjdb_sample(dir: &Path, n: usize) -> PathBuf {
+    let pairs = std::fs::read_to_string(datasets().join("matching/rjdb/pairs.jsonl")).expect("rjdb pairs");
+    let path = dir.join(format!("pairs-{n}.jsonl"));
+    std::fs::write(&path, pairs.lines().take(n).collect::<Vec<_>>().join("\n")).expect("write sample");
+    path
+}
+
+/// Trains a match model on 60 pairs into `dir/models`.
+fn train(dir: &Path) -> serde_json::Value {
+    let data = rjdb_sample(dir, 60);
+    success_json(&run(rats(dir)
+        .args(["train", "match", "--format", "json", "--out", "models", "--encoder"])
+        .arg(encoder())
+        .arg("--data")
+        .arg(&data)))
+}
+
+/// One model the ranking tests share (trained once per test run), as `--models DIR`.
+fn shared_models() -> &'static Path {
+    static MODELS: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    MODELS
+        .get_or_init(|| {
+            let dir = tempfile::tempdir().expect("tempdir");
+            train(dir.path());
+            dir
+        })
+        .path()
+}
+
+/// `rats` with the shared model as its models directory.
+fn matcher(dir: &Path) -> std::process::Command {
+    let mut command = rats(dir);
+    command.env(rats::env_vars::MODELS_DIR, shared_models().join("models"));
+    command
+}
+
+fn fixture(name: &str) -> PathBuf {
+    repo().join("fixtures").join(name)
+}
+
+#[test]
+fn training_cross_validates_beats_the_weakest_baselines_and_registers_the_model() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let trained = train(dir.path());
+    let cv = &trained["cross_validated"];
+    assert_eq!(cv["pairs"], 60, "{trained}");
+    for key in ["pairwise_accuracy", "job_to_resume", "resume_to_job"] {
+        assert!(!cv[key].is_null(), "{key} missing: {cv}");
+    }
+    let pairwise = cv["pairwise_accuracy"].as_f64().expect("number");
+    assert!(pairwise >= 0.85, "pairwise accuracy {pairwise}");
+    let top1 = cv["job_to_resume"]["top1"].as_f64().expect("number");
+    assert!(top1 >= 0.8, "job→résumé top-1 {top1}");
+    let baselines = &trained["baselines"];
+    for name in ["keyword_overlap", "bm25", "embedding_cosine", "skills"] {
+        assert!(baselines[name]["pairwise_accuracy"].is_f64(), "{name}: {baselines}");
+    }
+    assert!(pairwise > baselines["embedding_cosine"]["pairwise_accuracy"].as_f64().expect("number"));
+    let version = dir.path().join("models/match/v1");
+    for file in [
+        "scorer.json",
+        "model.json",
+        "card.md",
+        "encoder/model.safetensors",
+        "encoder/tokenizer.json",
+    ] {
+        assert!(version.join(file).is_file(), "{file} missing from the version");
+    }
+    // The same inputs again: a no-op.
+    let again = run(rats(dir.path())
+        .args(["train", "match", "--out", "models", "--encoder"])
+        .arg(encoder())
+        .arg("--data")
+        .arg(rjdb_sample(dir.path(), 60)));
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(stderr(&again).contains("nothing to do"), "{}", stderr(&again));
+    assert!(!dir.path().join("models/match/v2").exists());
+
+    // The trained model on other pairs, with the JSON keys the issue names.
+    let eval = success_json(&run(rats(dir.path())
+        .args(["match", "eval", "--format", "json", "--models", "models", "--data"])
+        .arg(rjdb_sample(dir.path(), 30))));
+    assert_eq!(eval["pairs"], 30);
+    for direction in ["job_to_resume", "resume_to_job"] {
+        for key in ["top1", "top5", "mrr"] {
+            let value = eval[direction][key].as_f64().expect("a number");
+            assert!((0.0..=1.0).contains(&value), "{direction}.{key} = {value}");
+        }
+    }
+    assert_eq!(eval["model"]["version"], "v1");
+}
+
+#[test]
+fn a_resume_in_any_format_ranks_the_fitting_postings_first_with_reasons() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let postings = fixture("matching/postings.jsonl");
+    let mut answers = Vec::new();
+    for (file, format) in [
+        ("resumes/data-engineer.md", "text"),
+        ("resumes/data-engineer.pdf", "PDF"),
+        ("resumes/data-engineer.docx", "DOCX"),
+    ] {
+        let answer = success_json(&run(matcher(dir.path())
+            .args(["match", "--format", "json", "--top", "6", "--resume"])
+            .arg(fixture(file))
+            .arg("--jobs")
+            .arg(&postings)));
+        assert_eq!(answer["resume"]["format"], format, "{answer}");
+        let jobs = answer["jobs"].as_array().expect("jobs");
+        assert_eq!(jobs.len(), 6);
+        let ids: Vec<&str> = jobs.iter().map(|j| j["source_job_id"].as_str().unwrap_or_default()).collect();
+        // The data engineer postings first; nurse, accountant and frontend last.
+        assert_eq!(ids[0], "m-1", "{ids:?}");
+        assert!(ids[..3].contains(&"m-6"), "{ids:?}");
+        for unrelated in ["m-2", "m-3", "m-4"] {
+            assert!(ids[3..].contains(&unrelated), "{ids:?}");
+        }
+        let first = &jobs[0];
+        assert!(first["posting_key"].as_str().is_some_and(|k| k.len() == 32), "{first}");
+        let matched = first["matched_skills"].as_array().expect("matched");
+        assert!(matched.iter().any(|s| s == "Apache Kafka"), "{first}");
+        assert!(
+            first["explanation"]
+                .as_str()
+                .is_some_and(|e| e.contains("skills the posting names"))
+        );
+        let platform = jobs.iter().find(|j| j["source_job_id"] == "m-6").expect("m-6");
+        let missing = platform["missing_skills"].as_array().expect("missing");
+        assert!(missing.iter().any(|s| s == "Terraform"), "{platform}");
+        assert!(
+            answer["resume"]["years_of_experience"].as_f64().is_some_and(|y| y >= 9.0),
+            "{answer}"
+        );
+        answers.push(ids[..3].join(","));
+    }
+    assert!(
+        answers.windows(2).all(|w| w[0] == w[1]),
+        "the three formats rank the fits alike: {answers:?}"
+    );
+}
+
+#[test]
+fn lake_postings_are_embedded_once_and_only_new_ones_later() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lake = dir.path().join("lake");
+    let postings = std::fs::read_to_string(fixture("matching/postings.jsonl")).expect("postings");
+    let first_three = dir.path().join("first-three.jsonl");
+    std::fs::write(&first_three, postings.lines().take(3).collect::<Vec<_>>().join("\n")).expect("write");
+    consume_into(dir.path(), &lake, &[first_three]);
+    let run_match = |filter: Option<&str>| {
+        let mut command = matcher(dir.path());
+        command
+            .args(["match", "--format", "json", "--lake"])
+            .arg(&lake)
+            .arg("--resume")
+            .arg(fixture("resumes/data-engineer.md"));
+        if let Some(condition) = filter {
+            command.args(["--where", condition]);
+        }
+        success_json(&run(&mut command))
+    };
+    let first = run_match(None);
+    assert_eq!(first["considered"], 3, "{first}");
+    assert_eq!(first["embedded_now"], 3, "{first}");
+    assert_eq!(run_match(None)["embedded_now"], 0, "a re-run embeds nothing");
+    consume_into(dir.path(), &lake, &[fixture("matching/postings.jsonl")]);
+    let after = run_match(None);
+    assert_eq!(after["considered"], 6, "{after}");
+    assert_eq!(after["embedded_now"], 3, "only the three new postings: {after}");
+    assert_eq!(after["jobs"][0]["source_job_id"], "m-1", "{after}");
+    let remote = run_match(Some("source_job_id = 'm-6'"));
+    assert_eq!(remote["considered"], 1, "{remote}");
+    let bad = run(matcher(dir.path())
+        .args(["match", "--lake"])
+        .arg(&lake)
+        .args(["--where", "no_such_column = 1", "--resume"])
+        .arg(fixture("resumes/data-engineer.md")));
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+    assert!(stderr(&bad).contains("--where"), "{}", stderr(&bad));
+}
+
+#[test]
+fn bad_resumes_are_refused_with_the_reason_never_a_panic() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let not_zip = dir.path().join("cv.docx");
+    std::fs::write(&not_zip, "this is not a zip archive").expect("write");
+    let huge = dir.path().join("huge.txt");
+    std::fs::File::create(&huge)
+        .and_then(|f| f.set_len(50 * 1024 * 1024))
+        .expect("sparse file");
+    let empty = dir.path().join("empty.txt");
+    std::fs::write(&empty, "").expect("write");
+    let cases: [(PathBuf, &str); 4] = [
+        (fixture("resumes/scanned.pdf"), "no text layer"),
+        (not_zip, "not one"),
+        (huge, "are refused"),
+        (empty, "empty"),
+    ];
+    for (path, reason) in cases {
+        let output = run(matcher(dir.path())
+            .args(["match", "--resume"])
+            .arg(&path)
+            .arg("--jobs")
+            .arg(fixture("matching/postings.jsonl")));
+        let error = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{}: {error}", path.display());
+        assert!(error.contains(reason) && error.contains(&*path.to_string_lossy()), "{error}");
+        assert!(!error.contains("panicked"), "{error}");
+    }
+    // Symbols and another language: an answer with the reasons it is weak.
+    let symbols = dir.path().join("symbols.txt");
+    std::fs::write(&symbols, "★★★ ### @@@ !!!").expect("write");
+    let output = run(matcher(dir.path())
+        .args(["match", "--format", "json", "--resume"])
+        .arg(&symbols)
+        .arg("--jobs")
+        .arg(fixture("matching/postings.jsonl")));
+    let answer = success_json(&output);
+    let warnings = answer["resume"]["warnings"].as_array().expect("warnings");
+    assert!(
+        warnings.iter().any(|w| w.as_str().is_some_and(|w| w.contains("almost no text"))),
+        "{answer}"
+    );
+    assert!(
+        answer["jobs"]
+            .as_array()
+            .expect("jobs")
+            .iter()
+            .all(|j| j["score"].as_f64() < Some(50.0)),
+        "{answer}"
+    );
+}
