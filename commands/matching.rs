@@ -244,7 +244,7 @@ fn rank_resumes(
         weights: HashMap::default(),
         word_weights: HashMap::default(),
     };
-    let side = JobSide::new(&job, &job_vector);
+    let side = JobSide::new(&job, &job_vector, &context);
     let mut scored: Vec<(f64, &str, &ResumeProfile)> = resumes
         .iter()
         .zip(&vectors)

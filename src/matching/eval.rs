@@ -74,7 +74,7 @@ impl Prepared {
         let resume_sides: Vec<ResumeSide> = resumes.iter().zip(&resume_vectors).map(|(r, v)| ResumeSide::new(r, v)).collect();
         let mut features = Vec::with_capacity(jobs.len() * resumes.len());
         for (job, vector) in jobs.iter().zip(&job_vectors) {
-            let side = JobSide::new(job, vector);
+            let side = JobSide::new(job, vector, &context);
             features.extend(resume_sides.iter().map(|resume| features::compute(resume, &side, &context)));
         }
         Ok(Self {

@@ -100,11 +100,11 @@ impl<'a> ResumeSide<'a> {
 
     /// How much of a requirement phrase the résumé shows: 1 when it lists the phrase, else the
     /// share of its words it has.
-    pub fn requirement_credit(&self, phrase: &str) -> f32 {
-        if self.phrases.contains(&phrase.to_lowercase()) {
+    /// `phrase` is lower-cased, `words` its content words.
+    fn requirement_credit(&self, phrase: &str, words: &[String]) -> f32 {
+        if self.phrases.contains(phrase) {
             return 1.0;
         }
-        let words = content_words(phrase);
         if words.is_empty() {
             return 1.0;
         }
@@ -129,7 +129,7 @@ impl SkillContext<'_> {
 
     /// Whether two skills are one's parent or share a parent.
     pub fn related(&self, a: &str, b: &str) -> bool {
-        let parents = |id: &str| self.taxonomy.get(id).map(|s| s.parents.clone()).unwrap_or_default();
+        let parents = |id: &str| self.taxonomy.get(id).map_or(&[][..], |s| s.parents.as_slice());
         let (pa, pb) = (parents(a), parents(b));
         pa.iter().any(|p| p == b) || pb.iter().any(|p| p == a) || pa.iter().any(|p| pb.contains(p))
     }
@@ -180,16 +180,16 @@ pub fn skill_coverage(job: &JobProfile, resume: &ResumeProfile, context: &SkillC
 /// Weighted share of the posting's distinct content words that the résumé contains: a word
 /// weighs its inverse document frequency times 1 + ln(its count in the posting), so the words a
 /// posting repeats (its core skills) and the rare ones count most, as in BM25.
-fn keyword_coverage(job: &JobSide, resume: &ResumeSide, context: &SkillContext) -> f32 {
-    let mut total = 0.0;
-    let mut got = 0.0;
-    for (word, count) in &job.profile.keywords {
-        let weight = context.word_weights.get(word).copied().unwrap_or(1.0) * (1.0 + (*count as f32).ln());
-        total += weight;
-        if resume.words.contains(word) {
-            got += weight;
-        }
-    }
+fn keyword_coverage(job: &JobSide, resume: &ResumeSide) -> f32 {
+    let total: f32 = job.keyword_weights.iter().sum();
+    let got: f32 = job
+        .profile
+        .keywords
+        .iter()
+        .zip(&job.keyword_weights)
+        .filter(|((word, _), _)| resume.words.contains(word))
+        .map(|(_, weight)| weight)
+        .sum();
     if total > 0.0 {
         shrunk(got / total, job.profile.keywords.len(), KEYWORD_DOUBT)
     } else {
@@ -248,7 +248,12 @@ pub fn compute(resume: &ResumeSide, job: &JobSide, context: &SkillContext) -> Fe
         skill_coverage(job.profile, resume.profile, context)
     } else {
         let count = job.profile.requirements.len();
-        let covered = job.profile.requirements.iter().map(|r| resume.requirement_credit(r)).sum::<f32>() / count as f32;
+        let covered = job
+            .requirement_words
+            .iter()
+            .map(|(phrase, words)| resume.requirement_credit(phrase, words))
+            .sum::<f32>()
+            / count as f32;
         shrunk(covered, count, SKILL_DOUBT)
     };
     let title = resume
@@ -260,7 +265,7 @@ pub fn compute(resume: &ResumeSide, job: &JobSide, context: &SkillContext) -> Fe
         dot(resume.vector, job.vector),
         requirements,
         skill_coverage(job.profile, resume.profile, context),
-        keyword_coverage(job, resume, context),
+        keyword_coverage(job, resume),
         title,
         experience_fit(job, resume),
     ]
@@ -272,15 +277,26 @@ pub struct JobSide<'a> {
     pub vector: &'a [f32],
     title_words: Vec<String>,
     role_words: Vec<Vec<String>>,
+    /// Each requirement lower-cased, with its content words.
+    requirement_words: Vec<(String, Vec<String>)>,
+    /// The weight of each of the profile's keywords, in their order.
+    keyword_weights: Vec<f32>,
 }
 
 impl<'a> JobSide<'a> {
-    pub fn new(profile: &'a JobProfile, vector: &'a [f32]) -> Self {
+    /// Everything about the posting that does not depend on the résumé, computed once.
+    pub fn new(profile: &'a JobProfile, vector: &'a [f32], context: &SkillContext) -> Self {
         Self {
             profile,
             vector,
             title_words: content_words(&profile.title),
             role_words: profile.roles.iter().map(|r| content_words(&r.text)).collect(),
+            requirement_words: profile.requirements.iter().map(|r| (r.to_lowercase(), content_words(r))).collect(),
+            keyword_weights: profile
+                .keywords
+                .iter()
+                .map(|(word, count)| context.word_weights.get(word).copied().unwrap_or(1.0) * (1.0 + (*count as f32).ln()))
+                .collect(),
         }
     }
 }

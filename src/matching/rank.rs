@@ -93,7 +93,7 @@ pub fn rank(inputs: &Inputs, top: usize) -> Ranking {
         .profiles
         .iter()
         .zip(inputs.vectors)
-        .map(|(p, v)| JobSide::new(p, v))
+        .map(|(p, v)| JobSide::new(p, v, &context))
         .collect();
     let scored: Vec<(f64, features::Features)> = jobs
         .iter()
