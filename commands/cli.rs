@@ -622,6 +622,7 @@ pub struct ModelsRollbackArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ModelKind {
     Salary,
+    Match,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

@@ -25,6 +25,7 @@ impl ModelsCommand {
 fn kind_name(kind: ModelKind) -> &'static str {
     match kind {
         ModelKind::Salary => "salary",
+        ModelKind::Match => rats::matching::model::KIND,
     }
 }
 
@@ -88,7 +89,10 @@ fn read_card(path: &std::path::Path) -> anyhow::Result<ModelCard> {
 fn list(settings: &Settings, only: Option<ModelKind>) -> anyhow::Result<Report> {
     let mut rows = Vec::new();
     let mut json = Vec::new();
-    for kind in [ModelKind::Salary].into_iter().filter(|k| only.is_none_or(|o| o == *k)) {
+    for kind in [ModelKind::Salary, ModelKind::Match]
+        .into_iter()
+        .filter(|k| only.is_none_or(|o| o == *k))
+    {
         let registry = Registry::new(&settings.models_dir.value, kind_name(kind));
         let stages = registry.stages()?;
         let in_use = registry.choose(None).ok().map(|c| c.version);
@@ -128,6 +132,13 @@ fn list(settings: &Settings, only: Option<ModelKind>) -> anyhow::Result<Report> 
 
 /// A kind's headline numbers for the list.
 fn headline(card: &ModelCard) -> String {
+    let cross_validated = &card.metrics["cross_validated"];
+    if let (Some(pairwise), Some(top1)) = (
+        cross_validated["pairwise_accuracy"].as_f64(),
+        cross_validated["job_to_resume"]["top1"].as_f64(),
+    ) {
+        return format!("pairwise accuracy {pairwise:.3}, job→résumé top-1 {top1:.3} (CV)");
+    }
     let overall = &card.metrics["overall"];
     match (
         overall["r2_log"].as_f64(),

@@ -81,6 +81,11 @@ fn training_cross_validates_beats_the_weakest_baselines_and_registers_the_model(
     ] {
         assert!(version.join(file).is_file(), "{file} missing from the version");
     }
+    let listed = success_json(&run(
+        rats(dir.path()).args(["models", "list", "--format", "json", "--models", "models"])
+    ));
+    assert_eq!(listed[0]["kind"], "match", "{listed}");
+    assert!(listed[0]["metrics"]["cross_validated"]["pairwise_accuracy"].is_f64(), "{listed}");
     // The same inputs again: a no-op.
     let again = run(rats(dir.path())
         .args(["train", "match", "--out", "models", "--encoder"])
