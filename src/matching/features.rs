@@ -300,3 +300,53 @@ impl<'a> JobSide<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matching::profile::{read_job, read_resume};
+    use crate::skills::{Extractor, Taxonomy};
+
+    fn extractor() -> Extractor {
+        Extractor::new(Taxonomy::built_in().expect("taxonomy"), None).expect("extractor")
+    }
+
+    fn signals(resume: &str, posting: &str) -> Features {
+        let extractor = extractor();
+        let resume = read_resume(resume, &extractor, 2026);
+        let job = read_job("", posting, &extractor);
+        let context = SkillContext {
+            taxonomy: extractor.taxonomy(),
+            weights: HashMap::new(),
+            word_weights: HashMap::new(),
+        };
+        let vector = [1.0f32];
+        compute(&ResumeSide::new(&resume, &vector), &JobSide::new(&job, &vector, &context), &context)
+    }
+
+    const POSTING: &str = "## Job title\nData Engineer\n\n## Required Skills\n1. MySQL\n2. Python\n\n## Required Experience\n1. At least 4 years as a Data Engineer.\n";
+
+    #[test]
+    fn a_related_skill_earns_half_the_credit_of_the_skill() {
+        let exact = signals("## Skills\nMySQL, Python\n", POSTING);
+        let related = signals("## Skills\nPostgreSQL, Python\n", POSTING);
+        let unrelated = signals("## Skills\nPhotoshop, Python\n", POSTING);
+        let skills = NAMES.iter().position(|n| *n == "skills").expect("skills");
+        assert!(
+            exact[skills] > related[skills] && related[skills] > unrelated[skills],
+            "{exact:?} {related:?} {unrelated:?}"
+        );
+        assert!((related[skills] - (exact[skills] + unrelated[skills]) / 2.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn fewer_years_in_the_role_asked_for_lower_the_experience_fit() {
+        let experience = NAMES.iter().position(|n| *n == "experience").expect("experience");
+        let enough = signals("## Experience\nData Engineer, Acme (2019 - 2023)\n", POSTING);
+        let short = signals("## Experience\nData Engineer, Acme (2021 - 2023)\n", POSTING);
+        let other_role = signals("## Experience\nNurse, St. Anne (2015 - 2023)\n", POSTING);
+        assert!((enough[experience] - 1.0).abs() < 1e-6, "{enough:?}");
+        assert!((short[experience] - 0.5).abs() < 1e-6, "{short:?}");
+        assert!(other_role[experience].abs() < 1e-6, "{other_role:?}");
+    }
+}
