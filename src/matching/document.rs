@@ -112,15 +112,28 @@ fn pdf_text(bytes: &[u8], path: &Path) -> Result<String, MatchError> {
     }
 }
 
-/// The text of a DOCX's main document part: a line per paragraph, tabs and breaks kept.
+/// The text of a DOCX's main document part: a line per paragraph, tabs and breaks kept. The
+/// part is read raw and inflated here (stored and deflated parts are what Word writes).
 fn docx_text(bytes: &[u8], path: &Path) -> Result<String, MatchError> {
     let mut archive =
         zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| MatchError::file(path, format!("unreadable zip archive: {e}")))?;
     let part = archive
-        .by_name("word/document.xml")
+        .by_name_raw(b"word/document.xml")
         .map_err(|_| MatchError::file(path, "a zip archive without word/document.xml, so not a DOCX"))?;
+    let method = part.compression();
+    let reader: Box<dyn Read + '_> = if method == zip::CompressionMethod::STORE {
+        Box::new(part)
+    } else if method == zip::CompressionMethod::DEFLATE {
+        Box::new(flate2::read::DeflateDecoder::new(part))
+    } else {
+        return Err(MatchError::file(
+            path,
+            format!("word/document.xml is compressed with {method:?}, which DOCX files do not use"),
+        ));
+    };
     let mut xml = String::new();
-    part.take(MAX_DOCX_XML_BYTES + 1)
+    reader
+        .take(MAX_DOCX_XML_BYTES + 1)
         .read_to_string(&mut xml)
         .map_err(|e| MatchError::file(path, format!("word/document.xml: {e}")))?;
     if xml.len() as u64 > MAX_DOCX_XML_BYTES {

@@ -336,7 +336,7 @@ mod tests {
             exact[skills] > related[skills] && related[skills] > unrelated[skills],
             "{exact:?} {related:?} {unrelated:?}"
         );
-        assert!((related[skills] - (exact[skills] + unrelated[skills]) / 2.0).abs() < 1e-6);
+        assert!((related[skills] - f32::midpoint(exact[skills], unrelated[skills])).abs() < 1e-6);
     }
 
     #[test]
