@@ -334,6 +334,11 @@ pub struct TrainMatchArgs {
     /// Also write the report (Markdown) to this file
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+    /// Log the run (parameters, cross-validated and per-fold metrics, the version's files) to
+    /// this MLflow tracking server and register the version as model rats-match [env:
+    /// RATS_MLFLOW_TRACKING_URI]
+    #[arg(long, value_name = "URL")]
+    pub mlflow: Option<String>,
     /// Train even when the newest version was trained on the same inputs (same file, encoder,
     /// folds and rats build); otherwise that run is a no-op
     #[arg(long)]

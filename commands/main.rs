@@ -73,7 +73,10 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             overrides.models_dir.clone_from(&args.out);
             overrides.mlflow_tracking_uri.clone_from(&args.mlflow);
         }
-        Command::Train(cli::TrainCommand::Match(args)) => overrides.models_dir.clone_from(&args.out),
+        Command::Train(cli::TrainCommand::Match(args)) => {
+            overrides.models_dir.clone_from(&args.out);
+            overrides.mlflow_tracking_uri.clone_from(&args.mlflow);
+        }
         Command::Predict(cli::PredictCommand::Salary(args)) => overrides.models_dir.clone_from(&args.models),
         Command::Models(command) => overrides.models_dir.clone_from(&command.dir().models),
         Command::Match(args) => {

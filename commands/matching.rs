@@ -11,7 +11,7 @@ use rats::exit::Outcome;
 use rats::ingest::readers;
 use rats::matching::candidates::{self, Candidate};
 use rats::matching::eval::Prepared;
-use rats::matching::features::{self, JobSide, ResumeSide, SkillContext};
+use rats::matching::features::JobIndex;
 use rats::matching::model::{KIND, MatchModel};
 use rats::matching::profile::{ResumeProfile, read_resume};
 use rats::matching::rank::{self, Inputs, Ranking};
@@ -82,7 +82,7 @@ pub fn run(args: &MatchArgs, settings: &Settings, quiet: bool) -> anyhow::Result
             resume_vector: &resume_vector,
             candidates: &candidates,
             profiles: &profiles,
-            vectors: &vectors,
+            index: &JobIndex::new(&profiles, &vectors),
             premiums: &premiums,
         },
         args.top,
@@ -239,17 +239,12 @@ fn rank_resumes(
     let focus: Vec<String> = resumes.iter().map(|(_, r)| r.focus()).collect();
     let vectors = model.encoder.embed(&focus.iter().map(String::as_str).collect::<Vec<_>>())?;
     // One posting: every skill and word weighs the same.
-    let context = SkillContext {
-        taxonomy: extractor.taxonomy(),
-        weights: HashMap::default(),
-        word_weights: HashMap::default(),
-    };
-    let side = JobSide::new(&job, &job_vector, &context);
+    let index = JobIndex::new(std::slice::from_ref(&job), &[job_vector]);
     let mut scored: Vec<(f64, &str, &ResumeProfile)> = resumes
         .iter()
         .zip(&vectors)
         .map(|((file, resume), vector)| {
-            let f = features::compute(&ResumeSide::new(resume, vector), &side, &context);
+            let f = index.features(&index.resume(resume, vector, extractor.taxonomy()), 0);
             (model.scorer.score(&f), file.as_str(), resume)
         })
         .collect();

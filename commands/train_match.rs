@@ -9,6 +9,7 @@ use rats::matching::train::{self, Request};
 use rats::output::{self, Report};
 use rats::settings::{OutputFormat, Settings};
 use rats::skills::{Extractor, Taxonomy};
+use rats::tracking::log_version;
 
 use crate::cli::TrainMatchArgs;
 use crate::progress::StepSpinner;
@@ -32,6 +33,9 @@ pub fn run(args: &TrainMatchArgs, settings: &Settings, quiet: bool) -> anyhow::R
         force: args.force,
     };
     let extractor = taxonomy_extractor(settings)?;
+    if let Some(uri) = &settings.mlflow_tracking_uri.value {
+        log_version::check_reachable(uri).with_context(|| format!("MLflow at {uri} (--mlflow) is not usable; nothing was trained"))?;
+    }
     let spinner = StepSpinner::new(quiet);
     let outcome = train::train_version(&request, &extractor, &|message| spinner.step(message))
         .with_context(|| format!("training the match model on {}", request.data.display()));
@@ -51,6 +55,21 @@ pub fn run(args: &TrainMatchArgs, settings: &Settings, quiet: bool) -> anyhow::R
     if let Some(path) = &args.report {
         std::fs::write(path, &trained.markdown).with_context(|| format!("writing the report to {}", path.display()))?;
     }
+    let logged = match &settings.mlflow_tracking_uri.value {
+        Some(uri) => {
+            let (params, metrics) = train::tracking_record(&trained);
+            Some(
+                log_version::log_version(uri, &trained.card, &trained.path, &params, &metrics).with_context(|| {
+                    format!(
+                        "match {} is saved in {}, but logging it to MLflow at {uri} failed",
+                        trained.version,
+                        trained.path.display()
+                    )
+                })?,
+            )
+        }
+        None => None,
+    };
     if quiet && settings.format.value == OutputFormat::Table {
         return Ok(Outcome::Success);
     }
@@ -63,13 +82,18 @@ pub fn run(args: &TrainMatchArgs, settings: &Settings, quiet: bool) -> anyhow::R
             "version": trained.version,
             "path": trained.path,
             "cross_validated": trained.cross_validated,
+            "per_fold": trained.per_fold,
             "baselines": trained.baselines,
             "scorer": trained.scorer,
+            "mlflow": logged,
         }),
     };
     output::write(&mut std::io::stdout().lock(), settings.format.value, &report)?;
     if settings.format.value == OutputFormat::Table {
         println!("match {} saved in {}", trained.version, trained.path.display());
+        if let Some(logged) = &logged {
+            println!("{logged}");
+        }
     }
     Ok(Outcome::Success)
 }
@@ -87,17 +111,6 @@ pub const EVALUATION_HEADER: [&str; 8] = [
 
 pub fn evaluation_row(name: &str, e: &Evaluation) -> Vec<String> {
     let mut row = vec![name.to_string()];
-    row.extend(
-        [
-            e.pairwise_accuracy,
-            e.job_to_resume.top1,
-            e.job_to_resume.top5,
-            e.job_to_resume.mrr,
-            e.resume_to_job.top1,
-            e.resume_to_job.top5,
-            e.resume_to_job.mrr,
-        ]
-        .map(|x| format!("{x:.3}")),
-    );
+    row.extend(e.figures().map(|x| format!("{x:.3}")));
     row
 }

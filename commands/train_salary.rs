@@ -149,11 +149,7 @@ fn print(
             cv.calibration.calibrated_coverage * 100.0
         )?;
         if let Some(logged) = logged {
-            writeln!(
-                out,
-                "MLflow {}: run {} in experiment {}, registered as {} version {}",
-                logged.tracking_uri, logged.run_id, logged.experiment_id, logged.registered_model, logged.registered_version
-            )?;
+            writeln!(out, "{logged}")?;
         }
     }
     Ok(())

@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::MatchError;
 use super::baselines::{Bm25, keyword_overlap};
 use super::embed::SentenceEncoder;
-use super::features::{self, Features, JobSide, ResumeSide, SkillContext, content_words};
+use super::features::{Features, JobIndex, ResumeQuery, content_words};
 use super::profile::{JobProfile, ResumeProfile, read_job, read_resume};
 use super::rjdb::LabelledPair;
 use super::scorer::Scorer;
@@ -34,6 +34,43 @@ pub struct Evaluation {
     pub job_to_resume: Retrieval,
     /// Each matched résumé's posting among every posting of the file.
     pub resume_to_job: Retrieval,
+}
+
+impl Evaluation {
+    /// The names of [`Evaluation::figures`], dotted as the JSON nests them.
+    pub const FIGURES: [&str; 7] = [
+        "pairwise_accuracy",
+        "job_to_resume.top1",
+        "job_to_resume.top5",
+        "job_to_resume.mrr",
+        "resume_to_job.top1",
+        "resume_to_job.top5",
+        "resume_to_job.mrr",
+    ];
+
+    /// The seven figures in the order every table shows them: pairwise accuracy, then top-1,
+    /// top-5 and MRR job→résumé, then résumé→job.
+    pub fn figures(&self) -> [f64; 7] {
+        [
+            self.pairwise_accuracy,
+            self.job_to_resume.top1,
+            self.job_to_resume.top5,
+            self.job_to_resume.mrr,
+            self.resume_to_job.top1,
+            self.resume_to_job.top5,
+            self.resume_to_job.mrr,
+        ]
+    }
+}
+
+/// What cross-validation gives: the held-out metrics, and the scorer fitted on every posting
+/// with the number of examples it saw.
+pub struct CrossValidated {
+    pub evaluation: Evaluation,
+    /// Each fold's held-out postings on their own (ranked against the whole file).
+    pub per_fold: Vec<Evaluation>,
+    pub scorer: Scorer,
+    pub examples: usize,
 }
 
 /// A labelled file read, embedded and compared once: posting `i`'s matched résumé is résumé
@@ -66,16 +103,15 @@ impl Prepared {
         let resume_focus: Vec<String> = resumes.iter().map(ResumeProfile::focus).collect();
         let job_vectors = encoder.embed(&job_focus)?;
         let resume_vectors = encoder.embed(&resume_focus.iter().map(String::as_str).collect::<Vec<_>>())?;
-        let context = SkillContext {
-            taxonomy: extractor.taxonomy(),
-            weights: SkillContext::idf(jobs.iter().map(|j| &j.skills)),
-            word_weights: SkillContext::idf(jobs.iter().map(|j| j.keywords.iter().map(|(word, _)| word))),
-        };
-        let resume_sides: Vec<ResumeSide> = resumes.iter().zip(&resume_vectors).map(|(r, v)| ResumeSide::new(r, v)).collect();
+        let index = JobIndex::new(&jobs, &job_vectors);
+        let queries: Vec<ResumeQuery> = resumes
+            .iter()
+            .zip(&resume_vectors)
+            .map(|(r, v)| index.resume(r, v, extractor.taxonomy()))
+            .collect();
         let mut features = Vec::with_capacity(jobs.len() * resumes.len());
-        for (job, vector) in jobs.iter().zip(&job_vectors) {
-            let side = JobSide::new(job, vector, &context);
-            features.extend(resume_sides.iter().map(|resume| features::compute(resume, &side, &context)));
+        for job in 0..jobs.len() {
+            features.extend(queries.iter().map(|resume| index.features(resume, job)));
         }
         Ok(Self {
             job_texts: pairs.iter().map(|p| p.job.clone()).collect(),
@@ -114,11 +150,22 @@ impl Prepared {
     /// `for_resume(job, résumé)` the columns a résumé ranks (they differ only when
     /// cross-validation scores each query with the weights fitted without it).
     pub fn evaluate(&self, for_job: impl Fn(usize, usize) -> f64, for_resume: impl Fn(usize, usize) -> f64) -> Evaluation {
+        self.evaluate_on(&(0..self.jobs.len()).collect::<Vec<_>>(), &for_job, &for_resume)
+    }
+
+    /// The metrics with only `queries` (postings, and their matched résumés) asking; each is
+    /// still ranked against every résumé and every posting of the file.
+    fn evaluate_on(
+        &self,
+        queries: &[usize],
+        for_job: &impl Fn(usize, usize) -> f64,
+        for_resume: &impl Fn(usize, usize) -> f64,
+    ) -> Evaluation {
         let n = self.jobs.len();
         let mut pairwise = 0.0;
-        let mut job_ranks = Vec::with_capacity(n);
-        let mut resume_ranks = Vec::with_capacity(n);
-        for job in 0..n {
+        let mut job_ranks = Vec::with_capacity(queries.len());
+        let mut resume_ranks = Vec::with_capacity(queries.len());
+        for &job in queries {
             let row: Vec<f64> = (0..self.resumes.len()).map(|r| for_job(job, r)).collect();
             let (matched, unmatched) = (row[2 * job], row[2 * job + 1]);
             pairwise += match matched.total_cmp(&unmatched) {
@@ -131,8 +178,8 @@ impl Prepared {
             resume_ranks.push(rank(&column, job));
         }
         Evaluation {
-            pairs: n,
-            pairwise_accuracy: pairwise / n as f64,
+            pairs: queries.len(),
+            pairwise_accuracy: pairwise / queries.len().max(1) as f64,
             job_to_resume: retrieval(&job_ranks),
             resume_to_job: retrieval(&resume_ranks),
         }
@@ -140,7 +187,7 @@ impl Prepared {
 
     /// Cross-validated metrics of the learned scorer (`folds` folds by posting) and the weights
     /// fitted on every posting.
-    pub fn cross_validate(&self, folds: usize) -> (Evaluation, Vec<Scorer>, Scorer) {
+    pub fn cross_validate(&self, folds: usize) -> CrossValidated {
         let n = self.jobs.len();
         let folds = folds.clamp(2, n.max(2));
         let fold_of = |job: usize| job % folds;
@@ -150,12 +197,22 @@ impl Prepared {
                 Scorer::fit(&self.examples(&training))
             })
             .collect();
-        let evaluation = self.evaluate(
-            |job, resume| scorers[fold_of(job)].score(self.features(job, resume)),
-            |job, resume| scorers[fold_of(resume / 2)].score(self.features(job, resume)),
-        );
-        let all: Vec<usize> = (0..n).collect();
-        (evaluation, scorers, Scorer::fit(&self.examples(&all)))
+        let for_job = |job: usize, resume: usize| scorers[fold_of(job)].score(self.features(job, resume));
+        let for_resume = |job: usize, resume: usize| scorers[fold_of(resume / 2)].score(self.features(job, resume));
+        let evaluation = self.evaluate(for_job, for_resume);
+        let per_fold = (0..folds)
+            .map(|fold| {
+                let held_out: Vec<usize> = (0..n).filter(|&j| fold_of(j) == fold).collect();
+                self.evaluate_on(&held_out, &for_job, &for_resume)
+            })
+            .collect();
+        let every_example = self.examples(&(0..n).collect::<Vec<_>>());
+        CrossValidated {
+            evaluation,
+            per_fold,
+            scorer: Scorer::fit(&every_example),
+            examples: every_example.len(),
+        }
     }
 
     /// The same metrics for fixed weights (a trained model on a new file).

@@ -1,7 +1,7 @@
 //! The signals a match score combines, each in [0, 1] (the cosine in [−1, 1]), computed for
 //! one résumé against one posting.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 
 use super::embed::dot;
 use super::profile::{JobProfile, ResumeProfile};
@@ -74,104 +74,275 @@ pub fn content_words(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// A résumé prepared for scoring against many postings.
-pub struct ResumeSide<'a> {
-    pub profile: &'a ResumeProfile,
-    pub vector: &'a [f32],
-    words: HashSet<String>,
-    phrases: HashSet<String>,
-    role_words: Vec<(Vec<String>, f32)>,
+/// Dense ids for the strings a set of postings uses, so scoring one résumé against many
+/// postings compares integers, not strings.
+#[derive(Default)]
+struct Interner {
+    ids: HashMap<String, u32>,
 }
 
-impl<'a> ResumeSide<'a> {
-    pub fn new(profile: &'a ResumeProfile, vector: &'a [f32]) -> Self {
+impl Interner {
+    fn intern(&mut self, text: &str) -> u32 {
+        let next = u32::try_from(self.ids.len()).unwrap_or(u32::MAX);
+        *self.ids.entry(text.to_string()).or_insert(next)
+    }
+
+    /// The ids of `text`'s content words.
+    fn intern_words(&mut self, text: &str) -> Vec<u32> {
+        content_words(text).iter().map(|w| self.intern(w)).collect()
+    }
+
+    fn get(&self, text: &str) -> Option<u32> {
+        self.ids.get(text).copied()
+    }
+
+    fn len(&self) -> usize {
+        self.ids.len()
+    }
+}
+
+/// The id of a résumé word no posting uses: it matches nothing.
+const UNUSED: u32 = u32::MAX;
+
+/// A posting prepared for scoring: everything that does not depend on the résumé, interned.
+struct JobSide {
+    title_words: Vec<u32>,
+    /// Each required role's words and the years it asks.
+    roles: Vec<(Vec<u32>, f32)>,
+    /// Each listed requirement, lower-cased, with its content words.
+    requirements: Vec<(u32, Vec<u32>)>,
+    /// Each distinct keyword with its weight, and their sum.
+    keywords: Vec<(u32, f32)>,
+    keyword_total: f32,
+    /// Each taxonomy skill with its weight (in the profile's order), and their sum.
+    skills: Vec<(u32, f32)>,
+    skill_total: f32,
+    min_years: Option<f32>,
+}
+
+/// The postings being matched, prepared once for any number of résumés: each posting's words,
+/// requirement phrases and skills interned, their weights — inverse document frequencies over
+/// these postings, so rare, specific skills and words weigh more than "communication" — and
+/// the posting vectors side by side.
+pub struct JobIndex {
+    words: Interner,
+    phrases: Interner,
+    skills: Interner,
+    skill_weights: HashMap<String, f32>,
+    jobs: Vec<JobSide>,
+    vectors: Vec<f32>,
+    dimensions: usize,
+}
+
+impl JobIndex {
+    /// `vectors[i]` is the embedding of `profiles[i]`.
+    pub fn new(profiles: &[JobProfile], vectors: &[Vec<f32>]) -> Self {
+        let skill_weights = idf(profiles.iter().map(|p| &p.skills));
+        let word_weights = idf(profiles.iter().map(|p| p.keywords.iter().map(|(word, _)| word)));
+        let (mut words, mut phrases, mut skills) = (Interner::default(), Interner::default(), Interner::default());
+        let mut jobs = Vec::with_capacity(profiles.len());
+        for profile in profiles {
+            let title_words = words.intern_words(&profile.title);
+            let roles = profile.roles.iter().map(|r| (words.intern_words(&r.text), r.years)).collect();
+            let requirements = profile
+                .requirements
+                .iter()
+                .map(|r| (phrases.intern(&r.to_lowercase()), words.intern_words(r)))
+                .collect();
+            let keywords: Vec<(u32, f32)> = profile
+                .keywords
+                .iter()
+                .map(|(word, count)| {
+                    let weight = word_weights.get(word).copied().unwrap_or(1.0) * (1.0 + (*count as f32).ln());
+                    (words.intern(word), weight)
+                })
+                .collect();
+            let job_skills: Vec<(u32, f32)> = profile
+                .skills
+                .iter()
+                .map(|id| (skills.intern(id), skill_weights.get(id).copied().unwrap_or(1.0)))
+                .collect();
+            jobs.push(JobSide {
+                title_words,
+                roles,
+                requirements,
+                keyword_total: keywords.iter().map(|(_, w)| w).sum(),
+                keywords,
+                skill_total: job_skills.iter().map(|(_, w)| w).sum(),
+                skills: job_skills,
+                min_years: profile.min_years,
+            });
+        }
+        let dimensions = vectors.first().map_or(0, Vec::len);
         Self {
-            profile,
-            vector,
-            words: content_words(&profile.text).into_iter().collect(),
-            phrases: profile.skill_phrases.iter().map(|p| p.to_lowercase()).collect(),
-            role_words: profile.roles.iter().map(|r| (content_words(&r.title), r.years)).collect(),
+            words,
+            phrases,
+            skills,
+            skill_weights,
+            jobs,
+            vectors: vectors.concat(),
+            dimensions,
         }
     }
 
-    pub fn has_word(&self, word: &str) -> bool {
-        self.words.contains(word)
+    pub fn len(&self) -> usize {
+        self.jobs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.jobs.is_empty()
+    }
+
+    /// How much a skill matters when a posting names it (1 for a skill no posting names).
+    pub fn weight(&self, skill_id: &str) -> f32 {
+        self.skill_weights.get(skill_id).copied().unwrap_or(1.0)
+    }
+
+    /// A résumé prepared for scoring against these postings.
+    pub fn resume(&self, profile: &ResumeProfile, vector: &[f32], taxonomy: &Taxonomy) -> ResumeQuery {
+        let mut has_word = vec![false; self.words.len()];
+        for word in content_words(&profile.text) {
+            if let Some(id) = self.words.get(&word) {
+                has_word[id as usize] = true;
+            }
+        }
+        let mut has_phrase = vec![false; self.phrases.len()];
+        for phrase in &profile.skill_phrases {
+            if let Some(id) = self.phrases.get(&phrase.to_lowercase()) {
+                has_phrase[id as usize] = true;
+            }
+        }
+        let mut skill_credit = vec![0.0; self.skills.len()];
+        for (skill, &id) in &self.skills.ids {
+            skill_credit[id as usize] = if profile.skills.contains(skill) {
+                1.0
+            } else if relative(taxonomy, skill, &profile.skills).is_some() {
+                RELATED_CREDIT
+            } else {
+                0.0
+            };
+        }
+        let roles = profile
+            .roles
+            .iter()
+            .map(|r| {
+                let words = content_words(&r.title)
+                    .iter()
+                    .map(|w| self.words.get(w).unwrap_or(UNUSED))
+                    .collect();
+                (words, r.years)
+            })
+            .collect();
+        ResumeQuery {
+            vector: vector.to_vec(),
+            has_word,
+            has_phrase,
+            skill_credit,
+            roles,
+            total_years: profile.total_years,
+        }
+    }
+
+    /// Every feature of `resume` against posting `job`.
+    pub fn features(&self, resume: &ResumeQuery, job: usize) -> Features {
+        let side = &self.jobs[job];
+        let skills = skill_coverage(side, resume);
+        let requirements = if side.requirements.is_empty() {
+            skills
+        } else {
+            let count = side.requirements.len();
+            let covered = side
+                .requirements
+                .iter()
+                .map(|(phrase, words)| resume.requirement_credit(*phrase, words))
+                .sum::<f32>()
+                / count as f32;
+            shrunk(covered, count, SKILL_DOUBT)
+        };
+        let title = resume
+            .roles
+            .iter()
+            .map(|(words, _)| dice(words, &side.title_words))
+            .fold(0.0, f32::max);
+        let vector = &self.vectors[job * self.dimensions..(job + 1) * self.dimensions];
+        [
+            dot(&resume.vector, vector),
+            requirements,
+            skills,
+            keyword_coverage(side, resume),
+            title,
+            experience_fit(side, resume),
+        ]
+    }
+}
+
+/// A résumé prepared for one [`JobIndex`]: which of the postings' words, phrases and skills it
+/// has.
+pub struct ResumeQuery {
+    vector: Vec<f32>,
+    has_word: Vec<bool>,
+    has_phrase: Vec<bool>,
+    /// Per skill of the index: 1 when the résumé has it, [`RELATED_CREDIT`] when it has a
+    /// relative, else 0.
+    skill_credit: Vec<f32>,
+    /// Each role's title words and years.
+    roles: Vec<(Vec<u32>, f32)>,
+    total_years: f32,
+}
+
+impl ResumeQuery {
+    fn has(&self, word: u32) -> bool {
+        self.has_word.get(word as usize).copied().unwrap_or(false)
     }
 
     /// How much of a requirement phrase the résumé shows: 1 when it lists the phrase, else the
     /// share of its words it has.
-    /// `phrase` is lower-cased, `words` its content words.
-    fn requirement_credit(&self, phrase: &str, words: &[String]) -> f32 {
-        if self.phrases.contains(phrase) {
+    fn requirement_credit(&self, phrase: u32, words: &[u32]) -> f32 {
+        if self.has_phrase[phrase as usize] || words.is_empty() {
             return 1.0;
         }
-        if words.is_empty() {
-            return 1.0;
-        }
-        words.iter().filter(|w| self.words.contains(*w)).count() as f32 / words.len() as f32
+        words.iter().filter(|&&w| self.has(w)).count() as f32 / words.len() as f32
     }
 }
 
-/// What scoring knows about the postings being matched as a whole: the skills' parents, for
-/// related-skill credit, and how much a skill or a word matters when a posting names it — its
-/// inverse document frequency over those postings (rare, specific skills weigh more than
-/// "communication").
-pub struct SkillContext<'a> {
-    pub taxonomy: &'a Taxonomy,
-    pub weights: HashMap<String, f32>,
-    pub word_weights: HashMap<String, f32>,
+/// Whether two skills are one's parent or share a parent.
+pub fn related(taxonomy: &Taxonomy, a: &str, b: &str) -> bool {
+    let parents = |id: &str| taxonomy.get(id).map_or(&[][..], |s| s.parents.as_slice());
+    let (pa, pb) = (parents(a), parents(b));
+    pa.iter().any(|p| p == b) || pb.iter().any(|p| p == a) || pa.iter().any(|p| pb.contains(p))
 }
 
-impl SkillContext<'_> {
-    pub fn weight(&self, id: &str) -> f32 {
-        self.weights.get(id).copied().unwrap_or(1.0)
-    }
+/// A skill of `have` related to `wanted`, if any.
+pub fn relative<'h>(taxonomy: &Taxonomy, wanted: &str, have: &'h BTreeSet<String>) -> Option<&'h str> {
+    have.iter().map(String::as_str).find(|h| related(taxonomy, wanted, h))
+}
 
-    /// Whether two skills are one's parent or share a parent.
-    pub fn related(&self, a: &str, b: &str) -> bool {
-        let parents = |id: &str| self.taxonomy.get(id).map_or(&[][..], |s| s.parents.as_slice());
-        let (pa, pb) = (parents(a), parents(b));
-        pa.iter().any(|p| p == b) || pb.iter().any(|p| p == a) || pa.iter().any(|p| pb.contains(p))
-    }
-
-    /// A skill of `have` related to `wanted`, if any.
-    pub fn relative<'h>(&self, wanted: &str, have: &'h BTreeSet<String>) -> Option<&'h str> {
-        have.iter().map(String::as_str).find(|h| self.related(wanted, h))
-    }
-
-    /// Inverse document frequencies of the skills (or words) in `postings`.
-    pub fn idf<'s, S: IntoIterator<Item = &'s String>>(postings: impl Iterator<Item = S>) -> HashMap<String, f32> {
-        let mut counts: HashMap<String, usize> = HashMap::new();
-        let mut total = 0usize;
-        for skills in postings {
-            total += 1;
-            for id in skills {
-                *counts.entry(id.clone()).or_default() += 1;
-            }
+/// Inverse document frequencies of the skills (or words) in `postings`.
+fn idf<'s, S: IntoIterator<Item = &'s String>>(postings: impl Iterator<Item = S>) -> HashMap<String, f32> {
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    let mut total = 0usize;
+    for skills in postings {
+        total += 1;
+        for id in skills {
+            *counts.entry(id.clone()).or_default() += 1;
         }
-        counts
-            .into_iter()
-            .map(|(id, n)| (id, ((1.0 + total as f32) / (1.0 + n as f32)).ln() + 1.0))
-            .collect()
     }
+    counts
+        .into_iter()
+        .map(|(id, n)| (id, ((1.0 + total as f32) / (1.0 + n as f32)).ln() + 1.0))
+        .collect()
 }
 
 /// Share of the posting's taxonomy skills the résumé has, weighted by how much each matters,
 /// with partial credit for a related skill. A posting without known skills scores 0.
-pub fn skill_coverage(job: &JobProfile, resume: &ResumeProfile, context: &SkillContext) -> f32 {
-    let mut total = 0.0;
-    let mut got = 0.0;
-    for id in &job.skills {
-        let weight = context.weight(id);
-        total += weight;
-        if resume.skills.contains(id) {
-            got += weight;
-        } else if context.relative(id, &resume.skills).is_some() {
-            got += weight * RELATED_CREDIT;
-        }
-    }
-    if total > 0.0 {
-        shrunk(got / total, job.skills.len(), SKILL_DOUBT)
+fn skill_coverage(job: &JobSide, resume: &ResumeQuery) -> f32 {
+    let got: f32 = job
+        .skills
+        .iter()
+        .map(|&(id, weight)| weight * resume.skill_credit[id as usize])
+        .sum();
+    if job.skill_total > 0.0 {
+        shrunk(got / job.skill_total, job.skills.len(), SKILL_DOUBT)
     } else {
         0.0
     }
@@ -180,25 +351,22 @@ pub fn skill_coverage(job: &JobProfile, resume: &ResumeProfile, context: &SkillC
 /// Weighted share of the posting's distinct content words that the résumé contains: a word
 /// weighs its inverse document frequency times 1 + ln(its count in the posting), so the words a
 /// posting repeats (its core skills) and the rare ones count most, as in BM25.
-fn keyword_coverage(job: &JobSide, resume: &ResumeSide) -> f32 {
-    let total: f32 = job.keyword_weights.iter().sum();
+fn keyword_coverage(job: &JobSide, resume: &ResumeQuery) -> f32 {
     let got: f32 = job
-        .profile
         .keywords
         .iter()
-        .zip(&job.keyword_weights)
-        .filter(|((word, _), _)| resume.words.contains(word))
+        .filter(|&&(word, _)| resume.has(word))
         .map(|(_, weight)| weight)
         .sum();
-    if total > 0.0 {
-        shrunk(got / total, job.profile.keywords.len(), KEYWORD_DOUBT)
+    if job.keyword_total > 0.0 {
+        shrunk(got / job.keyword_total, job.keywords.len(), KEYWORD_DOUBT)
     } else {
         0.0
     }
 }
 
 /// Dice overlap of two word lists.
-fn dice(a: &[String], b: &[String]) -> f32 {
+fn dice(a: &[u32], b: &[u32]) -> f32 {
     if a.is_empty() || b.is_empty() {
         return 0.0;
     }
@@ -215,16 +383,14 @@ const ROLE_MATCH: f32 = 0.6;
 /// whose titles the requirement names against the years asked, and the worst of those (every
 /// requirement applies at once); else total years against the posting's minimum; 1 when the
 /// posting asks for no years.
-fn experience_fit(job: &JobSide, resume: &ResumeSide) -> f32 {
-    if !job.profile.roles.is_empty() {
+fn experience_fit(job: &JobSide, resume: &ResumeQuery) -> f32 {
+    if !job.roles.is_empty() {
         return job
-            .profile
             .roles
             .iter()
-            .zip(&job.role_words)
-            .map(|(required, wanted)| {
+            .map(|(wanted, years_asked)| {
                 let years: f32 = resume
-                    .role_words
+                    .roles
                     .iter()
                     .filter(|(words, _)| {
                         let shorter = words.len().min(wanted.len());
@@ -232,72 +398,13 @@ fn experience_fit(job: &JobSide, resume: &ResumeSide) -> f32 {
                     })
                     .map(|(_, years)| years)
                     .sum();
-                (years / required.years.max(1.0)).min(1.0)
+                (years / years_asked.max(1.0)).min(1.0)
             })
             .fold(1.0, f32::min);
     }
-    match job.profile.min_years {
-        Some(min) if min > 0.0 => (resume.profile.total_years / min).min(1.0),
+    match job.min_years {
+        Some(min) if min > 0.0 => (resume.total_years / min).min(1.0),
         _ => 1.0,
-    }
-}
-
-/// Every feature of one résumé against one posting (the posting's words precomputed).
-pub fn compute(resume: &ResumeSide, job: &JobSide, context: &SkillContext) -> Features {
-    let requirements = if job.profile.requirements.is_empty() {
-        skill_coverage(job.profile, resume.profile, context)
-    } else {
-        let count = job.profile.requirements.len();
-        let covered = job
-            .requirement_words
-            .iter()
-            .map(|(phrase, words)| resume.requirement_credit(phrase, words))
-            .sum::<f32>()
-            / count as f32;
-        shrunk(covered, count, SKILL_DOUBT)
-    };
-    let title = resume
-        .role_words
-        .iter()
-        .map(|(words, _)| dice(words, &job.title_words))
-        .fold(0.0, f32::max);
-    [
-        dot(resume.vector, job.vector),
-        requirements,
-        skill_coverage(job.profile, resume.profile, context),
-        keyword_coverage(job, resume),
-        title,
-        experience_fit(job, resume),
-    ]
-}
-
-/// A posting prepared for scoring against many résumés.
-pub struct JobSide<'a> {
-    pub profile: &'a JobProfile,
-    pub vector: &'a [f32],
-    title_words: Vec<String>,
-    role_words: Vec<Vec<String>>,
-    /// Each requirement lower-cased, with its content words.
-    requirement_words: Vec<(String, Vec<String>)>,
-    /// The weight of each of the profile's keywords, in their order.
-    keyword_weights: Vec<f32>,
-}
-
-impl<'a> JobSide<'a> {
-    /// Everything about the posting that does not depend on the résumé, computed once.
-    pub fn new(profile: &'a JobProfile, vector: &'a [f32], context: &SkillContext) -> Self {
-        Self {
-            profile,
-            vector,
-            title_words: content_words(&profile.title),
-            role_words: profile.roles.iter().map(|r| content_words(&r.text)).collect(),
-            requirement_words: profile.requirements.iter().map(|r| (r.to_lowercase(), content_words(r))).collect(),
-            keyword_weights: profile
-                .keywords
-                .iter()
-                .map(|(word, count)| context.word_weights.get(word).copied().unwrap_or(1.0) * (1.0 + (*count as f32).ln()))
-                .collect(),
-        }
     }
 }
 
@@ -315,13 +422,8 @@ mod tests {
         let extractor = extractor();
         let resume = read_resume(resume, &extractor, 2026);
         let job = read_job("", posting, &extractor);
-        let context = SkillContext {
-            taxonomy: extractor.taxonomy(),
-            weights: HashMap::new(),
-            word_weights: HashMap::new(),
-        };
-        let vector = [1.0f32];
-        compute(&ResumeSide::new(&resume, &vector), &JobSide::new(&job, &vector, &context), &context)
+        let index = JobIndex::new(&[job], &[vec![1.0]]);
+        index.features(&index.resume(&resume, &[1.0], extractor.taxonomy()), 0)
     }
 
     const POSTING: &str = "## Job title\nData Engineer\n\n## Required Skills\n1. MySQL\n2. Python\n\n## Required Experience\n1. At least 4 years as a Data Engineer.\n";

@@ -8,6 +8,7 @@ pub mod document;
 pub mod embed;
 pub mod eval;
 pub mod features;
+pub mod language;
 pub mod model;
 pub mod profile;
 pub mod rank;

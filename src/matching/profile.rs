@@ -37,7 +37,8 @@ pub struct ResumeProfile {
     pub total_years: f32,
     pub education: Option<&'static str>,
     pub location: Option<Location>,
-    /// Why the reading may be poor: no skills found, no dated roles, little text.
+    /// Why the reading may be poor: no skills found, no dated roles, little text, another
+    /// language than English.
     pub warnings: Vec<String>,
 }
 
@@ -160,6 +161,11 @@ pub fn read_resume(text: &str, extractor: &Extractor, this_year: i32) -> ResumeP
         profile
             .warnings
             .push("no dated roles found, so years of experience are unknown".into());
+    }
+    if let Some(language) = super::language::other_than_english(text) {
+        profile.warnings.push(format!(
+            "the résumé reads as {language}: sections, skills and dates are read in English, so matches may miss what it says"
+        ));
     }
     profile
 }

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::MatchError;
 use super::candidates::Candidate;
-use super::features::{self, JobSide, NAMES, ResumeSide, SkillContext};
+use super::features::{self, JobIndex, NAMES, relative};
 use super::profile::{JobProfile, ResumeProfile};
 use super::scorer::Scorer;
 use crate::ml::salary::premiums;
@@ -69,7 +69,8 @@ pub struct Ranking {
     pub advice: Vec<Advice>,
 }
 
-/// Everything a ranking reads, prepared by the caller.
+/// Everything a ranking reads, prepared by the caller: the postings' side (`candidates`,
+/// `profiles` and their `index`, in one order) once for any number of résumés.
 pub struct Inputs<'a> {
     pub scorer: &'a Scorer,
     pub taxonomy: &'a Taxonomy,
@@ -77,38 +78,28 @@ pub struct Inputs<'a> {
     pub resume_vector: &'a [f32],
     pub candidates: &'a [Candidate],
     pub profiles: &'a [JobProfile],
-    pub vectors: &'a [Vec<f32>],
+    pub index: &'a JobIndex,
     /// Market-wide median skill premiums in US dollars, by skill id.
     pub premiums: &'a HashMap<String, f64>,
 }
 
 pub fn rank(inputs: &Inputs, top: usize) -> Ranking {
-    let context = SkillContext {
-        taxonomy: inputs.taxonomy,
-        weights: SkillContext::idf(inputs.profiles.iter().map(|p| &p.skills)),
-        word_weights: SkillContext::idf(inputs.profiles.iter().map(|p| p.keywords.iter().map(|(w, _)| w))),
+    let index = inputs.index;
+    let query = index.resume(inputs.resume, inputs.resume_vector, inputs.taxonomy);
+    let scores: Vec<f64> = (0..index.len()).map(|i| inputs.scorer.score(&index.features(&query, i))).collect();
+    let best_first = |a: &usize, b: &usize| {
+        scores[*b]
+            .total_cmp(&scores[*a])
+            .then_with(|| inputs.candidates[*a].posting_key.cmp(&inputs.candidates[*b].posting_key))
     };
-    let resume = ResumeSide::new(inputs.resume, inputs.resume_vector);
-    let jobs: Vec<JobSide> = inputs
-        .profiles
-        .iter()
-        .zip(inputs.vectors)
-        .map(|(p, v)| JobSide::new(p, v, &context))
-        .collect();
-    let scored: Vec<(f64, features::Features)> = jobs
-        .iter()
-        .map(|job| {
-            let f = features::compute(&resume, job, &context);
-            (inputs.scorer.score(&f), f)
-        })
-        .collect();
-    let mut order: Vec<usize> = (0..scored.len()).collect();
-    order.sort_by(|&a, &b| {
-        scored[b]
-            .0
-            .total_cmp(&scored[a].0)
-            .then_with(|| inputs.candidates[a].posting_key.cmp(&inputs.candidates[b].posting_key))
-    });
+    // Only the best few are shown or advised on: select them, then sort only those.
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    let needed = top.max(ADVICE_POOL);
+    if needed < order.len() {
+        order.select_nth_unstable_by(needed, best_first);
+        order.truncate(needed);
+    }
+    order.sort_by(best_first);
     let name = |id: &str| inputs.taxonomy.get(id).map_or_else(|| id.to_string(), |s| s.name.clone());
     let ranked: Vec<RankedJob> = order
         .iter()
@@ -119,25 +110,24 @@ pub fn rank(inputs: &Inputs, top: usize) -> Ranking {
                 position + 1,
                 &inputs.candidates[i],
                 &inputs.profiles[i],
-                scored[i],
-                inputs.resume,
-                &context,
+                (scores[i], index.features(&query, i)),
+                inputs,
                 &name,
             )
         })
         .collect();
-    let advice = advise(inputs, &context, &jobs, &scored, &order, &name);
+    let advice = advise(inputs, &scores, &order, &name);
     Ranking {
-        considered: scored.len(),
-        fits: scored.iter().filter(|(s, _)| *s >= FIT).count(),
+        considered: scores.len(),
+        fits: scores.iter().filter(|&&s| s >= FIT).count(),
         jobs: ranked,
         advice,
     }
 }
 
-fn missing_by_importance(job: &JobProfile, resume: &ResumeProfile, context: &SkillContext) -> Vec<String> {
+fn missing_by_importance(job: &JobProfile, resume: &ResumeProfile, index: &JobIndex) -> Vec<String> {
     let mut missing: Vec<&String> = job.skills.iter().filter(|id| !resume.skills.contains(*id)).collect();
-    missing.sort_by(|a, b| context.weight(b).total_cmp(&context.weight(a)).then(a.cmp(b)));
+    missing.sort_by(|a, b| index.weight(b).total_cmp(&index.weight(a)).then(a.cmp(b)));
     missing.into_iter().cloned().collect()
 }
 
@@ -146,20 +136,20 @@ fn explain(
     candidate: &Candidate,
     job: &JobProfile,
     (score, features): (f64, features::Features),
-    resume: &ResumeProfile,
-    context: &SkillContext,
+    inputs: &Inputs,
     name: &dyn Fn(&str) -> String,
 ) -> RankedJob {
+    let resume = inputs.resume;
     let matched: Vec<String> = job
         .skills
         .iter()
         .filter(|id| resume.skills.contains(*id))
         .map(|id| name(id))
         .collect();
-    let missing_ids = missing_by_importance(job, resume, context);
+    let missing_ids = missing_by_importance(job, resume, inputs.index);
     let related: Vec<(String, String)> = missing_ids
         .iter()
-        .filter_map(|id| context.relative(id, &resume.skills).map(|have| (name(id), name(have))))
+        .filter_map(|id| relative(inputs.taxonomy, id, &resume.skills).map(|have| (name(id), name(have))))
         .collect();
     let missing: Vec<String> = missing_ids.iter().map(|id| name(id)).collect();
     let signals: BTreeMap<&'static str, f32> = NAMES.iter().copied().zip(features).collect();
@@ -208,14 +198,7 @@ fn explain(
 /// For the skills most often missing from the best-ranked postings: how many more postings the
 /// résumé would fit with the skill added (its name listed among the résumé's skills). Only
 /// skills that turn at least one posting into a fit are advised.
-fn advise(
-    inputs: &Inputs,
-    context: &SkillContext,
-    jobs: &[JobSide],
-    scored: &[(f64, features::Features)],
-    order: &[usize],
-    name: &dyn Fn(&str) -> String,
-) -> Vec<Advice> {
+fn advise(inputs: &Inputs, scores: &[f64], order: &[usize], name: &dyn Fn(&str) -> String) -> Vec<Advice> {
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for &i in order.iter().take(ADVICE_POOL) {
         for id in inputs.profiles[i].skills.iter().filter(|id| !inputs.resume.skills.contains(*id)) {
@@ -234,11 +217,11 @@ fn advise(
             with_skill.skill_phrases.push(skill.clone());
             with_skill.text.push('\n');
             with_skill.text.push_str(&skill);
-            let side = ResumeSide::new(&with_skill, inputs.resume_vector);
-            let asking: Vec<usize> = (0..jobs.len()).filter(|&i| inputs.profiles[i].skills.contains(&id)).collect();
+            let query = inputs.index.resume(&with_skill, inputs.resume_vector, inputs.taxonomy);
+            let asking: Vec<usize> = (0..scores.len()).filter(|&i| inputs.profiles[i].skills.contains(&id)).collect();
             let more_fits = asking
                 .iter()
-                .filter(|&&i| scored[i].0 < FIT && inputs.scorer.score(&features::compute(&side, &jobs[i], context)) >= FIT)
+                .filter(|&&i| scores[i] < FIT && inputs.scorer.score(&inputs.index.features(&query, i)) >= FIT)
                 .count();
             let premium = inputs.premiums.get(&id).copied();
             let worth = premium.map_or_else(String::new, |usd| format!(", a market-wide median premium of {}", signed_usd(usd)));

@@ -52,8 +52,8 @@ impl Scorer {
 
     /// The match score, 0–100.
     pub fn score(&self, features: &Features) -> f64 {
-        let weights: Vec<f64> = self.weights.iter().map(|(_, w)| *w).collect();
-        100.0 * sigmoid(linear(&weights, self.bias, features))
+        let z = self.bias + self.weights.iter().zip(features).map(|((_, w), x)| w * f64::from(*x)).sum::<f64>();
+        100.0 * sigmoid(z)
     }
 
     /// Each feature's share of the score's log-odds: what the explanation ranks.

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::MatchError;
 use super::embed::SentenceEncoder;
-use super::eval::{Evaluation, Prepared};
+use super::eval::{CrossValidated, Evaluation, Prepared};
 use super::features::NAMES;
 use super::model::{self, KIND};
 use super::rjdb;
@@ -42,6 +42,8 @@ pub struct Version {
     pub path: PathBuf,
     pub card: ModelCard,
     pub cross_validated: Evaluation,
+    /// Each fold's held-out postings on their own.
+    pub per_fold: Vec<Evaluation>,
     pub baselines: BTreeMap<&'static str, Evaluation>,
     pub scorer: Scorer,
     pub markdown: String,
@@ -54,12 +56,11 @@ pub fn train_version(request: &Request, extractor: &Extractor, progress: &dyn Fn
     let registry = Registry::new(&request.models_dir, KIND);
     let inputs_sha256 = inputs_hash(request, &encoder)?;
     if !request.force
-        && let Some(newest) = registry.versions()?.last()
-        && read_card(&registry.path_of(newest)).is_some_and(|card| card.inputs_sha256 == inputs_sha256)
+        && let Some(version) = registry.newest_trained_on(&inputs_sha256)?
     {
         return Ok(Outcome::AlreadyTrained {
-            version: newest.clone(),
-            path: registry.path_of(newest),
+            path: registry.path_of(&version),
+            version,
         });
     }
     progress(&format!(
@@ -69,7 +70,12 @@ pub fn train_version(request: &Request, extractor: &Extractor, progress: &dyn Fn
     ));
     let prepared = Prepared::new(&pairs, extractor, &encoder, request.this_year)?;
     progress("cross-validating the scorer");
-    let (cross_validated, _, scorer) = prepared.cross_validate(request.folds);
+    let CrossValidated {
+        evaluation: cross_validated,
+        per_fold,
+        scorer,
+        examples,
+    } = prepared.cross_validate(request.folds);
     progress("scoring the baselines");
     let baselines = prepared.baselines();
     let mut card = ModelCard {
@@ -83,7 +89,7 @@ pub fn train_version(request: &Request, extractor: &Extractor, progress: &dyn Fn
             lake: shown(&request.data),
             silver_version: -1,
             silver_rows: 0,
-            examples: prepared.examples(&(0..pairs.len()).collect::<Vec<_>>()).len(),
+            examples,
             by_dataset: BTreeMap::from([(file_name(&request.data), pairs.len())]),
             excluded: BTreeMap::new(),
         },
@@ -110,6 +116,7 @@ pub fn train_version(request: &Request, extractor: &Extractor, progress: &dyn Fn
         version,
         card,
         cross_validated,
+        per_fold,
         baselines,
         scorer,
         markdown,
@@ -143,22 +150,45 @@ fn inputs_hash(request: &Request, encoder: &SentenceEncoder) -> Result<String, M
     Ok(crate::normalize::hex(&hash.finalize()))
 }
 
-fn read_card(dir: &Path) -> Option<ModelCard> {
-    serde_json::from_slice(&std::fs::read(dir.join("model.json")).ok()?).ok()
+/// The run's parameters and metrics for experiment tracking: the cross-validated figures, each
+/// fold's as steps 1..k, the baselines' under their names, and the fitted weights.
+pub fn tracking_record(version: &Version) -> card::TrackingRecord {
+    let card = &version.card;
+    let params = vec![
+        ("folds".into(), card.parameters["folds"].to_string()),
+        ("pairs".into(), version.cross_validated.pairs.to_string()),
+        ("examples".into(), card.training_data.examples.to_string()),
+        ("data".into(), card.training_data.lake.clone()),
+        (
+            "encoder_sha256".into(),
+            card.features["encoder_sha256"].as_str().unwrap_or_default().to_string(),
+        ),
+        ("encoder_dimensions".into(), card.features["encoder_dimensions"].to_string()),
+    ];
+    let mut metrics = Vec::new();
+    let mut figures = |prefix: &str, evaluation: &Evaluation, step: i64| {
+        for (name, value) in Evaluation::FIGURES.iter().zip(evaluation.figures()) {
+            metrics.push((format!("{prefix}{name}"), value, step));
+        }
+    };
+    figures("cv.", &version.cross_validated, 0);
+    for (i, fold) in version.per_fold.iter().enumerate() {
+        figures("fold.", fold, i as i64 + 1);
+    }
+    for (name, evaluation) in &version.baselines {
+        figures(&format!("baseline.{name}."), evaluation, 0);
+    }
+    for (name, weight) in &version.scorer.weights {
+        metrics.push((format!("weight.{name}"), *weight, 0));
+    }
+    metrics.push(("weight.bias".into(), version.scorer.bias, 0));
+    (params, metrics)
 }
 
 /// A table row of an evaluation.
 fn row(name: &str, e: &Evaluation) -> String {
-    format!(
-        "| {name} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} |\n",
-        e.pairwise_accuracy,
-        e.job_to_resume.top1,
-        e.job_to_resume.top5,
-        e.job_to_resume.mrr,
-        e.resume_to_job.top1,
-        e.resume_to_job.top5,
-        e.resume_to_job.mrr
-    )
+    let cells: Vec<String> = e.figures().iter().map(|x| format!("{x:.3}")).collect();
+    format!("| {name} | {} |\n", cells.join(" | "))
 }
 
 /// The version's report (`card.md`): cross-validated metrics beside the baselines, and the

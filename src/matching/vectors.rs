@@ -102,14 +102,6 @@ impl VectorCache {
         self.added
     }
 
-    pub fn len(&self) -> usize {
-        self.vectors.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.vectors.is_empty()
-    }
-
     /// Writes the file when this run added vectors.
     pub fn save(&self) -> Result<(), MatchError> {
         if self.added == 0 {

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::MlError;
+use super::card::ModelCard;
 
 /// The stages a version can be in.
 pub const STAGES: &[&str] = &["production", "staging", "archived"];
@@ -76,6 +77,18 @@ impl Registry {
 
     pub fn path_of(&self, version: &str) -> PathBuf {
         self.root.join(version)
+    }
+
+    /// The newest version, when its card says it was trained on exactly these inputs: what makes
+    /// training again on the same data a no-op.
+    pub fn newest_trained_on(&self, inputs_sha256: &str) -> Result<Option<String>, MlError> {
+        let Some(newest) = self.versions()?.pop() else {
+            return Ok(None);
+        };
+        let card: Option<ModelCard> = fs::read(self.path_of(&newest).join("model.json"))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+        Ok(card.filter(|card| card.inputs_sha256 == inputs_sha256).map(|_| newest))
     }
 
     /// Writes a new version: `write` fills a fresh folder, which then becomes `v<N+1>` in one

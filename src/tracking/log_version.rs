@@ -16,6 +16,17 @@ pub struct Logged {
     pub registered_version: String,
 }
 
+/// The line a training prints under its table.
+impl std::fmt::Display for Logged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "MLflow {}: run {} in experiment {}, registered as {} version {}",
+            self.tracking_uri, self.run_id, self.experiment_id, self.registered_model, self.registered_version
+        )
+    }
+}
+
 /// The experiment every rats training run goes to, and the registered model name of a kind.
 const EXPERIMENT: &str = "rats";
 

@@ -6,14 +6,14 @@ use std::path::{Path, PathBuf};
 
 use crate::support::{consume_into, datasets, rats, repo, run, stderr, success_json};
 
-fn encoder() -> PathBuf {
+pub fn encoder() -> PathBuf {
     std::env::var_os(rats::env_vars::SENTENCE_ENCODER)
         .map(PathBuf::from)
         .expect("RATS_SENTENCE_ENCODER names the sentence encoder; run scripts/test")
 }
 
 /// The first `n` rjdb pairs, written to `dir`.
-fn rjdb_sample(dir: &Path, n: usize) -> PathBuf {
+pub fn rjdb_sample(dir: &Path, n: usize) -> PathBuf {
     let pairs = std::fs::read_to_string(datasets().join("matching/rjdb/pairs.jsonl")).expect("rjdb pairs");
     let path = dir.join(format!("pairs-{n}.jsonl"));
     std::fs::write(&path, pairs.lines().take(n).collect::<Vec<_>>().join("\n")).expect("write sample");
@@ -230,23 +230,30 @@ fn bad_resumes_are_refused_with_the_reason_never_a_panic() {
     // Symbols and another language: an answer with the reasons it is weak.
     let symbols = dir.path().join("symbols.txt");
     std::fs::write(&symbols, "★★★ ### @@@ !!!").expect("write");
-    let output = run(matcher(dir.path())
-        .args(["match", "--format", "json", "--resume"])
-        .arg(&symbols)
-        .arg("--jobs")
-        .arg(fixture("matching/postings.jsonl")));
-    let answer = success_json(&output);
-    let warnings = answer["resume"]["warnings"].as_array().expect("warnings");
-    assert!(
-        warnings.iter().any(|w| w.as_str().is_some_and(|w| w.contains("almost no text"))),
-        "{answer}"
-    );
-    assert!(
-        answer["jobs"]
-            .as_array()
-            .expect("jobs")
-            .iter()
-            .all(|j| j["score"].as_f64() < Some(50.0)),
-        "{answer}"
-    );
+    let german = dir.path().join("lebenslauf.txt");
+    std::fs::write(
+        &german,
+        "Berufserfahrung\nDateningenieur bei der Muster GmbH (2019 - 2023)\nIch habe die Datenplattform auf der Basis von \
+         Apache Spark aufgebaut und mit dem Team die Pipelines für das Reporting betreut. Ich bin verantwortlich für die \
+         Modellierung der Daten und die Qualität der Berichte im Unternehmen.\n",
+    )
+    .expect("write");
+    for (path, warning) in [(&symbols, "almost no text"), (&german, "reads as German")] {
+        let output = run(matcher(dir.path())
+            .args(["match", "--format", "json", "--resume"])
+            .arg(path)
+            .arg("--jobs")
+            .arg(fixture("matching/postings.jsonl")));
+        let answer = success_json(&output);
+        let warnings = answer["resume"]["warnings"].as_array().expect("warnings");
+        assert!(warnings.iter().any(|w| w.as_str().is_some_and(|w| w.contains(warning))), "{answer}");
+        assert!(
+            answer["jobs"]
+                .as_array()
+                .expect("jobs")
+                .iter()
+                .all(|j| j["score"].as_f64() < Some(50.0)),
+            "{answer}"
+        );
+    }
 }

@@ -4,7 +4,7 @@
 //! premiums.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use sha2::{Digest, Sha256};
 
@@ -71,12 +71,11 @@ pub fn train_version(request: &Request, progress: &dyn Fn(&str)) -> Result<Outco
     let registry = Registry::new(&request.models_dir, "salary");
     let inputs_sha256 = inputs_hash(&data, request)?;
     if !request.force
-        && let Some(newest) = registry.versions()?.last()
-        && read_card(&registry.path_of(newest)).is_some_and(|card| card.inputs_sha256 == inputs_sha256)
+        && let Some(version) = registry.newest_trained_on(&inputs_sha256)?
     {
         return Ok(Outcome::AlreadyTrained {
-            version: newest.clone(),
-            path: registry.path_of(newest),
+            path: registry.path_of(&version),
+            version,
         });
     }
     let options = TrainOptions {
@@ -194,10 +193,6 @@ fn inputs_hash(data: &SalaryData, request: &Request) -> Result<String, MlError> 
         FeatureOptions::default()
     ));
     Ok(crate::normalize::hex(&hash.finalize()))
-}
-
-fn read_card(dir: &Path) -> Option<ModelCard> {
-    serde_json::from_slice(&std::fs::read(dir.join("model.json")).ok()?).ok()
 }
 
 /// The run's parameters and metrics for experiment tracking: per-fold metrics as steps 1..k,
