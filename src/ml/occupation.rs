@@ -141,10 +141,19 @@ impl OccupationIndex {
             .filter(|(i, _)| touched[*i])
             .map(|(i, score)| (i as u32, score))
             .collect();
-        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let best_first = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+        // A title touches most occupations (through character trigrams); only the best `top`
+        // are wanted — one for a title family — so select them before sorting.
+        if top == 0 {
+            return Vec::new();
+        }
+        if top < ranked.len() {
+            ranked.select_nth_unstable_by(top - 1, best_first);
+            ranked.truncate(top);
+        }
+        ranked.sort_by(best_first);
         ranked
             .into_iter()
-            .take(top)
             .map(|(i, score)| {
                 let o = &self.occupations[i as usize];
                 Match {
