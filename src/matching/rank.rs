@@ -87,19 +87,7 @@ pub fn rank(inputs: &Inputs, top: usize) -> Ranking {
     let index = inputs.index;
     let query = index.resume(inputs.resume, inputs.resume_vector, inputs.taxonomy);
     let scores: Vec<f64> = (0..index.len()).map(|i| inputs.scorer.score(&index.features(&query, i))).collect();
-    let best_first = |a: &usize, b: &usize| {
-        scores[*b]
-            .total_cmp(&scores[*a])
-            .then_with(|| inputs.candidates[*a].posting_key.cmp(&inputs.candidates[*b].posting_key))
-    };
-    // Only the best few are shown or advised on: select them, then sort only those.
-    let mut order: Vec<usize> = (0..scores.len()).collect();
-    let needed = top.max(ADVICE_POOL);
-    if needed < order.len() {
-        order.select_nth_unstable_by(needed, best_first);
-        order.truncate(needed);
-    }
-    order.sort_by(best_first);
+    let order = best(&scores, |i| inputs.candidates[i].posting_key.as_str(), top.max(ADVICE_POOL));
     let name = |id: &str| inputs.taxonomy.get(id).map_or_else(|| id.to_string(), |s| s.name.clone());
     let ranked: Vec<RankedJob> = order
         .iter()
@@ -123,6 +111,19 @@ pub fn rank(inputs: &Inputs, top: usize) -> Ranking {
         jobs: ranked,
         advice,
     }
+}
+
+/// The indices of the `n` highest scores, best first, ties in key order. Only the best few are
+/// shown or advised on, so they are selected first and only they are sorted.
+fn best<'k>(scores: &[f64], key: impl Fn(usize) -> &'k str, n: usize) -> Vec<usize> {
+    let best_first = |a: &usize, b: &usize| scores[*b].total_cmp(&scores[*a]).then_with(|| key(*a).cmp(key(*b)));
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    if n < order.len() {
+        order.select_nth_unstable_by(n, best_first);
+        order.truncate(n);
+    }
+    order.sort_by(best_first);
+    order
 }
 
 fn missing_by_importance(job: &JobProfile, resume: &ResumeProfile, index: &JobIndex) -> Vec<String> {
@@ -275,4 +276,22 @@ pub fn market_premiums(lake_root: &Path) -> Result<HashMap<String, f64>, MatchEr
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_best_selected_are_the_head_of_the_full_ranking() {
+        // Scores with many ties, so the key order matters.
+        let scores: Vec<f64> = (0..200u32).map(|i| f64::from((i * 37) % 23)).collect();
+        let keys: Vec<String> = (0..200).map(|i| format!("k{:03}", (i * 91) % 200)).collect();
+        let key = |i: usize| keys[i].as_str();
+        let mut full: Vec<usize> = (0..scores.len()).collect();
+        full.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(keys[a].cmp(&keys[b])));
+        for n in [0, 1, 25, 199, 200, 500] {
+            assert_eq!(best(&scores, key, n), full[..n.min(200)], "n = {n}");
+        }
+    }
 }
