@@ -16,6 +16,7 @@ mod predict;
 mod produce;
 mod progress;
 mod skills;
+mod tracking;
 mod train;
 mod train_match;
 mod train_salary;

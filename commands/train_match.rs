@@ -9,10 +9,10 @@ use rats::matching::train::{self, Request};
 use rats::output::{self, Report};
 use rats::settings::{OutputFormat, Settings};
 use rats::skills::{Extractor, Taxonomy};
-use rats::tracking::log_version;
 
 use crate::cli::TrainMatchArgs;
 use crate::progress::StepSpinner;
+use crate::tracking;
 
 const RJDB: &str = "matching/rjdb/pairs.jsonl";
 
@@ -33,9 +33,7 @@ pub fn run(args: &TrainMatchArgs, settings: &Settings, quiet: bool) -> anyhow::R
         force: args.force,
     };
     let extractor = taxonomy_extractor(settings)?;
-    if let Some(uri) = &settings.mlflow_tracking_uri.value {
-        log_version::check_reachable(uri).with_context(|| format!("MLflow at {uri} (--mlflow) is not usable; nothing was trained"))?;
-    }
+    tracking::check_before_training(settings)?;
     let spinner = StepSpinner::new(quiet);
     let outcome = train::train_version(&request, &extractor, &|message| spinner.step(message))
         .with_context(|| format!("training the match model on {}", request.data.display()));
@@ -55,21 +53,7 @@ pub fn run(args: &TrainMatchArgs, settings: &Settings, quiet: bool) -> anyhow::R
     if let Some(path) = &args.report {
         std::fs::write(path, &trained.markdown).with_context(|| format!("writing the report to {}", path.display()))?;
     }
-    let logged = match &settings.mlflow_tracking_uri.value {
-        Some(uri) => {
-            let (params, metrics) = train::tracking_record(&trained);
-            Some(
-                log_version::log_version(uri, &trained.card, &trained.path, &params, &metrics).with_context(|| {
-                    format!(
-                        "match {} is saved in {}, but logging it to MLflow at {uri} failed",
-                        trained.version,
-                        trained.path.display()
-                    )
-                })?,
-            )
-        }
-        None => None,
-    };
+    let logged = tracking::log_trained(settings, &trained.card, &trained.path, || train::tracking_record(&trained))?;
     if quiet && settings.format.value == OutputFormat::Table {
         return Ok(Outcome::Success);
     }

@@ -11,10 +11,11 @@ use rats::ml::salary::train::{CvReport, Scores};
 use rats::ml::salary::version::{self, Request};
 use rats::output::{self, Report};
 use rats::settings::{OutputFormat, Settings};
-use rats::tracking::log_version::{self, Logged};
+use rats::tracking::log_version::Logged;
 
 use crate::cli::TrainSalaryArgs;
 use crate::progress::StepSpinner;
+use crate::tracking;
 
 const COST_OF_LIVING: &str = "reference/cost-of-living/advisorsmith_cost_of_living_index.csv";
 const ESCO: &str = "taxonomies/esco/occupations.csv";
@@ -41,9 +42,7 @@ pub fn run(args: &TrainSalaryArgs, settings: &Settings, quiet: bool) -> anyhow::
         esco: from_datasets(&args.esco, ESCO, "ESCO occupations"),
         force: args.force,
     };
-    if let Some(uri) = &settings.mlflow_tracking_uri.value {
-        log_version::check_reachable(uri).with_context(|| format!("MLflow at {uri} (--mlflow) is not usable; nothing was trained"))?;
-    }
+    tracking::check_before_training(settings)?;
     let spinner = StepSpinner::new(quiet);
     let outcome = version::train_version(&request, &|message| spinner.step(message))
         .with_context(|| format!("training the salary model on the lake {}", request.lake.display()));
@@ -63,21 +62,9 @@ pub fn run(args: &TrainSalaryArgs, settings: &Settings, quiet: bool) -> anyhow::
     if let Some(path) = &args.report {
         std::fs::write(path, &trained.markdown).with_context(|| format!("writing the report to {}", path.display()))?;
     }
-    let logged = match &settings.mlflow_tracking_uri.value {
-        Some(uri) => {
-            let (params, metrics) = version::tracking_record(&trained.card, &trained.cv);
-            Some(
-                log_version::log_version(uri, &trained.card, &trained.path, &params, &metrics).with_context(|| {
-                    format!(
-                        "salary {} is saved in {}, but logging it to MLflow at {uri} failed",
-                        trained.version,
-                        trained.path.display()
-                    )
-                })?,
-            )
-        }
-        None => None,
-    };
+    let logged = tracking::log_trained(settings, &trained.card, &trained.path, || {
+        version::tracking_record(&trained.card, &trained.cv)
+    })?;
     if !(quiet && settings.format.value == OutputFormat::Table) {
         print(
             settings,

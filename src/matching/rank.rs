@@ -16,6 +16,7 @@ use super::features::{self, JobIndex, NAMES, relative};
 use super::profile::{JobProfile, ResumeProfile};
 use super::scorer::Scorer;
 use crate::ml::salary::premiums;
+use crate::ml::top::top_n;
 use crate::skills::Taxonomy;
 
 /// A score at or above this (the model's probability of a match is one half) is a fit: what
@@ -87,7 +88,13 @@ pub fn rank(inputs: &Inputs, top: usize) -> Ranking {
     let index = inputs.index;
     let query = index.resume(inputs.resume, inputs.resume_vector, inputs.taxonomy);
     let scores: Vec<f64> = (0..index.len()).map(|i| inputs.scorer.score(&index.features(&query, i))).collect();
-    let order = best(&scores, |i| inputs.candidates[i].posting_key.as_str(), top.max(ADVICE_POOL));
+    // Best first, ties in posting-key order; only the best few are shown or advised on.
+    let best_first = |a: &usize, b: &usize| {
+        scores[*b]
+            .total_cmp(&scores[*a])
+            .then_with(|| inputs.candidates[*a].posting_key.cmp(&inputs.candidates[*b].posting_key))
+    };
+    let order = top_n((0..scores.len()).collect(), top.max(ADVICE_POOL), best_first);
     let name = |id: &str| inputs.taxonomy.get(id).map_or_else(|| id.to_string(), |s| s.name.clone());
     let ranked: Vec<RankedJob> = order
         .iter()
@@ -111,19 +118,6 @@ pub fn rank(inputs: &Inputs, top: usize) -> Ranking {
         jobs: ranked,
         advice,
     }
-}
-
-/// The indices of the `n` highest scores, best first, ties in key order. Only the best few are
-/// shown or advised on, so they are selected first and only they are sorted.
-fn best<'k>(scores: &[f64], key: impl Fn(usize) -> &'k str, n: usize) -> Vec<usize> {
-    let best_first = |a: &usize, b: &usize| scores[*b].total_cmp(&scores[*a]).then_with(|| key(*a).cmp(key(*b)));
-    let mut order: Vec<usize> = (0..scores.len()).collect();
-    if n < order.len() {
-        order.select_nth_unstable_by(n, best_first);
-        order.truncate(n);
-    }
-    order.sort_by(best_first);
-    order
 }
 
 fn missing_by_importance(job: &JobProfile, resume: &ResumeProfile, index: &JobIndex) -> Vec<String> {
@@ -276,22 +270,4 @@ pub fn market_premiums(lake_root: &Path) -> Result<HashMap<String, f64>, MatchEr
         }
     }
     Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_best_selected_are_the_head_of_the_full_ranking() {
-        // Scores with many ties, so the key order matters.
-        let scores: Vec<f64> = (0..200u32).map(|i| f64::from((i * 37) % 23)).collect();
-        let keys: Vec<String> = (0..200).map(|i| format!("k{:03}", (i * 91) % 200)).collect();
-        let key = |i: usize| keys[i].as_str();
-        let mut full: Vec<usize> = (0..scores.len()).collect();
-        full.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(keys[a].cmp(&keys[b])));
-        for n in [0, 1, 25, 199, 200, 500] {
-            assert_eq!(best(&scores, key, n), full[..n.min(200)], "n = {n}");
-        }
-    }
 }

@@ -33,7 +33,7 @@ impl Scorer {
             let mut gradient = [0.0f64; NAMES.len()];
             let mut gradient_bias = 0.0;
             for (features, matched) in examples {
-                let error = sigmoid(linear(&weights, bias, features)) - f64::from(u8::from(*matched));
+                let error = sigmoid(linear(weights, bias, features)) - f64::from(u8::from(*matched));
                 for (g, x) in gradient.iter_mut().zip(features) {
                     *g += error * f64::from(*x);
                 }
@@ -66,8 +66,8 @@ impl Scorer {
     }
 }
 
-fn linear(weights: &[f64], bias: f64, features: &Features) -> f64 {
-    bias + weights.iter().zip(features).map(|(w, x)| w * f64::from(*x)).sum::<f64>()
+fn linear(weights: impl IntoIterator<Item = f64>, bias: f64, features: &Features) -> f64 {
+    bias + weights.into_iter().zip(features).map(|(w, x)| w * f64::from(*x)).sum::<f64>()
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ pub mod occupation;
 pub mod registry;
 pub mod ridge;
 pub mod salary;
+pub mod top;
 
 use std::path::PathBuf;
 

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::MlError;
 use super::features::{tokens, word_ngrams};
+use super::top::top_n;
 
 /// One ESCO occupation and the labels it is found by.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -135,24 +136,15 @@ impl OccupationIndex {
                 }
             }
         }
-        let mut ranked: Vec<(u32, f32)> = scores
+        let candidates: Vec<(u32, f32)> = scores
             .into_iter()
             .enumerate()
             .filter(|(i, _)| touched[*i])
             .map(|(i, score)| (i as u32, score))
             .collect();
         let best_first = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
-        // A title touches most occupations (through character trigrams); only the best `top`
-        // are wanted — one for a title family — so select them before sorting.
-        if top == 0 {
-            return Vec::new();
-        }
-        if top < ranked.len() {
-            ranked.select_nth_unstable_by(top - 1, best_first);
-            ranked.truncate(top);
-        }
-        ranked.sort_by(best_first);
-        ranked
+        // A title touches most occupations (through character trigrams); one is a title family.
+        top_n(candidates, top, best_first)
             .into_iter()
             .map(|(i, score)| {
                 let o = &self.occupations[i as usize];
