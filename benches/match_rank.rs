@@ -65,6 +65,7 @@ fn main() {
         profiles: &ranked_profiles,
         index: &index,
         premiums: &premiums,
+        only: None,
     };
     let mut times: Vec<f64> = (0..10)
         .map(|_| {

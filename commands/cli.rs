@@ -79,6 +79,9 @@ pub enum Command {
     /// Map a job title to ESCO occupations (ranked, with scores), evaluate the mapping on
     /// labelled titles, or give every silver posting its title family (gold/posting_occupations)
     Occupation(OccupationArgs),
+    /// Serve the JSON API over HTTP: salary predictions, job matching, jobs, market stats
+    /// and the models, from the lake and the registry (reloaded when either changes)
+    Serve(ServeArgs),
     /// Show the resolved settings and where each value came from
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -694,4 +697,39 @@ pub struct CompletionsArgs {
     /// The shell to complete for
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Routes: POST /v1/predict/salary, POST /v1/match/jobs, GET /v1/jobs, GET /v1/jobs/{posting_key}, \
+GET /v1/stats/overview|salary|postings|skills, GET /v1/models, GET /health, GET /ready, GET /metrics (see the README). \
+The models are the registry's production versions (else the newest); the registry and the lake are checked for \
+new versions every --refresh-secs and at once on SIGHUP, and swapped in without dropping requests. SIGTERM or \
+SIGINT stops accepting connections, finishes the requests in flight and exits 0."
+)]
+pub struct ServeArgs {
+    /// Lake directory [default: ./lake; env: RATS_LAKE]
+    #[arg(long, value_name = "DIR")]
+    pub lake: Option<PathBuf>,
+    /// Models directory [default: ./models; env: RATS_MODELS_DIR]
+    #[arg(long, value_name = "DIR")]
+    pub models: Option<PathBuf>,
+    /// Address to listen on; port 0 takes any free port (the address is printed at start)
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8080")]
+    pub addr: std::net::SocketAddr,
+    /// Seconds between checks of the registry and the lake for new versions
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub refresh_secs: u64,
+    /// Requests answered at once; more wait in line
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_in_flight: u32,
+    /// Requests waiting in line; more are refused at once with 503 and Retry-After
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    pub max_queued: u32,
+    /// Seconds a request may take before it is answered with 503
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub request_timeout: u64,
+    /// Largest JSON request body, in KiB (larger ones get 413)
+    #[arg(long, value_name = "KIB", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_body_kib: u32,
 }

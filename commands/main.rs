@@ -15,6 +15,7 @@ mod occupation;
 mod predict;
 mod produce;
 mod progress;
+mod serve;
 mod skills;
 mod tracking;
 mod train;
@@ -88,6 +89,10 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             };
             overrides.models_dir.clone_from(&model.models);
         }
+        Command::Serve(args) => {
+            overrides.lake.clone_from(&args.lake);
+            overrides.models_dir.clone_from(&args.models);
+        }
         Command::Occupation(cli::OccupationArgs {
             command: Some(cli::OccupationCommand::Assign(args)),
             ..
@@ -95,7 +100,9 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         _ => {}
     }
     let settings = Settings::resolve(&overrides)?;
-    logging::init(cli.global.verbose, cli.global.quiet, settings.log_format.value);
+    // A server logs each request: info is its baseline level.
+    let baseline = u8::from(matches!(cli.command, Command::Serve(_)));
+    logging::init(cli.global.verbose.max(baseline), cli.global.quiet, settings.log_format.value);
     let quiet = cli.global.quiet;
     match cli.command {
         Command::Consume(args) => consume::run(&args, &settings, quiet),
@@ -107,6 +114,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Models(command) => models::run(&command, &settings, quiet),
         Command::Match(args) => matching::run(&args, &settings, quiet),
         Command::Occupation(args) => occupation::run(&args, &settings, quiet),
+        Command::Serve(args) => serve::run(&args, &settings, quiet),
         Command::Config(cli::ConfigCommand::Show) => config::show(&settings, quiet),
         Command::Man(_) | Command::Completions(_) => unreachable!("answered before settings are resolved"),
     }

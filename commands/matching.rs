@@ -84,6 +84,7 @@ pub fn run(args: &MatchArgs, settings: &Settings, quiet: bool) -> anyhow::Result
             profiles: &profiles,
             index: &JobIndex::new(&profiles, &vectors),
             premiums: &premiums,
+            only: None,
         },
         args.top,
     );

@@ -15,6 +15,7 @@ pub mod normalize;
 pub mod output;
 pub mod produce;
 pub mod registry;
+pub mod serve;
 pub mod settings;
 pub mod skills;
 pub mod tracking;

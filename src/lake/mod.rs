@@ -109,15 +109,15 @@ pub fn scan_table(path: &Path, columns: &[&str]) -> Result<Vec<RecordBatch>, Lak
 /// Like [`scan_table`], with the table version the rows were read at (for model cards and
 /// answers that say which data they used).
 pub fn scan_table_versioned(path: &Path, columns: &[&str]) -> Result<(i64, Vec<RecordBatch>), LakeError> {
-    let runtime = io_runtime(path)?;
-    let table = runtime.block_on(Table::open_existing(path))?;
-    Ok((table.version(), table.scan(columns)?))
+    with_io_runtime(path, |runtime| {
+        let table = runtime.block_on(Table::open_existing(path))?;
+        Ok((table.version(), table.scan(columns)?))
+    })
 }
 
 /// The current version of the existing table at `path`.
 pub fn table_version(path: &Path) -> Result<i64, LakeError> {
-    let runtime = io_runtime(path)?;
-    Ok(runtime.block_on(Table::open_existing(path))?.version())
+    with_io_runtime(path, |runtime| Ok(runtime.block_on(Table::open_existing(path))?.version()))
 }
 
 /// Replaces the rows of the small derived table at `path` (created with `schema` when missing)
@@ -129,17 +129,18 @@ pub fn replace_table(
     batch: RecordBatch,
     metadata: serde_json::Map<String, serde_json::Value>,
 ) -> Result<bool, LakeError> {
-    let runtime = io_runtime(path)?;
-    let schema = batch.schema();
-    let mut table = runtime.block_on(Table::open_or_create(path, name, &schema, &[]))?;
-    let columns: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-    let held = table.scan(&columns)?;
-    if rendered(path, &held)? == rendered(path, std::slice::from_ref(&batch))? {
-        return Ok(false);
-    }
-    runtime.block_on(table.overwrite(vec![batch], metadata))?;
-    remove_replaced_files(path, &table)?;
-    Ok(true)
+    with_io_runtime(path, |runtime| {
+        let schema = batch.schema();
+        let mut table = runtime.block_on(Table::open_or_create(path, name, &schema, &[]))?;
+        let columns: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+        let held = table.scan(&columns)?;
+        if rendered(path, &held)? == rendered(path, std::slice::from_ref(&batch))? {
+            return Ok(false);
+        }
+        runtime.block_on(table.overwrite(vec![batch], metadata))?;
+        remove_replaced_files(path, &table)?;
+        Ok(true)
+    })
 }
 
 /// Deletes the Parquet files the overwrite removed from the table, so that readers of plain
@@ -186,6 +187,25 @@ fn rendered(path: &Path, batches: &[RecordBatch]) -> Result<Vec<Vec<String>>, La
     Ok(rows)
 }
 
+/// Runs `work`, which drives Delta's async API on a small runtime of its own, from synchronous
+/// code. Starting a runtime on a thread that is already running async code panics, so when the
+/// caller is itself inside a runtime (a `rats serve` handler, an async test) the work gets a
+/// thread of its own; elsewhere it runs on the calling thread.
+fn with_io_runtime<T: Send>(
+    path: &Path,
+    work: impl FnOnce(&tokio::runtime::Runtime) -> Result<T, LakeError> + Send,
+) -> Result<T, LakeError> {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return work(&io_runtime(path)?);
+    }
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| work(&io_runtime(path)?))
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
 /// The small runtime Delta's async API runs on.
 fn io_runtime(path: &Path) -> Result<tokio::runtime::Runtime, LakeError> {
     tokio::runtime::Builder::new_multi_thread()
@@ -220,4 +240,24 @@ pub fn read_silver_skill_ids(root: &Path) -> Result<Vec<Vec<String>>, LakeError>
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reading the lake from async code (what `rats serve` does) must not start a runtime on
+    /// the executor's thread, which panics.
+    #[test]
+    fn reads_from_inside_an_async_runtime() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        drop(Lake::open(dir.path()).expect("opens"));
+        let silver = dir.path().join(SILVER);
+        let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+        runtime.block_on(async {
+            assert_eq!(table_version(&silver).expect("version"), 0);
+            let (version, batches) = scan_table_versioned(&silver, &["posting_key"]).expect("scans");
+            assert_eq!((version, batches.iter().map(RecordBatch::num_rows).sum::<usize>()), (0, 0));
+        });
+    }
 }

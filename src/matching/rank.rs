@@ -82,19 +82,29 @@ pub struct Inputs<'a> {
     pub index: &'a JobIndex,
     /// Market-wide median skill premiums in US dollars, by skill id.
     pub premiums: &'a HashMap<String, f64>,
+    /// The postings to rank (indices into `candidates`, ascending), when a filter keeps only
+    /// some; `None` ranks them all. The others are not scored, counted or advised on, and the
+    /// scores of those kept are the same as in a ranking of all.
+    pub only: Option<&'a [usize]>,
 }
 
 pub fn rank(inputs: &Inputs, top: usize) -> Ranking {
     let index = inputs.index;
     let query = index.resume(inputs.resume, inputs.resume_vector, inputs.taxonomy);
-    let scores: Vec<f64> = (0..index.len()).map(|i| inputs.scorer.score(&index.features(&query, i))).collect();
+    let pool: Vec<usize> = inputs.only.map_or_else(|| (0..index.len()).collect(), <[usize]>::to_vec);
+    // Postings outside the pool keep a score no threshold reaches.
+    let mut scores = vec![f64::NEG_INFINITY; index.len()];
+    for &i in &pool {
+        scores[i] = inputs.scorer.score(&index.features(&query, i));
+    }
     // Best first, ties in posting-key order; only the best few are shown or advised on.
     let best_first = |a: &usize, b: &usize| {
         scores[*b]
             .total_cmp(&scores[*a])
             .then_with(|| inputs.candidates[*a].posting_key.cmp(&inputs.candidates[*b].posting_key))
     };
-    let order = top_n((0..scores.len()).collect(), top.max(ADVICE_POOL), best_first);
+    let considered = pool.len();
+    let order = top_n(pool, top.max(ADVICE_POOL), best_first);
     let name = |id: &str| inputs.taxonomy.get(id).map_or_else(|| id.to_string(), |s| s.name.clone());
     let ranked: Vec<RankedJob> = order
         .iter()
@@ -113,7 +123,7 @@ pub fn rank(inputs: &Inputs, top: usize) -> Ranking {
         .collect();
     let advice = advise(inputs, &scores, &order, &name);
     Ranking {
-        considered: scores.len(),
+        considered,
         fits: scores.iter().filter(|&&s| s >= FIT).count(),
         jobs: ranked,
         advice,
@@ -213,7 +223,9 @@ fn advise(inputs: &Inputs, scores: &[f64], order: &[usize], name: &dyn Fn(&str) 
             with_skill.text.push('\n');
             with_skill.text.push_str(&skill);
             let query = inputs.index.resume(&with_skill, inputs.resume_vector, inputs.taxonomy);
-            let asking: Vec<usize> = (0..scores.len()).filter(|&i| inputs.profiles[i].skills.contains(&id)).collect();
+            let asking: Vec<usize> = (0..scores.len())
+                .filter(|&i| scores[i] > f64::NEG_INFINITY && inputs.profiles[i].skills.contains(&id))
+                .collect();
             let more_fits = asking
                 .iter()
                 .filter(|&&i| scores[i] < FIT && inputs.scorer.score(&inputs.index.features(&query, i)) >= FIT)

@@ -8,10 +8,20 @@ fn help_lists_only_commands_that_exist() {
     let output = run(rats(dir.path()).arg("--help"));
     assert!(output.status.success());
     let help = stdout(&output);
-    for built in ["consume", "produce", "transform", "skills", "train", "config", "man", "completions"] {
+    for built in [
+        "consume",
+        "produce",
+        "transform",
+        "skills",
+        "train",
+        "serve",
+        "config",
+        "man",
+        "completions",
+    ] {
         assert!(help.contains(built), "{built} missing from --help:\n{help}");
     }
-    for planned in ["serve", "export", "report", "check"] {
+    for planned in ["export", "report", "check", "run"] {
         assert!(
             !help.contains(&format!("  {planned} ")),
             "{planned} is not built yet but is in --help:\n{help}"

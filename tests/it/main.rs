@@ -15,6 +15,7 @@ mod produce;
 mod registry_stub;
 mod salary_cases;
 mod salary_model;
+mod serve;
 mod skills;
 mod support;
 mod transform;

@@ -31,7 +31,7 @@ fn train(dir: &Path) -> serde_json::Value {
 }
 
 /// One model the ranking tests share (trained once per test run), as `--models DIR`.
-fn shared_models() -> &'static Path {
+pub fn shared_models() -> &'static Path {
     static MODELS: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
     MODELS
         .get_or_init(|| {

@@ -10,16 +10,16 @@ use crate::support::{consume_into, datasets, rats, repo, run, stderr, stdout, su
 
 /// A lake of three Glassdoor metro files and the NYC jobs (about 3,400 postings with pay) and a
 /// models directory holding the salary model trained on it once for all tests here.
-struct Trained {
+pub struct Trained {
     _dir: tempfile::TempDir,
     lake: PathBuf,
-    models: PathBuf,
+    pub models: PathBuf,
     report: serde_json::Value,
 }
 
 const FOLDS: &str = "3";
 
-fn trained() -> &'static Trained {
+pub fn trained() -> &'static Trained {
     static TRAINED: OnceLock<Trained> = OnceLock::new();
     TRAINED.get_or_init(|| {
         let dir = tempfile::tempdir().expect("tempdir");

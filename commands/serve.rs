@@ -1,0 +1,55 @@
+//! `rats serve`: builds the server's state from the settings and runs it until a stop signal.
+
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use rats::exit::Outcome;
+use rats::serve::state::{AppState, Options};
+use rats::settings::Settings;
+
+use crate::cli::ServeArgs;
+use crate::normaliser;
+use crate::train_match::taxonomy_extractor;
+
+/// Résumé uploads: the document reader's own limit plus room for the form around it.
+const UPLOAD_LIMIT: usize = rats::matching::document::MAX_BYTES as usize + 64 * 1024;
+
+pub fn run(args: &ServeArgs, settings: &Settings, quiet: bool) -> anyhow::Result<Outcome> {
+    let options = Options {
+        lake: settings.lake.value.clone(),
+        models_dir: settings.models_dir.value.clone(),
+        refresh_every: Duration::from_secs(args.refresh_secs),
+        max_in_flight: args.max_in_flight as usize,
+        max_queued: args.max_queued as usize,
+        request_timeout: Duration::from_secs(args.request_timeout),
+        body_limit: args.max_body_kib as usize * 1024,
+        upload_limit: UPLOAD_LIMIT,
+    };
+    let state = Arc::new(AppState::new(
+        options,
+        Arc::new(normaliser::from_settings(settings)?),
+        Arc::new(taxonomy_extractor(settings)?),
+    ));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the server's runtime")?;
+    runtime.block_on(async {
+        let (listener, local) = rats::serve::bind(args.addr).await?;
+        if !quiet {
+            let mut out = std::io::stdout().lock();
+            writeln!(
+                out,
+                "rats serve: listening on http://{local} (lake {}, models {}); /ready turns 200 once both are loaded",
+                settings.lake.value.display(),
+                settings.models_dir.value.display()
+            )?;
+            out.flush()?;
+        }
+        rats::serve::serve(listener, state).await?;
+        anyhow::Ok(())
+    })?;
+    Ok(Outcome::Success)
+}

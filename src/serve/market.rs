@@ -1,0 +1,356 @@
+//! The lake as the server holds it: silver's postings at one Delta version, read once into
+//! memory with everything the routes search, count and match against, and replaced whole when
+//! the lake's version moves. Answers name the version they used.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::Mutex;
+
+use chrono::NaiveDate;
+use deltalake::arrow::array::{Array, AsArray, RecordBatch};
+use deltalake::arrow::datatypes::{Date32Type, Float64Type, Int32Type, Int64Type};
+use serde::Serialize;
+
+use crate::lake;
+use crate::matching::candidates::{self, Candidate};
+use crate::matching::features::JobIndex;
+use crate::matching::profile::JobProfile;
+use crate::matching::rank;
+use crate::matching::vectors::VectorCache;
+use crate::skills::Extractor;
+
+use super::ServeError;
+use super::models::MatchService;
+
+/// One silver posting as the jobs routes answer with it (the description only in the detail).
+#[derive(Debug, Clone, Serialize)]
+pub struct Job {
+    pub posting_key: String,
+    pub source_site: String,
+    pub source_job_id: Option<String>,
+    pub job_url: Option<String>,
+    pub title: String,
+    pub company: Option<String>,
+    pub company_key: Option<String>,
+    pub location_city: Option<String>,
+    pub location_state: Option<String>,
+    pub location_country: Option<String>,
+    pub remote_type: Option<String>,
+    pub seniority: Option<String>,
+    pub min_years_experience: Option<i32>,
+    pub job_type: Option<String>,
+    pub salary_min_usd: Option<f64>,
+    pub salary_max_usd: Option<f64>,
+    pub salary_source: Option<String>,
+    pub date_posted: Option<NaiveDate>,
+    pub skill_ids: Vec<String>,
+    #[serde(skip)]
+    pub description: String,
+}
+
+impl Job {
+    /// The yearly USD midpoint of the stated or estimated range.
+    pub fn salary_mid_usd(&self) -> Option<f64> {
+        match (self.salary_min_usd, self.salary_max_usd) {
+            (Some(low), Some(high)) => Some(f64::midpoint(low, high)),
+            (one, other) => one.or(other),
+        }
+    }
+
+    pub fn location(&self) -> String {
+        [&self.location_city, &self.location_state, &self.location_country]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// A record recognised as repeating a posting (`silver/duplicates`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Sighting {
+    pub posting_key: String,
+    pub match_kind: String,
+    pub similarity: f64,
+    pub date_posted: Option<NaiveDate>,
+    pub scraped_at: Option<String>,
+    pub source_file: String,
+    pub source_record: i64,
+}
+
+/// The postings' side of matching, prepared once per lake version and match model.
+pub struct MatchingSide {
+    pub model_version: String,
+    pub candidates: Vec<Candidate>,
+    pub profiles: Vec<JobProfile>,
+    pub index: JobIndex,
+    pub premiums: HashMap<String, f64>,
+    /// Each candidate's position in [`Market::jobs`].
+    pub job_of_candidate: Vec<usize>,
+}
+
+/// A response body kept for the lake version it was computed at.
+pub struct Cached {
+    pub body: axum::body::Bytes,
+    pub etag: String,
+}
+
+pub struct Market {
+    /// Silver's Delta version.
+    pub lake_version: i64,
+    pub jobs: Vec<Job>,
+    pub by_key: HashMap<String, usize>,
+    /// Each job's title, company and description in lower case, for full-text filters.
+    pub search_text: Vec<String>,
+    /// Duplicates by the posting they repeat.
+    pub sightings: HashMap<String, Vec<Sighting>>,
+    pub matching: Option<MatchingSide>,
+    /// Answers computed at this version, by request (a new version starts empty).
+    pub cache: Mutex<HashMap<String, std::sync::Arc<Cached>>>,
+}
+
+/// Silver's columns the server reads.
+const JOB_COLUMNS: [&str; 20] = [
+    "posting_key",
+    "source_site",
+    "source_job_id",
+    "job_url",
+    "title",
+    "company",
+    "company_key",
+    "location_city",
+    "location_state",
+    "location_country",
+    "remote_type",
+    "seniority",
+    "min_years_experience",
+    "job_type",
+    "salary_min_usd",
+    "salary_max_usd",
+    "salary_source",
+    "date_posted",
+    "skill_ids",
+    "description",
+];
+
+impl Market {
+    /// Reads the lake at `root` (blocking: call it off the async executor). With a match
+    /// model, also prepares matching: every posting profiled and embedded (new postings'
+    /// vectors are computed once and cached in the lake).
+    pub fn load(root: &Path, extractor: &Extractor, matching: Option<&MatchService>) -> Result<Self, ServeError> {
+        let silver = root.join(lake::SILVER);
+        let lake_error = |e: &dyn std::fmt::Display| ServeError::Lake(format!("{}: {e}", silver.display()));
+        let (version, batches) = lake::scan_table_versioned(&silver, &JOB_COLUMNS).map_err(|e| lake_error(&e))?;
+        let mut jobs = Vec::new();
+        for batch in &batches {
+            read_jobs(batch, &mut jobs).map_err(|e| lake_error(&e))?;
+        }
+        jobs.sort_by(|a, b| a.posting_key.cmp(&b.posting_key));
+        let by_key = jobs.iter().enumerate().map(|(i, j)| (j.posting_key.clone(), i)).collect();
+        let search_text = jobs
+            .iter()
+            .map(|j| format!("{}\n{}\n{}", j.title, j.company.as_deref().unwrap_or_default(), j.description).to_lowercase())
+            .collect();
+        let sightings = read_sightings(root)?;
+        let mut market = Market {
+            lake_version: version,
+            jobs,
+            by_key,
+            search_text,
+            sightings,
+            matching: None,
+            cache: Mutex::default(),
+        };
+        if let Some(service) = matching {
+            market.matching = Some(market.prepare_matching(root, extractor, service)?);
+        }
+        Ok(market)
+    }
+
+    fn prepare_matching(&self, root: &Path, extractor: &Extractor, service: &MatchService) -> Result<MatchingSide, ServeError> {
+        let match_error = |e: crate::matching::MatchError| ServeError::Lake(e.to_string());
+        let (version, candidates) = candidates::from_silver(root, None).map_err(match_error)?;
+        if version != self.lake_version {
+            return Err(ServeError::LakeMoved);
+        }
+        let job_of_candidate = candidates
+            .iter()
+            .map(|c| self.by_key.get(&c.posting_key).copied().ok_or(ServeError::LakeMoved))
+            .collect::<Result<Vec<_>, _>>()?;
+        let profiles: Vec<JobProfile> = candidates.iter().map(|c| c.profile(extractor)).collect();
+        let focus: Vec<&str> = profiles.iter().map(|p| p.focus.as_str()).collect();
+        let encoder = &service.model.encoder;
+        let mut cache = VectorCache::open(root, encoder).map_err(match_error)?;
+        let vectors = cache.vectors(encoder, &focus).map_err(match_error)?;
+        if cache.added() > 0 {
+            cache.save().map_err(match_error)?;
+        }
+        let index = JobIndex::new(&profiles, &vectors);
+        Ok(MatchingSide {
+            model_version: service.chosen.version.clone(),
+            premiums: rank::market_premiums(root).map_err(match_error)?,
+            candidates,
+            profiles,
+            index,
+            job_of_candidate,
+        })
+    }
+
+    /// The newest publication date among the postings.
+    pub fn newest_posting(&self) -> Option<NaiveDate> {
+        self.jobs.iter().filter_map(|j| j.date_posted).max()
+    }
+
+    /// The answer cached under `key`, counting the lookup in `metrics`.
+    pub fn cached(&self, key: &str) -> Option<std::sync::Arc<Cached>> {
+        self.cache.lock().ok()?.get(key).cloned()
+    }
+
+    /// Keeps `body` as the answer to `key` at this version; the cache holds at most
+    /// [`CACHE_ENTRIES`] answers (beyond that, new ones are not kept).
+    pub fn keep(&self, key: String, body: axum::body::Bytes) -> std::sync::Arc<Cached> {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(&body);
+        let etag = format!("\"{}-{}\"", self.lake_version, crate::normalize::hex(&digest[..8]));
+        let cached = std::sync::Arc::new(Cached { body, etag });
+        if let Ok(mut cache) = self.cache.lock()
+            && cache.len() < CACHE_ENTRIES
+        {
+            cache.insert(key, cached.clone());
+        }
+        cached
+    }
+}
+
+/// Answers kept per lake version, at most.
+pub const CACHE_ENTRIES: usize = 10_000;
+
+fn read_jobs(batch: &RecordBatch, jobs: &mut Vec<Job>) -> Result<(), String> {
+    let column = |name: &str| batch.column_by_name(name).ok_or_else(|| format!("silver has no column {name}"));
+    let text = |name: &str| -> Result<Vec<Option<String>>, String> {
+        let array = column(name)?;
+        let strings = array.as_string_opt::<i32>().ok_or_else(|| format!("silver's {name} is not text"))?;
+        Ok(strings.iter().map(|v| v.map(str::to_string)).collect())
+    };
+    let number = |name: &str| -> Result<Vec<Option<f64>>, String> {
+        let array = column(name)?;
+        let values = array
+            .as_primitive_opt::<Float64Type>()
+            .ok_or_else(|| format!("silver's {name} is not a number"))?;
+        Ok(values.iter().collect())
+    };
+    let years = column("min_years_experience")?;
+    let years = years
+        .as_primitive_opt::<Int32Type>()
+        .ok_or("silver's min_years_experience is not an integer")?;
+    let dates = column("date_posted")?;
+    let dates = dates.as_primitive_opt::<Date32Type>().ok_or("silver's date_posted is not a date")?;
+    let skills = column("skill_ids")?;
+    let skills = skills.as_list_opt::<i32>().ok_or("silver's skill_ids is not a list")?;
+    let (keys, sites, ids, urls, titles) = (
+        text("posting_key")?,
+        text("source_site")?,
+        text("source_job_id")?,
+        text("job_url")?,
+        text("title")?,
+    );
+    let (companies, company_keys, cities, states, countries) = (
+        text("company")?,
+        text("company_key")?,
+        text("location_city")?,
+        text("location_state")?,
+        text("location_country")?,
+    );
+    let (remote, seniority, job_types, salary_sources, descriptions) = (
+        text("remote_type")?,
+        text("seniority")?,
+        text("job_type")?,
+        text("salary_source")?,
+        text("description")?,
+    );
+    let (low, high) = (number("salary_min_usd")?, number("salary_max_usd")?);
+    for row in 0..batch.num_rows() {
+        let skill_ids = if skills.is_null(row) {
+            Vec::new()
+        } else {
+            skills.value(row).as_string::<i32>().iter().flatten().map(str::to_string).collect()
+        };
+        jobs.push(Job {
+            posting_key: keys[row].clone().unwrap_or_default(),
+            source_site: sites[row].clone().unwrap_or_default(),
+            source_job_id: ids[row].clone(),
+            job_url: urls[row].clone(),
+            title: titles[row].clone().unwrap_or_default(),
+            company: companies[row].clone(),
+            company_key: company_keys[row].clone(),
+            location_city: cities[row].clone(),
+            location_state: states[row].clone(),
+            location_country: countries[row].clone(),
+            remote_type: remote[row].clone(),
+            seniority: seniority[row].clone(),
+            min_years_experience: (!years.is_null(row)).then(|| years.value(row)),
+            job_type: job_types[row].clone(),
+            salary_min_usd: low[row],
+            salary_max_usd: high[row],
+            salary_source: salary_sources[row].clone(),
+            date_posted: (!dates.is_null(row)).then(|| dates.value_as_date(row)).flatten(),
+            skill_ids,
+            description: descriptions[row].clone().unwrap_or_default(),
+        });
+    }
+    Ok(())
+}
+
+fn read_sightings(root: &Path) -> Result<HashMap<String, Vec<Sighting>>, ServeError> {
+    let path = root.join(lake::DUPLICATES);
+    if !path.join("_delta_log").is_dir() {
+        return Ok(HashMap::new());
+    }
+    let columns = [
+        "posting_key",
+        "duplicate_of",
+        "match_kind",
+        "similarity",
+        "date_posted",
+        "scraped_at",
+        "source_file",
+        "source_record",
+    ];
+    let lake_error = |e: &dyn std::fmt::Display| ServeError::Lake(format!("{}: {e}", path.display()));
+    let batches = lake::scan_table(&path, &columns).map_err(|e| lake_error(&e))?;
+    let mut sightings: BTreeMap<String, Vec<Sighting>> = BTreeMap::new();
+    for batch in &batches {
+        let text = |i: usize| {
+            batch
+                .column(i)
+                .as_string_opt::<i32>()
+                .ok_or_else(|| lake_error(&format!("{} is not text", columns[i])))
+        };
+        let (keys, of, kinds, scraped, files) = (text(0)?, text(1)?, text(2)?, text(5)?, text(6)?);
+        let similarity = batch
+            .column(3)
+            .as_primitive_opt::<Float64Type>()
+            .ok_or_else(|| lake_error(&"similarity is not a number"))?;
+        let dates = batch
+            .column(4)
+            .as_primitive_opt::<Date32Type>()
+            .ok_or_else(|| lake_error(&"date_posted is not a date"))?;
+        let records = batch
+            .column(7)
+            .as_primitive_opt::<Int64Type>()
+            .ok_or_else(|| lake_error(&"source_record is not an integer"))?;
+        for row in 0..batch.num_rows() {
+            sightings.entry(of.value(row).to_string()).or_default().push(Sighting {
+                posting_key: keys.value(row).to_string(),
+                match_kind: kinds.value(row).to_string(),
+                similarity: similarity.value(row),
+                date_posted: (!dates.is_null(row)).then(|| dates.value_as_date(row)).flatten(),
+                scraped_at: (!scraped.is_null(row)).then(|| scraped.value(row).to_string()),
+                source_file: files.value(row).to_string(),
+                source_record: records.value(row),
+            });
+        }
+    }
+    Ok(sightings.into_iter().collect())
+}

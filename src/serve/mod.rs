@@ -1,0 +1,137 @@
+//! `rats serve`: the lake and the models on the network, as a JSON API on axum.
+//!
+//! One process holds the models in use and a snapshot of the lake in memory ([`state`]),
+//! refreshes both when the registry or the lake moves (polling, and at once on SIGHUP), and
+//! answers every route from them. Lake reads and model inference run on tokio's blocking pool,
+//! never on the executor. Errors are RFC 9457 problem documents ([`problem`]); every request
+//! gets an id, a log line and its metrics ([`observe`]); API routes pass a concurrency gate
+//! and a time limit. SIGTERM and SIGINT stop accepting connections, let requests in flight
+//! finish, and exit 0.
+
+pub mod extract;
+pub mod filter;
+pub mod market;
+pub mod metrics;
+pub mod models;
+pub mod observe;
+pub mod problem;
+pub mod routes;
+pub mod state;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+
+use extract::BodyLimit;
+use problem::Problem;
+use state::AppState;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("cannot listen on {addr}: {message}")]
+    Bind { addr: SocketAddr, message: String },
+    #[error("model: {0}")]
+    Model(String),
+    #[error("lake: {0}")]
+    Lake(String),
+    /// Silver gained a version while it was being read; the read starts again.
+    #[error("the lake changed while it was being read")]
+    LakeMoved,
+    #[error("server: {0}")]
+    Io(String),
+}
+
+/// Every route, with its middleware.
+pub fn router(state: Arc<AppState>) -> Router {
+    let body_limit = state.options.body_limit;
+    let upload_limit = state.options.upload_limit;
+    let api = Router::new()
+        .route("/v1/predict/salary", post(routes::salary::predict))
+        .route(
+            "/v1/match/jobs",
+            post(routes::matching::match_jobs)
+                .layer::<_, std::convert::Infallible>(DefaultBodyLimit::max(upload_limit))
+                .layer::<_, std::convert::Infallible>(axum::Extension(BodyLimit(upload_limit))),
+        )
+        .route("/v1/jobs", get(routes::jobs::list))
+        .route("/v1/jobs/{posting_key}", get(routes::jobs::detail))
+        .route("/v1/stats/overview", get(routes::stats::overview))
+        .route("/v1/stats/salary", get(routes::stats::salary))
+        .route("/v1/stats/postings", get(routes::stats::postings))
+        .route("/v1/stats/skills", get(routes::stats::skills))
+        .route("/v1/models", get(routes::system::models))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), observe::limit));
+    let operations = Router::new()
+        .route("/health", get(routes::system::health))
+        .route("/ready", get(routes::system::ready))
+        .route("/metrics", get(routes::system::metrics));
+    api.merge(operations)
+        .route_layer(axum::middleware::from_fn(observe::label_route))
+        .fallback(|| async { Problem::not_found("no such route; the API's routes start with /v1/") })
+        .method_not_allowed_fallback(|| async { Problem::method_not_allowed().into_response() })
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::Extension(BodyLimit(body_limit)))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), observe::observe))
+        .with_state(state)
+}
+
+/// Serves on `listener` until SIGTERM or SIGINT, then lets requests in flight finish. Models
+/// and lake are loaded in the background: `/health` answers at once, `/ready` once they are.
+pub async fn serve(listener: tokio::net::TcpListener, state: Arc<AppState>) -> Result<(), ServeError> {
+    let refresher = tokio::spawn(keep_fresh(state.clone()));
+    let app = router(state).into_make_service();
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(stop_signal())
+        .await
+        .map_err(|e| ServeError::Io(e.to_string()));
+    refresher.abort();
+    served
+}
+
+/// Refreshes models and lake at start, every `refresh_every`, and on SIGHUP.
+async fn keep_fresh(state: Arc<AppState>) {
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+    loop {
+        state::refresh(&state).await;
+        let tick = tokio::time::sleep(state.options.refresh_every);
+        match hangup.as_mut() {
+            Some(hangup) => {
+                tokio::select! {
+                    () = tick => {}
+                    _ = hangup.recv() => tracing::info!(target: "rats::serve", "SIGHUP: checking the registry and the lake now"),
+                }
+            }
+            None => tick.await,
+        }
+    }
+}
+
+async fn stop_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+    tracing::info!(target: "rats::serve", "stopping: finishing the requests in flight");
+}
+
+/// Binds `addr` (port 0 picks a free port) and returns the listener and the address it got.
+pub async fn bind(addr: SocketAddr) -> Result<(tokio::net::TcpListener, SocketAddr), ServeError> {
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| ServeError::Bind {
+        addr,
+        message: e.to_string(),
+    })?;
+    let local = listener.local_addr().map_err(|e| ServeError::Io(e.to_string()))?;
+    Ok((listener, local))
+}

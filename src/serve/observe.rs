@@ -1,0 +1,123 @@
+//! Middleware around every request: a request id, one structured log line, the metrics, and
+//! for the API routes the concurrency gate and the time limit.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::HeaderValue;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::problem::Problem;
+use super::state::AppState;
+
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// The route pattern that answered (`/v1/jobs/{posting_key}`), for labels and logs: the
+/// pattern, not the path, so metrics do not grow a series per posting.
+#[derive(Debug, Clone)]
+struct RouteLabel(String);
+
+/// Set on a response served from a cache (for the log line).
+#[derive(Debug, Clone, Copy)]
+pub struct CacheHit(pub bool);
+
+/// Outermost: request id, timing, metrics and the log line, for every request.
+pub async fn observe(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let id = request
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| is_acceptable_id(v))
+        .map_or_else(new_request_id, str::to_string);
+    let method = request.method().to_string();
+    let path = request.uri().path().to_string();
+    state.metrics.request_started();
+    let mut response = next.run(request).await;
+    let seconds = started.elapsed().as_secs_f64();
+    let route = response
+        .extensions()
+        .get::<RouteLabel>()
+        .map_or_else(|| "unmatched".to_string(), |r| r.0.clone());
+    let status = response.status().as_u16();
+    state.metrics.request_finished(&route, &method, status, seconds);
+    let cache_hit = response.extensions().get::<CacheHit>().map(|c| c.0);
+    tracing::info!(
+        target: "rats::serve::request",
+        request_id = %id,
+        method = %method,
+        route = %route,
+        path = %path,
+        status,
+        latency_ms = seconds * 1000.0,
+        cache_hit = ?cache_hit,
+        "request"
+    );
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
+    response
+}
+
+/// Inside the router: records which route pattern matched.
+pub async fn label_route(request: Request, next: Next) -> Response {
+    let label = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| RouteLabel(p.as_str().to_string()));
+    let mut response = next.run(request).await;
+    if let Some(label) = label {
+        response.extensions_mut().insert(label);
+    }
+    response
+}
+
+/// API routes only: a turn at the gate (or 503 at once when the line is full), then the time
+/// limit (503 when it runs out).
+pub async fn limit(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+    let Some(_turn) = state.gate.enter().await else {
+        state.metrics.overload_rejected();
+        return Problem::overloaded().into_response();
+    };
+    let timeout = state.options.request_timeout;
+    if let Ok(response) = tokio::time::timeout(timeout, next.run(request)).await {
+        response
+    } else {
+        state.metrics.timed_out();
+        Problem::timed_out(timeout.as_secs_f64()).into_response()
+    }
+}
+
+/// A client's own id is kept when it is short and plain (it goes into logs and headers).
+fn is_acceptable_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+/// Unique within the process and across restarts: start time and a counter.
+fn new_request_id() -> String {
+    static STARTED: std::sync::OnceLock<u128> = std::sync::OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let started = STARTED.get_or_init(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_micros())
+    });
+    format!("{started:x}-{:x}", COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_short_request_ids_are_kept() {
+        assert!(is_acceptable_id("abc-123_x.y"));
+        assert!(!is_acceptable_id("line\nbreak"));
+        assert!(!is_acceptable_id(&"x".repeat(65)));
+        assert!(!is_acceptable_id(""));
+        assert_ne!(new_request_id(), new_request_id());
+    }
+}

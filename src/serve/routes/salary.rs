@@ -1,0 +1,173 @@
+//! `POST /v1/predict/salary`: one posting, or a batch of up to [`MAX_BATCH`], through the
+//! salary model in use — estimate, calibrated 80 % interval, currency and what drives it.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::ml::facts::PostingFacts;
+use crate::ml::salary::query::{SalaryQuery, facts_of_query};
+use crate::normalize::title::Seniority;
+
+use super::super::extract::{ApiJson, ApiQuery};
+use super::super::problem::{Problem, internal};
+use super::super::state::AppState;
+
+pub const MAX_BATCH: usize = 1_000;
+/// Work arrangements a posting can state.
+pub const REMOTE_TYPES: [&str; 3] = ["remote", "hybrid", "on-site"];
+
+/// A posting described by the caller. Stated pay is never an input.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SalaryPosting {
+    pub title: String,
+    #[serde(default)]
+    pub location: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Taxonomy skill ids or names, besides those found in the title and description.
+    #[serde(default)]
+    pub skills: Vec<String>,
+    #[serde(default)]
+    pub seniority: Option<String>,
+    #[serde(default)]
+    pub years_experience: Option<u8>,
+    #[serde(default)]
+    pub remote: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Batch {
+    postings: Vec<SalaryPosting>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PredictOptions {
+    /// Contributions listed per estimate (default 5).
+    #[serde(default)]
+    top: Option<usize>,
+}
+
+pub async fn predict(
+    State(state): State<Arc<AppState>>,
+    ApiQuery(options): ApiQuery<PredictOptions>,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<Json<Value>, Problem> {
+    let top = options.top.unwrap_or(5);
+    let batch = body.get("postings").is_some();
+    let postings = if batch {
+        let batch: Batch = from_value(body)?;
+        if batch.postings.is_empty() || batch.postings.len() > MAX_BATCH {
+            return Err(Problem::invalid("postings", format!("give 1 to {MAX_BATCH} postings")));
+        }
+        batch.postings
+    } else {
+        vec![from_value(body)?]
+    };
+    let facts = postings
+        .iter()
+        .enumerate()
+        .map(|(i, posting)| facts_of(&state, posting).map_err(|p| within_batch(p, batch.then_some(i))))
+        .collect::<Result<Vec<_>, _>>()?;
+    let worker = state.clone();
+    let answer = tokio::task::spawn_blocking(move || estimate(&worker, &facts, top))
+        .await
+        .map_err(|e| internal("predicting", &e))??;
+    state.metrics.predicted(postings.len());
+    Ok(Json(if batch {
+        json!({"model": answer.0, "predictions": answer.1})
+    } else {
+        let mut one = answer.1.into_iter().next().unwrap_or_default();
+        one["model"] = answer.0;
+        one
+    }))
+}
+
+/// A JSON value into `T`, naming the field at fault.
+fn from_value<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, Problem> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        Problem::invalid(path, e.into_inner().to_string())
+    })
+}
+
+fn within_batch(mut problem: Problem, index: Option<usize>) -> Problem {
+    if let (Some(i), Some(field)) = (index, &problem.field) {
+        problem.field = Some(format!("postings[{i}].{field}"));
+    }
+    problem
+}
+
+fn facts_of(state: &AppState, posting: &SalaryPosting) -> Result<PostingFacts, Problem> {
+    if posting.title.trim().is_empty() {
+        return Err(Problem::invalid("title", "give the posting's title"));
+    }
+    if let Some(level) = &posting.seniority
+        && !<Seniority as clap::ValueEnum>::value_variants().iter().any(|s| s.as_str() == level)
+    {
+        let names: Vec<&str> = <Seniority as clap::ValueEnum>::value_variants()
+            .iter()
+            .map(|s| s.as_str())
+            .collect();
+        return Err(Problem::invalid(
+            "seniority",
+            format!("{level:?} is not one of {}", names.join(", ")),
+        ));
+    }
+    if let Some(remote) = &posting.remote
+        && !REMOTE_TYPES.contains(&remote.as_str())
+    {
+        return Err(Problem::invalid(
+            "remote",
+            format!("{remote:?} is not one of {}", REMOTE_TYPES.join(", ")),
+        ));
+    }
+    let query = SalaryQuery {
+        title: posting.title.clone(),
+        location: posting.location.clone(),
+        description: posting.description.clone(),
+        skills: posting.skills.clone(),
+        seniority: posting.seniority.clone(),
+        years_experience: posting.years_experience,
+        remote: posting.remote.clone(),
+    };
+    facts_of_query(&state.normaliser, state.normaliser.skills().taxonomy(), &query)
+        .map_err(|reject| Problem::invalid(reject.field.unwrap_or_else(|| "posting".into()), reject.message))
+}
+
+/// The model's answers for `facts`: `(model, [estimate…])`, contributions cut to `top`.
+fn estimate(state: &AppState, facts: &[PostingFacts], top: usize) -> Result<(Value, Vec<Value>), Problem> {
+    let models = state.models();
+    let service = models.as_ref().and_then(|m| m.salary.as_ref()).ok_or_else(|| {
+        Problem::unavailable(
+            "no_salary_model",
+            "no salary model is loaded: run `rats train salary`, then see /ready",
+        )
+    })?;
+    let taxonomy = state.normaliser.skills().taxonomy();
+    let skill_name = |id: &str| taxonomy.get(id).map_or_else(|| id.to_string(), |s| s.name.clone());
+    let estimates = service
+        .borrow()
+        .predict(facts, &skill_name)
+        .map_err(|e| internal("salary prediction", &e))?;
+    let answers = estimates
+        .into_iter()
+        .zip(facts)
+        .map(|(estimate, facts)| {
+            let mut value = serde_json::to_value(&estimate).unwrap_or_default();
+            if let Some(list) = value.get_mut("contributions").and_then(Value::as_array_mut) {
+                list.truncate(top);
+            }
+            value["title"] = json!(facts.title);
+            value["skill_ids"] = json!(facts.skill_ids);
+            value
+        })
+        .collect();
+    let model = json!({"kind": "salary", "version": service.chosen.version, "chosen_because": service.chosen.because});
+    Ok((model, answers))
+}

@@ -1,0 +1,278 @@
+//! `GET /v1/stats/...`: market figures over the postings the filters keep — the overview,
+//! pay percentiles by a dimension, postings over time and skill demand — computed from the
+//! lake snapshot once per lake version and request, then served from the cache.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, Uri};
+use axum::response::Response;
+use chrono::Datelike;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::super::extract::ApiQuery;
+use super::super::filter::{Filter, JobFilter};
+use super::super::market::{Job, Market};
+use super::super::problem::Problem;
+use super::super::state::AppState;
+use super::{cached_json, checked_limit};
+use crate::skills::Taxonomy;
+
+/// The postings `filter` keeps.
+fn kept<'a>(market: &'a Market, filter: &'a Filter) -> impl Iterator<Item = &'a Job> + 'a {
+    market
+        .jobs
+        .iter()
+        .zip(&market.search_text)
+        .filter(|(job, text)| filter.keeps(job, text))
+        .map(|(job, _)| job)
+}
+
+/// Percentile `p` (0–100) of sorted `values`, interpolating between neighbours.
+fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
+    let last = sorted.len().checked_sub(1)?;
+    let position = p / 100.0 * last as f64;
+    let (below, above) = (position.floor() as usize, position.ceil() as usize);
+    Some(sorted[below] + (sorted[above] - sorted[below]) * (position - below as f64))
+}
+
+fn pay_summary(mut pay: Vec<f64>) -> Value {
+    pay.sort_by(f64::total_cmp);
+    let at = |p: f64| percentile(&pay, p).map(f64::round);
+    json!({"postings_with_pay": pay.len(), "p10": at(10.0), "p25": at(25.0), "median": at(50.0), "p75": at(75.0), "p90": at(90.0)})
+}
+
+fn query_key(name: &str, uri: &Uri) -> String {
+    format!("stats/{name}?{}", uri.query().unwrap_or_default())
+}
+
+/// `GET /v1/stats/overview`.
+pub async fn overview(
+    State(state): State<Arc<AppState>>,
+    uri: Uri,
+    headers: HeaderMap,
+    ApiQuery(filter): ApiQuery<JobFilter>,
+) -> Result<Response, Problem> {
+    let filter = Filter::new(&filter, state.extractor.taxonomy())?;
+    cached_json(&state, "stats", query_key("overview", &uri), &headers, move |state, market| {
+        let jobs: Vec<&Job> = kept(market, &filter).collect();
+        let newest = jobs.iter().filter_map(|j| j.date_posted).max();
+        let week_before = newest.map(|d| d - chrono::Days::new(7));
+        let mut companies = std::collections::BTreeSet::new();
+        let mut by_remote: BTreeMap<String, usize> = BTreeMap::new();
+        let mut by_site: BTreeMap<String, usize> = BTreeMap::new();
+        for job in &jobs {
+            if let Some(company) = job.company_key.as_ref().or(job.company.as_ref()) {
+                companies.insert(company.as_str());
+            }
+            *by_remote
+                .entry(job.remote_type.clone().unwrap_or_else(|| "unknown".into()))
+                .or_default() += 1;
+            *by_site.entry(job.source_site.clone()).or_default() += 1;
+        }
+        Ok(json!({
+            "lake_version": market.lake_version,
+            "postings": jobs.len(),
+            "companies": companies.len(),
+            "newest_posting": newest,
+            "postings_in_newest_week": week_before.map(|since| jobs.iter().filter(|j| j.date_posted.is_some_and(|d| d > since)).count()),
+            "salary_usd": pay_summary(jobs.iter().filter_map(|j| j.salary_mid_usd()).collect()),
+            "top_skills": skill_demand(&jobs, state.extractor.taxonomy(), 10),
+            "by_remote_type": by_remote,
+            "by_source_site": by_site,
+        }))
+    })
+    .await
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Dimension {
+    Seniority,
+    RemoteType,
+    LocationCountry,
+    LocationState,
+    SourceSite,
+    Title,
+    JobType,
+}
+
+impl Dimension {
+    fn of(self, job: &Job) -> Option<&str> {
+        match self {
+            Dimension::Seniority => job.seniority.as_deref(),
+            Dimension::RemoteType => job.remote_type.as_deref(),
+            Dimension::LocationCountry => job.location_country.as_deref(),
+            Dimension::LocationState => job.location_state.as_deref(),
+            Dimension::SourceSite => Some(job.source_site.as_str()),
+            Dimension::Title => Some(job.title.as_str()),
+            Dimension::JobType => job.job_type.as_deref(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SalaryStats {
+    by: Dimension,
+    /// Groups with fewer postings with pay are left out (default 5).
+    min_postings: Option<usize>,
+    /// Groups shown, the largest first (default 50, at most 1,000).
+    limit: Option<usize>,
+}
+
+/// `GET /v1/stats/salary?by=…`: pay percentiles per group.
+pub async fn salary(
+    State(state): State<Arc<AppState>>,
+    uri: Uri,
+    headers: HeaderMap,
+    ApiQuery(filter): ApiQuery<JobFilter>,
+    ApiQuery(options): ApiQuery<SalaryStats>,
+) -> Result<Response, Problem> {
+    let filter = Filter::new(&filter, state.extractor.taxonomy())?;
+    let limit = checked_limit(options.limit, 50, 1_000)?;
+    let min_postings = options.min_postings.unwrap_or(5).max(1);
+    cached_json(&state, "stats", query_key("salary", &uri), &headers, move |_, market| {
+        let mut groups: HashMap<&str, Vec<f64>> = HashMap::new();
+        for job in kept(market, &filter) {
+            if let (Some(group), Some(pay)) = (options.by.of(job), job.salary_mid_usd()) {
+                groups.entry(group).or_default().push(pay);
+            }
+        }
+        let mut groups: Vec<(&str, Vec<f64>)> = groups.into_iter().filter(|(_, pay)| pay.len() >= min_postings).collect();
+        groups.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(b.0)));
+        let rows: Vec<Value> = groups
+            .into_iter()
+            .take(limit)
+            .map(|(group, pay)| {
+                let mut row = pay_summary(pay);
+                row["group"] = json!(group);
+                row
+            })
+            .collect();
+        Ok(json!({"lake_version": market.lake_version, "by": uri_value(&uri, "by"), "currency": "USD", "period": "year", "groups": rows}))
+    })
+    .await
+}
+
+fn uri_value(uri: &Uri, name: &str) -> Option<String> {
+    form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Period {
+    #[default]
+    Month,
+    Week,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct OverTime {
+    #[serde(default)]
+    by: Period,
+    /// Counts per period split by this dimension too.
+    split: Option<Dimension>,
+}
+
+/// `GET /v1/stats/postings?by=month|week[&split=…]`: postings per publication period.
+pub async fn postings(
+    State(state): State<Arc<AppState>>,
+    uri: Uri,
+    headers: HeaderMap,
+    ApiQuery(filter): ApiQuery<JobFilter>,
+    ApiQuery(options): ApiQuery<OverTime>,
+) -> Result<Response, Problem> {
+    let filter = Filter::new(&filter, state.extractor.taxonomy())?;
+    cached_json(&state, "stats", query_key("postings", &uri), &headers, move |_, market| {
+        let mut counts: BTreeMap<(String, String), usize> = BTreeMap::new();
+        let mut undated = 0;
+        for job in kept(market, &filter) {
+            let Some(date) = job.date_posted else {
+                undated += 1;
+                continue;
+            };
+            let period = match options.by {
+                Period::Month => date.format("%Y-%m").to_string(),
+                Period::Week => {
+                    let week = date.iso_week();
+                    format!("{}-W{:02}", week.year(), week.week())
+                }
+            };
+            let group = options.split.map_or("all", |d| d.of(job).unwrap_or("unknown")).to_string();
+            *counts.entry((period, group)).or_default() += 1;
+        }
+        let series: Vec<Value> = counts
+            .into_iter()
+            .map(|((period, group), postings)| json!({"period": period, "group": group, "postings": postings}))
+            .collect();
+        Ok(json!({"lake_version": market.lake_version, "series": series, "undated": undated}))
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SkillStats {
+    limit: Option<usize>,
+}
+
+/// `GET /v1/stats/skills`: how many of the kept postings name each skill.
+pub async fn skills(
+    State(state): State<Arc<AppState>>,
+    uri: Uri,
+    headers: HeaderMap,
+    ApiQuery(filter): ApiQuery<JobFilter>,
+    ApiQuery(options): ApiQuery<SkillStats>,
+) -> Result<Response, Problem> {
+    let filter = Filter::new(&filter, state.extractor.taxonomy())?;
+    let limit = checked_limit(options.limit, 50, 5_000)?;
+    cached_json(&state, "stats", query_key("skills", &uri), &headers, move |state, market| {
+        let jobs: Vec<&Job> = kept(market, &filter).collect();
+        Ok(json!({"lake_version": market.lake_version, "postings": jobs.len(), "skills": skill_demand(&jobs, state.extractor.taxonomy(), limit)}))
+    })
+    .await
+}
+
+/// The `limit` skills most postings name: id, name, category, postings and share.
+fn skill_demand(jobs: &[&Job], taxonomy: &Taxonomy, limit: usize) -> Vec<Value> {
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for job in jobs {
+        for id in &job.skill_ids {
+            *counts.entry(id.as_str()).or_default() += 1;
+        }
+    }
+    let mut counts: Vec<(&str, usize)> = counts.into_iter().collect();
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    counts
+        .into_iter()
+        .take(limit)
+        .map(|(id, postings)| {
+            let skill = taxonomy.get(id);
+            json!({
+                "skill_id": id,
+                "skill": skill.map(|s| s.name.as_str()),
+                "category": skill.map(|s| s.category.as_str()),
+                "postings": postings,
+                "share": postings as f64 / jobs.len().max(1) as f64,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_interpolate_between_neighbours() {
+        let values = [10.0, 20.0, 30.0, 40.0, 50.0];
+        assert_eq!(percentile(&values, 50.0), Some(30.0));
+        assert_eq!(percentile(&values, 10.0), Some(14.0));
+        assert_eq!(percentile(&values, 100.0), Some(50.0));
+        assert_eq!(percentile(&[7.0], 90.0), Some(7.0));
+        assert_eq!(percentile(&[], 50.0), None);
+    }
+}

@@ -1,0 +1,244 @@
+//! What every request reads: the options, the models and the lake snapshot in use (each
+//! swapped whole, so a request keeps the pair it started with), the metrics and the gate that
+//! bounds concurrent work. [`refresh`] keeps models and lake current.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use tokio::sync::{Semaphore, SemaphorePermit};
+
+use crate::ml::salary::query::{SalaryQuery, facts_of_query};
+use crate::normalize::Normaliser;
+use crate::skills::Extractor;
+
+use super::ServeError;
+use super::market::Market;
+use super::metrics::{Gauges, Metrics};
+use super::models::{self, Models};
+use super::problem::Problem;
+
+/// How the server runs (from `rats serve`'s flags).
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub lake: PathBuf,
+    pub models_dir: PathBuf,
+    /// How often the registry and the lake are checked for a new version.
+    pub refresh_every: Duration,
+    /// Requests answered at once; more wait in line.
+    pub max_in_flight: usize,
+    /// Requests waiting for a turn; more are refused with 503.
+    pub max_queued: usize,
+    /// A request not answered in this time gets 503.
+    pub request_timeout: Duration,
+    /// JSON bodies larger than this are refused with 413.
+    pub body_limit: usize,
+    /// Résumé uploads larger than this are refused with 413.
+    pub upload_limit: usize,
+}
+
+pub struct AppState {
+    pub options: Options,
+    pub normaliser: Arc<Normaliser>,
+    pub extractor: Arc<Extractor>,
+    pub metrics: Metrics,
+    pub gate: Gate,
+    models: RwLock<Option<Arc<Models>>>,
+    market: RwLock<Option<Arc<Market>>>,
+    /// Why the last refresh failed, for `/ready`; `None` after one that worked.
+    trouble: Mutex<Option<String>>,
+}
+
+impl AppState {
+    pub fn new(options: Options, normaliser: Arc<Normaliser>, extractor: Arc<Extractor>) -> Self {
+        AppState {
+            gate: Gate::new(options.max_in_flight, options.max_queued),
+            options,
+            normaliser,
+            extractor,
+            metrics: Metrics::default(),
+            models: RwLock::default(),
+            market: RwLock::default(),
+            trouble: Mutex::default(),
+        }
+    }
+
+    pub fn models(&self) -> Option<Arc<Models>> {
+        self.models.read().ok()?.clone()
+    }
+
+    pub fn market(&self) -> Option<Arc<Market>> {
+        self.market.read().ok()?.clone()
+    }
+
+    /// The lake snapshot, or 503 while it has not been read.
+    pub fn market_or_503(&self) -> Result<Arc<Market>, Problem> {
+        self.market()
+            .ok_or_else(|| Problem::unavailable("lake_not_ready", "the lake has not been read yet; see /ready"))
+    }
+
+    pub fn trouble(&self) -> Option<String> {
+        self.trouble.lock().ok()?.clone()
+    }
+
+    /// Ready: models loaded, the lake read, and matching prepared for the match model in use.
+    pub fn is_ready(&self) -> bool {
+        let (Some(models), Some(market)) = (self.models(), self.market()) else {
+            return false;
+        };
+        let matching_current = match (&models.matching, &market.matching) {
+            (None, _) => true,
+            (Some(service), Some(side)) => side.model_version == service.chosen.version,
+            (Some(_), None) => false,
+        };
+        matching_current && self.trouble().is_none()
+    }
+
+    pub fn gauges(&self) -> Gauges {
+        let market = self.market();
+        Gauges {
+            models: self.models().map(|m| m.in_use()).unwrap_or_default(),
+            lake_version: market.as_ref().map(|m| m.lake_version),
+            newest_posting_age_seconds: market.as_ref().and_then(|m| m.newest_posting()).and_then(|date| {
+                let midnight = date.and_hms_opt(0, 0, 0)?.and_utc();
+                Some((chrono::Utc::now() - midnight).num_seconds() as f64)
+            }),
+            ready: self.is_ready(),
+        }
+    }
+}
+
+/// Brings the models and the lake snapshot up to date: models again when the registry's choice
+/// changed, the lake again when silver's version moved or the match model changed. The work
+/// runs on the blocking pool; requests keep using the old pair until the new one is complete.
+pub async fn refresh(state: &Arc<AppState>) {
+    let worker = state.clone();
+    let outcome = tokio::task::spawn_blocking(move || refresh_blocking(&worker))
+        .await
+        .unwrap_or_else(|e| Err(ServeError::Model(format!("the refresh panicked: {e}"))));
+    let trouble = outcome.err().map(|e| e.to_string());
+    if let Some(message) = &trouble {
+        tracing::warn!(target: "rats::serve", error = %message, "refresh failed; answering with what was loaded before");
+    }
+    if let Ok(mut slot) = state.trouble.lock() {
+        *slot = trouble;
+    }
+}
+
+fn refresh_blocking(state: &AppState) -> Result<(), ServeError> {
+    let options = &state.options;
+    let wanted = models::chosen_versions(&options.models_dir)?;
+    let models = match state.models() {
+        Some(models) if models.versions() == wanted => models,
+        _ => {
+            let copies = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+            let models = Arc::new(Models::load(&options.models_dir, copies)?);
+            warm_up(state, &models)?;
+            let (salary, matching) = models.versions();
+            tracing::info!(target: "rats::serve", salary = ?salary, matching = ?matching, "models loaded");
+            if let Ok(mut slot) = state.models.write() {
+                *slot = Some(models.clone());
+            }
+            models
+        }
+    };
+    let silver = options.lake.join(crate::lake::SILVER);
+    let version = crate::lake::table_version(&silver).map_err(|e| ServeError::Lake(format!("{}: {e}", silver.display())))?;
+    let wanted_matching = models.matching.as_ref().map(|m| m.chosen.version.as_str());
+    let current = state.market().is_some_and(|market| {
+        market.lake_version == version && market.matching.as_ref().map(|m| m.model_version.as_str()) == wanted_matching
+    });
+    if !current {
+        let market = loop {
+            match Market::load(&options.lake, &state.extractor, models.matching.as_ref()) {
+                Err(ServeError::LakeMoved) => {}
+                other => break other?,
+            }
+        };
+        tracing::info!(target: "rats::serve", lake_version = market.lake_version, postings = market.jobs.len(), "lake read");
+        if let Ok(mut slot) = state.market.write() {
+            *slot = Some(Arc::new(market));
+        }
+    }
+    Ok(())
+}
+
+/// One prediction and one embedding before the models answer requests, so the first request
+/// does not pay for lazy initialisation.
+fn warm_up(state: &AppState, models: &Models) -> Result<(), ServeError> {
+    if let Some(salary) = &models.salary {
+        let query = SalaryQuery {
+            title: "Data Engineer".into(),
+            ..SalaryQuery::default()
+        };
+        let facts = facts_of_query(&state.normaliser, state.normaliser.skills().taxonomy(), &query)
+            .map_err(|reject| ServeError::Model(format!("warm-up posting: {}", reject.message)))?;
+        salary
+            .borrow()
+            .predict(&[facts], &|id| id.to_string())
+            .map_err(|e| ServeError::Model(format!("salary warm-up: {e}")))?;
+    }
+    if let Some(matching) = &models.matching {
+        matching
+            .model
+            .encoder
+            .embed(&["Data engineer: Python and SQL"])
+            .map_err(|e| ServeError::Model(format!("match warm-up: {e}")))?;
+    }
+    Ok(())
+}
+
+/// At most `max_in_flight` requests are answered at once and `max_queued` wait for a turn;
+/// beyond that a request is refused at once (503) rather than answered ever later.
+pub struct Gate {
+    permits: Semaphore,
+    waiting: AtomicUsize,
+    max_queued: usize,
+}
+
+impl Gate {
+    pub fn new(max_in_flight: usize, max_queued: usize) -> Self {
+        Gate {
+            permits: Semaphore::new(max_in_flight.max(1)),
+            waiting: AtomicUsize::new(0),
+            max_queued,
+        }
+    }
+
+    /// A turn, waiting in line when all are taken; `None` when the line is full.
+    pub async fn enter(&self) -> Option<SemaphorePermit<'_>> {
+        if let Ok(permit) = self.permits.try_acquire() {
+            return Some(permit);
+        }
+        if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.max_queued {
+            self.waiting.fetch_sub(1, Ordering::AcqRel);
+            return None;
+        }
+        let permit = self.permits.acquire().await.ok();
+        self.waiting.fetch_sub(1, Ordering::AcqRel);
+        permit
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_gate_queues_up_to_its_bound_then_refuses() {
+        let gate = Arc::new(Gate::new(1, 1));
+        let first = gate.enter().await.expect("a free turn");
+        let waiter = {
+            let gate = gate.clone();
+            tokio::spawn(async move { gate.enter().await.is_some() })
+        };
+        // Let the waiter take its place in line.
+        while gate.waiting.load(Ordering::Acquire) == 0 {
+            tokio::task::yield_now().await;
+        }
+        assert!(gate.enter().await.is_none(), "the line is full");
+        drop(first);
+        assert!(waiter.await.expect("joins"), "the waiter gets the freed turn");
+    }
+}

@@ -1,0 +1,601 @@
+//! `rats serve` as a client sees it: the real binary listening on a loopback port, a lake
+//! consumed from the demo fixtures, the salary model the salary tests train on real postings
+//! and the match model the matching tests train with the real sentence encoder. Every route,
+//! the problem documents of bad requests, `promtool check metrics` on `/metrics`, models and
+//! lake versions swapped in while serving, overload refused with 503, and SIGTERM draining.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::support::{rats, repo, run, stderr};
+
+/// The demo fixtures consumed into a lake, and the models of the salary and matching tests.
+struct Fixture {
+    _dir: tempfile::TempDir,
+    lake: PathBuf,
+    models: PathBuf,
+}
+
+fn fixture() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let lake = dir.path().join("lake");
+        consume(
+            dir.path(),
+            &lake,
+            &[repo().join("fixtures/demo/postings.jsonl"), repo().join("fixtures/demo/jobspy.csv")],
+        );
+        let models = dir.path().join("models");
+        copy_dir(&crate::salary_model::trained().models.join("salary"), &models.join("salary"));
+        copy_dir(&crate::matching::shared_models().join("models/match"), &models.join("match"));
+        Fixture { _dir: dir, lake, models }
+    })
+}
+
+/// Three of the demo's thirteen records are broken on purpose: the threshold is raised.
+fn consume(dir: &Path, lake: &Path, inputs: &[PathBuf]) {
+    let output = run(rats(dir)
+        .args(["consume", "--quiet", "--max-quarantine", "30", "--lake"])
+        .arg(lake)
+        .arg("--from")
+        .args(inputs));
+    assert!(output.status.success(), "consume: {}", stderr(&output));
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display())) {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+/// A copy of the fixture's lake (servers write the postings' vector cache into it), and of its
+/// models when a test changes them.
+fn private_copy(dir: &Path, with_models: bool) -> (PathBuf, PathBuf) {
+    let lake = dir.join("lake");
+    copy_dir(&fixture().lake, &lake);
+    let models = if with_models {
+        let models = dir.join("models");
+        copy_dir(&fixture().models, &models);
+        models
+    } else {
+        fixture().models.clone()
+    };
+    (lake, models)
+}
+
+/// A running `rats serve`, killed when dropped.
+struct Server {
+    child: Child,
+    base: String,
+    client: reqwest::blocking::Client,
+    log: PathBuf,
+}
+
+struct Answer {
+    status: u16,
+    headers: reqwest::header::HeaderMap,
+    body: Value,
+}
+
+impl Server {
+    /// Starts the server on a free port and waits until `/ready` says 200.
+    fn start(dir: &Path, lake: &Path, models: &Path, extra: &[&str]) -> Server {
+        let log = dir.join("serve.log");
+        let mut child = rats(dir)
+            .args(["serve", "--addr", "127.0.0.1:0", "--log-format", "json", "--lake"])
+            .arg(lake)
+            .arg("--models")
+            .arg(models)
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).expect("log file"))
+            .spawn()
+            .expect("rats serve starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("reads the address line");
+        let address = line
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_else(|| panic!("no address in {line:?}"));
+        let server = Server {
+            child,
+            base: format!("http://{address}"),
+            client: reqwest::blocking::Client::builder()
+                .timeout(Duration::from_mins(2))
+                .build()
+                .expect("client"),
+            log,
+        };
+        server.wait_until("ready", |s| s.get("/ready").status == 200);
+        server
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Polls `condition` for up to three minutes (models and lake load in the background).
+    fn wait_until(&self, what: &str, condition: impl Fn(&Server) -> bool) {
+        let started = Instant::now();
+        while !condition(self) {
+            assert!(
+                started.elapsed() < Duration::from_mins(3),
+                "not {what} after 180 s; log:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn answer(request: reqwest::blocking::RequestBuilder) -> Answer {
+        let response = request.send().expect("the server answers");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().expect("body");
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        Answer { status, headers, body }
+    }
+
+    fn get(&self, path: &str) -> Answer {
+        Self::answer(self.client.get(format!("{}{path}", self.base)))
+    }
+
+    fn post(&self, path: &str, body: &Value) -> Answer {
+        Self::answer(self.client.post(format!("{}{path}", self.base)).json(body))
+    }
+
+    fn post_bytes(&self, path: &str, content_type: &str, body: Vec<u8>) -> Answer {
+        Self::answer(
+            self.client
+                .post(format!("{}{path}", self.base))
+                .header("content-type", content_type)
+                .body(body),
+        )
+    }
+
+    fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .args(["-s", name, &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -s {name}");
+    }
+
+    /// A metric's value in the `/metrics` text (0 when the series is absent).
+    fn metric(&self, series: &str) -> f64 {
+        let text = self
+            .client
+            .get(format!("{}/metrics", self.base))
+            .send()
+            .expect("metrics")
+            .text()
+            .expect("text");
+        text.lines()
+            .find_map(|l| l.strip_prefix(series).and_then(|rest| rest.strip_prefix(' ')))
+            .map_or(0.0, |v| v.parse().expect("a number"))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A `multipart/form-data` body: `(name, file name, bytes)` parts.
+fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "rats-test-boundary-7c1f";
+    let mut body = Vec::new();
+    for (name, file, bytes) in parts {
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        match file {
+            Some(file) => body.extend_from_slice(
+                format!(
+                    "content-disposition: form-data; name=\"{name}\"; filename=\"{file}\"\r\ncontent-type: application/octet-stream\r\n\r\n"
+                )
+                .as_bytes(),
+            ),
+            None => body.extend_from_slice(format!("content-disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes()),
+        }
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+fn problem(answer: &Answer, status: u16, code: &str) {
+    assert_eq!(answer.status, status, "{}", answer.body);
+    assert_eq!(answer.body["code"], code, "{}", answer.body);
+    assert_eq!(answer.body["status"], status);
+    assert_eq!(
+        answer.headers.get("content-type").and_then(|v| v.to_str().ok()),
+        Some("application/problem+json")
+    );
+}
+
+#[test]
+fn every_route_answers_from_the_lake_and_the_models() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (lake, models) = private_copy(dir.path(), false);
+    let server = Server::start(dir.path(), &lake, &models, &[]);
+
+    let ready = server.get("/ready").body;
+    assert_eq!(ready["ready"], true);
+    assert_eq!(ready["lake"]["postings"], 8, "{ready}");
+    assert_eq!(server.get("/health").body["status"], "ok");
+
+    // One posting: estimate inside its interval, contributions, the model version.
+    let one = server.post(
+        "/v1/predict/salary?top=3",
+        &json!({"title": "Senior Data Engineer", "location": "San Francisco, CA", "skills": ["python", "Apache Spark"], "years_experience": 6}),
+    );
+    assert_eq!(one.status, 200, "{}", one.body);
+    let (low, estimate, high) = (
+        one.body["low"].as_f64().expect("low"),
+        one.body["estimate"].as_f64().expect("estimate"),
+        one.body["high"].as_f64().expect("high"),
+    );
+    assert!(low < estimate && estimate < high && estimate > 30_000.0, "{}", one.body);
+    assert_eq!(one.body["contributions"].as_array().map(Vec::len), Some(3), "{}", one.body);
+    assert_eq!(one.body["model"]["version"], "v1");
+    assert_eq!(one.body["skill_ids"], json!(["python", "apache-spark"]));
+    // A batch answers in order, and the same posting gets the same estimate.
+    let batch = server.post(
+        "/v1/predict/salary",
+        &json!({"postings": [{"title": "Registered Nurse", "location": "New York, NY"}, {"title": "Senior Data Engineer", "location": "San Francisco, CA", "skills": ["python", "Apache Spark"], "years_experience": 6}]}),
+    );
+    assert_eq!(batch.status, 200, "{}", batch.body);
+    assert_eq!(batch.body["predictions"][1]["estimate"], one.body["estimate"]);
+    assert_eq!(batch.body["predictions"][0]["title"], "Registered Nurse");
+
+    // Matching: JSON text, then the PDF résumé uploaded, with a filter.
+    let resume = std::fs::read_to_string(repo().join("fixtures/resumes/data-engineer.md")).expect("résumé");
+    let matched = server.post("/v1/match/jobs", &json!({"resume": resume, "top": 3}));
+    assert_eq!(matched.status, 200, "{}", matched.body);
+    assert_eq!(matched.body["considered"], 8);
+    assert_eq!(matched.body["jobs"].as_array().map(Vec::len), Some(3));
+    assert_eq!(matched.body["jobs"][0]["title"], "Senior Data Engineer", "{}", matched.body);
+    assert!(
+        matched.body["jobs"][0]["explanation"]
+            .as_str()
+            .is_some_and(|e| e.contains("skills"))
+    );
+    let pdf = std::fs::read(repo().join("fixtures/resumes/data-engineer.pdf")).expect("pdf");
+    let (content_type, body) = multipart(&[("resume", Some("cv.pdf"), &pdf), ("top", None, b"2"), ("remote", None, b"remote")]);
+    let uploaded = server.post_bytes("/v1/match/jobs", &content_type, body);
+    assert_eq!(uploaded.status, 200, "{}", uploaded.body);
+    assert_eq!(uploaded.body["resume"]["format"], "PDF");
+    let considered = uploaded.body["considered"].as_u64().expect("considered");
+    assert!((1..8).contains(&considered), "the remote filter keeps some: {}", uploaded.body);
+    assert!(
+        uploaded.body["jobs"]
+            .as_array()
+            .expect("jobs")
+            .iter()
+            .all(|j| j["remote_type"] == "remote")
+    );
+
+    // Jobs: every posting once across pages, in the order asked; one posting in detail.
+    let mut seen = Vec::new();
+    let mut path = "/v1/jobs?limit=3&sort=salary".to_string();
+    for pages in 1.. {
+        assert!(pages <= 3, "8 postings take 3 pages of 3: {seen:?}");
+        let page = server.get(&path);
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert_eq!(page.body["total"], 8);
+        for job in page.body["jobs"].as_array().expect("jobs") {
+            seen.push((
+                job["posting_key"].as_str().expect("key").to_string(),
+                job["salary_max_usd"].as_f64(),
+            ));
+        }
+        match page.body["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/v1/jobs?limit=3&sort=salary&cursor={cursor}"),
+            None => break,
+        }
+    }
+    let mut keys: Vec<&String> = seen.iter().map(|(k, _)| k).collect();
+    keys.sort();
+    keys.dedup();
+    assert_eq!((seen.len(), keys.len()), (8, 8), "{seen:?}");
+    let filtered = server.get("/v1/jobs?title=engineer&skills=python");
+    assert!(filtered.body["jobs"].as_array().expect("jobs").iter().all(|j| {
+        j["title"].as_str().is_some_and(|t| t.to_lowercase().contains("engineer"))
+            && j["skill_ids"].as_array().is_some_and(|s| s.contains(&json!("python")))
+    }));
+    let key = &seen[0].0;
+    let detail = server.get(&format!("/v1/jobs/{key}"));
+    assert_eq!(detail.status, 200, "{}", detail.body);
+    assert!(detail.body["job"]["description"].as_str().is_some_and(|d| !d.is_empty()));
+    assert!(detail.body["duplicates"].is_array());
+
+    // Stats, cached by lake version with an ETag.
+    let overview = server.get("/v1/stats/overview");
+    assert_eq!(overview.body["postings"], 8, "{}", overview.body);
+    assert!(overview.body["salary_usd"]["median"].as_f64().is_some());
+    let etag = overview
+        .headers
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .expect("an ETag")
+        .to_string();
+    let again = Server::answer(
+        server
+            .client
+            .get(format!("{}/v1/stats/overview", server.base))
+            .header("if-none-match", &etag),
+    );
+    assert_eq!(again.status, 304);
+    let salary = server.get("/v1/stats/salary?by=source_site&min_postings=1");
+    assert!(!salary.body["groups"].as_array().expect("groups").is_empty(), "{}", salary.body);
+    let postings = server.get("/v1/stats/postings?by=month");
+    let counted: u64 = postings.body["series"]
+        .as_array()
+        .expect("series")
+        .iter()
+        .map(|p| p["postings"].as_u64().expect("n"))
+        .sum();
+    assert_eq!(counted + postings.body["undated"].as_u64().expect("undated"), 8);
+    let skills = server.get("/v1/stats/skills?limit=5");
+    assert!(
+        skills.body["skills"][0]["postings"].as_u64().is_some_and(|n| n >= 1),
+        "{}",
+        skills.body
+    );
+
+    let listed = server.get("/v1/models");
+    let kinds: Vec<&str> = listed.body["models"]
+        .as_array()
+        .expect("models")
+        .iter()
+        .map(|m| m["kind"].as_str().expect("kind"))
+        .collect();
+    assert_eq!(kinds, ["salary", "match"]);
+    assert!(
+        listed.body["models"]
+            .as_array()
+            .expect("models")
+            .iter()
+            .all(|m| m["in_use"] == true)
+    );
+
+    // The metrics pass Prometheus' own linter and count what happened above.
+    let text = server
+        .client
+        .get(format!("{}/metrics", server.base))
+        .send()
+        .expect("metrics")
+        .text()
+        .expect("text");
+    let mut promtool = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool runs (scripts/test installs Debian's prometheus)");
+    std::io::Write::write_all(&mut promtool.stdin.take().expect("stdin"), text.as_bytes()).expect("writes");
+    let checked = promtool.wait_with_output().expect("promtool finishes");
+    assert!(
+        checked.status.success(),
+        "promtool: {}{}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    assert!(text.contains("rats_predictions_total 3\n"), "{text}");
+    assert!(text.contains("rats_matches_total 2\n"), "{text}");
+    assert!(
+        text.contains("rats_cache_requests_total{cache=\"stats\",result=\"hit\"} 1\n"),
+        "{text}"
+    );
+    assert!(text.contains("rats_model_info{kind=\"salary\",version=\"v1\"} 1\n"), "{text}");
+    assert!(text.contains("route=\"/v1/jobs/{posting_key}\""), "{text}");
+
+    // One JSON log line per request, with its id.
+    let lines: Vec<Value> = server.log().lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    let requests: Vec<&Value> = lines.iter().filter(|l| l["fields"]["message"] == "request").collect();
+    assert!(requests.len() >= 20, "{} request lines", requests.len());
+    assert!(
+        requests
+            .iter()
+            .all(|l| l["fields"]["request_id"].is_string() && l["fields"]["status"].is_u64())
+    );
+}
+
+#[test]
+fn bad_requests_are_problem_documents_that_name_the_field() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (lake, models) = private_copy(dir.path(), false);
+    let server = Server::start(dir.path(), &lake, &models, &["--max-body-kib", "64"]);
+    problem(&server.post("/v1/predict/salary", &json!({"title": ""})), 422, "invalid_field");
+    let unknown = server.post(
+        "/v1/predict/salary",
+        &json!({"postings": [{"title": "Nurse"}, {"title": "Chef", "skills": ["not-a-skill"]}]}),
+    );
+    problem(&unknown, 422, "invalid_field");
+    assert_eq!(unknown.body["field"], "postings[1].skills");
+    let typed = server.post("/v1/predict/salary", &json!({"title": "Nurse", "years_experience": "five"}));
+    problem(&typed, 422, "invalid_field");
+    assert_eq!(typed.body["field"], "years_experience");
+    let extra = server.post("/v1/predict/salary", &json!({"title": "Nurse", "salary": 100_000}));
+    problem(&extra, 422, "invalid_field");
+    let seniority = server.post("/v1/predict/salary", &json!({"title": "Nurse", "seniority": "guru"}));
+    assert_eq!(seniority.body["field"], "seniority");
+    let too_many: Vec<Value> = (0..1001).map(|_| json!({"title": "Nurse"})).collect();
+    let batch = server.post("/v1/predict/salary", &json!({"postings": too_many}));
+    problem(&batch, 422, "invalid_field");
+    assert_eq!(batch.body["field"], "postings");
+    problem(
+        &server.post_bytes("/v1/predict/salary", "application/json", b"{\"title\": ".to_vec()),
+        400,
+        "malformed_request",
+    );
+    problem(
+        &server.post_bytes("/v1/predict/salary", "text/plain", b"{}".to_vec()),
+        415,
+        "unsupported_media_type",
+    );
+    let big = format!("{{\"title\": \"{}\"}}", "x".repeat(100 * 1024));
+    problem(
+        &server.post_bytes("/v1/predict/salary", "application/json", big.into_bytes()),
+        413,
+        "body_too_large",
+    );
+    problem(&server.get("/v1/jobs?limit=0"), 422, "invalid_field");
+    let cursor = server.get("/v1/jobs?cursor=00ff");
+    problem(&cursor, 422, "invalid_field");
+    assert_eq!(cursor.body["field"], "cursor");
+    let filter = server.get("/v1/jobs?salary_min=lots");
+    assert_eq!(filter.body["field"], "salary_min", "{}", filter.body);
+    let sql = server.get("/v1/jobs?title=x%27%20OR%201%3D1%20--");
+    assert_eq!((sql.status, &sql.body["total"]), (200, &json!(0)), "filters are values, never SQL");
+    problem(&server.get("/v1/jobs?skills=no-such-skill"), 422, "invalid_field");
+    problem(&server.get("/v1/jobs/no-such-posting"), 404, "not_found");
+    problem(&server.get("/v2/anything"), 404, "not_found");
+    problem(
+        &Server::answer(server.client.delete(format!("{}/v1/jobs", server.base))),
+        405,
+        "method_not_allowed",
+    );
+    problem(&server.get("/v1/stats/salary?by=shoe_size"), 422, "invalid_field");
+    // Uploads: the format comes from the bytes; the client's path is never echoed beyond its name.
+    let (content_type, body) = multipart(&[("resume", Some("../../etc/cv.docx"), b"plain text, not a zip")]);
+    let misnamed = server.post_bytes("/v1/match/jobs", &content_type, body);
+    problem(&misnamed, 422, "invalid_field");
+    let detail = misnamed.body["detail"].as_str().expect("detail");
+    assert!(detail.starts_with("cv.docx: ") && !detail.contains(".."), "{detail}");
+    let (content_type, body) = multipart(&[("top", None, b"3")]);
+    assert_eq!(server.post_bytes("/v1/match/jobs", &content_type, body).body["field"], "resume");
+    problem(&server.post("/v1/match/jobs", &json!({"resume": "  "})), 422, "invalid_field");
+    problem(
+        &server.post("/v1/match/jobs", &json!({"resume": "Python developer", "top": 0})),
+        422,
+        "invalid_field",
+    );
+    // Every refusal was still logged and counted; none took the server down.
+    assert_eq!(server.get("/health").status, 200);
+    assert!(server.metric("rats_http_requests_total{route=\"/v1/predict/salary\",method=\"POST\",status=\"422\"}") >= 5.0);
+}
+
+#[test]
+fn new_model_and_lake_versions_are_swapped_in_while_serving() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (lake, models) = private_copy(dir.path(), true);
+    // The registry and lake are checked every second; SIGHUP is tested on its own below.
+    let server = Server::start(dir.path(), &lake, &models, &["--refresh-secs", "1"]);
+    let ask = || server.post("/v1/predict/salary", &json!({"title": "Data Analyst"}));
+    assert_eq!(ask().body["model"]["version"], "v1");
+    // A second version appears (newest wins while none is promoted), then v1 is promoted.
+    copy_dir(&models.join("salary/v1"), &models.join("salary/v2"));
+    server.wait_until("serving salary v2", |_| ask().body["model"]["version"] == "v2");
+    let promoted = run(rats(dir.path())
+        .args(["models", "promote", "salary", "v1", "--models"])
+        .arg(&models));
+    assert!(promoted.status.success(), "{}", stderr(&promoted));
+    server.wait_until("serving the promoted v1", |_| ask().body["model"]["version"] == "v1");
+    // New postings reach silver: answers move to the new lake version.
+    let before = server.get("/v1/jobs").body["lake_version"].as_i64().expect("version");
+    consume(dir.path(), &lake, &[repo().join("fixtures/matching/postings.jsonl")]);
+    server.wait_until("reading the new lake version", |s| {
+        s.get("/v1/jobs").body["lake_version"].as_i64() > Some(before)
+    });
+    assert_eq!(server.get("/v1/stats/overview").body["postings"], 14);
+    assert!(server.metric("rats_lake_version") > before as f64);
+}
+
+#[test]
+fn sighup_reloads_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (lake, models) = private_copy(dir.path(), true);
+    let server = Server::start(dir.path(), &lake, &models, &["--refresh-secs", "3600"]);
+    copy_dir(&models.join("salary/v1"), &models.join("salary/v2"));
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(server.get("/ready").body["models"][0]["version"], "v1", "no poll within the hour");
+    server.signal("HUP");
+    server.wait_until("serving v2 after SIGHUP", |s| s.get("/ready").body["models"][0]["version"] == "v2");
+}
+
+/// A batch as large as the API takes: long enough to be in flight while the test acts.
+fn heavy_batch() -> Value {
+    let postings: Vec<Value> = (0..1000)
+        .map(|i| json!({"title": format!("Senior Data Engineer {i}"), "location": "Austin, TX", "skills": ["python", "sql"]}))
+        .collect();
+    json!({"postings": postings})
+}
+
+/// Waits until `n` requests besides the `/metrics` scrape itself are in flight.
+fn wait_in_flight(server: &Server, n: f64) {
+    server.wait_until("requests in flight", |s| s.metric("rats_http_requests_in_flight") >= n + 1.0);
+}
+
+#[test]
+fn sigterm_lets_the_request_in_flight_finish_and_exits_zero() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (lake, models) = private_copy(dir.path(), false);
+    let mut server = Server::start(dir.path(), &lake, &models, &[]);
+    let (client, base) = (server.client.clone(), server.base.clone());
+    let slow = std::thread::spawn(move || {
+        let response = client
+            .post(format!("{base}/v1/predict/salary"))
+            .json(&heavy_batch())
+            .send()
+            .expect("answered");
+        (response.status().as_u16(), response.json::<Value>().expect("json"))
+    });
+    wait_in_flight(&server, 1.0);
+    server.signal("TERM");
+    let (status, body) = slow.join().expect("joins");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["predictions"].as_array().map(Vec::len), Some(1000));
+    let exit = server.child.wait().expect("exits");
+    assert_eq!(exit.code(), Some(0), "log:\n{}", server.log());
+    assert!(server.log().contains("finishing the requests in flight"));
+}
+
+#[test]
+fn overload_is_refused_at_once_with_503_and_retry_after() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (lake, models) = private_copy(dir.path(), false);
+    let server = Server::start(dir.path(), &lake, &models, &["--max-in-flight", "1", "--max-queued", "0"]);
+    let (client, base) = (server.client.clone(), server.base.clone());
+    let slow = std::thread::spawn(move || {
+        client
+            .post(format!("{base}/v1/predict/salary"))
+            .json(&heavy_batch())
+            .send()
+            .expect("answered")
+            .status()
+            .as_u16()
+    });
+    wait_in_flight(&server, 1.0);
+    let refused = server.get("/v1/stats/overview");
+    problem(&refused, 503, "overloaded");
+    assert_eq!(refused.headers.get("retry-after").and_then(|v| v.to_str().ok()), Some("1"));
+    // Operations routes stay outside the gate.
+    assert_eq!(server.get("/health").status, 200);
+    assert_eq!(slow.join().expect("joins"), 200);
+    assert!((server.metric("rats_http_overload_rejections_total") - 1.0).abs() < f64::EPSILON);
+    assert_eq!(server.get("/v1/stats/overview").status, 200, "a turn is free again");
+}
