@@ -702,7 +702,7 @@ pub struct CompletionsArgs {
 #[derive(Debug, Args)]
 #[command(
     after_help = "Routes: POST /v1/predict/salary, POST /v1/match/jobs, GET /v1/jobs, GET /v1/jobs/{posting_key}, \
-GET /v1/stats/overview|salary|postings|skills, GET /v1/models, GET /health, GET /ready, GET /metrics (see the README). \
+GET /v1/stats/overview|salary|postings|skills, GET /v1/skills, GET /v1/skills/{skill_id}, GET /v1/companies, GET /v1/models, GET /health, GET /ready, GET /metrics (see the README). \
 The models are the registry's production versions (else the newest); the registry and the lake are checked for \
 new versions every --refresh-secs and at once on SIGHUP, and swapped in without dropping requests. SIGTERM or \
 SIGINT stops accepting connections, finishes the requests in flight and exits 0."
@@ -726,10 +726,18 @@ pub struct ServeArgs {
     /// Requests waiting in line; more are refused at once with 503 and Retry-After
     #[arg(long, value_name = "N", default_value_t = 256)]
     pub max_queued: u32,
-    /// Seconds a request may take before it is answered with 503
-    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
-    pub request_timeout: u64,
+    /// Seconds a request may take before it is answered with 503 (fractions allowed)
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0, value_parser = positive_seconds)]
+    pub request_timeout: f64,
     /// Largest JSON request body, in KiB (larger ones get 413)
     #[arg(long, value_name = "KIB", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_body_kib: u32,
+}
+
+/// A positive number of seconds, below a day.
+fn positive_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(seconds) if seconds > 0.0 && seconds < 86_400.0 => Ok(seconds),
+        _ => Err(format!("{text:?} is not a number of seconds above 0 and below 86400")),
+    }
 }

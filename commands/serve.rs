@@ -23,7 +23,7 @@ pub fn run(args: &ServeArgs, settings: &Settings, quiet: bool) -> anyhow::Result
         refresh_every: Duration::from_secs(args.refresh_secs),
         max_in_flight: args.max_in_flight as usize,
         max_queued: args.max_queued as usize,
-        request_timeout: Duration::from_secs(args.request_timeout),
+        request_timeout: Duration::from_secs_f64(args.request_timeout),
         body_limit: args.max_body_kib as usize * 1024,
         upload_limit: UPLOAD_LIMIT,
     };

@@ -85,7 +85,6 @@ pub struct MatchingSide {
     pub candidates: Vec<Candidate>,
     pub profiles: Vec<JobProfile>,
     pub index: JobIndex,
-    pub premiums: HashMap<String, f64>,
     /// Each candidate's position in [`Market::jobs`].
     pub job_of_candidate: Vec<usize>,
 }
@@ -105,6 +104,9 @@ pub struct Market {
     pub search_text: Vec<String>,
     /// Duplicates by the posting they repeat.
     pub sightings: HashMap<String, Vec<Sighting>>,
+    /// The salary model's market-wide median premium per skill id (`gold/skill_premiums`,
+    /// written by `rats train salary`; empty without it).
+    pub premiums: HashMap<String, f64>,
     pub matching: Option<MatchingSide>,
     /// Answers computed at this version, by request (a new version starts empty).
     pub cache: Mutex<HashMap<String, std::sync::Arc<Cached>>>,
@@ -153,12 +155,14 @@ impl Market {
             .map(|j| format!("{}\n{}\n{}", j.title, j.company.as_deref().unwrap_or_default(), j.description).to_lowercase())
             .collect();
         let sightings = read_sightings(root)?;
+        let premiums = rank::market_premiums(root).map_err(|e| lake_error(&e))?;
         let mut market = Market {
             lake_version: version,
             jobs,
             by_key,
             search_text,
             sightings,
+            premiums,
             matching: None,
             cache: Mutex::default(),
         };
@@ -189,7 +193,6 @@ impl Market {
         let index = JobIndex::new(&profiles, &vectors);
         Ok(MatchingSide {
             model_version: service.chosen.version.clone(),
-            premiums: rank::market_premiums(root).map_err(match_error)?,
             candidates,
             profiles,
             index,

@@ -63,6 +63,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/stats/salary", get(routes::stats::salary))
         .route("/v1/stats/postings", get(routes::stats::postings))
         .route("/v1/stats/skills", get(routes::stats::skills))
+        .route("/v1/skills", get(routes::catalog::skills))
+        .route("/v1/skills/{skill_id}", get(routes::catalog::skill))
+        .route("/v1/companies", get(routes::catalog::companies))
         .route("/v1/models", get(routes::system::models))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), observe::limit));
     let operations = Router::new()

@@ -365,6 +365,30 @@ fn every_route_answers_from_the_lake_and_the_models() {
         skills.body
     );
 
+    // The catalog: skills by demand, one skill's neighbours, companies by postings.
+    let python = server.get("/v1/skills?q=python&limit=3");
+    assert_eq!(python.body["skills"][0]["skill_id"], "python", "{}", python.body);
+    let naming_python = python.body["skills"][0]["postings"].as_u64().expect("postings");
+    assert!(naming_python >= 1);
+    let one = server.get("/v1/skills/python");
+    assert_eq!(one.body["postings"].as_u64(), Some(naming_python), "{}", one.body);
+    assert!(!one.body["named_with"].as_array().expect("neighbours").is_empty(), "{}", one.body);
+    problem(&server.get("/v1/skills/no-such-skill"), 404, "not_found");
+    let companies = server.get("/v1/companies");
+    let counts: Vec<u64> = companies.body["companies"]
+        .as_array()
+        .expect("companies")
+        .iter()
+        .map(|c| c["postings"].as_u64().expect("n"))
+        .collect();
+    assert_eq!(
+        counts.iter().sum::<u64>(),
+        8,
+        "every demo posting names its company: {}",
+        companies.body
+    );
+    assert!(counts.windows(2).all(|w| w[0] >= w[1]), "most postings first: {counts:?}");
+
     let listed = server.get("/v1/models");
     let kinds: Vec<&str> = listed.body["models"]
         .as_array()
@@ -572,6 +596,22 @@ fn sigterm_lets_the_request_in_flight_finish_and_exits_zero() {
     let exit = server.child.wait().expect("exits");
     assert_eq!(exit.code(), Some(0), "log:\n{}", server.log());
     assert!(server.log().contains("finishing the requests in flight"));
+}
+
+#[test]
+fn a_request_over_its_time_limit_gets_503_and_is_counted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (lake, models) = private_copy(dir.path(), false);
+    let server = Server::start(dir.path(), &lake, &models, &["--request-timeout", "0.05"]);
+    let answer = server.post("/v1/predict/salary", &heavy_batch());
+    problem(&answer, 503, "timeout");
+    assert_eq!(answer.headers.get("retry-after").and_then(|v| v.to_str().ok()), Some("1"));
+    assert!((server.metric("rats_http_timeouts_total") - 1.0).abs() < f64::EPSILON);
+    assert_eq!(
+        server.post("/v1/predict/salary", &json!({"title": "Nurse"})).status,
+        200,
+        "a small request is in time"
+    );
 }
 
 #[test]

@@ -175,7 +175,7 @@ fn rank_resume(state: &AppState, asked: &Asked, filter: &Filter) -> Result<Value
             candidates: &side.candidates,
             profiles: &side.profiles,
             index: &side.index,
-            premiums: &side.premiums,
+            premiums: &market.premiums,
             only: Some(&only),
         },
         asked.top,

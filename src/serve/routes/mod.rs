@@ -1,5 +1,6 @@
 //! The route handlers, one file per area, and the cached-answer helper the GET routes share.
 
+pub mod catalog;
 pub mod jobs;
 pub mod matching;
 pub mod salary;

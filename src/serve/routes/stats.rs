@@ -38,7 +38,7 @@ fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
     Some(sorted[below] + (sorted[above] - sorted[below]) * (position - below as f64))
 }
 
-fn pay_summary(mut pay: Vec<f64>) -> Value {
+pub fn pay_summary(mut pay: Vec<f64>) -> Value {
     pay.sort_by(f64::total_cmp);
     let at = |p: f64| percentile(&pay, p).map(f64::round);
     json!({"postings_with_pay": pay.len(), "p10": at(10.0), "p25": at(25.0), "median": at(50.0), "p75": at(75.0), "p90": at(90.0)})

@@ -1,0 +1,176 @@
+//! `GET /v1/skills`, `GET /v1/skills/{id}` and `GET /v1/companies`: the taxonomy's skills and
+//! the market's companies, each with what the lake says about them (demand, pay, neighbours).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Uri};
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::super::extract::ApiQuery;
+use super::super::market::{Job, Market};
+use super::super::problem::Problem;
+use super::super::state::AppState;
+use super::stats::pay_summary;
+use super::{cached_json, checked_limit};
+
+#[derive(Debug, Deserialize)]
+pub struct SkillsQuery {
+    /// Text the skill's id or name contains.
+    q: Option<String>,
+    category: Option<String>,
+    limit: Option<usize>,
+}
+
+/// Postings naming each skill id.
+fn demand(market: &Market) -> HashMap<&str, usize> {
+    let mut counts = HashMap::new();
+    for job in &market.jobs {
+        for id in &job.skill_ids {
+            *counts.entry(id.as_str()).or_default() += 1;
+        }
+    }
+    counts
+}
+
+/// `GET /v1/skills`: the taxonomy's skills, most demanded first.
+pub async fn skills(
+    State(state): State<Arc<AppState>>,
+    uri: Uri,
+    headers: HeaderMap,
+    ApiQuery(query): ApiQuery<SkillsQuery>,
+) -> Result<Response, Problem> {
+    let limit = checked_limit(query.limit, 100, 5_000)?;
+    let key = format!("skills?{}", uri.query().unwrap_or_default());
+    cached_json(&state, "catalog", key, &headers, move |state, market| {
+        let taxonomy = state.extractor.taxonomy();
+        let counts = demand(market);
+        let wanted = query.q.as_deref().map(str::to_lowercase);
+        let mut rows: Vec<(&crate::skills::Skill, usize)> = taxonomy
+            .skills
+            .iter()
+            .filter(|s| query.category.as_ref().is_none_or(|c| &s.category == c))
+            .filter(|s| {
+                wanted
+                    .as_ref()
+                    .is_none_or(|w| s.id.contains(w.as_str()) || s.name.to_lowercase().contains(w.as_str()))
+            })
+            .map(|s| (s, counts.get(s.id.as_str()).copied().unwrap_or(0)))
+            .collect();
+        rows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.id.cmp(&b.0.id)));
+        let total = rows.len();
+        let skills: Vec<Value> = rows
+            .into_iter()
+            .take(limit)
+            .map(|(s, postings)| {
+                json!({"skill_id": s.id, "skill": s.name, "category": s.category, "parents": s.parents, "postings": postings,
+                       "premium_usd_median": market.premiums.get(&s.id)})
+            })
+            .collect();
+        Ok(json!({"lake_version": market.lake_version, "total": total, "skills": skills}))
+    })
+    .await
+}
+
+/// `GET /v1/skills/{id}`: one skill with its taxonomy neighbours (parents, children), the
+/// skills most often named beside it, its demand per month, the pay of postings naming it and
+/// the salary model's premium for it.
+pub async fn skill(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(id): Path<String>) -> Result<Response, Problem> {
+    let key = format!("skill/{id}");
+    cached_json(&state, "catalog", key, &headers, move |state, market| {
+        let taxonomy = state.extractor.taxonomy();
+        let skill = taxonomy
+            .get(&id)
+            .ok_or_else(|| Problem::not_found(format!("no skill {id:?} in the taxonomy (GET /v1/skills lists them)")))?;
+        let naming: Vec<&Job> = market.jobs.iter().filter(|j| j.skill_ids.contains(&id)).collect();
+        let mut beside: HashMap<&str, usize> = HashMap::new();
+        let mut by_month: BTreeMap<String, usize> = BTreeMap::new();
+        for job in &naming {
+            for other in job.skill_ids.iter().filter(|o| **o != id) {
+                *beside.entry(other.as_str()).or_default() += 1;
+            }
+            if let Some(date) = job.date_posted {
+                *by_month.entry(date.format("%Y-%m").to_string()).or_default() += 1;
+            }
+        }
+        let mut beside: Vec<(&str, usize)> = beside.into_iter().collect();
+        beside.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        let name = |id: &str| taxonomy.get(id).map(|s| s.name.clone());
+        Ok(json!({
+            "lake_version": market.lake_version,
+            "skill_id": skill.id,
+            "skill": skill.name,
+            "category": skill.category,
+            "aliases": skill.aliases,
+            "parents": skill.parents.iter().map(|p| json!({"skill_id": p, "skill": name(p)})).collect::<Vec<_>>(),
+            "children": taxonomy.skills.iter().filter(|s| s.parents.contains(&id)).map(|s| json!({"skill_id": s.id, "skill": s.name})).collect::<Vec<_>>(),
+            "named_with": beside.iter().take(10).map(|(other, n)| json!({"skill_id": other, "skill": name(other), "postings": n})).collect::<Vec<_>>(),
+            "postings": naming.len(),
+            "share": naming.len() as f64 / market.jobs.len().max(1) as f64,
+            "postings_by_month": by_month,
+            "salary_usd": pay_summary(naming.iter().filter_map(|j| j.salary_mid_usd()).collect()),
+            "premium_usd_median": market.premiums.get(&id),
+        }))
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CompaniesQuery {
+    /// Text the company's name contains.
+    q: Option<String>,
+    limit: Option<usize>,
+}
+
+/// `GET /v1/companies`: companies by postings, with pay, places, titles and their newest posting.
+pub async fn companies(
+    State(state): State<Arc<AppState>>,
+    uri: Uri,
+    headers: HeaderMap,
+    ApiQuery(query): ApiQuery<CompaniesQuery>,
+) -> Result<Response, Problem> {
+    let limit = checked_limit(query.limit, 50, 5_000)?;
+    let key = format!("companies?{}", uri.query().unwrap_or_default());
+    cached_json(&state, "catalog", key, &headers, move |_, market| {
+        let wanted = query.q.as_deref().map(str::to_lowercase);
+        let mut by_company: BTreeMap<&str, Vec<&Job>> = BTreeMap::new();
+        for job in &market.jobs {
+            if let (Some(key), Some(name)) = (&job.company_key, &job.company)
+                && wanted.as_ref().is_none_or(|w| name.to_lowercase().contains(w.as_str()))
+            {
+                by_company.entry(key.as_str()).or_default().push(job);
+            }
+        }
+        let mut companies: Vec<(&str, Vec<&Job>)> = by_company.into_iter().collect();
+        companies.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(b.0)));
+        let total = companies.len();
+        let rows: Vec<Value> = companies
+            .into_iter()
+            .take(limit)
+            .map(|(key, jobs)| {
+                let mut titles: BTreeMap<&str, usize> = BTreeMap::new();
+                let mut places = std::collections::BTreeSet::new();
+                for job in &jobs {
+                    *titles.entry(job.title.as_str()).or_default() += 1;
+                    places.insert(job.location());
+                }
+                let mut titles: Vec<(&str, usize)> = titles.into_iter().collect();
+                titles.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+                json!({
+                    "company_key": key,
+                    "company": jobs[0].company,
+                    "postings": jobs.len(),
+                    "places": places.len(),
+                    "top_titles": titles.iter().take(3).map(|(t, n)| json!({"title": t, "postings": n})).collect::<Vec<_>>(),
+                    "newest_posting": jobs.iter().filter_map(|j| j.date_posted).max(),
+                    "salary_usd": pay_summary(jobs.iter().filter_map(|j| j.salary_mid_usd()).collect()),
+                })
+            })
+            .collect();
+        Ok(json!({"lake_version": market.lake_version, "total": total, "companies": rows}))
+    })
+    .await
+}
