@@ -109,7 +109,7 @@ pub struct Market {
     pub premiums: HashMap<String, f64>,
     pub matching: Option<MatchingSide>,
     /// Answers computed at this version, by request (a new version starts empty).
-    pub cache: Mutex<HashMap<String, std::sync::Arc<Cached>>>,
+    cache: Mutex<AnswerCache>,
 }
 
 /// Silver's columns the server reads.
@@ -205,29 +205,37 @@ impl Market {
         self.jobs.iter().filter_map(|j| j.date_posted).max()
     }
 
-    /// The answer cached under `key`, counting the lookup in `metrics`.
+    /// The answer cached under `key`.
     pub fn cached(&self, key: &str) -> Option<std::sync::Arc<Cached>> {
-        self.cache.lock().ok()?.get(key).cloned()
+        self.cache.lock().ok()?.answers.get(key).cloned()
     }
 
-    /// Keeps `body` as the answer to `key` at this version; the cache holds at most
-    /// [`CACHE_ENTRIES`] answers (beyond that, new ones are not kept).
+    /// Keeps `body` as the answer to `key` at this version, while the cache holds less than
+    /// [`CACHE_BYTES`] (beyond that, new answers are computed each time: query strings are the
+    /// client's to vary, memory is not).
     pub fn keep(&self, key: String, body: axum::body::Bytes) -> std::sync::Arc<Cached> {
         use sha2::{Digest, Sha256};
         let digest = Sha256::digest(&body);
         let etag = format!("\"{}-{}\"", self.lake_version, crate::normalize::hex(&digest[..8]));
         let cached = std::sync::Arc::new(Cached { body, etag });
         if let Ok(mut cache) = self.cache.lock()
-            && cache.len() < CACHE_ENTRIES
+            && cache.bytes + cached.body.len() + key.len() <= CACHE_BYTES
         {
-            cache.insert(key, cached.clone());
+            cache.bytes += cached.body.len() + key.len();
+            cache.answers.insert(key, cached.clone());
         }
         cached
     }
 }
 
-/// Answers kept per lake version, at most.
-pub const CACHE_ENTRIES: usize = 10_000;
+/// The most bytes of answers (bodies and keys) kept per lake version.
+pub const CACHE_BYTES: usize = 64 * 1024 * 1024;
+
+#[derive(Default)]
+struct AnswerCache {
+    answers: HashMap<String, std::sync::Arc<Cached>>,
+    bytes: usize,
+}
 
 fn read_jobs(batch: &RecordBatch, jobs: &mut Vec<Job>) -> Result<(), String> {
     let column = |name: &str| batch.column_by_name(name).ok_or_else(|| format!("silver has no column {name}"));

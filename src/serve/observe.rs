@@ -33,7 +33,7 @@ pub async fn observe(State(state): State<Arc<AppState>>, request: Request, next:
         .and_then(|v| v.to_str().ok())
         .filter(|v| is_acceptable_id(v))
         .map_or_else(new_request_id, str::to_string);
-    let method = request.method().to_string();
+    let method = method_label(request.method());
     let path = request.uri().path().to_string();
     state.metrics.request_started();
     let mut response = next.run(request).await;
@@ -91,6 +91,22 @@ pub async fn limit(State(state): State<Arc<AppState>>, request: Request, next: N
     }
 }
 
+/// The method as a metrics label: the standard ones by name, any other as `OTHER`, so clients
+/// cannot grow the number of series.
+fn method_label(method: &axum::http::Method) -> String {
+    use axum::http::Method;
+    let standard = [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::HEAD,
+        Method::OPTIONS,
+    ];
+    if standard.contains(method) { method.as_str() } else { "OTHER" }.to_string()
+}
+
 /// A client's own id is kept when it is short and plain (it goes into logs and headers).
 fn is_acceptable_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
@@ -119,5 +135,8 @@ mod tests {
         assert!(!is_acceptable_id(&"x".repeat(65)));
         assert!(!is_acceptable_id(""));
         assert_ne!(new_request_id(), new_request_id());
+        assert_eq!(method_label(&axum::http::Method::GET), "GET");
+        let invented = axum::http::Method::from_bytes(b"BREW").expect("a method");
+        assert_eq!(method_label(&invented), "OTHER");
     }
 }
