@@ -82,6 +82,10 @@ pub enum Command {
     /// Serve the JSON API over HTTP: salary predictions, job matching, jobs, market stats
     /// and the models, from the lake and the registry (reloaded when either changes)
     Serve(ServeArgs),
+    /// The accounts `rats serve` signs people and scripts in with: add users (the first admin
+    /// is made this way), list them, change a role, disable one, make an API key
+    #[command(subcommand)]
+    Users(UsersCommand),
     /// Show the resolved settings and where each value came from
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -702,7 +706,10 @@ pub struct CompletionsArgs {
 #[derive(Debug, Args)]
 #[command(
     after_help = "Routes: POST /v1/predict/salary, POST /v1/match/jobs, GET /v1/jobs, GET /v1/jobs/{posting_key}, \
-GET /v1/stats/overview|salary|postings|skills, GET /v1/skills, GET /v1/skills/{skill_id}, GET /v1/companies, GET /v1/models, GET /health, GET /ready, GET /metrics (see the README). \
+GET /v1/stats/overview|salary|postings|skills, GET /v1/skills, GET /v1/skills/{skill_id}, GET /v1/companies, GET /v1/models, \
+POST /v1/auth/login|register|refresh|logout, GET /v1/me, GET|POST /v1/keys, DELETE /v1/keys/{key_id}, GET /v1/users, GET /v1/audit, \
+GET /health, GET /ready, GET /metrics (see the README for the route × role table). \
+Every /v1 route but sign-in needs `Authorization: Bearer` with an access token or an API key; make the first admin with `rats users add`. \
 The models are the registry's production versions (else the newest); the registry and the lake are checked for \
 new versions every --refresh-secs and at once on SIGHUP, and swapped in without dropping requests. SIGTERM or \
 SIGINT stops accepting connections, finishes the requests in flight and exits 0."
@@ -732,6 +739,20 @@ pub struct ServeArgs {
     /// Largest JSON request body, in KiB (larger ones get 413)
     #[arg(long, value_name = "KIB", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_body_kib: u32,
+    /// Accounts database: sqlite://FILE or postgres://… (migrations are applied at start)
+    /// [default: LAKE-accounts.sqlite beside the lake; env: RATS_ACCOUNTS_DB]
+    #[arg(long, value_name = "URL")]
+    pub db: Option<String>,
+    /// Let anyone sign up with POST /v1/auth/register (as an api_user); without it only
+    /// `rats users add` makes accounts
+    #[arg(long)]
+    pub open_registration: bool,
+    /// Serve HTTPS with this certificate chain (PEM; with --tls-key)
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM: PKCS#8, PKCS#1 or SEC1; with --tls-cert)
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 /// A positive number of seconds, below a day.
@@ -740,4 +761,89 @@ fn positive_seconds(text: &str) -> Result<f64, String> {
         Ok(seconds) if seconds > 0.0 && seconds < 86_400.0 => Ok(seconds),
         _ => Err(format!("{text:?} is not a number of seconds above 0 and below 86400")),
     }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Add a user with a role; with --password-stdin the first line of standard input is the
+    /// password (at least 10 characters), else the user signs in with API keys only
+    Add(UsersAddArgs),
+    /// Every user with role, creation time and whether disabled
+    List(UsersDbArgs),
+    /// Change a user's role (takes effect on the user's next request)
+    SetRole(UsersSetRoleArgs),
+    /// Put a user on the free or premium rate-limit tier (budgets in rats.yaml,
+    /// serve.rate_limits; admins are always on the admin tier)
+    SetTier(UsersSetTierArgs),
+    /// Disable a user: sign-in, tokens and keys stop working at once; the user stays in the
+    /// audit log
+    Disable(UsersNameArgs),
+    /// Make an API key for a user and print it (the only time it is shown)
+    Key(UsersKeyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UsersDbArgs {
+    /// Accounts database: sqlite://FILE or postgres://… [default: LAKE-accounts.sqlite beside
+    /// the lake; env: RATS_ACCOUNTS_DB]
+    #[arg(long, value_name = "URL")]
+    pub db: Option<String>,
+    /// Lake directory, for the default database [default: ./lake; env: RATS_LAKE]
+    #[arg(long, value_name = "DIR")]
+    pub lake: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct UsersAddArgs {
+    /// User name: 1 to 64 characters of a-z, 0-9, '.', '_', '-' and '@'
+    pub name: String,
+    #[arg(long, value_enum)]
+    pub role: rats::accounts::Role,
+    /// Read the password from the first line of standard input
+    #[arg(long)]
+    pub password_stdin: bool,
+    #[command(flatten)]
+    pub db: UsersDbArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct UsersSetRoleArgs {
+    pub name: String,
+    #[arg(value_enum)]
+    pub role: rats::accounts::Role,
+    #[command(flatten)]
+    pub db: UsersDbArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct UsersSetTierArgs {
+    pub name: String,
+    #[arg(value_enum)]
+    pub tier: UserTier,
+    #[command(flatten)]
+    pub db: UsersDbArgs,
+}
+
+/// The tiers an operator puts a user on.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum UserTier {
+    Free,
+    Premium,
+}
+
+#[derive(Debug, Args)]
+pub struct UsersNameArgs {
+    pub name: String,
+    #[command(flatten)]
+    pub db: UsersDbArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct UsersKeyArgs {
+    pub name: String,
+    /// What the key is for, shown in key lists
+    #[arg(long, value_name = "TEXT", default_value = "")]
+    pub label: String,
+    #[command(flatten)]
+    pub db: UsersDbArgs,
 }

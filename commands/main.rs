@@ -23,6 +23,7 @@ mod train_match;
 mod train_salary;
 mod train_skills;
 mod transform;
+mod users;
 
 use std::process::ExitCode;
 
@@ -92,6 +93,12 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Serve(args) => {
             overrides.lake.clone_from(&args.lake);
             overrides.models_dir.clone_from(&args.models);
+            overrides.accounts_db.clone_from(&args.db);
+        }
+        Command::Users(command) => {
+            let db = command.db();
+            overrides.lake.clone_from(&db.lake);
+            overrides.accounts_db.clone_from(&db.db);
         }
         Command::Occupation(cli::OccupationArgs {
             command: Some(cli::OccupationCommand::Assign(args)),
@@ -115,6 +122,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Match(args) => matching::run(&args, &settings, quiet),
         Command::Occupation(args) => occupation::run(&args, &settings, quiet),
         Command::Serve(args) => serve::run(&args, &settings, quiet),
+        Command::Users(command) => users::run(&command, &settings, quiet),
         Command::Config(cli::ConfigCommand::Show) => config::show(&settings, quiet),
         Command::Man(_) | Command::Completions(_) => unreachable!("answered before settings are resolved"),
     }

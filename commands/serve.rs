@@ -5,8 +5,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use rats::accounts::Accounts;
 use rats::exit::Outcome;
+use rats::serve::Listening;
 use rats::serve::state::{AppState, Options};
+use rats::serve::tls::TlsListener;
 use rats::settings::Settings;
 
 use crate::cli::ServeArgs;
@@ -26,29 +29,37 @@ pub fn run(args: &ServeArgs, settings: &Settings, quiet: bool) -> anyhow::Result
         request_timeout: Duration::from_secs_f64(args.request_timeout),
         body_limit: args.max_body_kib as usize * 1024,
         upload_limit: UPLOAD_LIMIT,
+        open_registration: args.open_registration,
+        rate_limits: settings.rate_limits.value,
     };
-    let state = Arc::new(AppState::new(
-        options,
-        Arc::new(normaliser::from_settings(settings)?),
-        Arc::new(taxonomy_extractor(settings)?),
-    ));
+    let normaliser = Arc::new(normaliser::from_settings(settings)?);
+    let extractor = Arc::new(taxonomy_extractor(settings)?);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the server's runtime")?;
     runtime.block_on(async {
+        let accounts = Accounts::open(&settings.accounts_db.value).await?;
+        let state = Arc::new(AppState::new(options, normaliser, extractor, accounts));
         let (listener, local) = rats::serve::bind(args.addr).await?;
+        let (listening, scheme) = match (&args.tls_cert, &args.tls_key) {
+            (Some(cert), Some(key)) => {
+                let config = rats::serve::tls::server_config(cert, key)?;
+                (Listening::Tls(TlsListener::new(listener, config)?), "https")
+            }
+            _ => (Listening::Plain(listener), "http"),
+        };
         if !quiet {
             let mut out = std::io::stdout().lock();
             writeln!(
                 out,
-                "rats serve: listening on http://{local} (lake {}, models {}); /ready turns 200 once both are loaded",
+                "rats serve: listening on {scheme}://{local} (lake {}, models {}); /ready turns 200 once both are loaded",
                 settings.lake.value.display(),
                 settings.models_dir.value.display()
             )?;
             out.flush()?;
         }
-        rats::serve::serve(listener, state).await?;
+        rats::serve::serve(listening, state).await?;
         anyhow::Ok(())
     })?;
     Ok(Outcome::Success)

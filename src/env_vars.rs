@@ -30,6 +30,8 @@ pub const KAFKA_TOPIC: &str = "RATS_KAFKA_TOPIC";
 pub const KAFKA_GROUP: &str = "RATS_KAFKA_GROUP";
 /// The Confluent Schema Registry base URL.
 pub const REGISTRY_URL: &str = "RATS_REGISTRY_URL";
+/// The accounts database URL (`accounts.db`).
+pub const ACCOUNTS_DB: &str = "RATS_ACCOUNTS_DB";
 /// Output format: table, json or csv.
 pub const FORMAT: &str = "RATS_FORMAT";
 /// Log format: text or json.
@@ -51,6 +53,7 @@ pub const ALL: &[&str] = &[
     KAFKA_TOPIC,
     KAFKA_GROUP,
     REGISTRY_URL,
+    ACCOUNTS_DB,
     FORMAT,
     LOG_FORMAT,
 ];
@@ -66,11 +69,13 @@ pub const KAFKA_PORT: &str = "RATS_KAFKA_PORT";
 pub const KAFKA_RESTART_PORT: &str = "RATS_KAFKA_RESTART_PORT";
 /// The port of the MLflow tracking server `scripts/mlflow` runs (default 15000).
 pub const MLFLOW_PORT: &str = "RATS_MLFLOW_PORT";
+/// The port of the PostgreSQL server `scripts/postgres` runs (default 15432).
+pub const POSTGRES_PORT: &str = "RATS_POSTGRES_PORT";
 /// Replays the crash tests' kill points from the seed a failed run printed.
 pub const KILL_SEED: &str = "RATS_KILL_SEED";
 
 /// Names read outside the binary: by the tests (above), by scripts/ (the broker's home and
-/// jars, the MLflow server's venv and data, the model cache, the skills report's model cache and retrain switch, the bench
+/// jars, the MLflow server's venv and data, the PostgreSQL cluster's data, the model cache, the skills report's model cache and retrain switch, the bench
 /// registry stub's port) and by `sql-models/profiles.yml` (dbt-duckdb's database file).
 pub const OUTSIDE_THE_BINARY: &[&str] = &[
     ENCODER_BASE,
@@ -81,6 +86,8 @@ pub const OUTSIDE_THE_BINARY: &[&str] = &[
     "RATS_KAFKA_HOME",
     MLFLOW_PORT,
     "RATS_MLFLOW_HOME",
+    POSTGRES_PORT,
+    "RATS_POSTGRES_HOME",
     "RATS_MODEL_CACHE",
     "RATS_SKILLS_REPORT_CACHE",
     "RATS_SKILLS_REPORT_RETRAIN",

@@ -3,6 +3,7 @@
 //! Data flows files → [`ingest`] (readers, [`normalize`], [`dedup`]) → [`lake`]. Commands
 //! in `commands/` only parse arguments, resolve [`settings::Settings`] once and call in here.
 
+pub mod accounts;
 pub mod contract;
 pub mod dedup;
 pub mod env_vars;

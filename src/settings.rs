@@ -9,6 +9,7 @@ use std::str::FromStr;
 
 use serde::Deserialize;
 
+use crate::accounts::tiers::RateLimits;
 use crate::env_vars;
 
 /// The settings file read when `--config` is not given and it exists.
@@ -111,6 +112,7 @@ pub struct Overrides {
     pub kafka_topic: Option<String>,
     pub kafka_group: Option<String>,
     pub registry_url: Option<String>,
+    pub accounts_db: Option<String>,
     pub format: Option<OutputFormat>,
     pub log_format: Option<LogFormat>,
 }
@@ -137,6 +139,10 @@ struct FileSettings {
     kafka: KafkaFileSettings,
     #[serde(default)]
     registry: RegistryFileSettings,
+    #[serde(default)]
+    accounts: AccountsFileSettings,
+    #[serde(default)]
+    serve: ServeFileSettings,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -151,6 +157,18 @@ struct KafkaFileSettings {
 #[serde(deny_unknown_fields)]
 struct RegistryFileSettings {
     url: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServeFileSettings {
+    rate_limits: Option<RateLimits>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccountsFileSettings {
+    db: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -220,6 +238,11 @@ pub struct Settings {
     /// The consumer group `consume` reads Kafka as.
     pub kafka_group: Setting<String>,
     pub registry_url: Setting<String>,
+    /// The accounts database of `rats serve` and `rats users` (a `sqlite://` or
+    /// `postgres://` URL); by default a SQLite file beside the lake.
+    pub accounts_db: Setting<String>,
+    /// Request budgets of `rats serve` per tier (`serve.rate_limits` in the file only).
+    pub rate_limits: Setting<RateLimits>,
     pub format: Setting<OutputFormat>,
     pub log_format: Setting<LogFormat>,
 }
@@ -252,14 +275,32 @@ impl Settings {
             .unwrap_or_default();
         let relative = |p: PathBuf| if p.is_absolute() { p } else { base.join(p) };
 
+        let lake = pick(
+            overrides.lake.clone(),
+            env,
+            env_vars::LAKE,
+            file.lake.map(relative),
+            PathBuf::from("lake"),
+        )?;
         let settings = Settings {
-            lake: pick(
-                overrides.lake.clone(),
+            accounts_db: pick(
+                overrides.accounts_db.clone(),
                 env,
-                env_vars::LAKE,
-                file.lake.map(relative),
-                PathBuf::from("lake"),
+                env_vars::ACCOUNTS_DB,
+                file.accounts.db,
+                crate::accounts::default_url(&lake.value),
             )?,
+            rate_limits: match file.serve.rate_limits {
+                Some(value) => Setting {
+                    value,
+                    source: Source::File,
+                },
+                None => Setting {
+                    value: RateLimits::default(),
+                    source: Source::Default,
+                },
+            },
+            lake,
             datasets: pick(
                 None,
                 env,
@@ -354,6 +395,13 @@ impl Settings {
                 expected: "at least 1",
             });
         }
+        if let Err(message) = self.rate_limits.value.check() {
+            return Err(SettingsError::OutOfRange {
+                name: "serve.rate_limits",
+                value: message,
+                expected: "per_minute and burst of at least 1",
+            });
+        }
         let q = self.max_quarantine.value;
         if !(0.0..=100.0).contains(&q) {
             return Err(SettingsError::OutOfRange {
@@ -365,11 +413,11 @@ impl Settings {
         Ok(())
     }
 
-    /// Every setting as (name, value, source) rows, for `rats config show`. No setting holds a
-    /// secret yet; when one does, it is printed here as `***`.
+    /// Every setting as (name, value, source) rows, for `rats config show`. Credentials inside
+    /// URLs (MLflow, the registry, the accounts database) are printed as `***`.
     pub fn rows(&self) -> Vec<(&'static str, String, String)> {
         let path = |p: &Path| p.display().to_string();
-        vec![
+        let mut rows = vec![
             (
                 "config",
                 self.config_file.as_deref().map_or_else(|| "(none)".to_string(), path),
@@ -432,9 +480,23 @@ impl Settings {
                 redact_userinfo(&self.registry_url.value),
                 self.registry_url.source.to_string(),
             ),
+            (
+                "accounts.db",
+                redact_userinfo(&self.accounts_db.value),
+                self.accounts_db.source.to_string(),
+            ),
             ("format", self.format.value.to_string(), self.format.source.to_string()),
             ("log_format", self.log_format.value.to_string(), self.log_format.source.to_string()),
-        ]
+        ];
+        let source = self.rate_limits.source.to_string();
+        rows.extend(
+            self.rate_limits
+                .value
+                .named()
+                .into_iter()
+                .map(|(name, quota)| (name, quota.to_string(), source.clone())),
+        );
+        rows
     }
 }
 

@@ -85,6 +85,25 @@ pub fn from_form<T: DeserializeOwned>(text: &str) -> Result<T, Problem> {
     })
 }
 
+/// The address a request came from (for the audit log); `None` when the server was not
+/// started with connection info.
+pub struct Client(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Client {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Client(client_address(&parts.extensions)))
+    }
+}
+
+/// The peer's IP address, recorded by the server's connection info.
+pub fn client_address(extensions: &axum::http::Extensions) -> Option<String> {
+    extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip().to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

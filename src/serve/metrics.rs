@@ -44,7 +44,12 @@ pub struct Metrics {
     cache: Mutex<BTreeMap<(&'static str, bool), u64>>,
     predictions: AtomicU64,
     matches: AtomicU64,
+    /// Budget (a tier, or `login`) → requests refused with 429.
+    rate_limited: Mutex<BTreeMap<&'static str, u64>>,
 }
+
+/// Every budget requests can be refused by, so each series exists from the start.
+const BUDGETS: [&str; 5] = ["anonymous", "free", "premium", "admin", "login"];
 
 /// What the exposition reads from the rest of the server at scrape time.
 pub struct Gauges {
@@ -88,6 +93,12 @@ impl Metrics {
 
     pub fn predicted(&self, n: usize) {
         self.predictions.fetch_add(n as u64, Ordering::Relaxed);
+    }
+
+    pub fn rate_limited(&self, budget: &'static str) {
+        if let Ok(mut refused) = self.rate_limited.lock() {
+            *refused.entry(budget).or_default() += 1;
+        }
     }
 
     pub fn matched(&self) {
@@ -166,6 +177,18 @@ impl Metrics {
             "Requests that ran out of time (answered 503).",
         );
         let _ = writeln!(out, "rats_http_timeouts_total {}", self.timeouts.load(Ordering::Relaxed));
+        family(
+            &mut out,
+            "rats_rate_limited_total",
+            "counter",
+            "Requests refused with 429, by the budget that was spent (a tier, or login).",
+        );
+        if let Ok(refused) = self.rate_limited.lock() {
+            for budget in BUDGETS {
+                let n = refused.get(budget).copied().unwrap_or_default();
+                let _ = writeln!(out, "rats_rate_limited_total{{tier=\"{budget}\"}} {n}");
+            }
+        }
         family(
             &mut out,
             "rats_cache_requests_total",

@@ -8,8 +8,10 @@
 //! and a time limit. SIGTERM and SIGINT stop accepting connections, let requests in flight
 //! finish, and exit 0.
 
+pub mod access;
 pub mod extract;
 pub mod filter;
+pub mod limits;
 pub mod market;
 pub mod metrics;
 pub mod models;
@@ -17,6 +19,7 @@ pub mod observe;
 pub mod problem;
 pub mod routes;
 pub mod state;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -24,7 +27,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 
 use extract::BodyLimit;
 use problem::Problem;
@@ -43,9 +46,13 @@ pub enum ServeError {
     LakeMoved,
     #[error("server: {0}")]
     Io(String),
+    #[error("TLS: {0}")]
+    Tls(String),
 }
 
-/// Every route, with its middleware.
+/// Every route, with its middleware: outermost the request's id, log line and metrics; for
+/// matched routes the route label, then who is calling and whether their role may
+/// ([`access`]), then for `/v1` the concurrency gate and time limit.
 pub fn router(state: Arc<AppState>) -> Router {
     let body_limit = state.options.body_limit;
     let upload_limit = state.options.upload_limit;
@@ -67,12 +74,22 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/skills/{skill_id}", get(routes::catalog::skill))
         .route("/v1/companies", get(routes::catalog::companies))
         .route("/v1/models", get(routes::system::models))
+        .route("/v1/me", get(routes::auth::me))
+        .route("/v1/keys", get(routes::keys::list).post(routes::keys::create))
+        .route("/v1/keys/{key_id}", delete(routes::keys::revoke))
+        .route("/v1/users", get(routes::admin::users))
+        .route("/v1/audit", get(routes::admin::audit))
+        .route("/v1/auth/login", post(routes::auth::login))
+        .route("/v1/auth/register", post(routes::auth::register))
+        .route("/v1/auth/refresh", post(routes::auth::refresh))
+        .route("/v1/auth/logout", post(routes::auth::logout))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), observe::limit));
     let operations = Router::new()
         .route("/health", get(routes::system::health))
         .route("/ready", get(routes::system::ready))
         .route("/metrics", get(routes::system::metrics));
     api.merge(operations)
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), access::authorize))
         .route_layer(axum::middleware::from_fn(observe::label_route))
         .fallback(|| async { Problem::not_found("no such route; the API's routes start with /v1/") })
         .method_not_allowed_fallback(|| async { Problem::method_not_allowed().into_response() })
@@ -82,17 +99,31 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-/// Serves on `listener` until SIGTERM or SIGINT, then lets requests in flight finish. Models
+/// Where the server listens: plain HTTP, or HTTPS with rustls.
+pub enum Listening {
+    Plain(tokio::net::TcpListener),
+    Tls(tls::TlsListener),
+}
+
+/// Serves on `listening` until SIGTERM or SIGINT, then lets requests in flight finish. Models
 /// and lake are loaded in the background: `/health` answers at once, `/ready` once they are.
-pub async fn serve(listener: tokio::net::TcpListener, state: Arc<AppState>) -> Result<(), ServeError> {
+pub async fn serve(listening: Listening, state: Arc<AppState>) -> Result<(), ServeError> {
+    use axum::serve::ListenerExt;
     let refresher = tokio::spawn(keep_fresh(state.clone()));
-    let app = router(state).into_make_service();
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(stop_signal())
-        .await
-        .map_err(|e| ServeError::Io(e.to_string()));
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let served = match listening {
+        Listening::Plain(tcp) => {
+            // Small JSON answers go out at once rather than waiting for Nagle's algorithm.
+            let tcp = tcp.tap_io(|stream| {
+                let _ = stream.set_nodelay(true);
+            });
+            axum::serve(tcp, app).with_graceful_shutdown(stop_signal()).await
+        }
+        // The TLS listener sets no-delay before the handshake.
+        Listening::Tls(tls) => axum::serve(tls.tap_io(|_| ()), app).with_graceful_shutdown(stop_signal()).await,
+    };
     refresher.abort();
-    served
+    served.map_err(|e| ServeError::Io(e.to_string()))
 }
 
 /// Refreshes models and lake at start, every `refresh_every`, and on SIGHUP.

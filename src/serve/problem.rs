@@ -74,6 +74,34 @@ impl Problem {
         )
     }
 
+    /// No credentials, or ones that do not check out. `WWW-Authenticate` says to send a bearer
+    /// token or key.
+    pub fn unauthenticated(code: &'static str, detail: impl Into<String>) -> Self {
+        Problem::new(StatusCode::UNAUTHORIZED, code, "Not signed in", detail)
+    }
+
+    /// Signed in, but the role may not use this route.
+    pub fn forbidden(code: &'static str, detail: impl Into<String>) -> Self {
+        Problem::new(StatusCode::FORBIDDEN, code, "Not allowed", detail)
+    }
+
+    /// The caller's rate-limit budget is spent; `Retry-After` says when one request fits.
+    pub fn rate_limited(retry_after: u64) -> Self {
+        let mut problem = Problem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "Too many requests",
+            format!("the rate limit of this caller's tier is reached; try again in {retry_after} s"),
+        );
+        problem.retry_after = Some(retry_after);
+        problem
+    }
+
+    /// The request clashes with what exists (a name taken).
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        Problem::new(StatusCode::CONFLICT, code, "Conflict", detail)
+    }
+
     pub fn not_found(detail: impl Into<String>) -> Self {
         Problem::new(StatusCode::NOT_FOUND, "not_found", "Not found", detail)
     }
@@ -142,6 +170,9 @@ impl IntoResponse for Problem {
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
         if let Some(seconds) = retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"rats\""));
         }
         response
     }

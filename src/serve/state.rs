@@ -9,11 +9,14 @@ use std::time::Duration;
 
 use tokio::sync::{Semaphore, SemaphorePermit};
 
+use crate::accounts::Accounts;
+use crate::accounts::tiers::RateLimits;
 use crate::ml::salary::query::{SalaryQuery, facts_of_query};
 use crate::normalize::Normaliser;
 use crate::skills::Extractor;
 
 use super::ServeError;
+use super::limits::Limiter;
 use super::market::Market;
 use super::metrics::{Gauges, Metrics};
 use super::models::{self, Models};
@@ -36,6 +39,10 @@ pub struct Options {
     pub body_limit: usize,
     /// Résumé uploads larger than this are refused with 413.
     pub upload_limit: usize,
+    /// Whether anyone may sign up (`POST /v1/auth/register`) as an `api_user`.
+    pub open_registration: bool,
+    /// Each tier's request budget.
+    pub rate_limits: RateLimits,
 }
 
 pub struct AppState {
@@ -44,6 +51,8 @@ pub struct AppState {
     pub extractor: Arc<Extractor>,
     pub metrics: Metrics,
     pub gate: Gate,
+    pub accounts: Accounts,
+    pub limiter: Limiter,
     models: RwLock<Option<Arc<Models>>>,
     market: RwLock<Option<Arc<Market>>>,
     /// Why the last refresh failed, for `/ready`; `None` after one that worked.
@@ -51,8 +60,10 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(options: Options, normaliser: Arc<Normaliser>, extractor: Arc<Extractor>) -> Self {
+    pub fn new(options: Options, normaliser: Arc<Normaliser>, extractor: Arc<Extractor>, accounts: Accounts) -> Self {
         AppState {
+            accounts,
+            limiter: Limiter::default(),
             gate: Gate::new(options.max_in_flight, options.max_queued),
             options,
             normaliser,

@@ -15,6 +15,7 @@ fn help_lists_only_commands_that_exist() {
         "skills",
         "train",
         "serve",
+        "users",
         "config",
         "man",
         "completions",
@@ -202,8 +203,9 @@ fn the_example_settings_file_is_valid_and_sets_every_setting() {
     let shown: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
     for (setting, value) in shown.as_object().expect("object") {
         // `config` names the file itself, `format` comes from the --format flag above, and
-        // `fx.fed_csv`, `skills.taxonomy`, `skills.model` and `mlflow.tracking_uri` are null in
-        // the example (the built-in rates and taxonomy, no span model, no MLflow).
+        // `fx.fed_csv`, `skills.taxonomy`, `skills.model`, `mlflow.tracking_uri` and `accounts.db`
+        // are null in the example (the built-in rates and taxonomy, no span model, no MLflow, the
+        // SQLite file beside the lake).
         if ![
             "config",
             "format",
@@ -211,6 +213,7 @@ fn the_example_settings_file_is_valid_and_sets_every_setting() {
             "skills.taxonomy",
             "skills.model",
             "mlflow.tracking_uri",
+            "accounts.db",
         ]
         .contains(&setting.as_str())
         {

@@ -1,6 +1,7 @@
 //! Integration tests: one binary that drives the real `rats` binary (and, where a check needs
 //! the library's view of the lake, reads the Delta tables through it).
 
+mod accounts;
 mod cli;
 mod consume_fixtures;
 mod crash_resume;

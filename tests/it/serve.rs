@@ -15,13 +15,13 @@ use serde_json::{Value, json};
 use crate::support::{rats, repo, run, stderr};
 
 /// The demo fixtures consumed into a lake, and the models of the salary and matching tests.
-struct Fixture {
+pub(crate) struct Fixture {
     _dir: tempfile::TempDir,
     lake: PathBuf,
     models: PathBuf,
 }
 
-fn fixture() -> &'static Fixture {
+pub(crate) fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -63,7 +63,7 @@ fn copy_dir(from: &Path, to: &Path) {
 
 /// A copy of the fixture's lake (servers write the postings' vector cache into it), and of its
 /// models when a test changes them.
-fn private_copy(dir: &Path, with_models: bool) -> (PathBuf, PathBuf) {
+pub(crate) fn private_copy(dir: &Path, with_models: bool) -> (PathBuf, PathBuf) {
     let lake = dir.join("lake");
     copy_dir(&fixture().lake, &lake);
     let models = if with_models {
@@ -76,29 +76,64 @@ fn private_copy(dir: &Path, with_models: bool) -> (PathBuf, PathBuf) {
     (lake, models)
 }
 
-/// A running `rats serve`, killed when dropped.
-struct Server {
+/// Adds a user with `role` to the accounts database (`db`, else the one beside `lake`) and
+/// returns a new API key of theirs.
+pub(crate) fn user_with_key(dir: &Path, lake: &Path, db: Option<&str>, name: &str, role: &str) -> String {
+    let with_db = |command: &mut Command| {
+        command.arg("--lake").arg(lake);
+        if let Some(db) = db {
+            command.args(["--db", db]);
+        }
+    };
+    let mut add = rats(dir);
+    add.args(["users", "add", name, "--role", role]);
+    with_db(&mut add);
+    let added = run(&mut add);
+    assert!(added.status.success(), "users add: {}", stderr(&added));
+    let mut key = rats(dir);
+    key.args(["--format", "json", "users", "key", name, "--label", "tests"]);
+    with_db(&mut key);
+    let made = run(&mut key);
+    assert!(made.status.success(), "users key: {}", stderr(&made));
+    let json: Value = serde_json::from_slice(&made.stdout).expect("json");
+    json["key"].as_str().expect("a key").to_string()
+}
+
+/// A running `rats serve`, killed when dropped. Its client sends an admin's API key.
+pub(crate) struct Server {
     child: Child,
-    base: String,
-    client: reqwest::blocking::Client,
+    pub(crate) base: String,
+    pub(crate) client: reqwest::blocking::Client,
     log: PathBuf,
 }
 
-struct Answer {
-    status: u16,
-    headers: reqwest::header::HeaderMap,
-    body: Value,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) headers: reqwest::header::HeaderMap,
+    pub(crate) body: Value,
 }
 
 impl Server {
-    /// Starts the server on a free port and waits until `/ready` says 200.
+    /// Starts the server on a free port, with the accounts database beside the lake, and
+    /// waits until `/ready` says 200.
     fn start(dir: &Path, lake: &Path, models: &Path, extra: &[&str]) -> Server {
+        let server = Server::start_on(dir, lake, models, extra, None);
+        server.wait_until("ready", |s| s.get("/ready").status == 200);
+        server
+    }
+
+    /// Starts the server with the accounts database `db` (a `sqlite://` or `postgres://`
+    /// URL; else the one beside the lake) and returns once it listens, before models and lake
+    /// are loaded.
+    pub(crate) fn start_on(dir: &Path, lake: &Path, models: &Path, extra: &[&str], db: Option<&str>) -> Server {
+        let key = user_with_key(dir, lake, db, "tester", "admin");
         let log = dir.join("serve.log");
         let mut child = rats(dir)
             .args(["serve", "--addr", "127.0.0.1:0", "--log-format", "json", "--lake"])
             .arg(lake)
             .arg("--models")
             .arg(models)
+            .args(db.map(|db| ["--db", db]).iter().flatten())
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).expect("log file"))
@@ -108,30 +143,36 @@ impl Server {
         BufReader::new(child.stdout.take().expect("stdout"))
             .read_line(&mut line)
             .expect("reads the address line");
-        let address = line
-            .split("http://")
-            .nth(1)
-            .and_then(|rest| rest.split_whitespace().next())
-            .unwrap_or_else(|| panic!("no address in {line:?}"));
-        let server = Server {
+        let base = line
+            .split_whitespace()
+            .find(|word| word.starts_with("http://") || word.starts_with("https://"))
+            .unwrap_or_else(|| panic!("no address in {line:?}"))
+            .to_string();
+        Server {
             child,
-            base: format!("http://{address}"),
+            base,
             client: reqwest::blocking::Client::builder()
+                .default_headers(
+                    [(
+                        reqwest::header::AUTHORIZATION,
+                        format!("Bearer {key}").parse().expect("a header value"),
+                    )]
+                    .into_iter()
+                    .collect(),
+                )
                 .timeout(Duration::from_mins(2))
                 .build()
                 .expect("client"),
             log,
-        };
-        server.wait_until("ready", |s| s.get("/ready").status == 200);
-        server
+        }
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     /// Polls `condition` for up to three minutes (models and lake load in the background).
-    fn wait_until(&self, what: &str, condition: impl Fn(&Server) -> bool) {
+    pub(crate) fn wait_until(&self, what: &str, condition: impl Fn(&Server) -> bool) {
         let started = Instant::now();
         while !condition(self) {
             assert!(
@@ -143,7 +184,7 @@ impl Server {
         }
     }
 
-    fn answer(request: reqwest::blocking::RequestBuilder) -> Answer {
+    pub(crate) fn answer(request: reqwest::blocking::RequestBuilder) -> Answer {
         let response = request.send().expect("the server answers");
         let status = response.status().as_u16();
         let headers = response.headers().clone();
@@ -156,11 +197,11 @@ impl Server {
         Answer { status, headers, body }
     }
 
-    fn get(&self, path: &str) -> Answer {
+    pub(crate) fn get(&self, path: &str) -> Answer {
         Self::answer(self.client.get(format!("{}{path}", self.base)))
     }
 
-    fn post(&self, path: &str, body: &Value) -> Answer {
+    pub(crate) fn post(&self, path: &str, body: &Value) -> Answer {
         Self::answer(self.client.post(format!("{}{path}", self.base)).json(body))
     }
 
@@ -182,7 +223,7 @@ impl Server {
     }
 
     /// A metric's value in the `/metrics` text (0 when the series is absent).
-    fn metric(&self, series: &str) -> f64 {
+    pub(crate) fn metric(&self, series: &str) -> f64 {
         let text = self
             .client
             .get(format!("{}/metrics", self.base))
@@ -225,7 +266,7 @@ fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
-fn problem(answer: &Answer, status: u16, code: &str) {
+pub(crate) fn problem(answer: &Answer, status: u16, code: &str) {
     assert_eq!(answer.status, status, "{}", answer.body);
     assert_eq!(answer.body["code"], code, "{}", answer.body);
     assert_eq!(answer.body["status"], status);
@@ -638,4 +679,57 @@ fn overload_is_refused_at_once_with_503_and_retry_after() {
     assert_eq!(slow.join().expect("joins"), 200);
     assert!((server.metric("rats_http_overload_rejections_total") - 1.0).abs() < f64::EPSILON);
     assert_eq!(server.get("/v1/stats/overview").status, 200, "a turn is free again");
+}
+
+/// `--tls-cert/--tls-key`: the same API over HTTPS with a certificate the client trusts, and
+/// nothing for a client speaking plain HTTP to that port.
+#[test]
+fn https_serves_the_api_with_the_given_certificate() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let made = run(Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-days",
+            "1",
+        ])
+        .args(["-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"])
+        // A server's own certificate, not an authority's (rustls refuses a CA as the server).
+        .args(["-addext", "basicConstraints=critical,CA:FALSE"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert));
+    assert!(made.status.success(), "openssl: {}", stderr(&made));
+    let (cert_arg, key_arg) = (cert.to_string_lossy().into_owned(), key.to_string_lossy().into_owned());
+    let server = Server::start_on(
+        dir.path(),
+        &dir.path().join("lake"),
+        &dir.path().join("models"),
+        &["--tls-cert", &cert_arg, "--tls-key", &key_arg],
+        None,
+    );
+    assert!(server.base.starts_with("https://127.0.0.1:"), "{}", server.base);
+    let trusting = reqwest::blocking::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&std::fs::read(&cert).expect("cert")).expect("pem"))
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client");
+    let health = Server::answer(trusting.get(format!("{}/health", server.base)));
+    assert_eq!((health.status, &health.body["status"]), (200, &json!("ok")));
+    let me = Server::answer(trusting.get(format!("{}/v1/me", server.base)));
+    problem(&me, 401, "unauthenticated");
+    let plain = server.base.replacen("https://", "http://", 1);
+    assert!(
+        reqwest::blocking::get(format!("{plain}/health")).is_err(),
+        "plain HTTP gets no answer from the TLS port"
+    );
+    let untrusting = reqwest::blocking::Client::new().get(format!("{}/health", server.base)).send();
+    assert!(untrusting.is_err(), "a client that does not trust the certificate refuses it");
 }

@@ -1,7 +1,10 @@
 //! The route handlers, one file per area, and the cached-answer helper the GET routes share.
 
+pub mod admin;
+pub mod auth;
 pub mod catalog;
 pub mod jobs;
+pub mod keys;
 pub mod matching;
 pub mod salary;
 pub mod stats;

@@ -20,11 +20,13 @@ pub async fn health() -> Json<serde_json::Value> {
     Json(json!({"status": "ok"}))
 }
 
-/// Ready to answer every route: 200 with what is loaded, else 503 with what is missing.
+/// Ready to answer every route: 200 with what is loaded, else 503 with what is missing
+/// (models, the lake, or the accounts database not answering).
 pub async fn ready(State(state): State<Arc<AppState>>) -> Response {
     let models = state.models();
     let market = state.market();
-    let ready = state.is_ready();
+    let database = state.accounts.is_reachable().await;
+    let ready = state.is_ready() && database;
     let body = json!({
         "ready": ready,
         "models": models.as_ref().map(|m| m.in_use().into_iter().map(|(kind, version)| json!({"kind": kind, "version": version})).collect::<Vec<_>>()),
@@ -34,6 +36,7 @@ pub async fn ready(State(state): State<Arc<AppState>>) -> Response {
             "newest_posting": m.newest_posting(),
             "matching_prepared_for": m.matching.as_ref().map(|s| &s.model_version),
         })),
+        "database": {"backend": state.accounts.backend().name(), "reachable": database},
         "problem": state.trouble(),
     });
     let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };

@@ -1,0 +1,115 @@
+//! The account flows end to end on a SQLite file: sign-in, rotation and reuse of refresh
+//! tokens, keys, disabling, and the schema applied once. The same flows run on PostgreSQL in
+//! the integration tests, through the server.
+
+use super::sessions::Refreshed;
+use super::*;
+
+async fn open_in(dir: &tempfile::TempDir) -> Accounts {
+    Accounts::open(&format!("sqlite://{}", dir.path().join("accounts.sqlite").display()))
+        .await
+        .expect("opens")
+}
+
+#[tokio::test]
+async fn refresh_tokens_rotate_and_a_reused_one_revokes_its_family() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let accounts = open_in(&dir).await;
+    let ada = accounts
+        .add_user("ada", Role::Analyst, Some("a long password"))
+        .await
+        .expect("adds");
+    assert!(matches!(
+        accounts.add_user("ada", Role::Admin, None).await,
+        Err(AccountsError::UserExists(_))
+    ));
+    assert!(accounts.login("ada", "wrong password").await.expect("answers").is_none());
+    assert!(accounts.login("nobody", "a long password").await.expect("answers").is_none());
+    let first = accounts.login("ada", "a long password").await.expect("answers").expect("signs in");
+    let claims = accounts.verify_access_token(&first.access_token).expect("valid");
+    assert_eq!((claims.sub, claims.role), (ada.id.to_string(), "analyst".to_string()));
+
+    let Refreshed::Rotated(second) = accounts.refresh(&first.refresh_token).await.expect("answers") else {
+        panic!("the first refresh rotates");
+    };
+    // The first token again: stolen. Its family goes, the rotated token with it.
+    assert!(matches!(
+        accounts.refresh(&first.refresh_token).await.expect("answers"),
+        Refreshed::Reused { user_id } if user_id == ada.id
+    ));
+    assert!(matches!(
+        accounts.refresh(&second.refresh_token).await.expect("answers"),
+        Refreshed::Refused
+    ));
+    assert!(matches!(accounts.refresh("made up").await.expect("answers"), Refreshed::Refused));
+
+    // Logout ends a session; disabling ends them all and stops sign-in.
+    let third = accounts.login("ada", "a long password").await.expect("answers").expect("signs in");
+    assert_eq!(accounts.logout(&third.refresh_token).await.expect("answers"), Some(ada.id));
+    assert!(matches!(
+        accounts.refresh(&third.refresh_token).await.expect("answers"),
+        Refreshed::Refused
+    ));
+    let fourth = accounts.login("ada", "a long password").await.expect("answers").expect("signs in");
+    accounts.disable_user("ada").await.expect("disables");
+    assert!(matches!(
+        accounts.refresh(&fourth.refresh_token).await.expect("answers"),
+        Refreshed::Refused
+    ));
+    assert!(accounts.login("ada", "a long password").await.expect("answers").is_none());
+}
+
+#[tokio::test]
+async fn keys_work_until_revoked_or_their_user_is_disabled() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let accounts = open_in(&dir).await;
+    let bot = accounts.add_user("bot", Role::ApiUser, None).await.expect("adds");
+    let made = accounts.create_key(&bot, "nightly export").await.expect("makes");
+    assert!(made.key.starts_with(&format!("rats_{}_", made.prefix)));
+    let (user, key_id) = accounts.user_of_key(&made.key).await.expect("answers").expect("valid");
+    assert_eq!((user.id, key_id), (bot.id, made.id));
+    let listed = accounts.keys(Some(bot.id)).await.expect("lists");
+    assert_eq!(listed.len(), 1);
+    assert!(listed[0].last_used_at.is_some(), "use is recorded");
+
+    // One changed character, an unknown prefix, and the mark alone are all refused.
+    let mut altered = made.key.clone();
+    let last = altered.pop().expect("a character");
+    altered.push(if last == '0' { '1' } else { '0' });
+    for wrong in [altered.as_str(), "rats_00000000_abc", "rats_"] {
+        assert!(accounts.user_of_key(wrong).await.expect("answers").is_none(), "{wrong}");
+    }
+    accounts.revoke_key(made.id).await.expect("revokes");
+    assert!(accounts.user_of_key(&made.key).await.expect("answers").is_none());
+
+    let second = accounts.create_key(&bot, "").await.expect("makes");
+    accounts.disable_user("bot").await.expect("disables");
+    assert!(accounts.user_of_key(&second.key).await.expect("answers").is_none());
+}
+
+#[tokio::test]
+async fn reopening_keeps_users_and_the_signing_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let first = open_in(&dir).await;
+    first.add_user("root", Role::Admin, Some("a long password")).await.expect("adds");
+    let session = first.login("root", "a long password").await.expect("answers").expect("signs in");
+    first.audit("login", Some(1), Some("root"), Some("127.0.0.1"), "signed in").await;
+    let again = open_in(&dir).await;
+    assert_eq!(again.users().await.expect("lists").len(), 1);
+    assert!(again.verify_access_token(&session.access_token).is_ok(), "same key after a restart");
+    let events = again.audit_events(10, None).await.expect("reads");
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].event, "login");
+    assert_eq!(again.users().await.expect("lists")[0].rate_tier(), tiers::Tier::Admin);
+    let (before, after) = again.set_role("root", Role::Analyst).await.expect("changes");
+    assert_eq!((before.role, after.role), (Role::Admin, Role::Analyst));
+    assert_eq!(after.rate_tier(), tiers::Tier::Free);
+    again.set_tier("root", tiers::Tier::Premium).await.expect("sets");
+    let premium = again.user_by_name("root").await.expect("reads").expect("exists");
+    assert_eq!(premium.rate_tier(), tiers::Tier::Premium);
+    assert!(again.set_tier("root", tiers::Tier::Admin).await.is_err());
+    assert!(matches!(
+        again.set_role("ghost", Role::Admin).await,
+        Err(AccountsError::NoSuchUser(_))
+    ));
+}

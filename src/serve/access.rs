@@ -1,0 +1,263 @@
+//! Who may call what: the one table of route × role, enforced in one place ([`authorize`])
+//! for every route. A route missing from the table is refused to everyone, so a new route is
+//! closed until it is listed here; `tests/it/accounts.rs` walks every route with every role
+//! and with no credentials.
+
+use std::sync::Arc;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::accounts::keys::looks_like_key;
+use crate::accounts::tiers::Tier;
+use crate::accounts::{Role, User};
+
+use super::extract::client_address;
+use super::limits::Decision;
+use super::problem::{Problem, internal};
+use super::state::AppState;
+
+/// Who may use a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not.
+    Public,
+    /// Signed-in users with one of these roles.
+    Roles(&'static [Role]),
+}
+
+const EVERY_ROLE: Access = Access::Roles(&[Role::Admin, Role::Analyst, Role::ApiUser]);
+const ADMIN: Access = Access::Roles(&[Role::Admin]);
+
+/// Method, route pattern, access. The README's route × role table is this table.
+pub const TABLE: &[(Method, &str, Access)] = &[
+    (Method::GET, "/health", Access::Public),
+    (Method::GET, "/ready", Access::Public),
+    (Method::GET, "/metrics", Access::Public),
+    (Method::POST, "/v1/auth/login", Access::Public),
+    (Method::POST, "/v1/auth/register", Access::Public),
+    (Method::POST, "/v1/auth/refresh", Access::Public),
+    (Method::POST, "/v1/auth/logout", Access::Public),
+    (Method::GET, "/v1/me", EVERY_ROLE),
+    (Method::POST, "/v1/predict/salary", EVERY_ROLE),
+    (Method::POST, "/v1/match/jobs", EVERY_ROLE),
+    (Method::GET, "/v1/jobs", EVERY_ROLE),
+    (Method::GET, "/v1/jobs/{posting_key}", EVERY_ROLE),
+    (Method::GET, "/v1/stats/overview", EVERY_ROLE),
+    (Method::GET, "/v1/stats/salary", EVERY_ROLE),
+    (Method::GET, "/v1/stats/postings", EVERY_ROLE),
+    (Method::GET, "/v1/stats/skills", EVERY_ROLE),
+    (Method::GET, "/v1/skills", EVERY_ROLE),
+    (Method::GET, "/v1/skills/{skill_id}", EVERY_ROLE),
+    (Method::GET, "/v1/companies", EVERY_ROLE),
+    (Method::GET, "/v1/models", EVERY_ROLE),
+    (Method::GET, "/v1/keys", EVERY_ROLE),
+    (Method::POST, "/v1/keys", EVERY_ROLE),
+    (Method::DELETE, "/v1/keys/{key_id}", EVERY_ROLE),
+    (Method::GET, "/v1/users", ADMIN),
+    (Method::GET, "/v1/audit", ADMIN),
+];
+
+/// The access rule of a route; `None` (refused) for one not in the table.
+pub fn access_of(method: &Method, route: &str) -> Option<Access> {
+    // HEAD is answered by the GET route.
+    let method = if method == Method::HEAD { &Method::GET } else { method };
+    TABLE
+        .iter()
+        .find(|(m, r, _)| m == method && *r == route)
+        .map(|(_, _, access)| *access)
+}
+
+/// The signed-in caller of a request, for handlers (`Extension<Caller>`).
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user: User,
+    /// The API key used, when it was one.
+    pub key_id: Option<i64>,
+}
+
+/// Inside the router (the matched route is known): finds the caller from the bearer
+/// credential, spends one request of the caller's rate-limit budget on `/v1` routes (429 when
+/// none is left), then lets the request through, or answers 401 (no or bad credentials) or 403
+/// (a role the route does not allow). Refusals of presented credentials are audited, and every
+/// `/v1` answer carries the `RateLimit-*` headers of the budget it spent.
+pub async fn authorize(State(state): State<Arc<AppState>>, mut request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
+    let client = client_address(request.extensions());
+    let Some(access) = access_of(request.method(), &route) else {
+        return Problem::forbidden("route_not_open", "this route is not open to any role").into_response();
+    };
+    let credential = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(|value| bearer(value.to_str().unwrap_or_default()).to_string());
+    let caller = caller_of(&state, credential.as_deref(), &route, client.as_deref()).await;
+    let budget = if route.starts_with("/v1/") {
+        let known = caller.as_ref().ok().and_then(Option::as_ref);
+        match spend(&state, &route, known, client.as_deref()) {
+            Ok(decision) => Some(decision),
+            Err(refused) => return with_rate_headers(Problem::rate_limited(refused.retry_after.unwrap_or(1)).into_response(), refused),
+        }
+    } else {
+        None
+    };
+    let response = match caller {
+        Err(problem) => problem.into_response(),
+        Ok(caller) => match admit(&state, access, caller, &route, client.as_deref(), request.method()).await {
+            Err(problem) => problem.into_response(),
+            Ok(caller) => {
+                if let Some(caller) = caller {
+                    request.extensions_mut().insert(caller);
+                }
+                next.run(request).await
+            }
+        },
+    };
+    match budget {
+        Some(decision) => with_rate_headers(response, decision),
+        None => response,
+    }
+}
+
+/// The caller when the route's access rule lets them in; 401 or 403 (audited) otherwise.
+async fn admit(
+    state: &AppState,
+    access: Access,
+    caller: Option<Caller>,
+    route: &str,
+    client: Option<&str>,
+    method: &Method,
+) -> Result<Option<Caller>, Problem> {
+    let Access::Roles(roles) = access else {
+        return Ok(caller);
+    };
+    let Some(caller) = caller else {
+        return Err(Problem::unauthenticated(
+            "unauthenticated",
+            "send an access token or an API key as `Authorization: Bearer …`",
+        ));
+    };
+    if !roles.contains(&caller.user.role) {
+        let detail = format!("role {} may not use {method} {route}", caller.user.role);
+        state
+            .accounts
+            .audit("denied", Some(caller.user.id), Some(route), client, &detail)
+            .await;
+        return Err(Problem::forbidden("forbidden", detail));
+    }
+    Ok(Some(caller))
+}
+
+/// Sign-in and sign-up: a tighter budget per client address, against password guessing.
+const LOGIN_ROUTES: [&str; 2] = ["/v1/auth/login", "/v1/auth/register"];
+
+/// Spends one request of the budget of the key, the user, or (without valid credentials) the
+/// client address; sign-in routes spend the address's login budget too. `Err` with the refusing
+/// decision when a budget is spent.
+fn spend(state: &AppState, route: &str, caller: Option<&Caller>, client: Option<&str>) -> Result<Decision, Decision> {
+    let limits = &state.options.rate_limits;
+    let address = client.unwrap_or("unknown");
+    if LOGIN_ROUTES.contains(&route) {
+        let decision = state.limiter.check(&format!("login:{address}"), limits.login);
+        if !decision.allowed {
+            state.metrics.rate_limited("login");
+            return Err(decision);
+        }
+    }
+    let (bucket, tier) = match caller {
+        Some(caller) => (
+            caller
+                .key_id
+                .map_or_else(|| format!("user:{}", caller.user.id), |key| format!("key:{key}")),
+            caller.user.rate_tier(),
+        ),
+        None => (format!("ip:{address}"), Tier::Anonymous),
+    };
+    let decision = state.limiter.check(&bucket, limits.of(tier));
+    if decision.allowed {
+        Ok(decision)
+    } else {
+        state.metrics.rate_limited(tier.as_str());
+        Err(decision)
+    }
+}
+
+/// `RateLimit-Limit` (the burst), `RateLimit-Remaining`, `RateLimit-Reset` (seconds until the
+/// budget is whole again), as the IETF draft on rate-limit headers names them.
+fn with_rate_headers(mut response: Response, decision: Decision) -> Response {
+    let headers = response.headers_mut();
+    headers.insert("ratelimit-limit", HeaderValue::from(decision.limit));
+    headers.insert("ratelimit-remaining", HeaderValue::from(decision.remaining));
+    headers.insert("ratelimit-reset", HeaderValue::from(decision.reset_seconds));
+    response
+}
+
+/// The credential of an `Authorization: Bearer …` value (empty for any other scheme).
+fn bearer(value: &str) -> &str {
+    value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .map_or("", str::trim)
+}
+
+/// The caller the credential of `Authorization: Bearer` names: `None` without the header,
+/// 401 when it is malformed, forged, expired, revoked, or names a disabled user.
+async fn caller_of(state: &AppState, credential: Option<&str>, route: &str, client: Option<&str>) -> Result<Option<Caller>, Problem> {
+    let Some(credential) = credential else {
+        return Ok(None);
+    };
+    let accounts = &state.accounts;
+    let refused = |event: &'static str, detail: String| async move {
+        accounts.audit(event, None, Some(route), client, &detail).await;
+        Problem::unauthenticated("invalid_credentials", detail)
+    };
+    if looks_like_key(credential) {
+        let found = accounts
+            .user_of_key(credential)
+            .await
+            .map_err(|e| internal("checking an API key", &e))?;
+        return match found {
+            Some((user, key_id)) => Ok(Some(Caller {
+                user,
+                key_id: Some(key_id),
+            })),
+            None => Err(refused("bad_key", "the API key is unknown, revoked, or its user is disabled".into()).await),
+        };
+    }
+    let claims = match accounts.verify_access_token(credential) {
+        Ok(claims) => claims,
+        Err(error) => return Err(refused("bad_token", format!("access token refused: {error}")).await),
+    };
+    let user = match claims.sub.parse::<i64>() {
+        Ok(id) => accounts.user_by_id(id).await.map_err(|e| internal("reading a user", &e))?,
+        Err(_) => None,
+    };
+    match user.filter(User::is_active) {
+        Some(user) => Ok(Some(Caller { user, key_id: None })),
+        None => Err(refused("bad_token", "the token's user is disabled or gone".into()).await),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_route_has_one_rule_and_unknown_routes_none() {
+        for (i, (method, route, _)) in TABLE.iter().enumerate() {
+            assert!(
+                TABLE[i + 1..].iter().all(|(m, r, _)| m != method || r != route),
+                "{method} {route} is listed twice"
+            );
+        }
+        assert_eq!(access_of(&Method::HEAD, "/v1/jobs"), Some(EVERY_ROLE));
+        assert_eq!(access_of(&Method::GET, "/v1/audit"), Some(ADMIN));
+        assert_eq!(access_of(&Method::DELETE, "/v1/jobs"), None);
+    }
+}
