@@ -747,6 +747,11 @@ pub struct ServeArgs {
     /// `rats users add` makes accounts
     #[arg(long)]
     pub open_registration: bool,
+    /// An origin (scheme://host[:port]) whose pages may call the API from a browser; repeat for
+    /// more. Requests from other origins are refused with 403 [default: serve.cors_origins in
+    /// rats.yaml, else none]
+    #[arg(long = "cors-origin", value_name = "ORIGIN")]
+    pub cors_origins: Vec<String>,
     /// Serve HTTPS with this certificate chain (PEM; with --tls-key)
     #[arg(long, value_name = "FILE", requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,

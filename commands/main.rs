@@ -94,6 +94,9 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             overrides.lake.clone_from(&args.lake);
             overrides.models_dir.clone_from(&args.models);
             overrides.accounts_db.clone_from(&args.db);
+            if !args.cors_origins.is_empty() {
+                overrides.cors_origins = Some(args.cors_origins.clone());
+            }
         }
         Command::Users(command) => {
             let db = command.db();

@@ -31,6 +31,7 @@ pub fn run(args: &ServeArgs, settings: &Settings, quiet: bool) -> anyhow::Result
         upload_limit: UPLOAD_LIMIT,
         open_registration: args.open_registration,
         rate_limits: settings.rate_limits.value,
+        cors_origins: settings.cors_origins.value.clone(),
     };
     let normaliser = Arc::new(normaliser::from_settings(settings)?);
     let extractor = Arc::new(taxonomy_extractor(settings)?);

@@ -113,6 +113,7 @@ pub struct Overrides {
     pub kafka_group: Option<String>,
     pub registry_url: Option<String>,
     pub accounts_db: Option<String>,
+    pub cors_origins: Option<Vec<String>>,
     pub format: Option<OutputFormat>,
     pub log_format: Option<LogFormat>,
 }
@@ -163,6 +164,7 @@ struct RegistryFileSettings {
 #[serde(deny_unknown_fields)]
 struct ServeFileSettings {
     rate_limits: Option<RateLimits>,
+    cors_origins: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -243,6 +245,8 @@ pub struct Settings {
     pub accounts_db: Setting<String>,
     /// Request budgets of `rats serve` per tier (`serve.rate_limits` in the file only).
     pub rate_limits: Setting<RateLimits>,
+    /// Origins whose pages may call `rats serve` from a browser (flag or file, no variable).
+    pub cors_origins: Setting<Vec<String>>,
     pub format: Setting<OutputFormat>,
     pub log_format: Setting<LogFormat>,
 }
@@ -290,16 +294,8 @@ impl Settings {
                 file.accounts.db,
                 crate::accounts::default_url(&lake.value),
             )?,
-            rate_limits: match file.serve.rate_limits {
-                Some(value) => Setting {
-                    value,
-                    source: Source::File,
-                },
-                None => Setting {
-                    value: RateLimits::default(),
-                    source: Source::Default,
-                },
-            },
+            rate_limits: pick_without_env(None, file.serve.rate_limits, RateLimits::default()),
+            cors_origins: pick_without_env(overrides.cors_origins.clone(), file.serve.cors_origins, Vec::new()),
             lake,
             datasets: pick(
                 None,
@@ -488,6 +484,15 @@ impl Settings {
             ("format", self.format.value.to_string(), self.format.source.to_string()),
             ("log_format", self.log_format.value.to_string(), self.log_format.source.to_string()),
         ];
+        rows.push((
+            "serve.cors_origins",
+            if self.cors_origins.value.is_empty() {
+                "(none: no cross-origin pages)".to_string()
+            } else {
+                self.cors_origins.value.join(", ")
+            },
+            self.cors_origins.source.to_string(),
+        ));
         let source = self.rate_limits.source.to_string();
         rows.extend(
             self.rate_limits
@@ -557,6 +562,24 @@ fn pick<T: EnvValue>(
         value: default,
         source: Source::Default,
     })
+}
+
+/// The precedence rule for a setting no environment variable sets (structured values).
+fn pick_without_env<T>(flag: Option<T>, file: Option<T>, default: T) -> Setting<T> {
+    match (flag, file) {
+        (Some(value), _) => Setting {
+            value,
+            source: Source::Flag,
+        },
+        (None, Some(value)) => Setting {
+            value,
+            source: Source::File,
+        },
+        (None, None) => Setting {
+            value: default,
+            source: Source::Default,
+        },
+    }
 }
 
 /// Parsing of a setting's value from an environment variable.

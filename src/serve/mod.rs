@@ -9,6 +9,7 @@
 //! finish, and exit 0.
 
 pub mod access;
+pub mod cors;
 pub mod extract;
 pub mod filter;
 pub mod limits;
@@ -50,8 +51,8 @@ pub enum ServeError {
     Tls(String),
 }
 
-/// Every route, with its middleware: outermost the request's id, log line and metrics; for
-/// matched routes the route label, then who is calling and whether their role may
+/// Every route, with its middleware: outermost the request's id, log line and metrics, then
+/// the cross-origin guard ([`cors`]); for matched routes the route label, then who is calling and whether their role may
 /// ([`access`]), then for `/v1` the concurrency gate and time limit.
 pub fn router(state: Arc<AppState>) -> Router {
     let body_limit = state.options.body_limit;
@@ -95,6 +96,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .method_not_allowed_fallback(|| async { Problem::method_not_allowed().into_response() })
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::Extension(BodyLimit(body_limit)))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), cors::guard))
         .layer(axum::middleware::from_fn_with_state(state.clone(), observe::observe))
         .with_state(state)
 }

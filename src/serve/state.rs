@@ -43,6 +43,8 @@ pub struct Options {
     pub open_registration: bool,
     /// Each tier's request budget.
     pub rate_limits: RateLimits,
+    /// Origins (`https://app.example`) whose pages may call the API from a browser.
+    pub cors_origins: Vec<String>,
 }
 
 pub struct AppState {

@@ -517,3 +517,53 @@ fn rate_limits_are_per_caller_and_tier_and_answer_429() {
     }
     assert!(server.metric("rats_rate_limited_total{tier=\"admin\"}").abs() < f64::EPSILON);
 }
+
+/// Pages on a listed origin may call the API (preflight answered, answers marked for them);
+/// pages anywhere else are refused and audited; the server's own pages and scripts without an
+/// `Origin` are unaffected.
+#[test]
+fn only_listed_origins_may_call_from_a_browser() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}", dir.path().join("accounts.sqlite").display());
+    let key = user_with_key(dir.path(), &dir.path().join("lake"), Some(&db), "browser-user", "analyst");
+    let server = accounts_server(dir.path(), &db, &["--cors-origin", "https://app.example"]);
+    let client = reqwest::blocking::Client::new();
+    let from = |origin: &str, method: Method, path: &str| {
+        client
+            .request(method, format!("{}{path}", server.base))
+            .header("origin", origin)
+            .bearer_auth(&key)
+    };
+    let preflight = Server::answer(from("https://app.example", Method::OPTIONS, "/v1/me").header("access-control-request-method", "GET"));
+    assert_eq!(preflight.status, 204);
+    let allowed = |answer: &Answer| {
+        answer
+            .headers
+            .get("access-control-allow-origin")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    assert_eq!(allowed(&preflight).as_deref(), Some("https://app.example"));
+    let listed = Server::answer(from("https://app.example", Method::GET, "/v1/me"));
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    assert_eq!(allowed(&listed).as_deref(), Some("https://app.example"));
+    assert!(
+        listed.headers.get("access-control-expose-headers").is_some(),
+        "pages can read the rate-limit headers"
+    );
+
+    for (method, path) in [(Method::GET, "/v1/me"), (Method::POST, "/v1/keys"), (Method::OPTIONS, "/v1/me")] {
+        let refused = Server::answer(from("https://evil.example", method.clone(), path));
+        problem(&refused, 403, "origin_not_allowed");
+        assert_eq!(allowed(&refused), None, "{method} {path}");
+    }
+    let own = Server::answer(from(&server.base, Method::GET, "/v1/me"));
+    assert_eq!((own.status, allowed(&own)), (200, None), "the server's own pages");
+    assert_eq!(
+        call(&server, Method::GET, "/v1/me", Some(&key), None).status,
+        200,
+        "no Origin: a script"
+    );
+    let logged = events(&server);
+    assert_eq!(logged.iter().filter(|e| *e == "cors_refused").count(), 3, "{logged:?}");
+}

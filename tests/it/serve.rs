@@ -551,6 +551,24 @@ fn bad_requests_are_problem_documents_that_name_the_field() {
     problem(&misnamed, 422, "invalid_field");
     let detail = misnamed.body["detail"].as_str().expect("detail");
     assert!(detail.starts_with("cv.docx: ") && !detail.contains(".."), "{detail}");
+    // A DOCX whose document part inflates past 50 MB (60 MB of spaces in 60 KB) is refused.
+    let bomb = dir.path().join("bomb.docx");
+    let zipped = run(Command::new("python3").arg("-c").arg(format!(
+        "import zipfile; z = zipfile.ZipFile({:?}, 'w', zipfile.ZIP_DEFLATED, compresslevel=9); \
+         z.writestr('[Content_Types].xml', '<Types/>'); z.writestr('word/document.xml', '<w:document>' + ' ' * (60 << 20)); z.close()",
+        bomb.display().to_string()
+    )));
+    assert!(zipped.status.success(), "{}", stderr(&zipped));
+    let bomb = std::fs::read(&bomb).expect("bomb");
+    assert!(bomb.len() < 1024 * 1024, "{} bytes", bomb.len());
+    let (content_type, body) = multipart(&[("resume", Some("cv.docx"), &bomb)]);
+    let exploded = server.post_bytes("/v1/match/jobs", &content_type, body);
+    problem(&exploded, 422, "invalid_field");
+    assert!(
+        exploded.body["detail"].as_str().is_some_and(|d| d.contains("over 50 MB")),
+        "{}",
+        exploded.body
+    );
     let (content_type, body) = multipart(&[("top", None, b"3")]);
     assert_eq!(server.post_bytes("/v1/match/jobs", &content_type, body).body["field"], "resume");
     problem(&server.post("/v1/match/jobs", &json!({"resume": "  "})), 422, "invalid_field");
