@@ -17,6 +17,10 @@ pub struct Claims {
     /// Issued at and expiry, seconds since the Unix epoch.
     pub iat: i64,
     pub exp: i64,
+    /// The sign-in session (refresh-token family) the token belongs to: a browser's CSRF token
+    /// is derived from it.
+    #[serde(default)]
+    pub sid: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -83,6 +87,7 @@ mod tests {
             role: "analyst".into(),
             iat: 100,
             exp,
+            sid: "family".into(),
         }
     }
 

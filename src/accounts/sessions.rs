@@ -7,7 +7,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use super::jwt::{self, Claims, TokenError};
-use super::secrets::{digest, random_hex};
+use super::secrets::{digest, hex, hmac_sha256, random_hex};
 use super::{Accounts, AccountsError, User, now, passwords};
 
 pub const ACCESS_SECONDS: i64 = 15 * 60;
@@ -21,6 +21,9 @@ pub struct Session {
     pub expires_in: i64,
     pub refresh_token: String,
     pub user: User,
+    /// The refresh-token family: one per sign-in, kept through rotations.
+    #[serde(skip)]
+    pub session_id: String,
 }
 
 #[derive(Debug)]
@@ -97,6 +100,21 @@ impl Accounts {
         Ok(Some(row.try_get("user_id")?))
     }
 
+    /// The CSRF token of a browser session: derived from the session with the signing key, so
+    /// it stays the same through refreshes, needs no storage, and cannot be made elsewhere.
+    pub fn csrf_token(&self, session_id: &str) -> String {
+        hex(&hmac_sha256(self.signing_key(), format!("csrf:{session_id}").as_bytes()))
+    }
+
+    /// The session a refresh token belongs to, whatever its state.
+    pub async fn session_of_refresh_token(&self, presented: &str) -> Result<Option<String>, AccountsError> {
+        let row = sqlx::query("SELECT family FROM refresh_tokens WHERE token_digest = $1")
+            .bind(digest(presented))
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(|row| row.try_get("family")).transpose().map_err(Into::into)
+    }
+
     /// The claims of an access token signed by this database's key and not expired.
     pub fn verify_access_token(&self, token: &str) -> Result<Claims, TokenError> {
         jwt::verify(token, self.signing_key(), now())
@@ -128,6 +146,7 @@ impl Accounts {
             role: user.role.as_str().to_string(),
             iat: issued,
             exp: issued + ACCESS_SECONDS,
+            sid: family.to_string(),
         };
         Ok(Session {
             access_token: jwt::sign(&claims, self.signing_key()),
@@ -135,6 +154,7 @@ impl Accounts {
             expires_in: ACCESS_SECONDS,
             refresh_token,
             user,
+            session_id: family.to_string(),
         })
     }
 }

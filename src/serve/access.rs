@@ -11,9 +11,11 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::accounts::keys::looks_like_key;
+use crate::accounts::secrets::same_bytes;
 use crate::accounts::tiers::Tier;
 use crate::accounts::{Role, User};
 
+use super::cookies;
 use super::extract::client_address;
 use super::limits::Decision;
 use super::problem::{Problem, internal};
@@ -93,11 +95,8 @@ pub async fn authorize(State(state): State<Arc<AppState>>, mut request: Request,
     let Some(access) = access_of(request.method(), &route) else {
         return Problem::forbidden("route_not_open", "this route is not open to any role").into_response();
     };
-    let credential = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .map(|value| bearer(value.to_str().unwrap_or_default()).to_string());
-    let caller = caller_of(&state, credential.as_deref(), &route, client.as_deref()).await;
+    let credential = Credential::of(request.headers(), request.method());
+    let caller = caller_of(&state, credential, &route, client.as_deref()).await;
     let budget = if route.starts_with("/v1/") {
         let known = caller.as_ref().ok().and_then(Option::as_ref);
         match spend(&state, &route, known, client.as_deref()) {
@@ -198,6 +197,35 @@ fn with_rate_headers(mut response: Response, decision: Decision) -> Response {
     response
 }
 
+/// What a request presents: a bearer token or key, or a browser's session cookie with the
+/// CSRF token it echoed (needed when the request changes something).
+enum Credential {
+    None,
+    Bearer(String),
+    Cookie {
+        access_token: String,
+        csrf_echo: Option<String>,
+        changes_state: bool,
+    },
+}
+
+impl Credential {
+    /// `Authorization: Bearer` first (scripts), else the session cookie (browsers).
+    fn of(headers: &axum::http::HeaderMap, method: &Method) -> Credential {
+        if let Some(value) = headers.get(header::AUTHORIZATION) {
+            return Credential::Bearer(bearer(value.to_str().unwrap_or_default()).to_string());
+        }
+        match cookies::cookie(headers, cookies::ACCESS) {
+            Some(access_token) => Credential::Cookie {
+                access_token,
+                csrf_echo: headers.get(cookies::CSRF_HEADER).and_then(|v| v.to_str().ok()).map(str::to_string),
+                changes_state: cookies::changes_state(method),
+            },
+            None => Credential::None,
+        }
+    }
+}
+
 /// The credential of an `Authorization: Bearer …` value (empty for any other scheme).
 fn bearer(value: &str) -> &str {
     value
@@ -206,31 +234,38 @@ fn bearer(value: &str) -> &str {
         .map_or("", str::trim)
 }
 
-/// The caller the credential of `Authorization: Bearer` names: `None` without the header,
-/// 401 when it is malformed, forged, expired, revoked, or names a disabled user.
-async fn caller_of(state: &AppState, credential: Option<&str>, route: &str, client: Option<&str>) -> Result<Option<Caller>, Problem> {
-    let Some(credential) = credential else {
-        return Ok(None);
-    };
+/// The caller a credential names: `None` without one, 401 when it is malformed, forged,
+/// expired, revoked, or names a disabled user, 403 when a cookie-authenticated request that
+/// changes something lacks the session's CSRF token.
+async fn caller_of(state: &AppState, credential: Credential, route: &str, client: Option<&str>) -> Result<Option<Caller>, Problem> {
     let accounts = &state.accounts;
     let refused = |event: &'static str, detail: String| async move {
         accounts.audit(event, None, Some(route), client, &detail).await;
         Problem::unauthenticated("invalid_credentials", detail)
     };
-    if looks_like_key(credential) {
-        let found = accounts
-            .user_of_key(credential)
-            .await
-            .map_err(|e| internal("checking an API key", &e))?;
-        return match found {
-            Some((user, key_id)) => Ok(Some(Caller {
-                user,
-                key_id: Some(key_id),
-            })),
-            None => Err(refused("bad_key", "the API key is unknown, revoked, or its user is disabled".into()).await),
-        };
-    }
-    let claims = match accounts.verify_access_token(credential) {
+    let (token, csrf) = match credential {
+        Credential::None => return Ok(None),
+        Credential::Bearer(credential) if looks_like_key(&credential) => {
+            let found = accounts
+                .user_of_key(&credential)
+                .await
+                .map_err(|e| internal("checking an API key", &e))?;
+            return match found {
+                Some((user, key_id)) => Ok(Some(Caller {
+                    user,
+                    key_id: Some(key_id),
+                })),
+                None => Err(refused("bad_key", "the API key is unknown, revoked, or its user is disabled".into()).await),
+            };
+        }
+        Credential::Bearer(token) => (token, None),
+        Credential::Cookie {
+            access_token,
+            csrf_echo,
+            changes_state,
+        } => (access_token, changes_state.then_some(csrf_echo)),
+    };
+    let claims = match accounts.verify_access_token(&token) {
         Ok(claims) => claims,
         Err(error) => return Err(refused("bad_token", format!("access token refused: {error}")).await),
     };
@@ -238,26 +273,19 @@ async fn caller_of(state: &AppState, credential: Option<&str>, route: &str, clie
         Ok(id) => accounts.user_by_id(id).await.map_err(|e| internal("reading a user", &e))?,
         Err(_) => None,
     };
-    match user.filter(User::is_active) {
-        Some(user) => Ok(Some(Caller { user, key_id: None })),
-        None => Err(refused("bad_token", "the token's user is disabled or gone".into()).await),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn each_route_has_one_rule_and_unknown_routes_none() {
-        for (i, (method, route, _)) in TABLE.iter().enumerate() {
-            assert!(
-                TABLE[i + 1..].iter().all(|(m, r, _)| m != method || r != route),
-                "{method} {route} is listed twice"
+    let Some(user) = user.filter(User::is_active) else {
+        return Err(refused("bad_token", "the token's user is disabled or gone".into()).await);
+    };
+    if let Some(echo) = csrf {
+        let expected = accounts.csrf_token(&claims.sid);
+        if !echo.is_some_and(|echo| same_bytes(echo.as_bytes(), expected.as_bytes())) {
+            let detail = format!(
+                "a cookie-authenticated request to {route} without the session's {} header",
+                cookies::CSRF_HEADER
             );
+            accounts.audit("csrf_failed", Some(user.id), Some(route), client, &detail).await;
+            return Err(Problem::forbidden("csrf_failed", detail));
         }
-        assert_eq!(access_of(&Method::HEAD, "/v1/jobs"), Some(EVERY_ROLE));
-        assert_eq!(access_of(&Method::GET, "/v1/audit"), Some(ADMIN));
-        assert_eq!(access_of(&Method::DELETE, "/v1/jobs"), None);
     }
+    Ok(Some(Caller { user, key_id: None }))
 }

@@ -17,7 +17,7 @@ use super::problem::Problem;
 use super::state::AppState;
 
 const ALLOWED_METHODS: &str = "GET, POST, DELETE";
-const ALLOWED_HEADERS: &str = "authorization, content-type, if-none-match, x-request-id";
+const ALLOWED_HEADERS: &str = "authorization, content-type, if-none-match, x-csrf-token, x-request-id";
 /// Headers a page's script may read besides the simple ones.
 const EXPOSED_HEADERS: &str = "etag, retry-after, ratelimit-limit, ratelimit-remaining, ratelimit-reset, x-request-id";
 /// Seconds a browser may keep a preflight's answer.

@@ -242,6 +242,27 @@ fn sign_in_tokens_keys_and_attacks_on_postgres() {
     accounts_over_http(dir.path(), &postgres_database());
 }
 
+fn set_cookies(answer: &Answer) -> Vec<String> {
+    answer
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The `Cookie` header a browser would send after this answer.
+fn cookie_jar(answer: &Answer) -> String {
+    let pairs: Vec<String> = set_cookies(answer)
+        .iter()
+        .filter_map(|line| line.split(';').next())
+        .map(str::to_string)
+        .collect();
+    assert_eq!(pairs.len(), 3, "access, refresh and CSRF cookies: {pairs:?}");
+    pairs.join("; ")
+}
+
 fn login(server: &Server, name: &str, password: &str) -> Answer {
     call(
         server,
@@ -325,6 +346,7 @@ fn accounts_over_http(dir: &Path, db: &str) {
         role: role.into(),
         iat: 0,
         exp,
+        sid: payload["sid"].as_str().expect("sid").to_string(),
     };
     let expired = rats::accounts::jwt::sign(&claims("api_user", 1), &key);
     for (token, says) in [
@@ -421,6 +443,57 @@ fn accounts_over_http(dir: &Path, db: &str) {
     problem(&register("carol", "a long password"), 409, "user_exists");
     assert_eq!(login(&server, "carol", "a long password").status, 200);
 
+    // A browser session: tokens in HttpOnly cookies, a CSRF token to echo on every change.
+    let browser = call(
+        &server,
+        Method::POST,
+        "/v1/auth/login",
+        None,
+        Some(&json!({"username": "carol", "password": "a long password", "cookies": true})),
+    );
+    assert_eq!(browser.status, 200, "{}", browser.body);
+    assert!(browser.body.get("access_token").is_none() && browser.body.get("refresh_token").is_none());
+    let csrf = browser.body["csrf_token"].as_str().expect("csrf token").to_string();
+    let jar = cookie_jar(&browser);
+    for line in set_cookies(&browser) {
+        assert!(line.contains("; Secure") && line.contains("SameSite=Strict"), "{line}");
+        assert_eq!(line.contains("HttpOnly"), !line.starts_with("rats_csrf="), "{line}");
+    }
+    let with_cookies = |jar: &str, method: Method, path: &str, echo: Option<&str>| {
+        let mut request = reqwest::blocking::Client::new()
+            .request(method, format!("{}{path}", server.base))
+            .header("cookie", jar)
+            .json(&json!({}));
+        if let Some(echo) = echo {
+            request = request.header("x-csrf-token", echo);
+        }
+        Server::answer(request)
+    };
+    assert_eq!(with_cookies(&jar, Method::GET, "/v1/me", None).body["user"]["name"], "carol");
+    problem(&with_cookies(&jar, Method::POST, "/v1/keys", None), 403, "csrf_failed");
+    problem(&with_cookies(&jar, Method::POST, "/v1/keys", Some("0123abcd")), 403, "csrf_failed");
+    assert_eq!(with_cookies(&jar, Method::POST, "/v1/keys", Some(&csrf)).status, 201);
+    problem(&with_cookies(&jar, Method::POST, "/v1/auth/refresh", None), 403, "csrf_failed");
+    let refreshed = with_cookies(&jar, Method::POST, "/v1/auth/refresh", Some(&csrf));
+    assert_eq!(
+        (refreshed.status, &refreshed.body["csrf_token"]),
+        (200, &json!(csrf)),
+        "{}",
+        refreshed.body
+    );
+    let jar = cookie_jar(&refreshed);
+    let signed_out = with_cookies(&jar, Method::POST, "/v1/auth/logout", Some(&csrf));
+    assert_eq!(signed_out.status, 204);
+    assert!(
+        set_cookies(&signed_out).iter().all(|line| line.contains("Max-Age=0")),
+        "cookies removed"
+    );
+    problem(
+        &with_cookies(&jar, Method::POST, "/v1/auth/refresh", Some(&csrf)),
+        401,
+        "invalid_refresh_token",
+    );
+
     // A body over the limit is refused before it is read.
     let huge = json!({"username": "x".repeat(2 * 1024 * 1024), "password": "y"});
     problem(
@@ -446,6 +519,7 @@ fn accounts_over_http(dir: &Path, db: &str) {
         "logout",
         "user_disabled",
         "registered",
+        "csrf_failed",
     ] {
         assert!(logged.iter().any(|e| e == event), "{event} not in {logged:?}");
     }

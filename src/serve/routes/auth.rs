@@ -1,20 +1,23 @@
 //! `POST /v1/auth/login|register|refresh|logout` and `GET /v1/me`: signing in with a password
-//! for an access token and a refresh token, rotating the refresh token, ending the session.
-//! Every outcome that matters for security is audited.
+//! for an access token and a refresh token (in the answer for scripts, in cookies for
+//! browsers — see [`cookies`]), rotating the refresh token, ending the session. Every outcome
+//! that matters for security is audited.
 
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::accounts::sessions::Refreshed;
+use crate::accounts::secrets::same_bytes;
+use crate::accounts::sessions::{Refreshed, Session};
 use crate::accounts::{AccountsError, Role};
 
 use super::super::access::Caller;
+use super::super::cookies;
 use super::super::extract::{ApiJson, Client};
 use super::super::problem::{Problem, internal};
 use super::super::state::AppState;
@@ -24,12 +27,82 @@ use super::super::state::AppState;
 pub struct Credentials {
     username: String,
     password: String,
+    /// A browser session: tokens in `HttpOnly` cookies, a CSRF token in the answer.
+    #[serde(default)]
+    cookies: bool,
 }
 
+/// The refresh token in the body (scripts), or else in the session cookie (browsers).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshToken {
-    refresh_token: String,
+    #[serde(default)]
+    refresh_token: Option<String>,
+}
+
+/// Where a refresh token came from.
+enum Presented {
+    Body(String),
+    Cookie(String),
+}
+
+impl Presented {
+    fn token_and_whether_cookie(self) -> (String, bool) {
+        match self {
+            Presented::Body(token) => (token, false),
+            Presented::Cookie(token) => (token, true),
+        }
+    }
+}
+
+/// The refresh token of a refresh or sign-out. One taken from the cookie counts only with the
+/// session's CSRF token echoed in `X-CSRF-Token` (403 `csrf_failed` otherwise, audited).
+async fn presented_refresh_token(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: RefreshToken,
+    client: Option<&str>,
+) -> Result<Presented, Problem> {
+    if let Some(token) = body.refresh_token {
+        return Ok(Presented::Body(token));
+    }
+    let Some(token) = cookies::cookie(headers, cookies::REFRESH) else {
+        return Err(Problem::invalid("refresh_token", "give refresh_token, or sign in with cookies"));
+    };
+    let accounts = &state.accounts;
+    let session = accounts
+        .session_of_refresh_token(&token)
+        .await
+        .map_err(|e| internal("reading a refresh token", &e))?;
+    let echo = headers.get(cookies::CSRF_HEADER).and_then(|v| v.to_str().ok());
+    let matches =
+        session.is_some_and(|session| echo.is_some_and(|echo| same_bytes(echo.as_bytes(), accounts.csrf_token(&session).as_bytes())));
+    if !matches {
+        let detail = format!("the refresh cookie without the session's {} header", cookies::CSRF_HEADER);
+        accounts.audit("csrf_failed", None, None, client, &detail).await;
+        return Err(Problem::forbidden("csrf_failed", detail));
+    }
+    Ok(Presented::Cookie(token))
+}
+
+/// A session as the caller asked for it: tokens in the body, or in cookies with the CSRF token
+/// in the body.
+fn session_answer(state: &AppState, session: &Session, in_cookies: bool) -> Response {
+    if !in_cookies {
+        return Json(session).into_response();
+    }
+    let csrf = state.accounts.csrf_token(&session.session_id);
+    let mut response = Json(json!({
+        "token_type": "cookie",
+        "expires_in": session.expires_in,
+        "csrf_token": csrf,
+        "user": session.user,
+    }))
+    .into_response();
+    for value in cookies::for_session(session, &csrf) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
 }
 
 pub async fn login(
@@ -52,7 +125,7 @@ pub async fn login(
                 "signed in",
             )
             .await;
-        return Ok(Json(session).into_response());
+        return Ok(session_answer(&state, &session, body.cookies));
     }
     accounts
         .audit(
@@ -105,14 +178,14 @@ pub async fn register(
 pub async fn refresh(
     State(state): State<Arc<AppState>>,
     Client(client): Client,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<RefreshToken>,
 ) -> Result<Response, Problem> {
     let accounts = &state.accounts;
-    match accounts
-        .refresh(&body.refresh_token)
-        .await
-        .map_err(|e| internal("refreshing", &e))?
-    {
+    let (token, in_cookies) = presented_refresh_token(&state, &headers, body, client.as_deref())
+        .await?
+        .token_and_whether_cookie();
+    match accounts.refresh(&token).await.map_err(|e| internal("refreshing", &e))? {
         Refreshed::Rotated(session) => {
             accounts
                 .audit(
@@ -123,7 +196,7 @@ pub async fn refresh(
                     "refresh token rotated",
                 )
                 .await;
-            Ok(Json(session).into_response())
+            Ok(session_answer(&state, &session, in_cookies))
         }
         Refreshed::Reused { user_id } => {
             accounts
@@ -158,22 +231,29 @@ pub async fn refresh(
     }
 }
 
+/// Ends the session; a browser's cookies are removed too.
 pub async fn logout(
     State(state): State<Arc<AppState>>,
     Client(client): Client,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<RefreshToken>,
-) -> Result<StatusCode, Problem> {
+) -> Result<Response, Problem> {
     let accounts = &state.accounts;
-    if let Some(user_id) = accounts
-        .logout(&body.refresh_token)
-        .await
-        .map_err(|e| internal("signing out", &e))?
-    {
+    let (token, in_cookies) = presented_refresh_token(&state, &headers, body, client.as_deref())
+        .await?
+        .token_and_whether_cookie();
+    if let Some(user_id) = accounts.logout(&token).await.map_err(|e| internal("signing out", &e))? {
         accounts
             .audit("logout", Some(user_id), None, client.as_deref(), "session ended")
             .await;
     }
-    Ok(StatusCode::NO_CONTENT)
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    if in_cookies {
+        for value in cookies::cleared() {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    Ok(response)
 }
 
 /// The caller as the server sees them: user, role, and the key used if any.
