@@ -22,6 +22,7 @@ pub mod problem;
 pub mod routes;
 pub mod state;
 pub mod tls;
+pub mod ttl_cache;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -21,6 +21,8 @@ use super::market::Market;
 use super::metrics::{Gauges, Metrics};
 use super::models::{self, Models};
 use super::problem::Problem;
+use super::routes::salary::{PREDICTION_CACHE_ENTRIES, PREDICTION_TTL};
+use super::ttl_cache::TtlCache;
 
 /// How the server runs (from `rats serve`'s flags).
 #[derive(Debug, Clone)]
@@ -55,6 +57,8 @@ pub struct AppState {
     pub gate: Gate,
     pub accounts: Accounts,
     pub limiter: Limiter,
+    /// Salary answers by model version and request.
+    pub predictions: TtlCache<serde_json::Value>,
     models: RwLock<Option<Arc<Models>>>,
     market: RwLock<Option<Arc<Market>>>,
     /// Why the last refresh failed, for `/ready`; `None` after one that worked.
@@ -66,6 +70,7 @@ impl AppState {
         AppState {
             accounts,
             limiter: Limiter::default(),
+            predictions: TtlCache::new(PREDICTION_TTL, PREDICTION_CACHE_ENTRIES),
             gate: Gate::new(options.max_in_flight, options.max_queued),
             options,
             normaliser,

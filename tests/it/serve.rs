@@ -302,6 +302,13 @@ fn every_route_answers_from_the_lake_and_the_models() {
     assert_eq!(one.body["contributions"].as_array().map(Vec::len), Some(3), "{}", one.body);
     assert_eq!(one.body["model"]["version"], "v1");
     assert_eq!(one.body["skill_ids"], json!(["python", "apache-spark"]));
+    // The same question again (keys in another order) comes from the prediction cache.
+    let again = server.post(
+        "/v1/predict/salary?top=3",
+        &json!({"years_experience": 6, "skills": ["python", "Apache Spark"], "location": "San Francisco, CA", "title": "Senior Data Engineer"}),
+    );
+    assert_eq!(again.body, one.body);
+    assert!(server.metric("rats_cache_requests_total{cache=\"predictions\",result=\"hit\"}") >= 1.0);
     // A batch answers in order, and the same posting gets the same estimate.
     let batch = server.post(
         "/v1/predict/salary",

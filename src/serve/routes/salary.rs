@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -13,10 +14,17 @@ use crate::ml::salary::query::{SalaryQuery, facts_of_query};
 use crate::normalize::title::Seniority;
 
 use super::super::extract::{ApiJson, ApiQuery};
+use super::super::observe::CacheHit;
 use super::super::problem::{Problem, internal};
 use super::super::state::AppState;
 
 pub const MAX_BATCH: usize = 1_000;
+/// How long a prediction is answered from the cache (the model version is part of its key).
+pub const PREDICTION_TTL: std::time::Duration = std::time::Duration::from_mins(10);
+/// Requests whose answers the prediction cache holds at most.
+pub const PREDICTION_CACHE_ENTRIES: usize = 10_000;
+/// Requests larger than this are answered afresh each time.
+const MAX_CACHED_KEY_BYTES: usize = 16 * 1024;
 /// Work arrangements a posting can state.
 pub const REMOTE_TYPES: [&str; 3] = ["remote", "hybrid", "on-site"];
 
@@ -53,12 +61,39 @@ pub struct PredictOptions {
     top: Option<usize>,
 }
 
+/// Answers one posting or a batch; the same request to the same model version within
+/// [`PREDICTION_TTL`] is answered from the prediction cache.
 pub async fn predict(
     State(state): State<Arc<AppState>>,
     ApiQuery(options): ApiQuery<PredictOptions>,
     ApiJson(body): ApiJson<Value>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Response, Problem> {
     let top = options.top.unwrap_or(5);
+    let version = state.models().and_then(|m| m.salary.as_ref().map(|s| s.chosen.version.clone()));
+    // The body as parsed (keys in one order), so spacing and key order do not split entries;
+    // large batches are not kept (they would crowd out the single postings people repeat).
+    let key = version
+        .map(|version| format!("{version}|{top}|{body}"))
+        .filter(|key| key.len() <= MAX_CACHED_KEY_BYTES);
+    if let Some(cached) = key.as_deref().and_then(|key| state.predictions.get(key)) {
+        state.metrics.cache_lookup("predictions", true);
+        return Ok(answer(&cached, true));
+    }
+    let value = predict_fresh(&state, top, body).await?;
+    if let Some(key) = key {
+        state.metrics.cache_lookup("predictions", false);
+        state.predictions.put(key, value.clone());
+    }
+    Ok(answer(&value, false))
+}
+
+fn answer(value: &Value, hit: bool) -> Response {
+    let mut response = Json(value).into_response();
+    response.extensions_mut().insert(CacheHit(hit));
+    response
+}
+
+async fn predict_fresh(state: &Arc<AppState>, top: usize, body: Value) -> Result<Value, Problem> {
     let batch = body.get("postings").is_some();
     let postings = if batch {
         let batch: Batch = from_value(body)?;
@@ -72,20 +107,20 @@ pub async fn predict(
     let facts = postings
         .iter()
         .enumerate()
-        .map(|(i, posting)| facts_of(&state, posting).map_err(|p| within_batch(p, batch.then_some(i))))
+        .map(|(i, posting)| facts_of(state, posting).map_err(|p| within_batch(p, batch.then_some(i))))
         .collect::<Result<Vec<_>, _>>()?;
     let worker = state.clone();
     let answer = tokio::task::spawn_blocking(move || estimate(&worker, &facts, top))
         .await
         .map_err(|e| internal("predicting", &e))??;
     state.metrics.predicted(postings.len());
-    Ok(Json(if batch {
+    Ok(if batch {
         json!({"model": answer.0, "predictions": answer.1})
     } else {
         let mut one = answer.1.into_iter().next().unwrap_or_default();
         one["model"] = answer.0;
         one
-    }))
+    })
 }
 
 /// A JSON value into `T`, naming the field at fault.
