@@ -81,7 +81,12 @@ impl Accounts {
         let hash = match password {
             Some(password) => {
                 passwords::check_strength(password)?;
-                Some(passwords::hash(password)?)
+                // Hashing takes tens of milliseconds on purpose: off the async executor.
+                let password = password.to_string();
+                let hashed = tokio::task::spawn_blocking(move || passwords::hash(&password))
+                    .await
+                    .map_err(|e| AccountsError::Hashing(e.to_string()))??;
+                Some(hashed)
             }
             None => None,
         };

@@ -40,31 +40,17 @@ pub struct RefreshToken {
     refresh_token: Option<String>,
 }
 
-/// Where a refresh token came from.
-enum Presented {
-    Body(String),
-    Cookie(String),
-}
-
-impl Presented {
-    fn token_and_whether_cookie(self) -> (String, bool) {
-        match self {
-            Presented::Body(token) => (token, false),
-            Presented::Cookie(token) => (token, true),
-        }
-    }
-}
-
-/// The refresh token of a refresh or sign-out. One taken from the cookie counts only with the
-/// session's CSRF token echoed in `X-CSRF-Token` (403 `csrf_failed` otherwise, audited).
+/// The refresh token of a refresh or sign-out, and whether it came from the cookie. One taken
+/// from the cookie counts only with the session's CSRF token echoed in `X-CSRF-Token` (403
+/// `csrf_failed` otherwise, audited).
 async fn presented_refresh_token(
     state: &AppState,
     headers: &HeaderMap,
     body: RefreshToken,
     client: Option<&str>,
-) -> Result<Presented, Problem> {
+) -> Result<(String, bool), Problem> {
     if let Some(token) = body.refresh_token {
-        return Ok(Presented::Body(token));
+        return Ok((token, false));
     }
     let Some(token) = cookies::cookie(headers, cookies::REFRESH) else {
         return Err(Problem::invalid("refresh_token", "give refresh_token, or sign in with cookies"));
@@ -82,7 +68,7 @@ async fn presented_refresh_token(
         accounts.audit("csrf_failed", None, None, client, &detail).await;
         return Err(Problem::forbidden("csrf_failed", detail));
     }
-    Ok(Presented::Cookie(token))
+    Ok((token, true))
 }
 
 /// A session as the caller asked for it: tokens in the body, or in cookies with the CSRF token
@@ -182,9 +168,7 @@ pub async fn refresh(
     ApiJson(body): ApiJson<RefreshToken>,
 ) -> Result<Response, Problem> {
     let accounts = &state.accounts;
-    let (token, in_cookies) = presented_refresh_token(&state, &headers, body, client.as_deref())
-        .await?
-        .token_and_whether_cookie();
+    let (token, in_cookies) = presented_refresh_token(&state, &headers, body, client.as_deref()).await?;
     match accounts.refresh(&token).await.map_err(|e| internal("refreshing", &e))? {
         Refreshed::Rotated(session) => {
             accounts
@@ -239,9 +223,7 @@ pub async fn logout(
     ApiJson(body): ApiJson<RefreshToken>,
 ) -> Result<Response, Problem> {
     let accounts = &state.accounts;
-    let (token, in_cookies) = presented_refresh_token(&state, &headers, body, client.as_deref())
-        .await?
-        .token_and_whether_cookie();
+    let (token, in_cookies) = presented_refresh_token(&state, &headers, body, client.as_deref()).await?;
     if let Some(user_id) = accounts.logout(&token).await.map_err(|e| internal("signing out", &e))? {
         accounts
             .audit("logout", Some(user_id), None, client.as_deref(), "session ended")
