@@ -707,7 +707,8 @@ pub struct CompletionsArgs {
 #[command(
     after_help = "Routes: POST /v1/predict/salary, POST /v1/match/jobs, GET /v1/jobs, GET /v1/jobs/{posting_key}, \
 GET /v1/stats/overview|salary|postings|skills, GET /v1/skills, GET /v1/skills/{skill_id}, GET /v1/companies, GET /v1/models, \
-POST /v1/auth/login|register|refresh|logout, GET /v1/me, GET|POST /v1/keys, DELETE /v1/keys/{key_id}, GET /v1/users, GET /v1/audit, \
+POST /v1/auth/login|register|refresh|logout, GET /v1/me, GET|POST /v1/keys, DELETE /v1/keys/{key_id}, \
+GET|POST /v1/searches, GET|DELETE /v1/searches/{search_id}, GET /v1/searches/{search_id}/jobs, GET /v1/users, GET /v1/audit, \
 GET /health, GET /ready, GET /metrics (see the README for the route × role table). \
 Every /v1 route but sign-in needs `Authorization: Bearer` with an access token or an API key; make the first admin with `rats users add`. \
 The models are the registry's production versions (else the newest); the registry and the lake are checked for \

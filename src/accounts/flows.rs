@@ -113,3 +113,47 @@ async fn reopening_keeps_users_and_the_signing_key() {
         Err(AccountsError::NoSuchUser(_))
     ));
 }
+
+#[tokio::test]
+async fn saved_searches_are_bounded_and_named_once_per_user() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let accounts = open_in(&dir).await;
+    let ada = accounts.add_user("ada", Role::Analyst, None).await.expect("adds");
+    let bob = accounts.add_user("bob", Role::ApiUser, None).await.expect("adds");
+    let query = serde_json::json!({"filter": {"title": "data"}, "sort": "newest"});
+    let saved = accounts.save_search(&ada, "  data  ", &query).await.expect("saves");
+    assert_eq!((saved.name.as_str(), &saved.query), ("data", &query));
+    assert_eq!(accounts.saved_search(saved.id).await.expect("reads"), Some(saved.clone()));
+    assert!(matches!(
+        accounts.save_search(&ada, "data", &query).await,
+        Err(AccountsError::Invalid(_))
+    ));
+    accounts
+        .save_search(&bob, "data", &query)
+        .await
+        .expect("another user may use the name");
+    for bad in ["", "   ", "tab\there", &"x".repeat(101)] {
+        assert!(matches!(
+            accounts.save_search(&ada, bad, &query).await,
+            Err(AccountsError::Invalid(_))
+        ));
+    }
+    for n in 1..searches::MAX_PER_USER {
+        accounts.save_search(&ada, &format!("s{n}"), &query).await.expect("saves");
+    }
+    assert!(matches!(
+        accounts.save_search(&ada, "one too many", &query).await,
+        Err(AccountsError::Invalid(_))
+    ));
+    assert_eq!(
+        accounts.saved_searches(Some(ada.id)).await.expect("lists").len() as i64,
+        searches::MAX_PER_USER
+    );
+    assert_eq!(
+        accounts.saved_searches(None).await.expect("lists").len() as i64,
+        searches::MAX_PER_USER + 1
+    );
+    accounts.delete_saved_search(saved.id).await.expect("deletes");
+    assert_eq!(accounts.saved_search(saved.id).await.expect("reads"), None);
+    accounts.save_search(&ada, "one too many", &query).await.expect("room again");
+}

@@ -1,15 +1,16 @@
-//! Accounts: users and their roles, API keys, refresh tokens, the signing key of access tokens
-//! and the audit log, in a real database — an embedded SQLite file beside the lake by default,
-//! PostgreSQL for several replicas — through one code path (`sqlx`'s `Any` driver, portable SQL
-//! with `$n` placeholders). Secrets are never stored: passwords as argon2id hashes, keys and
-//! refresh tokens as SHA-256 digests. Every function is async; `rats users` runs them on a
-//! small runtime of its own.
+//! Accounts: users and their roles, API keys, refresh tokens, the signing key of access tokens,
+//! saved searches and the audit log, in a real database — an embedded SQLite file beside the
+//! lake by default, PostgreSQL for several replicas — through one code path (`sqlx`'s `Any`
+//! driver, portable SQL with `$n` placeholders). Secrets are never stored: passwords as argon2id
+//! hashes, keys and refresh tokens as SHA-256 digests. Every function is async; `rats users`
+//! runs them on a small runtime of its own.
 
 pub mod audit;
 pub mod jwt;
 pub mod keys;
 pub mod passwords;
 mod schema;
+pub mod searches;
 pub mod secrets;
 pub mod sessions;
 pub mod tiers;

@@ -57,6 +57,16 @@ CREATE TABLE rats_settings (
     r"
 ALTER TABLE users ADD COLUMN tier TEXT NOT NULL DEFAULT 'free'
 ",
+    r"
+CREATE TABLE saved_searches (
+    id {id},
+    user_id BIGINT NOT NULL REFERENCES users (id),
+    name TEXT NOT NULL,
+    query TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    UNIQUE (user_id, name)
+)
+",
 ];
 
 pub async fn migrate(pool: &AnyPool, backend: Backend) -> Result<(), AccountsError> {

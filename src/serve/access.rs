@@ -58,6 +58,11 @@ pub const TABLE: &[(Method, &str, Access)] = &[
     (Method::GET, "/v1/keys", EVERY_ROLE),
     (Method::POST, "/v1/keys", EVERY_ROLE),
     (Method::DELETE, "/v1/keys/{key_id}", EVERY_ROLE),
+    (Method::GET, "/v1/searches", EVERY_ROLE),
+    (Method::POST, "/v1/searches", EVERY_ROLE),
+    (Method::GET, "/v1/searches/{search_id}", EVERY_ROLE),
+    (Method::DELETE, "/v1/searches/{search_id}", EVERY_ROLE),
+    (Method::GET, "/v1/searches/{search_id}/jobs", EVERY_ROLE),
     (Method::GET, "/v1/users", ADMIN),
     (Method::GET, "/v1/audit", ADMIN),
 ];

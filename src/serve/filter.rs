@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::market::Job;
 use super::problem::Problem;
@@ -12,28 +12,58 @@ use super::routes::salary::REMOTE_TYPES;
 use crate::normalize::title::Seniority;
 use crate::skills::Taxonomy;
 
-/// As the query string (or a match request's JSON) gives them; every field optional.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// As the query string (or a match request's JSON) gives them; every field optional. Unknown
+/// names are let through (a query string carries paging too); [`JobFilter::FIELDS`] lists the
+/// known ones for callers that refuse the rest. Serialised, it holds only the fields given.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 pub struct JobFilter {
     /// Words the title contains (case-insensitive).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// Comma-separated taxonomy skill ids or names, all of which the posting names.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub skills: Option<String>,
     /// Text the company name contains.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub company: Option<String>,
     /// Text the city, state or country contains (`Seattle`, `WA`, `GB`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
     /// `remote`, `hybrid` or `on-site`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub remote: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub seniority: Option<String>,
     /// Yearly USD pay the posting's range reaches at least (postings without pay are left out).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub salary_min: Option<f64>,
     /// Yearly USD pay the posting's range starts at or below.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub salary_max: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub posted_since: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub posted_until: Option<NaiveDate>,
     /// Words that all appear in the title, company or description.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub q: Option<String>,
+}
+
+impl JobFilter {
+    /// The names of the fields, as the query string and JSON give them.
+    pub const FIELDS: &[&str] = &[
+        "title",
+        "skills",
+        "company",
+        "location",
+        "remote",
+        "seniority",
+        "salary_min",
+        "salary_max",
+        "posted_since",
+        "posted_until",
+        "q",
+    ];
 }
 
 /// A [`JobFilter`] checked and prepared for matching many postings.
@@ -140,5 +170,39 @@ impl Filter {
             && pay()
             && dates()
             && self.words.iter().all(|w| search_text.contains(w.as_str()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_field_list_names_every_field_of_a_filter() {
+        let text = Some("x".to_string());
+        let date = NaiveDate::from_ymd_opt(2026, 1, 1);
+        let every = JobFilter {
+            title: text.clone(),
+            skills: text.clone(),
+            company: text.clone(),
+            location: text.clone(),
+            remote: text.clone(),
+            seniority: text.clone(),
+            salary_min: Some(1.0),
+            salary_max: Some(2.0),
+            posted_since: date,
+            posted_until: date,
+            q: text,
+        };
+        let json = serde_json::to_value(&every).expect("serialises");
+        let mut names: Vec<&str> = json.as_object().expect("an object").keys().map(String::as_str).collect();
+        let mut listed = JobFilter::FIELDS.to_vec();
+        names.sort_unstable();
+        listed.sort_unstable();
+        assert_eq!(names, listed);
+        assert_eq!(
+            serde_json::to_value(JobFilter::default()).expect("serialises"),
+            serde_json::json!({})
+        );
     }
 }

@@ -80,6 +80,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/me", get(routes::auth::me))
         .route("/v1/keys", get(routes::keys::list).post(routes::keys::create))
         .route("/v1/keys/{key_id}", delete(routes::keys::revoke))
+        .route("/v1/searches", get(routes::searches::list).post(routes::searches::create))
+        .route(
+            "/v1/searches/{search_id}",
+            get(routes::searches::show).delete(routes::searches::delete),
+        )
+        .route("/v1/searches/{search_id}/jobs", get(routes::searches::run))
         .route("/v1/users", get(routes::admin::users))
         .route("/v1/audit", get(routes::admin::audit))
         .route("/v1/auth/login", post(routes::auth::login))

@@ -191,6 +191,11 @@ fn every_route_refuses_no_credentials_and_the_wrong_role() {
         (Method::GET, "/v1/keys", Some(&all)),
         (Method::POST, "/v1/keys", Some(&all)),
         (Method::DELETE, "/v1/keys/999999", Some(&all)),
+        (Method::GET, "/v1/searches", Some(&all)),
+        (Method::POST, "/v1/searches", Some(&all)),
+        (Method::GET, "/v1/searches/999999", Some(&all)),
+        (Method::DELETE, "/v1/searches/999999", Some(&all)),
+        (Method::GET, "/v1/searches/999999/jobs", Some(&all)),
         (Method::GET, "/v1/users", Some(&["admin"])),
         (Method::GET, "/v1/audit", Some(&["admin"])),
     ];
@@ -390,6 +395,46 @@ fn accounts_over_http(dir: &Path, db: &str) {
         401,
         "invalid_credentials",
     );
+
+    // Saved searches are their owner's: another user's by id is 404, as a missing one, and audited.
+    let saved = call(
+        &server,
+        Method::POST,
+        "/v1/searches",
+        Some(&access),
+        Some(&json!({"name": "remote data", "filter": {"title": "data", "remote": "remote"}})),
+    );
+    assert_eq!(saved.status, 201, "{}", saved.body);
+    assert_eq!(
+        saved.body["query"],
+        json!({"filter": {"title": "data", "remote": "remote"}, "sort": "newest"})
+    );
+    let search = format!("/v1/searches/{}", saved.body["id"]);
+    let denied_before = events(&server).iter().filter(|e| *e == "denied").count();
+    for (method, path) in [
+        (Method::GET, search.clone()),
+        (Method::GET, format!("{search}/jobs")),
+        (Method::DELETE, search.clone()),
+    ] {
+        problem(&call(&server, method, &path, Some(&ana_key), None), 404, "not_found");
+    }
+    let denied_after = events(&server).iter().filter(|e| *e == "denied").count();
+    assert_eq!(denied_after - denied_before, 3);
+    problem(
+        &call(&server, Method::GET, "/v1/searches?all=true", Some(&ana_key), None),
+        403,
+        "forbidden",
+    );
+    assert_eq!(
+        call(&server, Method::GET, "/v1/searches", Some(&ana_key), None).body["searches"],
+        json!([])
+    );
+    let mine = call(&server, Method::GET, "/v1/searches", Some(&access), None);
+    assert_eq!(mine.body["searches"][0]["name"], "remote data");
+    assert_eq!(server.get("/v1/searches?user=bob").body["searches"][0]["name"], "remote data");
+    assert_eq!(server.get(&search).status, 200, "an admin reads any user's");
+    assert_eq!(call(&server, Method::DELETE, &search, Some(&access), None).status, 204);
+    problem(&call(&server, Method::GET, &search, Some(&access), None), 404, "not_found");
 
     // Logout ends the session; disabling ends tokens, keys and sign-in at once.
     let second = login(&server, "bob", "bob's long password");

@@ -373,6 +373,20 @@ fn every_route_answers_from_the_lake_and_the_models() {
         j["title"].as_str().is_some_and(|t| t.to_lowercase().contains("engineer"))
             && j["skill_ids"].as_array().is_some_and(|s| s.contains(&json!("python")))
     }));
+    // A saved search answers what the same /v1/jobs query answers, and pages the same way.
+    let saved = server.post(
+        "/v1/searches",
+        &json!({"name": "paid engineers", "filter": {"title": "engineer", "salary_min": 1}, "sort": "salary"}),
+    );
+    assert_eq!(saved.status, 201, "{}", saved.body);
+    let run = server.get(&format!("/v1/searches/{}/jobs", saved.body["id"]));
+    let same = server.get("/v1/jobs?title=engineer&salary_min=1&sort=salary");
+    assert!(run.body["total"].as_u64().is_some_and(|n| n >= 2), "{}", run.body);
+    assert_eq!((&run.body["total"], &run.body["jobs"]), (&same.body["total"], &same.body["jobs"]));
+    let first = server.get(&format!("/v1/searches/{}/jobs?limit=1", saved.body["id"]));
+    assert_eq!(first.body["jobs"].as_array().map(Vec::len), Some(1));
+    assert_eq!(first.body["jobs"][0], same.body["jobs"][0]);
+    assert!(first.body["next_cursor"].is_string());
     let key = &seen[0].0;
     let detail = server.get(&format!("/v1/jobs/{key}"));
     assert_eq!(detail.status, 200, "{}", detail.body);
@@ -545,6 +559,19 @@ fn bad_requests_are_problem_documents_that_name_the_field() {
     assert_eq!((sql.status, &sql.body["total"]), (200, &json!(0)), "filters are values, never SQL");
     problem(&server.get("/v1/jobs?skills=no-such-skill"), 422, "invalid_field");
     problem(&server.get("/v1/jobs/no-such-posting"), 404, "not_found");
+    for (filter, field) in [
+        (json!({"colour": "red"}), "filter.colour"),
+        (json!({"skills": "no-such-skill"}), "filter.skills"),
+        (json!({"salary_min": "lots"}), "filter.salary_min"),
+    ] {
+        let refused = server.post("/v1/searches", &json!({"name": "bad", "filter": filter}));
+        problem(&refused, 422, "invalid_field");
+        assert_eq!(refused.body["field"], field, "{}", refused.body);
+    }
+    let named = json!({"name": "twice", "filter": {}});
+    assert_eq!(server.post("/v1/searches", &named).status, 201);
+    assert_eq!(server.post("/v1/searches", &named).body["field"], "name");
+    problem(&server.get("/v1/searches/not-a-number"), 404, "not_found");
     problem(&server.get("/v2/anything"), 404, "not_found");
     problem(
         &Server::answer(server.client.delete(format!("{}/v1/jobs", server.base))),

@@ -37,10 +37,10 @@ pub enum Sort {
 #[derive(Debug, Deserialize)]
 pub struct Paging {
     #[serde(default)]
-    sort: Sort,
-    limit: Option<usize>,
+    pub sort: Sort,
+    pub limit: Option<usize>,
     /// `next_cursor` of the previous page.
-    cursor: Option<String>,
+    pub cursor: Option<String>,
 }
 
 /// Where a page ends: the last posting's sort value and key. The next page starts after it
@@ -114,11 +114,23 @@ pub async fn list(
     ApiQuery(filter): ApiQuery<JobFilter>,
     ApiQuery(paging): ApiQuery<Paging>,
 ) -> Result<Response, Problem> {
+    let key = format!("jobs?{}", uri.query().unwrap_or_default());
+    answer_page(&state, &headers, &filter, paging, key).await
+}
+
+/// One page of the postings `filter` keeps, in `paging`'s order; `cache_key` names the request
+/// in the lake snapshot's answer cache (the saved-search route shares this).
+pub async fn answer_page(
+    state: &Arc<AppState>,
+    headers: &HeaderMap,
+    filter: &JobFilter,
+    paging: Paging,
+    cache_key: String,
+) -> Result<Response, Problem> {
     let limit = checked_limit(paging.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
     let after = paging.cursor.as_deref().map(|c| decode_cursor(c, paging.sort)).transpose()?;
-    let filter = Filter::new(&filter, state.extractor.taxonomy())?;
-    let key = format!("jobs?{}", uri.query().unwrap_or_default());
-    cached_json(&state, "jobs", key, &headers, move |_, market| {
+    let filter = Filter::new(filter, state.extractor.taxonomy())?;
+    cached_json(state, "jobs", cache_key, headers, move |_, market| {
         Ok(page(market, &filter, paging.sort, after.as_ref(), limit))
     })
     .await

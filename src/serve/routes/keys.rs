@@ -18,6 +18,7 @@ use super::super::access::Caller;
 use super::super::extract::{ApiJson, ApiQuery, Client};
 use super::super::problem::{Problem, internal};
 use super::super::state::AppState;
+use super::Whose;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -26,40 +27,13 @@ pub struct NewKeyRequest {
     label: String,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct KeysQuery {
-    /// Admins only: the keys of this user.
-    #[serde(default)]
-    user: Option<String>,
-    /// Admins only: every user's keys.
-    #[serde(default)]
-    all: bool,
-}
-
 pub async fn list(
     State(state): State<Arc<AppState>>,
     Extension(caller): Extension<Caller>,
-    ApiQuery(query): ApiQuery<KeysQuery>,
+    ApiQuery(whose): ApiQuery<Whose>,
 ) -> Result<Json<serde_json::Value>, Problem> {
-    let accounts = &state.accounts;
-    let is_admin = caller.user.role == Role::Admin;
-    if (query.user.is_some() || query.all) && !is_admin {
-        return Err(Problem::forbidden("forbidden", "only admins list other users' keys"));
-    }
-    let owner = match (&query.user, query.all) {
-        (_, true) => None,
-        (Some(name), false) => Some(
-            accounts
-                .user_by_name(name)
-                .await
-                .map_err(|e| internal("reading a user", &e))?
-                .ok_or_else(|| Problem::invalid("user", format!("no user named {name:?}")))?
-                .id,
-        ),
-        (None, false) => Some(caller.user.id),
-    };
-    let keys = accounts.keys(owner).await.map_err(|e| internal("listing keys", &e))?;
+    let owner = whose.owner(&state, &caller, "keys").await?;
+    let keys = state.accounts.keys(owner).await.map_err(|e| internal("listing keys", &e))?;
     Ok(Json(json!({"keys": keys})))
 }
 

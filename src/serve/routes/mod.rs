@@ -1,4 +1,5 @@
-//! The route handlers, one file per area, and the cached-answer helper the GET routes share.
+//! The route handlers, one file per area, and what several share: the cached-answer helper of
+//! the GET routes, `limit` checking, and whose things a list shows.
 
 pub mod admin;
 pub mod auth;
@@ -7,6 +8,7 @@ pub mod jobs;
 pub mod keys;
 pub mod matching;
 pub mod salary;
+pub mod searches;
 pub mod stats;
 pub mod system;
 
@@ -14,11 +16,14 @@ use std::sync::Arc;
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
 
+use super::access::Caller;
 use super::market::Market;
 use super::observe::CacheHit;
 use super::problem::{Problem, internal};
 use super::state::AppState;
+use crate::accounts::Role;
 
 /// A `limit` parameter: `default` when absent, else 1 to `max`.
 pub fn checked_limit(limit: Option<usize>, default: usize, max: usize) -> Result<usize, Problem> {
@@ -26,6 +31,40 @@ pub fn checked_limit(limit: Option<usize>, default: usize, max: usize) -> Result
         None => Ok(default),
         Some(n) if (1..=max).contains(&n) => Ok(n),
         Some(_) => Err(Problem::invalid("limit", format!("give 1 to {max}"))),
+    }
+}
+
+/// Whose things a list shows (`?user=NAME`, `?all=true`): the caller's own by default; an
+/// admin may ask for another user's or for everyone's.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Whose {
+    #[serde(default)]
+    user: Option<String>,
+    #[serde(default)]
+    all: bool,
+}
+
+impl Whose {
+    /// The owner to list (`None`: everyone); 403 for a non-admin asking for others'. `what`
+    /// names the things in the refusal.
+    pub async fn owner(&self, state: &AppState, caller: &Caller, what: &str) -> Result<Option<i64>, Problem> {
+        if (self.user.is_some() || self.all) && caller.user.role != Role::Admin {
+            return Err(Problem::forbidden("forbidden", format!("only admins list other users' {what}")));
+        }
+        match (&self.user, self.all) {
+            (_, true) => Ok(None),
+            (Some(name), false) => Ok(Some(
+                state
+                    .accounts
+                    .user_by_name(name)
+                    .await
+                    .map_err(|e| internal("reading a user", &e))?
+                    .ok_or_else(|| Problem::invalid("user", format!("no user named {name:?}")))?
+                    .id,
+            )),
+            (None, false) => Ok(Some(caller.user.id)),
+        }
     }
 }
 
