@@ -97,6 +97,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             if !args.cors_origins.is_empty() {
                 overrides.cors_origins = Some(args.cors_origins.clone());
             }
+            overrides.redis_url.clone_from(&args.redis);
         }
         Command::Users(command) => {
             let db = command.db();

@@ -32,6 +32,8 @@ pub const KAFKA_GROUP: &str = "RATS_KAFKA_GROUP";
 pub const REGISTRY_URL: &str = "RATS_REGISTRY_URL";
 /// The accounts database URL (`accounts.db`).
 pub const ACCOUNTS_DB: &str = "RATS_ACCOUNTS_DB";
+/// The Redis `rats serve` shares its rate limits through (`serve.redis`, `--redis`).
+pub const REDIS_URL: &str = "RATS_REDIS_URL";
 /// Output format: table, json or csv.
 pub const FORMAT: &str = "RATS_FORMAT";
 /// Log format: text or json.
@@ -54,6 +56,7 @@ pub const ALL: &[&str] = &[
     KAFKA_GROUP,
     REGISTRY_URL,
     ACCOUNTS_DB,
+    REDIS_URL,
     FORMAT,
     LOG_FORMAT,
 ];

@@ -114,6 +114,7 @@ pub struct Overrides {
     pub registry_url: Option<String>,
     pub accounts_db: Option<String>,
     pub cors_origins: Option<Vec<String>>,
+    pub redis_url: Option<String>,
     pub format: Option<OutputFormat>,
     pub log_format: Option<LogFormat>,
 }
@@ -165,6 +166,7 @@ struct RegistryFileSettings {
 struct ServeFileSettings {
     rate_limits: Option<RateLimits>,
     cors_origins: Option<Vec<String>>,
+    redis: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -247,6 +249,8 @@ pub struct Settings {
     pub rate_limits: Setting<RateLimits>,
     /// Origins whose pages may call `rats serve` from a browser (flag or file, no variable).
     pub cors_origins: Setting<Vec<String>>,
+    /// The Redis `rats serve` shares rate limits through; none: each process keeps its own.
+    pub redis_url: Setting<Option<String>>,
     pub format: Setting<OutputFormat>,
     pub log_format: Setting<LogFormat>,
 }
@@ -296,6 +300,13 @@ impl Settings {
             )?,
             rate_limits: pick_without_env(None, file.serve.rate_limits, RateLimits::default()),
             cors_origins: pick_without_env(overrides.cors_origins.clone(), file.serve.cors_origins, Vec::new()),
+            redis_url: pick(
+                overrides.redis_url.clone().map(Some),
+                env,
+                env_vars::REDIS_URL,
+                file.serve.redis.map(Some),
+                None,
+            )?,
             lake,
             datasets: pick(
                 None,
@@ -484,6 +495,14 @@ impl Settings {
             ("format", self.format.value.to_string(), self.format.source.to_string()),
             ("log_format", self.log_format.value.to_string(), self.log_format.source.to_string()),
         ];
+        rows.push((
+            "serve.redis",
+            self.redis_url
+                .value
+                .as_deref()
+                .map_or_else(|| "(none: rate limits per process)".to_string(), redact_userinfo),
+            self.redis_url.source.to_string(),
+        ));
         rows.push((
             "serve.cors_origins",
             if self.cors_origins.value.is_empty() {

@@ -104,7 +104,7 @@ pub async fn authorize(State(state): State<Arc<AppState>>, mut request: Request,
     let caller = caller_of(&state, credential, &route, client.as_deref()).await;
     let budget = if route.starts_with("/v1/") {
         let known = caller.as_ref().ok().and_then(Option::as_ref);
-        match spend(&state, &route, known, client.as_deref()) {
+        match spend(&state, &route, known, client.as_deref()).await {
             Ok(decision) => Some(decision),
             Err(refused) => return with_rate_headers(Problem::rate_limited(refused.retry_after.unwrap_or(1)).into_response(), refused),
         }
@@ -164,11 +164,11 @@ const LOGIN_ROUTES: [&str; 2] = ["/v1/auth/login", "/v1/auth/register"];
 /// Spends one request of the budget of the key, the user, or (without valid credentials) the
 /// client address; sign-in routes spend the address's login budget too. `Err` with the refusing
 /// decision when a budget is spent.
-fn spend(state: &AppState, route: &str, caller: Option<&Caller>, client: Option<&str>) -> Result<Decision, Decision> {
+async fn spend(state: &AppState, route: &str, caller: Option<&Caller>, client: Option<&str>) -> Result<Decision, Decision> {
     let limits = &state.options.rate_limits;
     let address = client.unwrap_or("unknown");
     if LOGIN_ROUTES.contains(&route) {
-        let decision = state.limiter.check(&format!("login:{address}"), limits.login);
+        let decision = state.limiter.check(&format!("login:{address}"), limits.login).await;
         if !decision.allowed {
             state.metrics.rate_limited("login");
             return Err(decision);
@@ -183,7 +183,7 @@ fn spend(state: &AppState, route: &str, caller: Option<&Caller>, client: Option<
         ),
         None => (format!("ip:{address}"), Tier::Anonymous),
     };
-    let decision = state.limiter.check(&bucket, limits.of(tier));
+    let decision = state.limiter.check(&bucket, limits.of(tier)).await;
     if decision.allowed {
         Ok(decision)
     } else {

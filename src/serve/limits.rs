@@ -49,32 +49,52 @@ impl Limiter {
     }
 
     fn check_at(&self, caller: &str, quota: Quota, now: f64) -> Decision {
-        const SLACK: f64 = 1e-9;
-        let interval = 60.0 / f64::from(quota.per_minute.max(1));
-        let tolerance = interval * f64::from(quota.burst.max(1));
+        let (interval, tolerance) = spacing(quota);
         let mut buckets = self.buckets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let arrival = buckets.get(caller).copied().unwrap_or(now).max(now);
         let next = arrival + interval;
         if next - now > tolerance + SLACK {
-            return Decision {
-                allowed: false,
-                limit: quota.burst,
-                remaining: 0,
-                reset_seconds: (arrival - now).ceil() as u64,
-                retry_after: Some(((next - now - tolerance).ceil() as u64).max(1)),
-            };
+            return refused(quota, arrival - now, next - now - tolerance);
         }
         if buckets.len() >= SWEEP_ABOVE {
             buckets.retain(|_, arrival| *arrival > now);
         }
         buckets.insert(caller.to_string(), next);
-        Decision {
-            allowed: true,
-            limit: quota.burst,
-            remaining: ((tolerance - (next - now) + SLACK) / interval).floor() as u32,
-            reset_seconds: (next - now).ceil() as u64,
-            retry_after: None,
-        }
+        allowed(quota, next - now)
+    }
+}
+
+/// Rounding room in comparisons of sums of intervals.
+pub const SLACK: f64 = 1e-9;
+
+/// A quota's interval between requests and its tolerance (the burst's worth of intervals), in
+/// seconds. The shared limits' Redis script computes the same.
+pub fn spacing(quota: Quota) -> (f64, f64) {
+    let interval = 60.0 / f64::from(quota.per_minute.max(1));
+    (interval, interval * f64::from(quota.burst.max(1)))
+}
+
+/// An allowed request's decision, the caller's arrival time now `ahead` seconds past now.
+pub fn allowed(quota: Quota, ahead: f64) -> Decision {
+    let (interval, tolerance) = spacing(quota);
+    Decision {
+        allowed: true,
+        limit: quota.burst,
+        remaining: ((tolerance - ahead + SLACK) / interval).floor().max(0.0) as u32,
+        reset_seconds: ahead.ceil() as u64,
+        retry_after: None,
+    }
+}
+
+/// A refused request's decision: the arrival time is `ahead` seconds past now, and one more
+/// request would overshoot the tolerance by `over` seconds.
+pub fn refused(quota: Quota, ahead: f64, over: f64) -> Decision {
+    Decision {
+        allowed: false,
+        limit: quota.burst,
+        remaining: 0,
+        reset_seconds: ahead.ceil() as u64,
+        retry_after: Some((over.ceil() as u64).max(1)),
     }
 }
 

@@ -8,6 +8,8 @@ use std::fmt::Write;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
+use super::shared_limits::RedisState;
+
 /// Upper bounds of the latency buckets, in seconds.
 const BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
 
@@ -60,6 +62,8 @@ pub struct Gauges {
     /// Seconds since the newest posting's publication date.
     pub newest_posting_age_seconds: Option<f64>,
     pub ready: bool,
+    /// The shared rate limits' Redis, when one is configured.
+    pub redis: Option<RedisState>,
 }
 
 impl Metrics {
@@ -189,6 +193,22 @@ impl Metrics {
                 let _ = writeln!(out, "rats_rate_limited_total{{tier=\"{budget}\"}} {n}");
             }
         }
+        if let Some(redis) = &gauges.redis {
+            family(
+                &mut out,
+                "rats_redis_up",
+                "gauge",
+                "1 while rate limits are shared through Redis, 0 while this process limits on its own.",
+            );
+            let _ = writeln!(out, "rats_redis_up {}", u8::from(redis.up));
+            family(
+                &mut out,
+                "rats_redis_fallbacks_total",
+                "counter",
+                "Requests whose rate limit was decided in this process because Redis failed or was skipped.",
+            );
+            let _ = writeln!(out, "rats_redis_fallbacks_total {}", redis.fallbacks);
+        }
         family(
             &mut out,
             "rats_cache_requests_total",
@@ -279,6 +299,7 @@ mod tests {
             lake_version: Some(7),
             newest_posting_age_seconds: None,
             ready: true,
+            redis: None,
         });
         assert!(
             text.contains("rats_http_request_duration_seconds_bucket{route=\"/v1/jobs\",le=\"0.001\"} 1\n"),

@@ -16,12 +16,12 @@ use crate::normalize::Normaliser;
 use crate::skills::Extractor;
 
 use super::ServeError;
-use super::limits::Limiter;
 use super::market::Market;
 use super::metrics::{Gauges, Metrics};
 use super::models::{self, Models};
 use super::problem::Problem;
 use super::routes::salary::{PREDICTION_CACHE_ENTRIES, PREDICTION_TTL};
+use super::shared_limits::RateLimiter;
 use super::ttl_cache::TtlCache;
 
 /// How the server runs (from `rats serve`'s flags).
@@ -56,7 +56,7 @@ pub struct AppState {
     pub metrics: Metrics,
     pub gate: Gate,
     pub accounts: Accounts,
-    pub limiter: Limiter,
+    pub limiter: RateLimiter,
     /// Salary answers by model version and request.
     pub predictions: TtlCache<serde_json::Value>,
     models: RwLock<Option<Arc<Models>>>,
@@ -66,10 +66,10 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(options: Options, normaliser: Arc<Normaliser>, extractor: Arc<Extractor>, accounts: Accounts) -> Self {
+    pub fn new(options: Options, normaliser: Arc<Normaliser>, extractor: Arc<Extractor>, accounts: Accounts, limiter: RateLimiter) -> Self {
         AppState {
             accounts,
-            limiter: Limiter::default(),
+            limiter,
             predictions: TtlCache::new(PREDICTION_TTL, PREDICTION_CACHE_ENTRIES),
             gate: Gate::new(options.max_in_flight, options.max_queued),
             options,
@@ -123,6 +123,7 @@ impl AppState {
                 Some((chrono::Utc::now() - midnight).num_seconds() as f64)
             }),
             ready: self.is_ready(),
+            redis: self.limiter.redis_state(),
         }
     }
 }

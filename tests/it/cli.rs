@@ -203,9 +203,9 @@ fn the_example_settings_file_is_valid_and_sets_every_setting() {
     let shown: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
     for (setting, value) in shown.as_object().expect("object") {
         // `config` names the file itself, `format` comes from the --format flag above, and
-        // `fx.fed_csv`, `skills.taxonomy`, `skills.model`, `mlflow.tracking_uri` and `accounts.db`
-        // are null in the example (the built-in rates and taxonomy, no span model, no MLflow, the
-        // SQLite file beside the lake).
+        // `fx.fed_csv`, `skills.taxonomy`, `skills.model`, `mlflow.tracking_uri`, `accounts.db`
+        // and `serve.redis` are null in the example (the built-in rates and taxonomy, no span
+        // model, no MLflow, the SQLite file beside the lake, limits per process).
         if ![
             "config",
             "format",
@@ -214,6 +214,7 @@ fn the_example_settings_file_is_valid_and_sets_every_setting() {
             "skills.model",
             "mlflow.tracking_uri",
             "accounts.db",
+            "serve.redis",
         ]
         .contains(&setting.as_str())
         {

@@ -17,6 +17,7 @@ mod registry_stub;
 mod salary_cases;
 mod salary_model;
 mod serve;
+mod shared_limits;
 mod skills;
 mod support;
 mod transform;

@@ -266,6 +266,25 @@ fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
+/// Fails unless Prometheus' own linter accepts `text` as metrics.
+pub(crate) fn promtool_accepts(text: &str) {
+    let mut promtool = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool runs (scripts/test installs Debian's prometheus)");
+    std::io::Write::write_all(&mut promtool.stdin.take().expect("stdin"), text.as_bytes()).expect("writes");
+    let checked = promtool.wait_with_output().expect("promtool finishes");
+    assert!(
+        checked.status.success(),
+        "promtool: {}{}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
+    );
+}
+
 pub(crate) fn problem(answer: &Answer, status: u16, code: &str) {
     assert_eq!(answer.status, status, "{}", answer.body);
     assert_eq!(answer.body["code"], code, "{}", answer.body);
@@ -475,21 +494,7 @@ fn every_route_answers_from_the_lake_and_the_models() {
         .expect("metrics")
         .text()
         .expect("text");
-    let mut promtool = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("promtool runs (scripts/test installs Debian's prometheus)");
-    std::io::Write::write_all(&mut promtool.stdin.take().expect("stdin"), text.as_bytes()).expect("writes");
-    let checked = promtool.wait_with_output().expect("promtool finishes");
-    assert!(
-        checked.status.success(),
-        "promtool: {}{}",
-        String::from_utf8_lossy(&checked.stdout),
-        String::from_utf8_lossy(&checked.stderr)
-    );
+    promtool_accepts(&text);
     assert!(text.contains("rats_predictions_total 3\n"), "{text}");
     assert!(text.contains("rats_matches_total 2\n"), "{text}");
     assert!(
