@@ -753,9 +753,10 @@ pub struct ServeArgs {
     /// rats.yaml, else none]
     #[arg(long = "cors-origin", value_name = "ORIGIN")]
     pub cors_origins: Vec<String>,
-    /// Share rate limits with every replica through this Redis
-    /// (redis://[[user]:password@]host[:port][/db]); if it fails, each process limits on its own
-    /// until it answers again [default: serve.redis in rats.yaml; env: RATS_REDIS_URL; else none]
+    /// Share rate limits and cached answers with every replica through this Redis
+    /// (redis://[[user]:password@]host[:port][/db]); if it fails, each process limits and caches
+    /// on its own until it answers again [default: serve.redis in rats.yaml; env:
+    /// RATS_REDIS_URL; else none]
     #[arg(long, value_name = "URL")]
     pub redis: Option<String>,
     /// Serve HTTPS with this certificate chain (PEM; with --tls-key)

@@ -8,7 +8,7 @@ use anyhow::Context;
 use rats::accounts::Accounts;
 use rats::exit::Outcome;
 use rats::serve::Listening;
-use rats::serve::shared_limits::RateLimiter;
+use rats::serve::redis_link::RedisLink;
 use rats::serve::state::{AppState, Options};
 use rats::serve::tls::TlsListener;
 use rats::settings::Settings;
@@ -42,11 +42,8 @@ pub fn run(args: &ServeArgs, settings: &Settings, quiet: bool) -> anyhow::Result
         .context("starting the server's runtime")?;
     runtime.block_on(async {
         let accounts = Accounts::open(&settings.accounts_db.value).await?;
-        let limiter = match &settings.redis_url.value {
-            Some(url) => RateLimiter::shared(url)?,
-            None => RateLimiter::local(),
-        };
-        let state = Arc::new(AppState::new(options, normaliser, extractor, accounts, limiter));
+        let redis = settings.redis_url.value.as_deref().map(RedisLink::new).transpose()?.map(Arc::new);
+        let state = Arc::new(AppState::new(options, normaliser, extractor, accounts, redis));
         let (listener, local) = rats::serve::bind(args.addr).await?;
         let (listening, scheme) = match (&args.tls_cert, &args.tls_key) {
             (Some(cert), Some(key)) => {

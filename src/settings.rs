@@ -249,7 +249,8 @@ pub struct Settings {
     pub rate_limits: Setting<RateLimits>,
     /// Origins whose pages may call `rats serve` from a browser (flag or file, no variable).
     pub cors_origins: Setting<Vec<String>>,
-    /// The Redis `rats serve` shares rate limits through; none: each process keeps its own.
+    /// The Redis `rats serve` shares rate limits and cached answers through; none: each process
+    /// keeps its own.
     pub redis_url: Setting<Option<String>>,
     pub format: Setting<OutputFormat>,
     pub log_format: Setting<LogFormat>,

@@ -98,12 +98,14 @@ pub struct Cached {
 pub struct Market {
     /// Silver's Delta version.
     pub lake_version: i64,
+    /// The versions of every table the snapshot read (silver, duplicates, premiums).
+    tables: String,
     pub jobs: Vec<Job>,
     pub by_key: HashMap<String, usize>,
     /// Each job's title, company and description in lower case, for full-text filters.
     pub search_text: Vec<String>,
     /// Duplicates by the posting they repeat.
-    pub sightings: HashMap<String, Vec<Sighting>>,
+    pub sightings: Sightings,
     /// The salary model's market-wide median premium per skill id (`gold/skill_premiums`,
     /// written by `rats train salary`; empty without it).
     pub premiums: HashMap<String, f64>,
@@ -111,6 +113,9 @@ pub struct Market {
     /// Answers computed at this version, by request (a new version starts empty).
     cache: Mutex<AnswerCache>,
 }
+
+/// Duplicates by the posting they repeat.
+pub type Sightings = HashMap<String, Vec<Sighting>>;
 
 /// Silver's columns the server reads.
 const JOB_COLUMNS: [&str; 20] = [
@@ -154,9 +159,15 @@ impl Market {
             .iter()
             .map(|j| format!("{}\n{}\n{}", j.title, j.company.as_deref().unwrap_or_default(), j.description).to_lowercase())
             .collect();
-        let sightings = read_sightings(root)?;
-        let premiums = rank::market_premiums(root).map_err(|e| lake_error(&e))?;
+        let (duplicates_version, sightings) = read_sightings(root)?;
+        let (premiums_version, premiums) = read_premiums(root)?;
+        let shown = |v: Option<i64>| v.map_or_else(|| "-".to_string(), |v| v.to_string());
         let mut market = Market {
+            tables: format!(
+                "silver {version} duplicates {} premiums {}",
+                shown(duplicates_version),
+                shown(premiums_version)
+            ),
             lake_version: version,
             jobs,
             by_key,
@@ -203,6 +214,14 @@ impl Market {
     /// The newest publication date among the postings.
     pub fn newest_posting(&self) -> Option<NaiveDate> {
         self.jobs.iter().filter_map(|j| j.date_posted).max()
+    }
+
+    /// What this snapshot's answers depend on besides the request (the versions of the tables
+    /// it read and the match model prepared for it), for the cache replicas share: two replicas
+    /// with the same scope give the same answer to the same request.
+    pub fn cache_scope(&self) -> String {
+        let matching = self.matching.as_ref().map_or("-", |side| side.model_version.as_str());
+        format!("{} match {matching}", self.tables)
     }
 
     /// The answer cached under `key`.
@@ -313,10 +332,12 @@ fn read_jobs(batch: &RecordBatch, jobs: &mut Vec<Job>) -> Result<(), String> {
     Ok(())
 }
 
-fn read_sightings(root: &Path) -> Result<HashMap<String, Vec<Sighting>>, ServeError> {
+/// The duplicates by the posting they repeat, and the duplicates table's version (`None`
+/// without the table).
+fn read_sightings(root: &Path) -> Result<(Option<i64>, Sightings), ServeError> {
     let path = root.join(lake::DUPLICATES);
     if !path.join("_delta_log").is_dir() {
-        return Ok(HashMap::new());
+        return Ok((None, HashMap::new()));
     }
     let columns = [
         "posting_key",
@@ -329,7 +350,7 @@ fn read_sightings(root: &Path) -> Result<HashMap<String, Vec<Sighting>>, ServeEr
         "source_record",
     ];
     let lake_error = |e: &dyn std::fmt::Display| ServeError::Lake(format!("{}: {e}", path.display()));
-    let batches = lake::scan_table(&path, &columns).map_err(|e| lake_error(&e))?;
+    let (version, batches) = lake::scan_table_versioned(&path, &columns).map_err(|e| lake_error(&e))?;
     let mut sightings: BTreeMap<String, Vec<Sighting>> = BTreeMap::new();
     for batch in &batches {
         let text = |i: usize| {
@@ -363,5 +384,24 @@ fn read_sightings(root: &Path) -> Result<HashMap<String, Vec<Sighting>>, ServeEr
             });
         }
     }
-    Ok(sightings.into_iter().collect())
+    Ok((Some(version), sightings.into_iter().collect()))
+}
+
+/// The skill premiums (see [`rank::market_premiums`]) and their table's version (`None` without
+/// the table); [`ServeError::LakeMoved`] when the table changed while it was read.
+fn read_premiums(root: &Path) -> Result<(Option<i64>, HashMap<String, f64>), ServeError> {
+    let path = root.join(crate::ml::salary::premiums::TABLE);
+    let lake_error = |e: &dyn std::fmt::Display| ServeError::Lake(format!("{}: {e}", path.display()));
+    let version = || -> Result<Option<i64>, ServeError> {
+        if !path.join("_delta_log").is_dir() {
+            return Ok(None);
+        }
+        lake::table_version(&path).map(Some).map_err(|e| lake_error(&e))
+    };
+    let before = version()?;
+    let premiums = rank::market_premiums(root).map_err(|e| lake_error(&e))?;
+    if version()? != before {
+        return Err(ServeError::LakeMoved);
+    }
+    Ok((before, premiums))
 }

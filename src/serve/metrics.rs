@@ -8,7 +8,7 @@ use std::fmt::Write;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
-use super::shared_limits::RedisState;
+use super::redis_link::RedisState;
 
 /// Upper bounds of the latency buckets, in seconds.
 const BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
@@ -44,6 +44,8 @@ pub struct Metrics {
     timeouts: AtomicU64,
     /// `(cache, hit)` → lookups.
     cache: Mutex<BTreeMap<(&'static str, bool), u64>>,
+    /// cache → hits answered from Redis (a part of the hits above).
+    shared_hits: Mutex<BTreeMap<&'static str, u64>>,
     predictions: AtomicU64,
     matches: AtomicU64,
     /// Budget (a tier, or `login`) → requests refused with 429.
@@ -92,6 +94,13 @@ impl Metrics {
     pub fn cache_lookup(&self, cache: &'static str, hit: bool) {
         if let Ok(mut lookups) = self.cache.lock() {
             *lookups.entry((cache, hit)).or_default() += 1;
+        }
+    }
+
+    /// A hit that came from the replicas' shared cache in Redis rather than this process'.
+    pub fn shared_hit(&self, cache: &'static str) {
+        if let Ok(mut hits) = self.shared_hits.lock() {
+            *hits.entry(cache).or_default() += 1;
         }
     }
 
@@ -198,14 +207,14 @@ impl Metrics {
                 &mut out,
                 "rats_redis_up",
                 "gauge",
-                "1 while rate limits are shared through Redis, 0 while this process limits on its own.",
+                "1 while rate limits and caches are shared through Redis, 0 while this process uses its own.",
             );
             let _ = writeln!(out, "rats_redis_up {}", u8::from(redis.up));
             family(
                 &mut out,
                 "rats_redis_fallbacks_total",
                 "counter",
-                "Requests whose rate limit was decided in this process because Redis failed or was skipped.",
+                "Rate limit decisions and cache lookups done in this process because Redis failed or was skipped.",
             );
             let _ = writeln!(out, "rats_redis_fallbacks_total {}", redis.fallbacks);
         }
@@ -219,6 +228,17 @@ impl Metrics {
             for ((cache, hit), n) in lookups.iter() {
                 let result = if *hit { "hit" } else { "miss" };
                 let _ = writeln!(out, "rats_cache_requests_total{{cache=\"{cache}\",result=\"{result}\"}} {n}");
+            }
+        }
+        family(
+            &mut out,
+            "rats_cache_shared_hits_total",
+            "counter",
+            "Cache hits answered from the replicas' shared cache in Redis (part of the hits above).",
+        );
+        if let Ok(hits) = self.shared_hits.lock() {
+            for (cache, n) in hits.iter() {
+                let _ = writeln!(out, "rats_cache_shared_hits_total{{cache=\"{cache}\"}} {n}");
             }
         }
         family(

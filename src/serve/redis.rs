@@ -1,8 +1,8 @@
-//! A small Redis client for the rate limits replicas share (`rats serve --redis URL`): RESP2
-//! over a few TCP connections, each command with a deadline. Only what the limits need —
-//! `AUTH`, `SELECT`, `PING`, `SCRIPT LOAD`, `EVALSHA` — so no client crate is built for it.
-//! A connection that fails is dropped and made again on its next use; the caller decides what
-//! a failure means (see `shared_limits`).
+//! A small Redis client for the rate limits and caches replicas share (`rats serve --redis
+//! URL`): RESP2 over a few TCP connections, each command with a deadline. Only what those need
+//! — `AUTH`, `SELECT`, `PING`, `SCRIPT LOAD`, `EVALSHA`, `GET`, `SET` — so no client crate is
+//! built for it. A connection that fails is dropped and made again on its next use; the caller
+//! decides what a failure means (see `redis_link`).
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -13,8 +13,9 @@ use tokio::sync::Mutex;
 
 /// Connections kept; commands take the next one round-robin.
 const CONNECTIONS: usize = 4;
-/// Replies larger than this are refused (the limits' replies are a few bytes).
-const MAX_BULK: usize = 1 << 20;
+/// Replies larger than this are refused (the limits' replies are a few bytes, cached answers
+/// larger than this are not shared).
+pub const MAX_BULK: usize = 1 << 20;
 const MAX_ARRAY: usize = 64;
 
 #[derive(Debug, thiserror::Error)]

@@ -1,25 +1,15 @@
 //! The rate limiter requests spend from: in the process by default, in Redis with
 //! `--redis URL` so every replica spends from the same budgets. Redis runs the same GCRA as
 //! [`Limiter`] in one script (atomic, on Redis' clock, so replicas' clocks do not matter).
-//!
-//! If Redis fails or is slow, the request is decided by the process' own limiter instead and
-//! the circuit opens: for [`OPEN_FOR`] no request waits on Redis, then one tries again and
-//! closes the circuit if it answers. `/ready` and `/metrics` say whether Redis is in use; the
-//! server keeps answering either way.
+//! If Redis fails or is slow, the process' own limiter decides (see [`RedisLink`]).
 
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
 
 use crate::accounts::tiers::Quota;
 
 use super::limits::{Decision, Limiter, allowed, refused, spacing};
-use super::redis::{Redis, RedisError, Reply};
-
-/// How long requests skip Redis after it failed.
-pub const OPEN_FOR: Duration = Duration::from_secs(5);
-/// The most a request waits on Redis before the local limiter decides.
-const DEADLINE: Duration = Duration::from_millis(250);
+use super::redis::{RedisError, Reply};
+use super::redis_link::RedisLink;
 
 /// GCRA on Redis' clock: KEYS[1] holds the caller's arrival time; ARGV are the interval and
 /// the tolerance in seconds. Returns {allowed, ahead, over} as in `limits::allowed/refused`
@@ -45,25 +35,9 @@ pub struct RateLimiter {
 }
 
 struct Shared {
-    redis: Redis,
-    /// The URL without its password, for `/ready`.
-    shown: String,
+    link: Arc<RedisLink>,
     /// The script's SHA-1 once Redis has it.
     script: Mutex<Option<String>>,
-    /// While set and in the future, requests do not try Redis.
-    open_until: Mutex<Option<Instant>>,
-    up: AtomicBool,
-    fallbacks: AtomicU64,
-}
-
-/// Redis as `/ready` and `/metrics` show it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct RedisState {
-    pub url: String,
-    /// Whether the last attempt worked (limits are shared while true).
-    pub up: bool,
-    /// Requests decided locally because Redis failed or the circuit was open.
-    pub fallbacks: u64,
 }
 
 impl RateLimiter {
@@ -75,84 +49,30 @@ impl RateLimiter {
         }
     }
 
-    /// Limits shared through the Redis at `url` (connected on first use).
-    pub fn shared(url: &str) -> Result<Self, RedisError> {
-        Ok(RateLimiter {
+    /// Limits shared through `link`'s Redis.
+    pub fn shared(link: Arc<RedisLink>) -> Self {
+        RateLimiter {
             local: Limiter::default(),
             shared: Some(Shared {
-                redis: Redis::new(url, DEADLINE)?,
-                shown: crate::settings::redact_userinfo(url),
+                link,
                 script: Mutex::new(None),
-                open_until: Mutex::new(None),
-                up: AtomicBool::new(true),
-                fallbacks: AtomicU64::new(0),
             }),
-        })
+        }
     }
 
     /// Spends one request of `bucket`'s budget: in Redis when it is configured and answers,
     /// else in this process.
     pub async fn check(&self, bucket: &str, quota: Quota) -> Decision {
         if let Some(shared) = &self.shared
-            && !shared.is_open()
+            && let Some(decision) = shared.link.attempt(shared.check(bucket, quota)).await
         {
-            match shared.check(bucket, quota).await {
-                Ok(decision) => {
-                    shared.closed();
-                    return decision;
-                }
-                Err(error) => shared.opened(&error),
-            }
-        }
-        if let Some(shared) = &self.shared {
-            shared.fallbacks.fetch_add(1, Ordering::Relaxed);
+            return decision;
         }
         self.local.check(bucket, quota)
-    }
-
-    /// Asks Redis whether it answers (for `/ready`; skipped while the circuit is open).
-    pub async fn probe(&self) -> Option<RedisState> {
-        let shared = self.shared.as_ref()?;
-        if !shared.is_open() {
-            match shared.redis.command(&[b"PING".as_slice()]).await {
-                Ok(_) => shared.closed(),
-                Err(error) => shared.opened(&error),
-            }
-        }
-        self.redis_state()
-    }
-
-    pub fn redis_state(&self) -> Option<RedisState> {
-        self.shared.as_ref().map(|shared| RedisState {
-            url: shared.shown.clone(),
-            up: shared.up.load(Ordering::Relaxed),
-            fallbacks: shared.fallbacks.load(Ordering::Relaxed),
-        })
     }
 }
 
 impl Shared {
-    fn is_open(&self) -> bool {
-        let open_until = self.open_until.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        open_until.is_some_and(|until| Instant::now() < until)
-    }
-
-    fn opened(&self, error: &RedisError) {
-        *self.open_until.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Instant::now() + OPEN_FOR);
-        if self.up.swap(false, Ordering::Relaxed) {
-            tracing::warn!(redis = %self.shown, %error, "Redis failed: rate limits are this process' own until it answers again");
-        }
-        // A restarted Redis has forgotten the script.
-        *self.script.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
-    }
-
-    fn closed(&self) {
-        *self.open_until.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
-        if !self.up.swap(true, Ordering::Relaxed) {
-            tracing::info!(redis = %self.shown, "Redis answers again: rate limits are shared");
-        }
-    }
-
     async fn check(&self, bucket: &str, quota: Quota) -> Result<Decision, RedisError> {
         let (interval, tolerance) = spacing(quota);
         let key = format!("rats:limit:{bucket}");
@@ -168,7 +88,7 @@ impl Shared {
                 interval.as_bytes(),
                 tolerance.as_bytes(),
             ];
-            match self.redis.command(&args).await {
+            match self.link.redis().command(&args).await {
                 Ok(reply) => return decision_of(&reply, quota),
                 Err(RedisError::Server(message)) if message.starts_with("NOSCRIPT") && !reloaded => {
                     *self.script.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
@@ -183,7 +103,11 @@ impl Shared {
         if let Some(sha) = self.script.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone() {
             return Ok(sha);
         }
-        let reply = self.redis.command(&[b"SCRIPT".as_slice(), b"LOAD", SCRIPT.as_bytes()]).await?;
+        let reply = self
+            .link
+            .redis()
+            .command(&[b"SCRIPT".as_slice(), b"LOAD", SCRIPT.as_bytes()])
+            .await?;
         let sha = reply
             .text()
             .ok_or_else(|| RedisError::Protocol(format!("SCRIPT LOAD answered {reply:?}")))?;

@@ -20,7 +20,9 @@ use super::market::Market;
 use super::metrics::{Gauges, Metrics};
 use super::models::{self, Models};
 use super::problem::Problem;
+use super::redis_link::RedisLink;
 use super::routes::salary::{PREDICTION_CACHE_ENTRIES, PREDICTION_TTL};
+use super::shared_cache::SharedCache;
 use super::shared_limits::RateLimiter;
 use super::ttl_cache::TtlCache;
 
@@ -56,9 +58,13 @@ pub struct AppState {
     pub metrics: Metrics,
     pub gate: Gate,
     pub accounts: Accounts,
+    /// The Redis replicas share limits and caches through (`--redis`), if any.
+    pub redis: Option<Arc<RedisLink>>,
     pub limiter: RateLimiter,
     /// Salary answers by model version and request.
     pub predictions: TtlCache<serde_json::Value>,
+    /// The second level of the prediction and lake answer caches, in Redis.
+    pub shared_cache: SharedCache,
     models: RwLock<Option<Arc<Models>>>,
     market: RwLock<Option<Arc<Market>>>,
     /// Why the last refresh failed, for `/ready`; `None` after one that worked.
@@ -66,10 +72,19 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(options: Options, normaliser: Arc<Normaliser>, extractor: Arc<Extractor>, accounts: Accounts, limiter: RateLimiter) -> Self {
+    /// The server's state; with `redis`, rate limits and caches are shared through it.
+    pub fn new(
+        options: Options,
+        normaliser: Arc<Normaliser>,
+        extractor: Arc<Extractor>,
+        accounts: Accounts,
+        redis: Option<Arc<RedisLink>>,
+    ) -> Self {
         AppState {
             accounts,
-            limiter,
+            limiter: redis.clone().map_or_else(RateLimiter::local, RateLimiter::shared),
+            shared_cache: SharedCache::new(redis.clone()),
+            redis,
             predictions: TtlCache::new(PREDICTION_TTL, PREDICTION_CACHE_ENTRIES),
             gate: Gate::new(options.max_in_flight, options.max_queued),
             options,
@@ -123,7 +138,7 @@ impl AppState {
                 Some((chrono::Utc::now() - midnight).num_seconds() as f64)
             }),
             ready: self.is_ready(),
-            redis: self.limiter.redis_state(),
+            redis: self.redis.as_ref().map(|link| link.state()),
         }
     }
 }

@@ -116,7 +116,7 @@ pub(crate) struct Answer {
 impl Server {
     /// Starts the server on a free port, with the accounts database beside the lake, and
     /// waits until `/ready` says 200.
-    fn start(dir: &Path, lake: &Path, models: &Path, extra: &[&str]) -> Server {
+    pub(crate) fn start(dir: &Path, lake: &Path, models: &Path, extra: &[&str]) -> Server {
         let server = Server::start_on(dir, lake, models, extra, None);
         server.wait_until("ready", |s| s.get("/ready").status == 200);
         server

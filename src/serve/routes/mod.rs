@@ -22,6 +22,7 @@ use super::access::Caller;
 use super::market::Market;
 use super::observe::CacheHit;
 use super::problem::{Problem, internal};
+use super::shared_cache::SHARED_LAKE_ANSWER_TTL;
 use super::state::AppState;
 use crate::accounts::Role;
 
@@ -69,8 +70,9 @@ impl Whose {
 }
 
 /// Answers a GET from the lake snapshot: from the snapshot's cache when the same request was
-/// answered at this lake version, else computed (on the blocking pool) and kept. An
-/// `If-None-Match` naming the answer's `ETag` gets 304 without a body.
+/// answered at this lake version, else from the replicas' shared cache (with `--redis`), else
+/// computed (on the blocking pool) and kept in both. An `If-None-Match` naming the answer's
+/// `ETag` gets 304 without a body.
 pub async fn cached_json(
     state: &Arc<AppState>,
     cache_name: &'static str,
@@ -79,14 +81,19 @@ pub async fn cached_json(
     compute: impl FnOnce(&AppState, &Market) -> Result<serde_json::Value, Problem> + Send + 'static,
 ) -> Result<Response, Problem> {
     let market = state.market_or_503()?;
+    let shared_key = format!("lake|{}|{key}", market.cache_scope());
     let (cached, hit) = if let Some(cached) = market.cached(&key) {
         (cached, true)
+    } else if let Some(body) = state.shared_cache.get(&shared_key).await {
+        state.metrics.shared_hit(cache_name);
+        (market.keep(key, body.into()), true)
     } else {
         let (worker, snapshot) = (state.clone(), market.clone());
         let value = tokio::task::spawn_blocking(move || compute(&worker, &snapshot))
             .await
             .map_err(|e| internal("answering from the lake", &e))??;
         let body = serde_json::to_vec(&value).map_err(|e| internal("writing JSON", &e))?;
+        state.shared_cache.put(&shared_key, &body, SHARED_LAKE_ANSWER_TTL).await;
         (market.keep(key, body.into()), false)
     };
     state.metrics.cache_lookup(cache_name, hit);

@@ -62,7 +62,8 @@ pub struct PredictOptions {
 }
 
 /// Answers one posting or a batch; the same request to the same model version within
-/// [`PREDICTION_TTL`] is answered from the prediction cache.
+/// [`PREDICTION_TTL`] is answered from the prediction cache (this process', else the one
+/// replicas share through Redis).
 pub async fn predict(
     State(state): State<Arc<AppState>>,
     ApiQuery(options): ApiQuery<PredictOptions>,
@@ -75,15 +76,30 @@ pub async fn predict(
     let key = version
         .map(|version| format!("{version}|{top}|{body}"))
         .filter(|key| key.len() <= MAX_CACHED_KEY_BYTES);
-    if let Some(cached) = key.as_deref().and_then(|key| state.predictions.get(key)) {
+    let Some(key) = key else {
+        return Ok(answer(&predict_fresh(&state, top, body).await?, false));
+    };
+    if let Some(cached) = state.predictions.get(&key) {
         state.metrics.cache_lookup("predictions", true);
         return Ok(answer(&cached, true));
     }
-    let value = predict_fresh(&state, top, body).await?;
-    if let Some(key) = key {
-        state.metrics.cache_lookup("predictions", false);
-        state.predictions.put(key, value.clone());
+    let shared_key = format!("prediction|{key}");
+    if let Some(value) = state
+        .shared_cache
+        .get(&shared_key)
+        .await
+        .and_then(|b| serde_json::from_slice(&b).ok())
+    {
+        state.metrics.cache_lookup("predictions", true);
+        state.metrics.shared_hit("predictions");
+        return Ok(answer(&state.predictions.put(key, value), true));
     }
+    let value = predict_fresh(&state, top, body).await?;
+    state.metrics.cache_lookup("predictions", false);
+    if let Ok(bytes) = serde_json::to_vec(&value) {
+        state.shared_cache.put(&shared_key, &bytes, PREDICTION_TTL).await;
+    }
+    state.predictions.put(key, value.clone());
     Ok(answer(&value, false))
 }
 

@@ -37,8 +37,12 @@ pub async fn ready(State(state): State<Arc<AppState>>) -> Response {
             "matching_prepared_for": m.matching.as_ref().map(|s| &s.model_version),
         })),
         "database": {"backend": state.accounts.backend().name(), "reachable": database},
-        // Redis failing does not make the server unready: limits fall back to this process'.
-        "redis": state.limiter.probe().await,
+        // Redis failing does not make the server unready: limits and caches fall back to this
+        // process'.
+        "redis": match &state.redis {
+            Some(link) => Some(link.probe().await),
+            None => None,
+        },
         "problem": state.trouble(),
     });
     let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };

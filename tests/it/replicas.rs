@@ -1,16 +1,17 @@
-//! Rate limits shared by replicas through a real Redis (Debian's `redis-server`, which
-//! scripts/test-prepare installs, started here on a free port): two `rats serve` processes
-//! spend from one budget; when Redis goes away both keep answering on their own limits and say
-//! so in `/ready` and `/metrics`, and they share again once it is back.
+//! Replicas sharing through a real Redis (Debian's `redis-server`, which scripts/test-prepare
+//! installs, started here on a free port): two `rats serve` processes spend from one rate-limit
+//! budget and find each other's cached answers; when Redis goes away both keep answering on
+//! their own limits and caches and say so in `/ready` and `/metrics`, and they share again once
+//! it is back.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use crate::serve::{Answer, Server, problem, promtool_accepts};
+use crate::serve::{Answer, Server, private_copy, problem, promtool_accepts};
 
 /// A `redis-server` of its own, killed when dropped.
 struct RedisServer {
@@ -138,4 +139,56 @@ fn replicas_share_one_budget_through_redis_and_fall_back_when_it_goes() {
     assert_eq!(statuses, [401, 401, 401, 401, 429]);
     assert_eq!(a.metric("rats_redis_up") as u64, 1);
     drop(redis);
+}
+
+/// A replica on its own copy of the fixture's lake (same tables, same versions) with the
+/// fixture's models, sharing through `redis`.
+fn ready_replica(dir: &Path, redis: &str) -> Server {
+    std::fs::create_dir_all(dir).expect("a folder");
+    let (lake, models) = private_copy(dir, false);
+    Server::start(dir, &lake, &models, &["--redis", redis])
+}
+
+fn shared_hits(server: &Server, cache: &str) -> u64 {
+    server.metric(&format!("rats_cache_shared_hits_total{{cache=\"{cache}\"}}")) as u64
+}
+
+#[test]
+fn replicas_find_each_others_answers_in_redis_and_compute_alone_without_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let redis = RedisServer::start(free_port());
+    let (a, b) = (
+        ready_replica(&dir.path().join("a"), &redis.url()),
+        ready_replica(&dir.path().join("b"), &redis.url()),
+    );
+
+    // An answer from the lake: computed by a, found by b (same body, same ETag).
+    let first = a.get("/v1/stats/overview");
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert_eq!(shared_hits(&a, "stats"), 0);
+    let second = b.get("/v1/stats/overview");
+    assert_eq!(second.body, first.body);
+    assert_eq!(second.headers["etag"], first.headers["etag"]);
+    assert_eq!(shared_hits(&b, "stats"), 1, "b found a's answer in Redis");
+    // b keeps it: the next lookup is b's own.
+    b.get("/v1/stats/overview");
+    assert_eq!(shared_hits(&b, "stats"), 1);
+
+    // A prediction: made by b, found by a.
+    let posting = json!({"title": "Senior Data Engineer", "location": "San Francisco, CA", "skills": ["python"]});
+    let made = b.post("/v1/predict/salary", &posting);
+    assert_eq!(made.status, 200, "{}", made.body);
+    let found = a.post("/v1/predict/salary", &posting);
+    assert_eq!(found.body, made.body);
+    assert_eq!(shared_hits(&a, "predictions"), 1, "a found b's prediction in Redis");
+    assert_eq!(shared_hits(&b, "predictions"), 0);
+
+    // Without Redis each computes its own answers; nothing fails.
+    drop(redis);
+    let alone = b.get("/v1/stats/salary?by=source_site&min_postings=1");
+    assert_eq!(alone.status, 200, "{}", alone.body);
+    assert_eq!(a.get("/v1/stats/salary?by=source_site&min_postings=1").body, alone.body);
+    assert_eq!(shared_hits(&a, "stats"), 0);
+    assert_eq!(a.get("/ready").body["redis"]["up"], false);
+    assert!(a.metric("rats_redis_fallbacks_total") >= 1.0);
 }
