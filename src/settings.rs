@@ -501,7 +501,7 @@ impl Settings {
             self.redis_url
                 .value
                 .as_deref()
-                .map_or_else(|| "(none: rate limits per process)".to_string(), redact_userinfo),
+                .map_or_else(|| "(none: limits and caches per process)".to_string(), redact_userinfo),
             self.redis_url.source.to_string(),
         ));
         rows.push((

@@ -113,13 +113,7 @@ fn replicas_share_one_budget_through_redis_and_fall_back_when_it_goes() {
     let state = redis_in_ready(&a);
     assert_eq!(state["up"], false, "{state}");
     assert!(state["fallbacks"].as_u64().is_some_and(|n| n >= 5), "{state}");
-    let text = a
-        .client
-        .get(format!("{}/metrics", a.base))
-        .send()
-        .expect("metrics")
-        .text()
-        .expect("text");
+    let text = a.metrics_text();
     assert!(text.contains("rats_redis_up 0\n"), "{text}");
     promtool_accepts(&text);
     assert!(a.log().contains("Redis failed"), "{}", a.log());

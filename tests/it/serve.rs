@@ -223,15 +223,19 @@ impl Server {
     }
 
     /// A metric's value in the `/metrics` text (0 when the series is absent).
-    pub(crate) fn metric(&self, series: &str) -> f64 {
-        let text = self
-            .client
+    /// The `/metrics` exposition as text.
+    pub(crate) fn metrics_text(&self) -> String {
+        self.client
             .get(format!("{}/metrics", self.base))
             .send()
             .expect("metrics")
             .text()
-            .expect("text");
-        text.lines()
+            .expect("text")
+    }
+
+    pub(crate) fn metric(&self, series: &str) -> f64 {
+        self.metrics_text()
+            .lines()
             .find_map(|l| l.strip_prefix(series).and_then(|rest| rest.strip_prefix(' ')))
             .map_or(0.0, |v| v.parse().expect("a number"))
     }
@@ -487,13 +491,7 @@ fn every_route_answers_from_the_lake_and_the_models() {
     );
 
     // The metrics pass Prometheus' own linter and count what happened above.
-    let text = server
-        .client
-        .get(format!("{}/metrics", server.base))
-        .send()
-        .expect("metrics")
-        .text()
-        .expect("text");
+    let text = server.metrics_text();
     promtool_accepts(&text);
     assert!(text.contains("rats_predictions_total 3\n"), "{text}");
     assert!(text.contains("rats_matches_total 2\n"), "{text}");

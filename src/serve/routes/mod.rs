@@ -81,20 +81,22 @@ pub async fn cached_json(
     compute: impl FnOnce(&AppState, &Market) -> Result<serde_json::Value, Problem> + Send + 'static,
 ) -> Result<Response, Problem> {
     let market = state.market_or_503()?;
-    let shared_key = format!("lake|{}|{key}", market.cache_scope());
     let (cached, hit) = if let Some(cached) = market.cached(&key) {
         (cached, true)
-    } else if let Some(body) = state.shared_cache.get(&shared_key).await {
-        state.metrics.shared_hit(cache_name);
-        (market.keep(key, body.into()), true)
     } else {
-        let (worker, snapshot) = (state.clone(), market.clone());
-        let value = tokio::task::spawn_blocking(move || compute(&worker, &snapshot))
-            .await
-            .map_err(|e| internal("answering from the lake", &e))??;
-        let body = serde_json::to_vec(&value).map_err(|e| internal("writing JSON", &e))?;
-        state.shared_cache.put(&shared_key, &body, SHARED_LAKE_ANSWER_TTL).await;
-        (market.keep(key, body.into()), false)
+        let shared_key = format!("lake|{}|{key}", market.cache_scope());
+        if let Some(body) = state.shared_cache.get(&shared_key).await {
+            state.metrics.shared_hit(cache_name);
+            (market.keep(key, body.into()), true)
+        } else {
+            let (worker, snapshot) = (state.clone(), market.clone());
+            let value = tokio::task::spawn_blocking(move || compute(&worker, &snapshot))
+                .await
+                .map_err(|e| internal("answering from the lake", &e))??;
+            let body = serde_json::to_vec(&value).map_err(|e| internal("writing JSON", &e))?;
+            state.shared_cache.put(&shared_key, &body, SHARED_LAKE_ANSWER_TTL).await;
+            (market.keep(key, body.into()), false)
+        }
     };
     state.metrics.cache_lookup(cache_name, hit);
     let etag = HeaderValue::from_str(&cached.etag).map_err(|e| internal("an ETag", &e))?;
