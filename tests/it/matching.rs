@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::support::{consume_into, datasets, rats, repo, run, stderr, success_json};
+use crate::support::{consume_into, copy_dir, datasets, rats, repo, run, stderr, success_json};
 
 pub fn encoder() -> PathBuf {
     std::env::var_os(rats::env_vars::SENTENCE_ENCODER)
@@ -30,22 +30,33 @@ fn train(dir: &Path) -> serde_json::Value {
         .arg(&data)))
 }
 
-/// One model the ranking tests share (trained once per test run), as `--models DIR`.
-pub fn shared_models() -> &'static Path {
-    static MODELS: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
-    MODELS
-        .get_or_init(|| {
-            let dir = tempfile::tempdir().expect("tempdir");
-            train(dir.path());
-            dir
-        })
-        .path()
+/// The match model the tests share, trained once per test run into `dir/models`, and what
+/// `rats train match --format json` said about it.
+pub struct Shared {
+    dir: tempfile::TempDir,
+    summary: serde_json::Value,
+}
+
+impl Shared {
+    /// The folder holding `models/` and the training pairs, as `rats` sees its working folder.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+pub fn shared_models() -> &'static Shared {
+    static MODELS: std::sync::OnceLock<Shared> = std::sync::OnceLock::new();
+    MODELS.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let summary = train(dir.path());
+        Shared { dir, summary }
+    })
 }
 
 /// `rats` with the shared model as its models directory.
 fn matcher(dir: &Path) -> std::process::Command {
     let mut command = rats(dir);
-    command.env(rats::env_vars::MODELS_DIR, shared_models().join("models"));
+    command.env(rats::env_vars::MODELS_DIR, shared_models().path().join("models"));
     command
 }
 
@@ -55,8 +66,8 @@ fn fixture(name: &str) -> PathBuf {
 
 #[test]
 fn training_cross_validates_beats_the_weakest_baselines_and_registers_the_model() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let trained = train(dir.path());
+    let shared = shared_models();
+    let trained = &shared.summary;
     let cv = &trained["cross_validated"];
     assert_eq!(cv["pairs"], 60, "{trained}");
     for key in ["pairwise_accuracy", "job_to_resume", "resume_to_job"] {
@@ -71,6 +82,9 @@ fn training_cross_validates_beats_the_weakest_baselines_and_registers_the_model(
         assert!(baselines[name]["pairwise_accuracy"].is_f64(), "{name}: {baselines}");
     }
     assert!(pairwise > baselines["embedding_cosine"]["pairwise_accuracy"].as_f64().expect("number"));
+    // The registry checked in a copy, so the re-run below cannot disturb the tests sharing it.
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_dir(&shared.path().join("models"), &dir.path().join("models"));
     let version = dir.path().join("models/match/v1");
     for file in [
         "scorer.json",

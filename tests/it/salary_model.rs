@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use crate::support::{consume_into, datasets, rats, repo, run, stderr, stdout, success_json, table_rows};
+use crate::support::{consume_into, copy_dir, datasets, rats, repo, run, stderr, stdout, success_json, table_rows};
 
 /// A lake of three Glassdoor metro files and the NYC jobs (about 3,400 postings with pay) and a
 /// models directory holding the salary model trained on it once for all tests here.
@@ -292,14 +292,6 @@ fn promote_and_rollback_choose_what_predict_uses() {
     let missing = models(&["promote", "salary", "v9"]);
     assert_eq!(missing.status.code(), Some(2));
     assert!(stderr(&missing).contains("no version v9"), "{}", stderr(&missing));
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read") {
-        let entry = entry.expect("entry");
-        std::fs::copy(entry.path(), to.join(entry.file_name())).expect("copy");
-    }
 }
 
 #[test]

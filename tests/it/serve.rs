@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::support::{rats, repo, run, stderr};
+use crate::support::{copy_dir, rats, repo, run, stderr};
 
 /// The demo fixtures consumed into a lake, and the models of the salary and matching tests.
 pub(crate) struct Fixture {
@@ -33,7 +33,7 @@ pub(crate) fn fixture() -> &'static Fixture {
         );
         let models = dir.path().join("models");
         copy_dir(&crate::salary_model::trained().models.join("salary"), &models.join("salary"));
-        copy_dir(&crate::matching::shared_models().join("models/match"), &models.join("match"));
+        copy_dir(&crate::matching::shared_models().path().join("models/match"), &models.join("match"));
         Fixture { _dir: dir, lake, models }
     })
 }
@@ -46,19 +46,6 @@ fn consume(dir: &Path, lake: &Path, inputs: &[PathBuf]) {
         .arg("--from")
         .args(inputs));
     assert!(output.status.success(), "consume: {}", stderr(&output));
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display())) {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
 }
 
 /// A copy of the fixture's lake (servers write the postings' vector cache into it), and of its
