@@ -38,6 +38,8 @@ pub const TABLE: &[(Method, &str, Access)] = &[
     (Method::GET, "/health", Access::Public),
     (Method::GET, "/ready", Access::Public),
     (Method::GET, "/metrics", Access::Public),
+    (Method::GET, "/openapi.json", Access::Public),
+    (Method::GET, "/docs", Access::Public),
     (Method::POST, "/v1/auth/login", Access::Public),
     (Method::POST, "/v1/auth/register", Access::Public),
     (Method::POST, "/v1/auth/refresh", Access::Public),

@@ -98,8 +98,8 @@ pub struct Cached {
 pub struct Market {
     /// Silver's Delta version.
     pub lake_version: i64,
-    /// The versions of every table the snapshot read (silver, duplicates, premiums).
-    tables: String,
+    /// The versions of every table the snapshot read.
+    pub tables: TableVersions,
     pub jobs: Vec<Job>,
     pub by_key: HashMap<String, usize>,
     /// Each job's title, company and description in lower case, for full-text filters.
@@ -116,6 +116,51 @@ pub struct Market {
 
 /// Duplicates by the posting they repeat.
 pub type Sightings = HashMap<String, Vec<Sighting>>;
+
+/// The versions of the tables a snapshot reads (`None`: the table does not exist yet). The
+/// server reads the lake again when any of them moves — a consume that only found duplicates,
+/// or new skill premiums from `rats train salary`, as well as new postings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableVersions {
+    pub silver: i64,
+    pub duplicates: Option<i64>,
+    pub premiums: Option<i64>,
+}
+
+impl TableVersions {
+    /// The versions of the lake's tables now.
+    pub fn of_lake(root: &Path) -> Result<Self, ServeError> {
+        Ok(TableVersions {
+            silver: version_if_present(&root.join(lake::SILVER))?
+                .ok_or_else(|| ServeError::Lake(format!("{}: no Delta table here yet", root.join(lake::SILVER).display())))?,
+            duplicates: version_if_present(&root.join(lake::DUPLICATES))?,
+            premiums: version_if_present(&root.join(crate::ml::salary::premiums::TABLE))?,
+        })
+    }
+}
+
+impl std::fmt::Display for TableVersions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = |v: Option<i64>| v.map_or_else(|| "-".to_string(), |v| v.to_string());
+        write!(
+            f,
+            "silver {} duplicates {} premiums {}",
+            self.silver,
+            shown(self.duplicates),
+            shown(self.premiums)
+        )
+    }
+}
+
+/// The Delta version of the table at `path`, `None` when there is no table.
+fn version_if_present(path: &Path) -> Result<Option<i64>, ServeError> {
+    if !path.join("_delta_log").is_dir() {
+        return Ok(None);
+    }
+    lake::table_version(path)
+        .map(Some)
+        .map_err(|e| ServeError::Lake(format!("{}: {e}", path.display())))
+}
 
 /// Silver's columns the server reads.
 const JOB_COLUMNS: [&str; 20] = [
@@ -161,13 +206,12 @@ impl Market {
             .collect();
         let (duplicates_version, sightings) = read_sightings(root)?;
         let (premiums_version, premiums) = read_premiums(root)?;
-        let shown = |v: Option<i64>| v.map_or_else(|| "-".to_string(), |v| v.to_string());
         let mut market = Market {
-            tables: format!(
-                "silver {version} duplicates {} premiums {}",
-                shown(duplicates_version),
-                shown(premiums_version)
-            ),
+            tables: TableVersions {
+                silver: version,
+                duplicates: duplicates_version,
+                premiums: premiums_version,
+            },
             lake_version: version,
             jobs,
             by_key,
@@ -391,16 +435,9 @@ fn read_sightings(root: &Path) -> Result<(Option<i64>, Sightings), ServeError> {
 /// the table); [`ServeError::LakeMoved`] when the table changed while it was read.
 fn read_premiums(root: &Path) -> Result<(Option<i64>, HashMap<String, f64>), ServeError> {
     let path = root.join(crate::ml::salary::premiums::TABLE);
-    let lake_error = |e: &dyn std::fmt::Display| ServeError::Lake(format!("{}: {e}", path.display()));
-    let version = || -> Result<Option<i64>, ServeError> {
-        if !path.join("_delta_log").is_dir() {
-            return Ok(None);
-        }
-        lake::table_version(&path).map(Some).map_err(|e| lake_error(&e))
-    };
-    let before = version()?;
-    let premiums = rank::market_premiums(root).map_err(|e| lake_error(&e))?;
-    if version()? != before {
+    let before = version_if_present(&path)?;
+    let premiums = rank::market_premiums(root).map_err(|e| ServeError::Lake(format!("{}: {e}", path.display())))?;
+    if version_if_present(&path)? != before {
         return Err(ServeError::LakeMoved);
     }
     Ok((before, premiums))

@@ -18,6 +18,7 @@ pub mod market;
 pub mod metrics;
 pub mod models;
 pub mod observe;
+pub mod openapi;
 pub mod problem;
 pub mod redis;
 pub mod redis_link;
@@ -100,7 +101,9 @@ pub fn router(state: Arc<AppState>) -> Router {
     let operations = Router::new()
         .route("/health", get(routes::system::health))
         .route("/ready", get(routes::system::ready))
-        .route("/metrics", get(routes::system::metrics));
+        .route("/metrics", get(routes::system::metrics))
+        .route("/openapi.json", get(openapi::json_answer))
+        .route("/docs", get(openapi::docs_answer));
     api.merge(operations)
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), access::authorize))
         .route_layer(axum::middleware::from_fn(observe::label_route))

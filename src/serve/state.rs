@@ -16,7 +16,7 @@ use crate::normalize::Normaliser;
 use crate::skills::Extractor;
 
 use super::ServeError;
-use super::market::Market;
+use super::market::{Market, TableVersions};
 use super::metrics::{Gauges, Metrics};
 use super::models::{self, Models};
 use super::problem::Problem;
@@ -177,12 +177,11 @@ fn refresh_blocking(state: &AppState) -> Result<(), ServeError> {
             models
         }
     };
-    let silver = options.lake.join(crate::lake::SILVER);
-    let version = crate::lake::table_version(&silver).map_err(|e| ServeError::Lake(format!("{}: {e}", silver.display())))?;
+    let tables = TableVersions::of_lake(&options.lake)?;
     let wanted_matching = models.matching.as_ref().map(|m| m.chosen.version.as_str());
-    let current = state.market().is_some_and(|market| {
-        market.lake_version == version && market.matching.as_ref().map(|m| m.model_version.as_str()) == wanted_matching
-    });
+    let current = state
+        .market()
+        .is_some_and(|market| market.tables == tables && market.matching.as_ref().map(|m| m.model_version.as_str()) == wanted_matching);
     if !current {
         let market = loop {
             match Market::load(&options.lake, &state.extractor, models.matching.as_ref()) {

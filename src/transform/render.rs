@@ -61,6 +61,9 @@ pub fn render(project: &Project, file: &SqlFile, inputs: &RenderInputs) -> Resul
     let recorded = Arc::new(Mutex::new(Recorded::default()));
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
+    // Errors name the undefined variable in release builds too (minijinja keeps that for
+    // debug builds by default).
+    env.set_debug(true);
     let mut imports = String::new();
     for macro_file in &project.macros {
         env.add_template_owned(macro_file.path.clone(), macro_file.sql.clone())

@@ -49,7 +49,7 @@ fn users(dir: &Path, db: &str, args: &[&str]) -> std::process::Output {
     run(rats(dir).args(["users"]).args(args).args(["--db", db]))
 }
 
-fn add_with_password(dir: &Path, db: &str, name: &str, role: &str, password: &str) {
+pub(crate) fn add_with_password(dir: &Path, db: &str, name: &str, role: &str, password: &str) {
     let mut child = rats(dir)
         .args(["users", "add", name, "--role", role, "--password-stdin", "--db", db])
         .stdin(Stdio::piped())
@@ -171,6 +171,8 @@ fn every_route_refuses_no_credentials_and_the_wrong_role() {
         (Method::GET, "/health", None),
         (Method::GET, "/ready", None),
         (Method::GET, "/metrics", None),
+        (Method::GET, "/openapi.json", None),
+        (Method::GET, "/docs", None),
         (Method::POST, "/v1/auth/login", None),
         (Method::POST, "/v1/auth/register", None),
         (Method::POST, "/v1/auth/refresh", None),
@@ -199,6 +201,7 @@ fn every_route_refuses_no_credentials_and_the_wrong_role() {
         (Method::GET, "/v1/users", Some(&["admin"])),
         (Method::GET, "/v1/audit", Some(&["admin"])),
     ];
+    assert_eq!(routes.len(), rats::serve::access::TABLE.len(), "the walk covers the route table");
     let mut denied = 0;
     for (method, path, roles) in routes {
         let body = (*method != Method::GET).then(|| json!({}));

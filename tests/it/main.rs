@@ -12,6 +12,7 @@ mod lake_docs;
 mod matching;
 mod mlflow;
 mod occupation;
+mod openapi;
 mod produce;
 mod registry_stub;
 mod replicas;

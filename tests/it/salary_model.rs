@@ -12,7 +12,7 @@ use crate::support::{consume_into, copy_dir, datasets, rats, repo, run, stderr, 
 /// models directory holding the salary model trained on it once for all tests here.
 pub struct Trained {
     _dir: tempfile::TempDir,
-    lake: PathBuf,
+    pub lake: PathBuf,
     pub models: PathBuf,
     report: serde_json::Value,
 }

@@ -644,6 +644,30 @@ fn sighup_reloads_at_once() {
     server.wait_until("serving v2 after SIGHUP", |s| s.get("/ready").body["models"][0]["version"] == "v2");
 }
 
+#[test]
+fn new_skill_premiums_are_read_though_silver_did_not_move() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (lake, models) = private_copy(dir.path(), false);
+    let server = Server::start(dir.path(), &lake, &models, &["--refresh-secs", "3600"]);
+    let premiums = |s: &Server| -> Vec<Value> {
+        let skills = s.get("/v1/skills?limit=1000").body;
+        skills["skills"]
+            .as_array()
+            .expect("skills")
+            .iter()
+            .map(|k| k["premium_usd_median"].clone())
+            .collect()
+    };
+    assert!(premiums(&server).iter().all(Value::is_null), "the fixture lake has no premiums yet");
+    let silver_before = server.get("/ready").body["lake"]["version"].clone();
+    // What `rats train salary` writes into the lake it trained on, as it would land here.
+    let table = rats::ml::salary::premiums::TABLE;
+    copy_dir(&crate::salary_model::trained().lake.join(table), &lake.join(table));
+    server.signal("HUP");
+    server.wait_until("premiums read", |s| premiums(s).iter().any(Value::is_f64));
+    assert_eq!(server.get("/ready").body["lake"]["version"], silver_before, "silver did not move");
+}
+
 /// A batch as large as the API takes: long enough to be in flight while the test acts.
 fn heavy_batch() -> Value {
     let postings: Vec<Value> = (0..1000)
