@@ -12,18 +12,20 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 /// Where jemalloc (as tikv-jemallocator builds it) reads its options, once, at start-up.
 const OPTIONS_VARIABLE: &str = "_RJEM_MALLOC_CONF";
 
-/// Options for fine-tuning an encoder. Why: backpropagation allocates a zeroed tensor for
-/// every node of the graph, and jemalloc zeroes a reused large block by handing its pages back
-/// to the kernel, so every step faulted its activations in again (7.3 million page faults and
-/// as much system time as user time in one epoch over 600 sentences). With `thp:always`
-/// jemalloc zeroes with memset and maps huge pages: 31.5 s became 18.6 s for that epoch. Not
-/// for every command: consume's peak RSS rises by a fifth with it.
-const FINE_TUNING_OPTIONS: &str = "thp:always";
+/// Options for commands that run an encoder over many texts. Why: every forward pass (and, when
+/// fine-tuning, every backward pass) allocates large activation tensors, and jemalloc zeroes a
+/// reused large block by handing its pages back to the kernel, so every batch faulted its
+/// activations in again (fine-tuning: 7.3 million page faults and as much system time as user
+/// time in one epoch over 600 sentences). With `thp:always` jemalloc zeroes with memset and
+/// maps huge pages: 31.5 s became 18.6 s for that epoch, and `rats train match` on the 700 rjdb
+/// pairs took 214 s instead of 254 s (debug build, BENCHMARKS.md). Not for every command:
+/// consume's peak RSS rises by a fifth with it.
+const ENCODER_OPTIONS: &str = "thp:always";
 
-/// Restarts this process with the fine-tuning options unless jemalloc already has options from
-/// the environment (the user's, or this restart's). Returns only when the restart failed; the
+/// Restarts this process with the encoder options unless jemalloc already has options from the
+/// environment (the user's, or this restart's). Returns only when the restart failed; the
 /// command then runs as it is, slower.
-pub fn restart_for_fine_tuning() {
+pub fn restart_for_encoder_work() {
     if std::env::var_os(OPTIONS_VARIABLE).is_some() {
         return;
     }
@@ -32,7 +34,7 @@ pub fn restart_for_fine_tuning() {
     };
     let error = Command::new(program)
         .args(std::env::args_os().skip(1))
-        .env(OPTIONS_VARIABLE, FINE_TUNING_OPTIONS)
+        .env(OPTIONS_VARIABLE, ENCODER_OPTIONS)
         .exec();
-    eprintln!("warning: could not restart with the allocator's fine-tuning options ({error}); training runs slower");
+    eprintln!("warning: could not restart with the allocator's options for encoders ({error}); this runs slower");
 }

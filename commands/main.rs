@@ -33,10 +33,22 @@ use rats::settings::{Overrides, Settings};
 
 use cli::{Cli, Command};
 
+/// Commands that spend most of their time in a BERT encoder over many texts: fine-tuning the
+/// skill encoder, and embedding pairs or postings for matching (`rats train match`, `rats
+/// match`). `rats serve` is left as it is: it runs for days, and the option costs resident
+/// memory.
+fn runs_an_encoder_at_length(command: &Command) -> bool {
+    match command {
+        Command::Train(cli::TrainCommand::Skills(args)) => args.encoder.is_some(),
+        Command::Train(cli::TrainCommand::Match(_)) | Command::Match(_) => true,
+        _ => false,
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if matches!(&cli.command, Command::Train(cli::TrainCommand::Skills(args)) if args.encoder.is_some()) {
-        allocator::restart_for_fine_tuning();
+    if runs_an_encoder_at_length(&cli.command) {
+        allocator::restart_for_encoder_work();
     }
     let outcome = match run(cli) {
         Ok(outcome) => outcome,
