@@ -54,7 +54,7 @@ fn document_from(route_docs: &str) -> Result<Value, OpenApiError> {
             return Err(OpenApiError::Undocumented(name));
         };
         operation.insert("operationId".into(), json!(operation_id(method, path)));
-        add_shared(&mut operation, path, *access);
+        add_shared(&mut operation, path, *access)?;
         let item = paths.entry((*path).to_string()).or_insert_with(|| json!({}));
         item[method.as_str().to_ascii_lowercase()] = Value::Object(operation);
     }
@@ -91,13 +91,11 @@ fn operation_id(method: &Method, path: &str) -> String {
 
 /// What the route table and the middleware decide for every route: credentials and roles,
 /// the refusals they bring, rate limits and overload on `/v1`.
-fn add_shared(operation: &mut Map<String, Value>, path: &str, access: Access) {
+fn add_shared(operation: &mut Map<String, Value>, path: &str, access: Access) -> Result<(), OpenApiError> {
     let problem = || json!({"$ref": "#/components/responses/Problem"});
-    let responses = operation
-        .entry("responses")
-        .or_insert_with(|| json!({}))
-        .as_object_mut()
-        .expect("responses is a mapping");
+    let Some(Value::Object(mut responses)) = operation.remove("responses") else {
+        return Err(OpenApiError::Missing("responses"));
+    };
     match access {
         Access::Public => {
             operation.insert("security".into(), json!([]));
@@ -117,10 +115,6 @@ fn add_shared(operation: &mut Map<String, Value>, path: &str, access: Access) {
         }
     }
     if path.starts_with("/v1/") {
-        let responses = operation
-            .get_mut("responses")
-            .and_then(Value::as_object_mut)
-            .expect("responses is a mapping");
         responses.insert(
             "429".into(),
             json!({
@@ -131,6 +125,8 @@ fn add_shared(operation: &mut Map<String, Value>, path: &str, access: Access) {
         );
         responses.entry("503").or_insert_with(problem);
     }
+    operation.insert("responses".into(), Value::Object(responses));
+    Ok(())
 }
 
 /// The document as sent, built on first use (a build whose table and docs disagree fails its
