@@ -14,6 +14,7 @@ pub mod matching;
 pub mod ml;
 pub mod normalize;
 pub mod output;
+pub mod parallel;
 pub mod produce;
 pub mod registry;
 pub mod serve;
