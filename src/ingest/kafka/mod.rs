@@ -153,6 +153,12 @@ pub fn consume_kafka(
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
         .set("auto.offset.reset", "earliest")
+        // A consumer that was killed stays in the group until its session times out, and the
+        // next run of the same group waits for that before it gets the partitions: 45 s with
+        // librdkafka's default, so a crashed run restarted at once (cron, systemd, CI) sat idle
+        // for most of a minute. Ten seconds, the pre-3.0 default, still rides out any pause of
+        // this process: heartbeats come from librdkafka's own thread.
+        .set("session.timeout.ms", "10000")
         // Read ahead about two batches, in fetches large enough that polling a batch rarely
         // waits for the broker (the default 1 MB per partition per fetch starves a 10,000-message
         // batch), capped at 32 MB (librdkafka's default is 64 MB) for the peak memory.
