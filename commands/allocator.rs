@@ -5,12 +5,14 @@ use std::process::Command;
 
 /// jemalloc returns freed batch memory to the system instead of keeping it in per-thread
 /// arenas: consume's peak RSS on 200k postings drops below the 500 MB target with it
-/// (BENCHMARKS.md).
+/// (BENCHMARKS.md). It is Debian's build (`libjemalloc-dev`, linked statically through
+/// `JEMALLOC_OVERRIDE` in .cargo/config.toml) rather than one compiled from source with every
+/// cold build, and unprefixed: it is the process' `malloc` too, for the C libraries linked in.
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-/// Where jemalloc (as tikv-jemallocator builds it) reads its options, once, at start-up.
-const OPTIONS_VARIABLE: &str = "_RJEM_MALLOC_CONF";
+/// Where jemalloc reads its options, once, at start-up.
+const OPTIONS_VARIABLE: &str = "MALLOC_CONF";
 
 /// Options for commands that run an encoder over many texts. Why: every forward pass (and, when
 /// fine-tuning, every backward pass) allocates large activation tensors, and jemalloc zeroes a

@@ -30,6 +30,21 @@ fn help_lists_only_commands_that_exist() {
     }
 }
 
+/// The allocator is jemalloc and reads its options from `MALLOC_CONF`, the variable the encoder
+/// commands restart themselves with (commands/allocator.rs): asked to, it prints its statistics
+/// when rats exits.
+#[test]
+fn the_allocator_is_jemalloc_reading_malloc_conf() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = run(rats(dir.path()).arg("--version").env("MALLOC_CONF", "stats_print:true"));
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("Begin jemalloc statistics"),
+        "no jemalloc statistics on stderr:\n{}",
+        stderr(&output)
+    );
+}
+
 #[test]
 fn config_show_says_where_each_value_came_from() {
     let dir = tempfile::tempdir().expect("tempdir");
