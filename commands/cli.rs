@@ -737,6 +737,14 @@ pub struct ServeArgs {
     /// Seconds a request may take before it is answered with 503 (fractions allowed)
     #[arg(long, value_name = "SECONDS", default_value_t = 30.0, value_parser = positive_seconds)]
     pub request_timeout: f64,
+    /// Résumés the sentence encoder embeds at once [default: the number of cores]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub encoder_slots: Option<u32>,
+    /// Seconds a match request waits for the encoder; after that its résumé is scored on
+    /// skills, requirements, keywords, title and experience alone (the match model's fallback),
+    /// and the answer says so
+    #[arg(long, value_name = "SECONDS", default_value_t = 0.25, value_parser = positive_seconds)]
+    pub encoder_wait: f64,
     /// Largest JSON request body, in KiB (larger ones get 413)
     #[arg(long, value_name = "KIB", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_body_kib: u32,

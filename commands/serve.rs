@@ -33,6 +33,10 @@ pub fn run(args: &ServeArgs, settings: &Settings, quiet: bool) -> anyhow::Result
         open_registration: args.open_registration,
         rate_limits: settings.rate_limits.value,
         cors_origins: settings.cors_origins.value.clone(),
+        encoder_slots: args
+            .encoder_slots
+            .map_or_else(|| std::thread::available_parallelism().map_or(1, usize::from), |n| n as usize),
+        encoder_wait: Duration::from_secs_f64(args.encoder_wait),
     };
     let normaliser = Arc::new(normaliser::from_settings(settings)?);
     let extractor = Arc::new(taxonomy_extractor(settings)?);

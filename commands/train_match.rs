@@ -57,7 +57,10 @@ pub fn run(args: &TrainMatchArgs, settings: &Settings, quiet: bool) -> anyhow::R
     if quiet && settings.format.value == OutputFormat::Table {
         return Ok(Outcome::Success);
     }
-    let mut rows = vec![evaluation_row("learned score (cross-validated)", &trained.cross_validated)];
+    let mut rows = vec![
+        evaluation_row("learned score (cross-validated)", &trained.cross_validated),
+        evaluation_row(train::FALLBACK_ROW, &trained.fallback),
+    ];
     rows.extend(trained.baselines.iter().map(|(name, e)| evaluation_row(name, e)));
     let report = Report {
         header: EVALUATION_HEADER.map(String::from).to_vec(),
@@ -67,8 +70,10 @@ pub fn run(args: &TrainMatchArgs, settings: &Settings, quiet: bool) -> anyhow::R
             "path": trained.path,
             "cross_validated": trained.cross_validated,
             "per_fold": trained.per_fold,
+            "skills_only_fallback": trained.fallback,
             "baselines": trained.baselines,
             "scorer": trained.scorer,
+            "fallback_scorer": trained.fallback_scorer,
             "mlflow": logged,
         }),
     };

@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::MatchError;
 use super::baselines::{Bm25, keyword_overlap};
 use super::embed::SentenceEncoder;
-use super::features::{Features, JobIndex, ResumeQuery, content_words};
+use super::features::{Features, JobIndex, ResumeQuery, SEMANTIC, content_words};
 use super::profile::{JobProfile, ResumeProfile, read_job, read_resume};
 use super::rjdb::LabelledPair;
 use super::scorer::Scorer;
@@ -190,8 +190,9 @@ impl Prepared {
     }
 
     /// Cross-validated metrics of the learned scorer (`folds` folds by posting) and the weights
-    /// fitted on every posting.
-    pub fn cross_validate(&self, folds: usize) -> CrossValidated {
+    /// fitted on every posting, each fitted on the training examples' features as `view` shows
+    /// them (all of them, or [`super::features::without_semantic`] for the skills-only fallback).
+    pub fn cross_validate(&self, folds: usize, view: fn(&Features) -> Features) -> CrossValidated {
         let n = self.jobs.len();
         let folds = folds.clamp(2, n.max(2));
         let fold_of = |job: usize| job % folds;
@@ -199,11 +200,12 @@ impl Prepared {
         let fits: Vec<usize> = (0..=folds).collect();
         let mut scorers: Vec<Scorer> = map_in_order(&fits, |&fold| {
             let training: Vec<usize> = (0..n).filter(|&j| fold_of(j) != fold).collect();
-            Scorer::fit(&self.examples(&training))
+            let examples: Vec<(Features, bool)> = self.examples(&training).iter().map(|(f, matched)| (view(f), *matched)).collect();
+            Scorer::fit(&examples)
         });
         let scorer = scorers.pop().expect("one scorer per fold and one for every posting");
-        let for_job = |job: usize, resume: usize| scorers[fold_of(job)].score(self.features(job, resume));
-        let for_resume = |job: usize, resume: usize| scorers[fold_of(resume / 2)].score(self.features(job, resume));
+        let for_job = |job: usize, resume: usize| scorers[fold_of(job)].score(&view(self.features(job, resume)));
+        let for_resume = |job: usize, resume: usize| scorers[fold_of(resume / 2)].score(&view(self.features(job, resume)));
         let evaluation = self.evaluate(for_job, for_resume);
         let per_fold = (0..folds)
             .map(|fold| {
@@ -237,7 +239,7 @@ impl Prepared {
         let by_bm25 = |job: usize, resume: usize| bm25.score(&job_words[job], resume);
         out.insert("bm25", self.evaluate(by_bm25, by_bm25));
         let feature = |index: usize| move |job: usize, resume: usize| f64::from(self.features(job, resume)[index]);
-        out.insert("embedding_cosine", self.evaluate(feature(0), feature(0)));
+        out.insert("embedding_cosine", self.evaluate(feature(SEMANTIC), feature(SEMANTIC)));
         out.insert("skills", self.evaluate(feature(2), feature(2)));
         out
     }

@@ -11,6 +11,18 @@ use crate::skills::Taxonomy;
 /// The features in the order the scorer's weights follow.
 pub const NAMES: [&str; 6] = ["semantic", "requirements", "skills", "keywords", "title", "experience"];
 pub type Features = [f32; NAMES.len()];
+/// The position of the sentence encoder's signal (the cosine) in [`Features`].
+pub const SEMANTIC: usize = 0;
+
+/// `features` without the sentence encoder's signal: what the skills-only fallback scorer is
+/// fitted on. Fitted so, its weight for the signal stays exactly 0 (gradient descent from 0
+/// with an input that is always 0), so it scores a résumé that was never embedded the same
+/// as one that was.
+pub fn without_semantic(features: &Features) -> Features {
+    let mut out = *features;
+    out[SEMANTIC] = 0.0;
+    out
+}
 
 /// A coverage measured on few items is weak evidence: a posting naming one skill the résumé has
 /// is not a better fit than one naming nine it has eight of. Coverages are shrunk towards 0 by

@@ -90,4 +90,23 @@ mod tests {
         assert!(scorer.score(&[0.5, 0.3, 0.5, 0.5, 0.5, 1.0]) < 20.0);
         assert_eq!(scorer, Scorer::fit(&examples), "deterministic");
     }
+
+    #[test]
+    fn a_scorer_fitted_without_the_encoders_signal_gives_it_no_weight() {
+        use crate::matching::features::{SEMANTIC, without_semantic};
+        let examples: Vec<(Features, bool)> = (0..200)
+            .map(|i| {
+                let matched = i % 2 == 0;
+                let (semantic, skills) = if matched { (0.9, 0.7) } else { (0.2, 0.4) };
+                ([semantic, skills, 0.5, 0.5, 0.5, 1.0], matched)
+            })
+            .collect();
+        assert!(Scorer::fit(&examples).weights[SEMANTIC].1 > 1.0);
+        let skills_only: Vec<(Features, bool)> = examples.iter().map(|(f, matched)| (without_semantic(f), *matched)).collect();
+        let fallback = Scorer::fit(&skills_only);
+        assert!(fallback.weights[SEMANTIC].1.abs() < 1e-12, "{:?}", fallback.weights);
+        assert!(fallback.weights[1].1 > 1.0, "{:?}", fallback.weights);
+        let embedded = [0.9, 0.7, 0.5, 0.5, 0.5, 1.0];
+        assert!((fallback.score(&embedded) - fallback.score(&without_semantic(&embedded))).abs() < 1e-9);
+    }
 }

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use super::MatchError;
 use super::embed::SentenceEncoder;
 use super::eval::{CrossValidated, Evaluation, Prepared};
-use super::features::NAMES;
+use super::features::{self, NAMES};
 use super::model::{self, KIND};
 use super::rjdb;
 use super::scorer::Scorer;
@@ -46,6 +46,9 @@ pub struct Version {
     pub per_fold: Vec<Evaluation>,
     pub baselines: BTreeMap<&'static str, Evaluation>,
     pub scorer: Scorer,
+    /// The skills-only fallback, cross-validated the same way.
+    pub fallback: Evaluation,
+    pub fallback_scorer: Scorer,
     pub markdown: String,
 }
 
@@ -69,13 +72,18 @@ pub fn train_version(request: &Request, extractor: &Extractor, progress: &dyn Fn
         2 * pairs.len()
     ));
     let prepared = Prepared::new(&pairs, extractor, &encoder, request.this_year)?;
-    progress("cross-validating the scorer");
+    progress("cross-validating the scorer, and its skills-only fallback");
     let CrossValidated {
         evaluation: cross_validated,
         per_fold,
         scorer,
         examples,
-    } = prepared.cross_validate(request.folds);
+    } = prepared.cross_validate(request.folds, |f| *f);
+    let CrossValidated {
+        evaluation: fallback,
+        scorer: fallback_scorer,
+        ..
+    } = prepared.cross_validate(request.folds, features::without_semantic);
     progress("scoring the baselines");
     let baselines = prepared.baselines();
     let mut card = ModelCard {
@@ -100,14 +108,19 @@ pub fn train_version(request: &Request, extractor: &Extractor, progress: &dyn Fn
             "encoder_dimensions": encoder.dimensions(),
         }),
         parameters: serde_json::json!({"folds": request.folds, "model": "logistic regression on the features"}),
-        metrics: serde_json::json!({"cross_validated": cross_validated, "baselines": baselines}),
-        artifacts: vec![model::SCORER_FILE.into(), model::ENCODER_DIR.into(), "card.md".into()],
+        metrics: serde_json::json!({"cross_validated": cross_validated, "skills_only_fallback": fallback, "baselines": baselines}),
+        artifacts: vec![
+            model::SCORER_FILE.into(),
+            model::FALLBACK_FILE.into(),
+            model::ENCODER_DIR.into(),
+            "card.md".into(),
+        ],
     };
     let mut markdown = String::new();
     let version = registry.add(|dir, version| {
         card.version = version.to_string();
-        model::save(dir, &scorer, &request.encoder).map_err(|e| crate::ml::MlError::Invalid(e.to_string()))?;
-        markdown = report(&card, &cross_validated, &baselines, &scorer);
+        model::save(dir, &scorer, &fallback_scorer, &request.encoder).map_err(|e| crate::ml::MlError::Invalid(e.to_string()))?;
+        markdown = report(&card, &cross_validated, &fallback, &baselines, &scorer);
         std::fs::write(dir.join("card.md"), &markdown).map_err(|e| crate::ml::MlError::file(dir.join("card.md"), e))?;
         std::fs::write(dir.join("model.json"), pretty_json(&card)?).map_err(|e| crate::ml::MlError::file(dir.join("model.json"), e))
     })?;
@@ -119,6 +132,8 @@ pub fn train_version(request: &Request, extractor: &Extractor, progress: &dyn Fn
         per_fold,
         baselines,
         scorer,
+        fallback,
+        fallback_scorer,
         markdown,
     })))
 }
@@ -172,6 +187,7 @@ pub fn tracking_record(version: &Version) -> card::TrackingRecord {
         }
     };
     figures("cv.", &version.cross_validated, 0);
+    figures("fallback.", &version.fallback, 0);
     for (i, fold) in version.per_fold.iter().enumerate() {
         figures("fold.", fold, i as i64 + 1);
     }
@@ -185,15 +201,24 @@ pub fn tracking_record(version: &Version) -> card::TrackingRecord {
     (params, metrics)
 }
 
+/// How reports name the skills-only fallback's row.
+pub const FALLBACK_ROW: &str = "skills-only fallback (the same, without the encoder's signal)";
+
 /// A table row of an evaluation.
 fn row(name: &str, e: &Evaluation) -> String {
     let cells: Vec<String> = e.figures().iter().map(|x| format!("{x:.3}")).collect();
     format!("| {name} | {} |\n", cells.join(" | "))
 }
 
-/// The version's report (`card.md`): cross-validated metrics beside the baselines, and the
-/// weights.
-pub fn report(card: &ModelCard, cv: &Evaluation, baselines: &BTreeMap<&'static str, Evaluation>, scorer: &Scorer) -> String {
+/// The version's report (`card.md`): cross-validated metrics of the scorer and its skills-only
+/// fallback beside the baselines, and the weights.
+pub fn report(
+    card: &ModelCard,
+    cv: &Evaluation,
+    fallback: &Evaluation,
+    baselines: &BTreeMap<&'static str, Evaluation>,
+    scorer: &Scorer,
+) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# Match model {}\n", card.version);
     let _ = writeln!(
@@ -212,6 +237,7 @@ pub fn report(card: &ModelCard, cv: &Evaluation, baselines: &BTreeMap<&'static s
         &format!("learned score ({}-fold CV by posting)", card.parameters["folds"]),
         cv,
     ));
+    out.push_str(&row(FALLBACK_ROW, fallback));
     for (name, evaluation) in baselines {
         out.push_str(&row(name, evaluation));
     }

@@ -44,6 +44,9 @@ pub struct Job {
     pub salary_source: Option<String>,
     pub date_posted: Option<NaiveDate>,
     pub skill_ids: Vec<String>,
+    /// The ESCO occupation `rats occupation assign` gave the title (`gold/posting_occupations`;
+    /// `None` without that table, or when no occupation was close enough).
+    pub title_family: Option<String>,
     #[serde(skip)]
     pub description: String,
 }
@@ -119,12 +122,14 @@ pub type Sightings = HashMap<String, Vec<Sighting>>;
 
 /// The versions of the tables a snapshot reads (`None`: the table does not exist yet). The
 /// server reads the lake again when any of them moves — a consume that only found duplicates,
-/// or new skill premiums from `rats train salary`, as well as new postings.
+/// new skill premiums from `rats train salary` or new title families from `rats occupation
+/// assign`, as well as new postings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TableVersions {
     pub silver: i64,
     pub duplicates: Option<i64>,
     pub premiums: Option<i64>,
+    pub occupations: Option<i64>,
 }
 
 impl TableVersions {
@@ -135,6 +140,7 @@ impl TableVersions {
                 .ok_or_else(|| ServeError::Lake(format!("{}: no Delta table here yet", root.join(lake::SILVER).display())))?,
             duplicates: version_if_present(&root.join(lake::DUPLICATES))?,
             premiums: version_if_present(&root.join(crate::ml::salary::premiums::TABLE))?,
+            occupations: version_if_present(&root.join(crate::ml::occupation::ASSIGNMENTS_TABLE))?,
         })
     }
 }
@@ -144,10 +150,11 @@ impl std::fmt::Display for TableVersions {
         let shown = |v: Option<i64>| v.map_or_else(|| "-".to_string(), |v| v.to_string());
         write!(
             f,
-            "silver {} duplicates {} premiums {}",
+            "silver {} duplicates {} premiums {} occupations {}",
             self.silver,
             shown(self.duplicates),
-            shown(self.premiums)
+            shown(self.premiums),
+            shown(self.occupations)
         )
     }
 }
@@ -206,11 +213,16 @@ impl Market {
             .collect();
         let (duplicates_version, sightings) = read_sightings(root)?;
         let (premiums_version, premiums) = read_premiums(root)?;
+        let (occupations_version, families) = read_title_families(root)?;
+        for job in &mut jobs {
+            job.title_family = families.get(&job.posting_key).cloned();
+        }
         let mut market = Market {
             tables: TableVersions {
                 silver: version,
                 duplicates: duplicates_version,
                 premiums: premiums_version,
+                occupations: occupations_version,
             },
             lake_version: version,
             jobs,
@@ -370,6 +382,7 @@ fn read_jobs(batch: &RecordBatch, jobs: &mut Vec<Job>) -> Result<(), String> {
             salary_source: salary_sources[row].clone(),
             date_posted: (!dates.is_null(row)).then(|| dates.value_as_date(row)).flatten(),
             skill_ids,
+            title_family: None,
             description: descriptions[row].clone().unwrap_or_default(),
         });
     }
@@ -441,4 +454,27 @@ fn read_premiums(root: &Path) -> Result<(Option<i64>, HashMap<String, f64>), Ser
         return Err(ServeError::LakeMoved);
     }
     Ok((before, premiums))
+}
+
+/// Each posting's title family (`gold/posting_occupations`: posting key → occupation name) and
+/// the table's version (`None` without the table).
+fn read_title_families(root: &Path) -> Result<(Option<i64>, HashMap<String, String>), ServeError> {
+    let path = root.join(crate::ml::occupation::ASSIGNMENTS_TABLE);
+    if !path.join("_delta_log").is_dir() {
+        return Ok((None, HashMap::new()));
+    }
+    let lake_error = |e: &dyn std::fmt::Display| ServeError::Lake(format!("{}: {e}", path.display()));
+    let (version, batches) = lake::scan_table_versioned(&path, &["posting_key", "occupation"]).map_err(|e| lake_error(&e))?;
+    let mut families = HashMap::new();
+    for batch in &batches {
+        let (Some(keys), Some(names)) = (batch.column(0).as_string_opt::<i32>(), batch.column(1).as_string_opt::<i32>()) else {
+            return Err(lake_error(&"posting_key and occupation are not text"));
+        };
+        for row in 0..batch.num_rows() {
+            if !keys.is_null(row) && !names.is_null(row) {
+                families.insert(keys.value(row).to_string(), names.value(row).to_string());
+            }
+        }
+    }
+    Ok((Some(version), families))
 }

@@ -48,6 +48,8 @@ pub struct Metrics {
     shared_hits: Mutex<BTreeMap<&'static str, u64>>,
     predictions: AtomicU64,
     matches: AtomicU64,
+    /// Matches scored by the skills-only fallback (a part of `matches`).
+    skills_only_matches: AtomicU64,
     /// Budget (a tier, or `login`) → requests refused with 429.
     rate_limited: Mutex<BTreeMap<&'static str, u64>>,
 }
@@ -114,8 +116,12 @@ impl Metrics {
         }
     }
 
-    pub fn matched(&self) {
+    /// One résumé matched; `skills_only` when the encoder was too busy and the fallback scored it.
+    pub fn matched(&self, skills_only: bool) {
         self.matches.fetch_add(1, Ordering::Relaxed);
+        if skills_only {
+            self.skills_only_matches.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// The text exposition (format 0.0.4).
@@ -248,8 +254,18 @@ impl Metrics {
             "Salary predictions made (each posting of a batch counts).",
         );
         let _ = writeln!(out, "rats_predictions_total {}", self.predictions.load(Ordering::Relaxed));
-        family(&mut out, "rats_matches_total", "counter", "Résumés matched against the postings.");
-        let _ = writeln!(out, "rats_matches_total {}", self.matches.load(Ordering::Relaxed));
+        family(
+            &mut out,
+            "rats_matches_total",
+            "counter",
+            "Résumés matched against the postings, by scoring: full, or skills_only when the sentence encoder was too busy.",
+        );
+        let (all, skills_only) = (
+            self.matches.load(Ordering::Relaxed),
+            self.skills_only_matches.load(Ordering::Relaxed),
+        );
+        let _ = writeln!(out, "rats_matches_total{{scoring=\"full\"}} {}", all - skills_only);
+        let _ = writeln!(out, "rats_matches_total{{scoring=\"skills_only\"}} {skills_only}");
         family(
             &mut out,
             "rats_model_info",

@@ -49,6 +49,11 @@ pub struct Options {
     pub rate_limits: RateLimits,
     /// Origins (`https://app.example`) whose pages may call the API from a browser.
     pub cors_origins: Vec<String>,
+    /// Résumés the sentence encoder embeds at once.
+    pub encoder_slots: usize,
+    /// How long a match request waits for the encoder before its résumé is scored on skills
+    /// alone (by the match model's fallback).
+    pub encoder_wait: Duration,
 }
 
 pub struct AppState {
@@ -65,6 +70,8 @@ pub struct AppState {
     pub predictions: TtlCache<serde_json::Value>,
     /// The second level of the prediction and lake answer caches, in Redis.
     pub shared_cache: SharedCache,
+    /// Turns at the sentence encoder (`encoder_slots` of them).
+    pub encoder: Arc<Semaphore>,
     models: RwLock<Option<Arc<Models>>>,
     market: RwLock<Option<Arc<Market>>>,
     /// Why the last refresh failed, for `/ready`; `None` after one that worked.
@@ -87,6 +94,7 @@ impl AppState {
             redis,
             predictions: TtlCache::new(PREDICTION_TTL, PREDICTION_CACHE_ENTRIES),
             gate: Gate::new(options.max_in_flight, options.max_queued),
+            encoder: Arc::new(Semaphore::new(options.encoder_slots)),
             options,
             normaliser,
             extractor,

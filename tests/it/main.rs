@@ -14,6 +14,7 @@ mod mlflow;
 mod occupation;
 mod openapi;
 mod produce;
+mod readme_api;
 mod registry_stub;
 mod replicas;
 mod salary_cases;

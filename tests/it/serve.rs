@@ -335,6 +335,7 @@ fn every_route_answers_from_the_lake_and_the_models() {
     assert_eq!(matched.body["considered"], 8);
     assert_eq!(matched.body["jobs"].as_array().map(Vec::len), Some(3));
     assert_eq!(matched.body["jobs"][0]["title"], "Senior Data Engineer", "{}", matched.body);
+    assert_eq!(matched.body["scoring"], json!({"mode": "full"}));
     assert!(
         matched.body["jobs"][0]["explanation"]
             .as_str()
@@ -481,7 +482,8 @@ fn every_route_answers_from_the_lake_and_the_models() {
     let text = server.metrics_text();
     promtool_accepts(&text);
     assert!(text.contains("rats_predictions_total 3\n"), "{text}");
-    assert!(text.contains("rats_matches_total 2\n"), "{text}");
+    assert!(text.contains("rats_matches_total{scoring=\"full\"} 2\n"), "{text}");
+    assert!(text.contains("rats_matches_total{scoring=\"skills_only\"} 0\n"), "{text}");
     assert!(
         text.contains("rats_cache_requests_total{cache=\"stats\",result=\"hit\"} 1\n"),
         "{text}"
@@ -644,8 +646,10 @@ fn sighup_reloads_at_once() {
     server.wait_until("serving v2 after SIGHUP", |s| s.get("/ready").body["models"][0]["version"] == "v2");
 }
 
+/// The gold tables a snapshot reads besides silver: the salary model's skill premiums and the
+/// title families of `rats occupation assign`.
 #[test]
-fn new_skill_premiums_are_read_though_silver_did_not_move() {
+fn new_skill_premiums_and_title_families_are_read_though_silver_did_not_move() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (lake, models) = private_copy(dir.path(), false);
     let server = Server::start(dir.path(), &lake, &models, &["--refresh-secs", "3600"]);
@@ -666,6 +670,97 @@ fn new_skill_premiums_are_read_though_silver_did_not_move() {
     server.signal("HUP");
     server.wait_until("premiums read", |s| premiums(s).iter().any(Value::is_f64));
     assert_eq!(server.get("/ready").body["lake"]["version"], silver_before, "silver did not move");
+
+    let by_family = "/v1/stats/salary?by=title_family&min_postings=1";
+    problem(&server.get(by_family), 503, "no_title_families");
+    assert!(
+        server.get("/v1/jobs?limit=200").body["jobs"]
+            .as_array()
+            .expect("jobs")
+            .iter()
+            .all(|j| j["title_family"].is_null())
+    );
+    let assigned = run(rats(dir.path())
+        .env(rats::env_vars::DATASETS, crate::support::datasets())
+        .args(["occupation", "assign", "--quiet", "--lake"])
+        .arg(&lake));
+    assert!(assigned.status.success(), "{}", stderr(&assigned));
+    let families = crate::support::table_rows(&lake, rats::ml::occupation::ASSIGNMENTS_TABLE, &["posting_key", "occupation"]);
+    assert!(!families.is_empty(), "no fixture posting got a title family");
+    server.signal("HUP");
+    server.wait_until("title families read", |s| s.get(by_family).status == 200);
+    let jobs = server.get("/v1/jobs?limit=200").body;
+    for [key, family] in families.iter().map(|r| [&r[0], &r[1]]) {
+        let job = jobs["jobs"]
+            .as_array()
+            .expect("jobs")
+            .iter()
+            .find(|j| j["posting_key"] == json!(key))
+            .expect("a job per family");
+        assert_eq!(job["title_family"], json!(family), "{job}");
+    }
+    let groups = server.get(by_family).body;
+    assert_eq!(groups["by"], "title_family");
+    let named: Vec<&str> = groups["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .filter_map(|g| g["group"].as_str())
+        .collect();
+    assert!(
+        !named.is_empty() && named.iter().all(|g| families.iter().any(|r| r[1] == *g)),
+        "{groups}"
+    );
+    assert_eq!(server.get("/ready").body["lake"]["version"], silver_before, "silver did not move");
+}
+
+/// With one encoder slot and a millisecond's wait, résumés sent together find the encoder busy:
+/// those are scored by the model's skills-only fallback, which the answer and the metrics say,
+/// and which still ranks the data engineer résumé's posting first.
+#[test]
+fn a_busy_encoder_falls_back_to_skills_only_scoring_and_says_so() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (lake, models) = private_copy(dir.path(), false);
+    let server = Server::start(dir.path(), &lake, &models, &["--encoder-slots", "1", "--encoder-wait", "0.001"]);
+    let resume = std::fs::read_to_string(repo().join("fixtures/resumes/data-engineer.md")).expect("résumé");
+    let body = json!({"resume": resume, "top": 3});
+    let mut answers = Vec::new();
+    for _ in 0..20 {
+        answers.extend(std::thread::scope(|scope| {
+            let sent: Vec<_> = (0..4).map(|_| scope.spawn(|| server.post("/v1/match/jobs", &body))).collect();
+            sent.into_iter().map(|s| s.join().expect("a request")).collect::<Vec<_>>()
+        }));
+        if answers.iter().any(|a| a.body["scoring"]["mode"] == "skills_only") {
+            break;
+        }
+    }
+    assert!(answers.iter().all(|a| a.status == 200), "an answer was not 200");
+    let (fallen_back, full): (Vec<&Answer>, Vec<&Answer>) = answers.iter().partition(|a| a.body["scoring"]["mode"] == "skills_only");
+    assert!(
+        !fallen_back.is_empty(),
+        "no request of {} found the one encoder slot busy",
+        answers.len()
+    );
+    assert!(!full.is_empty(), "no request got the encoder");
+    let skills_only = &fallen_back[0].body;
+    assert!(
+        skills_only["scoring"]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("encoder was busy")),
+        "{skills_only}"
+    );
+    assert_eq!(skills_only["jobs"][0]["title"], "Senior Data Engineer", "{skills_only}");
+    assert_eq!(skills_only["jobs"][0]["signals"]["semantic"], 0.0, "the résumé was not embedded");
+    assert!(full[0].body["jobs"][0]["signals"]["semantic"].as_f64().is_some_and(|s| s > 0.0));
+    let text = server.metrics_text();
+    let counted = |scoring: &str| -> usize {
+        let prefix = format!("rats_matches_total{{scoring=\"{scoring}\"}} ");
+        text.lines()
+            .find_map(|l| l.strip_prefix(prefix.as_str()))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no {prefix} in {text}"))
+    };
+    assert_eq!((counted("full"), counted("skills_only")), (full.len(), fallen_back.len()));
 }
 
 /// A batch as large as the API takes: long enough to be in flight while the test acts.

@@ -1,6 +1,11 @@
 //! `POST /v1/match/jobs`: a résumé (JSON text, or a PDF, DOCX or text file uploaded as
 //! `multipart/form-data`) against the lake's postings — ranked jobs with score, explanation,
 //! matched and missing skills, and skill-gap advice, optionally among filtered postings only.
+//!
+//! The sentence encoder embeds a few résumés at once (`--encoder-slots`). A request that waits
+//! longer than `--encoder-wait` for a turn is not queued behind it: its résumé is scored by the
+//! match model's skills-only fallback (fitted without the encoder's signal, and evaluated beside
+//! the full scorer in the model's report), and the answer's `scoring` says so.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -11,6 +16,7 @@ use axum::http::header;
 use chrono::Datelike;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use tokio::sync::OwnedSemaphorePermit;
 
 use super::super::extract::{ApiJson, BodyLimit, from_form};
 use super::super::filter::{Filter, JobFilter};
@@ -72,12 +78,31 @@ pub async fn match_jobs(State(state): State<Arc<AppState>>, request: Request) ->
         return Err(Problem::invalid("resume", "the résumé has no text"));
     }
     let filter = Filter::new(&asked.filter, state.extractor.taxonomy())?;
+    let turn = encoder_turn(&state).await?;
     let worker = state.clone();
-    let answer = tokio::task::spawn_blocking(move || rank_resume(&worker, &asked, &filter))
+    let answer = tokio::task::spawn_blocking(move || rank_resume(&worker, &asked, &filter, turn))
         .await
         .map_err(|e| internal("matching", &e))??;
-    state.metrics.matched();
+    state.metrics.matched(answer["scoring"]["mode"] == "skills_only");
     Ok(Json(answer))
+}
+
+/// A turn at the sentence encoder, or `None` when none came within `--encoder-wait` and the
+/// model has a skills-only fallback (one without waits as long as it takes).
+async fn encoder_turn(state: &AppState) -> Result<Option<OwnedSemaphorePermit>, Problem> {
+    let closed = |e: tokio::sync::AcquireError| internal("waiting for the encoder", &e);
+    let waited = tokio::time::timeout(state.options.encoder_wait, state.encoder.clone().acquire_owned()).await;
+    match waited {
+        Ok(turn) => turn.map(Some).map_err(closed),
+        Err(_) if has_fallback(state) => Ok(None),
+        Err(_) => state.encoder.clone().acquire_owned().await.map(Some).map_err(closed),
+    }
+}
+
+fn has_fallback(state: &AppState) -> bool {
+    state
+        .models()
+        .is_some_and(|m| m.matching.as_ref().is_some_and(|s| s.model.fallback.is_some()))
 }
 
 /// PDF text extraction swaps the process' panic hook while it runs (it panics on some bad
@@ -133,7 +158,9 @@ async fn from_upload(request: Request, state: &Arc<AppState>) -> Result<Asked, P
     })
 }
 
-fn rank_resume(state: &AppState, asked: &Asked, filter: &Filter) -> Result<Value, Problem> {
+/// Ranks the postings for the résumé: embedded and scored by the model's scorer with an
+/// encoder `turn`, else scored by its skills-only fallback.
+fn rank_resume(state: &AppState, asked: &Asked, filter: &Filter, turn: Option<OwnedSemaphorePermit>) -> Result<Value, Problem> {
     let models = state.models();
     let service = models.as_ref().and_then(|m| m.matching.as_ref()).ok_or_else(|| {
         Problem::unavailable(
@@ -153,12 +180,26 @@ fn rank_resume(state: &AppState, asked: &Asked, filter: &Filter) -> Result<Value
             )
         })?;
     let resume = read_resume(&asked.text, &state.extractor, chrono::Utc::now().year());
-    let vector = service
-        .model
-        .encoder
-        .embed(&[resume.focus().as_str()])
-        .map_err(|e| internal("embedding a résumé", &e))?
-        .remove(0);
+    let (scorer, vector, scoring) = match (turn, &service.model.fallback) {
+        (None, Some(fallback)) => (
+            fallback,
+            Vec::new(),
+            json!({"mode": "skills_only", "reason": format!(
+                "the sentence encoder was busy for over {} s: scored on skills, requirements, keywords, title and experience alone",
+                state.options.encoder_wait.as_secs_f64()
+            )}),
+        ),
+        (turn, _) => {
+            let vector = service
+                .model
+                .encoder
+                .embed(&[resume.focus().as_str()])
+                .map_err(|e| internal("embedding a résumé", &e))?
+                .remove(0);
+            drop(turn);
+            (&service.model.scorer, vector, json!({"mode": "full"}))
+        }
+    };
     let only: Vec<usize> = side
         .job_of_candidate
         .iter()
@@ -168,7 +209,7 @@ fn rank_resume(state: &AppState, asked: &Asked, filter: &Filter) -> Result<Value
         .collect();
     let ranking = rank::rank(
         &Inputs {
-            scorer: &service.model.scorer,
+            scorer,
             taxonomy: state.extractor.taxonomy(),
             resume: &resume,
             resume_vector: &vector,
@@ -191,6 +232,7 @@ fn rank_resume(state: &AppState, asked: &Asked, filter: &Filter) -> Result<Value
             "warnings": resume.warnings,
         },
         "model": {"kind": crate::matching::model::KIND, "version": service.chosen.version, "chosen_because": service.chosen.because},
+        "scoring": scoring,
         "lake_version": market.lake_version,
         "considered": ranking.considered,
         "fits": ranking.fits,

@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 use chrono::Datelike;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::super::extract::ApiQuery;
@@ -87,15 +87,18 @@ pub async fn overview(
     .await
 }
 
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Dimension {
+    #[default]
     Seniority,
     RemoteType,
     LocationCountry,
     LocationState,
     SourceSite,
     Title,
+    /// The title's ESCO occupation (`gold/posting_occupations`).
+    TitleFamily,
     JobType,
 }
 
@@ -108,13 +111,26 @@ impl Dimension {
             Dimension::LocationState => job.location_state.as_deref(),
             Dimension::SourceSite => Some(job.source_site.as_str()),
             Dimension::Title => Some(job.title.as_str()),
+            Dimension::TitleFamily => job.title_family.as_deref(),
             Dimension::JobType => job.job_type.as_deref(),
         }
+    }
+
+    /// Refuses a dimension the lake has no table for, rather than answering with no groups.
+    fn check_available(self, market: &Market) -> Result<(), Problem> {
+        if matches!(self, Dimension::TitleFamily) && market.tables.occupations.is_none() {
+            return Err(Problem::unavailable(
+                "no_title_families",
+                "the lake has no title families yet: run `rats occupation assign --lake DIR`",
+            ));
+        }
+        Ok(())
     }
 }
 
 #[derive(Debug, Deserialize)]
 pub struct SalaryStats {
+    #[serde(default)]
     by: Dimension,
     /// Groups with fewer postings with pay are left out (default 5).
     min_postings: Option<usize>,
@@ -134,6 +150,7 @@ pub async fn salary(
     let limit = checked_limit(options.limit, 50, 1_000)?;
     let min_postings = options.min_postings.unwrap_or(5).max(1);
     cached_json(&state, "stats", query_key("salary", &uri), &headers, move |_, market| {
+        options.by.check_available(market)?;
         let mut groups: HashMap<&str, Vec<f64>> = HashMap::new();
         for job in kept(market, &filter) {
             if let (Some(group), Some(pay)) = (options.by.of(job), job.salary_mid_usd()) {
@@ -151,15 +168,9 @@ pub async fn salary(
                 row
             })
             .collect();
-        Ok(json!({"lake_version": market.lake_version, "by": uri_value(&uri, "by"), "currency": "USD", "period": "year", "groups": rows}))
+        Ok(json!({"lake_version": market.lake_version, "by": options.by, "currency": "USD", "period": "year", "groups": rows}))
     })
     .await
-}
-
-fn uri_value(uri: &Uri, name: &str) -> Option<String> {
-    form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes())
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
 }
 
 #[derive(Debug, Clone, Copy, Default, Deserialize)]
@@ -188,6 +199,9 @@ pub async fn postings(
 ) -> Result<Response, Problem> {
     let filter = Filter::new(&filter, state.extractor.taxonomy())?;
     cached_json(&state, "stats", query_key("postings", &uri), &headers, move |_, market| {
+        if let Some(split) = options.split {
+            split.check_available(market)?;
+        }
         let mut counts: BTreeMap<(String, String), usize> = BTreeMap::new();
         let mut undated = 0;
         for job in kept(market, &filter) {
