@@ -98,7 +98,7 @@ fn the_readme_calls_every_route_with_curl_and_each_call_succeeds() {
     let output = run(std::process::Command::new("bash")
         .args(["-xeuo", "pipefail", "-c", &script])
         .current_dir(work.path())
-        .env("RATS_URL", &server.base)
+        .env("API_URL", &server.base)
         .env("KEY", &api_user)
         .env("ADMIN_KEY", &admin)
         .env("PASSWORD", "a long passphrase"));
