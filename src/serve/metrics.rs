@@ -260,11 +260,11 @@ impl Metrics {
             "counter",
             "Résumés matched against the postings, by scoring: full, or skills_only when the sentence encoder was too busy.",
         );
-        let (all, skills_only) = (
-            self.matches.load(Ordering::Relaxed),
-            self.skills_only_matches.load(Ordering::Relaxed),
-        );
-        let _ = writeln!(out, "rats_matches_total{{scoring=\"full\"}} {}", all - skills_only);
+        // Read one after the other while matches go on: the part first (`matched` counts the
+        // whole before it), and never a difference below zero.
+        let skills_only = self.skills_only_matches.load(Ordering::Relaxed);
+        let all = self.matches.load(Ordering::Relaxed);
+        let _ = writeln!(out, "rats_matches_total{{scoring=\"full\"}} {}", all.saturating_sub(skills_only));
         let _ = writeln!(out, "rats_matches_total{{scoring=\"skills_only\"}} {skills_only}");
         family(
             &mut out,
