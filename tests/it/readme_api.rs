@@ -10,7 +10,7 @@ use reqwest::Method;
 
 use crate::accounts::add_with_password;
 use crate::serve::{Server, private_copy, user_with_key};
-use crate::support::{datasets, rats, repo, run, stderr};
+use crate::support::{assign_title_families, repo, run, stderr};
 
 /// The README's API examples.
 fn examples() -> String {
@@ -79,11 +79,7 @@ fn the_readme_calls_every_route_with_curl_and_each_call_succeeds() {
 
     let dir = tempfile::tempdir().expect("tempdir");
     let (lake, models) = private_copy(dir.path(), true);
-    let assigned = run(rats(dir.path())
-        .env(rats::env_vars::DATASETS, datasets())
-        .args(["occupation", "assign", "--quiet", "--lake"])
-        .arg(&lake));
-    assert!(assigned.status.success(), "{}", stderr(&assigned));
+    assign_title_families(&lake);
     let db = format!("sqlite://{}", dir.path().join("accounts.sqlite").display());
     let server = Server::start_on(dir.path(), &lake, &models, &["--open-registration"], Some(&db));
     let admin = user_with_key(dir.path(), &lake, Some(&db), "root", "admin");

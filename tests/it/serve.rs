@@ -680,11 +680,7 @@ fn new_skill_premiums_and_title_families_are_read_though_silver_did_not_move() {
             .iter()
             .all(|j| j["title_family"].is_null())
     );
-    let assigned = run(rats(dir.path())
-        .env(rats::env_vars::DATASETS, crate::support::datasets())
-        .args(["occupation", "assign", "--quiet", "--lake"])
-        .arg(&lake));
-    assert!(assigned.status.success(), "{}", stderr(&assigned));
+    crate::support::assign_title_families(&lake);
     let families = crate::support::table_rows(&lake, rats::ml::occupation::ASSIGNMENTS_TABLE, &["posting_key", "occupation"]);
     assert!(!families.is_empty(), "no fixture posting got a title family");
     server.signal("HUP");

@@ -85,6 +85,16 @@ pub fn consume_into(dir: &Path, lake: &Path, inputs: &[PathBuf]) {
     assert!(output.status.success(), "consume: {}", stderr(&output));
 }
 
+/// `rats occupation assign` on `lake`: every silver posting's title family into
+/// `gold/posting_occupations`, from the shared datasets' ESCO occupations.
+pub fn assign_title_families(lake: &Path) {
+    let assigned = run(rats(lake.parent().expect("the lake's folder"))
+        .env(rats::env_vars::DATASETS, datasets())
+        .args(["occupation", "assign", "--quiet", "--lake"])
+        .arg(lake));
+    assert!(assigned.status.success(), "occupation assign: {}", stderr(&assigned));
+}
+
 /// Rows of `columns` of a lake table, each row rendered as strings, as a sorted multiset.
 pub fn table_rows(lake: &Path, table: &str, columns: &[&str]) -> Vec<Vec<String>> {
     use rats::lake::scan_table;
