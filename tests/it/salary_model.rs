@@ -17,7 +17,9 @@ pub struct Trained {
     report: serde_json::Value,
 }
 
-const FOLDS: &str = "3";
+/// Two folds, as the demo trains: each training here takes about 51 s of CPU instead of 73 s
+/// with three, and the suite trains twice (the shared model and its forced retraining).
+const FOLDS: &str = "2";
 
 pub fn trained() -> &'static Trained {
     static TRAINED: OnceLock<Trained> = OnceLock::new();
@@ -68,7 +70,7 @@ fn training_cross_validates_by_group_calibrates_and_registers_a_version() {
     assert!(r2 > 0.5, "out-of-fold R² {r2}");
     let coverage = cv["calibration"]["calibrated_coverage"].as_f64().expect("coverage");
     assert!((0.77..=0.83).contains(&coverage), "calibrated coverage {coverage}");
-    assert_eq!(cv["per_fold"].as_array().map(Vec::len), Some(3));
+    assert_eq!(cv["per_fold"].as_array().map(Vec::len), Some(2));
     assert!(
         cv["per_dataset"]["nyc-jobs"]["postings"].as_u64() > Some(1000),
         "{}",
@@ -98,7 +100,7 @@ fn training_cross_validates_by_group_calibrates_and_registers_a_version() {
         assert!(version.join(artifact.as_str().expect("name")).is_file(), "{artifact} missing");
     }
     let markdown = std::fs::read_to_string(version.join("card.md")).expect("card.md");
-    assert!(markdown.contains("Grouped 3-fold cross-validation"), "{markdown}");
+    assert!(markdown.contains("Grouped 2-fold cross-validation"), "{markdown}");
     assert!(card["features"]["title_families"].as_u64() > Some(5), "{}", card["features"]);
     assert!(
         card["features"]["cost_of_living_metros"].as_u64() > Some(500),
