@@ -773,6 +773,16 @@ pub struct ServeArgs {
     /// The certificate's private key (PEM: PKCS#8, PKCS#1 or SEC1; with --tls-cert)
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// Send OpenTelemetry traces (OTLP/HTTP, JSON) to this collector URL, e.g.
+    /// http://127.0.0.1:4318/v1/traces: a span per request (continuing the caller's W3C
+    /// traceparent) holding its database calls and model inference, and the lake reads
+    /// [default: env OTEL_EXPORTER_OTLP_TRACES_ENDPOINT; else none]
+    #[arg(long, value_name = "URL")]
+    pub otlp_endpoint: Option<String>,
+    /// A header sent with every trace export, e.g. an API key; repeat for more [default: env
+    /// OTEL_EXPORTER_OTLP_HEADERS, NAME=VALUE pairs separated by commas]
+    #[arg(long = "otlp-header", value_name = "NAME=VALUE")]
+    pub otlp_headers: Vec<String>,
 }
 
 /// A positive number of seconds, below a day.

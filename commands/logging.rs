@@ -1,12 +1,20 @@
 //! Logs go to stderr through `tracing`: `-v` raises the level, `RUST_LOG` overrides it, and
-//! `--log-format json` writes one JSON object per line for log shippers.
+//! `--log-format json` writes one JSON object per line for log shippers. With an OTLP exporter
+//! (`rats serve --otlp-endpoint`), rats' spans also go to the collector, whatever the log
+//! level.
 
 use std::io::IsTerminal;
 
+use rats::otlp::{ExportGuard, OtlpConfig};
 use rats::settings::LogFormat;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::Layer;
+use tracing_subscriber::filter::{EnvFilter, Targets};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
-pub fn init(verbose: u8, quiet: bool, format: LogFormat) {
+/// Installs the logger (and the span exporter, when configured); keep the returned guard until
+/// the command ends, so the last spans are sent.
+pub fn init(verbose: u8, quiet: bool, format: LogFormat, traces: Option<OtlpConfig>) -> anyhow::Result<Option<ExportGuard>> {
     let level = match (quiet, verbose) {
         (true, _) => "error",
         (false, 0) => "warn",
@@ -19,13 +27,23 @@ pub fn init(verbose: u8, quiet: bool, format: LogFormat) {
     // below the default level unless RUST_LOG asks for it.
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new(format!("warn,rats={level},deltalake_core=off,buoyant_kernel=off")));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let logs = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal());
-    // A second init (only possible in tests) keeps the first subscriber.
-    let _ = match format {
-        LogFormat::Json => builder.json().try_init(),
-        LogFormat::Text => builder.with_target(false).try_init(),
+    let logs = match format {
+        LogFormat::Json => logs.json().with_filter(filter).boxed(),
+        LogFormat::Text => logs.with_target(false).with_filter(filter).boxed(),
     };
+    let (spans, guard) = match traces {
+        Some(config) => {
+            let (layer, guard) = rats::otlp::start(config)?;
+            // rats' own spans at info and above; the exporter's HTTP client traces none.
+            let ours = Targets::new().with_target("rats", tracing::Level::INFO);
+            (Some(layer.with_filter(ours)), Some(guard))
+        }
+        None => (None, None),
+    };
+    // A second init (only possible in tests) keeps the first subscriber.
+    let _ = tracing_subscriber::registry().with(logs).with(spans).try_init();
+    Ok(guard)
 }

@@ -125,7 +125,17 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let settings = Settings::resolve(&overrides)?;
     // A server logs each request: info is its baseline level.
     let baseline = u8::from(matches!(cli.command, Command::Serve(_)));
-    logging::init(cli.global.verbose.max(baseline), cli.global.quiet, settings.log_format.value);
+    let traces = match &cli.command {
+        Command::Serve(args) => rats::otlp::OtlpConfig::resolve(args.otlp_endpoint.as_deref(), &args.otlp_headers)?,
+        _ => None,
+    };
+    // Held until the command ends: dropping it sends the last spans.
+    let _traces = logging::init(
+        cli.global.verbose.max(baseline),
+        cli.global.quiet,
+        settings.log_format.value,
+        traces,
+    )?;
     let quiet = cli.global.quiet;
     match cli.command {
         Command::Consume(args) => consume::run(&args, &settings, quiet),

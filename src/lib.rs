@@ -13,6 +13,7 @@ pub mod lake;
 pub mod matching;
 pub mod ml;
 pub mod normalize;
+pub mod otlp;
 pub mod output;
 pub mod parallel;
 pub mod produce;

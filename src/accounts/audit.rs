@@ -23,6 +23,7 @@ pub struct Event {
 impl Accounts {
     /// Records an event. A failure to write it is logged, not returned: the request it
     /// describes has been decided already.
+    #[tracing::instrument(target = "rats::accounts", name = "db.audit", skip_all, fields(db.system = self.backend.name()))]
     pub async fn audit(&self, event: &str, user_id: Option<i64>, subject: Option<&str>, client: Option<&str>, detail: &str) {
         tracing::info!(
             target: "rats::audit",
@@ -48,6 +49,7 @@ impl Accounts {
     }
 
     /// Events newest first: at most `limit`, older than the event `before` when given.
+    #[tracing::instrument(target = "rats::accounts", name = "db.audit_events", skip_all, fields(db.system = self.backend.name()))]
     pub async fn audit_events(&self, limit: i64, before: Option<i64>) -> Result<Vec<Event>, AccountsError> {
         let rows =
             sqlx::query("SELECT id, at, event, user_id, subject, client, detail FROM audit_log WHERE id < $1 ORDER BY id DESC LIMIT $2")

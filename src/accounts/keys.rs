@@ -64,6 +64,7 @@ macro_rules! select_keys {
 }
 
 impl Accounts {
+    #[tracing::instrument(target = "rats::accounts", name = "db.create_key", skip_all, fields(db.system = self.backend.name()))]
     pub async fn create_key(&self, user: &User, label: &str) -> Result<NewKey, AccountsError> {
         if label.chars().count() > 100 || label.chars().any(char::is_control) {
             return Err(AccountsError::Invalid(
@@ -116,6 +117,7 @@ impl Accounts {
     }
 
     /// Revokes a key; revoking twice keeps the first time.
+    #[tracing::instrument(target = "rats::accounts", name = "db.revoke_key", skip_all, fields(db.system = self.backend.name()))]
     pub async fn revoke_key(&self, id: i64) -> Result<(), AccountsError> {
         sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
             .bind(now())
@@ -127,6 +129,7 @@ impl Accounts {
 
     /// The active user a presented key belongs to, with the key's id; `None` for a key that
     /// is malformed, unknown, revoked, or whose user is disabled.
+    #[tracing::instrument(target = "rats::accounts", name = "db.user_of_key", skip_all, fields(db.system = self.backend.name()))]
     pub async fn user_of_key(&self, presented: &str) -> Result<Option<(User, i64)>, AccountsError> {
         let Some(prefix) = presented
             .strip_prefix(KEY_MARK)

@@ -40,6 +40,7 @@ pub enum Refreshed {
 impl Accounts {
     /// A session for a right name and password of an active user; `None` otherwise (the
     /// answer takes as long for a name that does not exist).
+    #[tracing::instrument(target = "rats::accounts", name = "db.login", skip_all, fields(db.system = self.backend.name()))]
     pub async fn login(&self, name: &str, password: &str) -> Result<Option<Session>, AccountsError> {
         let found = self.user_and_hash(name).await?;
         let stored = found.as_ref().and_then(|(_, hash)| hash.clone());
@@ -57,6 +58,7 @@ impl Accounts {
     }
 
     /// Rotates a refresh token.
+    #[tracing::instrument(target = "rats::accounts", name = "db.refresh", skip_all, fields(db.system = self.backend.name()))]
     pub async fn refresh(&self, presented: &str) -> Result<Refreshed, AccountsError> {
         let row = sqlx::query("SELECT id, user_id, family, expires_at, used_at, revoked_at FROM refresh_tokens WHERE token_digest = $1")
             .bind(digest(presented))
@@ -90,6 +92,7 @@ impl Accounts {
     }
 
     /// Ends the session a refresh token belongs to; the user it belonged to, if any.
+    #[tracing::instrument(target = "rats::accounts", name = "db.logout", skip_all, fields(db.system = self.backend.name()))]
     pub async fn logout(&self, presented: &str) -> Result<Option<i64>, AccountsError> {
         let row = sqlx::query("SELECT user_id, family FROM refresh_tokens WHERE token_digest = $1")
             .bind(digest(presented))

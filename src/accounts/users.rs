@@ -116,6 +116,7 @@ impl Accounts {
         Ok(self.user_and_hash(name).await?.map(|(user, _)| user))
     }
 
+    #[tracing::instrument(target = "rats::accounts", name = "db.user_by_id", skip_all, fields(db.system = self.backend.name()))]
     pub async fn user_by_id(&self, id: i64) -> Result<Option<User>, AccountsError> {
         let row = sqlx::query(select_users!("WHERE id = $1"))
             .bind(id)

@@ -9,6 +9,7 @@
 //! finish, and exit 0.
 
 pub mod access;
+pub mod blocking;
 pub mod cookies;
 pub mod cors;
 pub mod extract;

@@ -9,6 +9,9 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use tracing::Instrument;
+
+use crate::otlp::layer::TRACEPARENT;
 
 use super::problem::Problem;
 use super::state::AppState;
@@ -35,8 +38,9 @@ pub async fn observe(State(state): State<Arc<AppState>>, request: Request, next:
         .map_or_else(new_request_id, str::to_string);
     let method = method_label(request.method());
     let path = request.uri().path().to_string();
+    let span = request_span(&request, &method, &path, &id);
     state.metrics.request_started();
-    let mut response = next.run(request).await;
+    let mut response = next.run(request).instrument(span.clone()).await;
     let seconds = started.elapsed().as_secs_f64();
     let route = response
         .extensions()
@@ -45,6 +49,15 @@ pub async fn observe(State(state): State<Arc<AppState>>, request: Request, next:
     let status = response.status().as_u16();
     state.metrics.request_finished(&route, &method, status, seconds);
     let cache_hit = response.extensions().get::<CacheHit>().map(|c| c.0);
+    span.record("otel.name", format!("{method} {route}").as_str());
+    span.record("http.route", route.as_str());
+    span.record("http.response.status_code", status);
+    if let Some(hit) = cache_hit {
+        span.record("cache_hit", hit);
+    }
+    if status >= 500 {
+        span.record("otel.status_code", "ERROR");
+    }
     tracing::info!(
         target: "rats::serve::request",
         request_id = %id,
@@ -60,6 +73,27 @@ pub async fn observe(State(state): State<Arc<AppState>>, request: Request, next:
         response.headers_mut().insert(REQUEST_ID, value);
     }
     response
+}
+
+/// The request's span (the root of its trace, or a child of the caller's span when the request
+/// carries a W3C `traceparent`), named by method and route pattern once the route is known, as
+/// OpenTelemetry's HTTP conventions name server spans.
+fn request_span(request: &Request, method: &str, path: &str, id: &str) -> tracing::Span {
+    let traceparent = request.headers().get(TRACEPARENT).and_then(|v| v.to_str().ok());
+    tracing::info_span!(
+        target: "rats::serve",
+        "request",
+        otel.name = tracing::field::Empty,
+        otel.kind = "server",
+        otel.status_code = tracing::field::Empty,
+        traceparent,
+        http.request.method = method,
+        url.path = path,
+        http.route = tracing::field::Empty,
+        http.response.status_code = tracing::field::Empty,
+        request_id = id,
+        cache_hit = tracing::field::Empty,
+    )
 }
 
 /// Inside the router: records which route pattern matched.

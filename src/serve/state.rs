@@ -16,6 +16,7 @@ use crate::normalize::Normaliser;
 use crate::skills::Extractor;
 
 use super::ServeError;
+use super::blocking::in_current_span;
 use super::market::{Market, TableVersions};
 use super::metrics::{Gauges, Metrics};
 use super::models::{self, Models};
@@ -156,7 +157,7 @@ impl AppState {
 /// runs on the blocking pool; requests keep using the old pair until the new one is complete.
 pub async fn refresh(state: &Arc<AppState>) {
     let worker = state.clone();
-    let outcome = tokio::task::spawn_blocking(move || refresh_blocking(&worker))
+    let outcome = in_current_span(move || refresh_blocking(&worker))
         .await
         .unwrap_or_else(|e| Err(ServeError::Model(format!("the refresh panicked: {e}"))));
     let trouble = outcome.err().map(|e| e.to_string());
@@ -175,8 +176,10 @@ fn refresh_blocking(state: &AppState) -> Result<(), ServeError> {
         Some(models) if models.versions() == wanted => models,
         _ => {
             let copies = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+            let loading = tracing::info_span!(target: "rats::serve", "models.load", copies).entered();
             let models = Arc::new(Models::load(&options.models_dir, copies)?);
             warm_up(state, &models)?;
+            drop(loading);
             let (salary, matching) = models.versions();
             tracing::info!(target: "rats::serve", salary = ?salary, matching = ?matching, "models loaded");
             if let Ok(mut slot) = state.models.write() {
@@ -191,12 +194,22 @@ fn refresh_blocking(state: &AppState) -> Result<(), ServeError> {
         .market()
         .is_some_and(|market| market.tables == tables && market.matching.as_ref().map(|m| m.model_version.as_str()) == wanted_matching);
     if !current {
+        let reading = tracing::info_span!(
+            target: "rats::serve",
+            "lake.read",
+            lake.version = tracing::field::Empty,
+            postings = tracing::field::Empty
+        )
+        .entered();
         let market = loop {
             match Market::load(&options.lake, &state.extractor, models.matching.as_ref()) {
                 Err(ServeError::LakeMoved) => {}
                 other => break other?,
             }
         };
+        reading.record("lake.version", market.lake_version);
+        reading.record("postings", market.jobs.len());
+        drop(reading);
         tracing::info!(target: "rats::serve", lake_version = market.lake_version, postings = market.jobs.len(), "lake read");
         if let Ok(mut slot) = state.market.write() {
             *slot = Some(Arc::new(market));

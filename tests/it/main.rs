@@ -22,4 +22,5 @@ mod salary_model;
 mod serve;
 mod skills;
 mod support;
+mod traces;
 mod transform;

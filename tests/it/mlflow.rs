@@ -6,7 +6,7 @@
 use crate::matching::{encoder, rjdb_sample};
 use crate::support::{consume_into, datasets, rats, run, stderr, success_json};
 
-fn server() -> String {
+pub(crate) fn server() -> String {
     format!(
         "http://127.0.0.1:{}",
         std::env::var(rats::env_vars::MLFLOW_PORT).unwrap_or_else(|_| "15000".into())

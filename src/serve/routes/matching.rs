@@ -25,6 +25,7 @@ use super::super::state::AppState;
 use crate::matching::document::{self, Format};
 use crate::matching::profile::read_resume;
 use crate::matching::rank::{self, Inputs};
+use crate::serve::blocking::in_current_span;
 
 pub const DEFAULT_TOP: usize = 10;
 pub const MAX_TOP: usize = 100;
@@ -80,7 +81,7 @@ pub async fn match_jobs(State(state): State<Arc<AppState>>, request: Request) ->
     let filter = Filter::new(&asked.filter, state.extractor.taxonomy())?;
     let turn = encoder_turn(&state).await?;
     let worker = state.clone();
-    let answer = tokio::task::spawn_blocking(move || rank_resume(&worker, &asked, &filter, turn))
+    let answer = in_current_span(move || rank_resume(&worker, &asked, &filter, turn))
         .await
         .map_err(|e| internal("matching", &e))??;
     state.metrics.matched(answer["scoring"]["mode"] == "skills_only");
@@ -142,7 +143,7 @@ async fn from_upload(request: Request, state: &Arc<AppState>) -> Result<Asked, P
     let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
     let options: UploadOptions = from_form(&query)?;
     let filter: JobFilter = from_form(&query)?;
-    let (format, text) = tokio::task::spawn_blocking(move || {
+    let (format, text) = in_current_span(move || {
         let _one_at_a_time = DOCUMENT_READER.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         document::from_bytes(&bytes, Path::new(&file_name))
     })
@@ -190,10 +191,8 @@ fn rank_resume(state: &AppState, asked: &Asked, filter: &Filter, turn: Option<Ow
             )}),
         ),
         (turn, _) => {
-            let vector = service
-                .model
-                .encoder
-                .embed(&[resume.focus().as_str()])
+            let vector = tracing::info_span!(target: "rats::serve", "encoder.embed", texts = 1_u64)
+                .in_scope(|| service.model.encoder.embed(&[resume.focus().as_str()]))
                 .map_err(|e| internal("embedding a résumé", &e))?
                 .remove(0);
             drop(turn);
@@ -207,20 +206,28 @@ fn rank_resume(state: &AppState, asked: &Asked, filter: &Filter, turn: Option<Ow
         .filter(|(_, job)| filter.keeps(&market.jobs[**job], &market.search_text[**job]))
         .map(|(candidate, _)| candidate)
         .collect();
-    let ranking = rank::rank(
-        &Inputs {
-            scorer,
-            taxonomy: state.extractor.taxonomy(),
-            resume: &resume,
-            resume_vector: &vector,
-            candidates: &side.candidates,
-            profiles: &side.profiles,
-            index: &side.index,
-            premiums: &market.premiums,
-            only: Some(&only),
-        },
-        asked.top,
-    );
+    let ranking = tracing::info_span!(
+        target: "rats::serve",
+        "match.rank",
+        model.version = %service.chosen.version,
+        candidates = only.len()
+    )
+    .in_scope(|| {
+        rank::rank(
+            &Inputs {
+                scorer,
+                taxonomy: state.extractor.taxonomy(),
+                resume: &resume,
+                resume_vector: &vector,
+                candidates: &side.candidates,
+                profiles: &side.profiles,
+                index: &side.index,
+                premiums: &market.premiums,
+                only: Some(&only),
+            },
+            asked.top,
+        )
+    });
     Ok(json!({
         "resume": {
             "format": asked.format.name(),

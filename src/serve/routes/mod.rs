@@ -25,6 +25,7 @@ use super::problem::{Problem, internal};
 use super::shared_cache::SHARED_LAKE_ANSWER_TTL;
 use super::state::AppState;
 use crate::accounts::Role;
+use crate::serve::blocking::in_current_span;
 
 /// A `limit` parameter: `default` when absent, else 1 to `max`.
 pub fn checked_limit(limit: Option<usize>, default: usize, max: usize) -> Result<usize, Problem> {
@@ -90,7 +91,7 @@ pub async fn cached_json(
             (market.keep(key, body.into()), true)
         } else {
             let (worker, snapshot) = (state.clone(), market.clone());
-            let value = tokio::task::spawn_blocking(move || compute(&worker, &snapshot))
+            let value = in_current_span(move || compute(&worker, &snapshot))
                 .await
                 .map_err(|e| internal("answering from the lake", &e))??;
             let body = serde_json::to_vec(&value).map_err(|e| internal("writing JSON", &e))?;

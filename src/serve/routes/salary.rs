@@ -17,6 +17,7 @@ use super::super::extract::{ApiJson, ApiQuery};
 use super::super::observe::CacheHit;
 use super::super::problem::{Problem, internal};
 use super::super::state::AppState;
+use crate::serve::blocking::in_current_span;
 
 pub const MAX_BATCH: usize = 1_000;
 /// How long a prediction is answered from the cache (the model version is part of its key).
@@ -126,7 +127,7 @@ async fn predict_fresh(state: &Arc<AppState>, top: usize, body: Value) -> Result
         .map(|(i, posting)| facts_of(state, posting).map_err(|p| within_batch(p, batch.then_some(i))))
         .collect::<Result<Vec<_>, _>>()?;
     let worker = state.clone();
-    let answer = tokio::task::spawn_blocking(move || estimate(&worker, &facts, top))
+    let answer = in_current_span(move || estimate(&worker, &facts, top))
         .await
         .map_err(|e| internal("predicting", &e))??;
     state.metrics.predicted(postings.len());
@@ -202,10 +203,14 @@ fn estimate(state: &AppState, facts: &[PostingFacts], top: usize) -> Result<(Val
     })?;
     let taxonomy = state.normaliser.skills().taxonomy();
     let skill_name = |id: &str| taxonomy.get(id).map_or_else(|| id.to_string(), |s| s.name.clone());
-    let estimates = service
-        .borrow()
-        .predict(facts, &skill_name)
-        .map_err(|e| internal("salary prediction", &e))?;
+    let estimates = tracing::info_span!(
+        target: "rats::serve",
+        "salary.predict",
+        model.version = %service.chosen.version,
+        postings = facts.len()
+    )
+    .in_scope(|| service.borrow().predict(facts, &skill_name))
+    .map_err(|e| internal("salary prediction", &e))?;
     let answers = estimates
         .into_iter()
         .zip(facts)

@@ -14,6 +14,7 @@ use crate::ml::registry::Registry;
 use super::super::models::SALARY_KIND;
 use super::super::problem::{Problem, internal};
 use super::super::state::AppState;
+use crate::serve::blocking::in_current_span;
 
 /// Alive: the process answers. Says nothing about models or the lake (that is `/ready`).
 pub async fn health() -> Json<serde_json::Value> {
@@ -59,7 +60,7 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
 /// metrics), its stage and whether the server answers with it.
 pub async fn models(State(state): State<Arc<AppState>>) -> Result<Json<serde_json::Value>, Problem> {
     let worker = state.clone();
-    tokio::task::spawn_blocking(move || list_models(&worker))
+    in_current_span(move || list_models(&worker))
         .await
         .map_err(|e| internal("listing the models", &e))?
 }
