@@ -240,17 +240,7 @@ mod tests {
         })
         .expect("exporter");
         let server = std::thread::spawn(move || one_request(&listener));
-        sender.send(FinishedSpan {
-            trace_id: [7; 16],
-            span_id: [8; 8],
-            parent_span_id: None,
-            name: "salary.predict".into(),
-            kind: SpanKind::Internal,
-            start_unix_nanos: 1,
-            end_unix_nanos: 2,
-            attributes: Vec::new(),
-            error: None,
-        });
+        sender.send(span_named("salary.predict"));
         drop(guard);
         let (head, body) = server.join().expect("the server thread");
         assert!(head.starts_with("post /v1/traces "), "{head}");
@@ -260,5 +250,53 @@ mod tests {
         let resource = &request["resourceSpans"][0];
         assert_eq!(resource["resource"]["attributes"][0]["value"]["stringValue"], "rats-test");
         assert_eq!(resource["scopeSpans"][0]["spans"][0]["name"], "salary.predict");
+    }
+
+    fn span_named(name: &str) -> FinishedSpan {
+        FinishedSpan {
+            trace_id: [7; 16],
+            span_id: [8; 8],
+            parent_span_id: None,
+            name: name.into(),
+            kind: SpanKind::Internal,
+            start_unix_nanos: 1,
+            end_unix_nanos: 2,
+            attributes: Vec::new(),
+            error: None,
+        }
+    }
+
+    #[test]
+    fn a_collector_that_refuses_costs_only_its_batch_and_the_next_batch_gets_through() {
+        // A free port with nobody listening yet: the first batch is refused.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let (sender, guard) = spawn(OtlpConfig {
+            endpoint: format!("http://127.0.0.1:{port}/v1/traces"),
+            headers: Vec::new(),
+            service_name: "rats-test".into(),
+            flush_every: Duration::from_millis(50),
+        })
+        .expect("exporter");
+        sender.send(span_named("refused"));
+        std::thread::sleep(Duration::from_millis(500));
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port)).expect("the port again");
+        let (received, arrived) = std::sync::mpsc::channel();
+        std::thread::spawn(move || received.send(one_request(&listener)));
+        sender.send(span_named("delivered"));
+        let (_, body) = arrived
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the exporter sent the next batch after the refused one");
+        let request: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+        let names: Vec<&str> = request["resourceSpans"][0]["scopeSpans"][0]["spans"]
+            .as_array()
+            .expect("spans")
+            .iter()
+            .filter_map(|s| s["name"].as_str())
+            .collect();
+        assert_eq!(names, ["delivered"], "the refused batch is dropped, not resent");
+        drop(guard);
     }
 }
