@@ -8,6 +8,7 @@ use anyhow::Context;
 use rats::accounts::Accounts;
 use rats::exit::Outcome;
 use rats::serve::Listening;
+use rats::serve::oidc::Oidc;
 use rats::serve::redis_link::RedisLink;
 use rats::serve::state::{AppState, Options};
 use rats::serve::tls::TlsListener;
@@ -47,7 +48,6 @@ pub fn run(args: &ServeArgs, settings: &Settings, quiet: bool) -> anyhow::Result
     runtime.block_on(async {
         let accounts = Accounts::open(&settings.accounts_db.value).await?;
         let redis = settings.redis_url.value.as_deref().map(RedisLink::new).transpose()?.map(Arc::new);
-        let state = Arc::new(AppState::new(options, normaliser, extractor, accounts, redis));
         let (listener, local) = rats::serve::bind(args.addr).await?;
         let (listening, scheme) = match (&args.tls_cert, &args.tls_key) {
             (Some(cert), Some(key)) => {
@@ -56,6 +56,8 @@ pub fn run(args: &ServeArgs, settings: &Settings, quiet: bool) -> anyhow::Result
             }
             _ => (Listening::Plain(listener), "http"),
         };
+        let oidc = Oidc::new(&settings.oidc.value, &format!("{scheme}://{local}"))?;
+        let state = Arc::new(AppState::new(options, normaliser, extractor, accounts, oidc, redis));
         if !quiet {
             let mut out = std::io::stdout().lock();
             writeln!(

@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use crate::accounts::tiers::RateLimits;
 use crate::env_vars;
+use crate::serve::oidc::config::OidcSettings;
 
 /// The settings file read when `--config` is not given and it exists.
 pub const DEFAULT_CONFIG_FILE: &str = "rats.yaml";
@@ -165,6 +166,7 @@ struct RegistryFileSettings {
 #[serde(deny_unknown_fields)]
 struct ServeFileSettings {
     rate_limits: Option<RateLimits>,
+    oidc: Option<OidcSettings>,
     cors_origins: Option<Vec<String>>,
     redis: Option<String>,
 }
@@ -247,6 +249,8 @@ pub struct Settings {
     pub accounts_db: Setting<String>,
     /// Request budgets of `rats serve` per tier (`serve.rate_limits` in the file only).
     pub rate_limits: Setting<RateLimits>,
+    /// OpenID Connect providers of `rats serve` (`serve.oidc` in the file only).
+    pub oidc: Setting<OidcSettings>,
     /// Origins whose pages may call `rats serve` from a browser (flag or file, no variable).
     pub cors_origins: Setting<Vec<String>>,
     /// The Redis `rats serve` shares rate limits and cached answers through; none: each process
@@ -300,6 +304,7 @@ impl Settings {
                 crate::accounts::default_url(&lake.value),
             )?,
             rate_limits: pick_without_env(None, file.serve.rate_limits, RateLimits::default()),
+            oidc: pick_without_env(None, file.serve.oidc, OidcSettings::default()),
             cors_origins: pick_without_env(overrides.cors_origins.clone(), file.serve.cors_origins, Vec::new()),
             redis_url: pick(
                 overrides.redis_url.clone().map(Some),
@@ -410,6 +415,13 @@ impl Settings {
                 expected: "per_minute and burst of at least 1",
             });
         }
+        if let Err(message) = self.oidc.value.check() {
+            return Err(SettingsError::OutOfRange {
+                name: "serve.oidc",
+                value: message,
+                expected: "providers as rats.example.yaml shows them",
+            });
+        }
         let q = self.max_quarantine.value;
         if !(0.0..=100.0).contains(&q) {
             return Err(SettingsError::OutOfRange {
@@ -512,6 +524,21 @@ impl Settings {
                 self.cors_origins.value.join(", ")
             },
             self.cors_origins.source.to_string(),
+        ));
+        rows.push((
+            "serve.oidc.providers",
+            if self.oidc.value.providers.is_empty() {
+                "(none: passwords and keys only)".to_string()
+            } else {
+                self.oidc
+                    .value
+                    .providers
+                    .iter()
+                    .map(|p| format!("{} ({})", p.name, p.issuer))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+            self.oidc.source.to_string(),
         ));
         let source = self.rate_limits.source.to_string();
         rows.extend(

@@ -157,3 +157,56 @@ async fn saved_searches_are_bounded_and_named_once_per_user() {
     assert_eq!(accounts.saved_search(saved.id).await.expect("reads"), None);
     accounts.save_search(&ada, "one too many", &query).await.expect("room again");
 }
+
+#[tokio::test]
+async fn a_provider_account_gets_its_own_user_whose_role_follows_the_provider() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let accounts = open_in(&dir).await;
+    // A local "alice" exists: the provider's Alice must not become her.
+    let local = accounts
+        .add_user("alice", Role::Admin, Some("a long password"))
+        .await
+        .expect("adds");
+    let issuer = "https://id.example";
+    let identities::Linked::Created(first) = accounts
+        .link_identity(issuer, "sub-1", "Alice", Role::Analyst)
+        .await
+        .expect("links")
+    else {
+        panic!("the first sign-in makes a user");
+    };
+    assert_eq!(
+        (first.name.as_str(), first.role, first.has_password),
+        ("alice-2", Role::Analyst, false)
+    );
+    assert_ne!(first.id, local.id);
+    let identities::Linked::Existing { before, after } = accounts
+        .link_identity(issuer, "sub-1", "renamed", Role::Admin)
+        .await
+        .expect("links")
+    else {
+        panic!("the second sign-in finds the user");
+    };
+    assert_eq!((before.id, before.role, after.role), (first.id, Role::Analyst, Role::Admin));
+    assert_eq!(
+        accounts.user_by_id(first.id).await.expect("reads").expect("exists").role,
+        Role::Admin
+    );
+    // The same subject at another issuer is another person.
+    let other = accounts
+        .link_identity("https://other.example", "sub-1", "Alice", Role::ApiUser)
+        .await
+        .expect("links");
+    assert_eq!(other.user().name, "alice-3");
+    assert_eq!(identities::name_from_claim("  Ada Lovelace!  "), "ada-lovelace");
+    assert_eq!(identities::name_from_claim("..."), "...");
+    assert_eq!(identities::name_from_claim("Ωμέγα"), "user");
+
+    let session = accounts.start_session(after.clone()).await.expect("starts").expect("active");
+    assert_eq!(
+        accounts.verify_access_token(&session.access_token).expect("valid").sub,
+        first.id.to_string()
+    );
+    let disabled = accounts.disable_user(&after.name).await.expect("disables");
+    assert!(accounts.start_session(disabled).await.expect("answers").is_none());
+}

@@ -6,6 +6,7 @@
 //! runs them on a small runtime of its own.
 
 pub mod audit;
+pub mod identities;
 pub mod jwt;
 pub mod keys;
 pub mod passwords;
@@ -81,6 +82,12 @@ impl FromStr for Role {
             .into_iter()
             .find(|r| r.as_str() == s)
             .ok_or_else(|| AccountsError::Invalid(format!("unknown role {s:?}: expected admin, analyst or api_user")))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Role {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
     }
 }
 

@@ -67,6 +67,16 @@ CREATE TABLE saved_searches (
     UNIQUE (user_id, name)
 )
 ",
+    r"
+CREATE TABLE external_identities (
+    id {id},
+    issuer TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    user_id BIGINT NOT NULL REFERENCES users (id),
+    created_at BIGINT NOT NULL,
+    UNIQUE (issuer, subject)
+)
+",
 ];
 
 pub async fn migrate(pool: &AnyPool, backend: Backend) -> Result<(), AccountsError> {

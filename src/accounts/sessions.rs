@@ -132,7 +132,7 @@ impl Accounts {
         Ok(())
     }
 
-    async fn new_session(&self, user: User, family: &str) -> Result<Session, AccountsError> {
+    pub(super) async fn new_session(&self, user: User, family: &str) -> Result<Session, AccountsError> {
         let issued = now();
         let refresh_token = random_hex(32)?;
         sqlx::query("INSERT INTO refresh_tokens (user_id, family, token_digest, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")

@@ -44,6 +44,9 @@ pub const TABLE: &[(Method, &str, Access)] = &[
     (Method::POST, "/v1/auth/register", Access::Public),
     (Method::POST, "/v1/auth/refresh", Access::Public),
     (Method::POST, "/v1/auth/logout", Access::Public),
+    (Method::GET, "/v1/auth/providers", Access::Public),
+    (Method::GET, "/v1/auth/oidc/{provider}/login", Access::Public),
+    (Method::GET, "/v1/auth/oidc/{provider}/callback", Access::Public),
     (Method::GET, "/v1/me", EVERY_ROLE),
     (Method::POST, "/v1/predict/salary", EVERY_ROLE),
     (Method::POST, "/v1/match/jobs", EVERY_ROLE),
@@ -160,8 +163,14 @@ async fn admit(
     Ok(Some(caller))
 }
 
-/// Sign-in and sign-up: a tighter budget per client address, against password guessing.
-const LOGIN_ROUTES: [&str; 2] = ["/v1/auth/login", "/v1/auth/register"];
+/// Sign-in (with a password or a provider) and sign-up: a tighter budget per client address,
+/// against password guessing and floods of provider round trips.
+const LOGIN_ROUTES: [&str; 4] = [
+    "/v1/auth/login",
+    "/v1/auth/register",
+    "/v1/auth/oidc/{provider}/login",
+    "/v1/auth/oidc/{provider}/callback",
+];
 
 /// Spends one request of the budget of the key, the user, or (without valid credentials) the
 /// client address; sign-in routes spend the address's login budget too. `Err` with the refusing

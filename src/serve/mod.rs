@@ -19,6 +19,7 @@ pub mod market;
 pub mod metrics;
 pub mod models;
 pub mod observe;
+pub mod oidc;
 pub mod openapi;
 pub mod problem;
 pub mod redis;
@@ -98,6 +99,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/auth/register", post(routes::auth::register))
         .route("/v1/auth/refresh", post(routes::auth::refresh))
         .route("/v1/auth/logout", post(routes::auth::logout))
+        .route("/v1/auth/providers", get(routes::oidc::providers))
+        .route("/v1/auth/oidc/{provider}/login", get(routes::oidc::login))
+        .route("/v1/auth/oidc/{provider}/callback", get(routes::oidc::callback))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), observe::limit));
     let operations = Router::new()
         .route("/health", get(routes::system::health))

@@ -122,6 +122,11 @@ impl Problem {
         problem
     }
 
+    /// A server this one depends on (an OpenID Connect provider) failed or answered wrongly.
+    pub fn bad_gateway(code: &'static str, detail: impl Into<String>) -> Self {
+        Problem::new(StatusCode::BAD_GATEWAY, code, "An upstream server failed", detail)
+    }
+
     /// Too many requests in flight and waiting: refused at once rather than queued for longer.
     pub fn overloaded() -> Self {
         let mut problem = Problem::new(

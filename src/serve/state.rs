@@ -20,6 +20,7 @@ use super::blocking::in_current_span;
 use super::market::{Market, TableVersions};
 use super::metrics::{Gauges, Metrics};
 use super::models::{self, Models};
+use super::oidc::Oidc;
 use super::problem::Problem;
 use super::redis_link::RedisLink;
 use super::routes::salary::{PREDICTION_CACHE_ENTRIES, PREDICTION_TTL};
@@ -64,6 +65,8 @@ pub struct AppState {
     pub metrics: Metrics,
     pub gate: Gate,
     pub accounts: Accounts,
+    /// The OpenID Connect providers people may sign in with (none unless `serve.oidc` lists some).
+    pub oidc: Oidc,
     /// The Redis replicas share limits and caches through (`--redis`), if any.
     pub redis: Option<Arc<RedisLink>>,
     pub limiter: RateLimiter,
@@ -86,10 +89,12 @@ impl AppState {
         normaliser: Arc<Normaliser>,
         extractor: Arc<Extractor>,
         accounts: Accounts,
+        oidc: Oidc,
         redis: Option<Arc<RedisLink>>,
     ) -> Self {
         AppState {
             accounts,
+            oidc,
             limiter: redis.clone().map_or_else(RateLimiter::local, RateLimiter::shared),
             shared_cache: SharedCache::new(redis.clone()),
             redis,

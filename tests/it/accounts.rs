@@ -16,7 +16,7 @@ use crate::serve::{Answer, Server, problem, user_with_key};
 use crate::support::{rats, run, stderr, stdout};
 
 /// A fresh database on the test PostgreSQL server (`scripts/postgres`).
-fn postgres_database() -> String {
+pub(crate) fn postgres_database() -> String {
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
     let port = std::env::var(rats::env_vars::POSTGRES_PORT).unwrap_or_else(|_| "15432".into());
     let admin = format!("postgres://rats@127.0.0.1:{port}/postgres");
@@ -64,7 +64,7 @@ pub(crate) fn add_with_password(dir: &Path, db: &str, name: &str, role: &str, pa
 
 /// Budgets loose enough that the flows below never meet them (the rate-limit test writes its
 /// own tight ones first).
-const LOOSE_LIMITS: &str =
+pub(crate) const LOOSE_LIMITS: &str =
     "serve:\n  rate_limits:\n    anonymous: {per_minute: 6000, burst: 1000}\n    login: {per_minute: 6000, burst: 1000}\n";
 
 /// A server with no lake and no models: the accounts routes answer, the data routes say 503.
@@ -92,7 +92,7 @@ fn call(server: &Server, method: Method, path: &str, credential: Option<&str>, b
     Server::answer(request)
 }
 
-fn events(server: &Server) -> Vec<String> {
+pub(crate) fn events(server: &Server) -> Vec<String> {
     let answer = server.get("/v1/audit?limit=1000");
     assert_eq!(answer.status, 200, "{}", answer.body);
     answer.body["events"]
@@ -177,6 +177,9 @@ fn every_route_refuses_no_credentials_and_the_wrong_role() {
         (Method::POST, "/v1/auth/register", None),
         (Method::POST, "/v1/auth/refresh", None),
         (Method::POST, "/v1/auth/logout", None),
+        (Method::GET, "/v1/auth/providers", None),
+        (Method::GET, "/v1/auth/oidc/corp/login", None),
+        (Method::GET, "/v1/auth/oidc/corp/callback", None),
         (Method::GET, "/v1/me", Some(&all)),
         (Method::POST, "/v1/predict/salary", Some(&all)),
         (Method::POST, "/v1/match/jobs", Some(&all)),

@@ -12,6 +12,7 @@ mod lake_docs;
 mod matching;
 mod mlflow;
 mod occupation;
+mod oidc;
 mod openapi;
 mod produce;
 mod readme_api;

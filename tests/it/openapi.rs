@@ -164,6 +164,12 @@ fn the_document_is_valid_openapi_and_every_answer_of_a_full_walk_fits_it() {
             .status,
         204
     );
+    // No provider is configured here (tests/it/oidc.rs signs in through a real one).
+    assert_eq!(walk.get("/v1/auth/providers", "/v1/auth/providers").status, 200);
+    let oidc_login = "/v1/auth/oidc/{provider}/login";
+    assert_eq!(walk.get(oidc_login, "/v1/auth/oidc/corp/login?next=/").status, 404);
+    let callback = "/v1/auth/oidc/{provider}/callback";
+    assert_eq!(walk.get(callback, "/v1/auth/oidc/corp/callback?code=c&state=s").status, 404);
     let register = "/v1/auth/register";
     assert_eq!(walk.send(Method::POST, register, register, Some(&right), Some("")).status, 403);
     assert_eq!(walk.send(Method::GET, "/v1/jobs", "/v1/jobs", None, Some("")).status, 401);

@@ -1,7 +1,8 @@
 //! README's curl examples of the API, run as a user would run them: the block between
 //! `<!-- api-examples:start -->` and `<!-- api-examples:end -->` goes to bash (`set -e`, and each
 //! `curl -f` fails on an error status) against a real server on the fixture lake with title
-//! families assigned, as an `api_user`, with an analyst's password and an admin's key. The block
+//! families assigned, as an `api_user`, with an analyst's password and an admin's key, and a real
+//! OpenID Connect provider named `corp` (the one of `tests/it/oidc.rs`). The block
 //! must also name every route of the route table, so a new route needs its example.
 
 use std::collections::BTreeSet;
@@ -9,6 +10,7 @@ use std::collections::BTreeSet;
 use reqwest::Method;
 
 use crate::accounts::add_with_password;
+use crate::oidc::{Provider, free_port};
 use crate::serve::{Server, private_copy, user_with_key};
 use crate::support::{assign_title_families, repo, run, stderr};
 
@@ -81,7 +83,15 @@ fn the_readme_calls_every_route_with_curl_and_each_call_succeeds() {
     let (lake, models) = private_copy(dir.path(), true);
     assign_title_families(&lake);
     let db = format!("sqlite://{}", dir.path().join("accounts.sqlite").display());
+    // The examples' provider `corp`: the real one of the OIDC test.
+    let provider_port = free_port();
+    let settings = format!(
+        "serve:\n  oidc:\n    providers:\n      - {{name: corp, issuer: 'http://127.0.0.1:{provider_port}', client_id: rats, client_secret: rats-test-secret, default_role: api_user}}\n"
+    );
+    std::fs::write(dir.path().join("rats.yaml"), settings).expect("writes rats.yaml");
     let server = Server::start_on(dir.path(), &lake, &models, &["--open-registration"], Some(&db));
+    let callback = format!("{}/v1/auth/oidc/corp/callback", server.base);
+    let _provider = Provider::start(provider_port, &callback, &dir.path().join("provider.log"));
     let admin = user_with_key(dir.path(), &lake, Some(&db), "root", "admin");
     let api_user = user_with_key(dir.path(), &lake, Some(&db), "scripts", "api_user");
     add_with_password(dir.path(), &db, "ada", "analyst", "a long passphrase");

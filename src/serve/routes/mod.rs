@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod jobs;
 pub mod keys;
 pub mod matching;
+pub mod oidc;
 pub mod salary;
 pub mod searches;
 pub mod stats;
