@@ -6,7 +6,6 @@
 //! refused and audited.
 
 use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
@@ -16,7 +15,7 @@ use serde_json::Value;
 
 use crate::accounts::{LOOSE_LIMITS, events, postgres_database};
 use crate::serve::{Answer, Server, problem};
-use crate::support::{repo, run, stderr};
+use crate::support::{free_port, repo, run, stderr};
 
 /// The provider's Node process, stopped when dropped.
 pub(crate) struct Provider {
@@ -65,14 +64,6 @@ impl Drop for Provider {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-pub(crate) fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .expect("binds")
-        .local_addr()
-        .expect("an address")
-        .port()
 }
 
 /// A browser's cookie jar, one per site (paths and expiry are not needed here).

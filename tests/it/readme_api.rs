@@ -10,9 +10,9 @@ use std::collections::BTreeSet;
 use reqwest::Method;
 
 use crate::accounts::add_with_password;
-use crate::oidc::{Provider, free_port};
+use crate::oidc::Provider;
 use crate::serve::{Server, private_copy, user_with_key};
-use crate::support::{assign_title_families, repo, run, stderr};
+use crate::support::{assign_title_families, free_port, repo, run, stderr};
 
 /// The README's API examples.
 fn examples() -> String {

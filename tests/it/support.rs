@@ -254,3 +254,13 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// A loopback port free at the time of asking, for a server a test starts on a port it must
+/// know in advance.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("binds")
+        .local_addr()
+        .expect("an address")
+        .port()
+}
