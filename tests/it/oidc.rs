@@ -1,5 +1,5 @@
 //! Signing in to `rats serve` through a real OpenID Connect provider — npm `oidc-provider`, the
-//! certified Node implementation, run from `tests/oidc/provider.mjs` (its login page takes the
+//! certified Node implementation, run from `tests/node/oidc-provider.mjs` (its login page takes the
 //! account name instead of a person typing it) — on SQLite and on PostgreSQL: the browser's
 //! round trip with PKCE, users made at the first sign-in with the role their groups map to,
 //! cookies that work on the API, people no rule maps refused, and replayed or forged answers
@@ -27,9 +27,9 @@ pub(crate) struct Provider {
 impl Provider {
     /// Starts the provider on `port`, letting client `rats` come back to `redirect_uri`.
     pub(crate) fn start(port: u16, redirect_uri: &str, log: &Path) -> Provider {
-        let script = repo().join("tests/oidc/provider.mjs");
+        let script = repo().join("tests/node/oidc-provider.mjs");
         assert!(
-            repo().join("tests/oidc/node_modules/oidc-provider").exists(),
+            repo().join("tests/node/node_modules/oidc-provider").exists(),
             "npm oidc-provider is not installed: scripts/test-prepare installs it"
         );
         let mut child = Command::new("node")

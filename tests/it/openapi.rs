@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::accounts::add_with_password;
 use crate::serve::{Answer, Server, private_copy, user_with_key};
-use crate::support::repo;
+use crate::support::{repo, run, stderr};
 
 /// The answers of a walk, each with the route template it was sent to.
 struct Walk<'a> {
@@ -250,4 +250,54 @@ fn the_reference_page_reads_the_document_and_may_reach_nothing_else() {
     for outside in ["http://", "https://", "//cdn", "src=\""] {
         assert!(!html.contains(outside), "the page refers to {outside}");
     }
+}
+
+/// `/docs` in a real browser (Debian chromium through playwright-core, `tests/node/docs-page.mjs`):
+/// every operation of the document rendered with its link, and "Try it" answering with the key a
+/// person types — with no script error, no refused request, and nothing fetched from elsewhere
+/// (the page's content security policy is in force).
+#[test]
+fn the_reference_page_works_in_a_real_browser() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (lake, models) = private_copy(dir.path(), false);
+    let server = Server::start(dir.path(), &lake, &models, &[]);
+    let key = user_with_key(dir.path(), &lake, None, "browser", "analyst");
+    let output = run(std::process::Command::new("node")
+        .arg(repo().join("tests/node/docs-page.mjs"))
+        .args([&server.base, &key]));
+    assert!(output.status.success(), "the browser: {}", stderr(&output));
+    let seen: Value = serde_json::from_slice(&output.stdout).expect("the page's report");
+    assert_eq!(seen["problems"], json!([]), "{seen}");
+    assert_eq!(seen["origins"], json!([server.base]), "only this server is reached");
+    assert_eq!(seen["title"], format!("rats {}", env!("CARGO_PKG_VERSION")));
+
+    let document = server.get("/openapi.json").body;
+    let mut expected: Vec<String> = document["paths"]
+        .as_object()
+        .expect("paths")
+        .values()
+        .flat_map(|item| item.as_object().expect("a path item").values())
+        .map(|operation| operation["operationId"].as_str().expect("an id").to_string())
+        .collect();
+    expected.sort();
+    let mut rendered: Vec<String> = serde_json::from_value(seen["operations"].clone()).expect("ids");
+    rendered.sort();
+    assert_eq!(rendered, expected, "every operation is on the page once");
+    let links: Vec<String> = serde_json::from_value(seen["links"].clone()).expect("links");
+    assert_eq!(links.len(), expected.len());
+    assert!(
+        links
+            .iter()
+            .all(|link| expected.contains(&link.trim_start_matches('#').to_string()))
+    );
+
+    let me = seen["me"]["shown"].as_str().expect("an answer");
+    assert!(me.starts_with("200 ") && me.contains("\"name\": \"browser\""), "{me}");
+    assert_eq!(
+        seen["salary"]["proposed"],
+        json!({"title": ""}),
+        "the page proposes the required fields"
+    );
+    let salary = seen["salary"]["shown"].as_str().expect("an answer");
+    assert!(salary.starts_with("200 ") && salary.contains("\"estimate\""), "{salary}");
 }

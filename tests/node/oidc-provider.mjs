@@ -3,7 +3,7 @@
 // a form for a person it takes `POST /interaction/<uid>` with `account=<name>`, signs that
 // account in and grants the scopes asked for, as a person pressing "sign in" and "allow" would.
 //
-//   node tests/oidc/provider.mjs PORT REDIRECT_URI
+//   node tests/node/oidc-provider.mjs PORT REDIRECT_URI
 //
 // Prints "ready" on stdout once it listens on 127.0.0.1:PORT. Client `rats` (secret
 // `rats-test-secret`, client_secret_basic, PKCE required) may redirect to REDIRECT_URI.
