@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use rats::export::ExportFormat;
 use rats::ingest::readers::InputFormat;
 use rats::normalize::title::Seniority;
 use rats::settings::{LogFormat, OutputFormat};
@@ -82,6 +83,9 @@ pub enum Command {
     /// Serve the JSON API over HTTP: salary predictions, job matching, jobs, market stats
     /// and the models, from the lake and the registry (reloaded when either changes)
     Serve(ServeArgs),
+    /// Export a lake table, or the answer of a SQL query over the lake's tables, as CSV,
+    /// JSON, JSON lines or Parquet, to a file or to stdout
+    Export(ExportArgs),
     /// The accounts `rats serve` signs people and scripts in with: add users (the first admin
     /// is made this way), list them, change a role, disable one, make an API key
     #[command(subcommand)]
@@ -876,4 +880,46 @@ pub struct UsersKeyArgs {
     pub label: String,
     #[command(flatten)]
     pub db: UsersDbArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Tables are named by their place in the lake: bronze/postings, silver/postings, \
+silver/duplicates, quarantine/postings, reference/skills, gold/MODEL. In --sql, a table is \
+layer__name (silver__postings) and a warehouse model also its bare name. The format is --to, else \
+the --out file's extension, else CSV. A file is written whole or not at all (an existing one only \
+with --force); writing to a closed pipe (| head) stops quietly.")]
+pub struct ExportArgs {
+    /// The table to export (layer/name, as `rats export --list` shows them)
+    #[arg(value_name = "TABLE", required_unless_present_any = ["sql", "list"], conflicts_with = "sql")]
+    pub table: Option<String>,
+    /// A SQL query over the lake's tables to export instead of a table
+    #[arg(long, value_name = "QUERY", conflicts_with_all = ["columns", "filter", "order_by"])]
+    pub sql: Option<String>,
+    /// List the lake's tables and exit
+    #[arg(long, conflicts_with_all = ["sql", "out"])]
+    pub list: bool,
+    /// Lake directory [default: ./lake; env: RATS_LAKE]
+    #[arg(long, value_name = "DIR")]
+    pub lake: Option<PathBuf>,
+    /// Only these columns, in this order (comma-separated)
+    #[arg(long, value_name = "A,B", value_delimiter = ',')]
+    pub columns: Vec<String>,
+    /// Only rows for which this SQL condition holds (for example "salary_max > 100000")
+    #[arg(long = "where", value_name = "EXPR")]
+    pub filter: Option<String>,
+    /// Sort by these columns, each optionally followed by asc or desc (comma-separated)
+    #[arg(long, value_name = "COLUMN [desc]", value_delimiter = ',')]
+    pub order_by: Vec<String>,
+    /// At most this many rows
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Output format [default: from the --out extension, else csv]
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub to: Option<ExportFormat>,
+    /// Output file, or - for stdout [default: -]
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Replace the output file if it exists
+    #[arg(long)]
+    pub force: bool,
 }

@@ -6,6 +6,7 @@ mod cli;
 mod completions;
 mod config;
 mod consume;
+mod export;
 mod logging;
 mod man;
 mod matching;
@@ -111,6 +112,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             }
             overrides.redis_url.clone_from(&args.redis);
         }
+        Command::Export(args) => overrides.lake.clone_from(&args.lake),
         Command::Users(command) => {
             let db = command.db();
             overrides.lake.clone_from(&db.lake);
@@ -148,6 +150,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Match(args) => matching::run(&args, &settings, quiet),
         Command::Occupation(args) => occupation::run(&args, &settings, quiet),
         Command::Serve(args) => serve::run(&args, &settings, quiet),
+        Command::Export(args) => export::run(&args, &settings, quiet),
         Command::Users(command) => users::run(&command, &settings, quiet),
         Command::Config(cli::ConfigCommand::Show) => config::show(&settings, quiet),
         Command::Man(_) | Command::Completions(_) => unreachable!("answered before settings are resolved"),

@@ -8,6 +8,7 @@ pub mod contract;
 pub mod dedup;
 pub mod env_vars;
 pub mod exit;
+pub mod export;
 pub mod ingest;
 pub mod lake;
 pub mod matching;

@@ -131,7 +131,7 @@ const CONVERT_ROWS: usize = 65_536;
 
 /// The frame as Arrow record batches with Delta-compatible types, converted a slice at a
 /// time (so the IPC bridge holds one slice, not a copy of the whole frame).
-fn to_arrow(path: &Path, frame: &DataFrame) -> Result<Vec<RecordBatch>, TransformError> {
+pub(crate) fn to_arrow(path: &Path, frame: &DataFrame) -> Result<Vec<RecordBatch>, TransformError> {
     let arrow_error = |e: deltalake::arrow::error::ArrowError| TransformError::Engine {
         model: path.display().to_string(),
         message: format!("converting to Arrow: {e}"),

@@ -6,6 +6,7 @@ mod cli;
 mod consume_fixtures;
 mod crash_resume;
 mod datasets;
+mod export;
 mod image;
 mod interop;
 mod kafka_consume;

@@ -1,0 +1,51 @@
+//! The tables of a lake: every Delta table one folder below a layer (`bronze/postings`,
+//! `silver/postings`, `silver/duplicates`, `quarantine/postings`, `reference/skills`, the
+//! warehouse's `gold/*`).
+
+use std::path::{Path, PathBuf};
+
+use super::ExportError;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LakeTable {
+    /// `layer/name`, as users name it.
+    pub name: String,
+    pub path: PathBuf,
+}
+
+impl LakeTable {
+    /// The table's name in SQL: `layer__name`.
+    pub fn relation(&self) -> String {
+        self.name.replace('/', "__")
+    }
+
+    /// A warehouse model's own name (gold tables), as the models refer to each other.
+    pub fn model_name(&self) -> Option<&str> {
+        self.name.strip_prefix("gold/")
+    }
+}
+
+/// Every table of the lake at `lake`, by name.
+pub fn lake_tables(lake: &Path) -> Result<Vec<LakeTable>, ExportError> {
+    let read = |dir: &Path| {
+        std::fs::read_dir(dir).map_err(|source| ExportError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })
+    };
+    let mut tables = Vec::new();
+    for layer in read(lake)?.flatten().filter(|e| e.path().is_dir()) {
+        let layer_name = layer.file_name().to_string_lossy().into_owned();
+        for table in read(&layer.path())?.flatten() {
+            let path = table.path();
+            if path.join("_delta_log").is_dir() {
+                tables.push(LakeTable {
+                    name: format!("{layer_name}/{}", table.file_name().to_string_lossy()),
+                    path,
+                });
+            }
+        }
+    }
+    tables.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(tables)
+}

@@ -1,0 +1,216 @@
+//! `rats export` on a lake consumed from a shared postings file: every format read back by
+//! Python (csv, json, pyarrow) with the same rows, filters, order and limit as asked, a query
+//! over the lake, and the refusals an analyst meets (an unknown table or column, an existing
+//! file) — plus a reader that goes away after the first bytes.
+
+use std::io::Read;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+
+use crate::support::{consume_into, datasets, rats, row_count, run, stderr, stdout};
+
+fn lake_of_one_file(dir: &Path) -> std::path::PathBuf {
+    let lake = dir.join("lake");
+    consume_into(dir, &lake, &[datasets().join("postings/glassdoor-2020-metros/Data_Job_WA.csv")]);
+    lake
+}
+
+fn export(dir: &Path, lake: &Path, args: &[&str]) -> std::process::Output {
+    run(rats(dir).arg("export").arg("--lake").arg(lake).args(args))
+}
+
+/// Each file's rows as Python reads them, as JSON: lists as lists, numbers as numbers.
+fn read_back(files: &[(&str, &Path)]) -> Value {
+    let script = r#"
+import csv, json, sys
+import pyarrow.parquet as pq
+out = {}
+for kind, path in zip(sys.argv[1::2], sys.argv[2::2]):
+    if kind == "csv":
+        rows = list(csv.DictReader(open(path, newline="")))
+        for row in rows:
+            row["salary_max_usd"] = float(row["salary_max_usd"]) if row["salary_max_usd"] else None
+            row["skill_ids"] = row["skill_ids"].split(";") if row["skill_ids"] else []
+    elif kind == "json":
+        rows = json.load(open(path))
+    elif kind == "jsonl":
+        rows = [json.loads(line) for line in open(path)]
+    else:
+        rows = pq.read_table(path).to_pylist()
+    for row in rows:
+        row["skill_ids"] = row.get("skill_ids") or []
+    out[kind] = rows
+print(json.dumps(out))
+"#;
+    let mut command = Command::new("python3");
+    command.args(["-c", script]);
+    for (kind, path) in files {
+        command.arg(kind).arg(path);
+    }
+    let output = run(&mut command);
+    assert!(output.status.success(), "python: {}", stderr(&output));
+    serde_json::from_slice(&output.stdout).expect("JSON")
+}
+
+#[test]
+fn tables_export_in_every_format_with_the_rows_asked_for() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lake = lake_of_one_file(dir.path());
+    let listed = export(dir.path(), &lake, &["--list", "--format", "json"]);
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    let listed: Value = serde_json::from_slice(&listed.stdout).expect("JSON");
+    let names: Vec<&str> = listed
+        .as_array()
+        .expect("tables")
+        .iter()
+        .filter_map(|t| t["table"].as_str())
+        .collect();
+    for table in ["bronze/postings", "quarantine/postings", "silver/duplicates", "silver/postings"] {
+        assert!(names.contains(&table), "{table} in {names:?}");
+    }
+
+    let mut files = Vec::new();
+    for kind in ["csv", "json", "jsonl", "parquet"] {
+        let file = dir.path().join(format!("top.{kind}"));
+        let out = file.to_str().expect("UTF-8").to_string();
+        let args = [
+            "silver/postings",
+            "--columns",
+            "posting_key,title,salary_max_usd,skill_ids",
+            "--where",
+            "salary_max_usd >= 100000",
+            "--order-by",
+            "salary_max_usd desc,posting_key",
+            "--limit",
+            "25",
+            "--out",
+            &out,
+        ];
+        let written = export(dir.path(), &lake, &args);
+        assert!(written.status.success(), "{kind}: {}", stderr(&written));
+        assert!(
+            stderr(&written).contains(&format!("25 rows of silver/postings to {out} ({kind})")),
+            "{}",
+            stderr(&written)
+        );
+        files.push((kind, file));
+    }
+    let borrowed: Vec<(&str, &Path)> = files.iter().map(|(k, f)| (*k, f.as_path())).collect();
+    let read = read_back(&borrowed);
+    let csv = &read["csv"];
+    for kind in ["json", "jsonl", "parquet"] {
+        assert_eq!(&read[kind], csv, "{kind} holds the rows the CSV holds");
+    }
+    let rows = csv.as_array().expect("rows");
+    assert_eq!(rows.len(), 25);
+    let pay: Vec<f64> = rows.iter().map(|r| r["salary_max_usd"].as_f64().expect("pay")).collect();
+    assert!(pay.iter().all(|p| *p >= 100_000.0), "{pay:?}");
+    assert!(pay.windows(2).all(|w| w[0] >= w[1]), "highest first: {pay:?}");
+    assert!(
+        rows.iter().any(|r| r["skill_ids"].as_array().is_some_and(|s| s.len() > 1)),
+        "lists survive"
+    );
+
+    // Everything, by default as CSV on stdout: one line per posting and a header.
+    let all = export(dir.path(), &lake, &["silver/postings", "--columns", "posting_key", "--quiet"]);
+    assert!(all.status.success(), "{}", stderr(&all));
+    assert_eq!(stdout(&all).lines().count(), row_count(&lake, "silver/postings") + 1);
+
+    // A query over the lake's tables.
+    let query = "SELECT remote_type, count(*) AS postings FROM silver__postings GROUP BY remote_type ORDER BY postings DESC";
+    let counted = export(dir.path(), &lake, &["--sql", query, "--to", "json"]);
+    assert!(counted.status.success(), "{}", stderr(&counted));
+    let counted: Value = serde_json::from_slice(&counted.stdout).expect("JSON");
+    let total: u64 = counted
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| r["postings"].as_u64().expect("a count"))
+        .sum();
+    assert_eq!(total as usize, row_count(&lake, "silver/postings"));
+}
+
+#[test]
+fn mistakes_are_named_and_files_are_never_half_written_or_overwritten() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lake = lake_of_one_file(dir.path());
+    let unknown = export(dir.path(), &lake, &["silver/jobs"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        stderr(&unknown).contains("no table \"silver/jobs\"") && stderr(&unknown).contains("silver/postings"),
+        "{}",
+        stderr(&unknown)
+    );
+    let column = export(dir.path(), &lake, &["silver/postings", "--columns", "title,pay"]);
+    assert_eq!(column.status.code(), Some(2));
+    assert!(stderr(&column).contains("\"pay\""), "{}", stderr(&column));
+    let order = export(dir.path(), &lake, &["silver/postings", "--order-by", "title sideways"]);
+    assert_eq!(order.status.code(), Some(2));
+    assert!(stderr(&order).contains("--order-by"), "{}", stderr(&order));
+
+    let out = dir.path().join("kept.csv");
+    std::fs::write(&out, "an analyst's file\n").expect("writes");
+    let refused = export(dir.path(), &lake, &["silver/postings", "--out", out.to_str().expect("UTF-8")]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(stderr(&refused).contains("--force"), "{}", stderr(&refused));
+    assert_eq!(std::fs::read_to_string(&out).expect("reads"), "an analyst's file\n");
+    let bad_filter = export(
+        dir.path(),
+        &lake,
+        &[
+            "silver/postings",
+            "--where",
+            "no_such_column > 1",
+            "--out",
+            out.to_str().expect("UTF-8"),
+            "--force",
+        ],
+    );
+    assert_eq!(bad_filter.status.code(), Some(2));
+    assert_eq!(
+        std::fs::read_to_string(&out).expect("reads"),
+        "an analyst's file\n",
+        "a failed export leaves the file"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("lists")
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains(".partial"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    let replaced = export(
+        dir.path(),
+        &lake,
+        &["silver/postings", "--out", out.to_str().expect("UTF-8"), "--force"],
+    );
+    assert!(replaced.status.success(), "{}", stderr(&replaced));
+    assert!(std::fs::read_to_string(&out).expect("reads").starts_with("posting_key,"));
+}
+
+#[test]
+fn a_reader_that_goes_away_stops_the_export_quietly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lake = lake_of_one_file(dir.path());
+    for format in ["csv", "jsonl", "parquet"] {
+        let mut child = rats(dir.path())
+            .args(["export", "silver/postings", "--to", format, "--lake"])
+            .arg(&lake)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starts");
+        let mut first = [0_u8; 16];
+        child
+            .stdout
+            .take()
+            .expect("stdout")
+            .read_exact(&mut first)
+            .expect("the first bytes");
+        // The pipe's reading end is closed here, as `| head -c 16` does.
+        let output = child.wait_with_output().expect("finishes");
+        assert!(output.status.success(), "{format}: {}", stderr(&output));
+        assert!(stderr(&output).is_empty(), "{format}: {}", stderr(&output));
+    }
+}
