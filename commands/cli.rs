@@ -84,7 +84,7 @@ pub enum Command {
     /// and the models, from the lake and the registry (reloaded when either changes)
     Serve(ServeArgs),
     /// Export a lake table, or the answer of a SQL query over the lake's tables, as CSV,
-    /// JSON, JSON lines or Parquet, to a file or to stdout
+    /// JSON, JSON lines, Parquet or an Excel workbook, to a file or to stdout
     Export(ExportArgs),
     /// The accounts `rats serve` signs people and scripts in with: add users (the first admin
     /// is made this way), list them, change a role, disable one, make an API key

@@ -1,5 +1,5 @@
 //! `rats export`: any lake table, or the answer of a SQL query over them, written as CSV, JSON,
-//! JSON lines or Parquet for analysts and scripts. Tables are named by their place in the lake
+//! JSON lines, Parquet or an Excel workbook for analysts and scripts. Tables are named by their place in the lake
 //! (`silver/postings`, `gold/skill_premiums`); queries see each as `layer__name` (and the
 //! warehouse's models by their bare name, as the models themselves do). Column choice, filters,
 //! order and limit become one SQL statement Polars plans over the tables' Parquet files, so only
@@ -7,6 +7,7 @@
 
 pub mod tables;
 pub mod write;
+pub mod xlsx;
 
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
@@ -19,6 +20,7 @@ use crate::transform::delta::DeltaIo;
 
 pub use tables::{LakeTable, lake_tables};
 pub use write::{ExportFormat, Written, write_frame};
+pub use xlsx::About;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
@@ -56,8 +58,17 @@ pub struct Selection {
     pub limit: Option<usize>,
 }
 
+/// A selection planned over the lake.
+pub struct Planned {
+    /// `layer/name`, or "the query".
+    pub what: String,
+    /// The SQL statement the rows come from.
+    pub statement: String,
+    pub frame: LazyFrame,
+}
+
 /// The rows a selection names, planned lazily over the lake.
-pub fn plan(lake: &Path, selection: &Selection) -> Result<(String, LazyFrame), ExportError> {
+pub fn plan(lake: &Path, selection: &Selection) -> Result<Planned, ExportError> {
     let tables = lake_tables(lake)?;
     if tables.is_empty() {
         return Err(ExportError::EmptyLake(lake.to_path_buf()));
@@ -93,7 +104,11 @@ pub fn plan(lake: &Path, selection: &Selection) -> Result<(String, LazyFrame), E
         what: what.clone(),
         message: crate::transform::engine::polars_message(&e),
     })?;
-    Ok((what, frame))
+    Ok(Planned {
+        what,
+        statement: sql,
+        frame,
+    })
 }
 
 /// `SELECT … FROM relation [WHERE …] [ORDER BY …] [LIMIT n]`, names quoted.

@@ -1,5 +1,5 @@
 //! Writing an exported frame: CSV (a header, list columns joined with `;`), a JSON array, JSON
-//! lines, or Parquet (zstd), converted to Arrow a slice at a time.
+//! lines, Parquet (zstd) or an Excel workbook ([`xlsx`]), converted to Arrow a slice at a time.
 
 use std::io::Write;
 use std::path::Path;
@@ -15,6 +15,7 @@ use deltalake::parquet::file::properties::WriterProperties;
 use polars::prelude::DataFrame;
 
 use super::ExportError;
+use super::xlsx::{self, About};
 use crate::transform::delta::to_arrow;
 
 /// Rows converted and written at a time.
@@ -26,16 +27,19 @@ pub enum ExportFormat {
     Json,
     Jsonl,
     Parquet,
+    Xlsx,
 }
 
 impl ExportFormat {
-    /// The format a file name's extension names (`.csv`, `.json`, `.jsonl`/`.ndjson`, `.parquet`).
+    /// The format a file name's extension names (`.csv`, `.json`, `.jsonl`/`.ndjson`, `.parquet`,
+    /// `.xlsx`).
     pub fn of_path(path: &Path) -> Option<Self> {
         match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
             "csv" => Some(ExportFormat::Csv),
             "json" => Some(ExportFormat::Json),
             "jsonl" | "ndjson" => Some(ExportFormat::Jsonl),
             "parquet" => Some(ExportFormat::Parquet),
+            "xlsx" => Some(ExportFormat::Xlsx),
             _ => None,
         }
     }
@@ -46,6 +50,7 @@ impl ExportFormat {
             ExportFormat::Json => "json",
             ExportFormat::Jsonl => "jsonl",
             ExportFormat::Parquet => "parquet",
+            ExportFormat::Xlsx => "xlsx",
         }
     }
 }
@@ -58,13 +63,19 @@ pub struct Written {
 
 /// Writes `frame` to `out` in `format`. A closed pipe comes back as [`ExportError::Io`] of kind
 /// `BrokenPipe` whichever writer met it (Arrow's CSV writer turns I/O errors into text).
-pub fn write_frame<W: Write + Send>(frame: &DataFrame, format: ExportFormat, out: W, target: &Path) -> Result<Written, ExportError> {
+pub fn write_frame<W: Write + Send>(
+    frame: &DataFrame,
+    format: ExportFormat,
+    out: W,
+    target: &Path,
+    about: &About,
+) -> Result<Written, ExportError> {
     let broken = Arc::new(AtomicBool::new(false));
     let watched = PipeWatch {
         inner: out,
         broken: Arc::clone(&broken),
     };
-    write_watched(frame, format, watched, target).map_err(|error| {
+    write_watched(frame, format, watched, target, about).map_err(|error| {
         if broken.load(Ordering::Relaxed) {
             ExportError::Io {
                 path: target.to_path_buf(),
@@ -105,7 +116,13 @@ impl<W: Write> Write for PipeWatch<W> {
     }
 }
 
-fn write_watched<W: Write + Send>(frame: &DataFrame, format: ExportFormat, out: W, target: &Path) -> Result<Written, ExportError> {
+fn write_watched<W: Write + Send>(
+    frame: &DataFrame,
+    format: ExportFormat,
+    out: W,
+    target: &Path,
+    about: &About,
+) -> Result<Written, ExportError> {
     let io = |source: std::io::Error| ExportError::Io {
         path: target.to_path_buf(),
         source,
@@ -150,6 +167,17 @@ fn write_watched<W: Write + Send>(frame: &DataFrame, format: ExportFormat, out: 
             }
             writer.finish().map_err(arrow)?;
             writer.into_inner().flush().map_err(io)?;
+        }
+        ExportFormat::Xlsx => {
+            let mut batches = Vec::new();
+            for slice in slices.by_ref() {
+                batches.extend(slice?);
+            }
+            let (bytes, written) = xlsx::workbook(&batches, about)?;
+            rows = written;
+            let mut out = out;
+            out.write_all(&bytes).map_err(io)?;
+            out.flush().map_err(io)?;
         }
         ExportFormat::Parquet => {
             let mut writer: Option<ArrowWriter<W>> = None;
@@ -197,7 +225,7 @@ fn parquet_error(error: deltalake::parquet::errors::ParquetError, target: &Path)
 }
 
 /// The batch with every list column as text, its items joined with `;` (CSV has no lists).
-fn lists_joined(batch: &RecordBatch) -> Result<RecordBatch, ExportError> {
+pub(super) fn lists_joined(batch: &RecordBatch) -> Result<RecordBatch, ExportError> {
     let convert = |e: deltalake::arrow::error::ArrowError| ExportError::Convert(e.to_string());
     let mut fields = Vec::with_capacity(batch.num_columns());
     let mut columns: Vec<ArrayRef> = Vec::with_capacity(batch.num_columns());

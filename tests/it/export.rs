@@ -214,3 +214,60 @@ fn a_reader_that_goes_away_stops_the_export_quietly() {
         assert!(stderr(&output).is_empty(), "{format}: {}", stderr(&output));
     }
 }
+
+/// The workbook holds every cell the JSON export holds (which leaves out absent values), typed: numbers as numbers, dates as
+/// dates, lists joined with `;`, absent values as empty cells; a bold, frozen header with an
+/// autofilter; and a sheet saying what was exported.
+#[test]
+fn the_excel_workbook_has_every_cell_typed_under_a_frozen_filtered_header() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lake = lake_of_one_file(dir.path());
+    let columns = "posting_key,title,company,salary_max_usd,date_posted,skill_ids,min_years_experience";
+    let (json, xlsx) = (dir.path().join("rows.json"), dir.path().join("rows.xlsx"));
+    for out in [&json, &xlsx] {
+        let out = out.to_str().expect("UTF-8");
+        let written = export(
+            dir.path(),
+            &lake,
+            &["silver/postings", "--columns", columns, "--order-by", "posting_key", "--out", out],
+        );
+        assert!(written.status.success(), "{out}: {}", stderr(&written));
+    }
+    let script = r#"
+import datetime, json, sys
+import openpyxl
+expected = json.load(open(sys.argv[1]))
+book = openpyxl.load_workbook(sys.argv[2])
+sheet = book["data"]
+rows = list(sheet.iter_rows(values_only=True))
+header, cells = list(rows[0]), rows[1:]
+problems = []
+if header != sys.argv[3].split(","): problems.append(f"header {header}")
+if len(cells) != len(expected): problems.append(f"{len(cells)} rows, expected {len(expected)}")
+for number, (row, want) in enumerate(zip(cells, expected), start=2):
+    for name, got in zip(header, row):
+        value = want.get(name)
+        if isinstance(value, list):
+            value = ";".join(value) if value else ""
+        if isinstance(got, datetime.datetime):
+            got = got.date().isoformat()
+        if isinstance(value, float) or isinstance(got, float):
+            same = value is not None and got is not None and abs(float(got) - float(value)) < 1e-9
+        else:
+            same = got == value
+        if not same:
+            problems.append(f"{name} row {number}: {got!r} != {value!r}")
+dates = [c for c in sheet["E"][1:] if c.value is not None]
+if not dates or not all(c.is_date and c.number_format == "yyyy-mm-dd" for c in dates): problems.append("dates are not dates")
+if not all(c.font.b for c in sheet[1]): problems.append("the header is not bold")
+if sheet.freeze_panes != "A2": problems.append(f"frozen at {sheet.freeze_panes}")
+if sheet.auto_filter.ref != f"A1:G{len(expected) + 1}": problems.append(f"autofilter {sheet.auto_filter.ref}")
+about = {row[0]: row[1] for row in book["export"].iter_rows(values_only=True)}
+if about.get("exported") != "silver/postings" or "silver__postings" not in about.get("statement", ""): problems.append(f"about {about}")
+print(json.dumps(problems[:20]))
+"#;
+    let checked = run(Command::new("python3").args(["-c", script]).arg(&json).arg(&xlsx).arg(columns));
+    assert!(checked.status.success(), "python: {}", stderr(&checked));
+    let problems: Value = serde_json::from_slice(&checked.stdout).expect("JSON");
+    assert_eq!(problems, serde_json::json!([]), "the workbook differs from the JSON export");
+}
