@@ -8,6 +8,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use deltalake::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringBuilder};
 use deltalake::arrow::datatypes::{DataType, Field, Schema};
+use deltalake::arrow::error::ArrowError;
+use deltalake::arrow::json::writer::{JsonArray, JsonFormat, LineDelimited, Writer as JsonWriter};
 use deltalake::arrow::util::display::{ArrayFormatter, FormatOptions};
 use deltalake::parquet::arrow::ArrowWriter;
 use deltalake::parquet::basic::{Compression, ZstdLevel};
@@ -127,8 +129,8 @@ fn write_watched<W: Write + Send>(
         path: target.to_path_buf(),
         source,
     };
-    let arrow = |e: deltalake::arrow::error::ArrowError| match e {
-        deltalake::arrow::error::ArrowError::IoError(_, source) => io(source),
+    let arrow = |e: ArrowError| match e {
+        ArrowError::IoError(_, source) => io(source),
         other => ExportError::Convert(other.to_string()),
     };
     let mut rows = 0;
@@ -146,28 +148,8 @@ fn write_watched<W: Write + Send>(
                 }
             }
         }
-        ExportFormat::Json => {
-            let mut writer = deltalake::arrow::json::ArrayWriter::new(out);
-            for batches in slices.by_ref() {
-                for batch in batches? {
-                    rows += batch.num_rows();
-                    writer.write(&batch).map_err(arrow)?;
-                }
-            }
-            writer.finish().map_err(arrow)?;
-            writer.into_inner().flush().map_err(io)?;
-        }
-        ExportFormat::Jsonl => {
-            let mut writer = deltalake::arrow::json::LineDelimitedWriter::new(out);
-            for batches in slices.by_ref() {
-                for batch in batches? {
-                    rows += batch.num_rows();
-                    writer.write(&batch).map_err(arrow)?;
-                }
-            }
-            writer.finish().map_err(arrow)?;
-            writer.into_inner().flush().map_err(io)?;
-        }
+        ExportFormat::Json => rows = write_json(JsonWriter::<_, JsonArray>::new(out), slices.by_ref(), &arrow, &io)?,
+        ExportFormat::Jsonl => rows = write_json(JsonWriter::<_, LineDelimited>::new(out), slices.by_ref(), &arrow, &io)?,
         ExportFormat::Xlsx => {
             let mut batches = Vec::new();
             for slice in slices.by_ref() {
@@ -211,6 +193,25 @@ fn write_watched<W: Write + Send>(
     Ok(Written { rows })
 }
 
+/// Every batch through one of Arrow's JSON writers (an array, or an object per line); the rows.
+fn write_json<W: Write, F: JsonFormat>(
+    mut writer: JsonWriter<W, F>,
+    slices: impl Iterator<Item = Result<Vec<RecordBatch>, ExportError>>,
+    arrow: &impl Fn(ArrowError) -> ExportError,
+    io: &impl Fn(std::io::Error) -> ExportError,
+) -> Result<usize, ExportError> {
+    let mut rows = 0;
+    for batches in slices {
+        for batch in batches? {
+            rows += batch.num_rows();
+            writer.write(&batch).map_err(arrow)?;
+        }
+    }
+    writer.finish().map_err(arrow)?;
+    writer.into_inner().flush().map_err(io)?;
+    Ok(rows)
+}
+
 fn parquet_error(error: deltalake::parquet::errors::ParquetError, target: &Path) -> ExportError {
     match error {
         deltalake::parquet::errors::ParquetError::External(inner) => match inner.downcast::<std::io::Error>() {
@@ -226,7 +227,7 @@ fn parquet_error(error: deltalake::parquet::errors::ParquetError, target: &Path)
 
 /// The batch with every list column as text, its items joined with `;` (CSV has no lists).
 pub(super) fn lists_joined(batch: &RecordBatch) -> Result<RecordBatch, ExportError> {
-    let convert = |e: deltalake::arrow::error::ArrowError| ExportError::Convert(e.to_string());
+    let convert = |e: ArrowError| ExportError::Convert(e.to_string());
     let mut fields = Vec::with_capacity(batch.num_columns());
     let mut columns: Vec<ArrayRef> = Vec::with_capacity(batch.num_columns());
     for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {

@@ -11,7 +11,7 @@ use std::io::{Cursor, Write};
 
 use deltalake::arrow::array::{Array, AsArray, RecordBatch};
 use deltalake::arrow::datatypes::{
-    DataType, Date32Type, Float32Type, Float64Type, Int32Type, Int64Type, TimeUnit, TimestampMicrosecondType,
+    ArrowPrimitiveType, DataType, Date32Type, Float32Type, Float64Type, Int32Type, Int64Type, TimeUnit, TimestampMicrosecondType,
 };
 use deltalake::arrow::util::display::{ArrayFormatter, FormatOptions};
 use zip::write::SimpleFileOptions;
@@ -111,64 +111,30 @@ enum Cell {
     Text(String),
 }
 
+/// A numeric column's cells: each value made an Excel number by `to_excel`, shown in `style`.
+fn numbers<T: ArrowPrimitiveType>(column: &dyn Array, style: u8, to_excel: impl Fn(T::Native) -> f64) -> Vec<Option<Cell>> {
+    column
+        .as_primitive::<T>()
+        .iter()
+        .map(|v| v.map(|v| Cell::Number(to_excel(v), style)))
+        .collect()
+}
+
 fn cells_of(column: &dyn Array, data_type: &DataType) -> Result<Vec<Option<Cell>>, ExportError> {
     let convert = |e: deltalake::arrow::error::ArrowError| ExportError::Convert(e.to_string());
-    let len = column.len();
     let values: Vec<Option<Cell>> = match data_type {
-        DataType::Int32 => (0..len)
-            .map(|i| {
-                column
-                    .as_primitive::<Int32Type>()
-                    .is_valid(i)
-                    .then(|| Cell::Number(f64::from(column.as_primitive::<Int32Type>().value(i)), 0))
-            })
-            .collect(),
-        DataType::Int64 => (0..len)
-            .map(|i| {
-                column
-                    .as_primitive::<Int64Type>()
-                    .is_valid(i)
-                    .then(|| Cell::Number(column.as_primitive::<Int64Type>().value(i) as f64, 0))
-            })
-            .collect(),
-        DataType::Float32 => (0..len)
-            .map(|i| {
-                column
-                    .as_primitive::<Float32Type>()
-                    .is_valid(i)
-                    .then(|| Cell::Number(f64::from(column.as_primitive::<Float32Type>().value(i)), 0))
-            })
-            .collect(),
-        DataType::Float64 => (0..len)
-            .map(|i| {
-                column
-                    .as_primitive::<Float64Type>()
-                    .is_valid(i)
-                    .then(|| Cell::Number(column.as_primitive::<Float64Type>().value(i), 0))
-            })
-            .collect(),
-        DataType::Boolean => (0..len)
-            .map(|i| column.as_boolean().is_valid(i).then(|| Cell::Boolean(column.as_boolean().value(i))))
-            .collect(),
-        DataType::Date32 => (0..len)
-            .map(|i| {
-                column
-                    .as_primitive::<Date32Type>()
-                    .is_valid(i)
-                    .then(|| Cell::Number(f64::from(column.as_primitive::<Date32Type>().value(i)) + EPOCH_SERIAL, DATE_STYLE))
-            })
-            .collect(),
-        DataType::Timestamp(TimeUnit::Microsecond, _) => (0..len)
-            .map(|i| {
-                let micros = column.as_primitive::<TimestampMicrosecondType>();
-                micros
-                    .is_valid(i)
-                    .then(|| Cell::Number(micros.value(i) as f64 / 86_400_000_000.0 + EPOCH_SERIAL, DATETIME_STYLE))
-            })
-            .collect(),
+        DataType::Int32 => numbers::<Int32Type>(column, 0, f64::from),
+        DataType::Int64 => numbers::<Int64Type>(column, 0, |v| v as f64),
+        DataType::Float32 => numbers::<Float32Type>(column, 0, f64::from),
+        DataType::Float64 => numbers::<Float64Type>(column, 0, |v| v),
+        DataType::Boolean => column.as_boolean().iter().map(|v| v.map(Cell::Boolean)).collect(),
+        DataType::Date32 => numbers::<Date32Type>(column, DATE_STYLE, |days| f64::from(days) + EPOCH_SERIAL),
+        DataType::Timestamp(TimeUnit::Microsecond, _) => {
+            numbers::<TimestampMicrosecondType>(column, DATETIME_STYLE, |micros| micros as f64 / 86_400_000_000.0 + EPOCH_SERIAL)
+        }
         _ => {
             let formatter = ArrayFormatter::try_new(column, &FormatOptions::default()).map_err(convert)?;
-            (0..len)
+            (0..column.len())
                 .map(|i| column.is_valid(i).then(|| Cell::Text(formatter.value(i).to_string())))
                 .collect()
         }
