@@ -33,20 +33,24 @@ fn new_experiment() -> String {
 
 /// The spans MLflow holds for the trace, once `wanted` are all among them (spans arrive in
 /// batches, each at most a second after it ends).
+/// The spans MLflow holds of trace `id` so far; `None` while it does not know the trace.
+fn trace_spans(id: &str) -> Option<Vec<Value>> {
+    let response = reqwest::blocking::Client::new()
+        .get(format!("{}/api/3.0/mlflow/traces/get", mlflow()))
+        .query(&[("trace_id", id), ("allow_partial", "true")])
+        .send()
+        .expect("MLflow answers");
+    if !response.status().is_success() {
+        return None;
+    }
+    let body: Value = response.json().expect("JSON");
+    Some(body["trace"]["spans"].as_array().cloned().unwrap_or_default())
+}
+
 fn spans_of_trace(trace_id: &str, wanted: &[&str]) -> Vec<Value> {
     let started = Instant::now();
     loop {
-        let response = reqwest::blocking::Client::new()
-            .get(format!("{}/api/3.0/mlflow/traces/get", mlflow()))
-            .query(&[("trace_id", format!("tr-{trace_id}").as_str()), ("allow_partial", "true")])
-            .send()
-            .expect("MLflow answers");
-        let spans = if response.status().is_success() {
-            let body: Value = response.json().expect("JSON");
-            body["trace"]["spans"].as_array().cloned().unwrap_or_default()
-        } else {
-            Vec::new()
-        };
+        let spans = trace_spans(&format!("tr-{trace_id}")).unwrap_or_default();
         let names: Vec<&str> = spans.iter().filter_map(|s| s["name"].as_str()).collect();
         if wanted.iter().all(|w| names.contains(w)) {
             return spans;
@@ -137,8 +141,7 @@ fn a_request_is_traced_with_its_database_call_and_model_inference_in_the_callers
 
 /// The names of every span of every trace MLflow files under `experiment`.
 fn span_names_in(experiment: &str) -> Vec<String> {
-    let client = reqwest::blocking::Client::new();
-    let found: Value = client
+    let found: Value = reqwest::blocking::Client::new()
         .post(format!("{}/api/3.0/mlflow/traces/search", mlflow()))
         .json(&json!({"locations": [{"type": "MLFLOW_EXPERIMENT", "mlflow_experiment": {"experiment_id": experiment}}]}))
         .send()
@@ -150,24 +153,8 @@ fn span_names_in(experiment: &str) -> Vec<String> {
         .map(|traces| traces.iter().filter_map(|t| t["trace_id"].as_str().map(String::from)).collect())
         .unwrap_or_default();
     ids.iter()
-        .flat_map(|id| {
-            let trace: Value = client
-                .get(format!("{}/api/3.0/mlflow/traces/get", mlflow()))
-                .query(&[("trace_id", id.as_str()), ("allow_partial", "true")])
-                .send()
-                .expect("MLflow answers")
-                .json()
-                .expect("JSON");
-            trace["trace"]["spans"]
-                .as_array()
-                .map(|spans| {
-                    spans
-                        .iter()
-                        .filter_map(|s| s["name"].as_str().map(String::from))
-                        .collect::<Vec<_>>()
-                })
-                .unwrap_or_default()
-        })
+        .flat_map(|id| trace_spans(id).unwrap_or_else(|| panic!("MLflow lists trace {id} but does not give it")))
+        .filter_map(|span| span["name"].as_str().map(String::from))
         .collect()
 }
 
