@@ -73,25 +73,17 @@ pub fn plan(lake: &Path, selection: &Selection) -> Result<Planned, ExportError> 
     if tables.is_empty() {
         return Err(ExportError::EmptyLake(lake.to_path_buf()));
     }
-    let io = DeltaIo::new()?;
-    let mut context = SQLContext::new();
-    for table in &tables {
-        let frame = io.scan(&table.path)?;
-        if let Some(model) = table.model_name() {
-            context.register(model, frame.clone());
-        }
-        context.register(&table.relation(), frame);
-    }
-    let (what, sql) = match (&selection.table, &selection.sql) {
+    // A table's export reads that table's log only; a query may name any of them.
+    let (what, sql, needed): (String, String, Vec<&LakeTable>) = match (&selection.table, &selection.sql) {
         (Some(name), _) => {
             let table = tables.iter().find(|t| t.name == *name).ok_or_else(|| ExportError::UnknownTable {
                 name: name.clone(),
                 lake: lake.to_path_buf(),
                 known: tables.iter().map(|t| t.name.as_str()).collect::<Vec<_>>().join(", "),
             })?;
-            (table.name.clone(), statement(&table.relation(), selection)?)
+            (table.name.clone(), statement(&table.relation(), selection)?, vec![table])
         }
-        (None, Some(sql)) => ("the query".to_string(), sql.clone()),
+        (None, Some(sql)) => ("the query".to_string(), sql.clone(), tables.iter().collect()),
         (None, None) => {
             return Err(ExportError::Invalid {
                 option: "sql",
@@ -100,6 +92,15 @@ pub fn plan(lake: &Path, selection: &Selection) -> Result<Planned, ExportError> 
             });
         }
     };
+    let io = DeltaIo::new()?;
+    let mut context = SQLContext::new();
+    for table in needed {
+        let frame = io.scan(&table.path)?;
+        if let Some(model) = table.model_name() {
+            context.register(model, frame.clone());
+        }
+        context.register(&table.relation(), frame);
+    }
     let frame = context.execute(&sql).map_err(|e| ExportError::Query {
         what: what.clone(),
         message: crate::transform::engine::polars_message(&e),
