@@ -86,6 +86,10 @@ pub enum Command {
     /// Export a lake table, or the answer of a SQL query over the lake's tables, as CSV,
     /// JSON, JSON lines, Parquet or an Excel workbook, to a file or to stdout
     Export(ExportArgs),
+    /// Check data-quality expectations (schema, nulls, uniqueness, accepted values, ranges,
+    /// patterns, row counts, freshness, volume anomalies, drift, relationships, SQL) on the
+    /// lake; exit 1 when an error-level expectation fails, 2 when one cannot run
+    Check(CheckArgs),
     /// The accounts `rats serve` signs people and scripts in with: add users (the first admin
     /// is made this way), list them, change a role, disable one, make an API key
     #[command(subcommand)]
@@ -184,12 +188,27 @@ pub enum TransformCommand {
     /// Run the selected models, then their tests
     Build(TransformArgs),
     /// Render the selected models' SQL into target/compiled/ in the project
+    /// (LAKE/_transform/compiled/ for the built-in project)
     Compile(TransformArgs),
     /// List the selected models with their materialisation, tags and dependencies
     Ls(TransformArgs),
-    /// Write the documentation site (models, columns, tests, lineage) to
-    /// target/docs/index.html in the project; it opens offline from a file URL
+    /// Write the documentation site (models, columns, tests, lineage) to target/docs/index.html
+    /// in the project (LAKE/_transform/docs/ for the built-in project); it opens offline from a
+    /// file URL
     Docs(TransformArgs),
+    /// Write the built-in warehouse project into a folder, to change it and run it with
+    /// --project (or from the folder above it, as ./sql-models)
+    Init(TransformInitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TransformInitArgs {
+    /// The folder to write (created when missing)
+    #[arg(value_name = "DIR", default_value = "sql-models")]
+    pub dir: PathBuf,
+    /// Overwrite files that exist in DIR
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -197,9 +216,10 @@ pub struct TransformArgs {
     /// Lake directory [default: ./lake; env: RATS_LAKE]
     #[arg(long, value_name = "DIR")]
     pub lake: Option<PathBuf>,
-    /// The project folder (holding dbt_project.yml)
-    #[arg(long, value_name = "DIR", default_value = "sql-models")]
-    pub project: PathBuf,
+    /// The project folder (holding dbt_project.yml) [default: ./sql-models when it holds
+    /// dbt_project.yml, else the warehouse project built into rats]
+    #[arg(long, value_name = "DIR")]
+    pub project: Option<PathBuf>,
     /// Models to include, in dbt's syntax: name, +name (with ancestors), name+ (with
     /// descendants), tag:T, path:P, a*b; space-separated is a union, comma-joined an
     /// intersection [default: every model]
@@ -920,6 +940,53 @@ pub struct ExportArgs {
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Replace the output file if it exists
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct CheckArgs {
+    #[command(subcommand)]
+    pub command: Option<CheckCommand>,
+    #[command(flatten)]
+    pub run: CheckRunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CheckCommand {
+    /// Write the built-in expectations into a folder, to change them and run them with
+    /// --checks (or from the folder above it, as ./checks)
+    Init(CheckInitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckRunArgs {
+    /// Lake directory [default: ./lake; env: RATS_LAKE]
+    #[arg(long, value_name = "DIR")]
+    pub lake: Option<PathBuf>,
+    /// The folder of expectation files (*.yml) [default: ./checks when it exists, else the
+    /// expectations built into rats]
+    #[arg(long, value_name = "DIR")]
+    pub checks: Option<PathBuf>,
+    /// Only these expectations: names, `*` patterns of names, or table names (layer/name)
+    #[arg(short, long, value_name = "SELECTOR", num_args = 1..)]
+    pub select: Vec<String>,
+    /// The moment freshness and future dates are judged against, as an RFC 3339 time or a
+    /// date [default: now]
+    #[arg(long, value_name = "TIME")]
+    pub as_of: Option<String>,
+    /// Do not append the results to LAKE/quality/results
+    #[arg(long)]
+    pub no_record: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckInitArgs {
+    /// The folder to write (created when missing)
+    #[arg(value_name = "DIR", default_value = "checks")]
+    pub dir: PathBuf,
+    /// Overwrite files that exist in DIR
     #[arg(long)]
     pub force: bool,
 }

@@ -2,6 +2,7 @@
 //! exit code. Subcommand files only translate arguments and print; the work is in the library.
 
 mod allocator;
+mod check;
 mod cli;
 mod completions;
 mod config;
@@ -81,7 +82,11 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match &cli.command {
         Command::Consume(args) => consume::apply_overrides(args, &mut overrides),
         Command::Produce(args) => produce::apply_overrides(args, &mut overrides),
-        Command::Transform(command) => overrides.lake.clone_from(&command.args().lake),
+        Command::Transform(command) => {
+            if let Some(args) = command.args() {
+                overrides.lake.clone_from(&args.lake);
+            }
+        }
         Command::Skills(command) => skills::apply_overrides(command, &mut overrides),
         Command::Train(cli::TrainCommand::Skills(args)) => overrides.skills_taxonomy.clone_from(&args.taxonomy),
         Command::Train(cli::TrainCommand::Salary(args)) => {
@@ -113,6 +118,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             overrides.redis_url.clone_from(&args.redis);
         }
         Command::Export(args) => overrides.lake.clone_from(&args.lake),
+        Command::Check(args) => overrides.lake.clone_from(&args.run.lake),
         Command::Users(command) => {
             let db = command.db();
             overrides.lake.clone_from(&db.lake);
@@ -151,6 +157,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Occupation(args) => occupation::run(&args, &settings, quiet),
         Command::Serve(args) => serve::run(&args, &settings, quiet),
         Command::Export(args) => export::run(&args, &settings, quiet),
+        Command::Check(args) => check::run(&args, &settings, quiet),
         Command::Users(command) => users::run(&command, &settings, quiet),
         Command::Config(cli::ConfigCommand::Show) => config::show(&settings, quiet),
         Command::Man(_) | Command::Completions(_) => unreachable!("answered before settings are resolved"),

@@ -5,54 +5,75 @@ use std::collections::BTreeMap;
 use std::io::IsTerminal;
 
 use anyhow::Context;
+use rats::bundled;
 use rats::exit::Outcome;
 use rats::output::{self, Report};
 use rats::settings::{OutputFormat, Settings};
 use rats::transform::datatests::{self, TestResult};
+use rats::transform::project::ProjectSource;
 use rats::transform::{ModelResult, Transform, TransformOptions};
 
 use crate::cli::{TransformArgs, TransformCommand};
 
 impl TransformCommand {
-    pub fn args(&self) -> &TransformArgs {
+    /// The lake and project flags; `init` has none.
+    pub fn args(&self) -> Option<&TransformArgs> {
         match self {
             TransformCommand::Run(a)
             | TransformCommand::Test(a)
             | TransformCommand::Build(a)
             | TransformCommand::Compile(a)
             | TransformCommand::Ls(a)
-            | TransformCommand::Docs(a) => a,
+            | TransformCommand::Docs(a) => Some(a),
+            TransformCommand::Init(_) => None,
         }
     }
 }
 
 pub fn run(command: &TransformCommand, settings: &Settings, quiet: bool) -> anyhow::Result<Outcome> {
-    let args = command.args();
-    let vars: BTreeMap<String, serde_json::Value> = match &args.vars {
-        Some(text) => serde_norway::from_str(text).with_context(|| format!("--vars is not a YAML map: {text}"))?,
-        None => BTreeMap::new(),
-    };
-    let options = TransformOptions {
-        project: args.project.clone(),
-        lake: settings.lake.value.clone(),
-        select: args.select.clone(),
-        exclude: args.exclude.clone(),
-        full_refresh: args.full_refresh,
-        vars,
-    };
-    let mut transform = Transform::load(options).with_context(|| format!("cannot load the project in {}", args.project.display()))?;
     let print = |report: &Report| -> anyhow::Result<()> {
         if !(quiet && settings.format.value == OutputFormat::Table) {
             output::write(&mut std::io::stdout().lock(), settings.format.value, report)?;
         }
         Ok(())
     };
+    let load = |args: &TransformArgs| -> anyhow::Result<Transform> {
+        let vars: BTreeMap<String, serde_json::Value> = match &args.vars {
+            Some(text) => serde_norway::from_str(text).with_context(|| format!("--vars is not a YAML map: {text}"))?,
+            None => BTreeMap::new(),
+        };
+        let project = ProjectSource::resolve(args.project.as_deref());
+        tracing::debug!(%project, "warehouse project");
+        let options = TransformOptions {
+            project: project.clone(),
+            lake: settings.lake.value.clone(),
+            select: args.select.clone(),
+            exclude: args.exclude.clone(),
+            full_refresh: args.full_refresh,
+            vars,
+        };
+        Transform::load(options).with_context(|| match &project {
+            ProjectSource::Folder(dir) => format!("cannot load the project in {}", dir.display()),
+            ProjectSource::BuiltIn => format!("cannot load {project}"),
+        })
+    };
     match command {
-        TransformCommand::Ls(_) => {
+        TransformCommand::Init(init) => {
+            let written = bundled::WAREHOUSE.write_to(&init.dir, init.force)?;
+            print(&Report {
+                header: vec!["written".into()],
+                rows: written.iter().map(|p| vec![p.display().to_string()]).collect(),
+                json: serde_json::json!({"project": init.dir, "written": written}),
+            })?;
+            Ok(Outcome::Success)
+        }
+        TransformCommand::Ls(args) => {
+            let transform = load(args)?;
             print(&list(&transform)?)?;
             Ok(Outcome::Success)
         }
-        TransformCommand::Docs(_) => {
+        TransformCommand::Docs(args) => {
+            let transform = load(args)?;
             let page = transform.docs()?;
             print(&Report {
                 header: vec!["docs".into()],
@@ -61,7 +82,8 @@ pub fn run(command: &TransformCommand, settings: &Settings, quiet: bool) -> anyh
             })?;
             Ok(Outcome::Success)
         }
-        TransformCommand::Compile(_) => {
+        TransformCommand::Compile(args) => {
+            let transform = load(args)?;
             let compiled = transform.compile()?;
             let rows = compiled
                 .iter()
@@ -74,19 +96,22 @@ pub fn run(command: &TransformCommand, settings: &Settings, quiet: bool) -> anyh
             })?;
             Ok(Outcome::Success)
         }
-        TransformCommand::Run(_) => {
+        TransformCommand::Run(args) => {
+            let mut transform = load(args)?;
             let results = run_models(&mut transform, quiet)?;
             print(&models_report(&results))?;
             Ok(models_outcome(&results))
         }
-        TransformCommand::Test(_) => {
+        TransformCommand::Test(args) => {
+            let mut transform = load(args)?;
             transform.register_all()?;
             let tests = datatests::collect(&transform)?;
             let results = datatests::run(&mut transform, &tests);
             print(&tests_report(&results))?;
             Ok(tests_outcome(&results))
         }
-        TransformCommand::Build(_) => {
+        TransformCommand::Build(args) => {
+            let mut transform = load(args)?;
             let models = run_models(&mut transform, quiet)?;
             let tests = datatests::collect(&transform)?;
             let results = datatests::run(&mut transform, &tests);

@@ -4,6 +4,8 @@
 //! in `commands/` only parse arguments, resolve [`settings::Settings`] once and call in here.
 
 pub mod accounts;
+pub mod bundled;
+pub mod check;
 pub mod contract;
 pub mod dedup;
 pub mod env_vars;

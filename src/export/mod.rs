@@ -13,7 +13,6 @@ use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
-use polars::sql::SQLContext;
 
 use crate::transform::TransformError;
 use crate::transform::delta::DeltaIo;
@@ -92,15 +91,7 @@ pub fn plan(lake: &Path, selection: &Selection) -> Result<Planned, ExportError> 
             });
         }
     };
-    let io = DeltaIo::new()?;
-    let mut context = SQLContext::new();
-    for table in needed {
-        let frame = io.scan(&table.path)?;
-        if let Some(model) = table.model_name() {
-            context.register(model, frame.clone());
-        }
-        context.register(&table.relation(), frame);
-    }
+    let mut context = tables::sql_context(&DeltaIo::new()?, needed)?;
     let frame = context.execute(&sql).map_err(|e| ExportError::Query {
         what: what.clone(),
         message: crate::transform::engine::polars_message(&e),

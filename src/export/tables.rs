@@ -4,7 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
+use polars::sql::SQLContext;
+
 use super::ExportError;
+use crate::transform::delta::DeltaIo;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LakeTable {
@@ -48,4 +51,18 @@ pub fn lake_tables(lake: &Path) -> Result<Vec<LakeTable>, ExportError> {
     }
     tables.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(tables)
+}
+
+/// A SQL context where each of `tables` is a lazy scan named `layer__name`, and a gold model
+/// also by its own name (as the models and users' queries refer to them).
+pub fn sql_context<'a>(io: &DeltaIo, tables: impl IntoIterator<Item = &'a LakeTable>) -> Result<SQLContext, ExportError> {
+    let context = SQLContext::new();
+    for table in tables {
+        let frame = io.scan(&table.path)?;
+        if let Some(model) = table.model_name() {
+            context.register(model, frame.clone());
+        }
+        context.register(&table.relation(), frame);
+    }
+    Ok(context)
 }

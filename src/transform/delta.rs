@@ -61,6 +61,9 @@ impl DeltaIo {
             }
             scans.push(scan);
         }
+        if scans.len() == 1 {
+            return Ok(scans.remove(0));
+        }
         concat(scans, UnionArgs::default()).map_err(|e| polars_error(path, &e))
     }
 

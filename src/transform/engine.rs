@@ -15,7 +15,7 @@ use serde::Serialize;
 use super::TransformError;
 use super::dag::{Dag, Materialization, Node};
 use super::delta::DeltaIo;
-use super::project::Project;
+use super::project::{Project, ProjectSource};
 use super::render::{self, RenderInputs, model_relation, source_relation};
 use super::select;
 use super::snapshot::{self, SnapshotConfig};
@@ -23,8 +23,7 @@ use super::snapshot::{self, SnapshotConfig};
 /// What to run, and where.
 #[derive(Debug, Clone)]
 pub struct TransformOptions {
-    /// The folder holding `dbt_project.yml`.
-    pub project: PathBuf,
+    pub project: ProjectSource,
     pub lake: PathBuf,
     pub select: Vec<String>,
     pub exclude: Vec<String>,
@@ -99,16 +98,24 @@ impl Transform {
         self.options.lake.join("gold").join(name)
     }
 
+    /// Where compiled SQL and the docs site go: `target/` in a project folder, `LAKE/_transform/`
+    /// for the built-in project (the binary's copy cannot be written to, the lake can).
+    pub fn target_dir(&self) -> PathBuf {
+        match &self.project.source {
+            ProjectSource::Folder(root) => root.join("target"),
+            ProjectSource::BuiltIn => self.options.lake.join("_transform"),
+        }
+    }
+
     /// Renders the selected models as they would run now and writes each under
-    /// `target/compiled/<project>/<path>` in the project.
+    /// `compiled/<project>/<path>` in the [target folder](Self::target_dir).
     pub fn compile(&self) -> Result<Vec<Compiled>, TransformError> {
         let mut compiled = Vec::new();
         for node in self.selected()? {
             let sql = render::render(&self.project, &node.file, &self.inputs(node))?.sql;
             let out = self
-                .project
-                .root
-                .join("target/compiled")
+                .target_dir()
+                .join("compiled")
                 .join(&self.project.file.name)
                 .join(&node.file.path);
             if let Some(dir) = out.parent() {
@@ -128,10 +135,10 @@ impl Transform {
         Ok(compiled)
     }
 
-    /// Writes the documentation site (`index.html`, one self-contained page) into
-    /// `target/docs/` in the project, and returns its path.
+    /// Writes the documentation site (`index.html`, one self-contained page) into `docs/` in the
+    /// [target folder](Self::target_dir), and returns its path.
     pub fn docs(&self) -> Result<PathBuf, TransformError> {
-        let dir = self.project.root.join("target/docs");
+        let dir = self.target_dir().join("docs");
         std::fs::create_dir_all(&dir).map_err(|source| TransformError::Io { path: dir.clone(), source })?;
         let page = dir.join("index.html");
         std::fs::write(&page, super::docs::page(&self.project, &self.dag)).map_err(|source| TransformError::Io {

@@ -1,8 +1,8 @@
-//! A dbt-style project on disk: `dbt_project.yml` (name, paths, vars, folder-level model
-//! configs), the models (`*.sql` under the model paths), macros, singular tests and the YAML
-//! property files (`sources:` and `models:` with descriptions, columns and tests). Only what
-//! rats uses is read; the rest of a dbt project file is accepted and ignored, so the same
-//! folder runs under dbt-core.
+//! A dbt-style project: `dbt_project.yml` (name, paths, vars, folder-level model configs), the
+//! models (`*.sql` under the model paths), macros, singular tests and the YAML property files
+//! (`sources:` and `models:` with descriptions, columns and tests). Only what rats uses is
+//! read; the rest of a dbt project file is accepted and ignored, so the same folder runs under
+//! dbt-core. The project is a folder on disk or the RATS warehouse built into the binary.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -10,6 +10,96 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::TransformError;
+use crate::bundled;
+
+/// Where a project's files come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProjectSource {
+    /// A folder holding `dbt_project.yml`.
+    Folder(PathBuf),
+    /// The RATS warehouse compiled into the binary (`sql-models/` of the repository).
+    BuiltIn,
+}
+
+impl ProjectSource {
+    /// The project a command runs: the folder given, else `./sql-models` when it holds a
+    /// `dbt_project.yml` (a checkout, or a project written by `rats transform init`), else the
+    /// built-in warehouse.
+    pub fn resolve(given: Option<&Path>) -> Self {
+        match given {
+            Some(dir) => ProjectSource::Folder(dir.to_path_buf()),
+            None if Path::new(bundled::WAREHOUSE.name).join("dbt_project.yml").is_file() => {
+                ProjectSource::Folder(PathBuf::from(bundled::WAREHOUSE.name))
+            }
+            None => ProjectSource::BuiltIn,
+        }
+    }
+
+    /// The path of a project file, for messages (`built-in sql-models/...` for the built-in one).
+    pub fn path_of(&self, relative: &str) -> PathBuf {
+        match self {
+            ProjectSource::Folder(root) => root.join(relative),
+            ProjectSource::BuiltIn => PathBuf::from(format!("built-in {}/{relative}", bundled::WAREHOUSE.name)),
+        }
+    }
+
+    fn read(&self, relative: &str) -> Result<String, TransformError> {
+        match self {
+            ProjectSource::Folder(root) => read(&root.join(relative)),
+            ProjectSource::BuiltIn => bundled::WAREHOUSE
+                .get(relative)
+                .map(str::to_string)
+                .ok_or_else(|| TransformError::Io {
+                    path: self.path_of(relative),
+                    source: std::io::ErrorKind::NotFound.into(),
+                }),
+        }
+    }
+
+    /// The files under folder `dir` of the project (absent is fine: a project may have no
+    /// macros or tests), relative to the project with `/` separators, in folder-walk order.
+    fn files_under(&self, dir: &str) -> Vec<String> {
+        let mut files: Vec<String> = match self {
+            ProjectSource::Folder(root) => {
+                let mut found = Vec::new();
+                walk(root, &root.join(dir), &mut found);
+                found
+            }
+            ProjectSource::BuiltIn => bundled::WAREHOUSE.files_under(dir).map(str::to_string).collect(),
+        };
+        files.sort_by(|a, b| a.split('/').cmp(b.split('/')));
+        files
+    }
+}
+
+impl std::fmt::Display for ProjectSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ProjectSource::Folder(root) => write!(f, "{}", root.display()),
+            ProjectSource::BuiltIn => write!(f, "the built-in warehouse project"),
+        }
+    }
+}
+
+/// Every file under `dir`, relative to `root`; an unreadable or absent folder holds none.
+fn walk(root: &Path, dir: &Path, into: &mut Vec<String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for path in entries.filter_map(Result::ok).map(|e| e.path()) {
+        if path.is_dir() {
+            walk(root, &path, into);
+        } else if let Ok(relative) = path.strip_prefix(root) {
+            into.push(
+                relative
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy())
+                    .collect::<Vec<_>>()
+                    .join("/"),
+            );
+        }
+    }
+}
 
 /// `dbt_project.yml`, the parts rats reads.
 #[derive(Debug, Clone, Deserialize)]
@@ -123,7 +213,7 @@ struct PropertiesFile {
 /// Everything the project holds, read from disk.
 #[derive(Debug, Clone)]
 pub struct Project {
-    pub root: PathBuf,
+    pub source: ProjectSource,
     pub file: ProjectFile,
     pub models: Vec<SqlFile>,
     pub snapshots: Vec<SqlFile>,
@@ -135,40 +225,39 @@ pub struct Project {
 }
 
 impl Project {
-    /// Reads the project at `root` (the folder holding `dbt_project.yml`).
-    pub fn load(root: &Path) -> Result<Self, TransformError> {
-        let project_path = root.join("dbt_project.yml");
-        let text = read(&project_path)?;
+    /// Reads the project `source` holds.
+    pub fn load(source: &ProjectSource) -> Result<Self, TransformError> {
+        let text = source.read("dbt_project.yml")?;
         let file: ProjectFile = serde_norway::from_str(&text).map_err(|e| TransformError::Yaml {
-            path: project_path.clone(),
+            path: source.path_of("dbt_project.yml"),
             message: e.to_string(),
         })?;
         let mut models = Vec::new();
         let mut properties = Vec::new();
         for dir in &file.model_paths {
-            collect(root, &root.join(dir), &mut Vec::new(), &mut models, &mut properties)?;
+            collect(source, dir, &mut models, &mut properties)?;
         }
         let mut snapshots = Vec::new();
         for dir in &file.snapshot_paths {
-            collect(root, &root.join(dir), &mut Vec::new(), &mut snapshots, &mut properties)?;
+            collect(source, dir, &mut snapshots, &mut properties)?;
         }
         for snapshot in &mut snapshots {
             unwrap_snapshot_block(snapshot);
         }
         let mut macros = Vec::new();
         for dir in &file.macro_paths {
-            collect(root, &root.join(dir), &mut Vec::new(), &mut macros, &mut Vec::new())?;
+            collect(source, dir, &mut macros, &mut Vec::new())?;
         }
         let mut singular_tests = Vec::new();
         for dir in &file.test_paths {
-            collect(root, &root.join(dir), &mut Vec::new(), &mut singular_tests, &mut Vec::new())?;
+            collect(source, dir, &mut singular_tests, &mut Vec::new())?;
         }
         let mut sources = Vec::new();
         let mut model_specs = BTreeMap::new();
         for path in properties {
-            let text = read(&path)?;
+            let text = source.read(&path)?;
             let parsed: PropertiesFile = serde_norway::from_str(&text).map_err(|e| TransformError::Yaml {
-                path: path.clone(),
+                path: source.path_of(&path),
                 message: e.to_string(),
             })?;
             sources.extend(parsed.sources);
@@ -187,7 +276,7 @@ impl Project {
             }
         }
         Ok(Project {
-            root: root.to_path_buf(),
+            source: source.clone(),
             file,
             models,
             snapshots,
@@ -253,39 +342,24 @@ fn read(path: &Path) -> Result<String, TransformError> {
     })
 }
 
-/// Walks `dir` (absent is fine: a project may have no macros or tests), collecting `.sql`
-/// files and `.yml`/`.yaml` property files in path order.
-fn collect(
-    root: &Path,
-    dir: &Path,
-    folders: &mut Vec<String>,
-    sql: &mut Vec<SqlFile>,
-    yaml: &mut Vec<PathBuf>,
-) -> Result<(), TransformError> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Ok(());
-    };
-    let mut paths: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
-    paths.sort();
-    for path in paths {
-        let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
-        if path.is_dir() {
-            folders.push(file_name);
-            collect(root, &path, folders, sql, yaml)?;
-            folders.pop();
-        } else if let Some(name) = file_name.strip_suffix(".sql") {
-            let relative = path.strip_prefix(root).unwrap_or(&path);
+/// Collects the `.sql` files under project folder `dir` (with the folders between `dir` and
+/// each file, for folder-level configs) and the paths of its `.yml`/`.yaml` property files.
+fn collect(source: &ProjectSource, dir: &str, sql: &mut Vec<SqlFile>, yaml: &mut Vec<String>) -> Result<(), TransformError> {
+    let dir = dir.trim_end_matches('/');
+    for path in source.files_under(dir) {
+        let inside = path.strip_prefix(dir).unwrap_or(&path).trim_start_matches('/');
+        let (folders, file_name) = match inside.rsplit_once('/') {
+            Some((folders, file_name)) => (folders.split('/').map(str::to_string).collect(), file_name),
+            None => (Vec::new(), inside),
+        };
+        if let Some(name) = file_name.strip_suffix(".sql") {
             sql.push(SqlFile {
                 name: name.to_string(),
-                path: relative
-                    .components()
-                    .map(|c| c.as_os_str().to_string_lossy())
-                    .collect::<Vec<_>>()
-                    .join("/"),
-                folders: folders.clone(),
-                sql: read(&path)?,
+                sql: source.read(&path)?,
+                path,
+                folders,
             });
-        } else if path
+        } else if Path::new(file_name)
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("yml") || e.eq_ignore_ascii_case("yaml"))
         {

@@ -2,6 +2,7 @@
 //! the library's view of the lake, reads the Delta tables through it).
 
 mod accounts;
+mod check;
 mod cli;
 mod consume_fixtures;
 mod crash_resume;

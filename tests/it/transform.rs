@@ -333,3 +333,59 @@ fn singular_data_tests_see_the_vars_given_on_the_command_line() {
         "--vars lowers the limit below 2"
     );
 }
+
+/// An installed rats runs the warehouse built into it from any folder, `init` writes that
+/// project out, and a `./sql-models` there (an edited copy) is what runs from then on.
+#[test]
+fn outside_the_repository_the_built_in_project_runs_and_init_writes_it_out() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let consumed = run(rats(dir.path())
+        .args(["consume", "-q", "--lake", "lake", "--max-quarantine", "30", "--from"])
+        .arg(repo().join("fixtures/demo/postings.jsonl")));
+    assert!(consumed.status.success(), "{}", stderr(&consumed));
+    let transform_build = |extra: &[&str]| {
+        run(rats(dir.path())
+            .args(["transform", "build", "--lake", "lake", "--format", "json"])
+            .args(extra))
+    };
+    let built = transform_build(&[]);
+    assert!(built.status.success(), "{}", stderr(&built));
+    let models = summary(&built)["models"].as_array().expect("models").len();
+    assert!(models >= 9, "{}", String::from_utf8_lossy(&built.stdout));
+    let docs = run(rats(dir.path()).args(["transform", "docs", "--lake", "lake", "--format", "json"]));
+    assert!(docs.status.success(), "{}", stderr(&docs));
+    assert!(
+        dir.path().join("lake/_transform/docs/index.html").is_file(),
+        "the built-in project's docs go into the lake"
+    );
+
+    let init = run(rats(dir.path()).args(["transform", "init", "--format", "json"]));
+    assert!(init.status.success(), "{}", stderr(&init));
+    let project = dir.path().join("sql-models");
+    for file in std::fs::read_dir(repo().join("sql-models/models/marts")).expect("marts").flatten() {
+        let written = project.join("models/marts").join(file.file_name());
+        assert_eq!(
+            std::fs::read(&written).expect("written"),
+            std::fs::read(file.path()).expect("the repository's"),
+            "{}",
+            written.display()
+        );
+    }
+    let again = run(rats(dir.path()).args(["transform", "init"]));
+    assert_eq!(again.status.code(), Some(2), "init never overwrites without --force");
+    assert!(stderr(&again).contains("--force"), "{}", stderr(&again));
+
+    std::fs::write(
+        project.join("models/marts/remote_share.sql"),
+        "select count(*) as postings from {{ ref('fct_postings') }}\n",
+    )
+    .expect("a user's model");
+    let edited = transform_build(&["--select", "remote_share"]);
+    assert!(edited.status.success(), "{}", stderr(&edited));
+    assert_eq!(
+        summary(&edited)["models"][0]["model"],
+        "remote_share",
+        "./sql-models is the project now"
+    );
+    assert!(dir.path().join("lake/gold/remote_share/_delta_log").is_dir());
+}

@@ -1,0 +1,163 @@
+//! `rats check` on a lake consumed from a shared dataset: the built-in expectations pass on it,
+//! fire on a crafted bad batch (exit 1 for the error-level ones), cannot run on a broken
+//! expectation (exit 2), and every run lands in `LAKE/quality/results`.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::support::{posting_csvs, repo, run, stderr, summary};
+
+/// `as_of` fixed so freshness and future dates do not depend on the day the test runs.
+const AS_OF: &str = "2026-10-20";
+
+fn rats(dir: &Path) -> std::process::Command {
+    crate::support::rats(dir)
+}
+
+fn consume(dir: &Path, file: &Path) {
+    let output = run(rats(dir)
+        .args(["consume", "-q", "--lake", "lake", "--max-quarantine", "30", "--from"])
+        .arg(file));
+    assert!(output.status.success(), "{}", stderr(&output));
+}
+
+fn check(dir: &Path, extra: &[&str]) -> (Option<i32>, Value, String) {
+    let mut command = rats(dir);
+    command.args(["check", "--lake", "lake", "--format", "json"]);
+    if !extra.contains(&"--as-of") {
+        command.args(["--as-of", AS_OF]);
+    }
+    let output = run(command.args(extra));
+    let json = if output.stdout.is_empty() { Value::Null } else { summary(&output) };
+    (output.status.code(), json, stderr(&output))
+}
+
+fn result<'a>(json: &'a Value, name: &str) -> &'a Value {
+    json["results"]
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["check"] == name))
+        .unwrap_or_else(|| panic!("no result {name} in {json}"))
+}
+
+/// The recorded results, through `rats export` (so the table is a lake table like any other).
+fn recorded(dir: &Path) -> Vec<Value> {
+    let output = run(rats(dir).args(["export", "quality/results", "--lake", "lake", "--to", "json", "-q"]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    serde_json::from_slice::<Vec<Value>>(&output.stdout).expect("a JSON array")
+}
+
+#[test]
+fn the_built_in_expectations_pass_on_real_data_and_fire_on_a_bad_batch() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let washington = posting_csvs()
+        .into_iter()
+        .find(|p| p.ends_with("Data_Job_WA.csv"))
+        .expect("the shared Glassdoor Washington file");
+    consume(dir.path(), &washington);
+
+    let (code, json, err) = check(dir.path(), &[]);
+    assert_eq!(code, Some(0), "{err}\n{json}");
+    let results = json["results"].as_array().expect("results");
+    assert!(results.len() >= 25, "{}", results.len());
+    let failing: Vec<&Value> = results
+        .iter()
+        .filter(|r| r["severity"] == "error" && r["status"] != "pass")
+        .collect();
+    assert!(failing.is_empty(), "the contract holds on real data: {failing:?}");
+    assert_eq!(result(&json, "silver/postings.not_future.date_posted")["status"], "pass");
+    assert!(err.contains("passed"), "a one-line summary on stderr: {err}");
+    let first_run = recorded(dir.path());
+    assert_eq!(first_run.len(), results.len(), "one recorded row per expectation");
+
+    // A batch a broken scraper could send: dated next year, paid $12 a year.
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(
+        &bad,
+        r#"{"job_id": "bad-1", "site": "indeed", "job": {"job_url": "https://example.org/bad-1", "title": "Data Engineer", "company": "Fabrikam", "location": "Denver, CO", "date_posted": "2027-03-01", "description": "Python and SQL."}, "compensation": {"interval": "yearly", "min_amount": 12.0, "max_amount": 15.0, "currency": "USD"}, "scraped_at": "2026-10-19T08:00:00Z"}
+"#,
+    )
+    .expect("write the batch");
+    consume(dir.path(), &bad);
+    let (code, json, err) = check(dir.path(), &[]);
+    assert_eq!(code, Some(1), "an error-level expectation failed: {err}\n{json}");
+    let future = result(&json, "silver/postings.not_future.date_posted");
+    assert_eq!(future["status"], "fail", "{future}");
+    assert_eq!(future["failing_rows"], 1, "{future}");
+    assert!(future["observed"].as_str().unwrap_or_default().contains("2027-03-01"), "{future}");
+    let pay = result(&json, "silver/postings.salary_usd_sane");
+    assert_eq!(
+        (pay["status"].as_str(), pay["severity"].as_str()),
+        (Some("fail"), Some("warn")),
+        "{pay}"
+    );
+    assert_eq!(pay["failing_rows"], 1, "{pay}");
+
+    // Judged as of a day after the posting's date, it is no longer in the future.
+    let (code, json, _) = check(
+        dir.path(),
+        &["--as-of", "2027-03-02T00:00:00Z", "--select", "silver/postings.not_future*"],
+    );
+    assert_eq!(code, Some(0), "{json}");
+    assert_eq!(json["results"].as_array().map(Vec::len), Some(1), "--select keeps one: {json}");
+    assert_eq!(recorded(dir.path()).len(), first_run.len() * 2 + 1, "every run appends its results");
+}
+
+#[test]
+fn a_users_expectations_replace_the_built_in_ones_and_a_broken_one_exits_2() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    consume(dir.path(), &repo().join("fixtures/demo/postings.jsonl"));
+    let checks = dir.path().join("mine");
+    std::fs::create_dir(&checks).expect("mkdir");
+    std::fs::write(
+        checks.join("mine.yml"),
+        "tables:\n  - table: silver/postings\n    expectations:\n      - row_count: { min: 100 }\n        severity: warn\n      - not_null: { column: seniority, max_share: 0.2 }\n",
+    )
+    .expect("write");
+    let (code, json, err) = check(dir.path(), &["--checks", checks.to_str().expect("utf-8"), "--no-record"]);
+    assert_eq!(code, Some(1), "{err}\n{json}");
+    assert_eq!(json["results"].as_array().map(Vec::len), Some(2), "only the user's: {json}");
+    assert_eq!(result(&json, "silver/postings.row_count")["status"], "fail");
+    let nulls = result(&json, "silver/postings.not_null.seniority");
+    assert_eq!(
+        (nulls["status"].as_str(), nulls["failing_rows"].as_u64()),
+        (Some("fail"), Some(2)),
+        "{nulls}"
+    );
+    assert!(!dir.path().join("lake/quality").exists(), "--no-record writes nothing");
+
+    std::fs::write(
+        checks.join("typo.yml"),
+        "tables:\n  - table: silver/postings\n    expectations:\n      - not_null: { column: titel }\n",
+    )
+    .expect("write");
+    let (code, json, _) = check(dir.path(), &["--checks", checks.to_str().expect("utf-8"), "--no-record"]);
+    assert_eq!(code, Some(2), "{json}");
+    let typo = result(&json, "silver/postings.not_null.titel");
+    assert_eq!(typo["status"], "error");
+    assert!(
+        typo["observed"].as_str().unwrap_or_default().contains("no column \"titel\""),
+        "{typo}"
+    );
+
+    std::fs::write(
+        checks.join("typo.yml"),
+        "tables:\n  - table: t\n    expectations:\n      - not_nul: { column: a }\n",
+    )
+    .expect("write");
+    let (code, _, err) = check(dir.path(), &["--checks", checks.to_str().expect("utf-8")]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("typo.yml"), "the file is named: {err}");
+
+    // `init` writes the built-in set; from then on ./checks is what runs.
+    let init = run(rats(dir.path()).args(["check", "init"]));
+    assert!(init.status.success(), "{}", stderr(&init));
+    std::fs::write(
+        dir.path().join("checks/silver.yml"),
+        "tables:\n  - table: silver/postings\n    expectations:\n      - row_count: { max: 1 }\n        name: tiny\n",
+    )
+    .expect("edit");
+    let (code, json, _) = check(dir.path(), &["--no-record"]);
+    assert_eq!(code, Some(1), "{json}");
+    assert_eq!(json["results"][0]["check"], "tiny");
+}
