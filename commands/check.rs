@@ -4,13 +4,15 @@
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
 use rats::bundled;
-use rats::check::{self, CheckOptions, CheckResult, CheckSource, results};
+use rats::check::spec::Severity;
+use rats::check::{self, CheckOptions, CheckResult, CheckSource, alerts, results};
 use rats::exit::Outcome;
 use rats::output::{self, Report};
 use rats::settings::{OutputFormat, Settings};
 use rats::transform::delta::DeltaIo;
+use rats::transform::project::ProjectSource;
 
-use crate::cli::{CheckArgs, CheckCommand};
+use crate::cli::{CheckArgs, CheckCommand, LineageGraph};
 
 pub fn run(args: &CheckArgs, settings: &Settings, quiet: bool) -> anyhow::Result<Outcome> {
     let print = |report: &Report| -> anyhow::Result<()> {
@@ -19,14 +21,42 @@ pub fn run(args: &CheckArgs, settings: &Settings, quiet: bool) -> anyhow::Result
         }
         Ok(())
     };
-    if let Some(CheckCommand::Init(init)) = &args.command {
-        let written = bundled::CHECKS.write_to(&init.dir, init.force)?;
-        print(&Report {
-            header: vec!["written".into()],
-            rows: written.iter().map(|p| vec![p.display().to_string()]).collect(),
-            json: serde_json::json!({"checks": init.dir, "written": written}),
-        })?;
-        return Ok(Outcome::Success);
+    match &args.command {
+        Some(CheckCommand::Init(init)) => {
+            let written = bundled::CHECKS.write_to(&init.dir, init.force)?;
+            print(&Report {
+                header: vec!["written".into()],
+                rows: written.iter().map(|p| vec![p.display().to_string()]).collect(),
+                json: serde_json::json!({"checks": init.dir, "written": written}),
+            })?;
+            return Ok(Outcome::Success);
+        }
+        Some(CheckCommand::Lineage(lineage)) => {
+            let graph = check::lineage::build(&settings.lake.value, &ProjectSource::resolve(lineage.project.as_deref()))?;
+            match lineage.graph {
+                Some(LineageGraph::Dot) => print!("{}", check::lineage::to_dot(&graph)),
+                Some(LineageGraph::Mermaid) => print!("{}", check::lineage::to_mermaid(&graph)),
+                None => print(&Report {
+                    header: ["from", "to", "version"].map(String::from).to_vec(),
+                    rows: graph
+                        .edges
+                        .iter()
+                        .map(|(from, to)| {
+                            let version = graph
+                                .nodes
+                                .iter()
+                                .find(|n| n.id == *to)
+                                .and_then(|n| n.version)
+                                .map_or_else(String::new, |v| v.to_string());
+                            vec![from.clone(), to.clone(), version]
+                        })
+                        .collect(),
+                    json: serde_json::to_value(&graph)?,
+                })?,
+            }
+            return Ok(Outcome::Success);
+        }
+        None => {}
     }
     let args = &args.run;
     let as_of = match args.as_of.as_deref() {
@@ -48,12 +78,51 @@ pub fn run(args: &CheckArgs, settings: &Settings, quiet: bool) -> anyhow::Result
         let run_id = format!("{checked_at}-{}", std::process::id());
         results::record(&DeltaIo::new()?, &lake, &run_id, &checked_at, &results)?;
     }
-    print(&report(&results, as_of))?;
-    let outcome = check::outcome(&results);
+    let alerted = settings
+        .check_webhook
+        .value
+        .as_deref()
+        .map(|url| alert(url, &lake, &results, settings.check_alert_severity.value));
+    // An alert that could not be delivered makes the run an error, like a check that could not run.
+    let outcome = match &alerted {
+        Some(Alerted { error: Some(_), .. }) => Outcome::Error,
+        _ => check::outcome(&results),
+    };
+    print(&report(&results, as_of, outcome, alerted.as_ref()))?;
     if !quiet {
         eprintln!("rats check: {}", summary(&results));
     }
+    if let Some(Alerted { error: Some(error), .. }) = &alerted {
+        eprintln!("error: {error}");
+    }
     Ok(outcome)
+}
+
+/// What the webhook was told, and why it could not be, if it could not.
+struct Alerted {
+    changes: Vec<alerts::Change>,
+    error: Option<String>,
+}
+
+/// Announces the changes since the last announcement; the state moves on only when the
+/// receiver took them.
+fn alert(url: &str, lake: &std::path::Path, results: &[CheckResult], min_severity: Severity) -> Alerted {
+    let attempt = || -> Result<Vec<alerts::Change>, alerts::AlertError> {
+        let state = alerts::load_state(lake)?;
+        let changes = alerts::changes(results, &state, min_severity);
+        if !changes.is_empty() {
+            alerts::post(url, &alerts::payload(lake, &changes))?;
+        }
+        alerts::save_state(lake, &alerts::next_state(results, &state, min_severity))?;
+        Ok(changes)
+    };
+    match attempt() {
+        Ok(changes) => Alerted { changes, error: None },
+        Err(error) => Alerted {
+            changes: Vec::new(),
+            error: Some(error.to_string()),
+        },
+    }
 }
 
 /// An RFC 3339 time, or a date meaning its midnight UTC.
@@ -65,7 +134,7 @@ fn parse_moment(text: &str) -> anyhow::Result<DateTime<Utc>> {
     Ok(date.and_hms_opt(0, 0, 0).context("midnight exists")?.and_utc())
 }
 
-fn report(results: &[CheckResult], as_of: DateTime<Utc>) -> Report {
+fn report(results: &[CheckResult], as_of: DateTime<Utc>, outcome: Outcome, alerted: Option<&Alerted>) -> Report {
     let rows = results
         .iter()
         .map(|r| {
@@ -83,8 +152,9 @@ fn report(results: &[CheckResult], as_of: DateTime<Utc>) -> Report {
         rows,
         json: serde_json::json!({
             "as_of": as_of.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            "outcome": check::outcome(results).code(),
+            "outcome": outcome.code(),
             "results": results,
+            "alerts": alerted.map(|a| serde_json::json!({"sent": a.changes, "error": a.error})),
         }),
     }
 }
@@ -94,7 +164,7 @@ fn summary(results: &[CheckResult]) -> String {
     let count = |status: &str| results.iter().filter(|r| r.status == status).count();
     let errors = results
         .iter()
-        .filter(|r| r.status == "fail" && r.severity == check::spec::Severity::Error)
+        .filter(|r| r.status == "fail" && r.severity == Severity::Error)
         .count();
     format!(
         "{} passed, {} failed ({errors} error, {} warn), {} skipped, {} could not run",

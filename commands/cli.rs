@@ -90,6 +90,10 @@ pub enum Command {
     /// patterns, row counts, freshness, volume anomalies, drift, relationships, SQL) on the
     /// lake; exit 1 when an error-level expectation fails, 2 when one cannot run
     Check(CheckArgs),
+    /// The pipeline for cron and CI: consume the configured files (and Kafka), build the
+    /// warehouse, check the expectations; one summary, the worst step's exit code, and a lock
+    /// so two runs on one lake never overlap
+    Run(RunArgs),
     /// The accounts `rats serve` signs people and scripts in with: add users (the first admin
     /// is made this way), list them, change a role, disable one, make an API key
     #[command(subcommand)]
@@ -958,6 +962,30 @@ pub enum CheckCommand {
     /// Write the built-in expectations into a folder, to change them and run them with
     /// --checks (or from the folder above it, as ./checks)
     Init(CheckInitArgs),
+    /// Show where the lake's data comes from and goes: input files and Kafka partitions →
+    /// bronze → silver, duplicates, quarantine → the warehouse's models → the quality
+    /// results, with each table's Delta version
+    Lineage(CheckLineageArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckLineageArgs {
+    /// Lake directory [default: ./lake; env: RATS_LAKE]
+    #[arg(long, value_name = "DIR")]
+    pub lake: Option<PathBuf>,
+    /// The warehouse project (holding dbt_project.yml) [default: ./sql-models when it holds
+    /// dbt_project.yml, else the warehouse project built into rats]
+    #[arg(long, value_name = "DIR")]
+    pub project: Option<PathBuf>,
+    /// Print the graph as Graphviz dot or a Mermaid flowchart instead of the nodes and edges
+    #[arg(long, value_enum, value_name = "SYNTAX")]
+    pub graph: Option<LineageGraph>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LineageGraph {
+    Dot,
+    Mermaid,
 }
 
 #[derive(Debug, Args)]
@@ -979,6 +1007,10 @@ pub struct CheckRunArgs {
     /// Do not append the results to LAKE/quality/results
     #[arg(long)]
     pub no_record: bool,
+    /// Post an alert (Slack-compatible JSON) to this URL when an expectation starts failing or
+    /// recovers [default: check.alerts.webhook in rats.yaml; env: RATS_CHECK_WEBHOOK; else none]
+    #[arg(long, value_name = "URL")]
+    pub webhook: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -989,4 +1021,24 @@ pub struct CheckInitArgs {
     /// Overwrite files that exist in DIR
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Lake directory [default: ./lake; env: RATS_LAKE]
+    #[arg(long, value_name = "DIR")]
+    pub lake: Option<PathBuf>,
+    /// Files to consume, as glob patterns ("incoming/*.csv") [default: run.consume_from in
+    /// rats.yaml; else none]
+    #[arg(long = "from", value_name = "GLOB", num_args = 1..)]
+    pub from: Vec<String>,
+    /// Also consume Kafka up to where each partition ends now [default: run.consume_kafka]
+    #[arg(long)]
+    pub kafka: bool,
+    /// Leave out the warehouse build [default: run.transform]
+    #[arg(long)]
+    pub no_transform: bool,
+    /// Leave out the checks [default: run.check]
+    #[arg(long)]
+    pub no_check: bool,
 }

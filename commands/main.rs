@@ -17,6 +17,7 @@ mod occupation;
 mod predict;
 mod produce;
 mod progress;
+mod run;
 mod serve;
 mod skills;
 mod tracking;
@@ -118,7 +119,29 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             overrides.redis_url.clone_from(&args.redis);
         }
         Command::Export(args) => overrides.lake.clone_from(&args.lake),
-        Command::Check(args) => overrides.lake.clone_from(&args.run.lake),
+        Command::Run(args) => {
+            overrides.lake.clone_from(&args.lake);
+            if !args.from.is_empty() {
+                overrides.run_consume_from = Some(args.from.clone());
+            }
+            if args.kafka {
+                overrides.run_consume_kafka = Some(true);
+            }
+            if args.no_transform {
+                overrides.run_transform = Some(false);
+            }
+            if args.no_check {
+                overrides.run_check = Some(false);
+            }
+        }
+        Command::Check(args) => match &args.command {
+            Some(cli::CheckCommand::Lineage(lineage)) => overrides.lake.clone_from(&lineage.lake),
+            Some(cli::CheckCommand::Init(_)) => {}
+            None => {
+                overrides.lake.clone_from(&args.run.lake);
+                overrides.check_webhook.clone_from(&args.run.webhook);
+            }
+        },
         Command::Users(command) => {
             let db = command.db();
             overrides.lake.clone_from(&db.lake);
@@ -158,6 +181,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Serve(args) => serve::run(&args, &settings, quiet),
         Command::Export(args) => export::run(&args, &settings, quiet),
         Command::Check(args) => check::run(&args, &settings, quiet),
+        Command::Run(_) => run::run(&settings, quiet),
         Command::Users(command) => users::run(&command, &settings, quiet),
         Command::Config(cli::ConfigCommand::Show) => config::show(&settings, quiet),
         Command::Man(_) | Command::Completions(_) => unreachable!("answered before settings are resolved"),

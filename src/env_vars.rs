@@ -34,6 +34,8 @@ pub const REGISTRY_URL: &str = "RATS_REGISTRY_URL";
 pub const ACCOUNTS_DB: &str = "RATS_ACCOUNTS_DB";
 /// The Redis `rats serve` shares its rate limits through (`serve.redis`, `--redis`).
 pub const REDIS_URL: &str = "RATS_REDIS_URL";
+/// Where `rats check` posts its alerts (`check.alerts.webhook`, `--webhook`).
+pub const CHECK_WEBHOOK: &str = "RATS_CHECK_WEBHOOK";
 /// Output format: table, json or csv.
 pub const FORMAT: &str = "RATS_FORMAT";
 /// Log format: text or json.
@@ -57,6 +59,7 @@ pub const ALL: &[&str] = &[
     REGISTRY_URL,
     ACCOUNTS_DB,
     REDIS_URL,
+    CHECK_WEBHOOK,
     FORMAT,
     LOG_FORMAT,
 ];

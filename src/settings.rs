@@ -10,6 +10,7 @@ use std::str::FromStr;
 use serde::Deserialize;
 
 use crate::accounts::tiers::RateLimits;
+use crate::check::spec::Severity;
 use crate::env_vars;
 use crate::serve::oidc::config::OidcSettings;
 
@@ -116,6 +117,11 @@ pub struct Overrides {
     pub accounts_db: Option<String>,
     pub cors_origins: Option<Vec<String>>,
     pub redis_url: Option<String>,
+    pub check_webhook: Option<String>,
+    pub run_consume_from: Option<Vec<String>>,
+    pub run_consume_kafka: Option<bool>,
+    pub run_transform: Option<bool>,
+    pub run_check: Option<bool>,
     pub format: Option<OutputFormat>,
     pub log_format: Option<LogFormat>,
 }
@@ -146,6 +152,33 @@ struct FileSettings {
     accounts: AccountsFileSettings,
     #[serde(default)]
     serve: ServeFileSettings,
+    #[serde(default)]
+    check: CheckFileSettings,
+    #[serde(default)]
+    run: RunFileSettings,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RunFileSettings {
+    consume_from: Option<Vec<String>>,
+    consume_kafka: Option<bool>,
+    transform: Option<bool>,
+    check: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckFileSettings {
+    #[serde(default)]
+    alerts: CheckAlertsFileSettings,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckAlertsFileSettings {
+    webhook: Option<String>,
+    min_severity: Option<Severity>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -256,6 +289,19 @@ pub struct Settings {
     /// The Redis `rats serve` shares rate limits and cached answers through; none: each process
     /// keeps its own.
     pub redis_url: Setting<Option<String>>,
+    /// Where `rats check` posts an alert (Slack-compatible JSON) when an expectation starts
+    /// failing or recovers; none: no alerts.
+    pub check_webhook: Setting<Option<String>>,
+    /// The least severe failure that alerts (`check.alerts.min_severity` in the file only).
+    pub check_alert_severity: Setting<Severity>,
+    /// Files `rats run` consumes: glob patterns, relative to the settings file's folder.
+    pub run_consume_from: Setting<Vec<String>>,
+    /// Whether `rats run` also consumes Kafka up to where it ends at the start.
+    pub run_consume_kafka: Setting<bool>,
+    /// Whether `rats run` builds the warehouse.
+    pub run_transform: Setting<bool>,
+    /// Whether `rats run` checks the expectations.
+    pub run_check: Setting<bool>,
     pub format: Setting<OutputFormat>,
     pub log_format: Setting<LogFormat>,
 }
@@ -392,6 +438,27 @@ impl Settings {
                 file.registry.url,
                 "http://127.0.0.1:8081".to_string(),
             )?,
+            check_webhook: pick(
+                overrides.check_webhook.clone().map(Some),
+                env,
+                env_vars::CHECK_WEBHOOK,
+                file.check.alerts.webhook.map(Some),
+                None,
+            )?,
+            check_alert_severity: pick_without_env(None, file.check.alerts.min_severity, Severity::Warn),
+            run_consume_from: pick_without_env(
+                overrides.run_consume_from.clone(),
+                file.run.consume_from.map(|globs| {
+                    globs
+                        .into_iter()
+                        .map(|g| relative(PathBuf::from(g)).display().to_string())
+                        .collect()
+                }),
+                Vec::new(),
+            ),
+            run_consume_kafka: pick_without_env(overrides.run_consume_kafka, file.run.consume_kafka, false),
+            run_transform: pick_without_env(overrides.run_transform, file.run.transform, true),
+            run_check: pick_without_env(overrides.run_check, file.run.check, true),
             format: pick(overrides.format, env, env_vars::FORMAT, file.format, OutputFormat::Table)?,
             log_format: pick(overrides.log_format, env, env_vars::LOG_FORMAT, file.log_format, LogFormat::Text)?,
             config_file,
@@ -517,6 +584,35 @@ impl Settings {
             self.redis_url.source.to_string(),
         ));
         rows.push((
+            "check.alerts.webhook",
+            self.check_webhook
+                .value
+                .as_deref()
+                .map_or_else(|| "(none: no alerts)".to_string(), redact_webhook),
+            self.check_webhook.source.to_string(),
+        ));
+        rows.push((
+            "check.alerts.min_severity",
+            self.check_alert_severity.value.as_str().to_string(),
+            self.check_alert_severity.source.to_string(),
+        ));
+        rows.push((
+            "run.consume_from",
+            if self.run_consume_from.value.is_empty() {
+                "(none)".to_string()
+            } else {
+                self.run_consume_from.value.join(", ")
+            },
+            self.run_consume_from.source.to_string(),
+        ));
+        for (name, setting) in [
+            ("run.consume_kafka", &self.run_consume_kafka),
+            ("run.transform", &self.run_transform),
+            ("run.check", &self.run_check),
+        ] {
+            rows.push((name, setting.value.to_string(), setting.source.to_string()));
+        }
+        rows.push((
             "serve.cors_origins",
             if self.cors_origins.value.is_empty() {
                 "(none: no cross-origin pages)".to_string()
@@ -553,6 +649,18 @@ impl Settings {
 }
 
 /// Hides the credentials of a URL (`https://user:secret@host` → `https://***@host`).
+/// A webhook URL with its path hidden: services such as Slack put the secret in the path.
+pub fn redact_webhook(url: &str) -> String {
+    let without_user = redact_userinfo(url);
+    match without_user.find("://").map(|at| at + 3) {
+        Some(host_start) => match without_user[host_start..].find('/') {
+            Some(path_start) => format!("{}/***", &without_user[..host_start + path_start]),
+            None => without_user,
+        },
+        None => "***".to_string(),
+    }
+}
+
 pub fn redact_userinfo(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme_end), Some(at)) if at > scheme_end => format!("{}***{}", &url[..scheme_end + 3], &url[at..]),
@@ -785,6 +893,12 @@ mod tests {
             "https://***@registry.example:8081"
         );
         assert_eq!(redact_userinfo("http://127.0.0.1:8081"), "http://127.0.0.1:8081");
+        assert_eq!(
+            redact_webhook("https://hooks.slack.com/services/T0/B0/s3cret"),
+            "https://hooks.slack.com/***"
+        );
+        assert_eq!(redact_webhook("http://u:p@127.0.0.1:9/hook"), "http://***@127.0.0.1:9/***");
+        assert_eq!(redact_webhook("http://127.0.0.1:9"), "http://127.0.0.1:9");
     }
 
     #[test]

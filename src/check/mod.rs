@@ -2,9 +2,12 @@
 //! accepted values, ranges, patterns, row counts, freshness, volume anomalies, distribution
 //! drift, relationships between tables and custom SQL — read from YAML (`checks/*.yml`, or the
 //! set built into the binary), evaluated by Polars over the Delta tables, and appended to the
-//! lake's `quality/results` table so the dashboard and later runs see the history.
+//! lake's `quality/results` table so the dashboard and later runs see the history. A webhook
+//! hears when an expectation starts failing and when it recovers.
 
+pub mod alerts;
 pub mod evaluate;
+pub mod lineage;
 pub mod results;
 pub mod spec;
 pub mod stats;

@@ -161,3 +161,177 @@ fn a_users_expectations_replace_the_built_in_ones_and_a_broken_one_exits_2() {
     assert_eq!(code, Some(1), "{json}");
     assert_eq!(json["results"][0]["check"], "tiny");
 }
+
+/// A webhook receiver on a local port: answers each request with the next status of
+/// `statuses` (200 once they run out) and hands over each body it took.
+struct Receiver {
+    url: String,
+    bodies: std::sync::mpsc::Receiver<Value>,
+}
+
+impl Receiver {
+    fn start(statuses: Vec<u16>) -> Self {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
+        let url = format!("http://{}/hooks/s3cret", listener.local_addr().expect("an address"));
+        let (send, bodies) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut statuses = statuses.into_iter();
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = value.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut body = vec![0; length];
+                if reader.read_exact(&mut body).is_err() {
+                    continue;
+                }
+                let status = statuses.next().unwrap_or(200);
+                let _ = stream.write_all(format!("HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").as_bytes());
+                if status == 200 {
+                    let _ = send.send(serde_json::from_slice(&body).unwrap_or(Value::Null));
+                }
+            }
+        });
+        Receiver { url, bodies }
+    }
+
+    fn taken(&self) -> Vec<Value> {
+        self.bodies.try_iter().collect()
+    }
+}
+
+fn changes(body: &Value) -> Vec<(String, String)> {
+    body["rats_check"]["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .map(|c| {
+            (
+                c["check"].as_str().unwrap_or_default().to_string(),
+                c["change"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_webhook_hears_when_an_expectation_starts_failing_and_when_it_recovers_once_each() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    consume(dir.path(), &repo().join("fixtures/demo/postings.jsonl"));
+    let checks = dir.path().join("checks");
+    std::fs::create_dir(&checks).expect("mkdir");
+    std::fs::write(
+        checks.join("dates.yml"),
+        "tables:\n  - table: silver/postings\n    expectations:\n      - not_future: { column: date_posted }\n        name: dates\n      - row_count: { min: 1 }\n        name: rows\n",
+    )
+    .expect("write");
+    // Judged as of a day before the fixtures' postings, they are in the future.
+    let early = ["--as-of", "2026-09-01"];
+    let late = ["--as-of", "2026-12-01"];
+
+    // A receiver that fails three times: the run says so (exit 2), and nothing is marked sent.
+    let down = Receiver::start(vec![500, 500, 500]);
+    let (code, json, err) = check(dir.path(), &[&early[..], &["--webhook", &down.url]].concat());
+    assert_eq!(code, Some(2), "{err}\n{json}");
+    assert!(err.contains("after 3 attempts") && err.contains("HTTP 500"), "{err}");
+    assert!(!err.contains("s3cret"), "the webhook's secret path is not printed: {err}");
+    assert!(down.taken().is_empty());
+
+    let up = Receiver::start(Vec::new());
+    let hook = ["--webhook", up.url.as_str()];
+    let (code, _, err) = check(dir.path(), &[&early[..], &hook[..]].concat());
+    assert_eq!(code, Some(1), "{err}");
+    let sent = up.taken();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(changes(&sent[0]), [("dates".to_string(), "failing".to_string())]);
+    assert!(
+        sent[0]["text"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("1 expectation started failing"),
+        "{}",
+        sent[0]
+    );
+
+    let (code, _, _) = check(dir.path(), &[&early[..], &hook[..]].concat());
+    assert_eq!(code, Some(1));
+    assert!(up.taken().is_empty(), "still failing: no second alert");
+
+    let (code, _, _) = check(dir.path(), &[&late[..], &hook[..]].concat());
+    assert_eq!(code, Some(0));
+    let sent = up.taken();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(changes(&sent[0]), [("dates".to_string(), "recovered".to_string())]);
+
+    let (_, _, _) = check(dir.path(), &[&late[..], &hook[..]].concat());
+    assert!(up.taken().is_empty(), "still passing: nothing to say");
+}
+
+#[test]
+fn lineage_runs_from_the_input_files_through_the_warehouse_to_the_quality_results() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = repo().join("fixtures/demo/postings.jsonl");
+    consume(dir.path(), &input);
+    let built = run(rats(dir.path()).args(["transform", "run", "-q", "--lake", "lake"]));
+    assert!(built.status.success(), "{}", stderr(&built));
+    let (code, _, err) = check(dir.path(), &["--select", "silver/postings.not_null.title"]);
+    assert_eq!(code, Some(0), "{err}");
+
+    let output = run(rats(dir.path()).args(["check", "lineage", "--lake", "lake", "--format", "json"]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let lineage = summary(&output);
+    let edges: Vec<(String, String)> = lineage["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|e| {
+            (
+                e[0].as_str().unwrap_or_default().to_string(),
+                e[1].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    let has = |from: &str, to: &str| edges.iter().any(|(a, b)| a == from && b == to);
+    let input_id = format!("input:{}", input.display());
+    assert!(has(&input_id, "bronze/postings"), "{edges:?}");
+    for consumed in ["silver/postings", "silver/duplicates", "quarantine/postings"] {
+        assert!(has("bronze/postings", consumed), "{consumed}: {edges:?}");
+    }
+    assert!(has("silver/postings", "view:stg_postings"), "{edges:?}");
+    assert!(has("view:stg_postings", "gold/fct_postings"), "{edges:?}");
+    assert!(
+        has("silver/postings", "quality/results"),
+        "the checked table feeds the results: {edges:?}"
+    );
+    let node = |id: &str| {
+        lineage["nodes"]
+            .as_array()
+            .and_then(|n| n.iter().find(|n| n["id"] == id))
+            .cloned()
+            .unwrap_or_else(|| panic!("no node {id}"))
+    };
+    assert_eq!(node(&input_id)["records"], 8, "every record of the file reached bronze");
+    assert!(
+        node("gold/fct_postings")["version"].as_i64().is_some(),
+        "tables carry their Delta version"
+    );
+
+    let dot = run(rats(dir.path()).args(["check", "lineage", "--lake", "lake", "--graph", "dot"]));
+    assert!(dot.status.success(), "{}", stderr(&dot));
+    let dot = String::from_utf8_lossy(&dot.stdout).into_owned();
+    assert!(
+        dot.starts_with("digraph lineage {") && dot.contains("\"bronze/postings\" -> \"silver/postings\";"),
+        "{dot}"
+    );
+    let mermaid = run(rats(dir.path()).args(["check", "lineage", "--lake", "lake", "--graph", "mermaid"]));
+    assert!(String::from_utf8_lossy(&mermaid.stdout).starts_with("flowchart LR\n"));
+}

@@ -21,6 +21,7 @@ mod produce;
 mod readme_api;
 mod registry_stub;
 mod replicas;
+mod run;
 mod salary_cases;
 mod salary_model;
 mod serve;
