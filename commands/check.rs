@@ -7,6 +7,7 @@ use rats::bundled;
 use rats::check::spec::Severity;
 use rats::check::{self, CheckOptions, CheckResult, CheckSource, alerts, results};
 use rats::exit::Outcome;
+use rats::mail::{Mail, Mailer};
 use rats::output::{self, Report};
 use rats::settings::{OutputFormat, Settings};
 use rats::transform::delta::DeltaIo;
@@ -72,55 +73,93 @@ pub fn run(args: &CheckArgs, settings: &Settings, quiet: bool) -> anyhow::Result
         select: args.select.clone(),
         as_of,
     };
+    // Mail is set up before anything runs, so a missing server is an error, not a lost alert.
+    let mailer = if settings.check_alert_email.value.is_empty() {
+        None
+    } else {
+        let url = settings
+            .smtp_url
+            .value
+            .as_deref()
+            .context("check.alerts.email (or --email) names recipients, but no smtp.url (env RATS_SMTP_URL) says how to reach them")?;
+        Some(Mailer::new(url, &settings.smtp_from.value)?)
+    };
     let results = check::run(&files, &options)?;
     if !args.no_record && !results.is_empty() {
         let checked_at = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let run_id = format!("{checked_at}-{}", std::process::id());
         results::record(&DeltaIo::new()?, &lake, &run_id, &checked_at, &results)?;
     }
-    let alerted = settings
-        .check_webhook
-        .value
-        .as_deref()
-        .map(|url| alert(url, &lake, &results, settings.check_alert_severity.value));
+    let min_severity = settings.check_alert_severity.value;
+    let mut alerted: Vec<Alerted> = Vec::new();
+    if let Some(url) = settings.check_webhook.value.as_deref() {
+        alerted.push(alert("webhook", &lake, &results, min_severity, |changes| {
+            alerts::post(url, &alerts::payload(&lake, changes)).map_err(|e| e.to_string())
+        }));
+    }
+    if let Some(mailer) = &mailer {
+        alerted.push(alert("email", &lake, &results, min_severity, |changes| {
+            let mail = Mail {
+                to: &settings.check_alert_email.value,
+                subject: &alerts::subject(&lake, changes),
+                text: &alerts::text(&lake, changes),
+                html: None,
+            };
+            mailer.send(&mail).map_err(|e| e.to_string())
+        }));
+    }
     // An alert that could not be delivered makes the run an error, like a check that could not run.
-    let outcome = match &alerted {
-        Some(Alerted { error: Some(_), .. }) => Outcome::Error,
-        _ => check::outcome(&results),
+    let outcome = if alerted.iter().any(|a| a.error.is_some()) {
+        Outcome::Error
+    } else {
+        check::outcome(&results)
     };
-    print(&report(&results, as_of, outcome, alerted.as_ref()))?;
+    print(&report(&results, as_of, outcome, &alerted))?;
     if !quiet {
         eprintln!("rats check: {}", summary(&results));
     }
-    if let Some(Alerted { error: Some(error), .. }) = &alerted {
+    for error in alerted.iter().filter_map(|a| a.error.as_deref()) {
         eprintln!("error: {error}");
     }
     Ok(outcome)
 }
 
-/// What the webhook was told, and why it could not be, if it could not.
+/// What one channel was told, and why it could not be, if it could not.
+#[derive(serde::Serialize)]
 struct Alerted {
-    changes: Vec<alerts::Change>,
+    channel: &'static str,
+    sent: Vec<alerts::Change>,
     error: Option<String>,
 }
 
-/// Announces the changes since the last announcement; the state moves on only when the
-/// receiver took them.
-fn alert(url: &str, lake: &std::path::Path, results: &[CheckResult], min_severity: Severity) -> Alerted {
-    let attempt = || -> Result<Vec<alerts::Change>, alerts::AlertError> {
-        let state = alerts::load_state(lake)?;
+/// Announces on `channel` the changes since its last announcement; its state moves on only
+/// when `deliver` succeeded.
+fn alert(
+    channel: &'static str,
+    lake: &std::path::Path,
+    results: &[CheckResult],
+    min_severity: Severity,
+    deliver: impl Fn(&[alerts::Change]) -> Result<(), String>,
+) -> Alerted {
+    let attempt = || -> Result<Vec<alerts::Change>, String> {
+        let state = alerts::load_state(lake, channel).map_err(|e| e.to_string())?;
         let changes = alerts::changes(results, &state, min_severity);
         if !changes.is_empty() {
-            alerts::post(url, &alerts::payload(lake, &changes))?;
+            deliver(&changes)?;
         }
-        alerts::save_state(lake, &alerts::next_state(results, &state, min_severity))?;
+        alerts::save_state(lake, channel, &alerts::next_state(results, &state, min_severity)).map_err(|e| e.to_string())?;
         Ok(changes)
     };
     match attempt() {
-        Ok(changes) => Alerted { changes, error: None },
+        Ok(sent) => Alerted {
+            channel,
+            sent,
+            error: None,
+        },
         Err(error) => Alerted {
-            changes: Vec::new(),
-            error: Some(error.to_string()),
+            channel,
+            sent: Vec::new(),
+            error: Some(error),
         },
     }
 }
@@ -134,7 +173,7 @@ fn parse_moment(text: &str) -> anyhow::Result<DateTime<Utc>> {
     Ok(date.and_hms_opt(0, 0, 0).context("midnight exists")?.and_utc())
 }
 
-fn report(results: &[CheckResult], as_of: DateTime<Utc>, outcome: Outcome, alerted: Option<&Alerted>) -> Report {
+fn report(results: &[CheckResult], as_of: DateTime<Utc>, outcome: Outcome, alerted: &[Alerted]) -> Report {
     let rows = results
         .iter()
         .map(|r| {
@@ -154,7 +193,7 @@ fn report(results: &[CheckResult], as_of: DateTime<Utc>, outcome: Outcome, alert
             "as_of": as_of.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             "outcome": outcome.code(),
             "results": results,
-            "alerts": alerted.map(|a| serde_json::json!({"sent": a.changes, "error": a.error})),
+            "alerts": alerted,
         }),
     }
 }

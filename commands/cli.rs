@@ -1011,6 +1011,10 @@ pub struct CheckRunArgs {
     /// recovers [default: check.alerts.webhook in rats.yaml; env: RATS_CHECK_WEBHOOK; else none]
     #[arg(long, value_name = "URL")]
     pub webhook: Option<String>,
+    /// Mail the same alerts to these addresses through smtp.url (comma-separated)
+    /// [default: check.alerts.email in rats.yaml; else none]
+    #[arg(long, value_name = "ADDRESS", value_delimiter = ',')]
+    pub email: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -232,11 +232,12 @@ fn detail(step: &str, output: &Value, code: Option<i32>) -> String {
             None => "killed by a signal".to_string(),
         },
         "consume files" | "consume kafka" => format!(
-            "{} read, {} written, {} duplicates, {} quarantined",
+            "{} read, {} written, {} duplicates, {} quarantined, {} consumed before",
             number(&output["read"]),
             number(&output["written"]),
             number(&output["duplicates"]),
-            number(&output["quarantined"])
+            number(&output["quarantined"]),
+            number(&output["skipped"])
         ),
         "transform" => format!(
             "{} of {} models built, {} of {} tests passed",

@@ -36,6 +36,8 @@ pub const ACCOUNTS_DB: &str = "RATS_ACCOUNTS_DB";
 pub const REDIS_URL: &str = "RATS_REDIS_URL";
 /// Where `rats check` posts its alerts (`check.alerts.webhook`, `--webhook`).
 pub const CHECK_WEBHOOK: &str = "RATS_CHECK_WEBHOOK";
+/// The mail server rats sends through (`smtp.url`; it may hold a password).
+pub const SMTP_URL: &str = "RATS_SMTP_URL";
 /// Output format: table, json or csv.
 pub const FORMAT: &str = "RATS_FORMAT";
 /// Log format: text or json.
@@ -60,6 +62,7 @@ pub const ALL: &[&str] = &[
     ACCOUNTS_DB,
     REDIS_URL,
     CHECK_WEBHOOK,
+    SMTP_URL,
     FORMAT,
     LOG_FORMAT,
 ];

@@ -13,6 +13,7 @@ pub mod exit;
 pub mod export;
 pub mod ingest;
 pub mod lake;
+pub mod mail;
 pub mod matching;
 pub mod ml;
 pub mod normalize;

@@ -118,6 +118,7 @@ pub struct Overrides {
     pub cors_origins: Option<Vec<String>>,
     pub redis_url: Option<String>,
     pub check_webhook: Option<String>,
+    pub check_alert_email: Option<Vec<String>>,
     pub run_consume_from: Option<Vec<String>>,
     pub run_consume_kafka: Option<bool>,
     pub run_transform: Option<bool>,
@@ -156,6 +157,15 @@ struct FileSettings {
     check: CheckFileSettings,
     #[serde(default)]
     run: RunFileSettings,
+    #[serde(default)]
+    smtp: SmtpFileSettings,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SmtpFileSettings {
+    url: Option<String>,
+    from: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -178,6 +188,7 @@ struct CheckFileSettings {
 #[serde(deny_unknown_fields)]
 struct CheckAlertsFileSettings {
     webhook: Option<String>,
+    email: Option<Vec<String>>,
     min_severity: Option<Severity>,
 }
 
@@ -292,6 +303,13 @@ pub struct Settings {
     /// Where `rats check` posts an alert (Slack-compatible JSON) when an expectation starts
     /// failing or recovers; none: no alerts.
     pub check_webhook: Setting<Option<String>>,
+    /// Who `rats check` mails its alerts to (through `smtp.url`); none: no mail.
+    pub check_alert_email: Setting<Vec<String>>,
+    /// The mail server: `smtp://host:port` (plain, or STARTTLS with `?tls=required`) or
+    /// `smtps://user:password@host:465`; none: no mail.
+    pub smtp_url: Setting<Option<String>>,
+    /// The sender of rats' mail.
+    pub smtp_from: Setting<String>,
     /// The least severe failure that alerts (`check.alerts.min_severity` in the file only).
     pub check_alert_severity: Setting<Severity>,
     /// Files `rats run` consumes: glob patterns, relative to the settings file's folder.
@@ -446,6 +464,9 @@ impl Settings {
                 None,
             )?,
             check_alert_severity: pick_without_env(None, file.check.alerts.min_severity, Severity::Warn),
+            check_alert_email: pick_without_env(overrides.check_alert_email.clone(), file.check.alerts.email, Vec::new()),
+            smtp_url: pick(None, env, env_vars::SMTP_URL, file.smtp.url.map(Some), None)?,
+            smtp_from: pick_without_env(None, file.smtp.from, "rats <rats@localhost>".to_string()),
             run_consume_from: pick_without_env(
                 overrides.run_consume_from.clone(),
                 file.run.consume_from.map(|globs| {
@@ -591,6 +612,24 @@ impl Settings {
                 .map_or_else(|| "(none: no alerts)".to_string(), redact_webhook),
             self.check_webhook.source.to_string(),
         ));
+        rows.push((
+            "check.alerts.email",
+            if self.check_alert_email.value.is_empty() {
+                "(none: no mail)".to_string()
+            } else {
+                self.check_alert_email.value.join(", ")
+            },
+            self.check_alert_email.source.to_string(),
+        ));
+        rows.push((
+            "smtp.url",
+            self.smtp_url
+                .value
+                .as_deref()
+                .map_or_else(|| "(none: no mail)".to_string(), redact_userinfo),
+            self.smtp_url.source.to_string(),
+        ));
+        rows.push(("smtp.from", self.smtp_from.value.clone(), self.smtp_from.source.to_string()));
         rows.push((
             "check.alerts.min_severity",
             self.check_alert_severity.value.as_str().to_string(),

@@ -1,9 +1,10 @@
 //! Alerts on change: one message when an expectation starts failing and one when it recovers,
-//! never one per run. What was last announced lives in `LAKE/quality/alert-state.json`, written
-//! only after a message is delivered, so a receiver that is down gets the news on the next run
-//! rather than never.
+//! never one per run. What each channel (the webhook, mail) was last told lives in
+//! `LAKE/quality/alert-state.json`, written only after its message is delivered, so a receiver
+//! that is down gets the news on the next run rather than never, and one channel failing does
+//! not make the other repeat itself.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -44,15 +45,20 @@ pub fn state_path(lake: &Path) -> PathBuf {
     lake.join("quality").join("alert-state.json")
 }
 
-/// The state last delivered (empty before the first alert).
-pub fn load_state(lake: &Path) -> Result<AlertState, AlertError> {
+/// What `channel` was last told (nothing before its first alert).
+pub fn load_state(lake: &Path, channel: &str) -> Result<AlertState, AlertError> {
+    Ok(load_all(lake)?.remove(channel).unwrap_or_default())
+}
+
+/// Every channel's state.
+fn load_all(lake: &Path) -> Result<BTreeMap<String, AlertState>, AlertError> {
     let path = state_path(lake);
     match std::fs::read_to_string(&path) {
         Ok(text) => serde_json::from_str(&text).map_err(|e| AlertError::State {
             path,
             message: e.to_string(),
         }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(AlertState::default()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
         Err(e) => Err(AlertError::State {
             path,
             message: e.to_string(),
@@ -60,15 +66,17 @@ pub fn load_state(lake: &Path) -> Result<AlertState, AlertError> {
     }
 }
 
-/// Writes the state beside its place and renames it there, so it is whole or old.
-pub fn save_state(lake: &Path, state: &AlertState) -> Result<(), AlertError> {
+/// Records what `channel` was told, beside the file and renamed over it, so it is whole or old.
+pub fn save_state(lake: &Path, channel: &str, state: &AlertState) -> Result<(), AlertError> {
+    let mut all = load_all(lake)?;
+    all.insert(channel.to_string(), state.clone());
     let path = state_path(lake);
     let partial = path.with_extension("json.partial");
     let write = || -> std::io::Result<()> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        std::fs::write(&partial, serde_json::to_vec_pretty(state).map_err(std::io::Error::other)?)?;
+        std::fs::write(&partial, serde_json::to_vec_pretty(&all).map_err(std::io::Error::other)?)?;
         std::fs::rename(&partial, &path)
     };
     write().map_err(|e| AlertError::State {
@@ -118,8 +126,30 @@ pub fn next_state(results: &[CheckResult], state: &AlertState, min_severity: Sev
     AlertState { failing }
 }
 
-/// The message: Slack-compatible (`text`), with the changes as data for other receivers.
+/// The webhook's message: Slack-compatible (`text`), with the changes as data for other receivers.
 pub fn payload(lake: &Path, changes: &[Change]) -> serde_json::Value {
+    serde_json::json!({
+        "text": text(lake, changes),
+        "rats_check": {"lake": lake, "changes": changes},
+    })
+}
+
+/// A mail's subject: how many started failing and recovered, and where.
+pub fn subject(lake: &Path, changes: &[Change]) -> String {
+    let failing = changes.iter().filter(|c| c.change == "failing").count();
+    let recovered = changes.len() - failing;
+    let mut parts = Vec::new();
+    if failing > 0 {
+        parts.push(format!("{failing} failing"));
+    }
+    if recovered > 0 {
+        parts.push(format!("{recovered} recovered"));
+    }
+    format!("rats check on {}: {}", lake.display(), parts.join(", "))
+}
+
+/// The changes in words, one line each under a heading per kind of change.
+pub fn text(lake: &Path, changes: &[Change]) -> String {
     let mut text = String::new();
     for (change, heading) in [("failing", "started failing"), ("recovered", "recovered")] {
         let these: Vec<&Change> = changes.iter().filter(|c| c.change == change).collect();
@@ -143,10 +173,7 @@ pub fn payload(lake: &Path, changes: &[Change]) -> serde_json::Value {
             }
         }
     }
-    serde_json::json!({
-        "text": text,
-        "rats_check": {"lake": lake, "changes": changes},
-    })
+    text
 }
 
 /// Posts `payload` to `url`, trying three times (1 s, then 2 s apart) before giving up.
@@ -254,11 +281,17 @@ mod tests {
     #[test]
     fn the_state_survives_a_round_trip_and_starts_empty() {
         let dir = tempfile::tempdir().expect("tempdir");
-        assert_eq!(load_state(dir.path()).expect("empty"), AlertState::default());
+        assert_eq!(load_state(dir.path(), "webhook").expect("empty"), AlertState::default());
         let state = AlertState {
             failing: BTreeSet::from(["x".to_string()]),
         };
-        save_state(dir.path(), &state).expect("saved");
-        assert_eq!(load_state(dir.path()).expect("loaded"), state);
+        save_state(dir.path(), "webhook", &state).expect("saved");
+        save_state(dir.path(), "email", &AlertState::default()).expect("saved");
+        assert_eq!(
+            load_state(dir.path(), "webhook").expect("loaded"),
+            state,
+            "one channel's state leaves the other's"
+        );
+        assert_eq!(load_state(dir.path(), "email").expect("loaded"), AlertState::default());
     }
 }

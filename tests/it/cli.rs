@@ -217,9 +217,9 @@ fn the_example_settings_file_is_valid_and_sets_every_setting() {
     for (setting, value) in shown.as_object().expect("object") {
         // `config` names the file itself, `format` comes from the --format flag above, and
         // `fx.fed_csv`, `skills.taxonomy`, `skills.model`, `mlflow.tracking_uri`, `accounts.db`
-        // `serve.redis` and `check.alerts.webhook` are null in the example (the built-in rates
-        // and taxonomy, no span model, no MLflow, the SQLite file beside the lake, limits per
-        // process, no alerts).
+        // `serve.redis`, `check.alerts.webhook` and `smtp.url` are null in the example (the
+        // built-in rates and taxonomy, no span model, no MLflow, the SQLite file beside the lake,
+        // limits per process, no alerts, no mail).
         if ![
             "config",
             "format",
@@ -230,6 +230,7 @@ fn the_example_settings_file_is_valid_and_sets_every_setting() {
             "accounts.db",
             "serve.redis",
             "check.alerts.webhook",
+            "smtp.url",
         ]
         .contains(&setting.as_str())
         {
