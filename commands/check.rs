@@ -13,7 +13,7 @@ use rats::settings::{OutputFormat, Settings};
 use rats::transform::delta::DeltaIo;
 use rats::transform::project::ProjectSource;
 
-use crate::cli::{CheckArgs, CheckCommand, LineageGraph};
+use crate::cli::{CheckArgs, CheckCommand, CheckLineageArgs, LineageGraph};
 
 pub fn run(args: &CheckArgs, settings: &Settings, quiet: bool) -> anyhow::Result<Outcome> {
     let print = |report: &Report| -> anyhow::Result<()> {
@@ -32,31 +32,7 @@ pub fn run(args: &CheckArgs, settings: &Settings, quiet: bool) -> anyhow::Result
             })?;
             return Ok(Outcome::Success);
         }
-        Some(CheckCommand::Lineage(lineage)) => {
-            let graph = check::lineage::build(&settings.lake.value, &ProjectSource::resolve(lineage.project.as_deref()))?;
-            match lineage.graph {
-                Some(LineageGraph::Dot) => print!("{}", check::lineage::to_dot(&graph)),
-                Some(LineageGraph::Mermaid) => print!("{}", check::lineage::to_mermaid(&graph)),
-                None => print(&Report {
-                    header: ["from", "to", "version"].map(String::from).to_vec(),
-                    rows: graph
-                        .edges
-                        .iter()
-                        .map(|(from, to)| {
-                            let version = graph
-                                .nodes
-                                .iter()
-                                .find(|n| n.id == *to)
-                                .and_then(|n| n.version)
-                                .map_or_else(String::new, |v| v.to_string());
-                            vec![from.clone(), to.clone(), version]
-                        })
-                        .collect(),
-                    json: serde_json::to_value(&graph)?,
-                })?,
-            }
-            return Ok(Outcome::Success);
-        }
+        Some(CheckCommand::Lineage(lineage)) => return show_lineage(lineage, settings, &print),
         None => {}
     }
     let args = &args.run;
@@ -162,6 +138,35 @@ fn alert(
             error: Some(error),
         },
     }
+}
+
+/// `rats check lineage`: the graph as rows or JSON, or as dot or Mermaid text.
+fn show_lineage(args: &CheckLineageArgs, settings: &Settings, print: &dyn Fn(&Report) -> anyhow::Result<()>) -> anyhow::Result<Outcome> {
+    let graph = check::lineage::build(&settings.lake.value, &ProjectSource::resolve(args.project.as_deref()))?;
+    match args.graph {
+        Some(LineageGraph::Dot) => print!("{}", check::lineage::to_dot(&graph)),
+        Some(LineageGraph::Mermaid) => print!("{}", check::lineage::to_mermaid(&graph)),
+        None => {
+            let version_of = |id: &str| {
+                graph
+                    .nodes
+                    .iter()
+                    .find(|n| n.id == id)
+                    .and_then(|n| n.version)
+                    .map_or_else(String::new, |v| v.to_string())
+            };
+            print(&Report {
+                header: ["from", "to", "version"].map(String::from).to_vec(),
+                rows: graph
+                    .edges
+                    .iter()
+                    .map(|(from, to)| vec![from.clone(), to.clone(), version_of(to)])
+                    .collect(),
+                json: serde_json::to_value(&graph)?,
+            })?;
+        }
+    }
+    Ok(Outcome::Success)
 }
 
 /// An RFC 3339 time, or a date meaning its midnight UTC.
