@@ -50,20 +50,17 @@ pub fn run(args: &ExportArgs, settings: &Settings, quiet: bool) -> anyhow::Resul
         return Err(ExportError::Exists { path: out.to_path_buf() }.into());
     }
     let planned = export::plan(lake, &selection)?;
-    let what = planned.what;
-    let frame = planned.frame.collect().map_err(|e| ExportError::Query {
-        what: what.clone(),
-        message: rats::transform::engine::polars_message(&e),
-    })?;
+    let (what, statement) = (planned.what.clone(), planned.statement.clone());
+    let frames = planned.frames();
     let exported_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let about = About {
         what: &what,
-        statement: &planned.statement,
+        statement: &statement,
         exported_at: &exported_at,
     };
     let (rows, target) = if to_stdout {
         let stdout = std::io::stdout();
-        match export::write_frame(&frame, format, BufWriter::new(stdout), Path::new("stdout"), &about) {
+        match export::write_frames(frames, format, BufWriter::new(stdout), Path::new("stdout"), &about) {
             Ok(written) => (written.rows, "stdout".to_string()),
             // The reader went away (`| head`): what it wanted was written.
             Err(ExportError::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => return Ok(Outcome::Success),
@@ -71,7 +68,7 @@ pub fn run(args: &ExportArgs, settings: &Settings, quiet: bool) -> anyhow::Resul
         }
     } else {
         let out = args.out.clone().unwrap_or_default();
-        (write_file(&frame, format, &out, &about)?, out.display().to_string())
+        (write_file(frames, format, &out, &about)?, out.display().to_string())
     };
     if !quiet {
         eprintln!("rats export: {rows} rows of {what} to {target} ({})", format.as_str());
@@ -80,14 +77,19 @@ pub fn run(args: &ExportArgs, settings: &Settings, quiet: bool) -> anyhow::Resul
 }
 
 /// Writes beside the target and renames, so the file is whole or absent.
-fn write_file(frame: &polars::prelude::DataFrame, format: ExportFormat, out: &Path, about: &About) -> anyhow::Result<usize> {
+fn write_file(
+    frames: impl Iterator<Item = Result<polars::prelude::DataFrame, ExportError>>,
+    format: ExportFormat,
+    out: &Path,
+    about: &About,
+) -> anyhow::Result<usize> {
     let partial = PathBuf::from(format!("{}.partial-{}", out.display(), std::process::id()));
     let io = |source: std::io::Error, path: &Path| ExportError::Io {
         path: path.to_path_buf(),
         source,
     };
     let file = std::fs::File::create(&partial).map_err(|e| io(e, out))?;
-    let written = export::write_frame(frame, format, BufWriter::new(file), out, about).and_then(|written| {
+    let written = export::write_frames(frames, format, BufWriter::new(file), out, about).and_then(|written| {
         std::fs::rename(&partial, out).map_err(|e| io(e, out))?;
         Ok(written)
     });

@@ -13,12 +13,13 @@ use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
+use polars::sql::SQLContext;
 
 use crate::transform::TransformError;
 use crate::transform::delta::DeltaIo;
 
 pub use tables::{LakeTable, lake_tables};
-pub use write::{ExportFormat, Written, write_frame};
+pub use write::{ExportFormat, Written, write_frames};
 pub use xlsx::About;
 
 #[derive(Debug, thiserror::Error)]
@@ -63,7 +64,37 @@ pub struct Planned {
     pub what: String,
     /// The SQL statement the rows come from.
     pub statement: String,
-    pub frame: LazyFrame,
+    /// The rows in order, in parts collected one after the other: a table's export without an
+    /// order has a part per data file, so its memory is one file's rows, not the table's; a
+    /// sorted export or a query is one part.
+    parts: Vec<LazyFrame>,
+    /// At most this many rows over all the parts.
+    limit: Option<usize>,
+}
+
+impl Planned {
+    /// The rows, a part at a time; nothing is read before the iterator asks.
+    pub fn frames(self) -> impl Iterator<Item = Result<DataFrame, ExportError>> {
+        let Planned { what, parts, limit, .. } = self;
+        let mut left = limit;
+        parts.into_iter().map_while(move |part| {
+            if left == Some(0) {
+                return None;
+            }
+            let part = match left {
+                Some(n) => part.limit(n as IdxSize),
+                None => part,
+            };
+            let frame = part.collect().map_err(|e| ExportError::Query {
+                what: what.clone(),
+                message: crate::transform::engine::polars_message(&e),
+            });
+            if let (Ok(frame), Some(n)) = (&frame, left.as_mut()) {
+                *n = n.saturating_sub(frame.height());
+            }
+            Some(frame)
+        })
+    }
 }
 
 /// The rows a selection names, planned lazily over the lake.
@@ -91,15 +122,44 @@ pub fn plan(lake: &Path, selection: &Selection) -> Result<Planned, ExportError> 
             });
         }
     };
-    let mut context = tables::sql_context(&DeltaIo::new()?, needed)?;
-    let frame = context.execute(&sql).map_err(|e| ExportError::Query {
+    let query_error = |e: PolarsError| ExportError::Query {
         what: what.clone(),
         message: crate::transform::engine::polars_message(&e),
-    })?;
+    };
+    let io = DeltaIo::new()?;
+    // Every row of a table in no particular order: the same statement, without its limit, on
+    // each data file in turn.
+    if let (Some(table), true) = (needed.first().filter(|_| selection.table.is_some()), selection.order_by.is_empty()) {
+        let per_file = statement(
+            &table.relation(),
+            &Selection {
+                limit: None,
+                ..selection.clone()
+            },
+        )?;
+        let parts = io
+            .scan_per_file(&table.path)?
+            .into_iter()
+            .map(|scan| {
+                let mut context = SQLContext::new();
+                context.register(&table.relation(), scan);
+                context.execute(&per_file).map_err(&query_error)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        return Ok(Planned {
+            statement: sql,
+            parts,
+            limit: selection.limit,
+            what,
+        });
+    }
+    let mut context = tables::sql_context(&io, needed)?;
+    let frame = context.execute(&sql).map_err(&query_error)?;
     Ok(Planned {
         what,
         statement: sql,
-        frame,
+        parts: vec![frame],
+        limit: None,
     })
 }
 

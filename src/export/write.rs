@@ -1,5 +1,6 @@
-//! Writing an exported frame: CSV (a header, list columns joined with `;`), a JSON array, JSON
-//! lines, Parquet (zstd) or an Excel workbook ([`xlsx`]), converted to Arrow a slice at a time.
+//! Writing exported rows: CSV (a header, list columns joined with `;`), a JSON array, JSON
+//! lines, Parquet (zstd) or an Excel workbook ([`xlsx`]). The rows come as frames one after the
+//! other and are converted to Arrow a slice at a time, so only the workbook holds them all.
 
 use std::io::Write;
 use std::path::Path;
@@ -63,10 +64,11 @@ pub struct Written {
     pub rows: usize,
 }
 
-/// Writes `frame` to `out` in `format`. A closed pipe comes back as [`ExportError::Io`] of kind
-/// `BrokenPipe` whichever writer met it (Arrow's CSV writer turns I/O errors into text).
-pub fn write_frame<W: Write + Send>(
-    frame: &DataFrame,
+/// Writes `frames` (the rows in order, in parts) to `out` in `format`. A closed pipe comes back
+/// as [`ExportError::Io`] of kind `BrokenPipe` whichever writer met it (Arrow's CSV writer turns
+/// I/O errors into text).
+pub fn write_frames<W: Write + Send>(
+    frames: impl Iterator<Item = Result<DataFrame, ExportError>>,
     format: ExportFormat,
     out: W,
     target: &Path,
@@ -77,7 +79,7 @@ pub fn write_frame<W: Write + Send>(
         inner: out,
         broken: Arc::clone(&broken),
     };
-    write_watched(frame, format, watched, target, about).map_err(|error| {
+    write_watched(frames, format, watched, target, about).map_err(|error| {
         if broken.load(Ordering::Relaxed) {
             ExportError::Io {
                 path: target.to_path_buf(),
@@ -119,7 +121,7 @@ impl<W: Write> Write for PipeWatch<W> {
 }
 
 fn write_watched<W: Write + Send>(
-    frame: &DataFrame,
+    frames: impl Iterator<Item = Result<DataFrame, ExportError>>,
     format: ExportFormat,
     out: W,
     target: &Path,
@@ -134,9 +136,14 @@ fn write_watched<W: Write + Send>(
         other => ExportError::Convert(other.to_string()),
     };
     let mut rows = 0;
-    let mut slices = (0..frame.height().max(1)).step_by(SLICE_ROWS).map(|offset| {
-        let slice = frame.slice(offset as i64, SLICE_ROWS);
-        to_arrow(target, &slice).map_err(ExportError::from)
+    let mut slices = frames.flat_map(|frame| -> Box<dyn Iterator<Item = Result<Vec<RecordBatch>, ExportError>>> {
+        match frame {
+            Err(error) => Box::new(std::iter::once(Err(error))),
+            Ok(frame) => Box::new((0..frame.height().max(1)).step_by(SLICE_ROWS).map(move |offset| {
+                let slice = frame.slice(offset as i64, SLICE_ROWS);
+                to_arrow(target, &slice).map_err(ExportError::from)
+            })),
+        }
     });
     match format {
         ExportFormat::Csv => {

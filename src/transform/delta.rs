@@ -41,17 +41,34 @@ impl DeltaIo {
 
     /// A lazy scan of the table at `path`.
     pub fn scan(&self, path: &Path) -> Result<LazyFrame, TransformError> {
+        let mut scans = self.scans(path, false)?;
+        if scans.len() == 1 {
+            return Ok(scans.remove(0));
+        }
+        concat(scans, UnionArgs::default()).map_err(|e| polars_error(path, &e))
+    }
+
+    /// One lazy scan per live data file of the table at `path`, for readers that go through a
+    /// table a file at a time to bound their memory (an export of every row).
+    pub fn scan_per_file(&self, path: &Path) -> Result<Vec<LazyFrame>, TransformError> {
+        self.scans(path, true)
+    }
+
+    /// Scans of the table's live files, one per partition (the partition's values added as
+    /// columns) or one per file.
+    fn scans(&self, path: &Path, per_file: bool) -> Result<Vec<LazyFrame>, TransformError> {
         let table = self.runtime.block_on(Table::open_existing(path))?;
         let files = table.live_files()?;
         if files.is_empty() {
-            return Ok(empty_frame(path, &table.arrow_schema()?)?.lazy());
+            return Ok(vec![empty_frame(path, &table.arrow_schema()?)?.lazy()]);
         }
-        let mut by_partition: BTreeMap<Vec<(String, Option<String>)>, Vec<PathBuf>> = BTreeMap::new();
-        for (file, partitions) in files {
-            by_partition.entry(partitions.into_iter().collect()).or_default().push(file);
+        let mut groups: BTreeMap<ScanGroup, Vec<PathBuf>> = BTreeMap::new();
+        for (index, (file, partitions)) in files.into_iter().enumerate() {
+            let key = (per_file.then_some(index), partitions.into_iter().collect());
+            groups.entry(key).or_default().push(file);
         }
         let mut scans = Vec::new();
-        for (partitions, paths) in by_partition {
+        for ((_, partitions), paths) in groups {
             let sources: Vec<PlRefPath> = paths.iter().map(|p| PlRefPath::new(p.to_string_lossy().as_ref())).collect();
             let mut scan = LazyFrame::scan_parquet_files(sources.into_iter().collect(), ScanArgsParquet::default())
                 .map_err(|e| polars_error(path, &e))?;
@@ -61,10 +78,7 @@ impl DeltaIo {
             }
             scans.push(scan);
         }
-        if scans.len() == 1 {
-            return Ok(scans.remove(0));
-        }
-        concat(scans, UnionArgs::default()).map_err(|e| polars_error(path, &e))
+        Ok(scans)
     }
 
     /// Writes `frame` as the table at `path`: its rows replace the table's (`replace`), or are
@@ -113,6 +127,10 @@ impl DeltaIo {
         Ok(())
     }
 }
+
+/// What a scan covers: one file (its index) or every file of a partition, and the partition's
+/// values.
+type ScanGroup = (Option<usize>, Vec<(String, Option<String>)>);
 
 fn polars_error(path: &Path, error: &PolarsError) -> TransformError {
     TransformError::Engine {

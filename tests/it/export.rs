@@ -117,6 +117,30 @@ fn tables_export_in_every_format_with_the_rows_asked_for() {
     let all = export(dir.path(), &lake, &["silver/postings", "--columns", "posting_key", "--quiet"]);
     assert!(all.status.success(), "{}", stderr(&all));
     assert_eq!(stdout(&all).lines().count(), row_count(&lake, "silver/postings") + 1);
+    let listed = stdout(&all);
+    let keys: std::collections::BTreeSet<&str> = listed.lines().skip(1).collect();
+    assert_eq!(
+        keys.len(),
+        row_count(&lake, "silver/postings"),
+        "each posting once, though read a data file at a time"
+    );
+    // A limit without an order stops part-way through the files.
+    for limit in [7, row_count(&lake, "silver/postings") - 1] {
+        let some = export(
+            dir.path(),
+            &lake,
+            &[
+                "silver/postings",
+                "--columns",
+                "posting_key",
+                "--limit",
+                &limit.to_string(),
+                "--quiet",
+            ],
+        );
+        assert!(some.status.success(), "{}", stderr(&some));
+        assert_eq!(stdout(&some).lines().count(), limit + 1, "--limit {limit}");
+    }
 
     // A query over the lake's tables.
     let query = "SELECT remote_type, count(*) AS postings FROM silver__postings GROUP BY remote_type ORDER BY postings DESC";
