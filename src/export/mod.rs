@@ -65,8 +65,8 @@ pub struct Planned {
     /// The SQL statement the rows come from.
     pub statement: String,
     /// The rows in order, in parts collected one after the other: a table's export without an
-    /// order has a part per data file, so its memory is one file's rows, not the table's; a
-    /// sorted export or a query is one part.
+    /// order has a part per data file, so the table is never collected at once (BENCHMARKS.md
+    /// has what that saves); a sorted export or a query is one part.
     parts: Vec<LazyFrame>,
     /// At most this many rows over all the parts.
     limit: Option<usize>,
