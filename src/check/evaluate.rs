@@ -196,22 +196,42 @@ fn unique(target: &mut Target<'_>, columns: &[String]) -> Result<Finding, EvalEr
 }
 
 /// The most frequent values among `frame`'s rows in `column`, as `'value' (count)`.
-fn top_values(frame: LazyFrame, column: &str, limit: u32) -> Result<String, EvalError> {
+fn top_values(frame: LazyFrame, column: &str, limit: usize) -> Result<String, EvalError> {
+    let mut counts = value_counts(frame, column)?;
+    counts.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+    Ok(counts
+        .iter()
+        .take(limit)
+        .map(|(v, n)| format!("{:?} ({n})", v.as_deref().unwrap_or("null")))
+        .collect::<Vec<_>>()
+        .join(", "))
+}
+
+/// Each value of `column` (as text; `None` for null) with its number of rows.
+fn value_counts(frame: LazyFrame, column: &str) -> Result<Vec<(Option<String>, u64)>, EvalError> {
     let counts = frame
         .group_by([col(column).cast(DataType::String).alias("value")])
         .agg([len().alias("rows")])
-        .sort(["rows"], SortMultipleOptions::default().with_order_descending(true))
-        .limit(limit)
         .collect()?;
     let values = counts.column("value")?.str()?.clone();
     let rows = counts.column("rows")?.cast(&DataType::UInt64)?;
-    let rows = rows.u64()?;
     Ok(values
         .iter()
-        .zip(rows.iter())
-        .map(|(v, n)| format!("{:?} ({})", v.unwrap_or("null"), n.unwrap_or(0)))
-        .collect::<Vec<_>>()
-        .join(", "))
+        .zip(rows.u64()?.iter())
+        .map(|(v, n)| (v.map(str::to_string), n.unwrap_or(0)))
+        .collect())
+}
+
+/// The rows whose `column` holds a value outside `known` (nulls are not counted), and how many.
+fn rows_not_in(frame: &LazyFrame, column: &str, known: &Series) -> Result<(LazyFrame, f64), EvalError> {
+    let list = known.implode()?.into_series();
+    let outside = frame.clone().filter(
+        col(column)
+            .is_not_null()
+            .and(col(column).cast(DataType::String).is_in(lit(list), false).not()),
+    );
+    let count = numbers(outside.clone(), vec![len()])?[0].unwrap_or(0.0);
+    Ok((outside, count))
 }
 
 fn accepted_values(target: &mut Target<'_>, column: &str, values: &[serde_json::Value]) -> Result<Finding, EvalError> {
@@ -220,13 +240,7 @@ fn accepted_values(target: &mut Target<'_>, column: &str, values: &[serde_json::
         .iter()
         .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
         .collect();
-    let list = Series::new("accepted".into(), accepted.clone()).implode()?.into_series();
-    let outside = target.frame.clone().filter(
-        col(column)
-            .is_not_null()
-            .and(col(column).cast(DataType::String).is_in(lit(list), false).not()),
-    );
-    let count = numbers(outside.clone(), vec![len()])?[0].unwrap_or(0.0);
+    let (outside, count) = rows_not_in(&target.frame, column, &Series::new("accepted".into(), accepted.clone()))?;
     let observed = if count > 0.0 {
         format!("{count} rows outside: {}", top_values(outside, column, 5)?)
     } else {
@@ -276,22 +290,13 @@ fn regex(target: &mut Target<'_>, column: &str, pattern: &str) -> Result<Finding
     require_column(&mut target.frame, column)?;
     let matcher = regex::Regex::new(pattern).map_err(|e| EvalError(format!("pattern {pattern:?}: {e}")))?;
     // Checked per distinct value in Rust, so the Polars build needs no regex engine of its own.
-    let counts = target
-        .frame
-        .clone()
-        .filter(col(column).is_not_null())
-        .group_by([col(column).cast(DataType::String).alias("value")])
-        .agg([len().alias("rows")])
-        .collect()?;
-    let values = counts.column("value")?.str()?.clone();
-    let rows = counts.column("rows")?.cast(&DataType::UInt64)?;
     let mut failing = 0;
     let mut examples = Vec::new();
-    for (value, n) in values.iter().zip(rows.u64()?.iter()) {
+    for (value, n) in value_counts(target.frame.clone(), column)? {
         if let Some(value) = value
-            && !matcher.is_match(value)
+            && !matcher.is_match(&value)
         {
-            failing += n.unwrap_or(0);
+            failing += n;
             if examples.len() < 3 {
                 examples.push(format!("{value:?}"));
             }
@@ -570,17 +575,9 @@ fn drift(
             } else {
                 frame
             };
-            let counts = frame
-                .filter(col(column).is_not_null())
-                .group_by([col(column).cast(DataType::String).alias("value")])
-                .agg([len().alias("rows")])
-                .collect()?;
-            let values = counts.column("value")?.str()?.clone();
-            let rows = counts.column("rows")?.cast(&DataType::Float64)?;
-            let map: BTreeMap<String, f64> = values
-                .iter()
-                .zip(rows.f64()?.iter())
-                .filter_map(|(v, n)| Some((v?.to_string(), n?)))
+            let map: BTreeMap<String, f64> = value_counts(frame, column)?
+                .into_iter()
+                .filter_map(|(v, n)| Some((v?, n as f64)))
                 .collect();
             let total = map.values().sum::<f64>() as usize;
             Ok((map, total))
@@ -632,13 +629,8 @@ fn relationship(target: &mut Target<'_>, column: &str, to: &str, field: &str) ->
         .select([col(field).cast(DataType::String)])
         .unique(None, UniqueKeepStrategy::Any)
         .collect()?;
-    let known = known.column(field)?.as_materialized_series().clone().implode()?.into_series();
-    let orphans = target.frame.clone().filter(
-        col(column)
-            .is_not_null()
-            .and(col(column).cast(DataType::String).is_in(lit(known), false).not()),
-    );
-    let count = numbers(orphans.clone(), vec![len()])?[0].unwrap_or(0.0);
+    let known = known.column(field)?.as_materialized_series().clone();
+    let (orphans, count) = rows_not_in(&target.frame, column, &known)?;
     let observed = if count > 0.0 {
         format!("{count} rows without a match, e.g. {}", top_values(orphans, column, 3)?)
     } else {
