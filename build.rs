@@ -6,14 +6,18 @@
 //!
 //! Also records the commit the build comes from (`BUILD_COMMIT`, for model cards), and lists the
 //! files of the folders an installed binary carries inside it (`bundled.rs` in `OUT_DIR`, read
-//! by `src/bundled.rs`): the warehouse project and the data-quality expectations, so `rats transform`
-//! and `rats check` work outside the repository.
+//! by `src/bundled.rs`): the warehouse project, the data-quality expectations and the report
+//! templates, so `rats transform`, `rats check` and `rats report` work outside the repository.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 /// The folders compiled into the binary, with the name of the static that lists their files.
-const BUNDLED_FOLDERS: [(&str, &str); 2] = [("sql-models", "WAREHOUSE_FILES"), ("checks", "CHECK_FILES")];
+const BUNDLED_FOLDERS: [(&str, &str); 3] = [
+    ("sql-models", "WAREHOUSE_FILES"),
+    ("checks", "CHECK_FILES"),
+    ("reports", "REPORT_FILES"),
+];
 
 /// Files of a bundled folder that are a user's or a tool's, never the project's.
 const NOT_BUNDLED: [&str; 2] = ["target", ".user.yml"];

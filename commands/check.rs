@@ -80,6 +80,8 @@ pub fn run(args: &CheckArgs, settings: &Settings, quiet: bool) -> anyhow::Result
                 subject: &alerts::subject(&lake, changes),
                 text: &alerts::text(&lake, changes),
                 html: None,
+                inline: &[],
+                attached: &[],
             };
             mailer.send(&mail).map_err(|e| e.to_string())
         }));

@@ -84,8 +84,14 @@ pub enum Command {
     /// and the models, from the lake and the registry (reloaded when either changes)
     Serve(ServeArgs),
     /// Export a lake table, or the answer of a SQL query over the lake's tables, as CSV,
-    /// JSON, JSON lines, Parquet or an Excel workbook, to a file or to stdout
+    /// JSON, JSON lines, Parquet or an Excel workbook, to a file or to stdout; or draw a named
+    /// chart as SVG or PNG
     Export(ExportArgs),
+    /// Reports from templates over the lake (weekly market summary, salary, skill demand,
+    /// company watch, data quality, or your own): list them, render one as Markdown, HTML or
+    /// PDF, or mail it with its charts inline and the PDF attached
+    #[command(subcommand)]
+    Report(ReportCommand),
     /// Check data-quality expectations (schema, nulls, uniqueness, accepted values, ranges,
     /// patterns, row counts, freshness, volume anomalies, drift, relationships, SQL) on the
     /// lake; exit 1 when an error-level expectation fails, 2 when one cannot run
@@ -912,7 +918,10 @@ silver/duplicates, quarantine/postings, reference/skills, gold/MODEL. In --sql, 
 layer__name (silver__postings) and a warehouse model also its bare name. The format is --to, else \
 the --out file's extension, else CSV. A file is written whole or not at all (an existing one only \
 with --force); writing to a closed pipe (| head) stops quietly.")]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct ExportArgs {
+    #[command(subcommand)]
+    pub command: Option<ExportCommand>,
     /// The table to export (layer/name, as `rats export --list` shows them)
     #[arg(value_name = "TABLE", required_unless_present_any = ["sql", "list"], conflicts_with = "sql")]
     pub table: Option<String>,
@@ -944,6 +953,127 @@ pub struct ExportArgs {
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Replace the output file if it exists
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// Draw a named chart (salary by title family, postings over time, skill demand, …: see
+    /// --list) from the lake as SVG (text as outlines of the embedded font) or PNG
+    Chart(ExportChartArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportChartArgs {
+    /// The chart's name
+    #[arg(value_name = "NAME", required_unless_present = "list")]
+    pub name: Option<String>,
+    /// List the charts and exit
+    #[arg(long, conflicts_with_all = ["out", "filter"])]
+    pub list: bool,
+    /// Lake directory [default: ./lake; env: RATS_LAKE]
+    #[arg(long, value_name = "DIR")]
+    pub lake: Option<PathBuf>,
+    /// Only rows of the chart's table for which this SQL condition holds (for example
+    /// "source_site = 'linkedin'")
+    #[arg(long = "where", value_name = "EXPR")]
+    pub filter: Option<String>,
+    /// The image format [default: from the --out extension, else svg]
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub to: Option<ChartFormat>,
+    /// PNG pixels per SVG unit
+    #[arg(long, value_name = "FACTOR", default_value_t = 2.0)]
+    pub scale: f32,
+    /// A folder of report templates whose charts.yml adds or replaces charts [default:
+    /// ./reports when it exists]
+    #[arg(long, value_name = "DIR")]
+    pub reports: Option<PathBuf>,
+    /// Where to write the image; `-` or none: stdout
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Replace --out when it exists
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ChartFormat {
+    Svg,
+    Png,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// The reports: built-in ones and those of the reports folder (which replace built-in
+    /// ones of the same name), with what each covers
+    List(ReportListArgs),
+    /// Make a report from the lake: Markdown (charts as SVG files beside it), a self-contained
+    /// HTML page, or a PDF printed by headless Chromium; to stdout without --out
+    Render(ReportRenderArgs),
+    /// Mail a report (through smtp.url): HTML with its charts inline, the Markdown as the
+    /// plain-text part, the PDF attached
+    Send(ReportSendArgs),
+    /// Write the built-in templates and charts into a folder, to change them or add your own
+    /// (used from ./reports, or with --reports)
+    Init(ReportInitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportListArgs {
+    /// A folder of report templates [default: ./reports when it exists]
+    #[arg(long, value_name = "DIR")]
+    pub reports: Option<PathBuf>,
+}
+
+/// What every report is made from.
+#[derive(Debug, Args)]
+pub struct ReportSourceArgs {
+    /// The report's name (as `rats report list` shows them)
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// Lake directory [default: ./lake; env: RATS_LAKE]
+    #[arg(long, value_name = "DIR")]
+    pub lake: Option<PathBuf>,
+    /// The last day the report covers (YYYY-MM-DD) [default: today, UTC]
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<chrono::NaiveDate>,
+    /// A folder of report templates [default: ./reports when it exists]
+    #[arg(long, value_name = "DIR")]
+    pub reports: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportRenderArgs {
+    #[command(flatten)]
+    pub source: ReportSourceArgs,
+    /// The file to write: .md, .html or .pdf; none or `-`: the Markdown (an HTML template's
+    /// page) on stdout
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Replace --out (and its charts folder) when it exists
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportSendArgs {
+    #[command(flatten)]
+    pub source: ReportSourceArgs,
+    /// The recipients (comma-separated)
+    #[arg(long, value_name = "A@B,C@D", value_delimiter = ',', required = true)]
+    pub to: Vec<String>,
+    /// Do not attach the PDF (no Chromium needed)
+    #[arg(long)]
+    pub no_pdf: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportInitArgs {
+    /// The folder to write (created when missing)
+    #[arg(value_name = "DIR", default_value = "reports")]
+    pub dir: PathBuf,
+    /// Overwrite files that exist in DIR
     #[arg(long)]
     pub force: bool,
 }

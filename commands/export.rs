@@ -3,14 +3,19 @@
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
+use rats::chart;
 use rats::exit::Outcome;
 use rats::export::{self, About, ExportError, ExportFormat, Selection};
 use rats::output::{self, Report};
+use rats::report::Catalog;
 use rats::settings::{OutputFormat, Settings};
 
-use crate::cli::ExportArgs;
+use crate::cli::{ChartFormat, ExportArgs, ExportChartArgs, ExportCommand};
 
 pub fn run(args: &ExportArgs, settings: &Settings, quiet: bool) -> anyhow::Result<Outcome> {
+    if let Some(ExportCommand::Chart(chart)) = &args.command {
+        return export_chart(chart, settings, quiet);
+    }
     let lake = &settings.lake.value;
     if args.list {
         let tables = export::lake_tables(lake)?;
@@ -97,4 +102,86 @@ fn write_file(
         let _ = std::fs::remove_file(&partial);
     }
     Ok(written?.rows)
+}
+
+/// `rats export chart`: a named chart drawn from the lake, as SVG or PNG.
+fn export_chart(args: &ExportChartArgs, settings: &Settings, quiet: bool) -> anyhow::Result<Outcome> {
+    let charts = Catalog::resolve(args.reports.as_deref()).charts()?;
+    if args.list {
+        let report = Report {
+            header: ["chart", "kind", "table", "title"].map(String::from).to_vec(),
+            rows: charts
+                .iter()
+                .map(|c| {
+                    vec![
+                        c.name.clone(),
+                        format!("{:?}", c.kind).to_lowercase(),
+                        c.table.clone(),
+                        c.title.clone(),
+                    ]
+                })
+                .collect(),
+            json: serde_json::json!(
+                charts
+                    .iter()
+                    .map(|c| serde_json::json!({
+                        "chart": c.name,
+                        "kind": format!("{:?}", c.kind).to_lowercase(),
+                        "table": c.table,
+                        "title": c.title,
+                        "description": c.description,
+                    }))
+                    .collect::<Vec<_>>()
+            ),
+        };
+        if !(quiet && settings.format.value == OutputFormat::Table) {
+            output::write(&mut std::io::stdout().lock(), settings.format.value, &report)?;
+        }
+        return Ok(Outcome::Success);
+    }
+    let name = args.name.as_deref().unwrap_or_default();
+    let spec = chart::find(&charts, name)?;
+    let to_stdout = args.out.as_deref().is_none_or(|p| p == Path::new("-"));
+    let format = match (args.to, args.out.as_deref().filter(|_| !to_stdout)) {
+        (Some(format), _) => format,
+        (None, Some(out)) if out.extension().is_some_and(|e| e.eq_ignore_ascii_case("png")) => ChartFormat::Png,
+        (None, Some(out)) if !out.extension().is_some_and(|e| e.eq_ignore_ascii_case("svg")) => {
+            anyhow::bail!("--out {}: name a .svg or .png file, or give --to", out.display())
+        }
+        _ => ChartFormat::Svg,
+    };
+    if let Some(out) = args.out.as_deref().filter(|_| !to_stdout)
+        && out.exists()
+        && !args.force
+    {
+        return Err(ExportError::Exists { path: out.to_path_buf() }.into());
+    }
+    if !(args.scale > 0.0 && args.scale <= 8.0) {
+        anyhow::bail!("--scale {}: give a factor above 0 and at most 8", args.scale);
+    }
+    let note = args.filter.as_deref().map(|filter| format!("where {filter}"));
+    let drawn = chart::draw_from_lake(&settings.lake.value, spec, args.filter.as_deref(), note.as_deref())?;
+    let bytes = match format {
+        ChartFormat::Svg => chart::render::outlined_svg(&drawn.svg)?.into_bytes(),
+        ChartFormat::Png => chart::render::png(&drawn.svg, args.scale)?,
+    };
+    let target = if to_stdout {
+        use std::io::Write;
+        match std::io::stdout().lock().write_all(&bytes) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(Outcome::Success),
+            other => other?,
+        }
+        "stdout".to_string()
+    } else {
+        let out = args.out.clone().unwrap_or_default();
+        let partial = PathBuf::from(format!("{}.partial-{}", out.display(), std::process::id()));
+        std::fs::write(&partial, &bytes)
+            .and_then(|()| std::fs::rename(&partial, &out))
+            .map_err(|source| ExportError::Io { path: out.clone(), source })?;
+        out.display().to_string()
+    };
+    if !quiet {
+        eprintln!("rats export: chart {} ({} bytes) to {target}", drawn.name, bytes.len());
+    }
+    Ok(Outcome::Success)
 }

@@ -17,6 +17,7 @@ mod occupation;
 mod predict;
 mod produce;
 mod progress;
+mod report;
 mod run;
 mod serve;
 mod skills;
@@ -118,7 +119,12 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             }
             overrides.redis_url.clone_from(&args.redis);
         }
-        Command::Export(args) => overrides.lake.clone_from(&args.lake),
+        Command::Export(args) => match &args.command {
+            Some(cli::ExportCommand::Chart(chart)) => overrides.lake.clone_from(&chart.lake),
+            None => overrides.lake.clone_from(&args.lake),
+        },
+        Command::Report(cli::ReportCommand::Render(args)) => overrides.lake.clone_from(&args.source.lake),
+        Command::Report(cli::ReportCommand::Send(args)) => overrides.lake.clone_from(&args.source.lake),
         Command::Run(args) => {
             overrides.lake.clone_from(&args.lake);
             if !args.from.is_empty() {
@@ -184,6 +190,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Serve(args) => serve::run(&args, &settings, quiet),
         Command::Export(args) => export::run(&args, &settings, quiet),
         Command::Check(args) => check::run(&args, &settings, quiet),
+        Command::Report(command) => report::run(&command, &settings, quiet),
         Command::Run(_) => run::run(&settings, quiet),
         Command::Users(command) => users::run(&command, &settings, quiet),
         Command::Config(cli::ConfigCommand::Show) => config::show(&settings, quiet),

@@ -1,5 +1,6 @@
 //! Folders of the repository compiled into the binary, so an installed `rats` works from any
-//! folder: the warehouse project (`sql-models/`) and the data-quality expectations (`checks/`). `build.rs` lists their files; a command
+//! folder: the warehouse project (`sql-models/`), the data-quality expectations (`checks/`) and the report
+//! templates and charts (`reports/`). `build.rs` lists their files; a command
 //! uses the copy on disk when the user has one and this one otherwise, and `init`
 //! subcommands write it out for users who want to change it.
 
@@ -28,6 +29,12 @@ pub const WAREHOUSE: Bundle = Bundle {
 pub const CHECKS: Bundle = Bundle {
     name: "checks",
     files: lists::CHECK_FILES,
+};
+
+/// The report templates and named charts `rats report` and `rats export chart` use.
+pub const REPORTS: Bundle = Bundle {
+    name: "reports",
+    files: lists::REPORT_FILES,
 };
 
 #[derive(Debug, thiserror::Error)]

@@ -38,6 +38,8 @@ pub const REDIS_URL: &str = "RATS_REDIS_URL";
 pub const CHECK_WEBHOOK: &str = "RATS_CHECK_WEBHOOK";
 /// The mail server rats sends through (`smtp.url`; it may hold a password).
 pub const SMTP_URL: &str = "RATS_SMTP_URL";
+/// The Chromium `rats report` prints PDFs with (`report.chromium`).
+pub const CHROMIUM: &str = "RATS_CHROMIUM";
 /// Output format: table, json or csv.
 pub const FORMAT: &str = "RATS_FORMAT";
 /// Log format: text or json.
@@ -63,6 +65,7 @@ pub const ALL: &[&str] = &[
     REDIS_URL,
     CHECK_WEBHOOK,
     SMTP_URL,
+    CHROMIUM,
     FORMAT,
     LOG_FORMAT,
 ];

@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod bundled;
+pub mod chart;
 pub mod check;
 pub mod contract;
 pub mod dedup;
@@ -22,6 +23,7 @@ pub mod output;
 pub mod parallel;
 pub mod produce;
 pub mod registry;
+pub mod report;
 pub mod serve;
 pub mod settings;
 pub mod skills;

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use lettre::message::{Mailbox, MultiPart, SinglePart, header::ContentType};
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart, header::ContentType};
 use lettre::{Message, SmtpTransport, Transport};
 
 use crate::settings::redact_userinfo;
@@ -38,6 +38,18 @@ pub struct Mail<'a> {
     pub text: &'a str,
     /// An HTML alternative to the text, when there is one.
     pub html: Option<&'a str>,
+    /// Images the HTML shows by `cid:` (content id, content type, bytes).
+    pub inline: &'a [Part],
+    /// Files attached beside the message (file name, content type, bytes).
+    pub attached: &'a [Part],
+}
+
+/// A named piece of a message: an inline image (named by its content id) or an attachment
+/// (named by its file name).
+pub struct Part {
+    pub name: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
 }
 
 impl Mailer {
@@ -66,14 +78,10 @@ impl Mailer {
         for address in mail.to {
             builder = builder.to(mailbox(address)?);
         }
-        let text = SinglePart::builder().header(ContentType::TEXT_PLAIN).body(mail.text.to_string());
-        let message = match mail.html {
-            Some(html) => builder.multipart(
-                MultiPart::alternative()
-                    .singlepart(text)
-                    .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(html.to_string())),
-            ),
-            None => builder.singlepart(text),
+        let message = if mail.html.is_none() && mail.attached.is_empty() {
+            builder.singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(mail.text.to_string()))
+        } else {
+            builder.multipart(body(mail)?)
         }
         .map_err(|e| MailError::Message(e.to_string()))?;
         let mut last = String::new();
@@ -93,6 +101,37 @@ impl Mailer {
             message: last,
         })
     }
+}
+
+/// The parts of a message with HTML or attachments: the text, with the HTML as its alternative
+/// (the images it shows beside it, related), and the attachments after them all.
+fn body(mail: &Mail<'_>) -> Result<MultiPart, MailError> {
+    let content_type =
+        |part: &Part| ContentType::parse(&part.content_type).map_err(|e| MailError::Message(format!("{}: {e}", part.content_type)));
+    let text = SinglePart::builder().header(ContentType::TEXT_PLAIN).body(mail.text.to_string());
+    let readable = match mail.html {
+        Some(html) => {
+            let html = SinglePart::builder().header(ContentType::TEXT_HTML).body(html.to_string());
+            if mail.inline.is_empty() {
+                MultiPart::alternative().singlepart(text).singlepart(html)
+            } else {
+                let mut related = MultiPart::related().singlepart(html);
+                for part in mail.inline {
+                    related = related.singlepart(Attachment::new_inline(part.name.clone()).body(part.bytes.clone(), content_type(part)?));
+                }
+                MultiPart::alternative().singlepart(text).multipart(related)
+            }
+        }
+        None => MultiPart::mixed().singlepart(text),
+    };
+    if mail.attached.is_empty() {
+        return Ok(readable);
+    }
+    let mut mixed = MultiPart::mixed().multipart(readable);
+    for part in mail.attached {
+        mixed = mixed.singlepart(Attachment::new(part.name.clone()).body(part.bytes.clone(), content_type(part)?));
+    }
+    Ok(mixed)
 }
 
 fn mailbox(address: &str) -> Result<Mailbox, MailError> {

@@ -159,6 +159,14 @@ struct FileSettings {
     run: RunFileSettings,
     #[serde(default)]
     smtp: SmtpFileSettings,
+    #[serde(default)]
+    report: ReportFileSettings,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReportFileSettings {
+    chromium: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -310,6 +318,8 @@ pub struct Settings {
     pub smtp_url: Setting<Option<String>>,
     /// The sender of rats' mail.
     pub smtp_from: Setting<String>,
+    /// The Chromium `rats report` prints PDFs with; none: the first Chromium on PATH.
+    pub report_chromium: Setting<Option<PathBuf>>,
     /// The least severe failure that alerts (`check.alerts.min_severity` in the file only).
     pub check_alert_severity: Setting<Severity>,
     /// Files `rats run` consumes: glob patterns, relative to the settings file's folder.
@@ -467,6 +477,7 @@ impl Settings {
             check_alert_email: pick_without_env(overrides.check_alert_email.clone(), file.check.alerts.email, Vec::new()),
             smtp_url: pick(None, env, env_vars::SMTP_URL, file.smtp.url.map(Some), None)?,
             smtp_from: pick_without_env(None, file.smtp.from, "rats <rats@localhost>".to_string()),
+            report_chromium: pick(None, env, env_vars::CHROMIUM, file.report.chromium.map(|p| Some(relative(p))), None)?,
             run_consume_from: pick_without_env(
                 overrides.run_consume_from.clone(),
                 file.run.consume_from.map(|globs| {
@@ -630,6 +641,14 @@ impl Settings {
             self.smtp_url.source.to_string(),
         ));
         rows.push(("smtp.from", self.smtp_from.value.clone(), self.smtp_from.source.to_string()));
+        rows.push((
+            "report.chromium",
+            self.report_chromium
+                .value
+                .as_deref()
+                .map_or_else(|| "(the first chromium on PATH)".to_string(), path),
+            self.report_chromium.source.to_string(),
+        ));
         rows.push((
             "check.alerts.min_severity",
             self.check_alert_severity.value.as_str().to_string(),

@@ -1,0 +1,233 @@
+//! `rats report`: list the report templates, render one to Markdown, HTML or PDF, mail one, or
+//! write the built-in ones out (see `rats::report`).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use rats::bundled;
+use rats::chart::render::outlined_svg;
+use rats::exit::Outcome;
+use rats::mail::Mailer;
+use rats::output::{self, Report};
+use rats::report::render::{self, Rendered};
+use rats::report::template::BodyKind;
+use rats::report::{Catalog, ReportError, mail, page, pdf};
+use rats::settings::{OutputFormat, Settings};
+
+use crate::cli::{ReportCommand, ReportSourceArgs};
+
+pub fn run(command: &ReportCommand, settings: &Settings, quiet: bool) -> anyhow::Result<Outcome> {
+    let print = |report: &Report| -> anyhow::Result<()> {
+        if !(quiet && settings.format.value == OutputFormat::Table) {
+            output::write(&mut std::io::stdout().lock(), settings.format.value, report)?;
+        }
+        Ok(())
+    };
+    match command {
+        ReportCommand::List(args) => {
+            let listed = Catalog::resolve(args.reports.as_deref()).list()?;
+            print(&Report {
+                header: ["report", "format", "from", "days", "queries", "title"].map(String::from).to_vec(),
+                rows: listed
+                    .iter()
+                    .map(|l| {
+                        let t = &l.template;
+                        vec![
+                            t.name.clone(),
+                            t.kind.as_str().to_string(),
+                            l.origin.as_str().to_string(),
+                            t.period_days.to_string(),
+                            t.queries.len().to_string(),
+                            t.title.clone(),
+                        ]
+                    })
+                    .collect(),
+                json: serde_json::json!(
+                    listed
+                        .iter()
+                        .map(|l| serde_json::json!({
+                            "report": l.template.name,
+                            "format": l.template.kind.as_str(),
+                            "from": l.origin.as_str(),
+                            "path": l.template.origin,
+                            "title": l.template.title,
+                            "description": l.template.description,
+                            "period_days": l.template.period_days,
+                            "queries": l.template.queries.keys().collect::<Vec<_>>(),
+                        }))
+                        .collect::<Vec<_>>()
+                ),
+            })?;
+        }
+        ReportCommand::Init(init) => {
+            let written = bundled::REPORTS.write_to(&init.dir, init.force)?;
+            print(&Report {
+                header: vec!["written".into()],
+                rows: written.iter().map(|p| vec![p.display().to_string()]).collect(),
+                json: serde_json::json!({"reports": init.dir, "written": written}),
+            })?;
+        }
+        ReportCommand::Render(args) => {
+            let target = args.out.as_deref().filter(|p| *p != Path::new("-"));
+            let output = match target {
+                Some(path) => Output::of_path(path)?,
+                None => Output::Stdout,
+            };
+            if let Some(path) = target
+                && path.exists()
+                && !args.force
+            {
+                return Err(ReportError::Exists { path: path.to_path_buf() }.into());
+            }
+            // Chromium is looked for before the lake is read: a missing browser fails at once.
+            let browser = match output {
+                Output::Pdf => Some(pdf::find_browser(settings.report_chromium.value.as_deref())?),
+                _ => None,
+            };
+            let report = make(&args.source, settings)?;
+            match (output, target) {
+                (Output::Stdout, _) => print_report(&report)?,
+                (Output::Markdown, Some(path)) => write_markdown(&report, path, args.force)?,
+                (Output::Html, Some(path)) => write_atomically(path, page::html_page(&report, &page::ChartImages::Inline)?.as_bytes())?,
+                (Output::Pdf, Some(path)) => {
+                    let html = page::html_page(&report, &page::ChartImages::Inline)?;
+                    let browser = browser.expect("looked up for PDF output");
+                    write_atomically(path, &pdf::print(&browser, &html)?)?;
+                }
+                (_, None) => unreachable!("a file format comes from a file name"),
+            }
+            if !quiet {
+                let target = target.map_or_else(|| "stdout".to_string(), |p| p.display().to_string());
+                eprintln!(
+                    "rats report: {} ({} to {}, {} charts) to {target}",
+                    report.name,
+                    report.period.start,
+                    report.period.end,
+                    report.charts.len()
+                );
+            }
+        }
+        ReportCommand::Send(args) => {
+            let url = settings
+                .smtp_url
+                .value
+                .as_deref()
+                .context("no mail server: set smtp.url in rats.yaml or RATS_SMTP_URL")?;
+            let mailer = Mailer::new(url, &settings.smtp_from.value)?;
+            let browser = if args.no_pdf {
+                None
+            } else {
+                Some(pdf::find_browser(settings.report_chromium.value.as_deref()).context("attaching the PDF (or give --no-pdf)")?)
+            };
+            let report = make(&args.source, settings)?;
+            let attachment = match &browser {
+                Some(browser) => Some(pdf::print(browser, &page::html_page(&report, &page::ChartImages::Inline)?)?),
+                None => None,
+            };
+            let composed = mail::compose(&report, attachment)?;
+            mail::send(&mailer, &args.to, &composed)?;
+            let to = args.to.join(", ");
+            print(&Report {
+                header: ["report", "to", "subject", "charts", "pdf"].map(String::from).to_vec(),
+                rows: vec![vec![
+                    report.name.clone(),
+                    to.clone(),
+                    composed.subject.clone(),
+                    composed.inline.len().to_string(),
+                    (!composed.attached.is_empty()).to_string(),
+                ]],
+                json: serde_json::json!({
+                    "report": report.name,
+                    "to": args.to,
+                    "subject": composed.subject,
+                    "period": report.period,
+                    "charts": composed.inline.len(),
+                    "pdf": !composed.attached.is_empty(),
+                }),
+            })?;
+        }
+    }
+    Ok(Outcome::Success)
+}
+
+/// Where a rendered report goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Output {
+    Stdout,
+    Markdown,
+    Html,
+    Pdf,
+}
+
+impl Output {
+    fn of_path(path: &Path) -> Result<Self, ReportError> {
+        let extension = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+        match extension.as_deref() {
+            Some("md" | "markdown") => Ok(Output::Markdown),
+            Some("html" | "htm") => Ok(Output::Html),
+            Some("pdf") => Ok(Output::Pdf),
+            _ => Err(ReportError::Output(format!(
+                "--out {}: name a .md, .html or .pdf file",
+                path.display()
+            ))),
+        }
+    }
+}
+
+/// Renders the report the arguments name, over the lake of the settings.
+fn make(source: &ReportSourceArgs, settings: &Settings) -> anyhow::Result<Rendered> {
+    let catalog = Catalog::resolve(source.reports.as_deref());
+    let template = catalog.template(&source.name)?;
+    let charts = catalog.charts()?;
+    let as_of = source.as_of.unwrap_or_else(|| chrono::Utc::now().date_naive());
+    let lake = &settings.lake.value;
+    if !lake.is_dir() {
+        anyhow::bail!(
+            "the lake {} does not exist (run rats consume first, or give --lake)",
+            lake.display()
+        );
+    }
+    Ok(render::render(&template, lake, as_of, &charts)?)
+}
+
+/// The Markdown on stdout, each chart named where it stands (an HTML template's page, its
+/// charts inline).
+fn print_report(report: &Rendered) -> anyhow::Result<()> {
+    use std::io::Write;
+    let text = match report.kind {
+        BodyKind::Markdown => page::plain_text(report),
+        BodyKind::Html => page::html_page(report, &page::ChartImages::Inline)?,
+    };
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
+/// Markdown at `path`, its charts as SVG files in `NAME.charts/` beside it.
+fn write_markdown(report: &Rendered, path: &Path, force: bool) -> anyhow::Result<()> {
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("report");
+    let folder_name = format!("{stem}.charts");
+    let folder = path.with_file_name(&folder_name);
+    if !report.charts.is_empty() {
+        if folder.exists() && !force {
+            return Err(ReportError::Exists { path: folder }.into());
+        }
+        std::fs::create_dir_all(&folder).with_context(|| format!("cannot make {}", folder.display()))?;
+    }
+    let file_of = |index: usize, name: &str| format!("{:02}-{name}.svg", index + 1);
+    for (index, drawn) in report.charts.iter().enumerate() {
+        write_atomically(&folder.join(file_of(index, &drawn.name)), outlined_svg(&drawn.svg)?.as_bytes())?;
+    }
+    let markdown = page::markdown(report, |index, drawn| format!("{folder_name}/{}", file_of(index, &drawn.name)))?;
+    write_atomically(path, markdown.as_bytes())
+}
+
+/// Writes beside `path` and renames, so the file is whole or absent.
+fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let partial = PathBuf::from(format!("{}.partial-{}", path.display(), std::process::id()));
+    std::fs::write(&partial, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    std::fs::rename(&partial, path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
