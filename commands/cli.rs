@@ -1038,6 +1038,9 @@ pub struct ReportSourceArgs {
     /// The last day the report covers (YYYY-MM-DD) [default: today, UTC]
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<chrono::NaiveDate>,
+    /// The days the report covers, ending on --as-of [default: the template's period_days]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=36_600))]
+    pub days: Option<u32>,
     /// A folder of report templates [default: ./reports when it exists]
     #[arg(long, value_name = "DIR")]
     pub reports: Option<PathBuf>,

@@ -177,7 +177,10 @@ impl Output {
 /// Renders the report the arguments name, over the lake of the settings.
 fn make(source: &ReportSourceArgs, settings: &Settings) -> anyhow::Result<Rendered> {
     let catalog = Catalog::resolve(source.reports.as_deref());
-    let template = catalog.template(&source.name)?;
+    let mut template = catalog.template(&source.name)?;
+    if let Some(days) = source.days {
+        template.period_days = days;
+    }
     let charts = catalog.charts()?;
     let as_of = source.as_of.unwrap_or_else(|| chrono::Utc::now().date_naive());
     let lake = &settings.lake.value;

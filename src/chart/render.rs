@@ -33,7 +33,13 @@ fn parse(svg: &str) -> Result<usvg::Tree, ChartError> {
 pub fn outlined_svg(svg: &str) -> Result<String, ChartError> {
     let tree = parse(svg)?;
     let size = tree.size();
-    let written = tree.to_string(&usvg::WriteOptions::default());
+    // Hundredths of a unit are below a pixel at any scale a page uses; the default eight digits
+    // made a bar chart's outlines four times as large.
+    let written = tree.to_string(&usvg::WriteOptions {
+        coordinates_precision: 2,
+        transforms_precision: 4,
+        ..usvg::WriteOptions::default()
+    });
     Ok(written.replacen("<svg ", &format!("<svg viewBox=\"0 0 {} {}\" ", size.width(), size.height()), 1))
 }
 

@@ -135,6 +135,22 @@ fn every_built_in_report_renders_to_markdown_and_html_with_the_lakes_figures() {
     let shown: String = row.split('|').nth(2).expect("this week's column").trim().replace(',', "");
     assert_eq!(shown, expected.to_string(), "{row}");
     assert!(expected.as_u64().is_some_and(|n| n > 0), "the newest week holds postings");
+    // --days widens the period: the year to --as-of holds at least the week's postings.
+    let year = render(dir.path(), "weekly-market", "year.md", &["--days", "365"]);
+    assert!(year.status.success(), "{}", stderr(&year));
+    let year = std::fs::read_to_string(dir.path().join("year.md")).expect("rendered");
+    let in_year: u64 = year
+        .lines()
+        .find(|l| l.starts_with("| Postings |"))
+        .expect("the row")
+        .split('|')
+        .nth(2)
+        .expect("a cell")
+        .trim()
+        .replace(',', "")
+        .parse()
+        .expect("a count");
+    assert!(in_year > expected.as_u64().unwrap_or_default(), "{in_year}");
     // Rendering again to the same file needs --force; with it, the file is replaced.
     let again = render(dir.path(), "weekly-market", "weekly-market.md", &[]);
     assert_eq!(again.status.code(), Some(2));
