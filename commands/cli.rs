@@ -97,8 +97,8 @@ pub enum Command {
     /// lake; exit 1 when an error-level expectation fails, 2 when one cannot run
     Check(CheckArgs),
     /// The pipeline for cron and CI: consume the configured files (and Kafka), build the
-    /// warehouse, check the expectations; one summary, the worst step's exit code, and a lock
-    /// so two runs on one lake never overlap
+    /// warehouse, check the expectations, send the reports that are due; one summary, the
+    /// worst step's exit code, and a lock so two runs on one lake never overlap
     Run(RunArgs),
     /// The accounts `rats serve` signs people and scripts in with: add users (the first admin
     /// is made this way), list them, change a role, disable one, make an API key
@@ -1014,9 +1014,30 @@ pub enum ReportCommand {
     /// Mail a report (through smtp.url): HTML with its charts inline, the Markdown as the
     /// plain-text part, the PDF attached
     Send(ReportSendArgs),
+    /// Send the scheduled reports (`reports:` in rats.yaml) whose current period has no
+    /// delivery yet, and record each delivery in the lake (reports/deliveries), so a cron job
+    /// that fires twice or late sends each report once per period; exit 2 when one could not
+    /// be sent (it is tried again on the next run)
+    Due(ReportDueArgs),
     /// Write the built-in templates and charts into a folder, to change them or add your own
     /// (used from ./reports, or with --reports)
     Init(ReportInitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportDueArgs {
+    /// Lake directory [default: ./lake; env: RATS_LAKE]
+    #[arg(long, value_name = "DIR")]
+    pub lake: Option<PathBuf>,
+    /// Judge the schedules at this moment (RFC 3339, UTC or with an offset) [default: now]
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<chrono::DateTime<chrono::Utc>>,
+    /// A folder of report templates [default: ./reports when it exists]
+    #[arg(long, value_name = "DIR")]
+    pub reports: Option<PathBuf>,
+    /// Say what is due without sending or recording anything
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]
@@ -1178,4 +1199,7 @@ pub struct RunArgs {
     /// Leave out the checks [default: run.check]
     #[arg(long)]
     pub no_check: bool,
+    /// Leave out the scheduled reports [default: run.reports]
+    #[arg(long)]
+    pub no_reports: bool,
 }

@@ -125,6 +125,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         },
         Command::Report(cli::ReportCommand::Render(args)) => overrides.lake.clone_from(&args.source.lake),
         Command::Report(cli::ReportCommand::Send(args)) => overrides.lake.clone_from(&args.source.lake),
+        Command::Report(cli::ReportCommand::Due(args)) => overrides.lake.clone_from(&args.lake),
         Command::Run(args) => {
             overrides.lake.clone_from(&args.lake);
             if !args.from.is_empty() {
@@ -138,6 +139,9 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             }
             if args.no_check {
                 overrides.run_check = Some(false);
+            }
+            if args.no_reports {
+                overrides.run_reports = Some(false);
             }
         }
         Command::Check(args) => match &args.command {

@@ -5,8 +5,7 @@
 //! problems (exit 1) does not. The run's exit code is the worst step's.
 
 use std::ffi::OsString;
-use std::fs::{File, OpenOptions, TryLockError};
-use std::io::Write;
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
@@ -90,34 +89,10 @@ pub fn run(settings: &Settings, quiet: bool) -> anyhow::Result<Outcome> {
     Ok(outcome)
 }
 
-/// Takes `LAKE/.rats-run.lock` (an advisory lock the system drops when the process ends, so a
-/// killed run never leaves it behind); `Err` names the run holding it.
+/// Takes `LAKE/.rats-run.lock`; `Err` names the run holding it.
 fn lock(lake: &Path) -> anyhow::Result<Result<File, String>> {
     let path = lake.join(".rats-run.lock");
-    let mut file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .read(true)
-        .write(true)
-        .open(&path)
-        .with_context(|| format!("cannot open {}", path.display()))?;
-    match file.try_lock() {
-        Ok(()) => {
-            file.set_len(0)?;
-            writeln!(
-                file,
-                "pid {} since {}",
-                std::process::id(),
-                chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-            )?;
-            Ok(Ok(file))
-        }
-        Err(TryLockError::WouldBlock) => {
-            let holder = std::fs::read_to_string(&path).unwrap_or_default();
-            Ok(Err(holder.trim().to_string()))
-        }
-        Err(TryLockError::Error(e)) => Err(e).with_context(|| format!("cannot lock {}", path.display())),
-    }
+    rats::lock::try_lock(&path).with_context(|| format!("cannot lock {}", path.display()))
 }
 
 /// The steps the settings ask for, in order.
@@ -149,8 +124,11 @@ fn plan(settings: &Settings) -> anyhow::Result<Vec<Step>> {
     if settings.run_check.value {
         steps.push(step("check", &["check"]));
     }
+    if settings.run_reports.value && !settings.report_schedules.value.is_empty() {
+        steps.push(step("reports due", &["report", "due"]));
+    }
     if steps.is_empty() {
-        anyhow::bail!("nothing to run: set run.consume_from, run.consume_kafka, run.transform or run.check in rats.yaml");
+        anyhow::bail!("nothing to run: set run.consume_from, run.consume_kafka, run.transform, run.check or reports: in rats.yaml");
     }
     Ok(steps)
 }
@@ -253,6 +231,20 @@ fn detail(step: &str, output: &Value, code: Option<i32>) -> String {
             count(&output["results"], "status", "skip"),
             count(&output["results"], "status", "error")
         ),
+        "reports due" => {
+            let schedules = &output["schedules"];
+            let failed = schedules.as_array().map_or(0, |a| {
+                a.iter()
+                    .filter(|s| s["status"].as_str().is_some_and(|t| t.starts_with("failed")))
+                    .count()
+            });
+            format!(
+                "{} sent, {} sent before, {} not due, {failed} failed",
+                count(schedules, "status", "sent"),
+                count(schedules, "status", "sent before"),
+                count(schedules, "status", "not due"),
+            )
+        }
         _ => String::new(),
     }
 }

@@ -14,6 +14,7 @@ pub mod exit;
 pub mod export;
 pub mod ingest;
 pub mod lake;
+pub mod lock;
 pub mod mail;
 pub mod matching;
 pub mod ml;

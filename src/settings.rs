@@ -12,6 +12,7 @@ use serde::Deserialize;
 use crate::accounts::tiers::RateLimits;
 use crate::check::spec::Severity;
 use crate::env_vars;
+use crate::report::schedule::ScheduleSpec;
 use crate::serve::oidc::config::OidcSettings;
 
 /// The settings file read when `--config` is not given and it exists.
@@ -29,6 +30,8 @@ pub enum SettingsError {
         value: String,
         expected: &'static str,
     },
+    #[error("setting reports: {0}")]
+    Schedule(String),
     #[error("setting {name} = {value} is out of range: {expected}")]
     OutOfRange {
         name: &'static str,
@@ -123,6 +126,7 @@ pub struct Overrides {
     pub run_consume_kafka: Option<bool>,
     pub run_transform: Option<bool>,
     pub run_check: Option<bool>,
+    pub run_reports: Option<bool>,
     pub format: Option<OutputFormat>,
     pub log_format: Option<LogFormat>,
 }
@@ -161,6 +165,7 @@ struct FileSettings {
     smtp: SmtpFileSettings,
     #[serde(default)]
     report: ReportFileSettings,
+    reports: Option<Vec<ScheduleSpec>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -183,6 +188,7 @@ struct RunFileSettings {
     consume_kafka: Option<bool>,
     transform: Option<bool>,
     check: Option<bool>,
+    reports: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -320,6 +326,8 @@ pub struct Settings {
     pub smtp_from: Setting<String>,
     /// The Chromium `rats report` prints PDFs with; none: the first Chromium on PATH.
     pub report_chromium: Setting<Option<PathBuf>>,
+    /// The reports `rats report due` sends and when (`reports:` in the file only).
+    pub report_schedules: Setting<Vec<ScheduleSpec>>,
     /// The least severe failure that alerts (`check.alerts.min_severity` in the file only).
     pub check_alert_severity: Setting<Severity>,
     /// Files `rats run` consumes: glob patterns, relative to the settings file's folder.
@@ -330,6 +338,8 @@ pub struct Settings {
     pub run_transform: Setting<bool>,
     /// Whether `rats run` checks the expectations.
     pub run_check: Setting<bool>,
+    /// Whether `rats run` sends the scheduled reports that are due (when `reports:` has any).
+    pub run_reports: Setting<bool>,
     pub format: Setting<OutputFormat>,
     pub log_format: Setting<LogFormat>,
 }
@@ -477,6 +487,7 @@ impl Settings {
             check_alert_email: pick_without_env(overrides.check_alert_email.clone(), file.check.alerts.email, Vec::new()),
             smtp_url: pick(None, env, env_vars::SMTP_URL, file.smtp.url.map(Some), None)?,
             smtp_from: pick_without_env(None, file.smtp.from, "rats <rats@localhost>".to_string()),
+            report_schedules: pick_without_env(None, file.reports, Vec::new()),
             report_chromium: pick(None, env, env_vars::CHROMIUM, file.report.chromium.map(|p| Some(relative(p))), None)?,
             run_consume_from: pick_without_env(
                 overrides.run_consume_from.clone(),
@@ -491,6 +502,7 @@ impl Settings {
             run_consume_kafka: pick_without_env(overrides.run_consume_kafka, file.run.consume_kafka, false),
             run_transform: pick_without_env(overrides.run_transform, file.run.transform, true),
             run_check: pick_without_env(overrides.run_check, file.run.check, true),
+            run_reports: pick_without_env(overrides.run_reports, file.run.reports, true),
             format: pick(overrides.format, env, env_vars::FORMAT, file.format, OutputFormat::Table)?,
             log_format: pick(overrides.log_format, env, env_vars::LOG_FORMAT, file.log_format, LogFormat::Text)?,
             config_file,
@@ -500,6 +512,7 @@ impl Settings {
     }
 
     fn validate(&self) -> Result<(), SettingsError> {
+        crate::report::schedule::validate(&self.report_schedules.value).map_err(SettingsError::Schedule)?;
         if self.batch_size.value == 0 {
             return Err(SettingsError::OutOfRange {
                 name: "batch_size",
@@ -642,6 +655,20 @@ impl Settings {
         ));
         rows.push(("smtp.from", self.smtp_from.value.clone(), self.smtp_from.source.to_string()));
         rows.push((
+            "reports",
+            if self.report_schedules.value.is_empty() {
+                "(none: rats report due sends nothing)".to_string()
+            } else {
+                self.report_schedules
+                    .value
+                    .iter()
+                    .map(|s| format!("{} at {:?} to {}", s.id(), s.cron, s.to.join(", ")))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            },
+            self.report_schedules.source.to_string(),
+        ));
+        rows.push((
             "report.chromium",
             self.report_chromium
                 .value
@@ -667,6 +694,7 @@ impl Settings {
             ("run.consume_kafka", &self.run_consume_kafka),
             ("run.transform", &self.run_transform),
             ("run.check", &self.run_check),
+            ("run.reports", &self.run_reports),
         ] {
             rows.push((name, setting.value.to_string(), setting.source.to_string()));
         }

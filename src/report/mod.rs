@@ -5,10 +5,12 @@
 //! repository) are compiled into the binary; a folder of the user's adds reports and charts or
 //! replaces built-in ones of the same name.
 
+pub mod cron;
 pub mod mail;
 pub mod page;
 pub mod pdf;
 pub mod render;
+pub mod schedule;
 pub mod template;
 
 use std::path::{Path, PathBuf};

@@ -110,9 +110,10 @@ impl MailServer {
         }
     }
 
-    /// Each message delivered so far, parsed by Python's `email`: subject, from, to, text.
+    /// Each message delivered so far, parsed by Python's `email`: subject, from, to and the
+    /// plain-text part.
     pub fn messages(&self) -> Vec<Value> {
-        let script = "import email, json, os, sys\nbox = os.path.join(sys.argv[1], 'new')\nout = []\nfor name in sorted(os.listdir(box)):\n    m = email.message_from_binary_file(open(os.path.join(box, name), 'rb'))\n    out.append({'subject': m['subject'], 'from': m['from'], 'to': m['to'], 'text': m.get_payload(decode=True).decode()})\nprint(json.dumps(out))\n";
+        let script = "import email, email.policy, json, os, sys\nbox = os.path.join(sys.argv[1], 'new')\nout = []\nfor name in sorted(os.listdir(box)):\n    m = email.message_from_binary_file(open(os.path.join(box, name), 'rb'), policy=email.policy.default)\n    body = m.get_body(preferencelist=('plain',))\n    out.append({'subject': str(m['subject']), 'from': str(m['from']), 'to': str(m['to']), 'text': body.get_content() if body else ''})\nprint(json.dumps(out))\n";
         let output = run(std::process::Command::new("python3").args(["-c", script]).arg(&self.maildir));
         assert!(output.status.success(), "python: {}", stderr(&output));
         serde_json::from_slice(&output.stdout).expect("JSON")

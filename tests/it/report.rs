@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use serde_json::Value;
 
 use crate::mail_server::MailServer;
-use crate::support::{assign_title_families, consume_into, posting_csvs, run, stderr, stdout, success_json};
+use crate::support::{assign_title_families, consume_into, copy_dir, posting_csvs, run, stderr, stdout, success_json};
 
 fn rats(dir: &Path) -> std::process::Command {
     crate::support::rats(dir)
@@ -411,4 +411,129 @@ fn a_report_is_mailed_with_its_charts_inline_and_the_pdf_attached() {
         stderr(&refused)
     );
     assert_eq!(mime_trees(&server).len(), 1);
+}
+
+/// The statuses `rats report due --format json` gives, by schedule.
+fn due_statuses(answer: &Value) -> Vec<(String, String)> {
+    answer["schedules"]
+        .as_array()
+        .expect("schedules")
+        .iter()
+        .map(|s| {
+            (
+                s["schedule"].as_str().unwrap_or_default().to_string(),
+                s["status"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn scheduled_reports_are_sent_once_per_period_and_recorded_in_the_lake() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_dir(lake(), &dir.path().join("lake"));
+    let server = MailServer::start(dir.path());
+    let settings = |port: u16| {
+        format!(
+            "lake: lake\nsmtp:\n  url: \"smtp://localhost:{port}?tls=required\"\n  from: \"rats <rats@example.org>\"\n\
+             reports:\n  - name: weekly-market\n    cron: \"0 8 * * MON\"\n    to: [ana@example.org]\n    pdf: false\n\
+             \x20 - name: data-quality\n    id: monthly-quality\n    cron: \"@monthly\"\n    to: [ops@example.org]\n    pdf: false\n"
+        )
+    };
+    std::fs::write(dir.path().join("rats.yaml"), settings(server.port)).expect("settings");
+    let due = |at: &str, extra: &[&str]| {
+        run(rats(dir.path())
+            .args(["report", "due", "--format", "json", "--at", at])
+            .args(extra)
+            .env("SSL_CERT_FILE", &server.authority))
+    };
+    let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
+
+    // Monday 2025-04-21, 09:00: this week's summary and April's quality report are due.
+    let first = success_json(&due("2025-04-21T09:00:00Z", &[]));
+    assert_eq!(
+        due_statuses(&first),
+        [pair("weekly-market", "sent"), pair("monthly-quality", "sent")],
+        "{first}"
+    );
+    assert_eq!(first["schedules"][0]["period_starts_at"], "2025-04-21T08:00:00Z");
+    let subjects: Vec<String> = server
+        .messages()
+        .iter()
+        .map(|m| m["subject"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(subjects.len(), 2, "{subjects:?}");
+    assert!(
+        subjects.iter().any(|s| s.ends_with("2025-04-14 to 2025-04-20")),
+        "the week before the Monday: {subjects:?}"
+    );
+    // The cron job fires again, and late in the week: nothing more.
+    for at in ["2025-04-21T09:00:00Z", "2025-04-27T23:59:00Z"] {
+        let again = success_json(&due(at, &[]));
+        assert_eq!(
+            due_statuses(&again),
+            [pair("weekly-market", "sent before"), pair("monthly-quality", "sent before")]
+        );
+    }
+    assert_eq!(server.messages().len(), 2);
+    // The next Monday at 08:00 the weekly one is due again; a dry run says so and sends nothing.
+    let dry = success_json(&due("2025-04-28T08:00:00Z", &["--dry-run"]));
+    assert_eq!(due_statuses(&dry)[0], pair("weekly-market", "due"));
+    assert_eq!(server.messages().len(), 2);
+    let next = success_json(&due("2025-04-28T08:00:00Z", &[]));
+    assert_eq!(
+        due_statuses(&next),
+        [pair("weekly-market", "sent"), pair("monthly-quality", "sent before")]
+    );
+    assert_eq!(server.messages().len(), 3);
+
+    // Every delivery is a row of the lake's reports/deliveries table.
+    let recorded = success_json(&run(rats(dir.path()).args(["export", "reports/deliveries", "--to", "json", "-q"])));
+    let mut periods: Vec<(String, String)> = recorded
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| {
+            (
+                r["schedule"].as_str().unwrap_or_default().to_string(),
+                r["period_starts_at"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    periods.sort();
+    assert_eq!(
+        periods,
+        [
+            pair("monthly-quality", "2025-04-01T00:00:00Z"),
+            pair("weekly-market", "2025-04-21T08:00:00Z"),
+            pair("weekly-market", "2025-04-28T08:00:00Z")
+        ]
+    );
+
+    // A server that never answers: exit 2, nothing recorded, so the next run sends it.
+    std::fs::write(dir.path().join("rats.yaml"), settings(crate::support::free_port())).expect("settings");
+    let failed = due("2025-05-05T08:00:00Z", &[]);
+    assert_eq!(failed.status.code(), Some(2), "{}", stderr(&failed));
+    let failed: Value = serde_json::from_slice(&failed.stdout).expect("JSON");
+    assert!(
+        failed["schedules"][0]["status"].as_str().is_some_and(|s| s.starts_with("failed")),
+        "{failed}"
+    );
+    std::fs::write(dir.path().join("rats.yaml"), settings(server.port)).expect("settings");
+    let retried = success_json(&due("2025-05-05T08:00:00Z", &[]));
+    assert_eq!(due_statuses(&retried)[0], pair("weekly-market", "sent"));
+    assert_eq!(server.messages().len(), 5, "May's quality report too");
+
+    // `rats run` sends what is due now as its last step.
+    let ran = run(rats(dir.path())
+        .args(["run", "--no-transform", "--no-check", "--format", "json"])
+        .env("SSL_CERT_FILE", &server.authority));
+    let ran = success_json(&ran);
+    let step = &ran["steps"][0];
+    assert_eq!(
+        (step["step"].as_str(), step["status"].as_str()),
+        (Some("reports due"), Some("ok")),
+        "{ran}"
+    );
+    assert_eq!(server.messages().len(), 7, "this week's and this month's, as of today");
 }
