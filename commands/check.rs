@@ -9,6 +9,7 @@ use rats::check::{self, CheckOptions, CheckResult, CheckSource, alerts, results}
 use rats::exit::Outcome;
 use rats::mail::{Mail, Mailer};
 use rats::output::{self, Report};
+use rats::report::Catalog;
 use rats::settings::{OutputFormat, Settings};
 use rats::transform::delta::DeltaIo;
 use rats::transform::project::ProjectSource;
@@ -144,7 +145,11 @@ fn alert(
 
 /// `rats check lineage`: the graph as rows or JSON, or as dot or Mermaid text.
 fn show_lineage(args: &CheckLineageArgs, settings: &Settings, print: &dyn Fn(&Report) -> anyhow::Result<()>) -> anyhow::Result<Outcome> {
-    let graph = check::lineage::build(&settings.lake.value, &ProjectSource::resolve(args.project.as_deref()))?;
+    let graph = check::lineage::build(
+        &settings.lake.value,
+        &ProjectSource::resolve(args.project.as_deref()),
+        &Catalog::resolve(args.reports.as_deref()),
+    )?;
     match args.graph {
         Some(LineageGraph::Dot) => print!("{}", check::lineage::to_dot(&graph)),
         Some(LineageGraph::Mermaid) => print!("{}", check::lineage::to_mermaid(&graph)),

@@ -1118,7 +1118,7 @@ pub enum CheckCommand {
     Init(CheckInitArgs),
     /// Show where the lake's data comes from and goes: input files and Kafka partitions →
     /// bronze → silver, duplicates, quarantine → the warehouse's models → the quality
-    /// results, with each table's Delta version
+    /// results and the reports (and their deliveries), with each table's Delta version
     Lineage(CheckLineageArgs),
 }
 
@@ -1131,6 +1131,10 @@ pub struct CheckLineageArgs {
     /// dbt_project.yml, else the warehouse project built into rats]
     #[arg(long, value_name = "DIR")]
     pub project: Option<PathBuf>,
+    /// A folder of report templates [default: ./reports when it exists, over the built-in
+    /// reports]
+    #[arg(long, value_name = "DIR")]
+    pub reports: Option<PathBuf>,
     /// Print the graph as Graphviz dot or a Mermaid flowchart instead of the nodes and edges
     #[arg(long, value_enum, value_name = "SYNTAX")]
     pub graph: Option<LineageGraph>,

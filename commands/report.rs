@@ -9,12 +9,11 @@ use rats::chart::render::outlined_svg;
 use rats::exit::Outcome;
 use rats::mail::Mailer;
 use rats::output::{self, Report};
+use rats::report::due::{self, DueConfig, DueStatus};
 use rats::report::render::{self, Rendered};
-use rats::report::schedule::{self, Decision, Delivery, ScheduleSpec};
 use rats::report::template::BodyKind;
 use rats::report::{Catalog, ReportError, mail, page, pdf};
 use rats::settings::{OutputFormat, Settings};
-use rats::transform::delta::DeltaIo;
 
 use crate::cli::{ReportCommand, ReportDueArgs, ReportSourceArgs};
 
@@ -155,59 +154,20 @@ pub fn run(command: &ReportCommand, settings: &Settings, quiet: bool) -> anyhow:
 
 /// `rats report due`: each schedule judged at `--at`, what is due sent and recorded.
 fn due(args: &ReportDueArgs, settings: &Settings, print: &dyn Fn(&Report) -> anyhow::Result<()>) -> anyhow::Result<Outcome> {
-    let schedules = &settings.report_schedules.value;
-    let lake = &settings.lake.value;
-    if !lake.is_dir() {
-        anyhow::bail!(
-            "the lake {} does not exist (run rats consume first, or give --lake)",
-            lake.display()
-        );
-    }
-    let lock_path = lake.join(".rats-report-due.lock");
-    let _lock = match rats::lock::try_lock(&lock_path).with_context(|| format!("cannot lock {}", lock_path.display()))? {
-        Ok(lock) => lock,
-        Err(holder) => anyhow::bail!("another rats report due is sending from {} ({holder})", lake.display()),
-    };
     let now = args.at.unwrap_or_else(chrono::Utc::now);
-    let io = DeltaIo::new()?;
-    let delivered = schedule::delivered(&io, lake)?;
-    let catalog = Catalog::resolve(args.reports.as_deref());
-    let charts = catalog.charts()?;
-    let mut mailer: Option<Mailer> = None;
-    let mut outcome = Outcome::Success;
-    let mut rows = Vec::new();
-    for spec in schedules {
-        let decision = schedule::decide(spec, now, &delivered).map_err(|e| anyhow::anyhow!("reports: {}: {e}", spec.id()))?;
-        let (slot, status) = match decision {
-            Decision::NotDue => (None, "not due".to_string()),
-            Decision::Sent { slot } => (Some(slot), "sent before".to_string()),
-            Decision::Due { slot, .. } if args.dry_run => (Some(slot), "due".to_string()),
-            Decision::Due { slot, as_of } => {
-                let sent = send_scheduled(spec, slot, as_of, settings, &catalog, &charts, &io, &mut mailer);
-                match sent {
-                    Ok(()) => (Some(slot), "sent".to_string()),
-                    Err(error) => {
-                        outcome = Outcome::Error;
-                        tracing::error!(schedule = spec.id(), error = %format!("{error:#}"), "the report was not sent");
-                        (Some(slot), format!("failed: {error:#}"))
-                    }
-                }
-            }
-        };
-        rows.push((spec, slot, status));
-    }
+    let rows = due::run(&DueConfig::from_settings(settings, args.reports.clone()), now, args.dry_run)?;
     let stamp = |slot: Option<chrono::DateTime<chrono::Utc>>| slot.map(|s| s.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
     print(&Report {
         header: ["schedule", "report", "period starts", "status", "to"].map(String::from).to_vec(),
         rows: rows
             .iter()
-            .map(|(spec, slot, status)| {
+            .map(|row| {
                 vec![
-                    spec.id().to_string(),
-                    spec.name.clone(),
-                    stamp(*slot).unwrap_or_default(),
-                    status.clone(),
-                    spec.to.join(", "),
+                    row.schedule.id().to_string(),
+                    row.schedule.name.clone(),
+                    stamp(row.slot).unwrap_or_default(),
+                    row.status.text(),
+                    row.schedule.to.join(", "),
                 ]
             })
             .collect(),
@@ -215,68 +175,21 @@ fn due(args: &ReportDueArgs, settings: &Settings, print: &dyn Fn(&Report) -> any
             "at": stamp(Some(now)),
             "schedules": rows
                 .iter()
-                .map(|(spec, slot, status)| serde_json::json!({
-                    "schedule": spec.id(),
-                    "report": spec.name,
-                    "period_starts_at": stamp(*slot),
-                    "status": status,
-                    "to": spec.to,
+                .map(|row| serde_json::json!({
+                    "schedule": row.schedule.id(),
+                    "report": row.schedule.name,
+                    "period_starts_at": stamp(row.slot),
+                    "status": row.status.text(),
+                    "to": row.schedule.to,
                 }))
                 .collect::<Vec<_>>(),
         }),
     })?;
-    Ok(outcome)
-}
-
-/// Renders, mails and records one scheduled report for the period starting at `slot`.
-#[expect(clippy::too_many_arguments, reason = "one call site; the pieces are the due loop's")]
-fn send_scheduled(
-    spec: &ScheduleSpec,
-    slot: chrono::DateTime<chrono::Utc>,
-    as_of: chrono::NaiveDate,
-    settings: &Settings,
-    catalog: &Catalog,
-    charts: &[rats::chart::ChartSpec],
-    io: &DeltaIo,
-    mailer: &mut Option<Mailer>,
-) -> anyhow::Result<()> {
-    if mailer.is_none() {
-        let url = settings
-            .smtp_url
-            .value
-            .as_deref()
-            .context("no mail server: set smtp.url in rats.yaml or RATS_SMTP_URL")?;
-        *mailer = Some(Mailer::new(url, &settings.smtp_from.value)?);
+    // A report that could not be sent is retried by the next run; this one says so.
+    if rows.iter().any(|row| matches!(row.status, DueStatus::Failed(_))) {
+        return Ok(Outcome::Error);
     }
-    let mailer = mailer.as_ref().context("made above")?;
-    let mut template = catalog.template(&spec.name)?;
-    if let Some(days) = spec.days {
-        template.period_days = days;
-    }
-    let browser = if spec.pdf {
-        Some(pdf::find_browser(settings.report_chromium.value.as_deref())?)
-    } else {
-        None
-    };
-    let report = render::render(&template, &settings.lake.value, as_of, charts)?;
-    let attachment = match &browser {
-        Some(browser) => Some(pdf::print(browser, &page::html_page(&report, &page::ChartImages::Inline)?)?),
-        None => None,
-    };
-    let composed = mail::compose(&report, attachment)?;
-    mail::send(mailer, &spec.to, &composed)?;
-    schedule::record(
-        io,
-        &settings.lake.value,
-        &Delivery {
-            schedule: spec,
-            slot,
-            covers: (report.period.start, report.period.end),
-            subject: &composed.subject,
-            sent_at: chrono::Utc::now(),
-        },
-    )?;
-    Ok(())
+    Ok(Outcome::Success)
 }
 
 /// Where a rendered report goes.
@@ -345,6 +258,10 @@ fn write_markdown(report: &Rendered, path: &Path, force: bool) -> anyhow::Result
     if !report.charts.is_empty() {
         if folder.exists() && !force {
             return Err(ReportError::Exists { path: folder }.into());
+        }
+        // The folder is this report's own: charts of an earlier render go, so none is stale.
+        if folder.is_dir() {
+            std::fs::remove_dir_all(&folder).with_context(|| format!("cannot replace {}", folder.display()))?;
         }
         std::fs::create_dir_all(&folder).with_context(|| format!("cannot make {}", folder.display()))?;
     }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use rats::accounts::Accounts;
 use rats::exit::Outcome;
+use rats::report::due::DueConfig;
 use rats::serve::Listening;
 use rats::serve::oidc::Oidc;
 use rats::serve::redis_link::RedisLink;
@@ -38,6 +39,7 @@ pub fn run(args: &ServeArgs, settings: &Settings, quiet: bool) -> anyhow::Result
             .encoder_slots
             .map_or_else(|| std::thread::available_parallelism().map_or(1, usize::from), |n| n as usize),
         encoder_wait: Duration::from_secs_f64(args.encoder_wait),
+        report_schedules: (!settings.report_schedules.value.is_empty()).then(|| DueConfig::from_settings(settings, None)),
     };
     let normaliser = Arc::new(normaliser::from_settings(settings)?);
     let extractor = Arc::new(taxonomy_extractor(settings)?);

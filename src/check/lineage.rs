@@ -1,6 +1,8 @@
 //! Lineage of the lake: input files and Kafka partitions → bronze → silver, duplicates and
-//! quarantine → the warehouse's models (from the transform graph) → the quality results, each
-//! table with the Delta version it is at now. Printed as rows, JSON, Graphviz or Mermaid.
+//! quarantine → the warehouse's models (from the transform graph) → the quality results and the
+//! reports (from the tables their queries and charts read) → the deliveries of scheduled
+//! reports, each table with the Delta version it is at now. Printed as rows, JSON, Graphviz or
+//! Mermaid.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -11,6 +13,7 @@ use serde::Serialize;
 
 use super::CheckError;
 use crate::export::{self, ExportError};
+use crate::report::{Catalog, reads, schedule};
 use crate::transform::delta::DeltaIo;
 use crate::transform::project::{Project, ProjectSource};
 use crate::transform::{TransformError, dag::Dag};
@@ -18,10 +21,10 @@ use crate::transform::{TransformError, dag::Dag};
 /// One thing data flows through.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LineageNode {
-    /// `input:PATH`, `kafka://TOPIC/PARTITION`, a lake table (`silver/postings`) or
-    /// `view:MODEL` for a model that is not stored.
+    /// `input:PATH`, `kafka://TOPIC/PARTITION`, a lake table (`silver/postings`),
+    /// `view:MODEL` for a model that is not stored, or `report:NAME`.
     pub id: String,
-    /// `input`, `table` or `view`.
+    /// `input`, `table`, `view` or `report`.
     pub kind: &'static str,
     /// The table's Delta version now (tables only).
     pub version: Option<i64>,
@@ -39,9 +42,11 @@ pub struct Lineage {
 const CONSUMED: [&str; 3] = ["silver/postings", "silver/duplicates", "quarantine/postings"];
 const BRONZE: &str = "bronze/postings";
 const QUALITY: &str = "quality/results";
+const DELIVERIES: &str = "reports/deliveries";
 
-/// The lineage of the lake at `lake` through the warehouse project `project`.
-pub fn build(lake: &Path, project: &ProjectSource) -> Result<Lineage, CheckError> {
+/// The lineage of the lake at `lake` through the warehouse project `project` to the reports of
+/// `reports`.
+pub fn build(lake: &Path, project: &ProjectSource, reports: &Catalog) -> Result<Lineage, CheckError> {
     let io = DeltaIo::new().map_err(ExportError::from)?;
     let tables = export::lake_tables(lake)?;
     let mut versions: BTreeMap<String, Option<i64>> = BTreeMap::new();
@@ -118,6 +123,33 @@ pub fn build(lake: &Path, project: &ProjectSource) -> Result<Lineage, CheckError
         for checked in checked_tables(&io, &results.path)? {
             table_node(&checked, &mut nodes);
             edges.insert((checked, QUALITY.to_string()));
+        }
+    }
+    let delivered = schedule::delivered_reports(&io, lake)?;
+    let charts = reports.charts()?;
+    for listed in reports.list()? {
+        let read = reads::tables_read(&listed.template, &charts, &tables);
+        if read.is_empty() {
+            continue;
+        }
+        let id = format!("report:{}", listed.template.name);
+        nodes.insert(
+            id.clone(),
+            LineageNode {
+                id: id.clone(),
+                kind: "report",
+                version: None,
+                records: None,
+            },
+        );
+        for table in read {
+            table_node(&table, &mut nodes);
+            edges.insert((table, id.clone()));
+        }
+        if delivered.contains(&listed.template.name) {
+            let deliveries = DELIVERIES.to_string();
+            table_node(&deliveries, &mut nodes);
+            edges.insert((id, deliveries));
         }
     }
     // Tables no edge reaches (written by `rats train`, `rats occupation`, …) are still listed.
@@ -208,6 +240,7 @@ pub fn to_dot(lineage: &Lineage) -> String {
         let shape = match node.kind {
             "input" => "note",
             "view" => "ellipse",
+            "report" => "tab",
             _ => "box",
         };
         let _ = writeln!(out, "  {:?} [label=\"{}\", shape={shape}];", node.id, label(node).replace('"', "'"));
@@ -233,6 +266,7 @@ pub fn to_mermaid(lineage: &Lineage) -> String {
         let (open, close) = match node.kind {
             "input" => ("[/", "/]"),
             "view" => ("(", ")"),
+            "report" => ("[[", "]]"),
             _ => ("[", "]"),
         };
         let _ = writeln!(out, "  {}{open}\"{text}\"{close}", ids[node.id.as_str()]);

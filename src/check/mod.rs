@@ -37,6 +37,8 @@ pub enum CheckError {
     Lake(#[from] ExportError),
     #[error("cannot record the results: {0}")]
     Record(#[from] crate::transform::TransformError),
+    #[error(transparent)]
+    Report(#[from] crate::report::ReportError),
 }
 
 /// Where the expectation files come from.

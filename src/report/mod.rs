@@ -6,9 +6,11 @@
 //! replaces built-in ones of the same name.
 
 pub mod cron;
+pub mod due;
 pub mod mail;
 pub mod page;
 pub mod pdf;
+pub mod reads;
 pub mod render;
 pub mod schedule;
 pub mod template;

@@ -127,6 +127,24 @@ pub fn delivered(io: &DeltaIo, lake: &Path) -> Result<BTreeSet<(String, String)>
         .collect())
 }
 
+/// The reports (by template name) with at least one delivery recorded.
+pub fn delivered_reports(io: &DeltaIo, lake: &Path) -> Result<BTreeSet<String>, ReportError> {
+    let path = table_path(lake);
+    if !DeltaIo::exists(&path) {
+        return Ok(BTreeSet::new());
+    }
+    let engine = |e: PolarsError| ReportError::Output(format!("{}: {e}", path.display()));
+    let frame = io
+        .scan(&path)
+        .map_err(|e| ReportError::Output(e.to_string()))?
+        .select([col("report")])
+        .unique(None, UniqueKeepStrategy::Any)
+        .collect()
+        .map_err(engine)?;
+    let reports = frame.column("report").and_then(|c| c.str().cloned()).map_err(engine)?;
+    Ok(reports.iter().flatten().map(str::to_string).collect())
+}
+
 /// One report sent for one period.
 #[derive(Debug, Clone)]
 pub struct Delivery<'a> {

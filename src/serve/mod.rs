@@ -132,6 +132,11 @@ pub enum Listening {
 pub async fn serve(listening: Listening, state: Arc<AppState>) -> Result<(), ServeError> {
     use axum::serve::ListenerExt;
     let refresher = tokio::spawn(keep_fresh(state.clone()));
+    let reporter = state
+        .options
+        .report_schedules
+        .clone()
+        .map(|config| tokio::spawn(send_due_reports(config)));
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = match listening {
         Listening::Plain(tcp) => {
@@ -145,7 +150,32 @@ pub async fn serve(listening: Listening, state: Arc<AppState>) -> Result<(), Ser
         Listening::Tls(tls) => axum::serve(tls.tap_io(|_| ()), app).with_graceful_shutdown(stop_signal()).await,
     };
     refresher.abort();
+    if let Some(reporter) = reporter {
+        reporter.abort();
+    }
     served.map_err(|e| ServeError::Io(e.to_string()))
+}
+
+/// Sends the scheduled reports that are due, at start and then at the top of every minute, as
+/// `rats report due` does from cron; the lake's lock and its deliveries table keep a report
+/// from going out twice when both run (or several replicas do).
+async fn send_due_reports(config: crate::report::due::DueConfig) {
+    let config = Arc::new(config);
+    loop {
+        let pass = Arc::clone(&config);
+        let rows = tokio::task::spawn_blocking(move || crate::report::due::run(&pass, chrono::Utc::now(), false)).await;
+        match rows {
+            Ok(Ok(rows)) => {
+                for row in rows.iter().filter(|r| r.status == crate::report::due::DueStatus::Sent) {
+                    tracing::info!(target: "rats::serve", schedule = row.schedule.id(), to = %row.schedule.to.join(", "), "report sent");
+                }
+            }
+            Ok(Err(error)) => tracing::warn!(target: "rats::serve", %error, "the report schedules were not run"),
+            Err(error) => tracing::error!(target: "rats::serve", %error, "the report schedules' pass stopped"),
+        }
+        let seconds_into_minute = chrono::Utc::now().timestamp().rem_euclid(60);
+        tokio::time::sleep(std::time::Duration::from_secs(60 - u64::try_from(seconds_into_minute).unwrap_or(0))).await;
+    }
 }
 
 /// Refreshes models and lake at start, every `refresh_every`, and on SIGHUP.

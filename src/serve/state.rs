@@ -56,6 +56,9 @@ pub struct Options {
     /// How long a match request waits for the encoder before its résumé is scored on skills
     /// alone (by the match model's fallback).
     pub encoder_wait: Duration,
+    /// The report schedules the server sends every minute, as `rats report due` would (none
+    /// when `reports:` lists none).
+    pub report_schedules: Option<crate::report::due::DueConfig>,
 }
 
 pub struct AppState {

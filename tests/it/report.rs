@@ -524,6 +524,21 @@ fn scheduled_reports_are_sent_once_per_period_and_recorded_in_the_lake() {
     assert_eq!(due_statuses(&retried)[0], pair("weekly-market", "sent"));
     assert_eq!(server.messages().len(), 5, "May's quality report too");
 
+    // The lineage runs from the warehouse's tables through the reports to their deliveries.
+    let lineage = success_json(&run(rats(dir.path()).args(["check", "lineage", "--format", "json"])));
+    let edges: Vec<(String, String)> = serde_json::from_value(lineage["edges"].clone()).expect("edges");
+    for edge in [
+        pair("gold/fct_postings", "report:weekly-market"),
+        pair("gold/fct_posting_skills", "report:weekly-market"),
+        pair("quality/results", "report:data-quality"),
+        pair("quarantine/postings", "report:data-quality"),
+        pair("report:weekly-market", "reports/deliveries"),
+        pair("report:data-quality", "reports/deliveries"),
+    ] {
+        assert!(edges.contains(&edge), "{edge:?} missing from {edges:?}");
+    }
+    assert!(!edges.contains(&pair("report:salary", "reports/deliveries")), "never sent");
+
     // `rats run` sends what is due now as its last step.
     let ran = run(rats(dir.path())
         .args(["run", "--no-transform", "--no-check", "--format", "json"])
@@ -536,4 +551,48 @@ fn scheduled_reports_are_sent_once_per_period_and_recorded_in_the_lake() {
         "{ran}"
     );
     assert_eq!(server.messages().len(), 7, "this week's and this month's, as of today");
+}
+
+#[test]
+fn rats_serve_sends_the_reports_that_are_due_while_it_runs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_dir(lake(), &dir.path().join("lake"));
+    std::fs::create_dir(dir.path().join("models")).expect("an empty registry");
+    let server = MailServer::start(dir.path());
+    std::fs::write(
+        dir.path().join("rats.yaml"),
+        format!(
+            "lake: lake\nsmtp:\n  url: \"smtp://localhost:{}?tls=required\"\n\
+             reports:\n  - name: data-quality\n    cron: \"@daily\"\n    to: [ops@example.org]\n    pdf: false\n",
+            server.port
+        ),
+    )
+    .expect("settings");
+    let mut serve = rats(dir.path())
+        .args(["serve", "--addr", "127.0.0.1:0", "--models", "models"])
+        .env("SSL_CERT_FILE", &server.authority)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(dir.path().join("serve.log")).expect("log"))
+        .spawn()
+        .expect("rats serve starts");
+    // Today's period has no delivery: the server sends it at start, once.
+    let started = std::time::Instant::now();
+    while server.messages().is_empty() && started.elapsed() < std::time::Duration::from_mins(2) {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    let _ = serve.kill();
+    let _ = serve.wait();
+    let log = std::fs::read_to_string(dir.path().join("serve.log")).unwrap_or_default();
+    let messages = server.messages();
+    assert_eq!(messages.len(), 1, "{log}");
+    assert!(
+        messages[0]["subject"].as_str().is_some_and(|s| s.starts_with("Data quality — ")),
+        "{messages:?}"
+    );
+    let recorded = success_json(&run(rats(dir.path()).args(["export", "reports/deliveries", "--to", "json", "-q"])));
+    assert_eq!(recorded.as_array().map(Vec::len), Some(1), "{recorded}");
+    assert_eq!(recorded[0]["schedule"], "data-quality");
+    // A cron job after it finds the period sent.
+    let due = success_json(&run(rats(dir.path()).args(["report", "due", "--format", "json"])));
+    assert_eq!(due["schedules"][0]["status"], "sent before", "{due}");
 }
