@@ -1,7 +1,7 @@
 //! `rats export`: a lake table or a query's answer to a file or stdout (see `rats::export`).
 
 use std::io::BufWriter;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use rats::chart;
 use rats::exit::Outcome;
@@ -88,7 +88,7 @@ fn write_file(
     out: &Path,
     about: &About,
 ) -> anyhow::Result<usize> {
-    let partial = PathBuf::from(format!("{}.partial-{}", out.display(), std::process::id()));
+    let partial = output::partial_path(out);
     let io = |source: std::io::Error, path: &Path| ExportError::Io {
         path: path.to_path_buf(),
         source,
@@ -174,10 +174,7 @@ fn export_chart(args: &ExportChartArgs, settings: &Settings, quiet: bool) -> any
         "stdout".to_string()
     } else {
         let out = args.out.clone().unwrap_or_default();
-        let partial = PathBuf::from(format!("{}.partial-{}", out.display(), std::process::id()));
-        std::fs::write(&partial, &bytes)
-            .and_then(|()| std::fs::rename(&partial, &out))
-            .map_err(|source| ExportError::Io { path: out.clone(), source })?;
+        output::write_whole(&out, &bytes).map_err(|source| ExportError::Io { path: out.clone(), source })?;
         out.display().to_string()
     };
     if !quiet {

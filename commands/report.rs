@@ -70,8 +70,9 @@ pub fn run(command: &ReportCommand, settings: &Settings, quiet: bool) -> anyhow:
         }
         ReportCommand::Render(args) => {
             let target = args.out.as_deref().filter(|p| *p != Path::new("-"));
+            // Chromium is looked for before the lake is read: a missing browser fails at once.
             let output = match target {
-                Some(path) => Output::of_path(path)?,
+                Some(path) => Output::of_path(path, settings)?,
                 None => Output::Stdout,
             };
             if let Some(path) = target
@@ -80,22 +81,15 @@ pub fn run(command: &ReportCommand, settings: &Settings, quiet: bool) -> anyhow:
             {
                 return Err(ReportError::Exists { path: path.to_path_buf() }.into());
             }
-            // Chromium is looked for before the lake is read: a missing browser fails at once.
-            let browser = match output {
-                Output::Pdf => Some(pdf::find_browser(settings.report_chromium.value.as_deref())?),
-                _ => None,
-            };
             let report = make(&args.source, settings)?;
-            match (output, target) {
-                (Output::Stdout, _) => print_report(&report)?,
-                (Output::Markdown, Some(path)) => write_markdown(&report, path, args.force)?,
-                (Output::Html, Some(path)) => write_atomically(path, page::html_page(&report, &page::ChartImages::Inline)?.as_bytes())?,
-                (Output::Pdf, Some(path)) => {
+            match output {
+                Output::Stdout => print_report(&report)?,
+                Output::Markdown(path) => write_markdown(&report, path, args.force)?,
+                Output::Html(path) => write_atomically(path, page::html_page(&report, &page::ChartImages::Inline)?.as_bytes())?,
+                Output::Pdf { path, browser } => {
                     let html = page::html_page(&report, &page::ChartImages::Inline)?;
-                    let browser = browser.expect("looked up for PDF output");
                     write_atomically(path, &pdf::print(&browser, &html)?)?;
                 }
-                (_, None) => unreachable!("a file format comes from a file name"),
             }
             if !quiet {
                 let target = target.map_or_else(|| "stdout".to_string(), |p| p.display().to_string());
@@ -122,11 +116,7 @@ pub fn run(command: &ReportCommand, settings: &Settings, quiet: bool) -> anyhow:
                 Some(pdf::find_browser(settings.report_chromium.value.as_deref()).context("attaching the PDF (or give --no-pdf)")?)
             };
             let report = make(&args.source, settings)?;
-            let attachment = match &browser {
-                Some(browser) => Some(pdf::print(browser, &page::html_page(&report, &page::ChartImages::Inline)?)?),
-                None => None,
-            };
-            let composed = mail::compose(&report, attachment)?;
+            let composed = mail::compose(&report, browser.as_deref())?;
             mail::send(&mailer, &args.to, &composed)?;
             let to = args.to.join(", ");
             print(&Report {
@@ -193,21 +183,29 @@ fn due(args: &ReportDueArgs, settings: &Settings, print: &dyn Fn(&Report) -> any
 }
 
 /// Where a rendered report goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Output {
+#[derive(Debug)]
+enum Output<'a> {
     Stdout,
-    Markdown,
-    Html,
-    Pdf,
+    Markdown(&'a Path),
+    Html(&'a Path),
+    /// A PDF, printed by this browser.
+    Pdf {
+        path: &'a Path,
+        browser: PathBuf,
+    },
 }
 
-impl Output {
-    fn of_path(path: &Path) -> Result<Self, ReportError> {
+impl<'a> Output<'a> {
+    /// The output `path`'s extension names; for a PDF, with the browser the settings give.
+    fn of_path(path: &'a Path, settings: &Settings) -> Result<Self, ReportError> {
         let extension = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
         match extension.as_deref() {
-            Some("md" | "markdown") => Ok(Output::Markdown),
-            Some("html" | "htm") => Ok(Output::Html),
-            Some("pdf") => Ok(Output::Pdf),
+            Some("md" | "markdown") => Ok(Output::Markdown(path)),
+            Some("html" | "htm") => Ok(Output::Html(path)),
+            Some("pdf") => Ok(Output::Pdf {
+                path,
+                browser: pdf::find_browser(settings.report_chromium.value.as_deref())?,
+            }),
             _ => Err(ReportError::Output(format!(
                 "--out {}: name a .md, .html or .pdf file",
                 path.display()
@@ -219,10 +217,7 @@ impl Output {
 /// Renders the report the arguments name, over the lake of the settings.
 fn make(source: &ReportSourceArgs, settings: &Settings) -> anyhow::Result<Rendered> {
     let catalog = Catalog::resolve(source.reports.as_deref());
-    let mut template = catalog.template(&source.name)?;
-    if let Some(days) = source.days {
-        template.period_days = days;
-    }
+    let template = catalog.template(&source.name)?.covering(source.days);
     let charts = catalog.charts()?;
     let as_of = source.as_of.unwrap_or_else(|| chrono::Utc::now().date_naive());
     let lake = &settings.lake.value;
@@ -273,10 +268,7 @@ fn write_markdown(report: &Rendered, path: &Path, force: bool) -> anyhow::Result
     write_atomically(path, markdown.as_bytes())
 }
 
-/// Writes beside `path` and renames, so the file is whole or absent.
+/// Writes the whole file or nothing (`output::write_whole`), naming it when that fails.
 fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let partial = PathBuf::from(format!("{}.partial-{}", path.display(), std::process::id()));
-    std::fs::write(&partial, bytes).with_context(|| format!("cannot write {}", path.display()))?;
-    std::fs::rename(&partial, path).with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+    output::write_whole(path, bytes).with_context(|| format!("cannot write {}", path.display()))
 }

@@ -44,6 +44,22 @@ pub fn write(out: &mut dyn Write, format: OutputFormat, report: &Report) -> io::
     }
 }
 
+/// Where a file is written before it is renamed to `path`: beside it, named for this process.
+pub fn partial_path(path: &std::path::Path) -> std::path::PathBuf {
+    std::path::PathBuf::from(format!("{}.partial-{}", path.display(), std::process::id()))
+}
+
+/// Writes `bytes` beside `path` and renames, so the file is whole or absent (a failed write
+/// leaves nothing behind).
+pub fn write_whole(path: &std::path::Path, bytes: &[u8]) -> io::Result<()> {
+    let partial = partial_path(path);
+    let written = std::fs::write(&partial, bytes).and_then(|()| std::fs::rename(&partial, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    written
+}
+
 /// Text made safe inside XML and HTML, in element content and in double-quoted attributes
 /// (the docs site and GraphML).
 pub fn escape_markup(text: &str) -> String {

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use std::sync::OnceLock;
 
 use super::spec::{ChartKind, Unit};
+use crate::output::escape_markup;
 
 /// DejaVu Sans (assets/fonts, its licence beside it): every chart's text, in every format.
 pub static FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
@@ -363,7 +364,7 @@ impl Canvas {
         let _ = writeln!(
             self.body,
             r#"<text x="{x:.1}" y="{y:.1}" font-size="{size}" fill="{fill}" text-anchor="{anchor}">{}</text>"#,
-            escape(text)
+            escape_markup(text)
         );
     }
 
@@ -405,17 +406,10 @@ impl Canvas {
             w = width,
             h = height.ceil(),
             font = FONT_FAMILY,
-            title = escape(title),
+            title = escape_markup(title),
             body = self.body
         )
     }
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 #[cfg(test)]

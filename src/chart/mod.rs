@@ -11,7 +11,7 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-use crate::export::{ExportError, LakeTable, lake_tables, tables::sql_context};
+use crate::export::{ExportError, lake_tables, tables::sql_context};
 use crate::transform::delta::DeltaIo;
 use draw::{Bar, ChartData, Line};
 pub use spec::{ChartKind, ChartSpec, Unit};
@@ -92,12 +92,11 @@ fn query(lake: &Path, chart: &ChartSpec, filter: Option<&str>) -> Result<DataFra
         .find(|t| t.name == chart.table || t.model_name() == Some(chart.table.as_str()))
         .ok_or_else(|| failed(format!("its table {} is not in the lake {}", chart.table, lake.display())))?;
     let io = DeltaIo::new().map_err(ExportError::from)?;
-    let context = sql_context(&io, tables.iter().collect::<Vec<&LakeTable>>())?;
+    let mut context = sql_context(&io, &tables)?;
     let source = match filter {
         Some(filter) => format!("select * from {} where {filter}", table.relation()),
         None => format!("select * from {}", table.relation()),
     };
-    let mut context = context;
     // Planned on no rows first, so a filter naming no column fails as the filter's fault.
     let source = context
         .execute(&source)

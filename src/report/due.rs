@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::schedule::{self, Decision, Delivery, ScheduleSpec};
-use super::{Catalog, ReportError, mail, page, pdf, render};
+use super::{Catalog, ReportError, mail, pdf, render};
 use crate::chart::ChartSpec;
 use crate::mail::Mailer;
 use crate::transform::delta::DeltaIo;
@@ -149,21 +149,14 @@ impl Pass<'_> {
             *mailer = Some(Mailer::new(url, &self.config.smtp_from)?);
         }
         let mailer = mailer.as_ref().ok_or_else(|| ReportError::Output("no mail server".into()))?;
-        let mut template = self.catalog.template(&spec.name)?;
-        if let Some(days) = spec.days {
-            template.period_days = days;
-        }
+        let template = self.catalog.template(&spec.name)?.covering(spec.days);
         let browser = if spec.pdf {
             Some(pdf::find_browser(self.config.chromium.as_deref())?)
         } else {
             None
         };
         let report = render::render(&template, &self.config.lake, as_of, self.charts)?;
-        let attachment = match &browser {
-            Some(browser) => Some(pdf::print(browser, &page::html_page(&report, &page::ChartImages::Inline)?)?),
-            None => None,
-        };
-        let composed = mail::compose(&report, attachment)?;
+        let composed = mail::compose(&report, browser.as_deref())?;
         mail::send(mailer, &spec.to, &composed)?;
         schedule::record(
             self.io,

@@ -2,9 +2,11 @@
 //! HTML page as its alternative with each chart a PNG shown inline by content id (mail clients
 //! do not show inline SVG), and the PDF attached when there is one.
 
-use super::ReportError;
+use std::path::Path;
+
 use super::page::{ChartImages, html_page, plain_text};
 use super::render::Rendered;
+use super::{ReportError, pdf};
 use crate::chart::render::png;
 use crate::mail::{Mail, Mailer, Part};
 
@@ -25,8 +27,12 @@ fn content_id(name: &str, index: usize) -> String {
     format!("chart-{index}.{name}@rats")
 }
 
-/// Composes the mail of `report`, attaching `pdf` when given.
-pub fn compose(report: &Rendered, pdf: Option<Vec<u8>>) -> Result<ReportMail, ReportError> {
+/// Composes the mail of `report`, with its PDF printed by `browser` attached when one is given.
+pub fn compose(report: &Rendered, browser: Option<&Path>) -> Result<ReportMail, ReportError> {
+    let pdf = match browser {
+        Some(browser) => Some(pdf::print(browser, &html_page(report, &ChartImages::Inline)?)?),
+        None => None,
+    };
     let name = report.name.clone();
     let cid = move |index: usize| content_id(&name, index);
     let html = html_page(report, &ChartImages::ContentIds(&cid))?;

@@ -11,6 +11,7 @@ use super::ReportError;
 use super::render::{Rendered, marker};
 use super::template::BodyKind;
 use crate::chart::{Drawn, render::outlined_svg};
+use crate::output::escape_markup;
 
 const STYLE: &str = include_str!("page.css");
 
@@ -31,7 +32,7 @@ pub fn html_page(report: &Rendered, images: &ChartImages<'_>) -> Result<String, 
             ChartImages::ContentIds(content_id) => format!(
                 r#"<img src="cid:{}" alt="{}" width="760">"#,
                 content_id(index),
-                escape_html(&drawn.title)
+                escape_markup(&drawn.title)
             ),
         };
         figures.push(figure(drawn, &image));
@@ -57,10 +58,10 @@ pub fn html_page(report: &Rendered, images: &ChartImages<'_>) -> Result<String, 
             "<title>{title}</title>\n<style>\n{style}</style>\n</head>\n<body>\n<main>\n{body}\n</main>\n",
             "<footer>{name} · {start} to {end} · made {made} by rats</footer>\n</body>\n</html>\n"
         ),
-        title = escape_html(&report.title),
+        title = escape_markup(&report.title),
         style = STYLE,
         body = body,
-        name = escape_html(&report.name),
+        name = escape_markup(&report.name),
         start = report.period.start,
         end = report.period.end,
         made = report.generated_at.format("%Y-%m-%d %H:%M UTC"),
@@ -71,7 +72,7 @@ pub fn html_page(report: &Rendered, images: &ChartImages<'_>) -> Result<String, 
 fn figure(drawn: &Drawn, image: &str) -> String {
     format!(
         "<figure role=\"img\" aria-label=\"{title}\">\n{image}\n<figcaption>{title}</figcaption>\n</figure>",
-        title = escape_html(&drawn.title)
+        title = escape_markup(&drawn.title)
     )
 }
 
@@ -130,13 +131,6 @@ fn strip_tags(html: &str) -> String {
         }
     }
     lines.join("\n").trim().to_string()
-}
-
-pub fn escape_html(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 #[cfg(test)]

@@ -1,8 +1,9 @@
 //! PDF through headless Chromium printing the report's own HTML page: the PDF then looks like
 //! the page people see in a browser and the mail (one layout, one stylesheet, tables and
 //! inline SVG as the browser draws them). Typst would need every report written a second time
-//! in its own language and a large crate tree compiled into every build; Chromium is a
-//! run-time dependency only of PDF output, found on PATH or through `report.chromium`.
+//! in its own language and its compiler built into every rats (not tried: its build cost is
+//! not measured); Chromium is a run-time dependency only of PDF output, found on PATH or
+//! through `report.chromium`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -107,42 +107,40 @@ pub fn table_path(lake: &Path) -> PathBuf {
 
 /// The (schedule id, period start) of every delivery recorded.
 pub fn delivered(io: &DeltaIo, lake: &Path) -> Result<BTreeSet<(String, String)>, ReportError> {
-    let path = table_path(lake);
-    if !DeltaIo::exists(&path) {
-        return Ok(BTreeSet::new());
-    }
-    let engine = |e: PolarsError| ReportError::Output(format!("{}: {e}", path.display()));
-    let frame = io
-        .scan(&path)
-        .map_err(|e| ReportError::Output(e.to_string()))?
-        .select([col("schedule"), col("period_starts_at")])
-        .collect()
-        .map_err(engine)?;
-    let schedules = frame.column("schedule").and_then(|c| c.str().cloned()).map_err(engine)?;
-    let slots = frame.column("period_starts_at").and_then(|c| c.str().cloned()).map_err(engine)?;
-    Ok(schedules
+    let columns = read_text_columns(io, lake, &["schedule", "period_starts_at"])?;
+    Ok(columns[0]
         .iter()
-        .zip(slots.iter())
-        .filter_map(|(s, t)| Some((s?.to_string(), t?.to_string())))
+        .zip(columns[1].iter())
+        .filter_map(|(s, t)| Some((s.clone()?, t.clone()?)))
         .collect())
 }
 
 /// The reports (by template name) with at least one delivery recorded.
 pub fn delivered_reports(io: &DeltaIo, lake: &Path) -> Result<BTreeSet<String>, ReportError> {
+    let columns = read_text_columns(io, lake, &["report"])?;
+    Ok(columns[0].iter().flatten().cloned().collect())
+}
+
+/// The text columns `names` of the deliveries table (empty ones when there is no table yet).
+fn read_text_columns(io: &DeltaIo, lake: &Path, names: &[&str]) -> Result<Vec<Vec<Option<String>>>, ReportError> {
     let path = table_path(lake);
     if !DeltaIo::exists(&path) {
-        return Ok(BTreeSet::new());
+        return Ok(vec![Vec::new(); names.len()]);
     }
     let engine = |e: PolarsError| ReportError::Output(format!("{}: {e}", path.display()));
     let frame = io
         .scan(&path)
         .map_err(|e| ReportError::Output(e.to_string()))?
-        .select([col("report")])
-        .unique(None, UniqueKeepStrategy::Any)
+        .select(names.iter().map(|name| col(*name)).collect::<Vec<_>>())
         .collect()
         .map_err(engine)?;
-    let reports = frame.column("report").and_then(|c| c.str().cloned()).map_err(engine)?;
-    Ok(reports.iter().flatten().map(str::to_string).collect())
+    names
+        .iter()
+        .map(|name| {
+            let column = frame.column(name).and_then(|c| c.str().cloned()).map_err(engine)?;
+            Ok(column.iter().map(|v| v.map(str::to_string)).collect())
+        })
+        .collect()
 }
 
 /// One report sent for one period.

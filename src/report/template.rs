@@ -118,6 +118,17 @@ pub struct Template {
     pub body_line: usize,
 }
 
+impl Template {
+    /// The template covering `days` days instead of its own `period_days`, when given.
+    #[must_use]
+    pub fn covering(mut self, days: Option<u32>) -> Self {
+        if let Some(days) = days {
+            self.period_days = days;
+        }
+        self
+    }
+}
+
 /// Reads a template file's text.
 pub fn parse(name: &str, kind: BodyKind, origin: &str, text: &str) -> Result<Template, ReportError> {
     let malformed = |message: String| ReportError::Template {

@@ -268,7 +268,10 @@ fn a_users_template_adds_a_report_keeps_data_from_becoming_markup_and_names_its_
     );
     let linkedin = lake_number("select COUNT(*) as n from fct_postings where source_site = 'linkedin'");
     assert!(
-        page.contains(&format!("linkedin: {}", thousands(linkedin.as_u64().expect("a count")))),
+        page.contains(&format!(
+            "linkedin: {}",
+            rats::chart::draw::format_value(linkedin.as_f64().expect("a count"), rats::chart::Unit::Count)
+        )),
         "{page}"
     );
     assert_eq!(page.matches("<figure").count(), 1);
@@ -291,18 +294,6 @@ fn a_users_template_adds_a_report_keeps_data_from_becoming_markup_and_names_its_
     .expect("write");
     let broken = render(dir.path(), "broken", "broken.md", &[]);
     assert!(stderr(&broken).contains("reports/broken.md:6:"), "{}", stderr(&broken));
-}
-
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// The MIME tree of each message received, as Python's `email` parses it: content types in
