@@ -97,8 +97,9 @@ pub enum Command {
     /// lake; exit 1 when an error-level expectation fails, 2 when one cannot run
     Check(CheckArgs),
     /// The pipeline for cron and CI: consume the configured files (and Kafka), build the
-    /// warehouse, check the expectations, send the reports that are due; one summary, the
-    /// worst step's exit code, and a lock so two runs on one lake never overlap
+    /// warehouse, check the expectations, retrain the salary model when due, send the reports
+    /// that are due; one summary, the worst step's exit code, and a lock so two runs on one
+    /// lake never overlap
     Run(RunArgs),
     /// The accounts `rats serve` signs people and scripts in with: add users (the first admin
     /// is made this way), list them, change a role, disable one, make an API key
@@ -348,6 +349,7 @@ pub enum TrainCommand {
     /// Train the salary model on the lake's postings with stated or estimated pay: grouped
     /// k-fold cross-validation chooses the hyper-parameters, quantile models give the 80 %
     /// interval, conformal calibration makes it hold; the version lands in the model registry
+    /// (with --every / --min-new-postings only when due, for cron)
     Salary(TrainSalaryArgs),
     /// Train the job–résumé match scorer on labelled pairs (the rjdb layout): a learned
     /// combination of semantic similarity, requirement and skill coverage, title and
@@ -422,6 +424,37 @@ pub struct TrainSalaryArgs {
     /// options, seed and rats build); otherwise that run is a no-op
     #[arg(long)]
     pub force: bool,
+    /// Train only when the newest version is at least this old (90m, 36h, 7d, 2w), or there
+    /// is none; otherwise say why not and exit 0 (for cron; rats run's run.retrain_salary)
+    #[arg(long, value_name = "AGE", value_parser = parse_age_flag)]
+    pub every: Option<chrono::Duration>,
+    /// Train only when silver holds at least this many postings more than the newest version
+    /// was trained on (with --every, both must hold)
+    #[arg(long, value_name = "N")]
+    pub min_new_postings: Option<u64>,
+    /// Put the new version in this stage of the registry once trained
+    #[arg(long, value_name = "STAGE", value_enum)]
+    pub promote: Option<PromoteStage>,
+}
+
+/// The stage a fresh version can be promoted to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PromoteStage {
+    Production,
+    Staging,
+}
+
+impl PromoteStage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PromoteStage::Production => "production",
+            PromoteStage::Staging => "staging",
+        }
+    }
+}
+
+fn parse_age_flag(text: &str) -> Result<chrono::Duration, String> {
+    rats::duration::parse_age(text).ok_or_else(|| "give a number and m, h, d or w (90m, 36h, 7d, 2w)".into())
 }
 
 #[derive(Debug, Subcommand)]
@@ -1206,4 +1239,7 @@ pub struct RunArgs {
     /// Leave out the scheduled reports [default: run.reports]
     #[arg(long)]
     pub no_reports: bool,
+    /// Leave out the salary model's retraining [default: run.retrain_salary]
+    #[arg(long)]
+    pub no_retrain: bool,
 }

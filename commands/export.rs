@@ -5,6 +5,7 @@ use std::path::Path;
 
 use rats::chart;
 use rats::exit::Outcome;
+use rats::export::log::ExportRecord;
 use rats::export::{self, About, ExportError, ExportFormat, Selection};
 use rats::output::{self, Report};
 use rats::report::Catalog;
@@ -55,7 +56,7 @@ pub fn run(args: &ExportArgs, settings: &Settings, quiet: bool) -> anyhow::Resul
         return Err(ExportError::Exists { path: out.to_path_buf() }.into());
     }
     let planned = export::plan(lake, &selection)?;
-    let (what, statement) = (planned.what.clone(), planned.statement.clone());
+    let (what, statement, read) = (planned.what.clone(), planned.statement.clone(), planned.read.clone());
     let frames = planned.frames();
     let exported_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let about = About {
@@ -73,7 +74,23 @@ pub fn run(args: &ExportArgs, settings: &Settings, quiet: bool) -> anyhow::Resul
         }
     } else {
         let out = args.out.clone().unwrap_or_default();
-        (write_file(frames, format, &out, &about)?, out.display().to_string())
+        let rows = write_file(frames, format, &out, &about)?;
+        let target = std::path::absolute(&out).unwrap_or(out);
+        let record = ExportRecord {
+            exported_at: exported_at.clone(),
+            what: what.clone(),
+            statement: statement.clone(),
+            format: format.as_str().to_string(),
+            target: target.display().to_string(),
+            rows: rows as u64,
+            read,
+        };
+        // The file is written either way: a lake this user cannot write to costs the lineage
+        // this export, not the export.
+        if let Err(error) = export::log::append(lake, &record) {
+            tracing::warn!("the export is written but not logged in {}: {error}", export::log::TABLE);
+        }
+        (rows, target.display().to_string())
     };
     if !quiet {
         eprintln!("rats export: {rows} rows of {what} to {target} ({})", format.as_str());

@@ -143,6 +143,9 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             if args.no_reports {
                 overrides.run_reports = Some(false);
             }
+            if args.no_retrain {
+                overrides.run_retrain = Some(false);
+            }
         }
         Command::Check(args) => match &args.command {
             Some(cli::CheckCommand::Lineage(lineage)) => overrides.lake.clone_from(&lineage.lake),

@@ -1,5 +1,5 @@
 //! `rats run`: the pipeline for cron and CI. Each step is this same binary run as a child
-//! (`consume`, `transform build`, `check`) with the run's settings, so a step behaves exactly
+//! (`consume`, `transform build`, `check`, `train salary` when due, `report due`) with the run's settings, so a step behaves exactly
 //! as it does alone, its memory is returned when it ends, and a crash in one is reported as
 //! that step's failure. A step that fails (exit 2) stops the steps after it; one that finds
 //! problems (exit 1) does not. The run's exit code is the worst step's.
@@ -15,6 +15,10 @@ use rats::exit::Outcome;
 use rats::output::{self, Report};
 use rats::settings::{OutputFormat, Settings};
 use serde_json::{Value, json};
+
+/// The retraining step's name: it is left out when the check found problems, so a model is
+/// never trained on data that failed an error-level expectation.
+const RETRAIN: &str = "retrain salary";
 
 /// One step of the run.
 struct Step {
@@ -66,8 +70,22 @@ pub fn run(settings: &Settings, quiet: bool) -> anyhow::Result<Outcome> {
             });
             continue;
         }
+        if step.name == RETRAIN
+            && let Some(check) = results.iter().find(|r| r.step == "check" && r.status == "problems")
+        {
+            results.push(StepResult {
+                step: step.name,
+                status: "skipped",
+                exit_code: None,
+                seconds: 0.0,
+                detail: format!("{} found problems: no training on this data", check.step),
+                output: Value::Null,
+            });
+            continue;
+        }
         let result = execute(&step, settings)?;
-        if result.status == "failed" {
+        // Nothing after the retraining depends on it: the reports read the lake.
+        if result.status == "failed" && step.name != RETRAIN {
             stopped_by = Some(step.name);
         }
         results.push(result);
@@ -124,11 +142,31 @@ fn plan(settings: &Settings) -> anyhow::Result<Vec<Step>> {
     if settings.run_check.value {
         steps.push(step("check", &["check"]));
     }
+    if let Some(policy) = &settings.run_retrain_salary.value {
+        let folds = policy.folds.to_string();
+        let minimum = policy.min_new_postings.to_string();
+        let mut args = vec![
+            "train",
+            "salary",
+            "--every",
+            &policy.every,
+            "--min-new-postings",
+            &minimum,
+            "--folds",
+            &folds,
+        ];
+        if policy.promote != "none" {
+            args.extend(["--promote", &policy.promote]);
+        }
+        steps.push(step(RETRAIN, &args));
+    }
     if settings.run_reports.value && !settings.report_schedules.value.is_empty() {
         steps.push(step("reports due", &["report", "due"]));
     }
     if steps.is_empty() {
-        anyhow::bail!("nothing to run: set run.consume_from, run.consume_kafka, run.transform, run.check or reports: in rats.yaml");
+        anyhow::bail!(
+            "nothing to run: set run.consume_from, run.consume_kafka, run.transform, run.check, run.retrain_salary or reports: in rats.yaml"
+        );
     }
     Ok(steps)
 }
@@ -231,6 +269,20 @@ fn detail(step: &str, output: &Value, code: Option<i32>) -> String {
             count(&output["results"], "status", "skip"),
             count(&output["results"], "status", "error")
         ),
+        RETRAIN => match output["status"].as_str() {
+            Some("trained") => format!(
+                "{} trained (out-of-fold R² {:.3}, MAE ${:.0}){}",
+                output["version"].as_str().unwrap_or("?"),
+                output["cross_validation"]["overall"]["r2_log"].as_f64().unwrap_or(f64::NAN),
+                output["cross_validation"]["overall"]["mae_usd"].as_f64().unwrap_or(f64::NAN),
+                output["promoted"]
+                    .as_str()
+                    .map(|s| format!(", promoted to {s}"))
+                    .unwrap_or_default()
+            ),
+            Some(status) => format!("{status}: {}", output["reason"].as_str().unwrap_or_default()),
+            None => String::new(),
+        },
         "reports due" => {
             let schedules = &output["schedules"];
             let failed = schedules.as_array().map_or(0, |a| {

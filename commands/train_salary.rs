@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use rats::exit::Outcome;
+use rats::ml::due::{self, Decision};
+use rats::ml::registry::Registry;
 use rats::ml::salary::evaluate::Evaluation;
 use rats::ml::salary::train::{CvReport, Scores};
 use rats::ml::salary::version::{self, Request};
@@ -13,7 +15,7 @@ use rats::output::{self, Report};
 use rats::settings::{OutputFormat, Settings};
 use rats::tracking::log_version::Logged;
 
-use crate::cli::TrainSalaryArgs;
+use crate::cli::{PromoteStage, TrainSalaryArgs};
 use crate::progress::StepSpinner;
 use crate::tracking;
 
@@ -42,6 +44,11 @@ pub fn run(args: &TrainSalaryArgs, settings: &Settings, quiet: bool) -> anyhow::
         esco: from_datasets(&args.esco, ESCO, "ESCO occupations"),
         force: args.force,
     };
+    if let Some(decision) = due(args, settings)?
+        && !decision.due
+    {
+        return skipped(settings, quiet, "not due", &decision.reason);
+    }
     tracking::check_before_training(settings)?;
     let spinner = StepSpinner::new(quiet);
     let outcome = version::train_version(&request, &|message| spinner.step(message))
@@ -49,13 +56,11 @@ pub fn run(args: &TrainSalaryArgs, settings: &Settings, quiet: bool) -> anyhow::
     spinner.finish();
     let trained = match outcome? {
         version::Outcome::AlreadyTrained { version, path } => {
-            if !quiet {
-                eprintln!(
-                    "salary {version} ({}) was trained on these inputs already (same examples, options, seed and rats build): nothing to do; --force trains again",
-                    path.display()
-                );
-            }
-            return Ok(Outcome::Success);
+            let reason = format!(
+                "salary {version} ({}) was trained on these inputs already (same examples, options, seed and rats build): nothing to do; --force trains again",
+                path.display()
+            );
+            return skipped(settings, quiet, "already trained", &reason);
         }
         version::Outcome::Trained(trained) => trained,
     };
@@ -65,6 +70,10 @@ pub fn run(args: &TrainSalaryArgs, settings: &Settings, quiet: bool) -> anyhow::
     let logged = tracking::log_trained(settings, &trained.card, &trained.path, || {
         version::tracking_record(&trained.card, &trained.cv)
     })?;
+    if let Some(stage) = args.promote {
+        let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        Registry::new(&settings.models_dir.value, "salary").promote(&trained.version, stage.as_str(), &at)?;
+    }
     if !(quiet && settings.format.value == OutputFormat::Table) {
         print(
             settings,
@@ -72,8 +81,40 @@ pub fn run(args: &TrainSalaryArgs, settings: &Settings, quiet: bool) -> anyhow::
             trained.evaluation.as_ref(),
             &trained.version,
             &trained.path,
+            args.promote.map(PromoteStage::as_str),
             logged.as_ref(),
         )?;
+    }
+    Ok(Outcome::Success)
+}
+
+/// Whether `--every` / `--min-new-postings` let this run train; `None` when neither is given.
+fn due(args: &TrainSalaryArgs, settings: &Settings) -> anyhow::Result<Option<Decision>> {
+    if args.every.is_none() && args.min_new_postings.is_none() {
+        return Ok(None);
+    }
+    let lake = &settings.lake.value;
+    let silver_rows = due::silver_rows(lake).with_context(|| format!("counting the postings of the lake {}", lake.display()))?;
+    let registry = Registry::new(&settings.models_dir.value, "salary");
+    let decision = due::decide(
+        &registry,
+        args.every.unwrap_or_else(chrono::Duration::zero),
+        args.min_new_postings.unwrap_or(0),
+        silver_rows,
+        chrono::Utc::now(),
+    )?;
+    Ok(Some(decision))
+}
+
+/// A run that trained nothing, and why (`status`, `reason`), in the output format.
+fn skipped(settings: &Settings, quiet: bool, status: &str, reason: &str) -> anyhow::Result<Outcome> {
+    if !(quiet && settings.format.value == OutputFormat::Table) {
+        let report = Report {
+            header: vec!["status".into(), "reason".into()],
+            rows: vec![vec![status.into(), reason.into()]],
+            json: serde_json::json!({"kind": "salary", "status": status, "reason": reason}),
+        };
+        output::write(&mut std::io::stdout().lock(), settings.format.value, &report)?;
     }
     Ok(Outcome::Success)
 }
@@ -84,6 +125,7 @@ fn print(
     evaluation: Option<&Evaluation>,
     version: &str,
     path: &Path,
+    promoted: Option<&str>,
     logged: Option<&Logged>,
 ) -> anyhow::Result<()> {
     let cell = |s: &Scores, name: &str| {
@@ -117,7 +159,9 @@ fn print(
             rows,
             json: serde_json::json!({
                 "kind": "salary",
+                "status": "trained",
                 "version": version,
+                "promoted": promoted,
                 "path": path.display().to_string(),
                 "cross_validation": cv,
                 "evaluation": evaluation,
@@ -135,6 +179,9 @@ fn print(
             cv.calibration.offset.exp(),
             cv.calibration.calibrated_coverage * 100.0
         )?;
+        if let Some(stage) = promoted {
+            writeln!(out, "salary {version} promoted to {stage}")?;
+        }
         if let Some(logged) = logged {
             writeln!(out, "{logged}")?;
         }

@@ -9,6 +9,7 @@ pub mod chart;
 pub mod check;
 pub mod contract;
 pub mod dedup;
+pub mod duration;
 pub mod env_vars;
 pub mod exit;
 pub mod export;

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use crate::accounts::tiers::RateLimits;
 use crate::check::spec::Severity;
 use crate::env_vars;
+use crate::ml::due::RetrainPolicy;
 use crate::report::schedule::ScheduleSpec;
 use crate::serve::oidc::config::OidcSettings;
 
@@ -32,6 +33,8 @@ pub enum SettingsError {
     },
     #[error("setting reports: {0}")]
     Schedule(String),
+    #[error("setting {0}")]
+    Retrain(String),
     #[error("setting {name} = {value} is out of range: {expected}")]
     OutOfRange {
         name: &'static str,
@@ -127,6 +130,8 @@ pub struct Overrides {
     pub run_transform: Option<bool>,
     pub run_check: Option<bool>,
     pub run_reports: Option<bool>,
+    /// `rats run --no-retrain`: leave out the salary model's retraining.
+    pub run_retrain: Option<bool>,
     pub format: Option<OutputFormat>,
     pub log_format: Option<LogFormat>,
 }
@@ -189,6 +194,7 @@ struct RunFileSettings {
     transform: Option<bool>,
     check: Option<bool>,
     reports: Option<bool>,
+    retrain_salary: Option<RetrainPolicy>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -340,6 +346,9 @@ pub struct Settings {
     pub run_check: Setting<bool>,
     /// Whether `rats run` sends the scheduled reports that are due (when `reports:` has any).
     pub run_reports: Setting<bool>,
+    /// When `rats run` retrains the salary model (`run.retrain_salary` in the file); none: it
+    /// does not.
+    pub run_retrain_salary: Setting<Option<RetrainPolicy>>,
     pub format: Setting<OutputFormat>,
     pub log_format: Setting<LogFormat>,
 }
@@ -503,6 +512,11 @@ impl Settings {
             run_transform: pick_without_env(overrides.run_transform, file.run.transform, true),
             run_check: pick_without_env(overrides.run_check, file.run.check, true),
             run_reports: pick_without_env(overrides.run_reports, file.run.reports, true),
+            run_retrain_salary: pick_without_env(
+                (overrides.run_retrain == Some(false)).then_some(None),
+                file.run.retrain_salary.map(Some),
+                None,
+            ),
             format: pick(overrides.format, env, env_vars::FORMAT, file.format, OutputFormat::Table)?,
             log_format: pick(overrides.log_format, env, env_vars::LOG_FORMAT, file.log_format, LogFormat::Text)?,
             config_file,
@@ -513,6 +527,9 @@ impl Settings {
 
     fn validate(&self) -> Result<(), SettingsError> {
         crate::report::schedule::validate(&self.report_schedules.value).map_err(SettingsError::Schedule)?;
+        if let Some(policy) = &self.run_retrain_salary.value {
+            policy.validate().map_err(SettingsError::Retrain)?;
+        }
         if self.batch_size.value == 0 {
             return Err(SettingsError::OutOfRange {
                 name: "batch_size",
@@ -698,6 +715,19 @@ impl Settings {
         ] {
             rows.push((name, setting.value.to_string(), setting.source.to_string()));
         }
+        rows.push((
+            "run.retrain_salary",
+            self.run_retrain_salary.value.as_ref().map_or_else(
+                || "(none: rats run does not train)".to_string(),
+                |p| {
+                    format!(
+                        "every {}, at least {} new postings, {} folds, promote to {}",
+                        p.every, p.min_new_postings, p.folds, p.promote
+                    )
+                },
+            ),
+            self.run_retrain_salary.source.to_string(),
+        ));
         rows.push((
             "serve.cors_origins",
             if self.cors_origins.value.is_empty() {

@@ -7,8 +7,9 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use polars::prelude::*;
 use polars::sql::SQLContext;
 
-use super::spec::{Kind, parse_age};
+use super::spec::Kind;
 use super::stats;
+use crate::duration::parse_age;
 use crate::export::LakeTable;
 use crate::transform::engine::polars_message;
 

@@ -1,7 +1,8 @@
 //! Lineage of the lake: input files and Kafka partitions → bronze → silver, duplicates and
-//! quarantine → the warehouse's models (from the transform graph) → the quality results and the
-//! reports (from the tables their queries and charts read) → the deliveries of scheduled
-//! reports, each table with the Delta version it is at now. Printed as rows, JSON, Graphviz or
+//! quarantine → the warehouse's models (from the transform graph) → the quality results, the
+//! reports (from the tables their queries and charts read) and the files exported (from the
+//! exports' log) → the deliveries of scheduled reports, each table with the Delta version it
+//! is at now. Printed as rows, JSON, Graphviz or
 //! Mermaid.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -22,9 +23,9 @@ use crate::transform::{TransformError, dag::Dag};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LineageNode {
     /// `input:PATH`, `kafka://TOPIC/PARTITION`, a lake table (`silver/postings`),
-    /// `view:MODEL` for a model that is not stored, or `report:NAME`.
+    /// `view:MODEL` for a model that is not stored, `report:NAME` or `export:FILE`.
     pub id: String,
-    /// `input`, `table`, `view` or `report`.
+    /// `input`, `table`, `view`, `report` or `export`.
     pub kind: &'static str,
     /// The table's Delta version now (tables only).
     pub version: Option<i64>,
@@ -51,7 +52,7 @@ pub fn build(lake: &Path, project: &ProjectSource, reports: &Catalog) -> Result<
     let tables = export::lake_tables(lake)?;
     let mut versions: BTreeMap<String, Option<i64>> = BTreeMap::new();
     for table in &tables {
-        versions.insert(table.name.clone(), table_version(&table.path));
+        versions.insert(table.name.clone(), table.version());
     }
     let mut lineage = Lineage::default();
     let mut nodes: BTreeMap<String, LineageNode> = BTreeMap::new();
@@ -152,6 +153,22 @@ pub fn build(lake: &Path, project: &ProjectSource, reports: &Catalog) -> Result<
             edges.insert((id, deliveries));
         }
     }
+    for (target, read) in export::log::exported_files(&io, lake)? {
+        let id = format!("export:{target}");
+        nodes.insert(
+            id.clone(),
+            LineageNode {
+                id: id.clone(),
+                kind: "export",
+                version: None,
+                records: None,
+            },
+        );
+        for table in read {
+            table_node(&table, &mut nodes);
+            edges.insert((table, id.clone()));
+        }
+    }
     // Tables no edge reaches (written by `rats train`, `rats occupation`, …) are still listed.
     for table in &tables {
         table_node(&table.name, &mut nodes);
@@ -159,19 +176,6 @@ pub fn build(lake: &Path, project: &ProjectSource, reports: &Catalog) -> Result<
     lineage.nodes = nodes.into_values().collect();
     lineage.edges = edges.into_iter().collect();
     Ok(lineage)
-}
-
-/// The current version of the Delta table at `path`: its newest commit file's number.
-fn table_version(path: &Path) -> Option<i64> {
-    std::fs::read_dir(path.join("_delta_log"))
-        .ok()?
-        .flatten()
-        .filter_map(|e| {
-            let name = e.file_name();
-            let name = name.to_str()?;
-            name.strip_suffix(".json")?.parse::<i64>().ok()
-        })
-        .max()
 }
 
 fn engine(what: &str, error: &PolarsError) -> CheckError {
@@ -241,6 +245,7 @@ pub fn to_dot(lineage: &Lineage) -> String {
             "input" => "note",
             "view" => "ellipse",
             "report" => "tab",
+            "export" => "folder",
             _ => "box",
         };
         let _ = writeln!(out, "  {:?} [label=\"{}\", shape={shape}];", node.id, label(node).replace('"', "'"));
@@ -267,6 +272,7 @@ pub fn to_mermaid(lineage: &Lineage) -> String {
             "input" => ("[/", "/]"),
             "view" => ("(", ")"),
             "report" => ("[[", "]]"),
+            "export" => ("[\\", "\\]"),
             _ => ("[", "]"),
         };
         let _ = writeln!(out, "  {}{open}\"{text}\"{close}", ids[node.id.as_str()]);

@@ -5,6 +5,8 @@
 //! order and limit become one SQL statement Polars plans over the tables' Parquet files, so only
 //! the columns and rows asked for are read.
 
+pub mod log;
+pub mod stream;
 pub mod tables;
 pub mod write;
 pub mod xlsx;
@@ -13,7 +15,6 @@ use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
-use polars::sql::SQLContext;
 
 use crate::transform::TransformError;
 use crate::transform::delta::DeltaIo;
@@ -64,36 +65,21 @@ pub struct Planned {
     pub what: String,
     /// The SQL statement the rows come from.
     pub statement: String,
-    /// The rows in order, in parts collected one after the other: a table's export without an
-    /// order has a part per data file, so the table is never collected at once (BENCHMARKS.md
-    /// has what that saves); a sorted export or a query is one part.
-    parts: Vec<LazyFrame>,
-    /// At most this many rows over all the parts.
-    limit: Option<usize>,
+    /// The tables it reads (`layer/name`) and their Delta versions when planned.
+    pub read: std::collections::BTreeMap<String, Option<i64>>,
+    frame: LazyFrame,
 }
 
 impl Planned {
-    /// The rows, a part at a time; nothing is read before the iterator asks.
+    /// The rows in order, in small batches from Polars' streaming engine, so an export of a
+    /// whole table never holds the table (BENCHMARKS.md has the memory it takes). Nothing is
+    /// read before the iterator asks.
     pub fn frames(self) -> impl Iterator<Item = Result<DataFrame, ExportError>> {
-        let Planned { what, parts, limit, .. } = self;
-        let mut left = limit;
-        parts.into_iter().map_while(move |part| {
-            if left == Some(0) {
-                return None;
-            }
-            let part = match left {
-                Some(n) => part.limit(n as IdxSize),
-                None => part,
-            };
-            let frame = part.collect().map_err(|e| ExportError::Query {
-                what: what.clone(),
-                message: crate::transform::engine::polars_message(&e),
-            });
-            if let (Ok(frame), Some(n)) = (&frame, left.as_mut()) {
-                *n = n.saturating_sub(frame.height());
-            }
-            Some(frame)
-        })
+        let Planned { what, frame, .. } = self;
+        match stream::Batches::start(frame, what) {
+            Ok(batches) => Box::new(batches) as Box<dyn Iterator<Item = _>>,
+            Err(error) => Box::new(std::iter::once(Err(error))),
+        }
     }
 }
 
@@ -126,40 +112,21 @@ pub fn plan(lake: &Path, selection: &Selection) -> Result<Planned, ExportError> 
         what: what.clone(),
         message: crate::transform::engine::polars_message(&e),
     };
-    let io = DeltaIo::new()?;
-    // Every row of a table in no particular order: the same statement, without its limit, on
-    // each data file in turn.
-    if let (Some(table), true) = (needed.first().filter(|_| selection.table.is_some()), selection.order_by.is_empty()) {
-        let per_file = statement(
-            &table.relation(),
-            &Selection {
-                limit: None,
-                ..selection.clone()
-            },
-        )?;
-        let parts = io
-            .scan_per_file(&table.path)?
-            .into_iter()
-            .map(|scan| {
-                let mut context = SQLContext::new();
-                context.register(&table.relation(), scan);
-                context.execute(&per_file).map_err(&query_error)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        return Ok(Planned {
-            statement: sql,
-            parts,
-            limit: selection.limit,
-            what,
-        });
+    let read = match selection.table {
+        Some(_) => needed.clone(),
+        None => log::tables_named(&sql, &tables),
     }
+    .into_iter()
+    .map(|t| (t.name.clone(), t.version()))
+    .collect();
+    let io = DeltaIo::new()?;
     let mut context = tables::sql_context(&io, needed)?;
     let frame = context.execute(&sql).map_err(&query_error)?;
     Ok(Planned {
         what,
         statement: sql,
-        parts: vec![frame],
-        limit: None,
+        read,
+        frame,
     })
 }
 

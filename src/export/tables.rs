@@ -26,6 +26,19 @@ impl LakeTable {
     pub fn model_name(&self) -> Option<&str> {
         self.name.strip_prefix("gold/")
     }
+
+    /// The table's Delta version now: its newest commit file's number.
+    pub fn version(&self) -> Option<i64> {
+        std::fs::read_dir(self.path.join("_delta_log"))
+            .ok()?
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name();
+                let name = name.to_str()?;
+                name.strip_suffix(".json")?.parse::<i64>().ok()
+            })
+            .max()
+    }
 }
 
 /// Every table of the lake at `lake`, by name.

@@ -1,6 +1,7 @@
 //! Writing exported rows: CSV (a header, list columns joined with `;`), a JSON array, JSON
 //! lines, Parquet (zstd) or an Excel workbook ([`xlsx`]). The rows come as frames one after the
-//! other and are converted to Arrow a slice at a time, so only the workbook holds them all.
+//! other (small batches from the streaming engine) and are converted to Arrow a batch at a
+//! time, so only the workbook holds them all.
 
 use std::io::Write;
 use std::path::Path;
@@ -21,8 +22,9 @@ use super::ExportError;
 use super::xlsx::{self, About};
 use crate::transform::delta::to_arrow;
 
-/// Rows converted and written at a time.
-const SLICE_ROWS: usize = 65_536;
+/// Rows in a Parquet row group: the writer holds a row group's encoded pages until it ends, so
+/// its default of a million rows held most of a big export in memory.
+const PARQUET_ROW_GROUP_ROWS: usize = 16_384;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ExportFormat {
@@ -136,30 +138,23 @@ fn write_watched<W: Write + Send>(
         other => ExportError::Convert(other.to_string()),
     };
     let mut rows = 0;
-    let mut slices = frames.flat_map(|frame| -> Box<dyn Iterator<Item = Result<Vec<RecordBatch>, ExportError>>> {
-        match frame {
-            Err(error) => Box::new(std::iter::once(Err(error))),
-            Ok(frame) => Box::new((0..frame.height().max(1)).step_by(SLICE_ROWS).map(move |offset| {
-                let slice = frame.slice(offset as i64, SLICE_ROWS);
-                to_arrow(target, &slice).map_err(ExportError::from)
-            })),
-        }
-    });
+    // Frames come from the streaming engine a batch at a time; each becomes one record batch.
+    let mut converted = frames.map(|frame| to_arrow(target, &frame?).map_err(ExportError::from));
     match format {
         ExportFormat::Csv => {
             let mut writer = deltalake::arrow::csv::WriterBuilder::new().with_header(true).build(out);
-            for batches in slices.by_ref() {
+            for batches in converted.by_ref() {
                 for batch in batches? {
                     rows += batch.num_rows();
                     writer.write(&lists_joined(&batch)?).map_err(arrow)?;
                 }
             }
         }
-        ExportFormat::Json => rows = write_json(JsonWriter::<_, JsonArray>::new(out), slices.by_ref(), &arrow, &io)?,
-        ExportFormat::Jsonl => rows = write_json(JsonWriter::<_, LineDelimited>::new(out), slices.by_ref(), &arrow, &io)?,
+        ExportFormat::Json => rows = write_json(JsonWriter::<_, JsonArray>::new(out), converted.by_ref(), &arrow, &io)?,
+        ExportFormat::Jsonl => rows = write_json(JsonWriter::<_, LineDelimited>::new(out), converted.by_ref(), &arrow, &io)?,
         ExportFormat::Xlsx => {
             let mut batches = Vec::new();
-            for slice in slices.by_ref() {
+            for slice in converted.by_ref() {
                 batches.extend(slice?);
             }
             let (bytes, written) = xlsx::workbook(&batches, about)?;
@@ -172,11 +167,12 @@ fn write_watched<W: Write + Send>(
             let mut writer: Option<ArrowWriter<W>> = None;
             let mut out = Some(out);
             let properties = WriterProperties::builder()
+                .set_max_row_group_row_count(Some(PARQUET_ROW_GROUP_ROWS))
                 .set_compression(Compression::ZSTD(
                     ZstdLevel::try_new(3).map_err(|e| ExportError::Convert(e.to_string()))?,
                 ))
                 .build();
-            for batches in slices.by_ref() {
+            for batches in converted.by_ref() {
                 for batch in batches? {
                     rows += batch.num_rows();
                     if writer.is_none()

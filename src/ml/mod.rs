@@ -8,6 +8,7 @@
 pub mod boost;
 pub mod card;
 pub mod dataset;
+pub mod due;
 pub mod explain;
 pub mod facts;
 pub mod features;

@@ -25,12 +25,7 @@ pub fn tables_read(template: &Template, charts: &[ChartSpec], tables: &[LakeTabl
         }
     }
     for text in texts {
-        let words: BTreeSet<&str> = text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).collect();
-        for table in tables {
-            if words.contains(table.relation().as_str()) || table.model_name().is_some_and(|m| words.contains(m)) {
-                read.insert(table.name.clone());
-            }
-        }
+        read.extend(crate::export::log::tables_named(text, tables).into_iter().map(|t| t.name.clone()));
     }
     read
 }

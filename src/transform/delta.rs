@@ -1,5 +1,5 @@
 //! Polars frames in and out of the lake's Delta tables. Reading scans the table's live
-//! Parquet files with Polars (one scan per partition, the partition values added as columns);
+//! Parquet files with Polars (one scan, the partition values read from the files' folders);
 //! writing hands the frame to delta-rs through Arrow IPC in memory (Polars and delta-rs use
 //! different Arrow implementations, and IPC is the safe bridge between them).
 
@@ -39,46 +39,54 @@ impl DeltaIo {
         path.join("_delta_log").is_dir()
     }
 
-    /// A lazy scan of the table at `path`.
+    /// A lazy scan of the table at `path`: one scan of every live file, the partition values
+    /// read from the files' `column=value/` folders as Polars' Hive partitioning reads them,
+    /// so a filter on a partition column skips the other partitions' files and the streaming
+    /// engine reads the table as one source. A table whose folders do not spell its partition
+    /// values (written by another tool) is read one scan per partition instead.
     pub fn scan(&self, path: &Path) -> Result<LazyFrame, TransformError> {
-        let mut scans = self.scans(path, false)?;
-        if scans.len() == 1 {
-            return Ok(scans.remove(0));
-        }
-        concat(scans, UnionArgs::default()).map_err(|e| polars_error(path, &e))
-    }
-
-    /// One lazy scan per live data file of the table at `path`, for readers that go through a
-    /// table a file at a time to bound their memory (an export of every row).
-    pub fn scan_per_file(&self, path: &Path) -> Result<Vec<LazyFrame>, TransformError> {
-        self.scans(path, true)
-    }
-
-    /// Scans of the table's live files, one per partition (the partition's values added as
-    /// columns) or one per file.
-    fn scans(&self, path: &Path, per_file: bool) -> Result<Vec<LazyFrame>, TransformError> {
         let table = self.runtime.block_on(Table::open_existing(path))?;
         let files = table.live_files()?;
         if files.is_empty() {
-            return Ok(vec![empty_frame(path, &table.arrow_schema()?)?.lazy()]);
+            return Ok(empty_frame(path, &table.arrow_schema()?)?.lazy());
         }
-        let mut groups: BTreeMap<ScanGroup, Vec<PathBuf>> = BTreeMap::new();
-        for (index, (file, partitions)) in files.into_iter().enumerate() {
-            let key = (per_file.then_some(index), partitions.into_iter().collect());
-            groups.entry(key).or_default().push(file);
+        let columns: Vec<&String> = files[0].1.keys().collect();
+        if columns.is_empty() {
+            return scan_files(path, files.iter().map(|(file, _)| file), HiveOptions::new_disabled());
+        }
+        // The files' paths are absolute: the table's folder as they spell it.
+        let root = [std::path::absolute(path), path.canonicalize()]
+            .into_iter()
+            .flatten()
+            .find(|root| files[0].0.starts_with(root));
+        if let Some(root) = root.filter(|root| files.iter().all(|(file, partitions)| in_hive_folders(root, file, partitions))) {
+            let hive = HiveOptions {
+                enabled: Some(true),
+                hive_start_idx: root.to_string_lossy().len() + 1,
+                schema: Some(Arc::new(
+                    columns
+                        .iter()
+                        .map(|c| polars::prelude::Field::new(c.as_str().into(), polars::prelude::DataType::String))
+                        .collect(),
+                )),
+                try_parse_dates: false,
+            };
+            return scan_files(path, files.iter().map(|(file, _)| file), hive);
+        }
+        let mut groups: BTreeMap<PartitionValues, Vec<PathBuf>> = BTreeMap::new();
+        for (file, partitions) in files {
+            groups.entry(partitions.into_iter().collect()).or_default().push(file);
         }
         let mut scans = Vec::new();
-        for ((_, partitions), paths) in groups {
-            let sources: Vec<PlRefPath> = paths.iter().map(|p| PlRefPath::new(p.to_string_lossy().as_ref())).collect();
-            let mut scan = LazyFrame::scan_parquet_files(sources.into_iter().collect(), ScanArgsParquet::default())
-                .map_err(|e| polars_error(path, &e))?;
+        for (partitions, paths) in groups {
+            let mut scan = scan_files(path, paths.iter(), HiveOptions::new_disabled())?;
             for (column, value) in partitions {
                 let value = value.map_or_else(|| lit(NULL), lit);
                 scan = scan.with_column(value.cast(polars::prelude::DataType::String).alias(column.as_str()));
             }
             scans.push(scan);
         }
-        Ok(scans)
+        concat(scans, UnionArgs::default()).map_err(|e| polars_error(path, &e))
     }
 
     /// Writes `frame` as the table at `path`: its rows replace the table's (`replace`), or are
@@ -128,9 +136,37 @@ impl DeltaIo {
     }
 }
 
-/// What a scan covers: one file (its index) or every file of a partition, and the partition's
-/// values.
-type ScanGroup = (Option<usize>, Vec<(String, Option<String>)>);
+/// A partition's values, by column.
+type PartitionValues = Vec<(String, Option<String>)>;
+
+/// A lazy scan of `files` of the table at `table`.
+fn scan_files<'a>(table: &Path, files: impl Iterator<Item = &'a PathBuf>, hive: HiveOptions) -> Result<LazyFrame, TransformError> {
+    let sources: Vec<PlRefPath> = files.map(|p| PlRefPath::new(p.to_string_lossy().as_ref())).collect();
+    let args = ScanArgsParquet {
+        hive_options: hive,
+        ..ScanArgsParquet::default()
+    };
+    LazyFrame::scan_parquet_files(sources.into_iter().collect(), args).map_err(|e| polars_error(table, &e))
+}
+
+/// Whether `file` lies in `table`'s folders `column=value/…` that spell exactly its partition
+/// values, in the order of the columns' names (`__HIVE_DEFAULT_PARTITION__` for none), so Hive
+/// partitioning reads them back unchanged.
+fn in_hive_folders(table: &Path, file: &Path, partitions: &BTreeMap<String, Option<String>>) -> bool {
+    let Ok(relative) = file.strip_prefix(table) else {
+        return false;
+    };
+    let folders: Vec<String> = relative
+        .parent()
+        .map(|p| p.iter().map(|part| part.to_string_lossy().into_owned()).collect())
+        .unwrap_or_default();
+    folders.len() == partitions.len()
+        && folders.iter().zip(partitions).all(|(folder, (column, value))| {
+            let value = value.as_deref().unwrap_or("__HIVE_DEFAULT_PARTITION__");
+            // A value Polars would read differently: empty (null), or holding '=' or a '*'.
+            !value.is_empty() && !value.contains(['=', '*']) && *folder == format!("{column}={value}")
+        })
+}
 
 fn polars_error(path: &Path, error: &PolarsError) -> TransformError {
     TransformError::Engine {
@@ -239,5 +275,31 @@ fn empty_frame(path: &Path, schema: &Arc<Schema>) -> Result<DataFrame, Transform
 impl From<LakeError> for TransformError {
     fn from(error: LakeError) -> Self {
         TransformError::Lake(error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_folders_that_spell_the_partition_values_are_read_as_hive_partitions() {
+        let table = Path::new("/lake/silver/postings");
+        let values = |pairs: &[(&str, Option<&str>)]| -> BTreeMap<String, Option<String>> {
+            pairs.iter().map(|(c, v)| ((*c).to_string(), v.map(str::to_string))).collect()
+        };
+        let month = values(&[("posting_month", Some("2025-04"))]);
+        let in_folders = |file: &str, partitions: &BTreeMap<String, Option<String>>| in_hive_folders(table, Path::new(file), partitions);
+        assert!(in_folders("/lake/silver/postings/posting_month=2025-04/part-0.parquet", &month));
+        assert!(in_folders(
+            "/lake/silver/postings/posting_month=__HIVE_DEFAULT_PARTITION__/part-0.parquet",
+            &values(&[("posting_month", None)])
+        ));
+        // Another value, another table, no folder, a value Polars would read otherwise.
+        assert!(!in_folders("/lake/silver/postings/posting_month=2025-03/part-0.parquet", &month));
+        assert!(!in_folders("/lake/silver/other/posting_month=2025-04/part-0.parquet", &month));
+        assert!(!in_folders("/lake/silver/postings/part-0.parquet", &month));
+        let escaped = values(&[("city", Some("a=b"))]);
+        assert!(!in_folders("/lake/silver/postings/city=a=b/part-0.parquet", &escaped));
     }
 }

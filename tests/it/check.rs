@@ -278,7 +278,7 @@ fn the_webhook_hears_when_an_expectation_starts_failing_and_when_it_recovers_onc
 }
 
 #[test]
-fn lineage_runs_from_the_input_files_through_the_warehouse_to_the_quality_results() {
+fn lineage_runs_from_the_input_files_through_the_warehouse_to_the_quality_results_and_exports() {
     let dir = tempfile::tempdir().expect("tempdir");
     let input = repo().join("fixtures/demo/postings.jsonl");
     consume(dir.path(), &input);
@@ -286,6 +286,19 @@ fn lineage_runs_from_the_input_files_through_the_warehouse_to_the_quality_result
     assert!(built.status.success(), "{}", stderr(&built));
     let (code, _, err) = check(dir.path(), &["--select", "silver/postings.not_null.title"]);
     assert_eq!(code, Some(0), "{err}");
+    // A query's answer exported to a file (logged), and one to stdout (not logged).
+    let exported = run(rats(dir.path()).args([
+        "export",
+        "--lake",
+        "lake",
+        "--sql",
+        "SELECT f.title, s.source_site FROM fct_postings f JOIN silver__postings s USING (posting_key)",
+        "--out",
+        "titles.csv",
+    ]));
+    assert!(exported.status.success(), "{}", stderr(&exported));
+    let piped = run(rats(dir.path()).args(["export", "--lake", "lake", "silver/duplicates"]));
+    assert!(piped.status.success(), "{}", stderr(&piped));
 
     let output = run(rats(dir.path()).args(["check", "lineage", "--lake", "lake", "--format", "json"]));
     assert!(output.status.success(), "{}", stderr(&output));
@@ -312,6 +325,16 @@ fn lineage_runs_from_the_input_files_through_the_warehouse_to_the_quality_result
     assert!(
         has("silver/postings", "quality/results"),
         "the checked table feeds the results: {edges:?}"
+    );
+    let export_id = format!("export:{}", dir.path().join("titles.csv").display());
+    assert!(
+        has("gold/fct_postings", &export_id) && has("silver/postings", &export_id),
+        "{edges:?}"
+    );
+    assert_eq!(
+        edges.iter().filter(|(_, to)| to.starts_with("export:")).count(),
+        2,
+        "only the file's export, from the two tables its query names: {edges:?}"
     );
     let node = |id: &str| {
         lineage["nodes"]

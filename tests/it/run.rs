@@ -110,3 +110,66 @@ fn a_failed_step_stops_the_ones_after_it_and_a_second_run_waits_for_none() {
     assert!(err.contains("another rats run is working on") && err.contains("pid 4242"), "{err}");
     drop(lock);
 }
+
+#[test]
+fn the_salary_model_is_retrained_when_due_and_only_after_a_clean_check() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    settings(dir.path());
+    let settings_file = dir.path().join("rats.yaml");
+    let base = std::fs::read_to_string(&settings_file).expect("read the settings");
+    let with_retraining = |every: &str| {
+        format!(
+            "{base}  retrain_salary: {{ every: {every}, min_new_postings: 100, folds: 2, promote: production }}\nmodels:\n  dir: models\ndatasets: {:?}\n",
+            crate::support::datasets().display().to_string()
+        )
+    };
+    std::fs::write(&settings_file, with_retraining("7d")).expect("write the settings");
+    let (code, json, err) = rats_run(dir.path());
+    assert_eq!(code, Some(0), "{err}\n{json}");
+    assert_eq!(
+        steps(&json),
+        pairs(&[
+            ("consume files", "ok"),
+            ("transform", "ok"),
+            ("check", "ok"),
+            ("retrain salary", "ok")
+        ])
+    );
+    let detail = json["steps"][3]["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.starts_with("v1 trained (out-of-fold R²") && detail.ends_with("promoted to production"),
+        "{detail}"
+    );
+    let stages: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("models/salary/stages.json")).expect("stages")).expect("json");
+    assert_eq!(stages["stages"]["v1"], "production");
+
+    // The next night: v1 is minutes old.
+    let (code, json, err) = rats_run(dir.path());
+    assert_eq!(code, Some(0), "{err}\n{json}");
+    let detail = json["steps"][3]["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.starts_with("not due: v1 is") && detail.contains("retrain every 7d 0h"),
+        "{detail}"
+    );
+
+    // Old enough, but the lake did not grow by 100 postings.
+    std::fs::write(&settings_file, with_retraining("0m")).expect("write the settings");
+    let (_, json, _) = rats_run(dir.path());
+    let detail = json["steps"][3]["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains("0 postings more than it was trained on (at least 100)"), "{detail}");
+    assert!(!dir.path().join("models/salary/v2").exists());
+
+    // An error-level expectation failing: no training on that data, whatever is due.
+    std::fs::create_dir_all(dir.path().join("checks")).expect("mkdir");
+    std::fs::write(
+        dir.path().join("checks/strict.yml"),
+        "tables:\n  - table: silver/postings\n    expectations:\n      - row_count: { max: 10 }\n",
+    )
+    .expect("write the expectation");
+    let (code, json, err) = rats_run(dir.path());
+    assert_eq!(code, Some(1), "{err}\n{json}");
+    assert_eq!(json["steps"][2]["status"], "problems", "{json}");
+    assert_eq!(json["steps"][3]["status"], "skipped", "{json}");
+    assert_eq!(json["steps"][3]["detail"], "check found problems: no training on this data");
+}

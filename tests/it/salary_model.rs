@@ -133,9 +133,28 @@ fn training_writes_skill_premiums_market_wide_and_per_title_family() {
 #[test]
 fn the_same_inputs_train_nothing_new_and_forced_retraining_is_byte_identical() {
     let t = trained();
-    let again = train(t.lake.parent().expect("dir"), &t.lake, &t.models, &[]);
-    assert!(again.status.success(), "{}", stderr(&again));
-    assert!(stderr(&again).contains("nothing to do"), "{}", stderr(&again));
+    let dir = t.lake.parent().expect("dir");
+    let status = |output: &std::process::Output| {
+        assert!(output.status.success(), "{}", stderr(output));
+        let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(output)));
+        (
+            json["status"].as_str().unwrap_or_default().to_string(),
+            json["reason"].as_str().unwrap_or_default().to_string(),
+        )
+    };
+    let (again, reason) = status(&train(dir, &t.lake, &t.models, &[]));
+    assert_eq!(again, "already trained");
+    assert!(reason.contains("nothing to do"), "{reason}");
+    // Retraining when due (what rats run's run.retrain_salary asks): v1 is minutes old, and the
+    // lake has not grown since.
+    let (young, reason) = status(&train(dir, &t.lake, &t.models, &["--every", "7d"]));
+    assert_eq!(young, "not due");
+    assert!(reason.starts_with("v1 is ") && reason.contains("(retrain every 7d 0h)"), "{reason}");
+    let (unchanged, reason) = status(&train(dir, &t.lake, &t.models, &["--every", "0m", "--min-new-postings", "1"]));
+    assert_eq!(unchanged, "not due");
+    assert!(reason.contains("0 postings more"), "{reason}");
+    let (due, _) = status(&train(dir, &t.lake, &t.models, &["--every", "0m", "--min-new-postings", "0"]));
+    assert_eq!(due, "already trained", "due, then the same inputs train nothing");
     assert!(!t.models.join("salary/v2").exists(), "a re-run added a version");
 
     let other = tempfile::tempdir().expect("tempdir");
