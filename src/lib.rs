@@ -31,3 +31,4 @@ pub mod settings;
 pub mod skills;
 pub mod tracking;
 pub mod transform;
+pub mod web;

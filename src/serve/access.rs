@@ -102,16 +102,31 @@ pub async fn authorize(State(state): State<Arc<AppState>>, mut request: Request,
         .map(|p| p.as_str().to_string())
         .unwrap_or_default();
     let client = client_address(request.extensions());
-    let Some(access) = access_of(request.method(), &route) else {
+    // The dashboard's pages are open: they send a person without a session to sign in.
+    let page = crate::web::is_page(request.method(), &route);
+    let Some(access) = access_of(request.method(), &route).or(page.then_some(Access::Public)) else {
         return Problem::forbidden("route_not_open", "this route is not open to any role").into_response();
     };
     let credential = Credential::of(request.headers(), request.method());
-    let caller = caller_of(&state, credential, &route, client.as_deref()).await;
-    let budget = if route.starts_with("/v1/") {
+    let caller = match caller_of(&state, credential, &route, client.as_deref()).await {
+        // A page with an expired or foreign session cookie is shown as to a person signed out
+        // (the sign-in page), not answered with a problem document.
+        Err(_) if page => Ok(None),
+        caller => caller,
+    };
+    let budget = if route.starts_with("/v1/") || (route == "/login" && request.method() == Method::POST) {
         let known = caller.as_ref().ok().and_then(Option::as_ref);
         match spend(&state, &route, known, client.as_deref()).await {
             Ok(decision) => Some(decision),
-            Err(refused) => return with_rate_headers(Problem::rate_limited(refused.retry_after.unwrap_or(1)).into_response(), refused),
+            Err(refused) => {
+                let retry_after = refused.retry_after.unwrap_or(1);
+                let answer = if page {
+                    crate::web::too_many_sign_ins(retry_after)
+                } else {
+                    Problem::rate_limited(retry_after).into_response()
+                };
+                return with_rate_headers(answer, refused);
+            }
         }
     } else {
         None
@@ -165,7 +180,8 @@ async fn admit(
 
 /// Sign-in (with a password or a provider) and sign-up: a tighter budget per client address,
 /// against password guessing and floods of provider round trips.
-const LOGIN_ROUTES: [&str; 4] = [
+const LOGIN_ROUTES: [&str; 5] = [
+    "/login",
     "/v1/auth/login",
     "/v1/auth/register",
     "/v1/auth/oidc/{provider}/login",

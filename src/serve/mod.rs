@@ -110,6 +110,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/openapi.json", get(openapi::json_answer))
         .route("/docs", get(openapi::docs_answer));
     api.merge(operations)
+        .merge(crate::web::routes())
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), access::authorize))
         .route_layer(axum::middleware::from_fn(observe::label_route))
         .fallback(|| async { Problem::not_found("no such route; the API's routes start with /v1/") })

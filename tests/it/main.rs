@@ -6,6 +6,7 @@ mod check;
 mod cli;
 mod consume_fixtures;
 mod crash_resume;
+mod dashboard;
 mod datasets;
 mod export;
 mod image;

@@ -6,7 +6,7 @@
 // console error, script error, refused or failed request, and every origin the page reached.
 //
 //   node tests/node/docs-page.mjs BASE_URL API_KEY
-import { chromium } from 'playwright-core';
+import { launch, watch } from './browser.mjs';
 
 const [base, key] = process.argv.slice(2);
 if (!base || !key) {
@@ -14,20 +14,10 @@ if (!base || !key) {
   process.exit(2);
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run'],
-});
+const browser = await launch();
 try {
   const page = await browser.newPage();
-  const problems = [];
-  const origins = new Set();
-  page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`console: ${message.text()}`);
-  });
-  page.on('pageerror', (error) => problems.push(`script: ${error.message}`));
-  page.on('request', (request) => origins.add(new URL(request.url()).origin));
-  page.on('requestfailed', (request) => problems.push(`failed: ${request.url()} ${request.failure()?.errorText}`));
+  const { problems, origins } = watch(page);
 
   await page.goto(`${base}/docs`);
   await page.waitForSelector('section.op', { timeout: 15000 });

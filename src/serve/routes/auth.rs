@@ -96,33 +96,35 @@ pub async fn login(
     Client(client): Client,
     ApiJson(body): ApiJson<Credentials>,
 ) -> Result<Response, Problem> {
-    let accounts = &state.accounts;
-    let session = accounts
-        .login(&body.username, &body.password)
-        .await
-        .map_err(|e| internal("signing in", &e))?;
-    if let Some(session) = session {
-        accounts
-            .audit(
-                "login",
-                Some(session.user.id),
-                Some(&session.user.name),
-                client.as_deref(),
-                "signed in",
-            )
-            .await;
-        return Ok(session_answer(&state, &session, body.cookies));
+    match audited_login(&state, &body.username, &body.password, client.as_deref(), "").await {
+        Ok(Some(session)) => Ok(session_answer(&state, &session, body.cookies)),
+        Ok(None) => Err(Problem::unauthenticated("invalid_login", "the user name or the password is wrong")),
+        Err(error) => Err(internal("signing in", &error)),
     }
-    accounts
-        .audit(
-            "login_failed",
-            None,
-            Some(&body.username),
-            client.as_deref(),
-            "wrong name or password, or a disabled user",
-        )
-        .await;
-    Err(Problem::unauthenticated("invalid_login", "the user name or the password is wrong"))
+}
+
+/// Signs in with a password and audits the outcome (`login` or `login_failed`); `channel` is
+/// added to the audit's detail (the dashboard's form says so). `None`: wrong name or password,
+/// or a disabled user.
+pub async fn audited_login(
+    state: &AppState,
+    username: &str,
+    password: &str,
+    client: Option<&str>,
+    channel: &str,
+) -> Result<Option<Session>, AccountsError> {
+    let accounts = &state.accounts;
+    let session = accounts.login(username, password).await?;
+    if let Some(session) = &session {
+        let detail = format!("signed in{channel}");
+        accounts
+            .audit("login", Some(session.user.id), Some(&session.user.name), client, &detail)
+            .await;
+    } else {
+        let detail = format!("wrong name or password, or a disabled user{channel}");
+        accounts.audit("login_failed", None, Some(username), client, &detail).await;
+    }
+    Ok(session)
 }
 
 /// Self-service sign-up as an `api_user`, when the server was started with
