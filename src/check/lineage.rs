@@ -66,6 +66,27 @@ pub fn build(lake: &Path, project: &ProjectSource, reports: &Catalog) -> Result<
         });
     };
 
+    // A report or an exported file: a node of its own after each table it read.
+    let fed_by = |id: &str,
+                  kind: &'static str,
+                  read: Vec<String>,
+                  nodes: &mut BTreeMap<String, LineageNode>,
+                  edges: &mut BTreeSet<(String, String)>| {
+        nodes.insert(
+            id.to_string(),
+            LineageNode {
+                id: id.to_string(),
+                kind,
+                version: None,
+                records: None,
+            },
+        );
+        for table in read {
+            table_node(&table, nodes);
+            edges.insert((table, id.to_string()));
+        }
+    };
+
     if let Some(bronze) = tables.iter().find(|t| t.name == BRONZE) {
         table_node(BRONZE, &mut nodes);
         for (input, records) in inputs(&io, &bronze.path)? {
@@ -134,19 +155,7 @@ pub fn build(lake: &Path, project: &ProjectSource, reports: &Catalog) -> Result<
             continue;
         }
         let id = format!("report:{}", listed.template.name);
-        nodes.insert(
-            id.clone(),
-            LineageNode {
-                id: id.clone(),
-                kind: "report",
-                version: None,
-                records: None,
-            },
-        );
-        for table in read {
-            table_node(&table, &mut nodes);
-            edges.insert((table, id.clone()));
-        }
+        fed_by(&id, "report", read.into_iter().collect(), &mut nodes, &mut edges);
         if delivered.contains(&listed.template.name) {
             let deliveries = DELIVERIES.to_string();
             table_node(&deliveries, &mut nodes);
@@ -154,20 +163,7 @@ pub fn build(lake: &Path, project: &ProjectSource, reports: &Catalog) -> Result<
         }
     }
     for (target, read) in export::log::exported_files(&io, lake)? {
-        let id = format!("export:{target}");
-        nodes.insert(
-            id.clone(),
-            LineageNode {
-                id: id.clone(),
-                kind: "export",
-                version: None,
-                records: None,
-            },
-        );
-        for table in read {
-            table_node(&table, &mut nodes);
-            edges.insert((table, id.clone()));
-        }
+        fed_by(&format!("export:{target}"), "export", read, &mut nodes, &mut edges);
     }
     // Tables no edge reaches (written by `rats train`, `rats occupation`, …) are still listed.
     for table in &tables {

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-use super::{ExportError, LakeTable};
+use super::ExportError;
 use crate::transform::delta::DeltaIo;
 
 /// The log's place in the lake.
@@ -81,39 +81,9 @@ pub fn exported_files(io: &DeltaIo, lake: &Path) -> Result<BTreeMap<String, Vec<
     Ok(files)
 }
 
-/// The tables among `tables` that `sql` names: a table's SQL name (`layer__name`), or a
-/// warehouse model's own name, appearing as a word.
-pub fn tables_named<'a>(sql: &str, tables: &'a [LakeTable]) -> Vec<&'a LakeTable> {
-    let words: std::collections::BTreeSet<&str> = sql.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).collect();
-    tables
-        .iter()
-        .filter(|t| words.contains(t.relation().as_str()) || t.model_name().is_some_and(|m| words.contains(m)))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn table(name: &str) -> LakeTable {
-        LakeTable {
-            name: name.into(),
-            path: name.into(),
-        }
-    }
-
-    #[test]
-    fn a_query_reads_the_tables_it_names_by_either_name() {
-        let tables = [table("silver/postings"), table("gold/fct_postings"), table("gold/dim_skill")];
-        let named: Vec<&str> = tables_named(
-            "SELECT * FROM silver__postings JOIN fct_postings USING (posting_key) -- dim_skills",
-            &tables,
-        )
-        .iter()
-        .map(|t| t.name.as_str())
-        .collect();
-        assert_eq!(named, ["silver/postings", "gold/fct_postings"]);
-    }
 
     #[test]
     fn the_log_is_appended_and_read_back_newest_last() {

@@ -114,7 +114,7 @@ pub fn plan(lake: &Path, selection: &Selection) -> Result<Planned, ExportError> 
     };
     let read = match selection.table {
         Some(_) => needed.clone(),
-        None => log::tables_named(&sql, &tables),
+        None => tables::tables_named(&sql, &tables),
     }
     .into_iter()
     .map(|t| (t.name.clone(), t.version()))

@@ -25,7 +25,11 @@ pub fn tables_read(template: &Template, charts: &[ChartSpec], tables: &[LakeTabl
         }
     }
     for text in texts {
-        read.extend(crate::export::log::tables_named(text, tables).into_iter().map(|t| t.name.clone()));
+        read.extend(
+            crate::export::tables::tables_named(text, tables)
+                .into_iter()
+                .map(|t| t.name.clone()),
+        );
     }
     read
 }

@@ -7,12 +7,12 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{Datelike, Days, NaiveDate};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::serve::market::Job;
 
 /// A figure now and one period before.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Trend {
     pub now: Option<f64>,
     pub before: Option<f64>,
@@ -30,7 +30,7 @@ impl Trend {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SkillFigure {
     pub skill_id: String,
     pub name: String,
@@ -38,7 +38,7 @@ pub struct SkillFigure {
     pub postings_before: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Overview {
     pub postings: usize,
     pub newest_posting: Option<NaiveDate>,

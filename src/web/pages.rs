@@ -17,6 +17,7 @@ use crate::chart::spec::Unit;
 use crate::serve::access::Caller;
 use crate::serve::cookies;
 use crate::serve::extract::Client;
+use crate::serve::market::Market;
 use crate::serve::routes::auth::audited_login;
 use crate::serve::state::AppState;
 
@@ -117,8 +118,7 @@ pub async fn overview(State(state): State<Arc<AppState>>, caller: Option<Extensi
             context! { page => "overview", user => minijinja::Value::from(minijinja::value::Serde(&caller.user)), lake_version => (), figures => (), chart => () },
         );
     };
-    let taxonomy = state.extractor.taxonomy();
-    let figures = overview::compute(&market.jobs, |id| taxonomy.get(id).map(|s| s.name.clone()));
+    let figures = overview_of(&state, &market);
     let age_days = figures
         .newest_posting
         .map(|newest| (chrono::Utc::now().date_naive() - newest).num_days());
@@ -143,6 +143,21 @@ pub async fn overview(State(state): State<Arc<AppState>>, caller: Option<Extensi
             chart => chart.to_string(),
         },
     )
+}
+
+/// The overview's figures at the snapshot's lake version: computed once per version and kept in
+/// the snapshot's answer cache, as the API's stats are.
+fn overview_of(state: &AppState, market: &Market) -> overview::Overview {
+    const KEY: &str = "web/overview";
+    if let Some(figures) = market.cached(KEY).and_then(|kept| serde_json::from_slice(&kept.body).ok()) {
+        return figures;
+    }
+    let taxonomy = state.extractor.taxonomy();
+    let figures = overview::compute(&market.jobs, |id| taxonomy.get(id).map(|s| s.name.clone()));
+    if let Ok(body) = serde_json::to_vec(&figures) {
+        market.keep(KEY.to_string(), body.into());
+    }
+    figures
 }
 
 #[derive(Debug, Deserialize)]
