@@ -13,7 +13,7 @@ use serde_json::json;
 
 use super::super::extract::ApiQuery;
 use super::super::filter::{Filter, JobFilter};
-use super::super::market::{Job, Market};
+use super::super::market::{Job, Market, Sighting};
 use super::super::problem::Problem;
 use super::super::state::AppState;
 use super::{cached_json, checked_limit};
@@ -47,7 +47,7 @@ pub struct Paging {
 /// even when the lake has changed in between (keyset paging: no repeats, no gaps among
 /// postings that stayed).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct Cursor {
+pub struct Cursor {
     sort: Sort,
     value: SortValue,
     key: String,
@@ -90,7 +90,8 @@ fn encode_cursor(cursor: &Cursor) -> String {
     hex(&serde_json::to_vec(cursor).unwrap_or_default())
 }
 
-fn decode_cursor(text: &str, sort: Sort) -> Result<Cursor, Problem> {
+/// The cursor a previous page gave out, checked to belong to `sort`.
+pub fn decode_cursor(text: &str, sort: Sort) -> Result<Cursor, Problem> {
     let bad = || Problem::invalid("cursor", "not a cursor this API gave out (take next_cursor from the previous page)");
     let bytes = (0..text.len())
         .step_by(2)
@@ -131,12 +132,28 @@ pub async fn answer_page(
     let after = paging.cursor.as_deref().map(|c| decode_cursor(c, paging.sort)).transpose()?;
     let filter = Filter::new(filter, state.extractor.taxonomy())?;
     cached_json(state, "jobs", cache_key, headers, move |_, market| {
-        Ok(page(market, &filter, paging.sort, after.as_ref(), limit))
+        let found = page(market, &filter, paging.sort, after.as_ref(), limit);
+        Ok(json!({
+            "lake_version": market.lake_version,
+            "total": found.total,
+            "jobs": found.jobs,
+            "next_cursor": found.next_cursor,
+        }))
     })
     .await
 }
 
-fn page(market: &Market, filter: &Filter, sort: Sort, after: Option<&Cursor>, limit: usize) -> serde_json::Value {
+/// One page of postings.
+pub struct JobsPage<'a> {
+    /// Postings the filter keeps, on every page.
+    pub total: usize,
+    pub jobs: Vec<&'a Job>,
+    /// Where the next page starts (`None` on the last).
+    pub next_cursor: Option<String>,
+}
+
+/// The postings `filter` keeps, in `sort`'s order, `limit` of them after `after`.
+pub fn page<'a>(market: &'a Market, filter: &Filter, sort: Sort, after: Option<&Cursor>, limit: usize) -> JobsPage<'a> {
     let mut kept: Vec<(SortValue, usize)> = market
         .jobs
         .iter()
@@ -158,39 +175,54 @@ fn page(market: &Market, filter: &Filter, sort: Sort, after: Option<&Cursor>, li
             key: key(*i).to_string(),
         })
     });
-    json!({
-        "lake_version": market.lake_version,
-        "total": total,
-        "jobs": shown.iter().map(|(_, i)| &market.jobs[*i]).collect::<Vec<_>>(),
-        "next_cursor": next_cursor,
-    })
+    JobsPage {
+        total,
+        jobs: shown.iter().map(|(_, i)| &market.jobs[*i]).collect(),
+        next_cursor,
+    }
 }
 
 pub async fn detail(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(posting_key): Path<String>) -> Result<Response, Problem> {
     let key = format!("job/{posting_key}");
     cached_json(&state, "jobs", key, &headers, move |_, market| {
-        let i = *market
-            .by_key
-            .get(&posting_key)
-            .ok_or_else(|| Problem::not_found(format!("no posting {posting_key:?} in the lake (version {})", market.lake_version)))?;
-        let job = &market.jobs[i];
-        let sightings = market.sightings.get(&posting_key).map(Vec::as_slice).unwrap_or_default();
-        let dates: Vec<NaiveDate> = job
-            .date_posted
-            .into_iter()
-            .chain(sightings.iter().filter_map(|s| s.date_posted))
-            .collect();
+        let found = posting(market, &posting_key)?;
         let mut body = json!({
             "lake_version": market.lake_version,
-            "job": job,
-            "duplicates": sightings,
-            "first_seen": dates.iter().min(),
-            "last_seen": dates.iter().max(),
+            "job": found.job,
+            "duplicates": found.sightings,
+            "first_seen": found.first_seen,
+            "last_seen": found.last_seen,
         });
-        body["job"]["description"] = json!(job.description);
+        body["job"]["description"] = json!(found.job.description);
         Ok(body)
     })
     .await
+}
+
+/// A posting with every sighting recorded as its duplicate.
+pub struct Posting<'a> {
+    pub job: &'a Job,
+    pub sightings: &'a [Sighting],
+    /// The earliest and latest publication date of the posting and its sightings.
+    pub first_seen: Option<NaiveDate>,
+    pub last_seen: Option<NaiveDate>,
+}
+
+/// The posting `posting_key` names, or 404.
+pub fn posting<'a>(market: &'a Market, posting_key: &str) -> Result<Posting<'a>, Problem> {
+    let i = *market
+        .by_key
+        .get(posting_key)
+        .ok_or_else(|| Problem::not_found(format!("no posting {posting_key:?} in the lake (version {})", market.lake_version)))?;
+    let job = &market.jobs[i];
+    let sightings = market.sightings.get(posting_key).map(Vec::as_slice).unwrap_or_default();
+    let dates = || job.date_posted.into_iter().chain(sightings.iter().filter_map(|s| s.date_posted));
+    Ok(Posting {
+        job,
+        sightings,
+        first_seen: dates().min(),
+        last_seen: dates().max(),
+    })
 }
 
 #[cfg(test)]

@@ -1,0 +1,258 @@
+//! The jobs pages: `GET /jobs` — the API's posting filters as a form, the results a page at a
+//! time in the order asked for, the whole state in the address — and `GET /jobs/{posting_key}`,
+//! one posting with its description and every sighting recorded as its duplicate.
+
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, Uri};
+use axum::response::Response;
+use chrono::NaiveDate;
+use minijinja::context;
+use serde::{Deserialize, Serialize};
+
+use super::kept::kept;
+use super::query::{address, fields, non_empty, with};
+use super::render::{page, to_sign_in, user, value};
+use crate::chart::draw::format_value;
+use crate::chart::spec::Unit;
+use crate::normalize::title::Seniority;
+use crate::serve::access::Caller;
+use crate::serve::extract::from_form;
+use crate::serve::filter::{Filter, JobFilter};
+use crate::serve::market::{Job, Sighting};
+use crate::serve::problem::Problem;
+use crate::serve::routes::checked_limit;
+use crate::serve::routes::jobs::{self, Cursor, DEFAULT_LIMIT, MAX_LIMIT, Paging, Sort};
+use crate::serve::routes::salary::REMOTE_TYPES;
+use crate::serve::state::AppState;
+use crate::skills::Taxonomy;
+
+/// Page sizes the form offers (the API takes any up to its maximum).
+const PAGE_SIZES: [usize; 3] = [DEFAULT_LIMIT, 50, 100];
+
+/// A posting as a row of the results.
+#[derive(Debug, Serialize, Deserialize)]
+struct Row {
+    posting_key: String,
+    title: String,
+    company: Option<String>,
+    location: String,
+    remote_type: Option<String>,
+    seniority: Option<String>,
+    date_posted: Option<NaiveDate>,
+    /// The yearly USD range as people read it (`$120k–$150k`).
+    pay: Option<String>,
+    skills: Vec<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Found {
+    total: usize,
+    rows: Vec<Row>,
+    next_cursor: Option<String>,
+}
+
+/// A yearly USD range in short form, or one end of it.
+pub fn pay_range(low: Option<f64>, high: Option<f64>) -> Option<String> {
+    let short = |v: f64| format_value(v, Unit::Usd);
+    match (low, high) {
+        (Some(low), Some(high)) if (low - high).abs() < 1.0 => Some(short(low)),
+        (Some(low), Some(high)) => Some(format!("{}–{}", short(low), short(high))),
+        (one, other) => one.or(other).map(short),
+    }
+}
+
+/// Taxonomy names of `ids` (an id the taxonomy no longer has stays as it is).
+fn skill_names(ids: &[String], taxonomy: &Taxonomy) -> Vec<String> {
+    ids.iter()
+        .map(|id| taxonomy.get(id).map_or_else(|| id.clone(), |s| s.name.clone()))
+        .collect()
+}
+
+fn row(job: &Job, taxonomy: &Taxonomy) -> Row {
+    Row {
+        posting_key: job.posting_key.clone(),
+        title: job.title.clone(),
+        company: job.company.clone(),
+        location: job.location(),
+        remote_type: job.remote_type.clone(),
+        seniority: job.seniority.clone(),
+        date_posted: job.date_posted,
+        pay: pay_range(job.salary_min_usd, job.salary_max_usd),
+        skills: skill_names(&job.skill_ids, taxonomy),
+    }
+}
+
+/// The form's fields as the query gave them, the others empty.
+fn form_values(query: &str) -> std::collections::BTreeMap<String, String> {
+    let mut values = fields(query);
+    for name in JobFilter::FIELDS.iter().chain(&["sort", "limit"]) {
+        values.entry((*name).to_string()).or_default();
+    }
+    values
+}
+
+/// What the query asks for, checked as the API checks it.
+struct Asked {
+    filter: Filter,
+    sort: Sort,
+    after: Option<Cursor>,
+    limit: usize,
+}
+
+fn asked(state: &AppState, query: &str) -> Result<Asked, Problem> {
+    let given: JobFilter = from_form(query)?;
+    let paging: Paging = from_form(query)?;
+    Ok(Asked {
+        filter: Filter::new(&given, state.extractor.taxonomy())?,
+        sort: paging.sort,
+        after: paging.cursor.as_deref().map(|c| jobs::decode_cursor(c, paging.sort)).transpose()?,
+        limit: checked_limit(paging.limit, DEFAULT_LIMIT, MAX_LIMIT)?,
+    })
+}
+
+/// `GET /jobs`.
+pub async fn search(State(state): State<Arc<AppState>>, caller: Option<Extension<Caller>>, uri: Uri) -> Response {
+    let query = non_empty(uri.query());
+    let Some(Extension(caller)) = caller else {
+        return to_sign_in(&address("/jobs", &query));
+    };
+    let seniorities: Vec<&str> = <Seniority as clap::ValueEnum>::value_variants()
+        .iter()
+        .map(|s| s.as_str())
+        .collect();
+    let form = context! {
+        page => "jobs",
+        user => user(&caller),
+        fields => form_values(&query),
+        remote_types => REMOTE_TYPES,
+        seniorities => seniorities,
+        page_sizes => PAGE_SIZES,
+        api => address("/v1/jobs", &with(&query, "cursor", None)),
+    };
+    let Some(market) = state.market() else {
+        return page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "jobs.html",
+            context! { lake_version => (), found => (), error => (), next => (), first => (), ..form },
+        );
+    };
+    let asked = match asked(&state, &query) {
+        Ok(asked) => asked,
+        Err(problem) => {
+            return page(
+                problem.status(),
+                "jobs.html",
+                context! { lake_version => market.lake_version, found => (), error => value(&problem), next => (), first => (), ..form },
+            );
+        }
+    };
+    let first = asked.after.is_some().then(|| address("/jobs", &with(&query, "cursor", None)));
+    let found = kept(&state, &market, &format!("jobs?{query}"), move |state, market| {
+        let taxonomy = state.extractor.taxonomy();
+        let shown = jobs::page(market, &asked.filter, asked.sort, asked.after.as_ref(), asked.limit);
+        Found {
+            total: shown.total,
+            rows: shown.jobs.iter().map(|job| row(job, taxonomy)).collect(),
+            next_cursor: shown.next_cursor,
+        }
+    })
+    .await;
+    let found = match found {
+        Ok(found) => found,
+        Err(failed) => return failed,
+    };
+    let next = found
+        .next_cursor
+        .as_deref()
+        .map(|cursor| address("/jobs", &with(&query, "cursor", Some(cursor))));
+    page(
+        StatusCode::OK,
+        "jobs.html",
+        context! { lake_version => market.lake_version, found => value(&found), error => (), next => next, first => first, ..form },
+    )
+}
+
+/// `GET /jobs/{posting_key}`.
+pub async fn posting(
+    State(state): State<Arc<AppState>>,
+    caller: Option<Extension<Caller>>,
+    Path(posting_key): Path<String>,
+) -> Response {
+    let Some(Extension(caller)) = caller else {
+        let path: String = form_urlencoded::byte_serialize(posting_key.as_bytes()).collect();
+        return to_sign_in(&format!("/jobs/{path}"));
+    };
+    let base = context! { page => "jobs", user => user(&caller) };
+    let Some(market) = state.market() else {
+        return page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "posting.html",
+            context! { lake_version => (), job => (), error => (), ..base },
+        );
+    };
+    let found = match jobs::posting(&market, &posting_key) {
+        Ok(found) => found,
+        Err(problem) => {
+            return page(
+                problem.status(),
+                "posting.html",
+                context! { lake_version => market.lake_version, job => (), error => value(&problem), ..base },
+            );
+        }
+    };
+    let taxonomy = state.extractor.taxonomy();
+    let job = found.job;
+    let skills: Vec<(String, String)> = job
+        .skill_ids
+        .iter()
+        .cloned()
+        .zip(skill_names(&job.skill_ids, taxonomy))
+        .collect();
+    page(
+        StatusCode::OK,
+        "posting.html",
+        context! {
+            lake_version => market.lake_version,
+            job => value(job),
+            description => &job.description,
+            location => job.location(),
+            pay => pay_range(job.salary_min_usd, job.salary_max_usd),
+            skills => skills,
+            sightings => found.sightings.iter().map(sighting_row).collect::<Vec<_>>(),
+            first_seen => found.first_seen.map(|d| d.to_string()),
+            last_seen => found.last_seen.map(|d| d.to_string()),
+            error => (),
+            ..base
+        },
+    )
+}
+
+/// A sighting as a row: where it came from by file name and record (not the server's path).
+fn sighting_row(sighting: &Sighting) -> minijinja::Value {
+    let file = std::path::Path::new(&sighting.source_file)
+        .file_name()
+        .map_or_else(|| sighting.source_file.clone(), |name| name.to_string_lossy().into_owned());
+    context! {
+        match_kind => &sighting.match_kind,
+        similarity => format!("{:.2}", sighting.similarity),
+        date_posted => sighting.date_posted.map(|d| d.to_string()),
+        scraped_at => &sighting.scraped_at,
+        source => format!("{file}, record {}", sighting.source_record),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pay_ranges_read_short_and_one_end_stands_alone() {
+        assert_eq!(pay_range(Some(120_000.0), Some(150_000.0)).as_deref(), Some("$120k–$150k"));
+        assert_eq!(pay_range(Some(90_000.0), Some(90_000.0)).as_deref(), Some("$90k"));
+        assert_eq!(pay_range(None, Some(75_500.0)).as_deref(), Some("$76k"));
+        assert_eq!(pay_range(None, None), None);
+    }
+}

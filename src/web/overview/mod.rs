@@ -1,0 +1,64 @@
+//! The overview page (`GET /`): the market's headline figures, each beside its value one period
+//! earlier, postings per week and the top skills.
+
+mod figures;
+
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use minijinja::context;
+
+use super::kept::kept;
+use super::render::{page, to_sign_in, user, value};
+use crate::serve::access::Caller;
+use crate::serve::state::AppState;
+
+/// `GET /`.
+pub async fn overview(State(state): State<Arc<AppState>>, caller: Option<Extension<Caller>>) -> Response {
+    let Some(Extension(caller)) = caller else {
+        return to_sign_in("/");
+    };
+    let Some(market) = state.market() else {
+        return page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "overview.html",
+            context! { page => "overview", user => user(&caller), lake_version => (), figures => (), chart => () },
+        );
+    };
+    let figures = match kept(&state, &market, "overview", |state, market| {
+        let taxonomy = state.extractor.taxonomy();
+        figures::compute(&market.jobs, |id| taxonomy.get(id).map(|s| s.name.clone()))
+    })
+    .await
+    {
+        Ok(figures) => figures,
+        Err(failed) => return failed,
+    };
+    let age_days = figures
+        .newest_posting
+        .map(|newest| (chrono::Utc::now().date_naive() - newest).num_days());
+    // The chart's series for uPlot: Unix seconds of each week's Monday, and the counts.
+    let chart = serde_json::json!([
+        figures
+            .weekly
+            .iter()
+            .map(|(_, monday, _)| monday.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp()))
+            .collect::<Vec<_>>(),
+        figures.weekly.iter().map(|(_, _, n)| n).collect::<Vec<_>>(),
+    ]);
+    page(
+        StatusCode::OK,
+        "overview.html",
+        context! {
+            page => "overview",
+            user => user(&caller),
+            lake_version => market.lake_version,
+            figures => value(&figures),
+            age_days => age_days,
+            chart => chart.to_string(),
+        },
+    )
+}

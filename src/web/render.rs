@@ -1,0 +1,106 @@
+//! Rendering: the templates compiled into the binary, their number filters, and the headers
+//! every page carries (a policy that allows nothing from elsewhere, no caching of pages that
+//! show a person's data).
+
+use std::sync::LazyLock;
+
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use minijinja::{Environment, context};
+use serde::Serialize;
+
+use super::assets::VERSIONED;
+use crate::chart::draw::format_value;
+use crate::chart::spec::Unit;
+use crate::serve::access::Caller;
+
+/// No script, style or image from anywhere but this server; no framing.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+     connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// The templates, by name.
+const TEMPLATE_SOURCES: [(&str, &str); 5] = [
+    ("base.html", include_str!("templates/base.html")),
+    ("login.html", include_str!("templates/login.html")),
+    ("overview.html", include_str!("templates/overview.html")),
+    ("jobs.html", include_str!("templates/jobs.html")),
+    ("posting.html", include_str!("templates/posting.html")),
+];
+
+static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
+    let mut environment = Environment::new();
+    environment.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    for (name, source) in TEMPLATE_SOURCES {
+        environment
+            .add_template(name, source)
+            .unwrap_or_else(|e| panic!("the built-in template {name} does not parse: {e}"));
+    }
+    for (name, unit) in [("count", Unit::Count), ("usd", Unit::Usd)] {
+        environment.add_filter(name, move |value: Option<f64>| {
+            value.map_or_else(|| "–".to_string(), |v| format_value(v, unit))
+        });
+    }
+    // A value for a query string (`/jobs?skills=…`).
+    environment.add_filter("query", |text: &str| form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>());
+    // A signed change in percent, or nothing to show.
+    environment.add_filter("change", |value: Option<f64>| {
+        value.map_or_else(String::new, |v| format!("{v:+.1}%"))
+    });
+    environment
+});
+
+/// A Rust value as a template value.
+pub fn value<T: Serialize>(of: &T) -> minijinja::Value {
+    minijinja::Value::from(minijinja::value::Serde(of))
+}
+
+/// The signed-in person as the page header shows them.
+pub fn user(caller: &Caller) -> minijinja::Value {
+    value(&caller.user)
+}
+
+/// A page from `template` with `values`, with the headers every page carries.
+pub fn page(status: StatusCode, template: &str, values: minijinja::Value) -> Response {
+    let rendered = TEMPLATES
+        .get_template(template)
+        .and_then(|t| t.render(context! { assets => &*VERSIONED, ..values }));
+    match rendered {
+        Ok(html) => (
+            status,
+            [
+                (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
+                (header::CACHE_CONTROL, "no-store"),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+                (header::REFERRER_POLICY, "same-origin"),
+            ],
+            Html(html),
+        )
+            .into_response(),
+        Err(error) => {
+            tracing::error!("rendering {template}: {error:#}");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the page could not be rendered; see the server's log",
+            )
+                .into_response()
+        }
+    }
+}
+
+/// To the sign-in page, which brings the person back to `path` (with its query) afterwards.
+pub fn to_sign_in(path: &str) -> Response {
+    let next: String = form_urlencoded::byte_serialize(path.as_bytes()).collect();
+    Redirect::to(&format!("/login?next={next}")).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_parses() {
+        for (name, _) in TEMPLATE_SOURCES {
+            assert!(TEMPLATES.get_template(name).is_ok(), "{name}");
+        }
+    }
+}
