@@ -13,7 +13,7 @@ use minijinja::context;
 use serde::{Deserialize, Serialize};
 
 use super::kept::kept;
-use super::query::{address, fields, non_empty, with};
+use super::query::{address, fields, tidy, with};
 use super::render::{page, to_sign_in, user, value};
 use crate::chart::draw::format_value;
 use crate::chart::spec::Unit;
@@ -85,6 +85,20 @@ fn row(job: &Job, taxonomy: &Taxonomy) -> Row {
     }
 }
 
+/// The page sizes to offer: the usual ones and the address's own (`limit=5` stays 5 when the
+/// form is sent again).
+fn page_sizes(query: &str) -> Vec<usize> {
+    let mut sizes = PAGE_SIZES.to_vec();
+    if let Some(asked) = fields(query).get("limit").and_then(|l| l.parse().ok())
+        && (1..=MAX_LIMIT).contains(&asked)
+        && !sizes.contains(&asked)
+    {
+        sizes.push(asked);
+        sizes.sort_unstable();
+    }
+    sizes
+}
+
 /// The form's fields as the query gave them, the others empty.
 fn form_values(query: &str) -> std::collections::BTreeMap<String, String> {
     let mut values = fields(query);
@@ -115,7 +129,10 @@ fn asked(state: &AppState, query: &str) -> Result<Asked, Problem> {
 
 /// `GET /jobs`.
 pub async fn search(State(state): State<Arc<AppState>>, caller: Option<Extension<Caller>>, uri: Uri) -> Response {
-    let query = non_empty(uri.query());
+    let query = match tidy("/jobs", &uri) {
+        Ok(query) => query,
+        Err(redirect) => return redirect,
+    };
     let Some(Extension(caller)) = caller else {
         return to_sign_in(&address("/jobs", &query));
     };
@@ -127,9 +144,8 @@ pub async fn search(State(state): State<Arc<AppState>>, caller: Option<Extension
         page => "jobs",
         user => user(&caller),
         fields => form_values(&query),
-        remote_types => REMOTE_TYPES,
-        seniorities => seniorities,
-        page_sizes => PAGE_SIZES,
+        choices => context! { remote_types => REMOTE_TYPES, seniorities => seniorities },
+        page_sizes => page_sizes(&query),
         api => address("/v1/jobs", &with(&query, "cursor", None)),
     };
     let Some(market) = state.market() else {
@@ -176,11 +192,7 @@ pub async fn search(State(state): State<Arc<AppState>>, caller: Option<Extension
 }
 
 /// `GET /jobs/{posting_key}`.
-pub async fn posting(
-    State(state): State<Arc<AppState>>,
-    caller: Option<Extension<Caller>>,
-    Path(posting_key): Path<String>,
-) -> Response {
+pub async fn posting(State(state): State<Arc<AppState>>, caller: Option<Extension<Caller>>, Path(posting_key): Path<String>) -> Response {
     let Some(Extension(caller)) = caller else {
         let path: String = form_urlencoded::byte_serialize(posting_key.as_bytes()).collect();
         return to_sign_in(&format!("/jobs/{path}"));
@@ -205,12 +217,7 @@ pub async fn posting(
     };
     let taxonomy = state.extractor.taxonomy();
     let job = found.job;
-    let skills: Vec<(String, String)> = job
-        .skill_ids
-        .iter()
-        .cloned()
-        .zip(skill_names(&job.skill_ids, taxonomy))
-        .collect();
+    let skills: Vec<(String, String)> = job.skill_ids.iter().cloned().zip(skill_names(&job.skill_ids, taxonomy)).collect();
     page(
         StatusCode::OK,
         "posting.html",
@@ -220,6 +227,7 @@ pub async fn posting(
             description => &job.description,
             location => job.location(),
             pay => pay_range(job.salary_min_usd, job.salary_max_usd),
+            estimate => estimate_link(job, &skills),
             skills => skills,
             sightings => found.sightings.iter().map(sighting_row).collect::<Vec<_>>(),
             first_seen => found.first_seen.map(|d| d.to_string()),
@@ -228,6 +236,26 @@ pub async fn posting(
             ..base
         },
     )
+}
+
+/// The salary predictor's address for this posting's title, place, level, work and skills.
+fn estimate_link(job: &Job, skills: &[(String, String)]) -> String {
+    let names: Vec<&str> = skills.iter().map(|(_, name)| name.as_str()).collect();
+    let fields = [
+        ("title", Some(job.title.clone())),
+        ("location", Some(job.location())),
+        ("seniority", job.seniority.clone()),
+        ("remote", job.remote_type.clone()),
+        ("skills", Some(names.join(", "))),
+    ];
+    let query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(
+            fields
+                .iter()
+                .filter_map(|(name, value)| Some((name, value.as_ref().filter(|v| !v.is_empty())?))),
+        )
+        .finish();
+    address("/salary/estimate", &query)
 }
 
 /// A sighting as a row: where it came from by file name and record (not the server's path).
@@ -247,6 +275,14 @@ fn sighting_row(sighting: &Sighting) -> minijinja::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_page_size_in_the_address_is_offered_with_the_usual_ones() {
+        assert_eq!(page_sizes("limit=5"), [5, 20, 50, 100]);
+        assert_eq!(page_sizes("limit=50"), [20, 50, 100]);
+        assert_eq!(page_sizes("limit=100000"), [20, 50, 100]);
+        assert_eq!(page_sizes(""), [20, 50, 100]);
+    }
 
     #[test]
     fn pay_ranges_read_short_and_one_end_stands_alone() {

@@ -27,7 +27,11 @@ where
     let (worker, snapshot) = (state.clone(), market.clone());
     let answer = in_current_span(move || compute(&worker, &snapshot)).await.map_err(|error| {
         tracing::error!("computing a page's figures: {error}");
-        (StatusCode::INTERNAL_SERVER_ERROR, "the page's figures could not be computed; see the server's log").into_response()
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the page's figures could not be computed; see the server's log",
+        )
+            .into_response()
     })?;
     if let Ok(body) = serde_json::to_vec(&answer) {
         market.keep(key, body.into());

@@ -6,11 +6,13 @@
 //! (filters, order, page) is its query string, so a link reproduces the view.
 
 mod assets;
+mod boxplot;
 mod jobs;
 mod kept;
 mod overview;
 mod query;
 mod render;
+mod salary;
 mod signin;
 
 use std::sync::Arc;
@@ -26,12 +28,14 @@ pub use signin::too_many_sign_ins;
 /// The dashboard's routes (method, pattern). They are not in the API's access table (nor its
 /// OpenAPI document): the pages are open and send a person without a session to the sign-in
 /// page themselves, instead of answering 401.
-const PAGE_ROUTES: [(Method, &str); 6] = [
+const PAGE_ROUTES: [(Method, &str); 8] = [
     (Method::GET, "/"),
     (Method::GET, "/login"),
     (Method::POST, "/login"),
     (Method::GET, "/jobs"),
     (Method::GET, "/jobs/{posting_key}"),
+    (Method::GET, "/salary"),
+    (Method::GET, "/salary/estimate"),
     (Method::GET, "/assets/{file}"),
 ];
 
@@ -48,5 +52,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/login", get(signin::login_form).post(signin::login))
         .route("/jobs", get(jobs::search))
         .route("/jobs/{posting_key}", get(jobs::posting))
+        .route("/salary", get(salary::distribution))
+        .route("/salary/estimate", get(salary::estimate))
         .route("/assets/{file}", get(assets::serve))
 }

@@ -19,12 +19,16 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; st
      connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// The templates, by name.
-const TEMPLATE_SOURCES: [(&str, &str); 5] = [
+const TEMPLATE_SOURCES: [(&str, &str); 9] = [
     ("base.html", include_str!("templates/base.html")),
+    ("form.html", include_str!("templates/form.html")),
+    ("boxplot.html", include_str!("templates/boxplot.html")),
     ("login.html", include_str!("templates/login.html")),
     ("overview.html", include_str!("templates/overview.html")),
     ("jobs.html", include_str!("templates/jobs.html")),
     ("posting.html", include_str!("templates/posting.html")),
+    ("salary.html", include_str!("templates/salary.html")),
+    ("estimate.html", include_str!("templates/estimate.html")),
 ];
 
 static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
@@ -41,7 +45,9 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         });
     }
     // A value for a query string (`/jobs?skills=…`).
-    environment.add_filter("query", |text: &str| form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>());
+    environment.add_filter("query", |text: &str| {
+        form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>()
+    });
     // A signed change in percent, or nothing to show.
     environment.add_filter("change", |value: Option<f64>| {
         value.map_or_else(String::new, |v| format!("{v:+.1}%"))

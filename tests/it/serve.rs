@@ -18,7 +18,7 @@ use crate::support::{copy_dir, rats, repo, run, stderr};
 pub(crate) struct Fixture {
     _dir: tempfile::TempDir,
     lake: PathBuf,
-    models: PathBuf,
+    pub(crate) models: PathBuf,
 }
 
 pub(crate) fn fixture() -> &'static Fixture {

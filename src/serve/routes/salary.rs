@@ -155,7 +155,7 @@ fn within_batch(mut problem: Problem, index: Option<usize>) -> Problem {
     problem
 }
 
-fn facts_of(state: &AppState, posting: &SalaryPosting) -> Result<PostingFacts, Problem> {
+pub fn facts_of(state: &AppState, posting: &SalaryPosting) -> Result<PostingFacts, Problem> {
     if posting.title.trim().is_empty() {
         return Err(Problem::invalid("title", "give the posting's title"));
     }
@@ -193,7 +193,7 @@ fn facts_of(state: &AppState, posting: &SalaryPosting) -> Result<PostingFacts, P
 }
 
 /// The model's answers for `facts`: `(model, [estimate…])`, contributions cut to `top`.
-fn estimate(state: &AppState, facts: &[PostingFacts], top: usize) -> Result<(Value, Vec<Value>), Problem> {
+pub fn estimate(state: &AppState, facts: &[PostingFacts], top: usize) -> Result<(Value, Vec<Value>), Problem> {
     let models = state.models();
     let service = models.as_ref().and_then(|m| m.salary.as_ref()).ok_or_else(|| {
         Problem::unavailable(

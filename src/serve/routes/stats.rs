@@ -31,7 +31,7 @@ fn kept<'a>(market: &'a Market, filter: &'a Filter) -> impl Iterator<Item = &'a 
 }
 
 /// Percentile `p` (0–100) of sorted `values`, interpolating between neighbours.
-fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
+pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
     let last = sorted.len().checked_sub(1)?;
     let position = p / 100.0 * last as f64;
     let (below, above) = (position.floor() as usize, position.ceil() as usize);

@@ -1,0 +1,132 @@
+// The jobs and salary pages of a running `rats serve` in a real browser (Debian's chromium
+// through playwright-core), used as a person would: signs in on the way to a search (QUERY, the
+// search's starting query string), orders it best paid first, pages on, opens a posting, sends a filter the server refuses,
+// looks at pay by seniority, filters it to remote work, and asks the salary predictor. Prints
+// what it saw as one JSON object on stdout, with every console error, script error and failed
+// request, and every origin reached. With SCREENSHOTS, saves each page there, light and dark.
+//
+//   node tests/node/dashboard-search.mjs BASE_URL USER PASSWORD QUERY [SCREENSHOTS]
+import { launch, watch } from './browser.mjs';
+
+const [base, user, password, query, screenshots] = process.argv.slice(2);
+if (!base || !user || !password || !query) {
+  console.error('usage: dashboard-search.mjs BASE_URL USER PASSWORD QUERY [SCREENSHOTS]');
+  process.exit(2);
+}
+
+const browser = await launch();
+try {
+  const context = await browser.newContext({ colorScheme: 'light', viewport: { width: 1200, height: 900 } });
+  const page = await context.newPage();
+  const iconCancelled = (request) =>
+    request.url().includes('/assets/favicon.svg') && request.failure()?.errorText === 'net::ERR_ABORTED';
+  const { problems, origins } = watch(page, iconCancelled);
+  const address = () => new URL(page.url()).pathname + new URL(page.url()).search;
+  const text = async (selector) => (await page.textContent(selector))?.replace(/\s+/g, ' ').trim();
+  const cells = (selector) =>
+    page.$$eval(selector, (rows) => rows.map((row) => [...row.cells].map((cell) => cell.textContent.replace(/\s+/g, ' ').trim())));
+  const shots = async (name) => {
+    if (!screenshots) return;
+    await page.screenshot({ path: `${screenshots}/${name}-light.png`, fullPage: true });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.screenshot({ path: `${screenshots}/${name}-dark.png`, fullPage: true });
+    await page.emulateMedia({ colorScheme: 'light' });
+  };
+  const phoneOverflow = async () => {
+    await page.setViewportSize({ width: 375, height: 800 });
+    const overflow = await page.evaluate(() => document.scrollingElement.scrollWidth - window.innerWidth);
+    await page.setViewportSize({ width: 1200, height: 900 });
+    return overflow;
+  };
+
+  await page.goto(`${base}/jobs?${query}`);
+  const signInAddress = address();
+  await page.fill('#username', user);
+  await page.fill('#password', password);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('#found');
+
+  // The search form: the title word (already there from the address), best paid first.
+  const titleKept = await page.inputValue('input[name=title]');
+  await page.selectOption('select[name=sort]', 'salary');
+  await Promise.all([page.waitForURL(/sort=salary/), page.click('form.filters button[type=submit]')]);
+  const search = {
+    address: address(),
+    found: await text('#found'),
+    keys: await page.$$eval('#results tbody tr td:first-child a', (links) => links.map((a) => a.getAttribute('href'))),
+    titles: await page.$$eval('#results tbody tr td:first-child a', (links) => links.map((a) => a.textContent)),
+    pay: (await cells('#results tbody tr')).map((row) => row[5]),
+    phoneOverflow: await phoneOverflow(),
+  };
+  await shots('jobs');
+
+  let nextPage = null;
+  if (await page.$('#next-page')) {
+    await Promise.all([page.waitForURL(/cursor=/), page.click('#next-page')]);
+    nextPage = {
+      address: address(),
+      keys: await page.$$eval('#results tbody tr td:first-child a', (links) => links.map((a) => a.getAttribute('href'))),
+    };
+    await page.goBack();
+  }
+
+  await Promise.all([page.waitForURL(/\/jobs\/[0-9a-f]+$/), page.click('#results tbody tr td:first-child a')]);
+  const posting = {
+    address: address(),
+    title: await text('h1'),
+    skills: await page.$$eval('#skills a', (links) => links.map((a) => a.getAttribute('href'))),
+    sightings: (await page.$('#sightings')) ? (await cells('#sightings tbody tr')).length : 0,
+    description: (await text('.description'))?.length ?? 0,
+  };
+  await shots('posting');
+
+  const refused = await page.goto(`${base}/jobs?salary_min=lots`);
+  const refusal = { status: refused.status(), error: await text('#form-error'), kept: await page.inputValue('input[name=salary_min]') };
+
+  await page.goto(`${base}/salary`);
+  const salary = {
+    summary: await text('#summary'),
+    seniority: await cells('#by-seniority tbody tr'),
+    boxes: await page.$$eval('#by-seniority tbody svg rect.box', (boxes) => boxes.map((b) => b.getBoundingClientRect().width)),
+    premiums: (await cells('#premiums-up tbody tr')).length,
+    phoneOverflow: await phoneOverflow(),
+  };
+  await shots('salary');
+  await page.click('.filterbox summary');
+  await page.selectOption('select[name=remote]', 'remote');
+  await Promise.all([page.waitForURL(/remote=remote/), page.click('form.filters button[type=submit]')]);
+  const remoteSalary = { address: address(), summary: await text('#summary') };
+
+  await page.goto(`${base}/salary/estimate`);
+  await page.fill('input[name=title]', 'Senior Data Engineer');
+  await page.fill('input[name=location]', 'Seattle, WA');
+  await page.fill('input[name=skills]', 'Python, SQL');
+  await Promise.all([page.waitForURL(/title=/), page.click('form.filters button[type=submit]')]);
+  const estimate = {
+    address: address(),
+    value: await text('#estimate-value'),
+    low: await text('#estimate-low'),
+    high: await text('#estimate-high'),
+    drivers: await page.$$eval('#drivers li', (items) => items.map((li) => li.textContent.replace(/\s+/g, ' ').trim())),
+    phoneOverflow: await phoneOverflow(),
+  };
+  await shots('estimate');
+
+  console.log(
+    JSON.stringify({
+      signInAddress,
+      titleKept,
+      search,
+      nextPage,
+      posting,
+      refusal,
+      salary,
+      remoteSalary,
+      estimate,
+      origins: [...origins],
+      problems,
+    }),
+  );
+} finally {
+  await browser.close();
+}
