@@ -1,5 +1,5 @@
 // The dashboard's own script, small on purpose: the theme toggle, signing out (the API's
-// sign-out with the session's CSRF token), and the zoomable chart of any page that embeds its
+// sign-out with the session's CSRF token), and the zoomable charts of any page that embeds their
 // series as JSON. Everything else is server-rendered and works without it.
 'use strict';
 
@@ -36,12 +36,13 @@ function setUpSignOut() {
   });
 }
 
-// A time series from <script type="application/json" id="NAME-data">[[unix seconds], [values]]
-// drawn into #NAME-chart, redrawn on resize and theme change.
-function drawSeries(name, label) {
-  const holder = document.getElementById(`${name}-chart`);
-  const source = document.getElementById(`${name}-data`);
-  if (!holder || !source || typeof uPlot === 'undefined') return;
+// A time series drawn into `holder` (<div data-series="ID" data-label="…">) from
+// <script type="application/json" id="ID">[[unix seconds], [values]], redrawn on resize and
+// theme change.
+function drawSeries(holder) {
+  const source = document.getElementById(holder.dataset.series);
+  const label = holder.dataset.label;
+  if (!source || typeof uPlot === 'undefined') return;
   const data = JSON.parse(source.textContent);
   if (!data[0].length) return;
   let chart = null;
@@ -72,5 +73,5 @@ function drawSeries(name, label) {
 document.addEventListener('DOMContentLoaded', () => {
   setUpTheme();
   setUpSignOut();
-  drawSeries('weekly', 'Postings');
+  document.querySelectorAll('.chart[data-series]').forEach(drawSeries);
 });

@@ -60,6 +60,16 @@ impl Job {
         }
     }
 
+    /// Where the posting is, as one label for grouping: the state and country (`WA, US`), the
+    /// country alone, or the state alone.
+    pub fn place(&self) -> Option<String> {
+        match (&self.location_state, &self.location_country) {
+            (Some(state), Some(country)) => Some(format!("{state}, {country}")),
+            (None, Some(one)) | (Some(one), None) => Some(one.clone()),
+            (None, None) => None,
+        }
+    }
+
     pub fn location(&self) -> String {
         [&self.location_city, &self.location_state, &self.location_country]
             .into_iter()

@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::Response;
@@ -14,11 +13,11 @@ use serde::{Deserialize, Serialize};
 
 use super::kept::kept;
 use super::query::{address, fields, tidy, with};
-use super::render::{page, to_sign_in, user, value};
+use super::render::{page, user, value};
+use super::viewer::Viewer;
 use crate::chart::draw::format_value;
 use crate::chart::spec::Unit;
 use crate::normalize::title::Seniority;
-use crate::serve::access::Caller;
 use crate::serve::extract::from_form;
 use crate::serve::filter::{Filter, JobFilter};
 use crate::serve::market::{Job, Sighting};
@@ -128,13 +127,10 @@ fn asked(state: &AppState, query: &str) -> Result<Asked, Problem> {
 }
 
 /// `GET /jobs`.
-pub async fn search(State(state): State<Arc<AppState>>, caller: Option<Extension<Caller>>, uri: Uri) -> Response {
+pub async fn search(State(state): State<Arc<AppState>>, Viewer(caller): Viewer, uri: Uri) -> Response {
     let query = match tidy("/jobs", &uri) {
         Ok(query) => query,
         Err(redirect) => return redirect,
-    };
-    let Some(Extension(caller)) = caller else {
-        return to_sign_in(&address("/jobs", &query));
     };
     let seniorities: Vec<&str> = <Seniority as clap::ValueEnum>::value_variants()
         .iter()
@@ -192,11 +188,7 @@ pub async fn search(State(state): State<Arc<AppState>>, caller: Option<Extension
 }
 
 /// `GET /jobs/{posting_key}`.
-pub async fn posting(State(state): State<Arc<AppState>>, caller: Option<Extension<Caller>>, Path(posting_key): Path<String>) -> Response {
-    let Some(Extension(caller)) = caller else {
-        let path: String = form_urlencoded::byte_serialize(posting_key.as_bytes()).collect();
-        return to_sign_in(&format!("/jobs/{path}"));
-    };
+pub async fn posting(State(state): State<Arc<AppState>>, Viewer(caller): Viewer, Path(posting_key): Path<String>) -> Response {
     let base = context! { page => "jobs", user => user(&caller) };
     let Some(market) = state.market() else {
         return page(

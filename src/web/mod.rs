@@ -14,6 +14,8 @@ mod query;
 mod render;
 mod salary;
 mod signin;
+mod skills;
+mod viewer;
 
 use std::sync::Arc;
 
@@ -28,14 +30,17 @@ pub use signin::too_many_sign_ins;
 /// The dashboard's routes (method, pattern). They are not in the API's access table (nor its
 /// OpenAPI document): the pages are open and send a person without a session to the sign-in
 /// page themselves, instead of answering 401.
-const PAGE_ROUTES: [(Method, &str); 8] = [
+const PAGE_ROUTES: [(Method, &str); 11] = [
     (Method::GET, "/"),
+    (Method::GET, viewer::RENEW),
     (Method::GET, "/login"),
     (Method::POST, "/login"),
     (Method::GET, "/jobs"),
     (Method::GET, "/jobs/{posting_key}"),
     (Method::GET, "/salary"),
     (Method::GET, "/salary/estimate"),
+    (Method::GET, "/skills"),
+    (Method::GET, "/skills/{skill_id}"),
     (Method::GET, "/assets/{file}"),
 ];
 
@@ -50,9 +55,12 @@ pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/", get(overview::overview))
         .route("/login", get(signin::login_form).post(signin::login))
+        .route(viewer::RENEW, get(viewer::renew))
         .route("/jobs", get(jobs::search))
         .route("/jobs/{posting_key}", get(jobs::posting))
         .route("/salary", get(salary::distribution))
         .route("/salary/estimate", get(salary::estimate))
+        .route("/skills", get(skills::skills))
+        .route("/skills/{skill_id}", get(skills::skill))
         .route("/assets/{file}", get(assets::serve))
 }

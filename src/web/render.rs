@@ -5,7 +5,7 @@
 use std::sync::LazyLock;
 
 use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use minijinja::{Environment, context};
 use serde::Serialize;
 
@@ -19,7 +19,7 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; st
      connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// The templates, by name.
-const TEMPLATE_SOURCES: [(&str, &str); 9] = [
+const TEMPLATE_SOURCES: [(&str, &str); 11] = [
     ("base.html", include_str!("templates/base.html")),
     ("form.html", include_str!("templates/form.html")),
     ("boxplot.html", include_str!("templates/boxplot.html")),
@@ -29,6 +29,8 @@ const TEMPLATE_SOURCES: [(&str, &str); 9] = [
     ("posting.html", include_str!("templates/posting.html")),
     ("salary.html", include_str!("templates/salary.html")),
     ("estimate.html", include_str!("templates/estimate.html")),
+    ("skills.html", include_str!("templates/skills.html")),
+    ("skill.html", include_str!("templates/skill.html")),
 ];
 
 static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
@@ -91,12 +93,6 @@ pub fn page(status: StatusCode, template: &str, values: minijinja::Value) -> Res
                 .into_response()
         }
     }
-}
-
-/// To the sign-in page, which brings the person back to `path` (with its query) afterwards.
-pub fn to_sign_in(path: &str) -> Response {
-    let next: String = form_urlencoded::byte_serialize(path.as_bytes()).collect();
-    Redirect::to(&format!("/login?next={next}")).into_response()
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ use crate::serve::routes::auth::audited_login;
 use crate::serve::state::AppState;
 
 /// Where to go after signing in: a path of this site only (no `//host` or `https://…`).
-fn local_path(next: Option<&str>) -> String {
+pub fn local_path(next: Option<&str>) -> String {
     match next {
         Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path.to_string(),
         _ => "/".to_string(),

@@ -3,9 +3,10 @@
 //! in and brought back, a wrong password is refused on the form, the overview shows the same
 //! figures as the API, draws its chart with the table behind it, switches and keeps the theme,
 //! fits a phone's width, and signs out. On the salary tests' lake of real postings: the jobs
-//! search, its pages and a posting, the pay box plots and the salary predictor, each against
-//! the API's answer for the same question. No script error, no failed request and nothing
-//! fetched from elsewhere.
+//! search, its pages and a posting, the pay box plots, the salary predictor, the skills
+//! heatmaps and a skill's page, each against the API's answer for the same question. No script
+//! error, no failed request and nothing fetched from elsewhere. Without script, a page renews
+//! an expired session from the refresh cookie.
 
 use std::path::Path;
 use std::process::Command;
@@ -161,7 +162,7 @@ fn jobs_and_salary_pages_answer_as_the_api_does_in_a_real_browser() {
         search["pay"][0].as_str().unwrap_or_default().starts_with('$'),
         "best paid first: {search}"
     );
-    assert_eq!(search["phoneOverflow"], 0);
+    assert_eq!(search["phoneOverflow"], 0, "{}", seen["tooWide"]);
 
     // The next page is the API's, by its cursor, and the address carries it.
     let cursor = api["next_cursor"].as_str().expect("a second page");
@@ -212,7 +213,7 @@ fn jobs_and_salary_pages_answer_as_the_api_does_in_a_real_browser() {
     assert_eq!(boxes.len(), groups.len());
     assert!(boxes.iter().all(|w| w.as_f64() > Some(0.0)), "every box is drawn: {boxes:?}");
     assert!(seen["salary"]["premiums"].as_u64() > Some(0), "the model's skill premiums: {seen}");
-    assert_eq!(seen["salary"]["phoneOverflow"], 0);
+    assert_eq!(seen["salary"]["phoneOverflow"], 0, "{}", seen["tooWide"]);
     let overview = server.get("/v1/stats/overview").body;
     assert!(
         seen["salary"]["summary"].as_str().unwrap_or_default().contains(&format!(
@@ -261,5 +262,135 @@ fn jobs_and_salary_pages_answer_as_the_api_does_in_a_real_browser() {
             "{shown} {given}"
         );
     }
-    assert_eq!(estimate["phoneOverflow"], 0);
+    assert_eq!(estimate["phoneOverflow"], 0, "{}", seen["tooWide"]);
+
+    // The skills page: the heatmaps' skills are the API's most demanded, in its order; shades
+    // vary; a skill's page counts as `GET /v1/skills/{id}` does.
+    let skills = &seen["skills"];
+    let demand = server.get("/v1/stats/skills?limit=15").body;
+    let most_demanded: Vec<&Value> = demand["skills"].as_array().expect("skills").iter().map(|s| &s["skill"]).collect();
+    let heat: Vec<&Value> = skills["heatSkills"].as_array().expect("rows").iter().map(|row| &row[1]).collect();
+    assert_eq!(heat, most_demanded);
+    assert_eq!(skills["heatMonths"].as_array().map(Vec::len), Some(12));
+    let shades: std::collections::BTreeSet<&str> = skills["heatShades"]
+        .as_array()
+        .expect("cells")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(shades.len() > 3, "the cells are shaded by share: {shades:?}");
+    assert!(skills["pairs"].as_u64() > Some(0), "{skills}");
+    assert_eq!(skills["phoneOverflow"], 0, "{}", seen["tooWide"]);
+    let skill = &seen["skill"];
+    let id = skill["address"]
+        .as_str()
+        .and_then(|a| a.strip_prefix("/skills/"))
+        .expect("a skill's address");
+    let api_skill = server.get(&format!("/v1/skills/{id}")).body;
+    assert_eq!(skill["name"], api_skill["skill"]);
+    assert_eq!(skill["postings"], json!(count(api_skill["postings"].as_u64().unwrap_or_default())));
+    assert_eq!(
+        skill["months"].as_u64(),
+        api_skill["postings_by_month"].as_object().map(|m| m.len() as u64)
+    );
+    assert_eq!(
+        skill["namedWith"].as_u64(),
+        api_skill["named_with"].as_array().map(|m| m.len() as u64)
+    );
+    assert_eq!(skill["phoneOverflow"], 0, "{}", seen["tooWide"]);
+}
+
+/// The `Set-Cookie` values of `response` by cookie name (value, and whether it is a removal).
+fn set_cookies(response: &reqwest::blocking::Response) -> std::collections::HashMap<String, (String, bool)> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| {
+            let (pair, attributes) = v.split_once(';').unwrap_or((v, ""));
+            let (name, value) = pair.split_once('=')?;
+            Some((name.to_string(), (value.to_string(), attributes.contains("Max-Age=0"))))
+        })
+        .collect()
+}
+
+#[test]
+fn a_page_renews_an_expired_session_from_the_refresh_cookie_without_script() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (lake, models) = private_copy(dir.path(), false);
+    let server = Server::start(dir.path(), &lake, &models, &[]);
+    add_user(dir.path(), &lake, "ana", "analyst");
+    let browser = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client");
+    let get = |path: &str, cookies: &str| {
+        browser
+            .get(format!("{}{path}", server.base))
+            .header("cookie", cookies)
+            .send()
+            .expect("the server answers")
+    };
+    let location = |response: &reqwest::blocking::Response| {
+        response
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let signed_in = browser
+        .post(format!("{}/login", server.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("username=ana&password={}&next=%2F", PASSWORD.replace(' ', "+")))
+        .send()
+        .expect("the server answers");
+    assert_eq!(signed_in.status(), 303);
+    let first = set_cookies(&signed_in);
+    let (refresh, csrf) = (first["rats_refresh"].0.clone(), first["rats_csrf"].0.clone());
+
+    // Without any cookie: to sign in. With the session's CSRF cookie but no access cookie (it
+    // lives 15 minutes): to renew, then back.
+    assert_eq!(location(&get("/skills?q=data", "")), "/login?next=%2Fskills%3Fq%3Ddata");
+    let expired = get("/skills?q=data", &format!("rats_csrf={csrf}"));
+    assert_eq!(location(&expired), "/v1/auth/renew?next=%2Fskills%3Fq%3Ddata");
+
+    // A CSRF cookie that is not the session's renews nothing (and spends nothing).
+    let forged = get(
+        "/v1/auth/renew?next=%2Fskills",
+        &format!("rats_refresh={refresh}; rats_csrf=forged"),
+    );
+    assert_eq!(location(&forged), "/login?next=%2Fskills");
+
+    let renewed = get(
+        "/v1/auth/renew?next=%2Fskills%3Fq%3Ddata",
+        &format!("rats_refresh={refresh}; rats_csrf={csrf}"),
+    );
+    assert_eq!(renewed.status(), 303);
+    assert_eq!(location(&renewed), "/skills?q=data");
+    let cookies = set_cookies(&renewed);
+    let access = &cookies["rats_access"].0;
+    assert!(
+        !access.is_empty() && cookies["rats_refresh"].0 != refresh,
+        "a new session: {cookies:?}"
+    );
+    assert_eq!(get("/skills?q=data", &format!("rats_access={access}")).status(), 200);
+
+    // Only paths of this site are followed.
+    let new_csrf = &cookies["rats_csrf"].0;
+    let elsewhere = get(
+        "/v1/auth/renew?next=%2F%2Fevil.example",
+        &format!("rats_refresh={}; rats_csrf={new_csrf}", cookies["rats_refresh"].0),
+    );
+    assert_eq!(location(&elsewhere), "/");
+
+    // The first refresh token again: reuse ends the session, the cookies go, sign in again.
+    let reused = get("/v1/auth/renew?next=%2F", &format!("rats_refresh={refresh}; rats_csrf={csrf}"));
+    assert_eq!(location(&reused), "/login?next=%2F");
+    let removed = set_cookies(&reused);
+    assert!(
+        ["rats_access", "rats_refresh", "rats_csrf"].iter().all(|name| removed[*name].1),
+        "{removed:?}"
+    );
 }

@@ -1,9 +1,10 @@
 // The jobs and salary pages of a running `rats serve` in a real browser (Debian's chromium
 // through playwright-core), used as a person would: signs in on the way to a search (QUERY, the
-// search's starting query string), orders it best paid first, pages on, opens a posting, sends a filter the server refuses,
-// looks at pay by seniority, filters it to remote work, and asks the salary predictor. Prints
-// what it saw as one JSON object on stdout, with every console error, script error and failed
-// request, and every origin reached. With SCREENSHOTS, saves each page there, light and dark.
+// search's starting query string), orders it best paid first, pages on, opens a posting, sends
+// a filter the server refuses, looks at pay by seniority, filters it to remote work, asks the
+// salary predictor, reads the skills heatmaps and opens a skill's page. Prints what it saw as
+// one JSON object on stdout, with every console error, script error and failed request, and
+// every origin reached. With SCREENSHOTS, saves each page there, light and dark.
 //
 //   node tests/node/dashboard-search.mjs BASE_URL USER PASSWORD QUERY [SCREENSHOTS]
 import { launch, watch } from './browser.mjs';
@@ -32,9 +33,22 @@ try {
     await page.screenshot({ path: `${screenshots}/${name}-dark.png`, fullPage: true });
     await page.emulateMedia({ colorScheme: 'light' });
   };
+  // How far the page is wider than a phone's screen; what sticks out (outside the tables that
+  // scroll by themselves) is kept in `tooWide`.
+  const tooWide = [];
   const phoneOverflow = async () => {
     await page.setViewportSize({ width: 375, height: 800 });
     const overflow = await page.evaluate(() => document.scrollingElement.scrollWidth - window.innerWidth);
+    if (overflow > 0) {
+      tooWide.push(
+        await page.evaluate(() =>
+          [...document.querySelectorAll('body *')]
+            .filter((e) => !e.closest('.scroll') && e.getBoundingClientRect().right > window.innerWidth + 1)
+            .slice(0, 5)
+            .map((e) => `${location.pathname} ${e.tagName}.${e.className}#${e.id}`),
+        ),
+      );
+    }
     await page.setViewportSize({ width: 1200, height: 900 });
     return overflow;
   };
@@ -112,6 +126,28 @@ try {
   };
   await shots('estimate');
 
+  await page.goto(`${base}/skills`);
+  const skills = {
+    heatMonths: await page.$$eval('#heat-month thead th', (cells) => cells.slice(1).map((c) => c.textContent.trim())),
+    heatSkills: await page.$$eval('#heat-month tbody th a', (links) => links.map((a) => [a.getAttribute('href'), a.textContent])),
+    heatShades: await page.$$eval('#heat-month tbody td', (cells) => cells.map((c) => c.className)),
+    places: (await cells('#heat-place thead tr'))[0]?.slice(1) ?? [],
+    pairs: (await cells('#pairs tbody tr')).length,
+    phoneOverflow: await phoneOverflow(),
+  };
+  await shots('skills');
+  await Promise.all([page.waitForURL(/\/skills\/[^/?]+$/), page.click('#heat-month tbody th a')]);
+  await page.waitForSelector('#monthly-chart canvas', { timeout: 10000 });
+  const skill = {
+    address: address(),
+    name: await text('h1'),
+    postings: await text('#skill-postings strong'),
+    months: (await cells('#monthly-table tbody tr')).length,
+    namedWith: (await cells('#named-with tbody tr')).length,
+    phoneOverflow: await phoneOverflow(),
+  };
+  await shots('skill');
+
   console.log(
     JSON.stringify({
       signInAddress,
@@ -123,6 +159,9 @@ try {
       salary,
       remoteSalary,
       estimate,
+      skills,
+      skill,
+      tooWide,
       origins: [...origins],
       problems,
     }),

@@ -169,20 +169,27 @@ pub async fn refresh(
     headers: HeaderMap,
     ApiJson(body): ApiJson<RefreshToken>,
 ) -> Result<Response, Problem> {
-    let accounts = &state.accounts;
     let (token, in_cookies) = presented_refresh_token(&state, &headers, body, client.as_deref()).await?;
-    match accounts.refresh(&token).await.map_err(|e| internal("refreshing", &e))? {
+    let session = audited_refresh(&state, &token, client.as_deref()).await?;
+    Ok(session_answer(&state, &session, in_cookies))
+}
+
+/// Rotates a refresh token into a new session, audited (the API's refresh and the dashboard's
+/// renewal share this); a reused token ends its session.
+pub async fn audited_refresh(state: &AppState, token: &str, client: Option<&str>) -> Result<Session, Problem> {
+    let accounts = &state.accounts;
+    match accounts.refresh(token).await.map_err(|e| internal("refreshing", &e))? {
         Refreshed::Rotated(session) => {
             accounts
                 .audit(
                     "token_refreshed",
                     Some(session.user.id),
                     Some(&session.user.name),
-                    client.as_deref(),
+                    client,
                     "refresh token rotated",
                 )
                 .await;
-            Ok(session_answer(&state, &session, in_cookies))
+            Ok(session)
         }
         Refreshed::Reused { user_id } => {
             accounts
@@ -190,7 +197,7 @@ pub async fn refresh(
                     "refresh_token_reused",
                     Some(user_id),
                     None,
-                    client.as_deref(),
+                    client,
                     "a used refresh token was presented again: its session is revoked",
                 )
                 .await;
@@ -201,13 +208,7 @@ pub async fn refresh(
         }
         Refreshed::Refused => {
             accounts
-                .audit(
-                    "refresh_refused",
-                    None,
-                    None,
-                    client.as_deref(),
-                    "unknown, expired or revoked refresh token",
-                )
+                .audit("refresh_refused", None, None, client, "unknown, expired or revoked refresh token")
                 .await;
             Err(Problem::unauthenticated(
                 "invalid_refresh_token",

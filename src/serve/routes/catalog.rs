@@ -16,6 +16,7 @@ use super::super::problem::Problem;
 use super::super::state::AppState;
 use super::stats::pay_summary;
 use super::{cached_json, checked_limit};
+use crate::skills::Taxonomy;
 
 #[derive(Debug, Deserialize)]
 pub struct SkillsQuery {
@@ -81,41 +82,45 @@ pub async fn skills(
 pub async fn skill(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(id): Path<String>) -> Result<Response, Problem> {
     let key = format!("skill/{id}");
     cached_json(&state, "catalog", key, &headers, move |state, market| {
-        let taxonomy = state.extractor.taxonomy();
-        let skill = taxonomy
-            .get(&id)
-            .ok_or_else(|| Problem::not_found(format!("no skill {id:?} in the taxonomy (GET /v1/skills lists them)")))?;
-        let naming: Vec<&Job> = market.jobs.iter().filter(|j| j.skill_ids.contains(&id)).collect();
-        let mut beside: HashMap<&str, usize> = HashMap::new();
-        let mut by_month: BTreeMap<String, usize> = BTreeMap::new();
-        for job in &naming {
-            for other in job.skill_ids.iter().filter(|o| **o != id) {
-                *beside.entry(other.as_str()).or_default() += 1;
-            }
-            if let Some(date) = job.date_posted {
-                *by_month.entry(date.format("%Y-%m").to_string()).or_default() += 1;
-            }
-        }
-        let mut beside: Vec<(&str, usize)> = beside.into_iter().collect();
-        beside.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-        let name = |id: &str| taxonomy.get(id).map(|s| s.name.clone());
-        Ok(json!({
-            "lake_version": market.lake_version,
-            "skill_id": skill.id,
-            "skill": skill.name,
-            "category": skill.category,
-            "aliases": skill.aliases,
-            "parents": skill.parents.iter().map(|p| json!({"skill_id": p, "skill": name(p)})).collect::<Vec<_>>(),
-            "children": taxonomy.skills.iter().filter(|s| s.parents.contains(&id)).map(|s| json!({"skill_id": s.id, "skill": s.name})).collect::<Vec<_>>(),
-            "named_with": beside.iter().take(10).map(|(other, n)| json!({"skill_id": other, "skill": name(other), "postings": n})).collect::<Vec<_>>(),
-            "postings": naming.len(),
-            "share": naming.len() as f64 / market.jobs.len().max(1) as f64,
-            "postings_by_month": by_month,
-            "salary_usd": pay_summary(naming.iter().filter_map(|j| j.salary_mid_usd()).collect()),
-            "premium_usd_median": market.premiums.get(&id),
-        }))
+        skill_detail(state.extractor.taxonomy(), market, &id)
     })
     .await
+}
+
+/// The answer of `GET /v1/skills/{id}` (the dashboard's skill page shows the same).
+pub fn skill_detail(taxonomy: &Taxonomy, market: &Market, id: &str) -> Result<Value, Problem> {
+    let skill = taxonomy
+        .get(id)
+        .ok_or_else(|| Problem::not_found(format!("no skill {id:?} in the taxonomy (GET /v1/skills lists them)")))?;
+    let naming: Vec<&Job> = market.jobs.iter().filter(|j| j.skill_ids.iter().any(|s| s == id)).collect();
+    let mut beside: HashMap<&str, usize> = HashMap::new();
+    let mut by_month: BTreeMap<String, usize> = BTreeMap::new();
+    for job in &naming {
+        for other in job.skill_ids.iter().filter(|o| *o != id) {
+            *beside.entry(other.as_str()).or_default() += 1;
+        }
+        if let Some(date) = job.date_posted {
+            *by_month.entry(date.format("%Y-%m").to_string()).or_default() += 1;
+        }
+    }
+    let mut beside: Vec<(&str, usize)> = beside.into_iter().collect();
+    beside.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let name = |id: &str| taxonomy.get(id).map(|s| s.name.clone());
+    Ok(json!({
+        "lake_version": market.lake_version,
+        "skill_id": skill.id,
+        "skill": skill.name,
+        "category": skill.category,
+        "aliases": skill.aliases,
+        "parents": skill.parents.iter().map(|p| json!({"skill_id": p, "skill": name(p)})).collect::<Vec<_>>(),
+        "children": taxonomy.skills.iter().filter(|s| s.parents.iter().any(|p| p == id)).map(|s| json!({"skill_id": s.id, "skill": s.name})).collect::<Vec<_>>(),
+        "named_with": beside.iter().take(10).map(|(other, n)| json!({"skill_id": other, "skill": name(other), "postings": n})).collect::<Vec<_>>(),
+        "postings": naming.len(),
+        "share": naming.len() as f64 / market.jobs.len().max(1) as f64,
+        "postings_by_month": by_month,
+        "salary_usd": pay_summary(naming.iter().filter_map(|j| j.salary_mid_usd()).collect()),
+        "premium_usd_median": market.premiums.get(id),
+    }))
 }
 
 #[derive(Debug, Deserialize)]

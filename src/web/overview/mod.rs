@@ -5,22 +5,18 @@ mod figures;
 
 use std::sync::Arc;
 
-use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use minijinja::context;
 
 use super::kept::kept;
-use super::render::{page, to_sign_in, user, value};
-use crate::serve::access::Caller;
+use super::render::{page, user, value};
+use super::viewer::Viewer;
 use crate::serve::state::AppState;
 
 /// `GET /`.
-pub async fn overview(State(state): State<Arc<AppState>>, caller: Option<Extension<Caller>>) -> Response {
-    let Some(Extension(caller)) = caller else {
-        return to_sign_in("/");
-    };
+pub async fn overview(State(state): State<Arc<AppState>>, Viewer(caller): Viewer) -> Response {
     let Some(market) = state.market() else {
         return page(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::Extension;
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use axum::response::Response;
@@ -12,7 +11,6 @@ use minijinja::context;
 use serde::{Deserialize, Serialize};
 
 use super::choices;
-use crate::serve::access::Caller;
 use crate::serve::extract::from_form;
 use crate::serve::filter::{Filter, JobFilter};
 use crate::serve::market::{Job, Market};
@@ -21,7 +19,8 @@ use crate::skills::Taxonomy;
 use crate::web::boxplot::{BoxPlot, box_plot, five_numbers};
 use crate::web::kept::kept;
 use crate::web::query::{address, fields, tidy};
-use crate::web::render::{page, to_sign_in, user, value};
+use crate::web::render::{page, user, value};
+use crate::web::viewer::Viewer;
 
 /// Groups shown per breakdown, the most postings with pay first.
 const GROUPS_SHOWN: usize = 12;
@@ -65,16 +64,6 @@ struct Distribution {
     /// The largest premiums and the largest discounts, market-wide.
     premiums_up: Vec<Premium>,
     premiums_down: Vec<Premium>,
-}
-
-/// Where a posting is, as one label: the state and country, or the country alone.
-fn place(job: &Job) -> Option<String> {
-    match (&job.location_state, &job.location_country) {
-        (Some(state), Some(country)) => Some(format!("{state}, {country}")),
-        (None, Some(country)) => Some(country.clone()),
-        (Some(state), None) => Some(state.clone()),
-        (None, None) => None,
-    }
 }
 
 fn experience_band(years: i32) -> Option<&'static str> {
@@ -136,7 +125,7 @@ fn compute(market: &Market, filter: &Filter, taxonomy: &Taxonomy) -> Distributio
         breakdowns.push(("title family", breakdown(&paid, |j| j.title_family.clone(), None)));
     }
     breakdowns.extend([
-        ("place", breakdown(&paid, place, None)),
+        ("place", breakdown(&paid, Job::place, None)),
         ("seniority", breakdown(&paid, |j| j.seniority.clone(), Some(&seniorities))),
         (
             "years of experience asked for",
@@ -165,13 +154,10 @@ fn compute(market: &Market, filter: &Filter, taxonomy: &Taxonomy) -> Distributio
 }
 
 /// `GET /salary`.
-pub async fn distribution(State(state): State<Arc<AppState>>, caller: Option<Extension<Caller>>, uri: Uri) -> Response {
+pub async fn distribution(State(state): State<Arc<AppState>>, Viewer(caller): Viewer, uri: Uri) -> Response {
     let query = match tidy("/salary", &uri) {
         Ok(query) => query,
         Err(redirect) => return redirect,
-    };
-    let Some(Extension(caller)) = caller else {
-        return to_sign_in(&address("/salary", &query));
     };
     let mut values = fields(&query);
     for name in JobFilter::FIELDS {

@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use axum::Extension;
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use axum::response::Response;
@@ -11,14 +10,14 @@ use minijinja::context;
 use serde::Deserialize;
 
 use super::choices;
-use crate::serve::access::Caller;
 use crate::serve::blocking::in_current_span;
 use crate::serve::extract::from_form;
 use crate::serve::problem::{Problem, internal};
 use crate::serve::routes::salary::{self, SalaryPosting};
 use crate::serve::state::AppState;
-use crate::web::query::{address, fields, tidy};
-use crate::web::render::{page, to_sign_in, user, value};
+use crate::web::query::{fields, tidy};
+use crate::web::render::{page, user, value};
+use crate::web::viewer::Viewer;
 
 /// What drives an estimate, at most this many lines.
 const CONTRIBUTIONS_SHOWN: usize = 8;
@@ -84,13 +83,10 @@ async fn answer(state: &Arc<AppState>, query: &str) -> Result<Option<serde_json:
 }
 
 /// `GET /salary/estimate`.
-pub async fn estimate(State(state): State<Arc<AppState>>, caller: Option<Extension<Caller>>, uri: Uri) -> Response {
+pub async fn estimate(State(state): State<Arc<AppState>>, Viewer(caller): Viewer, uri: Uri) -> Response {
     let query = match tidy("/salary/estimate", &uri) {
         Ok(query) => query,
         Err(redirect) => return redirect,
-    };
-    let Some(Extension(caller)) = caller else {
-        return to_sign_in(&address("/salary/estimate", &query));
     };
     let mut values = fields(&query);
     for name in FIELDS {
