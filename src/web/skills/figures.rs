@@ -308,7 +308,7 @@ mod tests {
             salary_max_usd: None,
             salary_source: None,
             date_posted: NaiveDate::parse_from_str(date, "%Y-%m-%d").ok(),
-            skill_ids: skills.iter().map(|s| s.to_string()).collect(),
+            skill_ids: skills.iter().map(ToString::to_string).collect(),
             title_family: None,
             description: String::new(),
         }
@@ -348,8 +348,11 @@ mod tests {
         assert_eq!(rust.cells[11].shade, 2, "25 % of the largest share, 100 %, on 0–9");
         assert_eq!(figures.by_place.columns, [("CA, US".to_string(), 40), ("WA, US".to_string(), 20)]);
         assert_eq!(figures.pairs.len(), 1);
-        assert_eq!(figures.pairs[0].postings, 10);
-        assert_eq!(figures.pairs[0].lift, 1.5, "10 together × 60 postings / (20 rust × 20 sql)");
+        assert_eq!(
+            (figures.pairs[0].postings, figures.pairs[0].lift),
+            (10, 1.5),
+            "10 together × 60 postings / (20 rust × 20 sql)"
+        );
         assert!(
             figures.rising.is_empty() && figures.falling.is_empty(),
             "too few postings to compare"
