@@ -5,6 +5,7 @@
 //! zoomable chart (whose numbers are in a table beside it) and signing out. A page's state
 //! (filters, order, page) is its query string, so a link reproduces the view.
 
+mod admin;
 mod assets;
 mod boxplot;
 mod jobs;
@@ -30,7 +31,7 @@ pub use signin::too_many_sign_ins;
 /// The dashboard's routes (method, pattern). They are not in the API's access table (nor its
 /// OpenAPI document): the pages are open and send a person without a session to the sign-in
 /// page themselves, instead of answering 401.
-const PAGE_ROUTES: [(Method, &str); 11] = [
+const PAGE_ROUTES: [(Method, &str); 12] = [
     (Method::GET, "/"),
     (Method::GET, viewer::RENEW),
     (Method::GET, "/login"),
@@ -41,6 +42,7 @@ const PAGE_ROUTES: [(Method, &str); 11] = [
     (Method::GET, "/salary/estimate"),
     (Method::GET, "/skills"),
     (Method::GET, "/skills/{skill_id}"),
+    (Method::GET, "/admin"),
     (Method::GET, "/assets/{file}"),
 ];
 
@@ -62,5 +64,6 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/salary/estimate", get(salary::estimate))
         .route("/skills", get(skills::skills))
         .route("/skills/{skill_id}", get(skills::skill))
+        .route("/admin", get(admin::admin))
         .route("/assets/{file}", get(assets::serve))
 }

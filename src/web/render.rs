@@ -19,7 +19,7 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; st
      connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// The templates, by name.
-const TEMPLATE_SOURCES: [(&str, &str); 11] = [
+const TEMPLATE_SOURCES: [(&str, &str); 12] = [
     ("base.html", include_str!("templates/base.html")),
     ("form.html", include_str!("templates/form.html")),
     ("boxplot.html", include_str!("templates/boxplot.html")),
@@ -31,6 +31,7 @@ const TEMPLATE_SOURCES: [(&str, &str); 11] = [
     ("estimate.html", include_str!("templates/estimate.html")),
     ("skills.html", include_str!("templates/skills.html")),
     ("skill.html", include_str!("templates/skill.html")),
+    ("admin.html", include_str!("templates/admin.html")),
 ];
 
 static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
@@ -46,6 +47,12 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
             value.map_or_else(|| "–".to_string(), |v| format_value(v, unit))
         });
     }
+    // Unix seconds as a UTC time to the minute.
+    environment.add_filter("when", |seconds: Option<i64>| {
+        seconds
+            .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+            .map_or_else(|| "–".to_string(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+    });
     // A value for a query string (`/jobs?skills=…`).
     environment.add_filter("query", |text: &str| {
         form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>()

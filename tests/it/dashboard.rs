@@ -394,3 +394,56 @@ fn a_page_renews_an_expired_session_from_the_refresh_cookie_without_script() {
         "{removed:?}"
     );
 }
+
+/// Signs `name` in with the form and returns the session's access cookie.
+fn access_cookie(server: &Server, browser: &reqwest::blocking::Client, name: &str) -> String {
+    let signed_in = browser
+        .post(format!("{}/login", server.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("username={name}&password={}&next=%2F", PASSWORD.replace(' ', "+")))
+        .send()
+        .expect("the server answers");
+    assert_eq!(signed_in.status(), 303, "{name} signs in");
+    format!("rats_access={}", set_cookies(&signed_in)["rats_access"].0)
+}
+
+#[test]
+fn only_admins_reach_the_admin_page_and_its_api() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (lake, models) = private_copy(dir.path(), false);
+    let server = Server::start(dir.path(), &lake, &models, &[]);
+    add_user(dir.path(), &lake, "ana", "analyst");
+    add_user(dir.path(), &lake, "root", "admin");
+    let browser = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client");
+    let get = |path: &str, cookie: &str| {
+        let response = browser
+            .get(format!("{}{path}", server.base))
+            .header("cookie", cookie)
+            .send()
+            .expect("the server answers");
+        let status = response.status().as_u16();
+        (status, response.text().unwrap_or_default())
+    };
+    let analyst = access_cookie(&server, &browser, "ana");
+    let (status, body) = get("/admin", &analyst);
+    assert_eq!(status, 403);
+    assert!(
+        body.contains("Only admins see this page.") && !body.contains("id=\"users\""),
+        "{body}"
+    );
+    assert!(!get("/", &analyst).1.contains("href=\"/admin\""), "no admin link for an analyst");
+    for api in ["/v1/users", "/v1/audit", "/v1/keys?all=true"] {
+        assert_eq!(get(api, &analyst).0, 403, "{api}");
+    }
+
+    let admin = access_cookie(&server, &browser, "root");
+    assert!(get("/", &admin).1.contains("href=\"/admin\""), "the admin link for an admin");
+    let (status, body) = get("/admin", &admin);
+    assert_eq!(status, 200, "{body}");
+    for shown in ["<td>ana</td><td>analyst</td>", "<td>root</td><td>admin</td>", "<td>login</td>"] {
+        assert!(body.contains(shown), "{shown} on the admin page");
+    }
+}
