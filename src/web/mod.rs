@@ -8,6 +8,7 @@
 mod admin;
 mod assets;
 mod boxplot;
+mod health;
 mod jobs;
 mod kept;
 mod overview;
@@ -31,7 +32,7 @@ pub use signin::too_many_sign_ins;
 /// The dashboard's routes (method, pattern). They are not in the API's access table (nor its
 /// OpenAPI document): the pages are open and send a person without a session to the sign-in
 /// page themselves, instead of answering 401.
-const PAGE_ROUTES: [(Method, &str); 12] = [
+const PAGE_ROUTES: [(Method, &str); 13] = [
     (Method::GET, "/"),
     (Method::GET, viewer::RENEW),
     (Method::GET, "/login"),
@@ -42,6 +43,7 @@ const PAGE_ROUTES: [(Method, &str); 12] = [
     (Method::GET, "/salary/estimate"),
     (Method::GET, "/skills"),
     (Method::GET, "/skills/{skill_id}"),
+    (Method::GET, "/data-health"),
     (Method::GET, "/admin"),
     (Method::GET, "/assets/{file}"),
 ];
@@ -64,6 +66,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/salary/estimate", get(salary::estimate))
         .route("/skills", get(skills::skills))
         .route("/skills/{skill_id}", get(skills::skill))
+        .route("/data-health", get(health::data_health))
         .route("/admin", get(admin::admin))
         .route("/assets/{file}", get(assets::serve))
 }

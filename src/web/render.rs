@@ -19,7 +19,7 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; st
      connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// The templates, by name.
-const TEMPLATE_SOURCES: [(&str, &str); 12] = [
+const TEMPLATE_SOURCES: [(&str, &str); 13] = [
     ("base.html", include_str!("templates/base.html")),
     ("form.html", include_str!("templates/form.html")),
     ("boxplot.html", include_str!("templates/boxplot.html")),
@@ -32,6 +32,7 @@ const TEMPLATE_SOURCES: [(&str, &str); 12] = [
     ("skills.html", include_str!("templates/skills.html")),
     ("skill.html", include_str!("templates/skill.html")),
     ("admin.html", include_str!("templates/admin.html")),
+    ("health.html", include_str!("templates/health.html")),
 ];
 
 static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {

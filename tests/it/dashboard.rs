@@ -6,7 +6,8 @@
 //! search, its pages and a posting, the pay box plots, the salary predictor, the skills
 //! heatmaps and a skill's page, each against the API's answer for the same question. No script
 //! error, no failed request and nothing fetched from elsewhere. Without script, a page renews
-//! an expired session from the refresh cookie.
+//! an expired session from the refresh cookie; the admin page and its API refuse analysts; the
+//! data-health page shows the quarantine and the latest check run.
 
 use std::path::Path;
 use std::process::Command;
@@ -446,4 +447,64 @@ fn only_admins_reach_the_admin_page_and_its_api() {
     for shown in ["<td>ana</td><td>analyst</td>", "<td>root</td><td>admin</td>", "<td>login</td>"] {
         assert!(body.contains(shown), "{shown} on the admin page");
     }
+}
+
+#[test]
+fn the_data_health_page_shows_the_quarantine_and_the_latest_check() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (lake, models) = private_copy(dir.path(), false);
+    // The demo fixtures quarantine three of their records; a check run records its results.
+    let checked = run(rats(dir.path())
+        .args(["check", "--format", "json", "--checks"])
+        .arg(repo().join("checks"))
+        .arg("--lake")
+        .arg(&lake));
+    let report: Value = serde_json::from_slice(&checked.stdout).expect("the check's report");
+    let results = report["results"].as_array().expect("results");
+    let failed: Vec<&str> = results
+        .iter()
+        .filter(|r| r["status"] == "fail")
+        .filter_map(|r| r["check"].as_str())
+        .collect();
+    let server = Server::start(dir.path(), &lake, &models, &[]);
+    add_user(dir.path(), &lake, "ana", "analyst");
+    let browser = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client");
+    let cookie = access_cookie(&server, &browser, "ana");
+    let page = browser
+        .get(format!("{}/data-health", server.base))
+        .header("cookie", cookie)
+        .send()
+        .expect("the server answers");
+    assert_eq!(page.status(), 200);
+    let body = page.text().expect("the page");
+    let figure = |id: &str| {
+        let at = body.find(&format!("id=\"{id}\"")).unwrap_or_else(|| panic!("{id} on the page"));
+        let strong = body[at..].find("<strong").map(|i| at + i).expect("a figure");
+        let start = body[strong..].find('>').map(|i| strong + i + 1).expect("its text");
+        body[start..].split('<').next().unwrap_or_default().to_string()
+    };
+    assert_eq!(figure("quarantine-count"), "3");
+    let overview = server.get("/v1/stats/overview").body;
+    assert_eq!(figure("silver-count"), overview["postings"].to_string());
+    let state = figure("check-state");
+    if failed.is_empty() {
+        assert_eq!(state, "all passed");
+    } else {
+        assert_eq!(state, format!("{} failed", failed.len()));
+    }
+    let checks_table = &body[body.find("id=\"checks\"").expect("the checks table")..];
+    assert_eq!(
+        checks_table.matches("<tr><td>").count(),
+        results.len(),
+        "every expectation of the run"
+    );
+    for check in &failed {
+        let shown = check.replace('/', "&#x2f;");
+        assert!(checks_table.contains(&shown), "{check} on the page");
+    }
+    let reasons = &body[body.find("id=\"reasons\"").expect("the quarantine table")..];
+    assert!(reasons.contains("<code>"), "reasons are listed");
 }
