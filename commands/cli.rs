@@ -80,8 +80,9 @@ pub enum Command {
     /// Map a job title to ESCO occupations (ranked, with scores), evaluate the mapping on
     /// labelled titles, or give every silver posting its title family (gold/posting_occupations)
     Occupation(OccupationArgs),
-    /// Serve the JSON API over HTTP: salary predictions, job matching, jobs, market stats
-    /// and the models, from the lake and the registry (reloaded when either changes)
+    /// Serve the JSON API and the dashboard over HTTP: salary predictions, job matching, jobs,
+    /// market stats and the models, from the lake and the registry (reloaded when either
+    /// changes); the dashboard's pages on the same port and accounts
     Serve(ServeArgs),
     /// Export a lake table, or the answer of a SQL query over the lake's tables, as CSV,
     /// JSON, JSON lines, Parquet or an Excel workbook, to a file or to stdout; or draw a named
