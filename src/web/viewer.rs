@@ -3,12 +3,13 @@
 //! sign-in form — either way back to the page afterwards. Renewal is a plain redirect under
 //! `/v1/auth`, the only path the refresh cookie is sent to, so it needs no script.
 
+use std::sync::Arc;
+
 use axum::extract::{FromRequestParts, Query, State};
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use std::sync::Arc;
 
 use crate::accounts::secrets::same_bytes;
 use crate::serve::access::Caller;
@@ -59,12 +60,7 @@ pub struct Next {
 /// `GET /v1/auth/renew?next=PATH`: the refresh cookie rotated into a new session (the CSRF cookie
 /// must be the session's, as the API's cookie refresh requires it in a header), then back to
 /// `next`; without a session to renew, the cookies are removed and the sign-in form follows.
-pub async fn renew(
-    State(state): State<Arc<AppState>>,
-    Client(client): Client,
-    headers: axum::http::HeaderMap,
-    Query(next): Query<Next>,
-) -> Response {
+pub async fn renew(State(state): State<Arc<AppState>>, Client(client): Client, headers: HeaderMap, Query(next): Query<Next>) -> Response {
     let next = super::signin::local_path(next.next.as_deref());
     let renewed = match cookies::cookie(&headers, cookies::REFRESH) {
         Some(token) => {
