@@ -11,20 +11,19 @@ use chrono::NaiveDate;
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
+use super::filters::{choices, filter_of, form_values};
 use super::kept::kept;
 use super::query::{address, fields, tidy, with};
 use super::render::{page, user, value};
 use super::viewer::Viewer;
 use crate::chart::draw::format_value;
 use crate::chart::spec::Unit;
-use crate::normalize::title::Seniority;
 use crate::serve::extract::from_form;
-use crate::serve::filter::{Filter, JobFilter};
+use crate::serve::filter::Filter;
 use crate::serve::market::{Job, Sighting};
 use crate::serve::problem::Problem;
 use crate::serve::routes::checked_limit;
 use crate::serve::routes::jobs::{self, Cursor, DEFAULT_LIMIT, MAX_LIMIT, Paging, Sort};
-use crate::serve::routes::salary::REMOTE_TYPES;
 use crate::serve::state::AppState;
 use crate::skills::Taxonomy;
 
@@ -98,15 +97,6 @@ fn page_sizes(query: &str) -> Vec<usize> {
     sizes
 }
 
-/// The form's fields as the query gave them, the others empty.
-fn form_values(query: &str) -> std::collections::BTreeMap<String, String> {
-    let mut values = fields(query);
-    for name in JobFilter::FIELDS.iter().chain(&["sort", "limit"]) {
-        values.entry((*name).to_string()).or_default();
-    }
-    values
-}
-
 /// What the query asks for, checked as the API checks it.
 struct Asked {
     filter: Filter,
@@ -116,10 +106,9 @@ struct Asked {
 }
 
 fn asked(state: &AppState, query: &str) -> Result<Asked, Problem> {
-    let given: JobFilter = from_form(query)?;
     let paging: Paging = from_form(query)?;
     Ok(Asked {
-        filter: Filter::new(&given, state.extractor.taxonomy())?,
+        filter: filter_of(query, state.extractor.taxonomy())?,
         sort: paging.sort,
         after: paging.cursor.as_deref().map(|c| jobs::decode_cursor(c, paging.sort)).transpose()?,
         limit: checked_limit(paging.limit, DEFAULT_LIMIT, MAX_LIMIT)?,
@@ -132,15 +121,11 @@ pub async fn search(State(state): State<Arc<AppState>>, Viewer(caller): Viewer, 
         Ok(query) => query,
         Err(redirect) => return redirect,
     };
-    let seniorities: Vec<&str> = <Seniority as clap::ValueEnum>::value_variants()
-        .iter()
-        .map(|s| s.as_str())
-        .collect();
     let form = context! {
         page => "jobs",
         user => user(&caller),
-        fields => form_values(&query),
-        choices => context! { remote_types => REMOTE_TYPES, seniorities => seniorities },
+        fields => form_values(&query, &["sort", "limit"]),
+        choices => value(&choices()),
         page_sizes => page_sizes(&query),
         api => address("/v1/jobs", &with(&query, "cursor", None)),
     };

@@ -8,6 +8,7 @@
 mod admin;
 mod assets;
 mod boxplot;
+mod filters;
 mod health;
 mod jobs;
 mod kept;

@@ -301,6 +301,15 @@ fn jobs_and_salary_pages_answer_as_the_api_does_in_a_real_browser() {
     assert_eq!(skill["phoneOverflow"], 0, "{}", seen["tooWide"]);
 }
 
+/// An HTTP client that shows redirects instead of following them, as the tests of the
+/// sign-in flow need.
+fn no_redirects() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client")
+}
+
 /// The `Set-Cookie` values of `response` by cookie name (value, and whether it is a removal).
 fn set_cookies(response: &reqwest::blocking::Response) -> std::collections::HashMap<String, (String, bool)> {
     response
@@ -322,10 +331,7 @@ fn a_page_renews_an_expired_session_from_the_refresh_cookie_without_script() {
     let (lake, models) = private_copy(dir.path(), false);
     let server = Server::start(dir.path(), &lake, &models, &[]);
     add_user(dir.path(), &lake, "ana", "analyst");
-    let browser = reqwest::blocking::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("a client");
+    let browser = no_redirects();
     let get = |path: &str, cookies: &str| {
         browser
             .get(format!("{}{path}", server.base))
@@ -341,14 +347,7 @@ fn a_page_renews_an_expired_session_from_the_refresh_cookie_without_script() {
             .unwrap_or_default()
             .to_string()
     };
-    let signed_in = browser
-        .post(format!("{}/login", server.base))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("username=ana&password={}&next=%2F", PASSWORD.replace(' ', "+")))
-        .send()
-        .expect("the server answers");
-    assert_eq!(signed_in.status(), 303);
-    let first = set_cookies(&signed_in);
+    let first = set_cookies(&sign_in(&server, &browser, "ana"));
     let (refresh, csrf) = (first["rats_refresh"].0.clone(), first["rats_csrf"].0.clone());
 
     // Without any cookie: to sign in. With the session's CSRF cookie but no access cookie (it
@@ -396,8 +395,8 @@ fn a_page_renews_an_expired_session_from_the_refresh_cookie_without_script() {
     );
 }
 
-/// Signs `name` in with the form and returns the session's access cookie.
-fn access_cookie(server: &Server, browser: &reqwest::blocking::Client, name: &str) -> String {
+/// Signs `name` in with the form (303 with the session's cookies).
+fn sign_in(server: &Server, browser: &reqwest::blocking::Client, name: &str) -> reqwest::blocking::Response {
     let signed_in = browser
         .post(format!("{}/login", server.base))
         .header("content-type", "application/x-www-form-urlencoded")
@@ -405,7 +404,12 @@ fn access_cookie(server: &Server, browser: &reqwest::blocking::Client, name: &st
         .send()
         .expect("the server answers");
     assert_eq!(signed_in.status(), 303, "{name} signs in");
-    format!("rats_access={}", set_cookies(&signed_in)["rats_access"].0)
+    signed_in
+}
+
+/// Signs `name` in with the form and returns the session's access cookie.
+fn access_cookie(server: &Server, browser: &reqwest::blocking::Client, name: &str) -> String {
+    format!("rats_access={}", set_cookies(&sign_in(server, browser, name))["rats_access"].0)
 }
 
 #[test]
@@ -415,10 +419,7 @@ fn only_admins_reach_the_admin_page_and_its_api() {
     let server = Server::start(dir.path(), &lake, &models, &[]);
     add_user(dir.path(), &lake, "ana", "analyst");
     add_user(dir.path(), &lake, "root", "admin");
-    let browser = reqwest::blocking::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("a client");
+    let browser = no_redirects();
     let get = |path: &str, cookie: &str| {
         let response = browser
             .get(format!("{}{path}", server.base))
@@ -468,10 +469,7 @@ fn the_data_health_page_shows_the_quarantine_and_the_latest_check() {
         .collect();
     let server = Server::start(dir.path(), &lake, &models, &[]);
     add_user(dir.path(), &lake, "ana", "analyst");
-    let browser = reqwest::blocking::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("a client");
+    let browser = no_redirects();
     let cookie = access_cookie(&server, &browser, "ana");
     let page = browser
         .get(format!("{}/data-health", server.base))

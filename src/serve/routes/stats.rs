@@ -21,7 +21,7 @@ use super::{cached_json, checked_limit};
 use crate::skills::Taxonomy;
 
 /// The postings `filter` keeps.
-fn kept<'a>(market: &'a Market, filter: &'a Filter) -> impl Iterator<Item = &'a Job> + 'a {
+pub fn kept<'a>(market: &'a Market, filter: &'a Filter) -> impl Iterator<Item = &'a Job> + 'a {
     market
         .jobs
         .iter()

@@ -10,15 +10,15 @@ use axum::response::Response;
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
-use super::choices;
-use crate::serve::extract::from_form;
-use crate::serve::filter::{Filter, JobFilter};
+use crate::serve::filter::Filter;
 use crate::serve::market::{Job, Market};
+use crate::serve::routes::stats;
 use crate::serve::state::AppState;
 use crate::skills::Taxonomy;
 use crate::web::boxplot::{BoxPlot, box_plot, five_numbers};
+use crate::web::filters::{choices, filter_of, form_values};
 use crate::web::kept::kept;
-use crate::web::query::{address, fields, tidy};
+use crate::web::query::{address, tidy};
 use crate::web::render::{page, user, value};
 use crate::web::viewer::Viewer;
 
@@ -110,15 +110,9 @@ fn premiums(market: &Market, taxonomy: &Taxonomy) -> (Vec<Premium>, Vec<Premium>
 }
 
 fn compute(market: &Market, filter: &Filter, taxonomy: &Taxonomy) -> Distribution {
-    let kept: Vec<&Job> = market
-        .jobs
-        .iter()
-        .zip(&market.search_text)
-        .filter(|(job, text)| filter.keeps(job, text))
-        .map(|(job, _)| job)
-        .collect();
+    let kept: Vec<&Job> = stats::kept(market, filter).collect();
     let paid: Vec<(&Job, f64)> = kept.iter().filter_map(|job| job.salary_mid_usd().map(|pay| (*job, pay))).collect();
-    let seniorities: Vec<&str> = super::choices().seniorities;
+    let seniorities: Vec<&str> = choices().seniorities;
     let bands: Vec<&str> = EXPERIENCE_BANDS.iter().map(|(_, _, name)| *name).collect();
     let mut breakdowns = Vec::new();
     if market.tables.occupations.is_some() {
@@ -159,14 +153,10 @@ pub async fn distribution(State(state): State<Arc<AppState>>, Viewer(caller): Vi
         Ok(query) => query,
         Err(redirect) => return redirect,
     };
-    let mut values = fields(&query);
-    for name in JobFilter::FIELDS {
-        values.entry((*name).to_string()).or_default();
-    }
     let form = context! {
         page => "salary",
         user => user(&caller),
-        fields => values,
+        fields => form_values(&query, &[]),
         filtered => !query.is_empty(),
         choices => value(&choices()),
         api => address("/v1/stats/salary", &query),
@@ -178,8 +168,7 @@ pub async fn distribution(State(state): State<Arc<AppState>>, Viewer(caller): Vi
             context! { lake_version => (), found => (), error => (), ..form },
         );
     };
-    let filter = from_form::<JobFilter>(&query).and_then(|given| Filter::new(&given, state.extractor.taxonomy()));
-    let filter = match filter {
+    let filter = match filter_of(&query, state.extractor.taxonomy()) {
         Ok(filter) => filter,
         Err(problem) => {
             return page(

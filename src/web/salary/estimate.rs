@@ -9,12 +9,12 @@ use axum::response::Response;
 use minijinja::context;
 use serde::Deserialize;
 
-use super::choices;
 use crate::serve::blocking::in_current_span;
 use crate::serve::extract::from_form;
 use crate::serve::problem::{Problem, internal};
 use crate::serve::routes::salary::{self, SalaryPosting};
 use crate::serve::state::AppState;
+use crate::web::filters::choices;
 use crate::web::query::{fields, tidy};
 use crate::web::render::{page, user, value};
 use crate::web::viewer::Viewer;

@@ -8,25 +8,3 @@ mod estimate;
 
 pub use distribution::distribution;
 pub use estimate::estimate;
-
-use serde::Serialize;
-
-use crate::normalize::title::Seniority;
-use crate::serve::routes::salary::REMOTE_TYPES;
-
-/// The choices the salary forms offer.
-#[derive(Debug, Serialize)]
-struct Choices {
-    remote_types: [&'static str; 3],
-    seniorities: Vec<&'static str>,
-}
-
-fn choices() -> Choices {
-    Choices {
-        remote_types: REMOTE_TYPES,
-        seniorities: <Seniority as clap::ValueEnum>::value_variants()
-            .iter()
-            .map(|s| s.as_str())
-            .collect(),
-    }
-}

@@ -13,16 +13,14 @@ use axum::response::Response;
 use chrono::NaiveDate;
 use minijinja::context;
 
+use super::filters::{choices, filter_of, form_values};
 use super::kept::kept;
-use super::query::{address, fields, tidy};
+use super::query::{address, tidy};
 use super::render::{page, user, value};
 use super::viewer::Viewer;
-use crate::normalize::title::Seniority;
-use crate::serve::extract::from_form;
-use crate::serve::filter::{Filter, JobFilter};
 use crate::serve::market::Job;
 use crate::serve::routes::catalog::skill_detail;
-use crate::serve::routes::salary::REMOTE_TYPES;
+use crate::serve::routes::stats;
 use crate::serve::state::AppState;
 
 /// `GET /skills`.
@@ -31,20 +29,12 @@ pub async fn skills(State(state): State<Arc<AppState>>, Viewer(caller): Viewer, 
         Ok(query) => query,
         Err(redirect) => return redirect,
     };
-    let mut values = fields(&query);
-    for name in JobFilter::FIELDS {
-        values.entry((*name).to_string()).or_default();
-    }
-    let seniorities: Vec<&str> = <Seniority as clap::ValueEnum>::value_variants()
-        .iter()
-        .map(|s| s.as_str())
-        .collect();
     let form = context! {
         page => "skills",
         user => user(&caller),
-        fields => values,
+        fields => form_values(&query, &[]),
         filtered => !query.is_empty(),
-        choices => context! { remote_types => REMOTE_TYPES, seniorities => seniorities },
+        choices => value(&choices()),
         api => address("/v1/stats/skills", &query),
     };
     let Some(market) = state.market() else {
@@ -54,7 +44,7 @@ pub async fn skills(State(state): State<Arc<AppState>>, Viewer(caller): Viewer, 
             context! { lake_version => (), found => (), error => (), ..form },
         );
     };
-    let filter = match from_form::<JobFilter>(&query).and_then(|given| Filter::new(&given, state.extractor.taxonomy())) {
+    let filter = match filter_of(&query, state.extractor.taxonomy()) {
         Ok(filter) => filter,
         Err(problem) => {
             return page(
@@ -66,13 +56,7 @@ pub async fn skills(State(state): State<Arc<AppState>>, Viewer(caller): Viewer, 
     };
     let found = kept(&state, &market, &format!("skills?{query}"), move |state, market| {
         let taxonomy = state.extractor.taxonomy();
-        let jobs: Vec<&Job> = market
-            .jobs
-            .iter()
-            .zip(&market.search_text)
-            .filter(|(job, text)| filter.keeps(job, text))
-            .map(|(job, _)| job)
-            .collect();
+        let jobs: Vec<&Job> = stats::kept(market, &filter).collect();
         figures::compute(&jobs, |id| taxonomy.get(id).map_or_else(|| id.to_string(), |s| s.name.clone()))
     })
     .await;
