@@ -36,12 +36,14 @@ function setUpSignOut() {
   });
 }
 
-// A time series drawn into `holder` (<div data-series="ID" data-label="…">) from
-// <script type="application/json" id="ID">[[unix seconds], [values]], redrawn on resize and
-// theme change.
+// Time series drawn into `holder` (<div data-series="ID" data-label="…"> for one series, or
+// data-labels='["…", …]' for several) from <script type="application/json" id="ID">
+// [[unix seconds], [values], …], redrawn on resize and theme change. Several series take the
+// palette's colours in order; "other" (grey) and "unknown" (dashed) start hidden, so the named
+// groups set the scale, and the legend shows them. One series takes the accent.
 function drawSeries(holder) {
   const source = document.getElementById(holder.dataset.series);
-  const label = holder.dataset.label;
+  const labels = holder.dataset.labels ? JSON.parse(holder.dataset.labels) : [holder.dataset.label];
   if (!source || typeof uPlot === 'undefined') return;
   const data = JSON.parse(source.textContent);
   if (!data[0].length) return;
@@ -49,15 +51,27 @@ function drawSeries(holder) {
   const draw = () => {
     chart?.destroy();
     const style = getComputedStyle(document.documentElement);
-    const fg = style.getPropertyValue('--muted').trim();
-    const grid = style.getPropertyValue('--line').trim();
-    const accent = style.getPropertyValue('--accent').trim();
-    const axis = { stroke: fg, grid: { stroke: grid }, ticks: { stroke: grid } };
+    const css = (name) => style.getPropertyValue(name).trim();
+    const axis = { stroke: css('--muted'), grid: { stroke: css('--line') }, ticks: { stroke: css('--line') } };
+    const single = labels.length === 1;
+    const rest = (label) => !single && (label === 'other' || label === 'unknown');
+    const series = labels.map((label, i) => {
+      const colour = single ? css('--accent') : css({ other: '--s7', unknown: '--muted' }[label] ?? `--s${i + 1}`);
+      return {
+        label,
+        stroke: colour,
+        width: 2,
+        dash: label === 'unknown' && !single ? [6, 4] : undefined,
+        fill: single ? `${colour}22` : undefined,
+        points: { show: data[0].length < 60 },
+        show: !rest(label),
+      };
+    });
     chart = new uPlot(
       {
         width: holder.clientWidth,
         height: 240,
-        series: [{}, { label, stroke: accent, width: 2, fill: `${accent}22`, points: { show: data[0].length < 60 } }],
+        series: [{}, ...series],
         axes: [axis, axis],
         scales: { x: { time: true } },
       },

@@ -107,21 +107,25 @@ pub async fn authorize(State(state): State<Arc<AppState>>, mut request: Request,
     let Some(access) = access_of(request.method(), &route).or(page.then_some(Access::Public)) else {
         return Problem::forbidden("route_not_open", "this route is not open to any role").into_response();
     };
-    let credential = Credential::of(request.headers(), request.method());
+    // A page's form cannot send a header: it echoes the CSRF token in its address instead.
+    let echo_in_query = page.then(|| csrf_in_query(request.uri().query())).flatten();
+    let credential = Credential::of(request.headers(), request.method(), echo_in_query);
     let caller = match caller_of(&state, credential, &route, client.as_deref()).await {
         // A page with an expired or foreign session cookie is shown as to a person signed out
         // (the sign-in page), not answered with a problem document.
         Err(_) if page => Ok(None),
         caller => caller,
     };
-    let budget = if route.starts_with("/v1/") || (route == "/login" && request.method() == Method::POST) {
+    // The API, and the pages that do what an API route does (signing in, matching a CV), spend
+    // the caller's rate budget; the other pages only read what the snapshot already holds.
+    let budget = if route.starts_with("/v1/") || (crate::web::spends_budget(&route) && request.method() == Method::POST) {
         let known = caller.as_ref().ok().and_then(Option::as_ref);
         match spend(&state, &route, known, client.as_deref()).await {
             Ok(decision) => Some(decision),
             Err(refused) => {
                 let retry_after = refused.retry_after.unwrap_or(1);
                 let answer = if page {
-                    crate::web::too_many_sign_ins(retry_after)
+                    crate::web::too_many_requests(&route, retry_after)
                 } else {
                     Problem::rate_limited(retry_after).into_response()
                 };
@@ -242,20 +246,32 @@ enum Credential {
 }
 
 impl Credential {
-    /// `Authorization: Bearer` first (scripts), else the session cookie (browsers).
-    fn of(headers: &axum::http::HeaderMap, method: &Method) -> Credential {
+    /// `Authorization: Bearer` first (scripts), else the session cookie (browsers), whose CSRF
+    /// echo is the header or else (a page's form) `echo_in_query`.
+    fn of(headers: &axum::http::HeaderMap, method: &Method, echo_in_query: Option<String>) -> Credential {
         if let Some(value) = headers.get(header::AUTHORIZATION) {
             return Credential::Bearer(bearer(value.to_str().unwrap_or_default()).to_string());
         }
         match cookies::cookie(headers, cookies::ACCESS) {
             Some(access_token) => Credential::Cookie {
                 access_token,
-                csrf_echo: headers.get(cookies::CSRF_HEADER).and_then(|v| v.to_str().ok()).map(str::to_string),
+                csrf_echo: headers
+                    .get(cookies::CSRF_HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string)
+                    .or(echo_in_query),
                 changes_state: cookies::changes_state(method),
             },
             None => Credential::None,
         }
     }
+}
+
+/// The `csrf` field of a query string.
+fn csrf_in_query(query: Option<&str>) -> Option<String> {
+    form_urlencoded::parse(query?.as_bytes())
+        .find(|(name, _)| name == "csrf")
+        .map(|(_, value)| value.into_owned())
 }
 
 /// The credential of an `Authorization: Bearer …` value (empty for any other scheme).

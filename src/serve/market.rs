@@ -80,6 +80,37 @@ impl Job {
     }
 }
 
+#[cfg(test)]
+impl Job {
+    /// A posting for tests: `key`, posted on `date` (`YYYY-MM-DD`; anything else leaves it
+    /// undated), titled "Engineer", every other field empty — set the ones a test needs.
+    pub fn for_test(key: &str, date: &str) -> Job {
+        Job {
+            posting_key: key.into(),
+            source_site: "test".into(),
+            source_job_id: None,
+            job_url: None,
+            title: "Engineer".into(),
+            company: None,
+            company_key: None,
+            location_city: None,
+            location_state: None,
+            location_country: None,
+            remote_type: None,
+            seniority: None,
+            min_years_experience: None,
+            job_type: None,
+            salary_min_usd: None,
+            salary_max_usd: None,
+            salary_source: None,
+            date_posted: NaiveDate::parse_from_str(date, "%Y-%m-%d").ok(),
+            skill_ids: Vec::new(),
+            title_family: None,
+            description: String::new(),
+        }
+    }
+}
+
 /// A record recognised as repeating a posting (`silver/duplicates`).
 #[derive(Debug, Clone, Serialize)]
 pub struct Sighting {
@@ -203,7 +234,75 @@ const JOB_COLUMNS: [&str; 20] = [
     "description",
 ];
 
+/// When a posting was seen: the earliest and latest publication date over the posting and the
+/// records repeating it, and how many those repeats are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seen {
+    pub first: Option<NaiveDate>,
+    pub last: Option<NaiveDate>,
+    pub repeats: usize,
+}
+
+impl Seen {
+    /// Days between the first and the last sighting (0 when seen once or undated).
+    pub fn open_days(&self) -> i64 {
+        match (self.first, self.last) {
+            (Some(first), Some(last)) => (last - first).num_days(),
+            _ => 0,
+        }
+    }
+}
+
 impl Market {
+    /// The records repeating `job` (`silver/duplicates`).
+    pub fn sightings_of(&self, job: &Job) -> &[Sighting] {
+        self.sightings.get(&job.posting_key).map(Vec::as_slice).unwrap_or_default()
+    }
+
+    /// When `job` was seen, over itself and its repeats.
+    pub fn seen(&self, job: &Job) -> Seen {
+        let sightings = self.sightings_of(job);
+        let dates = || job.date_posted.into_iter().chain(sightings.iter().filter_map(|s| s.date_posted));
+        Seen {
+            first: dates().min(),
+            last: dates().max(),
+            repeats: sightings.len(),
+        }
+    }
+
+    /// The snapshot of `jobs` (in any order) with what the routes look them up by.
+    fn of(tables: TableVersions, mut jobs: Vec<Job>, sightings: Sightings, premiums: HashMap<String, f64>) -> Self {
+        jobs.sort_by(|a, b| a.posting_key.cmp(&b.posting_key));
+        let by_key = jobs.iter().enumerate().map(|(i, j)| (j.posting_key.clone(), i)).collect();
+        let search_text = jobs
+            .iter()
+            .map(|j| format!("{}\n{}\n{}", j.title, j.company.as_deref().unwrap_or_default(), j.description).to_lowercase())
+            .collect();
+        Market {
+            lake_version: tables.silver,
+            tables,
+            jobs,
+            by_key,
+            search_text,
+            sightings,
+            premiums,
+            matching: None,
+            cache: Mutex::default(),
+        }
+    }
+
+    /// A snapshot of `jobs` and their repeats for tests, at version 1 with no other table.
+    #[cfg(test)]
+    pub fn for_test(jobs: Vec<Job>, sightings: Sightings) -> Self {
+        let tables = TableVersions {
+            silver: 1,
+            duplicates: None,
+            premiums: None,
+            occupations: None,
+        };
+        Market::of(tables, jobs, sightings, HashMap::new())
+    }
+
     /// Reads the lake at `root` (blocking: call it off the async executor). With a match
     /// model, also prepares matching: every posting profiled and embedded (new postings'
     /// vectors are computed once and cached in the lake).
@@ -215,34 +314,19 @@ impl Market {
         for batch in &batches {
             read_jobs(batch, &mut jobs).map_err(|e| lake_error(&e))?;
         }
-        jobs.sort_by(|a, b| a.posting_key.cmp(&b.posting_key));
-        let by_key = jobs.iter().enumerate().map(|(i, j)| (j.posting_key.clone(), i)).collect();
-        let search_text = jobs
-            .iter()
-            .map(|j| format!("{}\n{}\n{}", j.title, j.company.as_deref().unwrap_or_default(), j.description).to_lowercase())
-            .collect();
         let (duplicates_version, sightings) = read_sightings(root)?;
         let (premiums_version, premiums) = read_premiums(root)?;
         let (occupations_version, families) = read_title_families(root)?;
         for job in &mut jobs {
             job.title_family = families.get(&job.posting_key).cloned();
         }
-        let mut market = Market {
-            tables: TableVersions {
-                silver: version,
-                duplicates: duplicates_version,
-                premiums: premiums_version,
-                occupations: occupations_version,
-            },
-            lake_version: version,
-            jobs,
-            by_key,
-            search_text,
-            sightings,
-            premiums,
-            matching: None,
-            cache: Mutex::default(),
+        let tables = TableVersions {
+            silver: version,
+            duplicates: duplicates_version,
+            premiums: premiums_version,
+            occupations: occupations_version,
         };
+        let mut market = Market::of(tables, jobs, sightings, premiums);
         if let Some(service) = matching {
             market.matching = Some(market.prepare_matching(root, extractor, service)?);
         }

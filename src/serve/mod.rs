@@ -10,6 +10,7 @@
 
 pub mod access;
 pub mod blocking;
+pub mod companies;
 pub mod cookies;
 pub mod cors;
 pub mod extract;
@@ -110,7 +111,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/openapi.json", get(openapi::json_answer))
         .route("/docs", get(openapi::docs_answer));
     api.merge(operations)
-        .merge(crate::web::routes())
+        .merge(crate::web::routes(upload_limit))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), access::authorize))
         .route_layer(axum::middleware::from_fn(observe::label_route))
         .fallback(|| async { Problem::not_found("no such route; the API's routes start with /v1/") })

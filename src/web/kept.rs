@@ -21,7 +21,7 @@ where
     F: FnOnce(&AppState, &Market) -> T + Send + 'static,
 {
     let key = format!("web/{key}");
-    if let Some(answer) = market.cached(&key).and_then(|kept| serde_json::from_slice(&kept.body).ok()) {
+    if let Some(answer) = recalled(market, &key) {
         return Ok(answer);
     }
     let (worker, snapshot) = (state.clone(), market.clone());
@@ -33,8 +33,30 @@ where
         )
             .into_response()
     })?;
-    if let Ok(body) = serde_json::to_vec(&answer) {
+    remember(market, key, &answer);
+    Ok(answer)
+}
+
+/// The same for a part of a page computed inside another's computation (already on the
+/// blocking pool), kept under its own key so every query of the page shares it.
+pub fn kept_within<T>(market: &Market, key: &str, compute: impl FnOnce() -> T) -> T
+where
+    T: Serialize + DeserializeOwned,
+{
+    let key = format!("web/{key}");
+    recalled(market, &key).unwrap_or_else(|| {
+        let answer = compute();
+        remember(market, key, &answer);
+        answer
+    })
+}
+
+fn recalled<T: DeserializeOwned>(market: &Market, key: &str) -> Option<T> {
+    market.cached(key).and_then(|kept| serde_json::from_slice(&kept.body).ok())
+}
+
+fn remember<T: Serialize>(market: &Market, key: String, answer: &T) {
+    if let Ok(body) = serde_json::to_vec(answer) {
         market.keep(key, body.into());
     }
-    Ok(answer)
 }

@@ -19,7 +19,7 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; st
      connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// The templates, by name.
-const TEMPLATE_SOURCES: [(&str, &str); 13] = [
+const TEMPLATE_SOURCES: [(&str, &str); 17] = [
     ("base.html", include_str!("templates/base.html")),
     ("form.html", include_str!("templates/form.html")),
     ("boxplot.html", include_str!("templates/boxplot.html")),
@@ -31,6 +31,10 @@ const TEMPLATE_SOURCES: [(&str, &str); 13] = [
     ("estimate.html", include_str!("templates/estimate.html")),
     ("skills.html", include_str!("templates/skills.html")),
     ("skill.html", include_str!("templates/skill.html")),
+    ("trends.html", include_str!("templates/trends.html")),
+    ("companies.html", include_str!("templates/companies.html")),
+    ("company.html", include_str!("templates/company.html")),
+    ("match.html", include_str!("templates/match.html")),
     ("admin.html", include_str!("templates/admin.html")),
     ("health.html", include_str!("templates/health.html")),
 ];
@@ -54,6 +58,12 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
             .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
             .map_or_else(|| "–".to_string(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string())
     });
+    // A value for one segment of a path (`/companies/{key}`): spaces as %20, not `+`.
+    environment.add_filter("segment", |text: &str| {
+        form_urlencoded::byte_serialize(text.as_bytes())
+            .collect::<String>()
+            .replace('+', "%20")
+    });
     // A value for a query string (`/jobs?skills=…`).
     environment.add_filter("query", |text: &str| {
         form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>()
@@ -61,6 +71,11 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     // A signed change in percent, or nothing to show.
     environment.add_filter("change", |value: Option<f64>| {
         value.map_or_else(String::new, |v| format!("{v:+.1}%"))
+    });
+    // The page's query with one field set or (for none) removed: links that switch one part
+    // of the view and keep the rest.
+    environment.add_function("with", |query: &str, name: &str, value: Option<&str>| {
+        super::query::with(query, name, value)
     });
     environment
 });

@@ -7,7 +7,9 @@
 //! heatmaps and a skill's page, each against the API's answer for the same question. No script
 //! error, no failed request and nothing fetched from elsewhere. Without script, a page renews
 //! an expired session from the refresh cookie; the admin page and its API refuse analysts; the
-//! data-health page shows the quarantine and the latest check run.
+//! data-health page shows the quarantine and the latest check run. The trends and companies
+//! pages count as the API does, switch their view by links, and read the company snapshot; the
+//! match page ranks an uploaded CV as `POST /v1/match/jobs` does.
 
 use std::path::Path;
 use std::process::Command;
@@ -299,6 +301,265 @@ fn jobs_and_salary_pages_answer_as_the_api_does_in_a_real_browser() {
         api_skill["named_with"].as_array().map(|m| m.len() as u64)
     );
     assert_eq!(skill["phoneOverflow"], 0, "{}", seen["tooWide"]);
+}
+
+/// The API's count of postings in `period` of `group`, from a `GET /v1/stats/postings` answer.
+fn api_postings(answer: &Value, period: &str, group: &str) -> u64 {
+    answer["series"]
+        .as_array()
+        .and_then(|series| series.iter().find(|p| p["period"] == period && p["group"] == group))
+        .and_then(|p| p["postings"].as_u64())
+        .unwrap_or(0)
+}
+
+/// `1,234` as a number.
+fn number(shown: &Value) -> u64 {
+    shown
+        .as_str()
+        .unwrap_or_default()
+        .replace(',', "")
+        .parse()
+        .unwrap_or_else(|_| panic!("a number: {shown}"))
+}
+
+#[test]
+fn trends_and_companies_pages_answer_as_the_api_does_in_a_real_browser() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The salary tests' lake, with the company snapshot taken as `rats transform` takes it.
+    let lake = dir.path().join("lake");
+    copy_dir(&crate::salary_model::trained().lake, &lake);
+    let snapshot = run(rats(dir.path())
+        .args(["transform", "run", "--select", "+dim_company", "--lake"])
+        .arg(&lake));
+    assert!(snapshot.status.success(), "transform: {}", stderr(&snapshot));
+    let server = Server::start(dir.path(), &lake, &fixture().models, &[]);
+    add_user(dir.path(), &lake, "ana", "analyst");
+    let seen = browse("dashboard-market.mjs", &[server.base.as_str(), "ana", PASSWORD]);
+    assert_eq!(seen["problems"], json!([]), "{seen}");
+    assert_eq!(seen["origins"], json!([server.base]), "only this server is reached");
+    assert_eq!(seen["signInAddress"], "/login?next=%2Ftrends");
+    assert_eq!(seen["tooWide"], json!([]), "nothing wider than a phone's screen");
+
+    // Without title families in the lake, the trends split by place, per month.
+    let trends = &seen["trends"];
+    assert!(!lake.join("gold/posting_occupations").exists());
+    assert_eq!(trends["current"], json!(["Place", "Month"]));
+    let charted: u64 = trends["groups"]["rows"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .map(|row| number(&row[1]))
+        .sum();
+    assert!(
+        trends["summary"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with(&format!("{} postings in the 24 months", count(charted))),
+        "{trends}"
+    );
+    assert_eq!(
+        trends["legend"].as_u64(),
+        trends["groups"]["rows"].as_array().map(|rows| rows.len() as u64 + 1),
+        "a legend entry per group, and time"
+    );
+
+    // Switched by the page's links to seniority per week: each week's count per group is the
+    // API's (named groups, and the postings that say none as "unknown").
+    let weekly = &seen["weekly"];
+    assert_eq!(weekly["address"], "/trends?split=seniority&by=week");
+    let api = server.get("/v1/stats/postings?by=week&split=seniority").body;
+    let groups: Vec<&str> = weekly["periods"]["head"]
+        .as_array()
+        .expect("head")
+        .iter()
+        .skip(1)
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(groups.len() >= 3 && groups.contains(&"unknown"), "{groups:?}");
+    let weeks = weekly["periods"]["rows"].as_array().expect("weeks");
+    assert_eq!(weeks.len(), 52);
+    let mut compared = 0;
+    for week in weeks {
+        let period = week[0].as_str().expect("a week");
+        for (group, shown) in groups.iter().zip(week.as_array().expect("cells").iter().skip(1)) {
+            if *group != "other" {
+                assert_eq!(number(shown), api_postings(&api, period, group), "{period} {group}");
+                compared += number(shown);
+            }
+        }
+    }
+    assert!(compared > 0, "some postings in the weeks: {weekly}");
+
+    // Jobs per hour: every silver posting was committed by a consume the Delta log keeps.
+    let overview = server.get("/v1/stats/overview").body;
+    let committed: u64 = weekly["ingestHours"]["rows"]
+        .as_array()
+        .expect("hours")
+        .iter()
+        .map(|row| number(&row[1]))
+        .sum();
+    assert_eq!(Some(committed), overview["postings"].as_u64(), "{weekly}");
+    assert!(
+        weekly["ingestSummary"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("Newest consume commit"),
+        "{weekly}"
+    );
+
+    // The filter form keeps the view and does not count it as a filter.
+    let remote = &seen["remote"];
+    assert_eq!(remote["address"], "/trends?by=week&split=seniority&remote=remote");
+    assert_eq!(remote["filtersOpen"], false, "the view alone opens no filter box");
+
+    // Companies: the API's first page, in its order, with its counts.
+    let companies = &seen["companies"];
+    let listed = server.get("/v1/companies?limit=50").body;
+    let rows = listed["companies"].as_array().expect("companies");
+    let href = |c: &Value| {
+        let key = c["company_key"].as_str().unwrap_or_default();
+        format!(
+            "/companies/{}",
+            form_urlencoded::byte_serialize(key.as_bytes())
+                .collect::<String>()
+                .replace('+', "%20")
+        )
+    };
+    assert_eq!(companies["keys"], json!(rows.iter().map(href).collect::<Vec<_>>()));
+    for (shown, given) in companies["rows"]["rows"].as_array().expect("rows").iter().zip(rows) {
+        assert_eq!(
+            shown[1],
+            json!(count(given["postings"].as_u64().unwrap_or_default())),
+            "{shown} {given}"
+        );
+        assert_eq!(
+            shown[4],
+            json!(count(given["reposts"].as_u64().unwrap_or_default())),
+            "{shown} {given}"
+        );
+        assert_eq!(
+            shown[5],
+            json!(count(given["long_open"].as_u64().unwrap_or_default())),
+            "{shown} {given}"
+        );
+    }
+    assert!(
+        rows.iter().any(|c| c["reposts"].as_u64() > Some(0)),
+        "some postings were repeated: {listed}"
+    );
+    assert!(
+        companies["summary"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with(&format!("{} companies", count(listed["total"].as_u64().unwrap_or_default()))),
+        "{companies}"
+    );
+    assert!(
+        !companies["longestOpen"]["rows"].as_array().expect("rows").is_empty(),
+        "{companies}"
+    );
+    let by_reposts = server.get("/v1/companies?limit=50&sort=reposts").body;
+    assert_eq!(seen["byReposts"]["address"], "/companies?sort=reposts");
+    assert_eq!(seen["byReposts"]["sorted"], "Reposts");
+    let reposts_order: Vec<String> = by_reposts["companies"].as_array().expect("companies").iter().map(href).collect();
+    assert_eq!(seen["byReposts"]["keys"], json!(reposts_order));
+
+    // The most reposted company's page: its figures, months and the snapshot's one version.
+    let company = &seen["company"];
+    let first = &by_reposts["companies"][0];
+    assert_eq!(company["address"], json!(href(first)));
+    assert_eq!(company["name"], first["company"]);
+    assert_eq!(company["postings"], json!(count(first["postings"].as_u64().unwrap_or_default())));
+    assert_eq!(company["reposts"], json!(count(first["reposts"].as_u64().unwrap_or_default())));
+    let per_month: u64 = company["months"]["rows"]
+        .as_array()
+        .expect("months")
+        .iter()
+        .map(|row| number(&row[1]))
+        .sum();
+    assert!(
+        per_month > 0 && per_month <= first["postings"].as_u64().unwrap_or_default(),
+        "{company}"
+    );
+    let history = company["history"]["rows"].as_array().expect("the snapshot's versions");
+    assert_eq!(history.len(), 1, "{company}");
+    assert_eq!(history[0][4], "current");
+}
+
+#[test]
+fn the_match_page_ranks_an_uploaded_cv_as_the_api_does_in_a_real_browser() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (lake, models) = private_copy(dir.path(), false);
+    let server = Server::start(dir.path(), &lake, &models, &[]);
+    add_user(dir.path(), &lake, "ana", "analyst");
+    let cv = repo().join("fixtures/resumes/data-engineer.pdf");
+    let scanned = repo().join("fixtures/resumes/scanned.pdf");
+    let seen = browse(
+        "dashboard-match.mjs",
+        &[
+            server.base.as_str(),
+            "ana",
+            PASSWORD,
+            &cv.to_string_lossy(),
+            &scanned.to_string_lossy(),
+        ],
+    );
+    // The one refused upload is the browser's only complaint (a 422 page logs as a failed load).
+    assert_eq!(
+        seen["problems"],
+        json!(["console: Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)"]),
+        "{seen}"
+    );
+    assert_eq!(seen["origins"], json!([server.base]), "only this server is reached");
+    assert_eq!(seen["signInAddress"], "/login?next=%2Fmatch");
+    assert_eq!(seen["tooWide"], json!([]), "nothing wider than a phone's screen");
+
+    // The API's answer for the same file: the same postings in the same order, scores, counts
+    // and advice.
+    let bytes = std::fs::read(&cv).expect("the CV");
+    let (content_type, body) = crate::serve::multipart(&[("resume", Some("data-engineer.pdf"), &bytes)]);
+    let api = server.post_bytes("/v1/match/jobs", &content_type, body).body;
+    let answer = &seen["answer"];
+    let jobs = api["jobs"].as_array().expect("jobs");
+    assert!(!jobs.is_empty(), "{api}");
+    let keys: Vec<String> = jobs
+        .iter()
+        .map(|j| format!("/jobs/{}", j["posting_key"].as_str().unwrap_or_default()))
+        .collect();
+    assert_eq!(answer["jobs"], json!(keys), "{answer}");
+    let scores: Vec<String> = jobs
+        .iter()
+        .map(|j| format!("{:.0}", j["score"].as_f64().unwrap_or_default()))
+        .collect();
+    assert_eq!(answer["scores"], json!(scores));
+    assert_eq!(answer["explained"].as_u64(), Some(jobs.len() as u64), "every posting says why");
+    let summary = answer["summary"].as_str().unwrap_or_default();
+    assert!(
+        summary.starts_with(&format!("{} of the {} postings considered fit", api["fits"], api["considered"])),
+        "{summary}"
+    );
+    let advice: Vec<String> = api["advice"]
+        .as_array()
+        .expect("advice")
+        .iter()
+        .map(|a| format!("/skills/{}", a["skill_id"].as_str().unwrap_or_default()))
+        .collect();
+    assert_eq!(answer["advice"], json!(advice));
+    let skills = api["resume"]["skills"].as_array().map_or(0, Vec::len);
+    assert!(
+        answer["cv"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with(&format!("{skills} skills found")),
+        "{answer}"
+    );
+
+    // A scanned PDF has no text to read: the form says so, with the API's status.
+    assert_eq!(seen["refusal"]["status"], 422);
+    assert!(
+        seen["refusal"]["error"].as_str().unwrap_or_default().starts_with("resume:"),
+        "{seen}"
+    );
 }
 
 /// An HTTP client that shows redirects instead of following them, as the tests of the

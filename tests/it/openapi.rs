@@ -115,6 +115,7 @@ fn the_document_is_valid_openapi_and_every_answer_of_a_full_walk_fits_it() {
         ("/v1/stats/skills", "?limit=5"),
         ("/v1/skills", "?limit=3"),
         ("/v1/companies", "?limit=3"),
+        ("/v1/companies", "?sort=long_open&offset=1&location=WA"),
         ("/v1/models", ""),
         ("/v1/me", ""),
         ("/v1/users", ""),

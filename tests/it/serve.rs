@@ -192,7 +192,7 @@ impl Server {
         Self::answer(self.client.post(format!("{}{path}", self.base)).json(body))
     }
 
-    fn post_bytes(&self, path: &str, content_type: &str, body: Vec<u8>) -> Answer {
+    pub fn post_bytes(&self, path: &str, content_type: &str, body: Vec<u8>) -> Answer {
         Self::answer(
             self.client
                 .post(format!("{}{path}", self.base))
@@ -236,7 +236,7 @@ impl Drop for Server {
 }
 
 /// A `multipart/form-data` body: `(name, file name, bytes)` parts.
-fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
+pub fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
     let boundary = "rats-test-boundary-7c1f";
     let mut body = Vec::new();
     for (name, file, bytes) in parts {
@@ -342,7 +342,13 @@ fn every_route_answers_from_the_lake_and_the_models() {
             .is_some_and(|e| e.contains("skills"))
     );
     let pdf = std::fs::read(repo().join("fixtures/resumes/data-engineer.pdf")).expect("pdf");
-    let (content_type, body) = multipart(&[("resume", Some("cv.pdf"), &pdf), ("top", None, b"2"), ("remote", None, b"remote")]);
+    // An empty field (as a form sends the ones left blank) asks for nothing.
+    let (content_type, body) = multipart(&[
+        ("resume", Some("cv.pdf"), &pdf),
+        ("top", None, b"2"),
+        ("remote", None, b"remote"),
+        ("salary_min", None, b""),
+    ]);
     let uploaded = server.post_bytes("/v1/match/jobs", &content_type, body);
     assert_eq!(uploaded.status, 200, "{}", uploaded.body);
     assert_eq!(uploaded.body["resume"]["format"], "PDF");
@@ -461,6 +467,19 @@ fn every_route_answers_from_the_lake_and_the_models() {
         companies.body
     );
     assert!(counts.windows(2).all(|w| w[0] >= w[1]), "most postings first: {counts:?}");
+    // Over the postings a filter keeps, in the order asked.
+    let engineers = server.get("/v1/stats/overview?title=engineer").body["postings"].as_u64();
+    let hiring = server.get("/v1/companies?title=engineer&sort=pay");
+    let listed = hiring.body["companies"].as_array().expect("companies");
+    assert_eq!(
+        listed.iter().map(|c| c["postings"].as_u64().expect("n")).sum::<u64>(),
+        engineers.expect("postings")
+    );
+    assert!(engineers < Some(8), "the filter keeps fewer than every posting: {engineers:?}");
+    let medians: Vec<f64> = listed.iter().map_while(|c| c["salary_usd"]["median"].as_f64()).collect();
+    assert!(medians.windows(2).all(|w| w[0] >= w[1]), "highest pay first: {medians:?}");
+    let second = server.get("/v1/companies?title=engineer&sort=pay&offset=1&limit=1");
+    assert_eq!(second.body["companies"][0], listed[1], "offset skips the first");
 
     let listed = server.get("/v1/models");
     let kinds: Vec<&str> = listed.body["models"]

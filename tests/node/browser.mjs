@@ -23,3 +23,62 @@ export function watch(page, expectedFailure = () => false) {
   });
   return seen;
 }
+
+// What the dashboard scripts read pages with: the address, an element's text, a table's cells,
+// light and dark screenshots (into `screenshots`, when given), and how far the page is wider
+// than a phone's screen (what sticks out, outside the tables that scroll by themselves, is kept
+// in `tooWide`).
+export function pageTools(page, screenshots) {
+  const tooWide = [];
+  return {
+    tooWide,
+    address: () => new URL(page.url()).pathname + new URL(page.url()).search,
+    text: async (selector) => (await page.textContent(selector))?.replace(/\s+/g, ' ').trim(),
+    cells: (selector) =>
+      page.$$eval(selector, (rows) => rows.map((row) => [...row.cells].map((cell) => cell.textContent.replace(/\s+/g, ' ').trim()))),
+    shots: async (name) => {
+      if (!screenshots) return;
+      await page.screenshot({ path: `${screenshots}/${name}-light.png`, fullPage: true });
+      await page.emulateMedia({ colorScheme: 'dark' });
+      await page.screenshot({ path: `${screenshots}/${name}-dark.png`, fullPage: true });
+      await page.emulateMedia({ colorScheme: 'light' });
+    },
+    phoneOverflow: async () => {
+      const before = page.viewportSize();
+      await page.setViewportSize({ width: 375, height: 800 });
+      const overflow = await page.evaluate(() => document.scrollingElement.scrollWidth - window.innerWidth);
+      if (overflow > 0) {
+        tooWide.push(
+          await page.evaluate(() =>
+            [...document.querySelectorAll('body *')]
+              .filter((e) => !e.closest('.scroll') && e.getBoundingClientRect().right > window.innerWidth + 1)
+              .slice(0, 5)
+              .map((e) => `${location.pathname} ${e.tagName}.${e.className}#${e.id}`),
+          ),
+        );
+      }
+      await page.setViewportSize(before);
+      return overflow;
+    },
+  };
+}
+
+// The arguments a script was given, by name; exits with `usage` when a required one is missing.
+export function args(usage, required, optional = []) {
+  const given = process.argv.slice(2);
+  if (given.length < required.length) {
+    console.error(`usage: ${usage}`);
+    process.exit(2);
+  }
+  return Object.fromEntries([...required, ...optional].map((name, i) => [name, given[i]]));
+}
+
+// A dashboard page in a new light 1200×900 context, watched for problems. Chromium fetches the
+// icon in the background and cancels it when the page moves on: that is not one.
+export async function dashboardPage(browser) {
+  const context = await browser.newContext({ colorScheme: 'light', viewport: { width: 1200, height: 900 } });
+  const page = await context.newPage();
+  const iconCancelled = (request) =>
+    request.url().includes('/assets/favicon.svg') && request.failure()?.errorText === 'net::ERR_ABORTED';
+  return { page, ...watch(page, iconCancelled) };
+}

@@ -7,22 +7,17 @@
 // both themes and at a phone's width there.
 //
 //   node tests/node/dashboard-page.mjs BASE_URL USER PASSWORD [SCREENSHOTS]
-import { launch, watch } from './browser.mjs';
+import { args, dashboardPage, launch } from './browser.mjs';
 
-const [base, user, password, screenshots] = process.argv.slice(2);
-if (!base || !user || !password) {
-  console.error('usage: dashboard-page.mjs BASE_URL USER PASSWORD [SCREENSHOTS]');
-  process.exit(2);
-}
+const { base, user, password, screenshots } = args(
+  'dashboard-page.mjs BASE_URL USER PASSWORD [SCREENSHOTS]',
+  ['base', 'user', 'password'],
+  ['screenshots'],
+);
 
 const browser = await launch();
 try {
-  const context = await browser.newContext({ colorScheme: 'light', viewport: { width: 1200, height: 900 } });
-  const page = await context.newPage();
-  // Chromium fetches the icon in the background and cancels it when the page moves on.
-  const iconCancelled = (request) =>
-    request.url().includes('/assets/favicon.svg') && request.failure()?.errorText === 'net::ERR_ABORTED';
-  const { problems, origins } = watch(page, iconCancelled);
+  const { page, problems, origins } = await dashboardPage(browser);
   const shot = async (name) => {
     if (screenshots) await page.screenshot({ path: `${screenshots}/${name}.png`, fullPage: true });
   };

@@ -7,51 +7,18 @@
 // every origin reached. With SCREENSHOTS, saves each page there, light and dark.
 //
 //   node tests/node/dashboard-search.mjs BASE_URL USER PASSWORD QUERY [SCREENSHOTS]
-import { launch, watch } from './browser.mjs';
+import { args, dashboardPage, launch, pageTools } from './browser.mjs';
 
-const [base, user, password, query, screenshots] = process.argv.slice(2);
-if (!base || !user || !password || !query) {
-  console.error('usage: dashboard-search.mjs BASE_URL USER PASSWORD QUERY [SCREENSHOTS]');
-  process.exit(2);
-}
+const { base, user, password, query, screenshots } = args(
+  'dashboard-search.mjs BASE_URL USER PASSWORD QUERY [SCREENSHOTS]',
+  ['base', 'user', 'password', 'query'],
+  ['screenshots'],
+);
 
 const browser = await launch();
 try {
-  const context = await browser.newContext({ colorScheme: 'light', viewport: { width: 1200, height: 900 } });
-  const page = await context.newPage();
-  const iconCancelled = (request) =>
-    request.url().includes('/assets/favicon.svg') && request.failure()?.errorText === 'net::ERR_ABORTED';
-  const { problems, origins } = watch(page, iconCancelled);
-  const address = () => new URL(page.url()).pathname + new URL(page.url()).search;
-  const text = async (selector) => (await page.textContent(selector))?.replace(/\s+/g, ' ').trim();
-  const cells = (selector) =>
-    page.$$eval(selector, (rows) => rows.map((row) => [...row.cells].map((cell) => cell.textContent.replace(/\s+/g, ' ').trim())));
-  const shots = async (name) => {
-    if (!screenshots) return;
-    await page.screenshot({ path: `${screenshots}/${name}-light.png`, fullPage: true });
-    await page.emulateMedia({ colorScheme: 'dark' });
-    await page.screenshot({ path: `${screenshots}/${name}-dark.png`, fullPage: true });
-    await page.emulateMedia({ colorScheme: 'light' });
-  };
-  // How far the page is wider than a phone's screen; what sticks out (outside the tables that
-  // scroll by themselves) is kept in `tooWide`.
-  const tooWide = [];
-  const phoneOverflow = async () => {
-    await page.setViewportSize({ width: 375, height: 800 });
-    const overflow = await page.evaluate(() => document.scrollingElement.scrollWidth - window.innerWidth);
-    if (overflow > 0) {
-      tooWide.push(
-        await page.evaluate(() =>
-          [...document.querySelectorAll('body *')]
-            .filter((e) => !e.closest('.scroll') && e.getBoundingClientRect().right > window.innerWidth + 1)
-            .slice(0, 5)
-            .map((e) => `${location.pathname} ${e.tagName}.${e.className}#${e.id}`),
-        ),
-      );
-    }
-    await page.setViewportSize({ width: 1200, height: 900 });
-    return overflow;
-  };
+  const { page, problems, origins } = await dashboardPage(browser);
+  const { address, text, cells, shots, phoneOverflow, tooWide } = pageTools(page, screenshots);
 
   await page.goto(`${base}/jobs?${query}`);
   const signInAddress = address();

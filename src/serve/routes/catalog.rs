@@ -1,5 +1,6 @@
 //! `GET /v1/skills`, `GET /v1/skills/{id}` and `GET /v1/companies`: the taxonomy's skills and
-//! the market's companies, each with what the lake says about them (demand, pay, neighbours).
+//! the market's companies, each with what the lake says about them (demand, pay, neighbours,
+//! reposts).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -10,11 +11,13 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::super::companies::{self, CompanySort};
 use super::super::extract::ApiQuery;
+use super::super::filter::{Filter, JobFilter};
 use super::super::market::{Job, Market};
 use super::super::problem::Problem;
 use super::super::state::AppState;
-use super::stats::pay_summary;
+use super::stats::{kept, pay_summary};
 use super::{cached_json, checked_limit};
 use crate::skills::Taxonomy;
 
@@ -125,57 +128,39 @@ pub fn skill_detail(taxonomy: &Taxonomy, market: &Market, id: &str) -> Result<Va
 
 #[derive(Debug, Deserialize)]
 pub struct CompaniesQuery {
-    /// Text the company's name contains.
+    /// Text the company's name contains (as the filter's `company`).
     q: Option<String>,
+    #[serde(default)]
+    sort: CompanySort,
     limit: Option<usize>,
+    /// Companies skipped before the first shown, in `sort`'s order.
+    #[serde(default)]
+    offset: usize,
 }
 
-/// `GET /v1/companies`: companies by postings, with pay, places, titles and their newest posting.
+/// `GET /v1/companies`: companies over the postings the filters keep — postings, pay, places,
+/// titles, newest posting, reposts and postings open for months — in the order asked.
 pub async fn companies(
     State(state): State<Arc<AppState>>,
     uri: Uri,
     headers: HeaderMap,
+    ApiQuery(filter): ApiQuery<JobFilter>,
     ApiQuery(query): ApiQuery<CompaniesQuery>,
 ) -> Result<Response, Problem> {
     let limit = checked_limit(query.limit, 50, 5_000)?;
+    let filter = Filter::new(&filter, state.extractor.taxonomy())?;
     let key = format!("companies?{}", uri.query().unwrap_or_default());
     cached_json(&state, "catalog", key, &headers, move |_, market| {
         let wanted = query.q.as_deref().map(str::to_lowercase);
-        let mut by_company: BTreeMap<&str, Vec<&Job>> = BTreeMap::new();
-        for job in &market.jobs {
-            if let (Some(key), Some(name)) = (&job.company_key, &job.company)
-                && wanted.as_ref().is_none_or(|w| name.to_lowercase().contains(w.as_str()))
-            {
-                by_company.entry(key.as_str()).or_default().push(job);
-            }
-        }
-        let mut companies: Vec<(&str, Vec<&Job>)> = by_company.into_iter().collect();
-        companies.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(b.0)));
-        let total = companies.len();
-        let rows: Vec<Value> = companies
-            .into_iter()
-            .take(limit)
-            .map(|(key, jobs)| {
-                let mut titles: BTreeMap<&str, usize> = BTreeMap::new();
-                let mut places = std::collections::BTreeSet::new();
-                for job in &jobs {
-                    *titles.entry(job.title.as_str()).or_default() += 1;
-                    places.insert(job.location());
-                }
-                let mut titles: Vec<(&str, usize)> = titles.into_iter().collect();
-                titles.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-                json!({
-                    "company_key": key,
-                    "company": jobs[0].company,
-                    "postings": jobs.len(),
-                    "places": places.len(),
-                    "top_titles": titles.iter().take(3).map(|(t, n)| json!({"title": t, "postings": n})).collect::<Vec<_>>(),
-                    "newest_posting": jobs.iter().filter_map(|j| j.date_posted).max(),
-                    "salary_usd": pay_summary(jobs.iter().filter_map(|j| j.salary_mid_usd()).collect()),
-                })
-            })
-            .collect();
-        Ok(json!({"lake_version": market.lake_version, "total": total, "companies": rows}))
+        let named = |job: &&Job| {
+            wanted
+                .as_ref()
+                .is_none_or(|w| job.company.as_ref().is_some_and(|name| name.to_lowercase().contains(w.as_str())))
+        };
+        let rows = companies::companies(market, kept(market, &filter).filter(named), query.sort);
+        let total = rows.len();
+        let shown: Vec<_> = rows.into_iter().skip(query.offset).take(limit).collect();
+        Ok(json!({"lake_version": market.lake_version, "total": total, "companies": shown}))
     })
     .await
 }

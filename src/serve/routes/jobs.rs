@@ -215,13 +215,12 @@ pub fn posting<'a>(market: &'a Market, posting_key: &str) -> Result<Posting<'a>,
         .get(posting_key)
         .ok_or_else(|| Problem::not_found(format!("no posting {posting_key:?} in the lake (version {})", market.lake_version)))?;
     let job = &market.jobs[i];
-    let sightings = market.sightings.get(posting_key).map(Vec::as_slice).unwrap_or_default();
-    let dates = || job.date_posted.into_iter().chain(sightings.iter().filter_map(|s| s.date_posted));
+    let seen = market.seen(job);
     Ok(Posting {
         job,
-        sightings,
-        first_seen: dates().min(),
-        last_seen: dates().max(),
+        sightings: market.sightings_of(job),
+        first_seen: seen.first,
+        last_seen: seen.last,
     })
 }
 

@@ -47,11 +47,11 @@ struct UploadOptions {
 }
 
 /// What was read from the request.
-struct Asked {
+pub struct Asked {
     text: String,
     format: Format,
-    top: usize,
-    filter: JobFilter,
+    pub top: usize,
+    pub filter: JobFilter,
 }
 
 pub async fn match_jobs(State(state): State<Arc<AppState>>, request: Request) -> Result<Json<Value>, Problem> {
@@ -72,6 +72,11 @@ pub async fn match_jobs(State(state): State<Arc<AppState>>, request: Request) ->
             filter: body.filter,
         }
     };
+    Ok(Json(ranked(&state, asked).await?))
+}
+
+/// The answer to `asked`: the résumé read, the postings ranked for it, and the advice.
+pub async fn ranked(state: &Arc<AppState>, asked: Asked) -> Result<Value, Problem> {
     if asked.top == 0 || asked.top > MAX_TOP {
         return Err(Problem::invalid("top", format!("give 1 to {MAX_TOP}")));
     }
@@ -79,13 +84,13 @@ pub async fn match_jobs(State(state): State<Arc<AppState>>, request: Request) ->
         return Err(Problem::invalid("resume", "the résumé has no text"));
     }
     let filter = Filter::new(&asked.filter, state.extractor.taxonomy())?;
-    let turn = encoder_turn(&state).await?;
+    let turn = encoder_turn(state).await?;
     let worker = state.clone();
     let answer = in_current_span(move || rank_resume(&worker, &asked, &filter, turn))
         .await
         .map_err(|e| internal("matching", &e))??;
     state.metrics.matched(answer["scoring"]["mode"] == "skills_only");
-    Ok(Json(answer))
+    Ok(answer)
 }
 
 /// A turn at the sentence encoder, or `None` when none came within `--encoder-wait` and the
@@ -110,7 +115,9 @@ fn has_fallback(state: &AppState) -> bool {
 /// files), so two uploads are not read at once.
 static DOCUMENT_READER: Mutex<()> = Mutex::new(());
 
-async fn from_upload(request: Request, state: &Arc<AppState>) -> Result<Asked, Problem> {
+/// A `multipart/form-data` request: the file in the field `resume`, `top` and the filters in
+/// the others.
+pub async fn from_upload(request: Request, state: &Arc<AppState>) -> Result<Asked, Problem> {
     let limit = request.extensions().get::<BodyLimit>().map(|l| l.0).unwrap_or_default();
     let mut multipart = Multipart::from_request(request, state)
         .await
@@ -135,8 +142,11 @@ async fn from_upload(request: Request, state: &Arc<AppState>) -> Result<Asked, P
                 .map_or_else(|| "resume".to_string(), |n| n.to_string_lossy().into_owned());
             resume = Some((file_name, field.bytes().await.map_err(part_error)?.to_vec()));
         } else {
+            // A form sends every field, filled in or not: an empty one asks for nothing.
             let value = field.text().await.map_err(part_error)?;
-            fields.push((name, value));
+            if !value.trim().is_empty() {
+                fields.push((name, value));
+            }
         }
     }
     let (file_name, bytes) = resume.ok_or_else(|| Problem::invalid("resume", "upload the résumé as the form field `resume`"))?;

@@ -2,6 +2,7 @@
 //! pay percentiles by a dimension, postings over time and skill demand — computed from the
 //! lake snapshot once per lake version and request, then served from the cache.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -87,7 +88,7 @@ pub async fn overview(
     .await
 }
 
-#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Dimension {
     #[default]
@@ -95,6 +96,8 @@ pub enum Dimension {
     RemoteType,
     LocationCountry,
     LocationState,
+    /// The state and country together (`WA, US`), or whichever of them the posting names.
+    Place,
     SourceSite,
     Title,
     /// The title's ESCO occupation (`gold/posting_occupations`).
@@ -103,21 +106,26 @@ pub enum Dimension {
 }
 
 impl Dimension {
-    fn of(self, job: &Job) -> Option<&str> {
+    /// The posting's group under this dimension (`None`: the posting does not say).
+    pub fn of(self, job: &Job) -> Option<Cow<'_, str>> {
+        fn borrowed(text: Option<&String>) -> Option<Cow<'_, str>> {
+            text.map(|t| Cow::Borrowed(t.as_str()))
+        }
         match self {
-            Dimension::Seniority => job.seniority.as_deref(),
-            Dimension::RemoteType => job.remote_type.as_deref(),
-            Dimension::LocationCountry => job.location_country.as_deref(),
-            Dimension::LocationState => job.location_state.as_deref(),
-            Dimension::SourceSite => Some(job.source_site.as_str()),
-            Dimension::Title => Some(job.title.as_str()),
-            Dimension::TitleFamily => job.title_family.as_deref(),
-            Dimension::JobType => job.job_type.as_deref(),
+            Dimension::Seniority => borrowed(job.seniority.as_ref()),
+            Dimension::RemoteType => borrowed(job.remote_type.as_ref()),
+            Dimension::LocationCountry => borrowed(job.location_country.as_ref()),
+            Dimension::LocationState => borrowed(job.location_state.as_ref()),
+            Dimension::Place => job.place().map(Cow::Owned),
+            Dimension::SourceSite => Some(Cow::Borrowed(job.source_site.as_str())),
+            Dimension::Title => Some(Cow::Borrowed(job.title.as_str())),
+            Dimension::TitleFamily => borrowed(job.title_family.as_ref()),
+            Dimension::JobType => borrowed(job.job_type.as_ref()),
         }
     }
 
     /// Refuses a dimension the lake has no table for, rather than answering with no groups.
-    fn check_available(self, market: &Market) -> Result<(), Problem> {
+    pub fn check_available(self, market: &Market) -> Result<(), Problem> {
         if matches!(self, Dimension::TitleFamily) && market.tables.occupations.is_none() {
             return Err(Problem::unavailable(
                 "no_title_families",
@@ -151,14 +159,14 @@ pub async fn salary(
     let min_postings = options.min_postings.unwrap_or(5).max(1);
     cached_json(&state, "stats", query_key("salary", &uri), &headers, move |_, market| {
         options.by.check_available(market)?;
-        let mut groups: HashMap<&str, Vec<f64>> = HashMap::new();
+        let mut groups: HashMap<Cow<'_, str>, Vec<f64>> = HashMap::new();
         for job in kept(market, &filter) {
             if let (Some(group), Some(pay)) = (options.by.of(job), job.salary_mid_usd()) {
                 groups.entry(group).or_default().push(pay);
             }
         }
-        let mut groups: Vec<(&str, Vec<f64>)> = groups.into_iter().filter(|(_, pay)| pay.len() >= min_postings).collect();
-        groups.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(b.0)));
+        let mut groups: Vec<(Cow<'_, str>, Vec<f64>)> = groups.into_iter().filter(|(_, pay)| pay.len() >= min_postings).collect();
+        groups.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(&b.0)));
         let rows: Vec<Value> = groups
             .into_iter()
             .take(limit)
@@ -173,7 +181,7 @@ pub async fn salary(
     .await
 }
 
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Period {
     #[default]
@@ -216,7 +224,10 @@ pub async fn postings(
                     format!("{}-W{:02}", week.year(), week.week())
                 }
             };
-            let group = options.split.map_or("all", |d| d.of(job).unwrap_or("unknown")).to_string();
+            let group = options
+                .split
+                .map_or(Cow::Borrowed("all"), |d| d.of(job).unwrap_or(Cow::Borrowed("unknown")))
+                .into_owned();
             *counts.entry((period, group)).or_default() += 1;
         }
         let series: Vec<Value> = counts

@@ -159,27 +159,12 @@ mod tests {
 
     fn job(date: &str, company: &str, pay: Option<f64>, skills: &[&str]) -> Job {
         Job {
-            posting_key: format!("{date}{company}"),
-            source_site: "test".into(),
-            source_job_id: None,
-            job_url: None,
             title: "Data Engineer".into(),
             company: Some(company.into()),
-            company_key: None,
-            location_city: None,
-            location_state: None,
-            location_country: None,
-            remote_type: None,
-            seniority: None,
-            min_years_experience: None,
-            job_type: None,
             salary_min_usd: pay,
             salary_max_usd: pay,
-            salary_source: None,
-            date_posted: NaiveDate::parse_from_str(date, "%Y-%m-%d").ok(),
             skill_ids: skills.iter().map(|s| (*s).to_string()).collect(),
-            title_family: None,
-            description: String::new(),
+            ..Job::for_test(&format!("{date}{company}"), date)
         }
     }
 

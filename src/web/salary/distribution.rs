@@ -5,9 +5,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{StatusCode, Uri};
+use axum::http::Uri;
 use axum::response::Response;
-use minijinja::context;
 use serde::{Deserialize, Serialize};
 
 use crate::serve::filter::Filter;
@@ -16,10 +15,8 @@ use crate::serve::routes::stats;
 use crate::serve::state::AppState;
 use crate::skills::Taxonomy;
 use crate::web::boxplot::{BoxPlot, box_plot, five_numbers};
-use crate::web::filters::{choices, filter_of, form_values};
-use crate::web::kept::kept;
-use crate::web::query::{address, tidy};
-use crate::web::render::{page, user, value};
+use crate::web::filtered::FilteredPage;
+use crate::web::filters::{choices, filter_of};
 use crate::web::viewer::Viewer;
 
 /// Groups shown per breakdown, the most postings with pay first.
@@ -149,47 +146,21 @@ fn compute(market: &Market, filter: &Filter, taxonomy: &Taxonomy) -> Distributio
 
 /// `GET /salary`.
 pub async fn distribution(State(state): State<Arc<AppState>>, Viewer(caller): Viewer, uri: Uri) -> Response {
-    let query = match tidy("/salary", &uri) {
-        Ok(query) => query,
-        Err(redirect) => return redirect,
+    const PAGE: FilteredPage = FilteredPage {
+        path: "/salary",
+        nav: "salary",
+        template: "salary.html",
+        api: "/v1/stats/salary",
+        extra_fields: &[],
     };
-    let form = context! {
-        page => "salary",
-        user => user(&caller),
-        fields => form_values(&query, &[]),
-        filtered => !query.is_empty(),
-        choices => value(&choices()),
-        api => address("/v1/stats/salary", &query),
-    };
-    let Some(market) = state.market() else {
-        return page(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "salary.html",
-            context! { lake_version => (), found => (), error => (), ..form },
-        );
-    };
-    let filter = match filter_of(&query, state.extractor.taxonomy()) {
-        Ok(filter) => filter,
-        Err(problem) => {
-            return page(
-                problem.status(),
-                "salary.html",
-                context! { lake_version => market.lake_version, found => (), error => value(&problem), ..form },
-            );
-        }
-    };
-    let found = kept(&state, &market, &format!("salary?{query}"), move |state, market| {
-        compute(market, &filter, state.extractor.taxonomy())
-    })
-    .await;
-    match found {
-        Ok(found) => page(
-            StatusCode::OK,
-            "salary.html",
-            context! { lake_version => market.lake_version, found => value(&found), error => (), ..form },
-        ),
-        Err(failed) => failed,
-    }
+    PAGE.render(
+        &state,
+        &caller,
+        &uri,
+        |query, taxonomy, _| filter_of(query, taxonomy),
+        |state, market, filter| compute(market, &filter, state.extractor.taxonomy()),
+    )
+    .await
 }
 
 #[cfg(test)]

@@ -290,27 +290,10 @@ mod tests {
 
     fn job(date: &str, state: &str, skills: &[&str]) -> Job {
         Job {
-            posting_key: format!("{date}{state}{skills:?}"),
-            source_site: "test".into(),
-            source_job_id: None,
-            job_url: None,
-            title: "Engineer".into(),
-            company: None,
-            company_key: None,
-            location_city: None,
             location_state: Some(state.into()),
             location_country: Some("US".into()),
-            remote_type: None,
-            seniority: None,
-            min_years_experience: None,
-            job_type: None,
-            salary_min_usd: None,
-            salary_max_usd: None,
-            salary_source: None,
-            date_posted: NaiveDate::parse_from_str(date, "%Y-%m-%d").ok(),
             skill_ids: skills.iter().map(ToString::to_string).collect(),
-            title_family: None,
-            description: String::new(),
+            ..Job::for_test(&format!("{date}{state}{skills:?}"), date)
         }
     }
 

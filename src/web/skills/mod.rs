@@ -10,12 +10,12 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::Response;
-use chrono::NaiveDate;
 use minijinja::context;
 
-use super::filters::{choices, filter_of, form_values};
+use super::chart::monthly;
+use super::filtered::FilteredPage;
+use super::filters::filter_of;
 use super::kept::kept;
-use super::query::{address, tidy};
 use super::render::{page, user, value};
 use super::viewer::Viewer;
 use crate::serve::market::Job;
@@ -25,49 +25,25 @@ use crate::serve::state::AppState;
 
 /// `GET /skills`.
 pub async fn skills(State(state): State<Arc<AppState>>, Viewer(caller): Viewer, uri: Uri) -> Response {
-    let query = match tidy("/skills", &uri) {
-        Ok(query) => query,
-        Err(redirect) => return redirect,
+    const PAGE: FilteredPage = FilteredPage {
+        path: "/skills",
+        nav: "skills",
+        template: "skills.html",
+        api: "/v1/stats/skills",
+        extra_fields: &[],
     };
-    let form = context! {
-        page => "skills",
-        user => user(&caller),
-        fields => form_values(&query, &[]),
-        filtered => !query.is_empty(),
-        choices => value(&choices()),
-        api => address("/v1/stats/skills", &query),
-    };
-    let Some(market) = state.market() else {
-        return page(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "skills.html",
-            context! { lake_version => (), found => (), error => (), ..form },
-        );
-    };
-    let filter = match filter_of(&query, state.extractor.taxonomy()) {
-        Ok(filter) => filter,
-        Err(problem) => {
-            return page(
-                problem.status(),
-                "skills.html",
-                context! { lake_version => market.lake_version, found => (), error => value(&problem), ..form },
-            );
-        }
-    };
-    let found = kept(&state, &market, &format!("skills?{query}"), move |state, market| {
-        let taxonomy = state.extractor.taxonomy();
-        let jobs: Vec<&Job> = stats::kept(market, &filter).collect();
-        figures::compute(&jobs, |id| taxonomy.get(id).map_or_else(|| id.to_string(), |s| s.name.clone()))
-    })
-    .await;
-    match found {
-        Ok(found) => page(
-            StatusCode::OK,
-            "skills.html",
-            context! { lake_version => market.lake_version, found => value(&found), error => (), ..form },
-        ),
-        Err(failed) => failed,
-    }
+    PAGE.render(
+        &state,
+        &caller,
+        &uri,
+        |query, taxonomy, _| filter_of(query, taxonomy),
+        |state, market, filter| {
+            let taxonomy = state.extractor.taxonomy();
+            let jobs: Vec<&Job> = stats::kept(market, &filter).collect();
+            figures::compute(&jobs, |id| taxonomy.get(id).map_or_else(|| id.to_string(), |s| s.name.clone()))
+        },
+    )
+    .await
 }
 
 /// `GET /skills/{skill_id}`.
@@ -99,23 +75,12 @@ pub async fn skill(State(state): State<Arc<AppState>>, Viewer(caller): Viewer, P
     page(
         StatusCode::OK,
         "skill.html",
-        context! { chart => monthly_series(&detail).to_string(), skill => value(&detail), error => (), ..base },
+        context! { chart => monthly_chart(&detail).to_string(), skill => value(&detail), error => (), ..base },
     )
 }
 
-/// The skill's postings per month as uPlot's series: Unix seconds of each month's first day,
-/// and the counts.
-fn monthly_series(detail: &serde_json::Value) -> serde_json::Value {
+/// The skill's postings per month (`postings_by_month`, by `YYYY-MM`) for the chart.
+fn monthly_chart(detail: &serde_json::Value) -> serde_json::Value {
     let months = detail["postings_by_month"].as_object().cloned().unwrap_or_default();
-    let (mut at, mut counts) = (Vec::new(), Vec::new());
-    for (month, postings) in months {
-        if let Some(first) = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d")
-            .ok()
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-        {
-            at.push(first.and_utc().timestamp());
-            counts.push(postings);
-        }
-    }
-    serde_json::json!([at, counts])
+    monthly(months.iter().map(|(month, n)| (month.as_str(), n.as_u64().unwrap_or(0) as usize)))
 }

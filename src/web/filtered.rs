@@ -1,0 +1,94 @@
+//! What the pages over the postings the filter form keeps (salary, skills, trends, companies)
+//! share: the tidy address, the form filled in again as sent, 503 before the lake is read, a
+//! refused filter shown on the form with the API's status, and the figures computed once per
+//! lake version and query.
+
+use std::sync::Arc;
+
+use axum::http::{StatusCode, Uri};
+use axum::response::Response;
+use minijinja::context;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::filters::{choices, form_values};
+use super::kept::kept;
+use super::query::{address, fields, tidy};
+use super::render::{page, user, value};
+use crate::serve::access::Caller;
+use crate::serve::filter::JobFilter;
+use crate::serve::market::Market;
+use crate::serve::problem::Problem;
+use crate::serve::state::AppState;
+use crate::skills::Taxonomy;
+
+/// One such page.
+pub struct FilteredPage {
+    /// The page's path, which its form sends to.
+    pub path: &'static str,
+    /// The navigation entry it belongs to.
+    pub nav: &'static str,
+    pub template: &'static str,
+    /// The API route answering the same query, linked from the page.
+    pub api: &'static str,
+    /// The page's own fields beside the filter's (the form shows them empty when absent).
+    pub extra_fields: &'static [&'static str],
+}
+
+impl FilteredPage {
+    /// The page for `uri`: `parse` checks its query (the filter and the page's own fields) as
+    /// the API would, against the lake snapshot about to be shown, and `compute` works out the figures the template shows as `found`.
+    pub async fn render<P, T>(
+        &self,
+        state: &Arc<AppState>,
+        caller: &Caller,
+        uri: &Uri,
+        parse: impl FnOnce(&str, &Taxonomy, &Market) -> Result<P, Problem>,
+        compute: impl FnOnce(&AppState, &Market, P) -> T + Send + 'static,
+    ) -> Response
+    where
+        P: Send + 'static,
+        T: Serialize + DeserializeOwned + Send + 'static,
+    {
+        let query = match tidy(self.path, uri) {
+            Ok(query) => query,
+            Err(redirect) => return redirect,
+        };
+        let form = context! {
+            page => self.nav,
+            user => user(caller),
+            fields => form_values(&query, self.extra_fields),
+            // The filter box opens when a filter is set (the page's own fields are not filters).
+            filtered => fields(&query).keys().any(|name| JobFilter::FIELDS.contains(&name.as_str())),
+            choices => value(&choices()),
+            api => address(self.api, &query),
+            query => query.clone(),
+        };
+        let Some(market) = state.market() else {
+            return page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                self.template,
+                context! { lake_version => (), found => (), error => (), ..form },
+            );
+        };
+        let parsed = match parse(&query, state.extractor.taxonomy(), &market) {
+            Ok(parsed) => parsed,
+            Err(problem) => {
+                return page(
+                    problem.status(),
+                    self.template,
+                    context! { lake_version => market.lake_version, found => (), error => value(&problem), ..form },
+                );
+            }
+        };
+        let key = format!("{}?{query}", self.path.trim_start_matches('/'));
+        match kept(state, &market, &key, move |state, market| compute(state, market, parsed)).await {
+            Ok(found) => page(
+                StatusCode::OK,
+                self.template,
+                context! { lake_version => market.lake_version, found => value(&found), error => (), ..form },
+            ),
+            Err(failed) => failed,
+        }
+    }
+}
