@@ -125,7 +125,7 @@ pub async fn authorize(State(state): State<Arc<AppState>>, mut request: Request,
             Err(refused) => {
                 let retry_after = refused.retry_after.unwrap_or(1);
                 let answer = if page {
-                    crate::web::too_many_requests(&route, retry_after)
+                    crate::web::too_many_requests(&state, &route, retry_after)
                 } else {
                     Problem::rate_limited(retry_after).into_response()
                 };

@@ -72,10 +72,10 @@ pub fn spends_budget(route: &str) -> bool {
 
 /// The page a POST over the budget gets: the sign-in form, or a plain note, with 429 and
 /// `Retry-After`.
-pub fn too_many_requests(route: &str, retry_after: u64) -> axum::response::Response {
+pub fn too_many_requests(state: &AppState, route: &str, retry_after: u64) -> axum::response::Response {
     use axum::response::IntoResponse;
     if route == "/login" {
-        return signin::too_many_sign_ins(retry_after);
+        return signin::too_many_sign_ins(state, retry_after);
     }
     let mut response = (
         axum::http::StatusCode::TOO_MANY_REQUESTS,

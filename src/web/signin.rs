@@ -29,22 +29,30 @@ pub struct Next {
 }
 
 /// `GET /login`.
-pub async fn login_form(Query(next): Query<Next>) -> Response {
-    sign_in_page(StatusCode::OK, &local_path(next.next.as_deref()), None, "")
+pub async fn login_form(State(state): State<Arc<AppState>>, Query(next): Query<Next>) -> Response {
+    sign_in_page(&state, StatusCode::OK, &local_path(next.next.as_deref()), None, "")
 }
 
-fn sign_in_page(status: StatusCode, next: &str, error: Option<&str>, username: &str) -> Response {
+/// The form, with a "sign in with" link for each OpenID Connect provider configured.
+fn sign_in_page(state: &AppState, status: StatusCode, next: &str, error: Option<&str>, username: &str) -> Response {
     page(
         status,
         "login.html",
-        context! { page => "login", next => next, error => error, username => username, user => () },
+        context! {
+            page => "login",
+            next => next,
+            error => error,
+            username => username,
+            providers => state.oidc.names().iter().map(ToString::to_string).collect::<Vec<_>>(),
+            user => (),
+        },
     )
 }
 
 /// The sign-in form again when the address has spent its sign-in budget (429, `Retry-After`).
-pub fn too_many_sign_ins(retry_after: u64) -> Response {
+pub fn too_many_sign_ins(state: &AppState, retry_after: u64) -> Response {
     let message = format!("Too many sign-in attempts from this address; try again in {retry_after} s.");
-    let mut response = sign_in_page(StatusCode::TOO_MANY_REQUESTS, "/", Some(&message), "");
+    let mut response = sign_in_page(state, StatusCode::TOO_MANY_REQUESTS, "/", Some(&message), "");
     if let Ok(value) = header::HeaderValue::from_str(&retry_after.to_string()) {
         response.headers_mut().insert(header::RETRY_AFTER, value);
     }
@@ -76,6 +84,7 @@ pub async fn login(State(state): State<Arc<AppState>>, Client(client): Client, F
         // 200: the form again, with the reason (a 401 would need an HTTP authentication scheme
         // to name, and browsers log it as a failed load).
         Ok(None) => sign_in_page(
+            &state,
             StatusCode::OK,
             &next,
             Some("The user name or the password is wrong."),
@@ -84,6 +93,7 @@ pub async fn login(State(state): State<Arc<AppState>>, Client(client): Client, F
         Err(error) => {
             tracing::error!("signing in: {error}");
             sign_in_page(
+                &state,
                 StatusCode::INTERNAL_SERVER_ERROR,
                 &next,
                 Some("Signing in failed on the server; try again, or tell its operator."),

@@ -149,10 +149,16 @@ fn location(response: &Response, base: &str) -> String {
     url::Url::parse(base).expect("a URL").join(to).expect("a location").to_string()
 }
 
-/// A sign-in as `account` at the provider, up to the provider's redirect back to rats: the
-/// callback URL, with the browser holding rats' pending-sign-in cookie.
+/// A sign-in as `account` at the provider from the dashboard's "sign in with" link, up to the
+/// provider's redirect back to rats: the callback URL, with the browser holding rats'
+/// pending-sign-in cookie.
 fn to_callback(browser: &mut Browser, server: &Server, provider: &Provider, account: &str) -> String {
-    let start = browser.get(&format!("{}/v1/auth/oidc/test/login?next=/v1/me", server.base), provider);
+    // The dashboard's sign-in page offers the provider, keeping where the person was going.
+    let form = browser.get(&format!("{}/login?next=%2Fv1%2Fme", server.base), provider);
+    let form = form.text().expect("the sign-in page");
+    let link = r#"<a href="/v1/auth/oidc/test/login?next=%2Fv1%2Fme">Sign in with test</a>"#;
+    assert!(form.contains(link), "{form}");
+    let start = browser.get(&format!("{}/v1/auth/oidc/test/login?next=%2Fv1%2Fme", server.base), provider);
     assert!(browser.rats.get("rats_oidc").is_some(), "the sign-in is remembered in a cookie");
     let authorize = location(&start, &server.base);
     assert!(authorize.starts_with(&format!("{}/auth?", provider.base)), "{authorize}");
