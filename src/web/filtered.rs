@@ -11,12 +11,11 @@ use minijinja::context;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::filters::{choices, form_values};
+use super::filters::{choices, filtering, form_values};
 use super::kept::kept;
-use super::query::{address, fields, tidy};
+use super::query::{address, tidy};
 use super::render::{page, user, value};
 use crate::serve::access::Caller;
-use crate::serve::filter::JobFilter;
 use crate::serve::market::Market;
 use crate::serve::problem::Problem;
 use crate::serve::state::AppState;
@@ -59,7 +58,7 @@ impl FilteredPage {
             user => user(caller),
             fields => form_values(&query, self.extra_fields),
             // The filter box opens when a filter is set (the page's own fields are not filters).
-            filtered => fields(&query).keys().any(|name| JobFilter::FIELDS.contains(&name.as_str())),
+            filtered => filtering(&query),
             choices => value(&choices()),
             api => address(self.api, &query),
             query => query.clone(),

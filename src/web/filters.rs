@@ -40,6 +40,12 @@ pub fn form_values(query: &str, extra: &[&str]) -> BTreeMap<String, String> {
     values
 }
 
+/// Whether `query` sets any of the filter's fields (a page's own fields, such as its sort or
+/// split, are not filters): the folded filters open when it does.
+pub fn filtering(query: &str) -> bool {
+    fields(query).keys().any(|name| JobFilter::FIELDS.contains(&name.as_str()))
+}
+
 /// The filter `query` asks for, checked as the API checks it.
 pub fn filter_of(query: &str, taxonomy: &Taxonomy) -> Result<Filter, Problem> {
     Filter::new(&from_form::<JobFilter>(query)?, taxonomy)

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use minijinja::context;
 
-use super::filters::{choices, form_values};
+use super::filters::{choices, filtering, form_values};
 use super::render::{page, user, value};
 use super::viewer::Viewer;
 use crate::serve::cookies;
@@ -28,6 +28,7 @@ fn form(caller: &crate::serve::access::Caller, state: &AppState, headers: &Heade
         page => "match",
         user => user(caller),
         fields => form_values(query, &["top"]),
+        filtered => filtering(query),
         choices => value(&choices()),
         tops => TOPS,
         upload_limit_mb => state.options.upload_limit / (1024 * 1024),

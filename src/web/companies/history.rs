@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::transform::TransformError;
 use crate::transform::delta::DeltaIo;
+use crate::web::health::figures::texts;
 
 /// Where the snapshot lands (`sql-models/snapshots/dim_company.sql`).
 const DIM_COMPANY: &str = "gold/dim_company";
@@ -22,10 +23,6 @@ pub struct Version {
     pub valid_from: Option<String>,
     /// `None` for the current version.
     pub valid_to: Option<String>,
-}
-
-fn texts(frame: &DataFrame, name: &str) -> Result<Vec<Option<String>>, PolarsError> {
-    Ok(frame.column(name)?.str()?.iter().map(|v| v.map(String::from)).collect())
 }
 
 /// The versions of `company_key`, oldest first; `None` when the lake has no snapshot yet.

@@ -48,7 +48,8 @@ fn engine(table: &str) -> impl Fn(PolarsError) -> TransformError + '_ {
     }
 }
 
-fn texts(frame: &DataFrame, name: &str) -> Result<Vec<Option<String>>, PolarsError> {
+/// A text column's values (also read by the company history).
+pub(in crate::web) fn texts(frame: &DataFrame, name: &str) -> Result<Vec<Option<String>>, PolarsError> {
     Ok(frame.column(name)?.str()?.iter().map(|v| v.map(String::from)).collect())
 }
 

@@ -2,7 +2,7 @@
 //! quarantine counts, quarantined records by reason, how fresh each source is, and the latest
 //! `rats check` run's results.
 
-mod figures;
+pub(super) mod figures;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
