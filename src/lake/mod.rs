@@ -9,6 +9,7 @@
 //!
 //! Every record read lands in exactly one of silver, duplicates and quarantine, and in bronze.
 
+pub mod log;
 pub mod reference;
 pub mod rows;
 mod table;
@@ -16,7 +17,7 @@ mod table;
 use std::path::Path;
 
 use deltalake::arrow::record_batch::RecordBatch;
-pub use table::{LakeError, Table};
+pub use table::{LakeError, Table, read_parquet};
 
 /// Table locations relative to the lake root.
 pub const BRONZE: &str = "bronze/postings";

@@ -288,8 +288,6 @@ impl Table {
 
     /// Reads `columns` (in that order) of every live row, file by file.
     pub fn scan(&self, columns: &[&str]) -> Result<Vec<RecordBatch>, LakeError> {
-        use deltalake::parquet::arrow::ProjectionMask;
-        use deltalake::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
         let uris: Vec<String> = self
             .table
             .get_file_uris()
@@ -300,36 +298,40 @@ impl Table {
             .collect();
         let mut batches = Vec::new();
         for uri in uris {
-            let read_err = |message: String| LakeError::Read {
-                path: self.path.clone(),
-                file: uri.clone(),
-                message,
-            };
-            // delta-rs gives local files as plain paths or as file:// URLs, depending on the store.
-            let file_path = match Url::parse(&uri) {
-                Ok(url) if url.scheme() == "file" => url.to_file_path().map_err(|()| read_err("not a local file".into()))?,
-                Ok(_) => return Err(read_err("only local lakes are supported".into())),
-                Err(_) => PathBuf::from(&uri),
-            };
-            let file = std::fs::File::open(&file_path).map_err(|e| read_err(e.to_string()))?;
-            let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| read_err(e.to_string()))?;
-            let indices: Vec<usize> = columns
-                .iter()
-                .map(|c| builder.schema().index_of(c).map_err(|_| read_err(format!("column {c} is missing"))))
-                .collect::<Result<_, _>>()?;
-            let mask = ProjectionMask::roots(builder.parquet_schema(), indices);
-            for batch in builder.with_projection(mask).build().map_err(|e| read_err(e.to_string()))? {
-                // Parquet returns projected columns in file order; callers index them in the
-                // order they asked for.
-                let batch = batch.map_err(|e| read_err(e.to_string()))?;
-                let order: Vec<usize> = columns
-                    .iter()
-                    .map(|c| batch.schema().index_of(c))
-                    .collect::<Result<_, _>>()
-                    .map_err(|e| read_err(e.to_string()))?;
-                batches.push(batch.project(&order).map_err(|e| read_err(e.to_string()))?);
-            }
+            let file_path = self.local_path(&uri)?;
+            batches.extend(read_parquet(&self.path, &file_path, columns)?);
         }
         Ok(batches)
     }
+}
+
+/// Reads `columns` (in that order) of the Parquet data file `file` of the table at `table`.
+pub fn read_parquet(table: &Path, file: &Path, columns: &[&str]) -> Result<Vec<RecordBatch>, LakeError> {
+    use deltalake::parquet::arrow::ProjectionMask;
+    use deltalake::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let read_err = |message: String| LakeError::Read {
+        path: table.to_path_buf(),
+        file: file.display().to_string(),
+        message,
+    };
+    let opened = std::fs::File::open(file).map_err(|e| read_err(e.to_string()))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(opened).map_err(|e| read_err(e.to_string()))?;
+    let indices: Vec<usize> = columns
+        .iter()
+        .map(|c| builder.schema().index_of(c).map_err(|_| read_err(format!("column {c} is missing"))))
+        .collect::<Result<_, _>>()?;
+    let mask = ProjectionMask::roots(builder.parquet_schema(), indices);
+    let mut batches = Vec::new();
+    for batch in builder.with_projection(mask).build().map_err(|e| read_err(e.to_string()))? {
+        // Parquet returns projected columns in file order; callers index them in the order
+        // they asked for.
+        let batch = batch.map_err(|e| read_err(e.to_string()))?;
+        let order: Vec<usize> = columns
+            .iter()
+            .map(|c| batch.schema().index_of(c))
+            .collect::<Result<_, _>>()
+            .map_err(|e| read_err(e.to_string()))?;
+        batches.push(batch.project(&order).map_err(|e| read_err(e.to_string()))?);
+    }
+    Ok(batches)
 }

@@ -59,6 +59,7 @@ pub const TABLE: &[(Method, &str, Access)] = &[
     (Method::GET, "/v1/skills", EVERY_ROLE),
     (Method::GET, "/v1/skills/{skill_id}", EVERY_ROLE),
     (Method::GET, "/v1/companies", EVERY_ROLE),
+    (Method::GET, "/v1/stream", EVERY_ROLE),
     (Method::GET, "/v1/models", EVERY_ROLE),
     (Method::GET, "/v1/keys", EVERY_ROLE),
     (Method::POST, "/v1/keys", EVERY_ROLE),

@@ -60,6 +60,17 @@ impl Job {
         }
     }
 
+    /// What the full-text filter searches: the title, company and description, lower-case.
+    pub fn search_text(&self) -> String {
+        format!(
+            "{}\n{}\n{}",
+            self.title,
+            self.company.as_deref().unwrap_or_default(),
+            self.description
+        )
+        .to_lowercase()
+    }
+
     /// Where the posting is, as one label for grouping: the state and country (`WA, US`), the
     /// country alone, or the state alone.
     pub fn place(&self) -> Option<String> {
@@ -274,10 +285,7 @@ impl Market {
     fn of(tables: TableVersions, mut jobs: Vec<Job>, sightings: Sightings, premiums: HashMap<String, f64>) -> Self {
         jobs.sort_by(|a, b| a.posting_key.cmp(&b.posting_key));
         let by_key = jobs.iter().enumerate().map(|(i, j)| (j.posting_key.clone(), i)).collect();
-        let search_text = jobs
-            .iter()
-            .map(|j| format!("{}\n{}\n{}", j.title, j.company.as_deref().unwrap_or_default(), j.description).to_lowercase())
-            .collect();
+        let search_text = jobs.iter().map(Job::search_text).collect();
         Market {
             lake_version: tables.silver,
             tables,
@@ -404,6 +412,16 @@ pub const CACHE_BYTES: usize = 64 * 1024 * 1024;
 struct AnswerCache {
     answers: HashMap<String, std::sync::Arc<Cached>>,
     bytes: usize,
+}
+
+/// The postings of one data file of silver (`file`, of the table at `table`), in file order.
+pub fn read_silver_file(table: &Path, file: &Path) -> Result<Vec<Job>, ServeError> {
+    let lake_error = |e: &dyn std::fmt::Display| ServeError::Lake(format!("{}: {e}", file.display()));
+    let mut jobs = Vec::new();
+    for batch in lake::read_parquet(table, file, &JOB_COLUMNS).map_err(|e| lake_error(&e))? {
+        read_jobs(&batch, &mut jobs).map_err(|e| lake_error(&e))?;
+    }
+    Ok(jobs)
 }
 
 fn read_jobs(batch: &RecordBatch, jobs: &mut Vec<Job>) -> Result<(), String> {

@@ -16,6 +16,7 @@ pub mod cors;
 pub mod extract;
 pub mod filter;
 pub mod limits;
+pub mod live;
 pub mod market;
 pub mod metrics;
 pub mod models;
@@ -104,13 +105,16 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/auth/oidc/{provider}/login", get(routes::oidc::login))
         .route("/v1/auth/oidc/{provider}/callback", get(routes::oidc::callback))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), observe::limit));
+    // A stream lasts as long as its client: no turn at the gate, no time limit.
+    let streams = Router::new().route("/v1/stream", get(live::stream::stream));
     let operations = Router::new()
         .route("/health", get(routes::system::health))
         .route("/ready", get(routes::system::ready))
         .route("/metrics", get(routes::system::metrics))
         .route("/openapi.json", get(openapi::json_answer))
         .route("/docs", get(openapi::docs_answer));
-    api.merge(operations)
+    api.merge(streams)
+        .merge(operations)
         .merge(crate::web::routes(upload_limit))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), access::authorize))
         .route_layer(axum::middleware::from_fn(observe::label_route))
@@ -134,6 +138,13 @@ pub enum Listening {
 pub async fn serve(listening: Listening, state: Arc<AppState>) -> Result<(), ServeError> {
     use axum::serve::ListenerExt;
     let refresher = tokio::spawn(keep_fresh(state.clone()));
+    let follower = tokio::spawn(follow_lake(state.clone()));
+    let stopping = state.clone();
+    let stopped = async move {
+        stop_signal().await;
+        // Live streams never end by themselves: end them so their connections drain.
+        stopping.stopping.send_replace(true);
+    };
     let reporter = state
         .options
         .report_schedules
@@ -146,12 +157,13 @@ pub async fn serve(listening: Listening, state: Arc<AppState>) -> Result<(), Ser
             let tcp = tcp.tap_io(|stream| {
                 let _ = stream.set_nodelay(true);
             });
-            axum::serve(tcp, app).with_graceful_shutdown(stop_signal()).await
+            axum::serve(tcp, app).with_graceful_shutdown(stopped).await
         }
         // The TLS listener sets no-delay before the handshake.
-        Listening::Tls(tls) => axum::serve(tls.tap_io(|_| ()), app).with_graceful_shutdown(stop_signal()).await,
+        Listening::Tls(tls) => axum::serve(tls.tap_io(|_| ()), app).with_graceful_shutdown(stopped).await,
     };
     refresher.abort();
+    follower.abort();
     if let Some(reporter) = reporter {
         reporter.abort();
     }
@@ -180,21 +192,51 @@ async fn send_due_reports(config: crate::report::due::DueConfig) {
     }
 }
 
-/// Refreshes models and lake at start, every `refresh_every`, and on SIGHUP.
+/// Refreshes models and lake at start, every `refresh_every`, on SIGHUP, and when the live
+/// feed sees a new commit.
 async fn keep_fresh(state: Arc<AppState>) {
     let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
     loop {
         state::refresh(&state).await;
-        let tick = tokio::time::sleep(state.options.refresh_every);
-        match hangup.as_mut() {
-            Some(hangup) => {
-                tokio::select! {
-                    () = tick => {}
-                    _ = hangup.recv() => tracing::info!(target: "rats::serve", "SIGHUP: checking the registry and the lake now"),
+        let hung_up = async {
+            match hangup.as_mut() {
+                Some(hangup) => hangup.recv().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            () = tokio::time::sleep(state.options.refresh_every) => {}
+            () = state.lake_moved.notified() => {}
+            _ = hung_up => tracing::info!(target: "rats::serve", "SIGHUP: checking the registry and the lake now"),
+        }
+    }
+}
+
+/// Follows silver's log for the live feed every [`live::FOLLOW_EVERY`]; a failed pass is
+/// logged once until one works again.
+async fn follow_lake(state: Arc<AppState>) {
+    let mut failing = None;
+    loop {
+        let worker = state.clone();
+        let pass = tokio::task::spawn_blocking(move || worker.feed.catch_up(worker.market().as_deref(), worker.extractor.taxonomy()))
+            .await
+            .unwrap_or_else(|e| Err(ServeError::Lake(format!("the live feed's pass panicked: {e}"))));
+        match pass {
+            Ok(moved) => {
+                if moved {
+                    state.lake_moved.notify_one();
+                }
+                failing = None;
+            }
+            Err(error) => {
+                let message = error.to_string();
+                if failing.as_ref() != Some(&message) {
+                    tracing::warn!(target: "rats::serve", %message, "the live feed cannot follow the lake's log");
+                    failing = Some(message);
                 }
             }
-            None => tick.await,
         }
+        tokio::time::sleep(live::FOLLOW_EVERY).await;
     }
 }
 

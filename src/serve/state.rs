@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::sync::{Notify, Semaphore, SemaphorePermit, watch};
 
 use crate::accounts::Accounts;
 use crate::accounts::tiers::RateLimits;
@@ -17,6 +17,7 @@ use crate::skills::Extractor;
 
 use super::ServeError;
 use super::blocking::in_current_span;
+use super::live::feed::Feed;
 use super::market::{Market, TableVersions};
 use super::metrics::{Gauges, Metrics};
 use super::models::{self, Models};
@@ -79,6 +80,14 @@ pub struct AppState {
     pub shared_cache: SharedCache,
     /// Turns at the sentence encoder (`encoder_slots` of them).
     pub encoder: Arc<Semaphore>,
+    /// The follower of silver's log the live streams read.
+    pub feed: Feed,
+    /// A place for each open live stream ([`super::live::MAX_STREAMS`]).
+    pub streams: Arc<Semaphore>,
+    /// Told when the follower sees a commit, so the snapshot is read again at once.
+    pub lake_moved: Notify,
+    /// True once the server is stopping: live streams end so connections can drain.
+    pub stopping: watch::Sender<bool>,
     models: RwLock<Option<Arc<Models>>>,
     market: RwLock<Option<Arc<Market>>>,
     /// Why the last refresh failed, for `/ready`; `None` after one that worked.
@@ -104,6 +113,10 @@ impl AppState {
             predictions: TtlCache::new(PREDICTION_TTL, PREDICTION_CACHE_ENTRIES),
             gate: Gate::new(options.max_in_flight, options.max_queued),
             encoder: Arc::new(Semaphore::new(options.encoder_slots)),
+            feed: Feed::new(&options.lake),
+            streams: Arc::new(Semaphore::new(super::live::MAX_STREAMS)),
+            lake_moved: Notify::new(),
+            stopping: watch::Sender::new(false),
             options,
             normaliser,
             extractor,
@@ -132,8 +145,12 @@ impl AppState {
         self.trouble.lock().ok()?.clone()
     }
 
-    /// Ready: models loaded, the lake read, and matching prepared for the match model in use.
+    /// Ready: models loaded, the lake read, its log followed, and matching prepared for the
+    /// match model in use.
     pub fn is_ready(&self) -> bool {
+        if !self.feed.is_following() {
+            return false;
+        }
         let (Some(models), Some(market)) = (self.models(), self.market()) else {
             return false;
         };

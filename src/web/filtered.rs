@@ -32,6 +32,9 @@ pub struct FilteredPage {
     pub api: &'static str,
     /// The page's own fields beside the filter's (the form shows them empty when absent).
     pub extra_fields: &'static [&'static str],
+    /// Whether the figures are kept per lake version and query (on the blocking pool); the live
+    /// page's move between versions and are cheap, so it computes them on every request.
+    pub kept: bool,
 }
 
 impl FilteredPage {
@@ -80,8 +83,13 @@ impl FilteredPage {
                 );
             }
         };
-        let key = format!("{}?{query}", self.path.trim_start_matches('/'));
-        match kept(state, &market, &key, move |state, market| compute(state, market, parsed)).await {
+        let found = if self.kept {
+            let key = format!("{}?{query}", self.path.trim_start_matches('/'));
+            kept(state, &market, &key, move |state, market| compute(state, market, parsed)).await
+        } else {
+            Ok(compute(state, &market, parsed))
+        };
+        match found {
             Ok(found) => page(
                 StatusCode::OK,
                 self.template,

@@ -37,20 +37,6 @@ where
     Ok(answer)
 }
 
-/// The same for a part of a page computed inside another's computation (already on the
-/// blocking pool), kept under its own key so every query of the page shares it.
-pub fn kept_within<T>(market: &Market, key: &str, compute: impl FnOnce() -> T) -> T
-where
-    T: Serialize + DeserializeOwned,
-{
-    let key = format!("web/{key}");
-    recalled(market, &key).unwrap_or_else(|| {
-        let answer = compute();
-        remember(market, key, &answer);
-        answer
-    })
-}
-
 fn recalled<T: DeserializeOwned>(market: &Market, key: &str) -> Option<T> {
     market.cached(key).and_then(|kept| serde_json::from_slice(&kept.body).ok())
 }

@@ -15,6 +15,7 @@ mod filters;
 mod health;
 mod jobs;
 mod kept;
+mod live;
 mod matching;
 mod overview;
 mod query;
@@ -38,12 +39,13 @@ use crate::serve::state::AppState;
 /// The dashboard's routes (method, pattern). They are not in the API's access table (nor its
 /// OpenAPI document): the pages are open and send a person without a session to the sign-in
 /// page themselves, instead of answering 401.
-const PAGE_ROUTES: [(Method, &str); 18] = [
+const PAGE_ROUTES: [(Method, &str); 19] = [
     (Method::GET, "/"),
     (Method::GET, viewer::RENEW),
     (Method::GET, "/login"),
     (Method::POST, "/login"),
     (Method::GET, "/trends"),
+    (Method::GET, "/live"),
     (Method::GET, "/jobs"),
     (Method::GET, "/jobs/{posting_key}"),
     (Method::GET, "/salary"),
@@ -96,6 +98,7 @@ pub fn routes(upload_limit: usize) -> Router<Arc<AppState>> {
         .route("/login", get(signin::login_form).post(signin::login))
         .route(viewer::RENEW, get(viewer::renew))
         .route("/trends", get(trends::trends))
+        .route("/live", get(live::live))
         .route("/jobs", get(jobs::search))
         .route("/jobs/{posting_key}", get(jobs::posting))
         .route("/salary", get(salary::distribution))

@@ -19,7 +19,7 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; st
      connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// The templates, by name.
-const TEMPLATE_SOURCES: [(&str, &str); 18] = [
+const TEMPLATE_SOURCES: [(&str, &str); 19] = [
     ("base.html", include_str!("templates/base.html")),
     ("form.html", include_str!("templates/form.html")),
     ("charts.html", include_str!("templates/charts.html")),
@@ -38,6 +38,7 @@ const TEMPLATE_SOURCES: [(&str, &str); 18] = [
     ("match.html", include_str!("templates/match.html")),
     ("admin.html", include_str!("templates/admin.html")),
     ("health.html", include_str!("templates/health.html")),
+    ("live.html", include_str!("templates/live.html")),
 ];
 
 static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {

@@ -192,6 +192,7 @@ fn every_route_refuses_no_credentials_and_the_wrong_role() {
         (Method::GET, "/v1/skills", Some(&all)),
         (Method::GET, "/v1/skills/python", Some(&all)),
         (Method::GET, "/v1/companies", Some(&all)),
+        (Method::GET, "/v1/stream?follow=false", Some(&all)),
         (Method::GET, "/v1/models", Some(&all)),
         (Method::GET, "/v1/keys", Some(&all)),
         (Method::POST, "/v1/keys", Some(&all)),

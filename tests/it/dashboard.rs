@@ -9,7 +9,10 @@
 //! an expired session from the refresh cookie; the admin page and its API refuse analysts; the
 //! data-health page shows the quarantine and the latest check run. The trends and companies
 //! pages count as the API does, switch their view by links, and read the company snapshot; the
-//! match page ranks an uploaded CV as `POST /v1/match/jobs` does.
+//! match page ranks an uploaded CV as `POST /v1/match/jobs` does. The live page shows a posting
+//! within 2 s of its consume, alerts for a saved search, holds hundreds of postings in a
+//! virtualised list, and after the server restarts reconnects and shows exactly what was
+//! consumed while it was down.
 
 use std::path::Path;
 use std::process::Command;
@@ -766,4 +769,109 @@ fn the_data_health_page_shows_the_quarantine_and_the_latest_check() {
     }
     let reasons = &body[body.find("id=\"reasons\"").expect("the quarantine table")..];
     assert!(reasons.contains("<code>"), "reasons are listed");
+}
+
+#[test]
+fn the_live_page_shows_postings_as_they_are_consumed_and_recovers_after_a_restart_in_a_real_browser() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::Stdio;
+
+    use crate::live::{consume, postings_file};
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (lake, models) = private_copy(dir.path(), false);
+    let mut server = Server::start(dir.path(), &lake, &models, &[]);
+    add_user(dir.path(), &lake, "ana", "analyst");
+    let first = postings_file(dir.path(), "a", 600, &[(599, "Quantum Pipeline Engineer")]);
+    let second = postings_file(dir.path(), "b", 3, &[(2, "Quantum Platform Lead")]);
+    let browser_log = dir.path().join("browser.log");
+    let mut browser = Command::new("node")
+        .arg(repo().join("tests/node/dashboard-live.mjs"))
+        .args([server.base.as_str(), "ana", PASSWORD])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&browser_log).expect("log file"))
+        .spawn()
+        .expect("node starts");
+    let mut to_browser = browser.stdin.take().expect("stdin");
+    let mut from_browser = BufReader::new(browser.stdout.take().expect("stdout")).lines();
+    let mut step = |expected: &str| -> Value {
+        let line = from_browser.next().and_then(Result::ok).unwrap_or_else(|| {
+            panic!(
+                "the browser stopped before {expected}: {}",
+                std::fs::read_to_string(&browser_log).unwrap_or_default()
+            )
+        });
+        let seen: Value = serde_json::from_str(&line).expect("a JSON line");
+        assert_eq!(seen["step"], expected, "{seen}");
+        seen
+    };
+
+    let watching = step("watching");
+    assert!(
+        watching["savedHelp"].as_str().unwrap_or_default().starts_with("Saved “Quantum”"),
+        "{watching}"
+    );
+    assert_eq!(watching["saveFormHidden"], true, "no filter to save on the whole feed");
+    let held_before = watching["heldBefore"].as_u64().expect("postings held");
+    assert!(held_before > 0, "the newest postings as the page was made: {watching}");
+
+    consume(dir.path(), &lake, &first);
+    writeln!(to_browser, "Quantum Pipeline Engineer").expect("tells the browser");
+    let seen = step("seen");
+    assert!(
+        seen["appearedMs"].as_u64().is_some_and(|ms| ms < 2_000),
+        "a consumed posting is on the page within 2 s: {seen}"
+    );
+    assert_eq!(
+        seen["heldAfterBatch"].as_u64(),
+        Some(held_before + 600),
+        "every posting once: {seen}"
+    );
+    assert!(
+        seen["alerts"][0]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("Quantum: Quantum Pipeline Engineer"),
+        "the saved search's alert: {seen}"
+    );
+    for rows in ["rowsInDocument", "rowsWhenScrolled"] {
+        assert!(
+            seen[rows].as_u64().is_some_and(|n| n <= 40),
+            "only the rows in view are elements: {seen}"
+        );
+    }
+
+    assert!(server.stop().success(), "SIGTERM ends the page's stream too: {}", server.log());
+    writeln!(to_browser, "stopped").expect("tells the browser");
+    let disconnected = step("disconnected");
+    assert!(
+        disconnected["state"]["text"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("reconnecting in"),
+        "{disconnected}"
+    );
+
+    consume(dir.path(), &lake, &second);
+    server.start_again(dir.path(), &lake, &models);
+    writeln!(to_browser, "Quantum Platform Lead").expect("tells the browser");
+    let report = step("report");
+    drop(to_browser);
+    assert!(browser.wait().expect("node ends").success());
+    assert_eq!(report["problems"], json!([]), "{report}");
+    assert_eq!(report["origins"], json!([server.base]), "only this server is reached");
+    assert_eq!(report["stateAfterRestart"]["state"], "live", "{report}");
+    assert_eq!(
+        report["heldAfterRestart"].as_u64(),
+        Some(held_before + 600 + 3),
+        "what was consumed while the server was down, no gap and no repeat: {report}"
+    );
+    assert!(
+        report["alertsAfterRestart"][0]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("Quantum: Quantum Platform Lead"),
+        "{report}"
+    );
 }

@@ -13,6 +13,7 @@ mod image;
 mod interop;
 mod kafka_consume;
 mod lake_docs;
+mod live;
 mod mail_server;
 mod matching;
 mod mlflow;

@@ -124,6 +124,9 @@ fn the_document_is_valid_openapi_and_every_answer_of_a_full_walk_fits_it() {
         let answer = walk.get(route, &format!("{route}{query}"));
         assert_eq!(answer.status, 200, "{route}: {}", answer.body);
     }
+    // A stream that ends after its start, and one refused (the walk reads whole answers).
+    assert_eq!(walk.get("/v1/stream", "/v1/stream?backlog=2&follow=false").status, 200);
+    assert_eq!(walk.get("/v1/stream", "/v1/stream?backlog=5000").status, 422);
     assert_eq!(walk.get("/v1/skills/{skill_id}", "/v1/skills/python").status, 200);
     assert_eq!(walk.get("/v1/skills/{skill_id}", "/v1/skills/no-such-skill").status, 404);
 

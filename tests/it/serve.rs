@@ -90,6 +90,8 @@ pub(crate) fn user_with_key(dir: &Path, lake: &Path, db: Option<&str>, name: &st
 pub(crate) struct Server {
     child: Child,
     pub(crate) base: String,
+    /// The admin API key the client sends.
+    pub(crate) key: String,
     pub(crate) client: reqwest::blocking::Client,
     log: PathBuf,
 }
@@ -114,9 +116,41 @@ impl Server {
     /// are loaded.
     pub(crate) fn start_on(dir: &Path, lake: &Path, models: &Path, extra: &[&str], db: Option<&str>) -> Server {
         let key = user_with_key(dir, lake, db, "tester", "admin");
+        Self::spawn(dir, lake, models, extra, db, &key)
+    }
+
+    /// Stops the server as an operator does (SIGTERM) and waits for it to exit.
+    pub(crate) fn stop(&mut self) -> std::process::ExitStatus {
+        self.signal("TERM");
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("waits") {
+                return status;
+            }
+            assert!(started.elapsed() < Duration::from_mins(1), "still running 60 s after SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Starts the server again after [`Server::stop`], on the same address with the same key,
+    /// and waits until it is ready.
+    pub(crate) fn start_again(&mut self, dir: &Path, lake: &Path, models: &Path) {
+        let address = self.base.split("://").nth(1).expect("an address").to_string();
+        *self = Self::spawn(dir, lake, models, &["--addr", &address], None, &self.key.clone());
+        self.wait_until("ready again", |s| s.get("/ready").status == 200);
+    }
+
+    fn spawn(dir: &Path, lake: &Path, models: &Path, extra: &[&str], db: Option<&str>, key: &str) -> Server {
         let log = dir.join("serve.log");
+        let address = if extra.contains(&"--addr") {
+            &[][..]
+        } else {
+            &["--addr", "127.0.0.1:0"][..]
+        };
         let mut child = rats(dir)
-            .args(["serve", "--addr", "127.0.0.1:0", "--log-format", "json", "--lake"])
+            .arg("serve")
+            .args(address)
+            .args(["--log-format", "json", "--lake"])
             .arg(lake)
             .arg("--models")
             .arg(models)
@@ -138,6 +172,7 @@ impl Server {
         Server {
             child,
             base,
+            key: key.to_string(),
             client: reqwest::blocking::Client::builder()
                 .default_headers(
                     [(

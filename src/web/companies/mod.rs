@@ -91,6 +91,7 @@ pub async fn list(State(state): State<Arc<AppState>>, Viewer(caller): Viewer, ur
         template: "companies.html",
         api: "/v1/companies",
         extra_fields: &["sort", "offset"],
+        kept: true,
     };
     PAGE.render(&state, &caller, &uri, parse, |_, market, (filter, view)| {
         compute(market, &filter, &view)

@@ -152,6 +152,7 @@ pub async fn distribution(State(state): State<Arc<AppState>>, Viewer(caller): Vi
         template: "salary.html",
         api: "/v1/stats/salary",
         extra_fields: &[],
+        kept: true,
     };
     PAGE.render(
         &state,

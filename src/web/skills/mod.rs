@@ -31,6 +31,7 @@ pub async fn skills(State(state): State<Arc<AppState>>, Viewer(caller): Viewer, 
         template: "skills.html",
         api: "/v1/stats/skills",
         extra_fields: &[],
+        kept: true,
     };
     PAGE.render(
         &state,

@@ -3,7 +3,6 @@
 //! the period, `split` the dimension), and jobs per hour during ingest from the Delta log.
 
 mod figures;
-mod ingest;
 
 use std::sync::Arc;
 
@@ -15,10 +14,10 @@ use serde::{Deserialize, Serialize};
 
 use super::filtered::FilteredPage;
 use super::filters::filter_of;
-use super::kept::kept_within;
 use super::viewer::Viewer;
 use crate::serve::extract::from_form;
 use crate::serve::filter::Filter;
+use crate::serve::live::ingest::Ingest;
 use crate::serve::market::{Job, Market};
 use crate::serve::problem::Problem;
 use crate::serve::routes::stats::{self, Dimension, Period};
@@ -48,7 +47,7 @@ struct TrendsPage {
     /// The trends as uPlot's series: each period's start, then each line's postings.
     trends_chart: serde_json::Value,
     /// Jobs per hour, or why the Delta log could not be read (the rest of the page still shows).
-    ingest: Result<ingest::Ingest, String>,
+    ingest: Result<Ingest, String>,
     /// Each hour's start, new postings and repeats recognised, for uPlot.
     ingest_chart: serde_json::Value,
 }
@@ -80,12 +79,16 @@ pub async fn trends(State(state): State<Arc<AppState>>, Viewer(caller): Viewer, 
         template: "trends.html",
         api: "/v1/stats/postings",
         extra_fields: &["by", "split"],
+        kept: true,
     };
     PAGE.render(&state, &caller, &uri, parse, |state, market, asked| {
         let jobs: Vec<&Job> = stats::kept(market, &asked.filter).collect();
         let trends = figures::compute(&jobs, asked.split, asked.period, asked.since);
-        // Every query of the page shows the same ingest, read once per lake version.
-        let ingest = kept_within(market, "trends/ingest", || ingest::read(&state.options.lake));
+        // The live feed keeps every consume commit's count as it follows the log.
+        let ingest = state
+            .feed
+            .ingest()
+            .ok_or_else(|| "the lake's log has not been read yet".to_string());
         let mut trends_chart = vec![serde_json::json!(trends.periods.iter().map(|(_, at)| at).collect::<Vec<_>>())];
         trends_chart.extend(trends.lines.iter().map(|line| serde_json::json!(line.postings)));
         let hours = ingest.as_ref().map(|i| i.hours.as_slice()).unwrap_or_default();

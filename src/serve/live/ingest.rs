@@ -1,14 +1,16 @@
-//! Jobs per hour during ingest, read from the Delta log: every commit `rats consume` makes to
-//! silver (new postings) and to the duplicates table (repeats recognised) carries its time and
-//! the records its files add, so the log itself says how fast postings arrived — as far back as
-//! it keeps commits (delta-rs removes log files older than 30 days at a checkpoint).
+//! Jobs per hour during ingest, from the Delta log: every commit `rats consume` makes to silver
+//! (new postings) and to the duplicates table (repeats recognised) carries its time and the
+//! records its files add, so the log itself says how fast postings arrived — as far back as it
+//! keeps commits (delta-rs removes log files older than 30 days at a checkpoint). The live feed
+//! ([`super::feed`]) keeps these counts as it follows the log; the trends page and the stream's
+//! `ingest` events read them from there.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::lake;
+use crate::lake::{LakeError, log};
 
 /// Hours the chart covers, up to the newest commit's.
 const HOURS: i64 = 7 * 24;
@@ -36,93 +38,41 @@ pub struct Ingest {
     pub files_without_counts: u64,
 }
 
-/// One line of a commit file: only the parts read here.
-#[derive(Deserialize)]
-struct Action {
-    #[serde(rename = "commitInfo")]
-    commit_info: Option<CommitInfo>,
-    add: Option<Add>,
-}
-
-#[derive(Deserialize)]
-struct CommitInfo {
-    timestamp: Option<i64>,
-    #[serde(rename = "rats.operation")]
-    operation: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Add {
-    stats: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Stats {
-    #[serde(rename = "numRecords")]
-    num_records: Option<u64>,
-}
-
 /// A consume commit: when (Unix milliseconds), records added, and files without a count.
-struct Commit {
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Commit {
     at_ms: i64,
     records: u64,
     uncounted: u64,
 }
 
-/// The commit in one log file, when it is a consume's; a line that is not JSON is an error
-/// naming the file and line.
-fn consume_commit(path: &Path, text: &str) -> Result<Option<Commit>, String> {
-    let (mut at_ms, mut consume, mut records, mut uncounted) = (None, false, 0, 0);
-    for (number, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let action: Action = serde_json::from_str(line).map_err(|e| format!("{} line {}: {e}", path.display(), number + 1))?;
-        if let Some(info) = action.commit_info {
-            at_ms = info.timestamp;
-            consume = info.operation.as_deref() == Some("consume");
-        }
-        if let Some(add) = action.add {
-            match add
-                .stats
-                .and_then(|s| serde_json::from_str::<Stats>(&s).ok())
-                .and_then(|s| s.num_records)
-            {
-                Some(n) => records += n,
-                None => uncounted += 1,
-            }
-        }
+impl Commit {
+    /// The commit, when it is a consume's with a time.
+    pub fn of(commit: &log::Commit) -> Option<Self> {
+        let at_ms = commit.at_ms.filter(|_| commit.is_consume())?;
+        let (counted, uncounted): (Vec<_>, Vec<_>) = commit.new_rows().partition(|add| add.records.is_some());
+        Some(Commit {
+            at_ms,
+            records: counted.iter().filter_map(|add| add.records).sum(),
+            uncounted: uncounted.len() as u64,
+        })
     }
-    Ok(match at_ms {
-        Some(at_ms) if consume => Some(Commit { at_ms, records, uncounted }),
-        _ => None,
-    })
 }
 
 /// The consume commits of the table at `table` (none when it does not exist yet).
-fn consume_commits(table: &Path) -> Result<Vec<Commit>, String> {
-    let log = table.join("_delta_log");
-    if !log.is_dir() {
-        return Ok(Vec::new());
-    }
-    let entries = std::fs::read_dir(&log).map_err(|e| format!("{}: {e}", log.display()))?;
+pub fn consume_commits(table: &Path) -> Result<Vec<Commit>, LakeError> {
     let mut commits = Vec::new();
-    for entry in entries {
-        let path = entry.map_err(|e| format!("{}: {e}", log.display()))?.path();
-        if path.extension().is_none_or(|x| x != "json") {
-            continue;
+    for version in log::versions(table)? {
+        if let Some(commit) = log::read_commit(table, version)? {
+            commits.extend(Commit::of(&commit));
         }
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        commits.extend(consume_commit(&path, &text)?);
     }
     Ok(commits)
 }
 
-/// Jobs per hour of the lake at `root`.
-pub fn read(root: &Path) -> Result<Ingest, String> {
-    let postings = consume_commits(&root.join(lake::SILVER))?;
-    let duplicates = consume_commits(&root.join(lake::DUPLICATES))?;
-    Ok(per_hour(&postings, &duplicates))
-}
-
-fn per_hour(postings: &[Commit], duplicates: &[Commit]) -> Ingest {
+/// Jobs per hour over the week up to the newest of `postings` (silver's consume commits) and
+/// `duplicates` (the duplicates table's).
+pub fn per_hour(postings: &[Commit], duplicates: &[Commit]) -> Ingest {
     let every = || postings.iter().chain(duplicates);
     let (Some(newest), Some(oldest)) = (every().map(|c| c.at_ms).max(), every().map(|c| c.at_ms).min()) else {
         return Ingest::default();
@@ -162,27 +112,17 @@ fn per_hour(postings: &[Commit], duplicates: &[Commit]) -> Ingest {
 mod tests {
     use super::*;
 
-    const CONSUME: &str = r#"{"commitInfo":{"timestamp":1796215120640,"operation":"WRITE","rats.operation":"consume"}}
-{"add":{"path":"a.parquet","stats":"{\"numRecords\":2475,\"minValues\":{}}"}}
+    #[test]
+    fn a_consume_commit_counts_the_rows_its_files_add() {
+        let text = r#"{"commitInfo":{"timestamp":1796215120640,"rats.operation":"consume"}}
+{"add":{"path":"a.parquet","stats":"{\"numRecords\":2475}"}}
 {"add":{"path":"b.parquet","stats":"{\"numRecords\":25}"}}
-{"add":{"path":"c.parquet"}}
-{"txn":{"appId":"x","version":1}}
-"#;
-
-    #[test]
-    fn a_consume_commit_adds_its_files_records() {
-        let commit = consume_commit(Path::new("1.json"), CONSUME).expect("parses").expect("a consume");
+{"add":{"path":"c.parquet"}}"#;
+        let parsed = log::parse_commit(Path::new("t"), Path::new("1.json"), 1, text).expect("parses");
+        let commit = Commit::of(&parsed).expect("a consume");
         assert_eq!((commit.at_ms, commit.records, commit.uncounted), (1_796_215_120_640, 2_500, 1));
-    }
-
-    #[test]
-    fn other_commits_are_not_ingest_and_broken_lines_are_named() {
-        let transform = CONSUME.replace("\"consume\"", "\"transform\"");
-        assert!(consume_commit(Path::new("1.json"), &transform).expect("parses").is_none());
-        let error = consume_commit(Path::new("7.json"), "{\"add\":{}}\nnot json")
-            .err()
-            .expect("refused");
-        assert!(error.starts_with("7.json line 2:"), "{error}");
+        let transform = log::parse_commit(Path::new("t"), Path::new("1.json"), 1, &text.replace("consume", "transform")).expect("parses");
+        assert!(Commit::of(&transform).is_none(), "only consumes are ingest");
     }
 
     #[test]
