@@ -82,7 +82,8 @@ pub enum Command {
     Occupation(OccupationArgs),
     /// Serve the JSON API and the dashboard over HTTP: salary predictions, job matching, jobs,
     /// market stats and the models, from the lake and the registry (reloaded when either
-    /// changes); the dashboard's pages on the same port and accounts
+    /// changes); the live feed of new postings as Server-Sent Events; the dashboard's pages on
+    /// the same port and accounts
     Serve(ServeArgs),
     /// Export a lake table, or the answer of a SQL query over the lake's tables, as CSV,
     /// JSON, JSON lines, Parquet or an Excel workbook, to a file or to stdout; or draw a named

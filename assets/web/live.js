@@ -9,11 +9,6 @@
 const MAX_POSTINGS = 5000;
 const OVERSCAN = 6;
 const MAX_ALERTS = 20;
-const BACKOFF_FIRST_MS = 1000;
-const BACKOFF_CEILING_MS = 30000;
-
-const csrf = () =>
-  document.cookie.split('; ').find((c) => c.startsWith('rats_csrf='))?.slice('rats_csrf='.length) ?? '';
 
 const usd = (value) =>
   value === null || value === undefined
@@ -26,12 +21,7 @@ const count = (value) => (value === null || value === undefined ? '–' : Number
 
 const percent = (share) => (share === null || share === undefined ? '–' : `${(share * 100).toFixed(1)}%`);
 
-function element(tag, attributes = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
-  node.append(...children);
-  return node;
-}
+const { element } = window.rats;
 
 // The same row as the template's `row` macro.
 function postingRow(p) {
@@ -210,16 +200,7 @@ function setUpAlerts() {
     }
   });
   return (alert) => {
-    const where = [alert.company, alert.place].filter(Boolean).join(', ');
-    list.prepend(
-      element(
-        'li',
-        { class: 'alert' },
-        element('strong', {}, `${alert.search}: `),
-        element('a', { href: `/jobs/${encodeURIComponent(alert.posting_key)}` }, alert.title),
-        where ? ` — ${where}` : '',
-      ),
-    );
+    list.prepend(element('li', { class: 'alert' }, ...window.rats.alertContent(alert)));
     while (list.children.length > MAX_ALERTS) list.lastElementChild.remove();
     if (document.hidden) {
       unread += 1;
@@ -228,29 +209,18 @@ function setUpAlerts() {
   };
 }
 
-async function api(method, path, body) {
-  const response = await fetch(path, {
-    method,
-    headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf() },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    credentials: 'same-origin',
-  });
-  const text = await response.text();
-  return { ok: response.ok, status: response.status, body: text ? JSON.parse(text) : null };
-}
-
 // The caller's saved searches (each removable) and a form to save the page's filters as one.
 async function setUpSearches(filter) {
   const list = document.getElementById('searches');
   const form = document.getElementById('save-search');
   const refresh = async () => {
-    const answer = await api('GET', '/v1/searches');
+    const answer = await window.rats.api('GET', '/v1/searches');
     if (!answer.ok) return;
     list.replaceChildren(
       ...answer.body.searches.map((search) => {
         const remove = element('button', { type: 'button', class: 'link', 'aria-label': `Stop alerts for ${search.name}` }, '×');
         remove.addEventListener('click', async () => {
-          await api('DELETE', `/v1/searches/${search.id}`);
+          await window.rats.api('DELETE', `/v1/searches/${search.id}`);
           refresh();
         });
         return element('li', {}, element('span', { class: 'chip' }, search.name, ' ', remove));
@@ -262,7 +232,7 @@ async function setUpSearches(filter) {
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
       const name = new FormData(form).get('name');
-      const answer = await api('POST', '/v1/searches', { name, filter });
+      const answer = await window.rats.api('POST', '/v1/searches', { name, filter });
       const help = document.getElementById('alerts-help');
       help.textContent = answer.ok ? `Saved “${name}”: its new postings raise alerts here.` : `Not saved: ${answer.body?.detail ?? answer.status}`;
       if (answer.ok) form.reset();
@@ -326,8 +296,7 @@ function follow(list, feed, onAlert) {
   };
   const retry = () => {
     attempt += 1;
-    const ceiling = Math.min(BACKOFF_CEILING_MS, BACKOFF_FIRST_MS * 2 ** (attempt - 1));
-    const wait = ceiling / 2 + (Math.random() * ceiling) / 2;
+    const wait = window.rats.backoff(attempt);
     const now = element('button', { type: 'button', class: 'link' }, 'Reconnect now');
     now.addEventListener('click', () => reconnect());
     say('reconnecting', `Disconnected; reconnecting in ${Math.ceil(wait / 1000)} s (attempt ${attempt}).`, now);
@@ -335,7 +304,7 @@ function follow(list, feed, onAlert) {
   };
   const reconnect = async () => {
     clearTimeout(timer);
-    if (await signedIn()) {
+    if (await window.rats.signedIn()) {
       connect();
     } else {
       const again = element('a', { href: `/login?next=${encodeURIComponent(window.location.pathname + window.location.search)}` }, 'Sign in again');
@@ -343,19 +312,6 @@ function follow(list, feed, onAlert) {
     }
   };
   connect();
-}
-
-// Whether the session still holds, renewing it from the refresh cookie when the short access
-// cookie has expired. A server that does not answer counts as yes: the stream's own attempt
-// then fails and backs off again.
-async function signedIn() {
-  try {
-    const me = await fetch('/v1/me', { credentials: 'same-origin' });
-    if (me.status !== 401) return true;
-    return (await api('POST', '/v1/auth/refresh', {})).ok;
-  } catch {
-    return true;
-  }
 }
 
 document.addEventListener('DOMContentLoaded', () => {

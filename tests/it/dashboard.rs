@@ -12,7 +12,8 @@
 //! match page ranks an uploaded CV as `POST /v1/match/jobs` does. The live page shows a posting
 //! within 2 s of its consume, alerts for a saved search, holds hundreds of postings in a
 //! virtualised list, and after the server restarts reconnects and shows exactly what was
-//! consumed while it was down.
+//! consumed while it was down; meanwhile the overview in another tab reads itself again at the
+//! new lake version and shows the alert.
 
 use std::path::Path;
 use std::process::Command;
@@ -813,6 +814,7 @@ fn the_live_page_shows_postings_as_they_are_consumed_and_recovers_after_a_restar
         "{watching}"
     );
     assert_eq!(watching["saveFormHidden"], true, "no filter to save on the whole feed");
+    assert_eq!(watching["phoneOverflow"], 0, "nothing wider than a phone's screen: {watching}");
     let held_before = watching["heldBefore"].as_u64().expect("postings held");
     assert!(held_before > 0, "the newest postings as the page was made: {watching}");
 
@@ -834,6 +836,17 @@ fn the_live_page_shows_postings_as_they_are_consumed_and_recovers_after_a_restar
             .unwrap_or_default()
             .starts_with("Quantum: Quantum Pipeline Engineer"),
         "the saved search's alert: {seen}"
+    );
+    // The overview in another tab read itself again at the new lake version, with the alert.
+    let (before, after) = (&seen["overviewBefore"], &seen["overviewAfter"]);
+    assert!(after["version"].as_u64() > before["version"].as_u64(), "{seen}");
+    assert_eq!(number(&after["postings"]), number(&before["postings"]) + 600, "{seen}");
+    assert_eq!(after["chartRedrawn"], true, "{seen}");
+    assert!(
+        after["toasts"].as_array().is_some_and(|t| t
+            .iter()
+            .any(|t| t.as_str().unwrap_or_default().starts_with("Quantum: Quantum Pipeline Engineer"))),
+        "{seen}"
     );
     for rows in ["rowsInDocument", "rowsWhenScrolled"] {
         assert!(

@@ -18,8 +18,11 @@ export function watch(page, expectedFailure = () => false) {
   });
   page.on('pageerror', (error) => seen.problems.push(`script: ${error.message}`));
   page.on('request', (request) => seen.origins.add(new URL(request.url()).origin));
+  // Leaving a page closes its live stream (/v1/stream): the browser calls that an aborted request.
+  const streamClosed = (request) =>
+    new URL(request.url()).pathname === '/v1/stream' && request.failure()?.errorText === 'net::ERR_ABORTED';
   page.on('requestfailed', (request) => {
-    if (!expectedFailure(request)) seen.problems.push(`failed: ${request.url()} ${request.failure()?.errorText}`);
+    if (!streamClosed(request) && !expectedFailure(request)) seen.problems.push(`failed: ${request.url()} ${request.failure()?.errorText}`);
   });
   return seen;
 }
@@ -78,7 +81,8 @@ export function args(usage, required, optional = []) {
 export async function dashboardPage(browser) {
   const context = await browser.newContext({ colorScheme: 'light', viewport: { width: 1200, height: 900 } });
   const page = await context.newPage();
-  const iconCancelled = (request) =>
-    request.url().includes('/assets/favicon.svg') && request.failure()?.errorText === 'net::ERR_ABORTED';
   return { page, ...watch(page, iconCancelled) };
 }
+
+export const iconCancelled = (request) =>
+  request.url().includes('/assets/favicon.svg') && request.failure()?.errorText === 'net::ERR_ABORTED';

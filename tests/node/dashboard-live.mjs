@@ -5,10 +5,12 @@
 //   1. Signs in on the way to /live?title=quantum, saves that filter as the search "Quantum" by
 //      the page's form, opens /live unfiltered and waits until it is live; prints
 //      {"step": "watching", …}.
+//      The overview is open in a second tab.
 //   2. Reads a line once the test has consumed a batch: waits for its last posting at the top of
 //      the feed (how long it took is `appearedMs`), for the saved search's alert, and reads how
 //      the virtualised list holds the batch (rows in the document against postings held, a row
-//      far down after scrolling there); prints {"step": "seen", …}.
+//      far down after scrolling there); waits for the overview tab to read itself again at the
+//      new lake version and to show the alert; prints {"step": "seen", …}.
 //   3. Reads a line once the test has stopped the server: waits for the page to say it is
 //      reconnecting; prints {"step": "disconnected", …}.
 //   4. Reads a line once the test has consumed another batch and started the server again: waits
@@ -19,7 +21,7 @@
 //   node tests/node/dashboard-live.mjs BASE_URL USER PASSWORD
 import { createInterface } from 'node:readline';
 
-import { args, dashboardPage, launch } from './browser.mjs';
+import { args, dashboardPage, iconCancelled, launch, pageTools, watch } from './browser.mjs';
 
 const { base, user, password } = args('dashboard-live.mjs BASE_URL USER PASSWORD', ['base', 'user', 'password']);
 const reader = createInterface({ input: process.stdin });
@@ -30,6 +32,7 @@ const say = (step, found) => console.log(JSON.stringify({ step, ...found }));
 const browser = await launch();
 try {
   const { page, problems, origins } = await dashboardPage(browser);
+  const { phoneOverflow, tooWide } = pageTools(page);
   const state = () => page.$eval('#live-state', (p) => ({ state: p.dataset.state, text: p.textContent.trim() }));
   const waitState = (name, timeout) => page.waitForSelector(`#live-state[data-state="${name}"]`, { timeout });
   const topTitle = () => page.$eval('#feed .feed-row[aria-posinset="1"] a', (a) => a.textContent).catch(() => null);
@@ -45,9 +48,23 @@ try {
   await page.click('#save-search button[type=submit]');
   await page.waitForSelector('#searches li:has-text("Quantum")', { timeout: 10000 });
   const savedHelp = (await page.textContent('#alerts-help')).trim();
+  const overview = await page.context().newPage();
+  const overviewSeen = watch(overview, iconCancelled);
+  await overview.goto(`${base}/`);
+  const overviewVersion = () => overview.$eval('#main', (main) => Number(main.dataset.lakeVersion));
+  const overviewPostings = () => overview.$eval('#postings strong', (s) => s.textContent.trim());
+  const overviewBefore = { version: await overviewVersion(), postings: await overviewPostings() };
+  await page.bringToFront();
   await page.goto(`${base}/live`);
   await waitState('live', 10000);
-  say('watching', { savedHelp, state: await state(), heldBefore: await held(), saveFormHidden: await page.$eval('#save-search', (f) => f.hidden) });
+  say('watching', {
+    savedHelp,
+    state: await state(),
+    heldBefore: await held(),
+    saveFormHidden: !(await page.isVisible('#save-search')),
+    phoneOverflow: await phoneOverflow(),
+    tooWide,
+  });
 
   // 2. A batch consumed while watching.
   const batchTop = await turn();
@@ -68,7 +85,16 @@ try {
   await page.$eval('#feed', (list) => {
     list.scrollTop = 0;
   });
-  say('seen', { appearedMs, alerts, rowsInDocument, heldAfterBatch, farDown, rowsWhenScrolled, top: await topTitle() });
+  await overview.waitForFunction((before) => Number(document.getElementById('main').dataset.lakeVersion) > before, overviewBefore.version, { timeout: 30000 });
+  await overview.waitForSelector('#toasts .toast:has-text("Quantum Pipeline Engineer")', { timeout: 10000 });
+  const overviewAfter = {
+    version: await overviewVersion(),
+    postings: await overviewPostings(),
+    toasts: await overview.$$eval('#toasts .toast', (items) => items.map((t) => t.textContent.trim())),
+    chartRedrawn: (await overview.$('#weekly-chart canvas')) !== null,
+  };
+  await overview.close();
+  say('seen', { appearedMs, alerts, rowsInDocument, heldAfterBatch, farDown, rowsWhenScrolled, top: await topTitle(), overviewBefore, overviewAfter });
 
   // 3. The server stopped.
   const problemsBeforeRestart = problems.length;
@@ -86,9 +112,8 @@ try {
     heldAfterRestart: await held(),
     alertsAfterRestart: await page.$$eval('#alerts li', (items) => items.map((li) => li.textContent.trim())),
     topAfterRestart: await topTitle(),
-    // Leaving a page closes its stream: the browser calls that an aborted request.
-    problems: problems.filter((p, i) => !/\/v1\/stream\?\S* net::ERR_ABORTED$/.test(p) && (i < problemsBeforeRestart || !restartNoise(p))),
-    origins: [...origins],
+    problems: [...problems.filter((p, i) => i < problemsBeforeRestart || !restartNoise(p)), ...overviewSeen.problems],
+    origins: [...new Set([...origins, ...overviewSeen.origins])],
   };
   say('report', report);
 } finally {

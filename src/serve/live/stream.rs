@@ -52,6 +52,9 @@ pub struct Resume {
     backlog: Option<usize>,
     /// `false` ends the stream after its start (for scripts that poll from their last id).
     follow: Option<bool>,
+    /// `false` leaves out the `posting` events (pages that only refresh when the lake moves,
+    /// and show alerts).
+    postings: Option<bool>,
 }
 
 /// `GET /v1/stream`.
@@ -97,6 +100,7 @@ pub async fn stream(
         filter,
         out,
         place: start.place,
+        postings: resume.postings.unwrap_or(true),
         searches: Vec::new(),
         searches_read: None,
     };
@@ -126,6 +130,8 @@ struct Pump {
     out: mpsc::Sender<Event>,
     /// The last place sent.
     place: EventId,
+    /// Whether `posting` events are sent.
+    postings: bool,
     searches: Vec<(i64, String, Filter)>,
     searches_read: Option<Instant>,
 }
@@ -177,6 +183,9 @@ impl Pump {
 
     /// The newest `count` postings the filters pass, oldest first (history: no alerts).
     async fn send_backlog(&mut self, recent: &[Arc<LivePosting>], count: usize) -> Result<(), Gone> {
+        if !self.postings {
+            return Ok(());
+        }
         let kept: Vec<&Arc<LivePosting>> = recent
             .iter()
             .rev()
@@ -204,7 +213,7 @@ impl Pump {
         if !self.place.is_before(posting.version, posting.row) {
             return Ok(());
         }
-        if self.filter.keeps(&posting.job, &posting.search_text) {
+        if self.postings && self.filter.keeps(&posting.job, &posting.search_text) {
             self.send(posting_event(posting)).await?;
         }
         let alerts: Vec<Event> = self
