@@ -60,6 +60,16 @@ pub struct Subscription {
     pub figures: Arc<Figures>,
 }
 
+/// What one pass read from the log.
+struct Read {
+    /// Silver's new commits, each with the postings it added.
+    added: Vec<(log::Commit, Vec<LivePosting>)>,
+    /// The duplicates table's new commits.
+    repeats: Vec<log::Commit>,
+    /// What stopped the reading before the end of the log.
+    trouble: Option<ServeError>,
+}
+
 #[derive(Default)]
 struct Followed {
     /// Silver's newest version read (`None` before the first pass).
@@ -139,61 +149,100 @@ impl Feed {
 
     /// Reads what was committed since the last pass and broadcasts it; with `market`, the
     /// figures compare the newest postings with it. Returns whether a table moved. Blocking.
+    /// The files are read without holding the feed, so streams starting meanwhile do not wait
+    /// on them; a commit that cannot be read stops the pass after the ones before it are sent.
     pub fn catch_up(&self, market: Option<&Market>, taxonomy: &Taxonomy) -> Result<bool, ServeError> {
         let silver = self.lake.join(lake::SILVER);
         let duplicates = self.lake.join(lake::DUPLICATES);
-        let lake_error = |e: lake::LakeError| ServeError::Lake(e.to_string());
+        let (silver_at, duplicates_at) = {
+            let followed = self.followed();
+            (followed.silver, followed.duplicates)
+        };
+        let Some(silver_at) = silver_at else {
+            let fresh = Self::first_pass(&silver, &duplicates, taxonomy)?;
+            let mut followed = self.followed();
+            *followed = fresh;
+            self.publish(&mut followed, Vec::new(), market, taxonomy);
+            return Ok(true);
+        };
+        let Read { added, repeats, trouble } = Self::read_since(&silver, silver_at, &duplicates, duplicates_at.unwrap_or(-1), taxonomy);
         let mut followed = self.followed();
+        let moved = !added.is_empty() || !repeats.is_empty();
         let mut new_postings = Vec::new();
-        let first = followed.silver.is_none();
-        if first {
-            Self::first_pass(&mut followed, &silver, &duplicates, taxonomy)?;
-        } else {
-            while let Some(commit) = log::read_commit(&silver, followed.silver.unwrap_or(-1) + 1).map_err(lake_error)? {
-                let postings = postings_of_commit(&silver, &commit, taxonomy)?;
-                followed.posting_commits.extend(ingest::Commit::of(&commit));
-                for posting in postings.into_iter().map(Arc::new) {
-                    if followed.recent.len() == WINDOW {
-                        followed.recent.pop_front();
-                    }
-                    followed.recent.push_back(posting.clone());
-                    new_postings.push(posting);
+        for (commit, postings) in added {
+            followed.posting_commits.extend(ingest::Commit::of(&commit));
+            for posting in postings.into_iter().map(Arc::new) {
+                if followed.recent.len() == WINDOW {
+                    followed.recent.pop_front();
                 }
-                followed.silver = Some(commit.version);
+                followed.recent.push_back(posting.clone());
+                new_postings.push(posting);
             }
+            followed.silver = Some(commit.version);
         }
-        let mut repeats_moved = false;
-        if !first {
-            while let Some(commit) = log::read_commit(&duplicates, followed.duplicates.unwrap_or(-1) + 1).map_err(lake_error)? {
-                followed.duplicate_commits.extend(ingest::Commit::of(&commit));
-                followed.duplicates = Some(commit.version);
-                repeats_moved = true;
+        for commit in repeats {
+            followed.duplicate_commits.extend(ingest::Commit::of(&commit));
+            followed.duplicates = Some(commit.version);
+        }
+        if moved || market.map(|m| m.lake_version) != followed.market_version {
+            self.publish(&mut followed, new_postings, market, taxonomy);
+        }
+        trouble.map_or(Ok(moved), Err)
+    }
+
+    /// Silver's commits after `silver_at` with their postings and the duplicates table's after
+    /// `duplicates_at`, as far as they read; the error that stopped the reading, if any.
+    fn read_since(silver: &Path, silver_at: i64, duplicates: &Path, duplicates_at: i64, taxonomy: &Taxonomy) -> Read {
+        let lake_error = |e: lake::LakeError| ServeError::Lake(e.to_string());
+        let mut added = Vec::new();
+        let mut version = silver_at + 1;
+        let trouble = loop {
+            match log::read_commit(silver, version).map_err(lake_error) {
+                Ok(Some(commit)) => match postings_of_commit(silver, &commit, taxonomy) {
+                    Ok(postings) => added.push((commit, postings)),
+                    Err(error) => break Some(error),
+                },
+                Ok(None) => break None,
+                Err(error) => break Some(error),
             }
-        }
-        let market_version = market.map(|m| m.lake_version);
-        let moved = first || !new_postings.is_empty() || repeats_moved;
-        if moved || market_version != followed.market_version {
-            let window: Vec<&Job> = followed.recent.iter().map(|p| &p.job).collect();
-            let jobs = market.map_or(&[][..], |m| &m.jobs);
-            let figures = Arc::new(Figures::new(
-                followed.silver.unwrap_or(-1),
-                ingest::per_hour(&followed.posting_commits, &followed.duplicate_commits),
-                &summary::trending(&window, jobs, taxonomy),
-                &summary::salary(&window, jobs),
-            ));
-            followed.market_version = market_version;
-            followed.figures = Some(figures.clone());
-            // No open stream is not an error.
-            let _ = self.sender.send(Arc::new(Update {
-                postings: new_postings,
-                figures,
-            }));
-        }
-        Ok(moved)
+            version += 1;
+        };
+        let mut repeats = Vec::new();
+        let mut version = duplicates_at + 1;
+        let trouble = trouble.or_else(|| {
+            loop {
+                match log::read_commit(duplicates, version).map_err(lake_error) {
+                    Ok(Some(commit)) => repeats.push(commit),
+                    Ok(None) => break None,
+                    Err(error) => break Some(error),
+                }
+                version += 1;
+            }
+        });
+        Read { added, repeats, trouble }
+    }
+
+    /// The figures after `new_postings`, kept and broadcast with them.
+    fn publish(&self, followed: &mut Followed, new_postings: Vec<Arc<LivePosting>>, market: Option<&Market>, taxonomy: &Taxonomy) {
+        let window: Vec<&Job> = followed.recent.iter().map(|p| &p.job).collect();
+        let jobs = market.map_or(&[][..], |m| &m.jobs);
+        let figures = Arc::new(Figures::new(
+            followed.silver.unwrap_or(-1),
+            ingest::per_hour(&followed.posting_commits, &followed.duplicate_commits),
+            &summary::trending(&window, jobs, taxonomy),
+            &summary::salary(&window, jobs),
+        ));
+        followed.market_version = market.map(|m| m.lake_version);
+        followed.figures = Some(figures.clone());
+        // No open stream is not an error.
+        let _ = self.sender.send(Arc::new(Update {
+            postings: new_postings,
+            figures,
+        }));
     }
 
     /// Every commit's count, and the newest postings read from the newest commits back.
-    fn first_pass(followed: &mut Followed, silver: &Path, duplicates: &Path, taxonomy: &Taxonomy) -> Result<(), ServeError> {
+    fn first_pass(silver: &Path, duplicates: &Path, taxonomy: &Taxonomy) -> Result<Followed, ServeError> {
         let lake_error = |e: lake::LakeError| ServeError::Lake(e.to_string());
         let mut commits = Vec::new();
         for version in log::versions(silver).map_err(lake_error)? {
@@ -211,11 +260,14 @@ impl Feed {
                 recent.push_front(Arc::new(posting));
             }
         }
-        followed.posting_commits = commits.iter().filter_map(ingest::Commit::of).collect();
-        followed.duplicate_commits = ingest::consume_commits(duplicates).map_err(lake_error)?;
-        followed.duplicates = Some(log::versions(duplicates).map_err(lake_error)?.last().copied().unwrap_or(-1));
-        followed.silver = Some(commits.last().map_or(-1, |c| c.version));
-        followed.recent = recent;
-        Ok(())
+        Ok(Followed {
+            silver: Some(commits.last().map_or(-1, |c| c.version)),
+            duplicates: Some(log::versions(duplicates).map_err(lake_error)?.last().copied().unwrap_or(-1)),
+            recent,
+            posting_commits: commits.iter().filter_map(ingest::Commit::of).collect(),
+            duplicate_commits: ingest::consume_commits(duplicates).map_err(lake_error)?,
+            market_version: None,
+            figures: None,
+        })
     }
 }
