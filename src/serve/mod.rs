@@ -13,6 +13,7 @@ pub mod blocking;
 pub mod companies;
 pub mod cookies;
 pub mod cors;
+pub mod download;
 pub mod extract;
 pub mod filter;
 pub mod limits;
@@ -64,7 +65,8 @@ pub enum ServeError {
 
 /// Every route, with its middleware: outermost the request's id, log line and metrics, then
 /// the cross-origin guard ([`cors`]); for matched routes the route label, then who is calling and whether their role may
-/// ([`access`]), then for `/v1` the concurrency gate and time limit.
+/// ([`access`]), then for `/v1` the concurrency gate and time limit, and a list as a file when
+/// asked for one ([`download`]).
 pub fn router(state: Arc<AppState>) -> Router {
     let body_limit = state.options.body_limit;
     let upload_limit = state.options.upload_limit;
@@ -104,6 +106,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/auth/providers", get(routes::oidc::providers))
         .route("/v1/auth/oidc/{provider}/login", get(routes::oidc::login))
         .route("/v1/auth/oidc/{provider}/callback", get(routes::oidc::callback))
+        // Innermost, so a list's download waits its turn at the gate and within the time limit.
+        .route_layer(axum::middleware::from_fn(download::download))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), observe::limit));
     // A stream lasts as long as its client: no turn at the gate, no time limit.
     let streams = Router::new().route("/v1/stream", get(live::stream::stream));

@@ -7,7 +7,7 @@
 //! file does not document, or the other way round, fails [`document`] — and a unit test, so
 //! the build never ships such a pair. What every route shares is added here once: the
 //! credentials it takes, 401/403 for role-gated routes, the rate-limit headers and 429 on
-//! `/v1`, 503 when overloaded.
+//! `/v1`, 503 when overloaded, and the `format` parameter of the routes that answer a list.
 
 use std::sync::LazyLock;
 
@@ -16,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use super::access::{Access, TABLE};
+use super::download::LISTS;
 use super::problem::internal;
 
 /// Each route's summary, parameters, request body and answers, and the shared components.
@@ -55,6 +56,9 @@ fn document_from(route_docs: &str) -> Result<Value, OpenApiError> {
         };
         operation.insert("operationId".into(), json!(operation_id(method, path)));
         add_shared(&mut operation, path, *access)?;
+        if *method == Method::GET {
+            add_download(&mut operation, path);
+        }
         let item = paths.entry((*path).to_string()).or_insert_with(|| json!({}));
         item[method.as_str().to_ascii_lowercase()] = Value::Object(operation);
     }
@@ -129,6 +133,30 @@ fn add_shared(operation: &mut Map<String, Value>, path: &str, access: Access) ->
     Ok(())
 }
 
+/// The `format` parameter of a route that answers a list, and the files it gives
+/// ([`super::download`]).
+fn add_download(operation: &mut Map<String, Value>, path: &str) {
+    let Some((_, list)) = LISTS.iter().find(|(route, _)| *route == path) else {
+        return;
+    };
+    let parameter = json!({
+        "name": "format",
+        "in": "query",
+        "description": format!("The answer's `{list}` as a file to download (`Content-Disposition: attachment`): CSV or an Excel workbook with nested fields flattened (`field.sub` columns, lists joined with `; `), or the list alone as JSON"),
+        "schema": {"enum": ["csv", "json", "xlsx"]},
+    });
+    if let Value::Array(parameters) = operation.entry("parameters").or_insert_with(|| json!([])) {
+        parameters.push(parameter);
+    }
+    if let Some(Value::Object(content)) = operation.get_mut("responses").and_then(|r| r.pointer_mut("/200/content")) {
+        content.insert("text/csv".into(), json!({"schema": {"type": "string"}}));
+        content.insert(
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".into(),
+            json!({"schema": {"type": "string", "contentMediaType": "application/octet-stream"}}),
+        );
+    }
+}
+
 /// The document as sent, built on first use (a build whose table and docs disagree fails its
 /// unit tests, so the error arm is for completeness).
 static DOCUMENT_JSON: LazyLock<Result<Vec<u8>, String>> =
@@ -168,6 +196,24 @@ mod tests {
         assert_eq!(paths["/health"]["get"]["security"], json!([]));
         assert!(paths["/health"]["get"]["responses"]["429"].is_null());
         assert_eq!(paths["/v1/jobs/{posting_key}"]["get"]["operationId"], "get_v1_jobs_posting_key");
+    }
+
+    #[test]
+    fn every_list_route_documents_its_download_formats_and_other_routes_do_not() {
+        let document = document().expect("the document builds");
+        for (route, _) in LISTS {
+            let get = &document["paths"][route]["get"];
+            assert!(get.is_object(), "{route} is a GET route of the table");
+            let format = get["parameters"].as_array().and_then(|p| p.iter().find(|p| p["name"] == "format"));
+            assert_eq!(
+                format.map(|f| &f["schema"]["enum"]),
+                Some(&json!(["csv", "json", "xlsx"])),
+                "{route}"
+            );
+            assert!(get["responses"]["200"]["content"]["text/csv"].is_object(), "{route}");
+        }
+        let one = &document["paths"]["/v1/jobs/{posting_key}"]["get"]["parameters"];
+        assert!(one.as_array().is_some_and(|p| p.iter().all(|p| p["name"] != "format")));
     }
 
     #[test]

@@ -55,6 +55,10 @@ pub async fn admin(State(state): State<Arc<AppState>>, Viewer(caller): Viewer, Q
                     events => value(&events),
                     next_before => next_before,
                     paged => place.before.is_some(),
+                    audit_api => match place.before {
+                        Some(before) => format!("/v1/audit?limit={EVENTS_SHOWN}&before={before}"),
+                        None => format!("/v1/audit?limit={EVENTS_SHOWN}"),
+                    },
                     ..base
                 },
             )

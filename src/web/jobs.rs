@@ -128,6 +128,7 @@ pub async fn search(State(state): State<Arc<AppState>>, Viewer(caller): Viewer, 
         choices => value(&choices()),
         page_sizes => page_sizes(&query),
         api => address("/v1/jobs", &with(&query, "cursor", None)),
+        this_page => address("/v1/jobs", &query),
     };
     let Some(market) = state.market() else {
         return page(

@@ -19,6 +19,7 @@ mod live;
 mod matching;
 mod overview;
 mod query;
+mod register;
 mod render;
 mod salary;
 mod signin;
@@ -39,11 +40,13 @@ use crate::serve::state::AppState;
 /// The dashboard's routes (method, pattern). They are not in the API's access table (nor its
 /// OpenAPI document): the pages are open and send a person without a session to the sign-in
 /// page themselves, instead of answering 401.
-const PAGE_ROUTES: [(Method, &str); 19] = [
+const PAGE_ROUTES: [(Method, &str); 21] = [
     (Method::GET, "/"),
     (Method::GET, viewer::RENEW),
     (Method::GET, "/login"),
     (Method::POST, "/login"),
+    (Method::GET, "/register"),
+    (Method::POST, "/register"),
     (Method::GET, "/trends"),
     (Method::GET, "/live"),
     (Method::GET, "/jobs"),
@@ -69,7 +72,7 @@ pub fn is_page(method: &Method, route: &str) -> bool {
 
 /// Whether a page's POST spends the caller's rate budget as the API route it stands for does.
 pub fn spends_budget(route: &str) -> bool {
-    matches!(route, "/login" | "/match")
+    matches!(route, "/login" | "/register" | "/match")
 }
 
 /// The page a POST over the budget gets: the sign-in form, or a plain note, with 429 and
@@ -96,6 +99,7 @@ pub fn routes(upload_limit: usize) -> Router<Arc<AppState>> {
     Router::new()
         .route("/", get(overview::overview))
         .route("/login", get(signin::login_form).post(signin::login))
+        .route("/register", get(register::register_form).post(register::register))
         .route(viewer::RENEW, get(viewer::renew))
         .route("/trends", get(trends::trends))
         .route("/live", get(live::live))

@@ -19,12 +19,13 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; st
      connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// The templates, by name.
-const TEMPLATE_SOURCES: [(&str, &str); 19] = [
+const TEMPLATE_SOURCES: [(&str, &str); 20] = [
     ("base.html", include_str!("templates/base.html")),
     ("form.html", include_str!("templates/form.html")),
     ("charts.html", include_str!("templates/charts.html")),
     ("boxplot.html", include_str!("templates/boxplot.html")),
     ("login.html", include_str!("templates/login.html")),
+    ("register.html", include_str!("templates/register.html")),
     ("overview.html", include_str!("templates/overview.html")),
     ("jobs.html", include_str!("templates/jobs.html")),
     ("posting.html", include_str!("templates/posting.html")),

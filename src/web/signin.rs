@@ -10,6 +10,7 @@ use minijinja::context;
 use serde::Deserialize;
 
 use super::render::page;
+use crate::accounts::sessions::Session;
 use crate::serve::cookies;
 use crate::serve::extract::Client;
 use crate::serve::routes::auth::audited_login;
@@ -25,7 +26,7 @@ pub fn local_path(next: Option<&str>) -> String {
 
 #[derive(Debug, Deserialize)]
 pub struct Next {
-    next: Option<String>,
+    pub next: Option<String>,
 }
 
 /// `GET /login`.
@@ -44,6 +45,7 @@ fn sign_in_page(state: &AppState, status: StatusCode, next: &str, error: Option<
             error => error,
             username => username,
             providers => state.oidc.names().iter().map(ToString::to_string).collect::<Vec<_>>(),
+            open_registration => state.options.open_registration,
             user => (),
         },
     )
@@ -55,6 +57,17 @@ pub fn too_many_sign_ins(state: &AppState, retry_after: u64) -> Response {
     let mut response = sign_in_page(state, StatusCode::TOO_MANY_REQUESTS, "/", Some(&message), "");
     if let Ok(value) = header::HeaderValue::from_str(&retry_after.to_string()) {
         response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}
+
+/// The redirect to `next` that sets a new session's cookies (its access and refresh tokens and
+/// the CSRF token bound to it).
+pub fn signed_in(state: &AppState, session: &Session, next: &str) -> Response {
+    let csrf = state.accounts.csrf_token(&session.session_id);
+    let mut response = Redirect::to(next).into_response();
+    for value in cookies::for_session(session, &csrf) {
+        response.headers_mut().append(header::SET_COOKIE, value);
     }
     response
 }
@@ -73,14 +86,7 @@ pub struct SignIn {
 pub async fn login(State(state): State<Arc<AppState>>, Client(client): Client, Form(form): Form<SignIn>) -> Response {
     let next = local_path(form.next.as_deref());
     match audited_login(&state, &form.username, &form.password, client.as_deref(), " (dashboard)").await {
-        Ok(Some(session)) => {
-            let csrf = state.accounts.csrf_token(&session.session_id);
-            let mut response = Redirect::to(&next).into_response();
-            for value in cookies::for_session(&session, &csrf) {
-                response.headers_mut().append(header::SET_COOKIE, value);
-            }
-            response
-        }
+        Ok(Some(session)) => signed_in(&state, &session, &next),
         // 200: the form again, with the reason (a 401 would need an HTTP authentication scheme
         // to name, and browsers log it as a failed load).
         Ok(None) => sign_in_page(

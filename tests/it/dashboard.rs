@@ -13,7 +13,10 @@
 //! within 2 s of its consume, alerts for a saved search, holds hundreds of postings in a
 //! virtualised list, and after the server restarts reconnects and shows exactly what was
 //! consumed while it was down; meanwhile the overview in another tab reads itself again at the
-//! new lake version and shows the alert.
+//! new lake version and shows the alert. The tables' download links give the API's answer as
+//! CSV, JSON and Excel files that open (openpyxl) and hold the API's rows, within the caller's
+//! rate budget; the sign-up form makes an account and signs it in only on a server that takes
+//! sign-ups.
 
 use std::path::Path;
 use std::process::Command;
@@ -887,4 +890,251 @@ fn the_live_page_shows_postings_as_they_are_consumed_and_recovers_after_a_restar
             .starts_with("Quantum: Quantum Platform Lead"),
         "{report}"
     );
+}
+
+#[test]
+fn the_register_form_signs_up_and_in_when_the_server_takes_sign_ups_and_says_no_otherwise() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (lake, models) = private_copy(dir.path(), false);
+    let server = Server::start(dir.path(), &lake, &models, &["--open-registration"]);
+    let browser = no_redirects();
+    let page = |path: &str| {
+        let response = browser.get(format!("{}{path}", server.base)).send().expect("the server answers");
+        (response.status().as_u16(), response.text().unwrap_or_default())
+    };
+    let sign_up = |fields: &str| {
+        browser
+            .post(format!("{}/register", server.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(fields.to_string())
+            .send()
+            .expect("the server answers")
+    };
+    assert!(
+        page("/login?next=%2Fjobs").1.contains("href=\"/register?next=%2Fjobs\""),
+        "a sign-up link"
+    );
+    let (status, form) = page("/register?next=%2Fjobs");
+    assert_eq!(status, 200);
+    // The way back, HTML-escaped as minijinja writes it.
+    assert!(
+        form.contains("name=\"repeated\"") && form.contains("value=\"&#x2f;jobs\""),
+        "{form}"
+    );
+
+    let differ = sign_up("username=newcomer&password=a+long+passphrase&repeated=a+long+passphrasf&next=%2Fjobs");
+    assert_eq!(differ.status(), 422);
+    let body = differ.text().unwrap_or_default();
+    assert!(
+        body.contains("The two passwords differ.") && body.contains("value=\"newcomer\""),
+        "{body}"
+    );
+    let short = sign_up("username=newcomer&password=short&repeated=short");
+    assert_eq!(short.status(), 422);
+    assert!(short.text().unwrap_or_default().contains("too short"));
+
+    let made = sign_up("username=newcomer&password=a+long+passphrase&repeated=a+long+passphrase&next=%2Fjobs");
+    assert_eq!(made.status(), 303);
+    assert_eq!(made.headers().get("location").and_then(|v| v.to_str().ok()), Some("/jobs"));
+    let access = format!("rats_access={}", set_cookies(&made)["rats_access"].0);
+    let me = browser
+        .get(format!("{}/v1/me", server.base))
+        .header("cookie", &access)
+        .send()
+        .expect("the server answers");
+    let me: Value = me.json().expect("JSON");
+    assert_eq!(
+        (me["user"]["name"].as_str(), me["user"]["role"].as_str()),
+        (Some("newcomer"), Some("api_user")),
+        "{me}"
+    );
+    let taken = sign_up("username=newcomer&password=another+long+one&repeated=another+long+one");
+    assert_eq!(taken.status(), 409);
+    assert!(taken.text().unwrap_or_default().contains("that user name is taken"));
+    let audit = server.get("/v1/audit?limit=50").body;
+    assert!(
+        audit["events"].as_array().is_some_and(|e| e
+            .iter()
+            .any(|e| e["event"] == "registered" && e["detail"] == "signed up as api_user (dashboard)")),
+        "{audit}"
+    );
+
+    // A server that takes no sign-ups says so, and the sign-in page offers none.
+    let closed_dir = dir.path().join("closed");
+    std::fs::create_dir_all(&closed_dir).expect("a directory");
+    let (lake, models) = private_copy(&closed_dir, false);
+    let closed = Server::start(&closed_dir, &lake, &models, &[]);
+    let get = |path: &str| browser.get(format!("{}{path}", closed.base)).send().expect("the server answers");
+    let refused = get("/register");
+    assert_eq!(refused.status(), 403);
+    assert!(refused.text().unwrap_or_default().contains("does not take sign-ups"));
+    assert!(!get("/login").text().unwrap_or_default().contains("/register"));
+    let posted = browser
+        .post(format!("{}/register", closed.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("username=x&password=a+long+passphrase&repeated=a+long+passphrase")
+        .send()
+        .expect("the server answers");
+    assert_eq!(posted.status(), 403);
+}
+
+/// Reads `xlsx` with openpyxl (as a person's spreadsheet would open it): the data sheet's
+/// header and rows, and what the second sheet says was exported.
+fn open_workbook(xlsx: &Path) -> Value {
+    let script = r#"
+import json, sys
+import openpyxl
+book = openpyxl.load_workbook(sys.argv[1])
+rows = [list(row) for row in book["data"].iter_rows(values_only=True)]
+about = {row[0]: row[1] for row in book["export"].iter_rows(values_only=True)}
+print(json.dumps({"header": rows[0] if rows else [], "rows": rows[1:], "about": about}, default=str))
+"#;
+    let opened = run(Command::new("python3").args(["-c", script]).arg(xlsx));
+    assert!(opened.status.success(), "openpyxl: {}", stderr(&opened));
+    serde_json::from_slice(&opened.stdout).expect("JSON")
+}
+
+/// The values of `column` in a sheet read by [`open_workbook`].
+fn sheet_column(sheet: &Value, column: &str) -> Vec<Value> {
+    let header = sheet["header"].as_array().expect("a header");
+    let at = header
+        .iter()
+        .position(|h| h == column)
+        .unwrap_or_else(|| panic!("no {column} in {header:?}"));
+    sheet["rows"].as_array().expect("rows").iter().map(|row| row[at].clone()).collect()
+}
+
+#[test]
+fn tables_download_as_csv_json_and_excel_from_the_api_in_a_real_browser_within_the_rate_budget() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Budgets that refill one request a minute, so the headers count a download down by one.
+    std::fs::write(
+        dir.path().join("rats.yaml"),
+        "serve:\n  rate_limits:\n    free: {per_minute: 1, burst: 1000}\n    admin: {per_minute: 1, burst: 1000}\n",
+    )
+    .expect("writes rats.yaml");
+    let lake = dir.path().join("lake");
+    copy_dir(&crate::salary_model::trained().lake, &lake);
+    let server = Server::start(dir.path(), &lake, &fixture().models, &[]);
+    add_user(dir.path(), &lake, "ana", "analyst");
+    let out = dir.path().join("downloads");
+    std::fs::create_dir_all(&out).expect("a directory");
+    let query = "title=analyst&sort=salary&limit=5";
+    let seen = browse(
+        "dashboard-downloads.mjs",
+        &[server.base.as_str(), "ana", PASSWORD, query, out.to_str().expect("UTF-8")],
+    );
+    assert_eq!(seen["problems"], json!([]), "{seen}");
+    assert_eq!(seen["origins"], json!([server.base]), "only this server is reached");
+    let api = server.get(&format!("/v1/jobs?{query}")).body;
+    let version = api["lake_version"].as_i64().expect("a lake version");
+    let files: Vec<String> = seen["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .map(|f| f["file"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(
+        files,
+        [
+            format!("rats-jobs-v{version}.csv"),
+            format!("rats-jobs-v{version}.json"),
+            format!("rats-jobs-v{version}.xlsx"),
+            format!("rats-stats-salary-v{version}.xlsx"),
+        ],
+        "{seen}"
+    );
+    assert_eq!(
+        seen["files"][0]["href"],
+        format!("/v1/jobs?{query}&format=csv"),
+        "the view's API query"
+    );
+    let jobs = api["jobs"].as_array().expect("jobs");
+    let keys: Vec<Value> = jobs.iter().map(|j| j["posting_key"].clone()).collect();
+    assert_eq!(keys.len(), 5);
+
+    // The CSV: a row per posting of the page, in its order, nested fields flattened.
+    let mut csv = csv::Reader::from_path(out.join(&files[0])).expect("the CSV opens");
+    let header = csv.headers().expect("a header").clone();
+    let at = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no {name} in {header:?}"))
+    };
+    let rows: Vec<csv::StringRecord> = csv.records().map(|r| r.expect("a row")).collect();
+    let column = |name: &str| rows.iter().map(|r| json!(r[at(name)])).collect::<Vec<_>>();
+    assert_eq!(column("posting_key"), keys);
+    assert_eq!(column("title"), jobs.iter().map(|j| j["title"].clone()).collect::<Vec<_>>());
+    let skills = jobs.iter().map(|j| {
+        let ids: Vec<&str> = j["skill_ids"]
+            .as_array()
+            .expect("skill ids")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        json!(ids.join("; "))
+    });
+    assert_eq!(column("skill_ids"), skills.collect::<Vec<_>>(), "lists joined with '; '");
+
+    // The JSON: the page's postings as the API gives them.
+    let downloaded: Value = serde_json::from_slice(&std::fs::read(out.join(&files[1])).expect("the JSON file")).expect("JSON");
+    assert_eq!(&downloaded, &api["jobs"]);
+
+    // The workbook opens, its rows the page's, and says what was asked.
+    let sheet = open_workbook(&out.join(&files[2]));
+    assert_eq!(sheet_column(&sheet, "posting_key"), keys, "{sheet}");
+    assert_eq!(sheet["about"]["exported"], format!("GET /v1/jobs?{query}"), "{sheet}");
+    let pay = server.get("/v1/stats/salary?by=seniority").body;
+    let sheet = open_workbook(&out.join(&files[3]));
+    let groups: Vec<Value> = pay["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .map(|g| g["group"].clone())
+        .collect();
+    assert!(!groups.is_empty(), "{pay}");
+    assert_eq!(sheet_column(&sheet, "group"), groups, "{sheet}");
+    // Numbers stay numbers (openpyxl reads a whole one as an integer).
+    let medians: Vec<Option<f64>> = pay["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .map(|g| g["median"].as_f64())
+        .collect();
+    let cells: Vec<Option<f64>> = sheet_column(&sheet, "median").iter().map(Value::as_f64).collect();
+    assert_eq!(cells, medians, "{sheet}");
+
+    // A download spends the caller's budget as its JSON does; a format the API does not write
+    // is refused naming the field; the role check holds.
+    let remaining = |answer: &crate::serve::Answer| -> i64 {
+        answer.headers["ratelimit-remaining"]
+            .to_str()
+            .expect("text")
+            .parse()
+            .expect("a number")
+    };
+    let first = server.get("/v1/audit?limit=3&format=csv");
+    assert_eq!(first.status, 200);
+    assert_eq!(first.headers["content-type"], "text/csv; charset=utf-8");
+    let audit = first.body.as_str().expect("CSV text");
+    assert!(audit.lines().next().is_some_and(|h| h.split(',').any(|c| c == "event")), "{audit}");
+    assert_eq!(audit.lines().count(), 4, "a header and 3 events: {audit}");
+    let second = server.get("/v1/audit?limit=3&format=xlsx");
+    assert_eq!(remaining(&second), remaining(&first) - 1);
+    let refused = server.get("/v1/jobs?format=pdf");
+    assert_eq!(
+        (refused.status, &refused.body["field"]),
+        (422, &json!("format")),
+        "{}",
+        refused.body
+    );
+    let browser = no_redirects();
+    let analyst = access_cookie(&server, &browser, "ana");
+    let users = browser
+        .get(format!("{}/v1/users?format=csv", server.base))
+        .header("cookie", analyst)
+        .send()
+        .expect("the server answers");
+    assert_eq!(users.status(), 403);
 }

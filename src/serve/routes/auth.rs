@@ -14,7 +14,7 @@ use serde_json::json;
 
 use crate::accounts::secrets::same_bytes;
 use crate::accounts::sessions::{Refreshed, Session};
-use crate::accounts::{AccountsError, Role};
+use crate::accounts::{AccountsError, Role, User};
 
 use super::super::access::Caller;
 use super::super::cookies;
@@ -134,6 +134,20 @@ pub async fn register(
     Client(client): Client,
     ApiJson(body): ApiJson<Credentials>,
 ) -> Result<Response, Problem> {
+    let user = audited_registration(&state, &body.username, &body.password, client.as_deref(), "").await?;
+    Ok((StatusCode::CREATED, Json(user)).into_response())
+}
+
+/// Signs someone up as an `api_user` when the server takes sign-ups, audited (the API's
+/// registration and the dashboard's register form share this); `channel` is added to the
+/// audit detail.
+pub async fn audited_registration(
+    state: &AppState,
+    username: &str,
+    password: &str,
+    client: Option<&str>,
+    channel: &str,
+) -> Result<User, Problem> {
     if !state.options.open_registration {
         return Err(Problem::forbidden(
             "registration_closed",
@@ -141,18 +155,18 @@ pub async fn register(
         ));
     }
     let accounts = &state.accounts;
-    match accounts.add_user(&body.username, Role::ApiUser, Some(&body.password)).await {
+    match accounts.add_user(username, Role::ApiUser, Some(password)).await {
         Ok(user) => {
             accounts
                 .audit(
                     "registered",
                     Some(user.id),
                     Some(&user.name),
-                    client.as_deref(),
-                    "signed up as api_user",
+                    client,
+                    &format!("signed up as api_user{channel}"),
                 )
                 .await;
-            Ok((StatusCode::CREATED, Json(user)).into_response())
+            Ok(user)
         }
         Err(AccountsError::UserExists(_)) => Err(Problem::conflict("user_exists", "that user name is taken")),
         Err(AccountsError::Invalid(message)) => {

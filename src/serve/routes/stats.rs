@@ -103,6 +103,26 @@ pub enum Dimension {
     /// The title's ESCO occupation (`gold/posting_occupations`).
     TitleFamily,
     JobType,
+    /// The years of experience the posting asks for, in [`EXPERIENCE_BANDS`].
+    Experience,
+}
+
+/// Years of experience as the `experience` grouping bands them.
+pub const EXPERIENCE_BANDS: [(i32, i32, &str); 7] = [
+    (0, 0, "0 years"),
+    (1, 1, "1 year"),
+    (2, 2, "2 years"),
+    (3, 4, "3–4 years"),
+    (5, 6, "5–6 years"),
+    (7, 9, "7–9 years"),
+    (10, i32::MAX, "10 years or more"),
+];
+
+fn experience_band(years: i32) -> Option<&'static str> {
+    EXPERIENCE_BANDS
+        .iter()
+        .find(|(low, high, _)| (*low..=*high).contains(&years))
+        .map(|(_, _, name)| *name)
 }
 
 impl Dimension {
@@ -121,7 +141,16 @@ impl Dimension {
             Dimension::Title => Some(Cow::Borrowed(job.title.as_str())),
             Dimension::TitleFamily => borrowed(job.title_family.as_ref()),
             Dimension::JobType => borrowed(job.job_type.as_ref()),
+            Dimension::Experience => job.min_years_experience.and_then(experience_band).map(Cow::Borrowed),
         }
+    }
+
+    /// The name the API takes (`title_family`).
+    pub fn name(self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
     }
 
     /// Refuses a dimension the lake has no table for, rather than answering with no groups.
@@ -290,6 +319,22 @@ fn skill_demand(jobs: &[&Job], taxonomy: &Taxonomy, limit: usize) -> Vec<Value> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_number_of_years_falls_in_exactly_one_band() {
+        for years in 0..60 {
+            let bands = EXPERIENCE_BANDS.iter().filter(|(l, h, _)| (*l..=*h).contains(&years)).count();
+            assert_eq!(bands, 1, "{years}");
+        }
+        assert_eq!(experience_band(4), Some("3–4 years"));
+        assert_eq!(experience_band(-1), None);
+    }
+
+    #[test]
+    fn a_grouping_is_named_as_the_api_takes_it() {
+        assert_eq!(Dimension::TitleFamily.name(), "title_family");
+        assert_eq!(Dimension::Experience.name(), "experience");
+    }
 
     #[test]
     fn percentiles_interpolate_between_neighbours() {

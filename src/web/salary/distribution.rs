@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::serve::filter::Filter;
 use crate::serve::market::{Job, Market};
-use crate::serve::routes::stats;
+use crate::serve::routes::stats::{self, Dimension};
 use crate::serve::state::AppState;
 use crate::skills::Taxonomy;
 use crate::web::boxplot::{BoxPlot, box_plot, five_numbers};
@@ -26,21 +26,12 @@ const MIN_POSTINGS: usize = 5;
 /// Skills listed at each end of the premiums.
 const PREMIUMS_SHOWN: usize = 10;
 
-/// Years of experience as the breakdown groups them.
-const EXPERIENCE_BANDS: [(i32, i32, &str); 7] = [
-    (0, 0, "0 years"),
-    (1, 1, "1 year"),
-    (2, 2, "2 years"),
-    (3, 4, "3–4 years"),
-    (5, 6, "5–6 years"),
-    (7, 9, "7–9 years"),
-    (10, i32::MAX, "10 years or more"),
-];
-
 #[derive(Debug, Serialize, Deserialize)]
 struct Breakdown {
     /// The heading's words (`title family`).
     name: String,
+    /// The API's name of the grouping (`/v1/stats/salary?by=…`).
+    by: String,
     plot: BoxPlot,
 }
 
@@ -61,13 +52,6 @@ struct Distribution {
     /// The largest premiums and the largest discounts, market-wide.
     premiums_up: Vec<Premium>,
     premiums_down: Vec<Premium>,
-}
-
-fn experience_band(years: i32) -> Option<&'static str> {
-    EXPERIENCE_BANDS
-        .iter()
-        .find(|(low, high, _)| (*low..=*high).contains(&years))
-        .map(|(_, _, name)| *name)
 }
 
 /// Pay grouped by `group_of`; the largest groups (by postings with pay) when `ordered` is
@@ -110,22 +94,15 @@ fn compute(market: &Market, filter: &Filter, taxonomy: &Taxonomy) -> Distributio
     let kept: Vec<&Job> = stats::kept(market, filter).collect();
     let paid: Vec<(&Job, f64)> = kept.iter().filter_map(|job| job.salary_mid_usd().map(|pay| (*job, pay))).collect();
     let seniorities: Vec<&str> = choices().seniorities;
-    let bands: Vec<&str> = EXPERIENCE_BANDS.iter().map(|(_, _, name)| *name).collect();
+    let bands: Vec<&str> = stats::EXPERIENCE_BANDS.iter().map(|(_, _, name)| *name).collect();
     let mut breakdowns = Vec::new();
     if market.tables.occupations.is_some() {
-        breakdowns.push(("title family", breakdown(&paid, |j| j.title_family.clone(), None)));
+        breakdowns.push(("title family", Dimension::TitleFamily, None));
     }
     breakdowns.extend([
-        ("place", breakdown(&paid, Job::place, None)),
-        ("seniority", breakdown(&paid, |j| j.seniority.clone(), Some(&seniorities))),
-        (
-            "years of experience asked for",
-            breakdown(
-                &paid,
-                |j| j.min_years_experience.and_then(experience_band).map(String::from),
-                Some(&bands),
-            ),
-        ),
+        ("place", Dimension::Place, None),
+        ("seniority", Dimension::Seniority, Some(&seniorities)),
+        ("years of experience asked for", Dimension::Experience, Some(&bands)),
     ]);
     let (premiums_up, premiums_down) = premiums(market, taxonomy);
     Distribution {
@@ -134,9 +111,10 @@ fn compute(market: &Market, filter: &Filter, taxonomy: &Taxonomy) -> Distributio
         overall: five_numbers(paid.iter().map(|(_, pay)| *pay).collect()),
         breakdowns: breakdowns
             .into_iter()
-            .map(|(name, plot)| Breakdown {
+            .map(|(name, by, ordered)| Breakdown {
                 name: name.to_string(),
-                plot,
+                by: by.name(),
+                plot: breakdown(&paid, |job| by.of(job).map(String::from), ordered.map(Vec::as_slice)),
             })
             .collect(),
         premiums_up,
@@ -162,19 +140,4 @@ pub async fn distribution(State(state): State<Arc<AppState>>, Viewer(caller): Vi
         |state, market, filter| compute(market, &filter, state.extractor.taxonomy()),
     )
     .await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_number_of_years_falls_in_exactly_one_band() {
-        for years in 0..60 {
-            let bands = EXPERIENCE_BANDS.iter().filter(|(l, h, _)| (*l..=*h).contains(&years)).count();
-            assert_eq!(bands, 1, "{years}");
-        }
-        assert_eq!(experience_band(4), Some("3–4 years"));
-        assert_eq!(experience_band(-1), None);
-    }
 }
