@@ -55,6 +55,21 @@ window.rats = {
       where ? ` — ${where}` : '',
     ];
   },
+  // The lines of a time-series chart (see drawSeries): each with its label, colour, whether it
+  // is dashed and whether it shows before the legend is touched.
+  seriesStyles(holder) {
+    const labels = holder.dataset.labels ? JSON.parse(holder.dataset.labels) : [holder.dataset.label];
+    const style = getComputedStyle(document.documentElement);
+    const css = (name) => style.getPropertyValue(name).trim();
+    const single = labels.length === 1;
+    return labels.map((label, i) => ({
+      label,
+      colour: single ? css('--accent') : css({ other: '--s7', unknown: '--muted' }[label] ?? `--s${i + 1}`),
+      dashed: !single && label === 'unknown',
+      show: single || (label !== 'other' && label !== 'unknown'),
+      single,
+    }));
+  },
   // A message in the page's toast area (a polite live region) for `seconds`.
   toast(seconds, ...content) {
     const holder = document.getElementById('toasts');
@@ -98,31 +113,27 @@ function setUpSignOut() {
 // groups set the scale, and the legend shows them. One series takes the accent.
 function drawSeries(holder) {
   const source = document.getElementById(holder.dataset.series);
-  const labels = holder.dataset.labels ? JSON.parse(holder.dataset.labels) : [holder.dataset.label];
   if (!source || typeof uPlot === 'undefined') return;
   const data = JSON.parse(source.textContent);
   if (!data[0].length) return;
   let chart = null;
+  // Which lines show now (the legend hides and shows them), for the chart's files.
+  holder.shown = () => chart?.series.slice(1).map((s) => s.show);
   const draw = () => {
     chart?.destroy();
     if (!holder.isConnected) return; // the page read itself again: a new chart replaced it
     const style = getComputedStyle(document.documentElement);
     const css = (name) => style.getPropertyValue(name).trim();
     const axis = { stroke: css('--muted'), grid: { stroke: css('--line') }, ticks: { stroke: css('--line') } };
-    const single = labels.length === 1;
-    const rest = (label) => !single && (label === 'other' || label === 'unknown');
-    const series = labels.map((label, i) => {
-      const colour = single ? css('--accent') : css({ other: '--s7', unknown: '--muted' }[label] ?? `--s${i + 1}`);
-      return {
-        label,
-        stroke: colour,
-        width: 2,
-        dash: label === 'unknown' && !single ? [6, 4] : undefined,
-        fill: single ? `${colour}22` : undefined,
-        points: { show: data[0].length < 60 },
-        show: !rest(label),
-      };
-    });
+    const series = window.rats.seriesStyles(holder).map((line) => ({
+      label: line.label,
+      stroke: line.colour,
+      width: 2,
+      dash: line.dashed ? [6, 4] : undefined,
+      fill: line.single ? `${line.colour}22` : undefined,
+      points: { show: data[0].length < 60 },
+      show: line.show,
+    }));
     chart = new uPlot(
       {
         width: holder.clientWidth,
@@ -165,6 +176,7 @@ async function readAgain(version, tries = 0) {
     main.replaceChildren(...fresh.childNodes);
     main.dataset.lakeVersion = String(freshVersion);
     main.querySelectorAll('.chart[data-series]').forEach(drawSeries);
+    document.dispatchEvent(new Event('rats-read-again'));
     window.rats.toast(5, `Updated to lake version ${freshVersion}.`);
   } catch {
     // The server is away; the next commit tries again.

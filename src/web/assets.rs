@@ -9,13 +9,18 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
 /// Name, media type, bytes.
-const FILES: [(&str, &str, &[u8]); 6] = [
+const FILES: [(&str, &str, &[u8]); 7] = [
     ("favicon.svg", "image/svg+xml", include_bytes!("../../assets/web/favicon.svg")),
     ("app.css", "text/css; charset=utf-8", include_bytes!("../../assets/web/app.css")),
     (
         "app.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../assets/web/app.js"),
+    ),
+    (
+        "chart-files.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/web/chart-files.js"),
     ),
     (
         "live.js",

@@ -28,6 +28,25 @@ use crate::support::{copy_dir, rats, repo, run, stderr};
 
 const PASSWORD: &str = "a passphrase long enough";
 
+/// A copy in `dir` of the salary tests' lake (real Glassdoor and NYC postings, most with pay, and
+/// the premiums of the model trained on it) with the match model's vectors of its postings
+/// already cached: a server on it is ready without embedding them all, which several servers
+/// starting at once on two cores did not finish within the tests' 180 s. Servers write that
+/// cache into the lake they read, hence a copy each.
+fn market_lake(dir: &Path) -> std::path::PathBuf {
+    static PREPARED: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    let prepared = PREPARED.get_or_init(|| {
+        let home = tempfile::tempdir().expect("tempdir");
+        copy_dir(&crate::salary_model::trained().lake, &home.path().join("lake"));
+        // Ready means the postings are embedded and their vectors saved.
+        drop(Server::start(home.path(), &home.path().join("lake"), &fixture().models, &[]));
+        home
+    });
+    let lake = dir.join("lake");
+    copy_dir(&prepared.path().join("lake"), &lake);
+    lake
+}
+
 /// Adds `name` with `role` and the test's password to the lake's accounts.
 fn add_user(dir: &Path, lake: &Path, name: &str, role: &str) {
     let password = dir.join("password.txt");
@@ -124,10 +143,7 @@ fn the_overview_works_in_a_real_browser_from_sign_in_to_sign_out() {
 #[test]
 fn jobs_and_salary_pages_answer_as_the_api_does_in_a_real_browser() {
     let dir = tempfile::tempdir().expect("tempdir");
-    // The salary tests' lake (real Glassdoor and NYC postings, most with pay, and the skill
-    // premiums of the model trained on it), copied: the server writes its vector cache there.
-    let lake = dir.path().join("lake");
-    copy_dir(&crate::salary_model::trained().lake, &lake);
+    let lake = market_lake(dir.path());
     let server = Server::start(dir.path(), &lake, &fixture().models, &[]);
     add_user(dir.path(), &lake, "ana", "analyst");
     let seen = browse(
@@ -333,8 +349,7 @@ fn number(shown: &Value) -> u64 {
 fn trends_and_companies_pages_answer_as_the_api_does_in_a_real_browser() {
     let dir = tempfile::tempdir().expect("tempdir");
     // The salary tests' lake, with the company snapshot taken as `rats transform` takes it.
-    let lake = dir.path().join("lake");
-    copy_dir(&crate::salary_model::trained().lake, &lake);
+    let lake = market_lake(dir.path());
     let snapshot = run(rats(dir.path())
         .args(["transform", "run", "--select", "+dim_company", "--lake"])
         .arg(&lake));
@@ -994,6 +1009,36 @@ print(json.dumps({"header": rows[0] if rows else [], "rows": rows[1:], "about": 
     serde_json::from_slice(&opened.stdout).expect("JSON")
 }
 
+/// A chart saved as `rats-NAME.png` and `.svg` in `dir`, read with Python: the PNG's size, the
+/// SVG's (it must parse as XML), and what it draws (boxes, group labels, heat cells, lines and
+/// their legend).
+fn chart_files(dir: &Path, name: &str) -> Value {
+    let script = r#"
+import json, struct, sys
+import xml.etree.ElementTree as ET
+png = open(sys.argv[1], "rb").read()
+assert png[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+width, height = struct.unpack(">II", png[16:24])
+root = ET.parse(sys.argv[2]).getroot()
+of = lambda kind: [e for e in root.iter() if e.get("class") == kind]
+print(json.dumps({
+    "png": [width, height],
+    "svg": [int(float(root.get("width"))), int(float(root.get("height")))],
+    "boxes": len(of("box")),
+    "groups": [e.text for e in of("group")],
+    "cells": len(of("cell")),
+    "lines": len(of("line")),
+    "legend": [e.text for e in of("legend")],
+}))
+"#;
+    let read = run(Command::new("python3")
+        .args(["-c", script])
+        .arg(dir.join(format!("rats-{name}.png")))
+        .arg(dir.join(format!("rats-{name}.svg"))));
+    assert!(read.status.success(), "{name}: {}", stderr(&read));
+    serde_json::from_slice(&read.stdout).expect("JSON")
+}
+
 /// The values of `column` in a sheet read by [`open_workbook`].
 fn sheet_column(sheet: &Value, column: &str) -> Vec<Value> {
     let header = sheet["header"].as_array().expect("a header");
@@ -1013,8 +1058,7 @@ fn tables_download_as_csv_json_and_excel_from_the_api_in_a_real_browser_within_t
         "serve:\n  rate_limits:\n    free: {per_minute: 1, burst: 1000}\n    admin: {per_minute: 1, burst: 1000}\n",
     )
     .expect("writes rats.yaml");
-    let lake = dir.path().join("lake");
-    copy_dir(&crate::salary_model::trained().lake, &lake);
+    let lake = market_lake(dir.path());
     let server = Server::start(dir.path(), &lake, &fixture().models, &[]);
     add_user(dir.path(), &lake, "ana", "analyst");
     let out = dir.path().join("downloads");
@@ -1035,7 +1079,7 @@ fn tables_download_as_csv_json_and_excel_from_the_api_in_a_real_browser_within_t
         .map(|f| f["file"].as_str().unwrap_or_default().to_string())
         .collect();
     assert_eq!(
-        files,
+        files[..4],
         [
             format!("rats-jobs-v{version}.csv"),
             format!("rats-jobs-v{version}.json"),
@@ -1104,6 +1148,51 @@ fn tables_download_as_csv_json_and_excel_from_the_api_in_a_real_browser_within_t
         .collect();
     let cells: Vec<Option<f64>> = sheet_column(&sheet, "median").iter().map(Value::as_f64).collect();
     assert_eq!(cells, medians, "{sheet}");
+
+    // The charts as files: the PNG is the SVG at twice its size; the SVG draws what the page
+    // shows — a box and a label per row of pay by seniority, a cell per cell of the heatmap, a
+    // line per trend line shown, not the one hidden from the legend.
+    let charts = &seen["charts"];
+    let names = ["salary-by-seniority", "skills-heat-month", "trends-trends-chart"];
+    let expected: Vec<String> = names
+        .iter()
+        .flat_map(|n| [format!("rats-{n}.png"), format!("rats-{n}.svg")])
+        .collect();
+    assert_eq!(files[4..], expected, "{seen}");
+    let drawn: Vec<Value> = names.iter().map(|name| chart_files(&out, name)).collect();
+    for chart in &drawn {
+        let svg = &chart["svg"];
+        assert_eq!(
+            chart["png"],
+            json!([svg[0].as_u64().map(|w| 2 * w), svg[1].as_u64().map(|h| 2 * h)]),
+            "{chart}"
+        );
+    }
+    assert_eq!(drawn[0]["groups"], charts["salary"]["rows"], "{}", drawn[0]);
+    assert_eq!(
+        drawn[0]["boxes"],
+        json!(charts["salary"]["rows"].as_array().map(Vec::len)),
+        "{}",
+        drawn[0]
+    );
+    let cells = charts["skills"]["rows"]
+        .as_u64()
+        .zip(charts["skills"]["columns"].as_u64())
+        .map(|(r, c)| r * c);
+    assert!(cells.is_some_and(|n| n > 0), "{charts}");
+    assert_eq!(drawn[1]["cells"], json!(cells), "{}", drawn[1]);
+    let hidden = charts["trends"]["hidden"].as_array().expect("hidden lines");
+    assert!(
+        !hidden.is_empty() && charts["trends"]["shown"].as_array().is_some_and(|s| !s.is_empty()),
+        "{charts}"
+    );
+    assert_eq!(drawn[2]["legend"], charts["trends"]["shown"], "{}", drawn[2]);
+    assert_eq!(
+        drawn[2]["lines"],
+        json!(charts["trends"]["shown"].as_array().map(Vec::len)),
+        "{}",
+        drawn[2]
+    );
 
     // A download spends the caller's budget as its JSON does; a format the API does not write
     // is refused naming the field; the role check holds.
