@@ -62,7 +62,15 @@ pub fn run(args: &MatchArgs, settings: &Settings, quiet: bool) -> anyhow::Result
     let focus: Vec<&str> = profiles.iter().map(|p| p.focus.as_str()).collect();
     let (vectors, embedded_now) = if lake_version.is_some() {
         let mut cache = VectorCache::open(&settings.lake.value, &model.encoder)?;
-        let vectors = cache.vectors(&model.encoder, &focus)?;
+        let mut said = std::time::Instant::now();
+        let mut progress = |embedded: usize, to_embed: usize| {
+            // A lake never matched against before takes minutes: say how far it got now and then.
+            if !quiet && to_embed > 0 && (embedded == to_embed || said.elapsed().as_secs() >= 10) {
+                eprintln!("embedding the lake's postings (once, kept beside the lake): {embedded} of {to_embed}");
+                said = std::time::Instant::now();
+            }
+        };
+        let vectors = cache.vectors(&model.encoder, &focus, &mut progress)?;
         cache.save()?;
         (vectors, cache.added())
     } else {

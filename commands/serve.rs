@@ -64,7 +64,7 @@ pub fn run(args: &ServeArgs, settings: &Settings, quiet: bool) -> anyhow::Result
             let mut out = std::io::stdout().lock();
             writeln!(
                 out,
-                "rats serve: listening on {scheme}://{local} (lake {}, models {}); /ready turns 200 once both are loaded",
+                "rats serve: listening on {scheme}://{local} (lake {}, models {}); pages answer once the lake is read, /ready turns 200 once matching is prepared too",
                 settings.lake.value.display(),
                 settings.models_dir.value.display()
             )?;

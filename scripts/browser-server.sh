@@ -20,9 +20,16 @@ start_browser_server() {
     "$rats" serve --lake "$lake" --models "$models" --db "$db" --addr 127.0.0.1:0 >"$work/serve.out" 2>"$work/serve.err" &
     server=$!
     base=""
-    for _ in $(seq 1 120); do
+    # Pages answer once the lake is read, but a lake never embedded before keeps the server
+    # embedding its postings for matching for minutes (about 25 a second on two cores), which
+    # would be measured with the pages: wait for all of it, saying how far it got.
+    for second in $(seq 1 1800); do
         base=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/serve.out" | head -1 || true)
         if [[ -n "$base" ]] && curl -sf "$base/ready" >/dev/null; then break; fi
+        if [[ -n "$base" ]] && ((second % 30 == 0)); then
+            curl -s "$base/ready" | python3 -c 'import json, sys; m = json.load(sys.stdin).get("matching") or {}
+print("waiting for the server: matching", m.get("state"), m.get("embedded"), "of", m.get("to_embed"), "embedded", file=sys.stderr)' || true
+        fi
         sleep 1
     done
     curl -sf "$base/ready" >/dev/null || { echo "rats serve did not get ready:" >&2; cat "$work/serve.err" >&2; exit 1; }

@@ -311,7 +311,8 @@ pub fn format_value(value: f64, unit: Unit) -> String {
     }
 }
 
-fn thousands(value: f64) -> String {
+/// `value` rounded to a whole number with commas between thousands: `13,252`.
+pub fn thousands(value: f64) -> String {
     let digits = format!("{:.0}", value.abs());
     let mut grouped = String::new();
     for (i, c) in digits.chars().enumerate() {

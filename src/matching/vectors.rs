@@ -17,6 +17,11 @@ use super::embed::SentenceEncoder;
 
 const MAGIC: &[u8; 8] = b"RATSVEC1";
 pub const DIR: &str = "vectors";
+/// Texts embedded per call between progress reports (a few seconds' work on two cores).
+pub const EMBED_CHUNK: usize = 256;
+/// New vectors between saves of the file (each save rewrites it whole: 13,000 vectors of 384
+/// dimensions are 20 MB).
+pub const SAVE_EVERY: usize = 2_048;
 
 pub struct VectorCache {
     path: PathBuf,
@@ -25,6 +30,8 @@ pub struct VectorCache {
     /// Keys in the order they were first stored (the file's order, so rewrites are stable).
     order: Vec<[u8; 32]>,
     added: usize,
+    /// Vectors added since the file was last written.
+    unsaved: usize,
 }
 
 fn key(text: &str) -> [u8; 32] {
@@ -42,6 +49,7 @@ impl VectorCache {
             vectors: HashMap::new(),
             order: Vec::new(),
             added: 0,
+            unsaved: 0,
         };
         match std::fs::read(&cache.path) {
             Ok(bytes) => cache.load(&bytes)?,
@@ -82,17 +90,41 @@ impl VectorCache {
         Ok(())
     }
 
-    /// The vectors of `texts`, embedding only those not cached yet.
-    pub fn vectors(&mut self, encoder: &SentenceEncoder, texts: &[&str]) -> Result<Vec<Vec<f32>>, MatchError> {
+    /// How many of `texts` (counted once each) have no vector yet.
+    pub fn missing(&self, texts: &[&str]) -> usize {
+        let keys: std::collections::HashSet<[u8; 32]> = texts.iter().map(|t| key(t)).collect();
+        keys.iter().filter(|k| !self.vectors.contains_key(*k)).count()
+    }
+
+    /// The vectors of `texts`, embedding only those not cached yet, [`EMBED_CHUNK`] at a time:
+    /// `progress(embedded, to_embed)` after each chunk, and the file saved every
+    /// [`SAVE_EVERY`] new vectors, so a long first embedding interrupted by a restart resumes
+    /// from where it was saved.
+    pub fn vectors(
+        &mut self,
+        encoder: &SentenceEncoder,
+        texts: &[&str],
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<Vec<Vec<f32>>, MatchError> {
         let keys: Vec<[u8; 32]> = texts.iter().map(|t| key(t)).collect();
         let mut missing: Vec<usize> = (0..texts.len()).filter(|&i| !self.vectors.contains_key(&keys[i])).collect();
         let mut seen = std::collections::HashSet::new();
         missing.retain(|&i| seen.insert(keys[i]));
-        let fresh = encoder.embed(&missing.iter().map(|&i| texts[i]).collect::<Vec<_>>())?;
-        for (&i, vector) in missing.iter().zip(fresh) {
-            self.vectors.insert(keys[i], vector);
-            self.order.push(keys[i]);
-            self.added += 1;
+        // Texts of like length embed together with the least padding.
+        missing.sort_by_key(|&i| texts[i].len());
+        progress(0, missing.len());
+        for (done, chunk) in missing.chunks(EMBED_CHUNK).enumerate() {
+            let fresh = encoder.embed(&chunk.iter().map(|&i| texts[i]).collect::<Vec<_>>())?;
+            for (&i, vector) in chunk.iter().zip(fresh) {
+                self.vectors.insert(keys[i], vector);
+                self.order.push(keys[i]);
+                self.added += 1;
+                self.unsaved += 1;
+            }
+            if self.unsaved >= SAVE_EVERY {
+                self.save()?;
+            }
+            progress((done * EMBED_CHUNK + chunk.len()).min(missing.len()), missing.len());
         }
         Ok(keys.iter().map(|k| self.vectors[k].clone()).collect())
     }
@@ -102,9 +134,9 @@ impl VectorCache {
         self.added
     }
 
-    /// Writes the file when this run added vectors.
-    pub fn save(&self) -> Result<(), MatchError> {
-        if self.added == 0 {
+    /// Writes the file when vectors were added since it was last written.
+    pub fn save(&mut self) -> Result<(), MatchError> {
+        if self.unsaved == 0 {
             return Ok(());
         }
         let dir = self.path.parent().unwrap_or(Path::new("."));
@@ -123,6 +155,8 @@ impl VectorCache {
             out.into_inner().map_err(std::io::IntoInnerError::into_error)?.sync_all()?;
             std::fs::rename(&temporary, &self.path)
         };
-        write().map_err(|e| MatchError::file(&self.path, e))
+        write().map_err(|e| MatchError::file(&self.path, e))?;
+        self.unsaved = 0;
+        Ok(())
     }
 }

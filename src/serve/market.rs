@@ -12,15 +12,10 @@ use deltalake::arrow::datatypes::{Date32Type, Float64Type, Int32Type, Int64Type}
 use serde::Serialize;
 
 use crate::lake;
-use crate::matching::candidates::{self, Candidate};
-use crate::matching::features::JobIndex;
-use crate::matching::profile::JobProfile;
 use crate::matching::rank;
-use crate::matching::vectors::VectorCache;
-use crate::skills::Extractor;
 
 use super::ServeError;
-use super::models::MatchService;
+use super::matching_side::MatchingSlot;
 
 /// One silver posting as the jobs routes answer with it (the description only in the detail).
 #[derive(Debug, Clone, Serialize)]
@@ -134,16 +129,6 @@ pub struct Sighting {
     pub source_record: i64,
 }
 
-/// The postings' side of matching, prepared once per lake version and match model.
-pub struct MatchingSide {
-    pub model_version: String,
-    pub candidates: Vec<Candidate>,
-    pub profiles: Vec<JobProfile>,
-    pub index: JobIndex,
-    /// Each candidate's position in [`Market::jobs`].
-    pub job_of_candidate: Vec<usize>,
-}
-
 /// A response body kept for the lake version it was computed at.
 pub struct Cached {
     pub body: axum::body::Bytes,
@@ -164,7 +149,8 @@ pub struct Market {
     /// The salary model's market-wide median premium per skill id (`gold/skill_premiums`,
     /// written by `rats train salary`; empty without it).
     pub premiums: HashMap<String, f64>,
-    pub matching: Option<MatchingSide>,
+    /// Matching against these postings, prepared after the snapshot is in use.
+    pub matching: MatchingSlot,
     /// Answers computed at this version, by request (a new version starts empty).
     cache: Mutex<AnswerCache>,
 }
@@ -294,7 +280,7 @@ impl Market {
             search_text,
             sightings,
             premiums,
-            matching: None,
+            matching: MatchingSlot::default(),
             cache: Mutex::default(),
         }
     }
@@ -311,10 +297,9 @@ impl Market {
         Market::of(tables, jobs, sightings, HashMap::new())
     }
 
-    /// Reads the lake at `root` (blocking: call it off the async executor). With a match
-    /// model, also prepares matching: every posting profiled and embedded (new postings'
-    /// vectors are computed once and cached in the lake).
-    pub fn load(root: &Path, extractor: &Extractor, matching: Option<&MatchService>) -> Result<Self, ServeError> {
+    /// Reads the lake at `root` (blocking: call it off the async executor); its matching is
+    /// prepared apart ([`super::matching_side::prepare`]).
+    pub fn load(root: &Path) -> Result<Self, ServeError> {
         let silver = root.join(lake::SILVER);
         let lake_error = |e: &dyn std::fmt::Display| ServeError::Lake(format!("{}: {e}", silver.display()));
         let (version, batches) = lake::scan_table_versioned(&silver, &JOB_COLUMNS).map_err(|e| lake_error(&e))?;
@@ -334,39 +319,7 @@ impl Market {
             premiums: premiums_version,
             occupations: occupations_version,
         };
-        let mut market = Market::of(tables, jobs, sightings, premiums);
-        if let Some(service) = matching {
-            market.matching = Some(market.prepare_matching(root, extractor, service)?);
-        }
-        Ok(market)
-    }
-
-    fn prepare_matching(&self, root: &Path, extractor: &Extractor, service: &MatchService) -> Result<MatchingSide, ServeError> {
-        let match_error = |e: crate::matching::MatchError| ServeError::Lake(e.to_string());
-        let (version, candidates) = candidates::from_silver(root, None).map_err(match_error)?;
-        if version != self.lake_version {
-            return Err(ServeError::LakeMoved);
-        }
-        let job_of_candidate = candidates
-            .iter()
-            .map(|c| self.by_key.get(&c.posting_key).copied().ok_or(ServeError::LakeMoved))
-            .collect::<Result<Vec<_>, _>>()?;
-        let profiles: Vec<JobProfile> = candidates.iter().map(|c| c.profile(extractor)).collect();
-        let focus: Vec<&str> = profiles.iter().map(|p| p.focus.as_str()).collect();
-        let encoder = &service.model.encoder;
-        let mut cache = VectorCache::open(root, encoder).map_err(match_error)?;
-        let vectors = cache.vectors(encoder, &focus).map_err(match_error)?;
-        if cache.added() > 0 {
-            cache.save().map_err(match_error)?;
-        }
-        let index = JobIndex::new(&profiles, &vectors);
-        Ok(MatchingSide {
-            model_version: service.chosen.version.clone(),
-            candidates,
-            profiles,
-            index,
-            job_of_candidate,
-        })
+        Ok(Market::of(tables, jobs, sightings, premiums))
     }
 
     /// The newest publication date among the postings.
@@ -374,12 +327,11 @@ impl Market {
         self.jobs.iter().filter_map(|j| j.date_posted).max()
     }
 
-    /// What this snapshot's answers depend on besides the request (the versions of the tables
-    /// it read and the match model prepared for it), for the cache replicas share: two replicas
+    /// What this snapshot's cached answers depend on besides the request (the versions of the
+    /// tables it read; match answers are not cached), for the cache replicas share: two replicas
     /// with the same scope give the same answer to the same request.
     pub fn cache_scope(&self) -> String {
-        let matching = self.matching.as_ref().map_or("-", |side| side.model_version.as_str());
-        format!("{} match {matching}", self.tables)
+        self.tables.to_string()
     }
 
     /// The answer cached under `key`.

@@ -19,6 +19,7 @@ pub mod filter;
 pub mod limits;
 pub mod live;
 pub mod market;
+pub mod matching_side;
 pub mod metrics;
 pub mod models;
 pub mod observe;

@@ -3,7 +3,7 @@
 //! bounds concurrent work. [`refresh`] keeps models and lake current.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -19,6 +19,7 @@ use super::ServeError;
 use super::blocking::in_current_span;
 use super::live::feed::Feed;
 use super::market::{Market, TableVersions};
+use super::matching_side;
 use super::metrics::{Gauges, Metrics};
 use super::models::{self, Models};
 use super::oidc::Oidc;
@@ -88,6 +89,9 @@ pub struct AppState {
     pub lake_moved: Notify,
     /// True once the server is stopping: live streams end so connections can drain.
     pub stopping: watch::Sender<bool>,
+    /// True while a snapshot's matching is prepared on a thread of its own (one at a time: two
+    /// would embed the same postings).
+    preparing_matching: Arc<AtomicBool>,
     models: RwLock<Option<Arc<Models>>>,
     market: RwLock<Option<Arc<Market>>>,
     /// Why the last refresh failed, for `/ready`; `None` after one that worked.
@@ -117,6 +121,7 @@ impl AppState {
             streams: Arc::new(Semaphore::new(super::live::MAX_STREAMS)),
             lake_moved: Notify::new(),
             stopping: watch::Sender::new(false),
+            preparing_matching: Arc::default(),
             options,
             normaliser,
             extractor,
@@ -146,7 +151,7 @@ impl AppState {
     }
 
     /// Ready: models loaded, the lake read, its log followed, and matching prepared for the
-    /// match model in use.
+    /// match model in use (every other route answers before that).
     pub fn is_ready(&self) -> bool {
         if !self.feed.is_following() {
             return false;
@@ -154,11 +159,10 @@ impl AppState {
         let (Some(models), Some(market)) = (self.models(), self.market()) else {
             return false;
         };
-        let matching_current = match (&models.matching, &market.matching) {
-            (None, _) => true,
-            (Some(service), Some(side)) => side.model_version == service.chosen.version,
-            (Some(_), None) => false,
-        };
+        let matching_current = models
+            .matching
+            .as_ref()
+            .is_none_or(|service| market.matching.side_for(&service.chosen.version).is_some());
         matching_current && self.trouble().is_none()
     }
 
@@ -214,11 +218,15 @@ fn refresh_blocking(state: &AppState) -> Result<(), ServeError> {
         }
     };
     let tables = TableVersions::of_lake(&options.lake)?;
-    let wanted_matching = models.matching.as_ref().map(|m| m.chosen.version.as_str());
-    let current = state
-        .market()
-        .is_some_and(|market| market.tables == tables && market.matching.as_ref().map(|m| m.model_version.as_str()) == wanted_matching);
+    let service = models.matching.as_ref();
+    let old = state.market();
+    let current = old
+        .as_ref()
+        .is_some_and(|market| market.tables == tables && service.is_none_or(|s| market.matching.started_for(&s.chosen.version)));
     if !current {
+        // Matching stays available while the lake moves: a snapshot replacing one whose matching
+        // was prepared (so only its new postings are embedded) is prepared before it replaces it.
+        let prepare_first = service.filter(|s| old.as_ref().is_some_and(|m| m.matching.side_for(&s.chosen.version).is_some()));
         let reading = tracing::info_span!(
             target: "rats::serve",
             "lake.read",
@@ -227,9 +235,18 @@ fn refresh_blocking(state: &AppState) -> Result<(), ServeError> {
         )
         .entered();
         let market = loop {
-            match Market::load(&options.lake, &state.extractor, models.matching.as_ref()) {
-                Err(ServeError::LakeMoved) => {}
-                other => break other?,
+            let market = match Market::load(&options.lake) {
+                Err(ServeError::LakeMoved) => continue,
+                other => other?,
+            };
+            match prepare_first.map(|s| matching_side::prepare(&market, &options.lake, &state.extractor, s)) {
+                Some(Err(ServeError::LakeMoved)) => {}
+                // The snapshot says why (`/ready`, the match routes); everything else answers.
+                Some(Err(e)) => {
+                    tracing::warn!(target: "rats::serve", error = %e, lake_version = market.lake_version, "preparing matching failed");
+                    break market;
+                }
+                Some(Ok(_)) | None => break market,
             }
         };
         reading.record("lake.version", market.lake_version);
@@ -240,7 +257,36 @@ fn refresh_blocking(state: &AppState) -> Result<(), ServeError> {
             *slot = Some(Arc::new(market));
         }
     }
+    prepare_matching_aside(state, &models);
     Ok(())
+}
+
+/// Starts preparing the snapshot in use for the match model on a thread of its own, unless it
+/// was started or another preparation still runs (the next refresh tries again, and finds the
+/// postings that one embedded in the lake's cache).
+fn prepare_matching_aside(state: &AppState, models: &Arc<Models>) {
+    let (Some(market), Some(service)) = (state.market(), models.matching.as_ref()) else {
+        return;
+    };
+    if market.matching.started_for(&service.chosen.version) || state.preparing_matching.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    let (models, running) = (models.clone(), state.preparing_matching.clone());
+    let (lake, extractor) = (state.options.lake.clone(), state.extractor.clone());
+    let span = tracing::Span::current();
+    let started = std::thread::Builder::new().name("rats-matching".into()).spawn(move || {
+        let _entered = span.entered();
+        if let Some(service) = &models.matching
+            && let Err(e) = matching_side::prepare(&market, &lake, &extractor, service)
+        {
+            tracing::warn!(target: "rats::serve", error = %e, lake_version = market.lake_version, "preparing matching failed");
+        }
+        running.store(false, Ordering::SeqCst);
+    });
+    if let Err(e) = started {
+        state.preparing_matching.store(false, Ordering::SeqCst);
+        tracing::warn!(target: "rats::serve", error = %e, "could not start preparing matching");
+    }
 }
 
 /// One prediction and one embedding before the models answer requests, so the first request

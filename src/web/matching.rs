@@ -32,7 +32,22 @@ fn form(caller: &crate::serve::access::Caller, state: &AppState, headers: &Heade
         choices => value(&choices()),
         tops => TOPS,
         upload_limit_mb => state.options.upload_limit / (1024 * 1024),
+        preparing => preparing(state),
     }
+}
+
+/// How far matching got while the postings are prepared for the match model (on a lake never
+/// embedded before, minutes after the server starts); `None` once it answers, or without a
+/// match model (the upload says so).
+fn preparing(state: &AppState) -> Option<String> {
+    let models = state.models()?;
+    let version = &models.matching.as_ref()?.chosen.version;
+    let market = state.market()?;
+    market
+        .matching
+        .side_for(version)
+        .is_none()
+        .then(|| market.matching.why_not_ready(version))
 }
 
 /// `GET /match`.

@@ -23,28 +23,121 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 
-use crate::serve::{Server, fixture, private_copy};
+use crate::serve::{Answer, Server, fixture, private_copy};
 use crate::support::{copy_dir, rats, repo, run, stderr};
 
 const PASSWORD: &str = "a passphrase long enough";
 
-/// A copy in `dir` of the salary tests' lake (real Glassdoor and NYC postings, most with pay, and
-/// the premiums of the model trained on it) with the match model's vectors of its postings
-/// already cached: a server on it is ready without embedding them all, which several servers
-/// starting at once on two cores did not finish within the tests' 180 s. Servers write that
-/// cache into the lake they read, hence a copy each.
-fn market_lake(dir: &Path) -> std::path::PathBuf {
-    static PREPARED: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
-    let prepared = PREPARED.get_or_init(|| {
+/// What a server showed on its first start on the salary tests' lake (real Glassdoor and NYC
+/// postings, most with pay, and the premiums of the model trained on it): while it embedded
+/// the postings for matching, once done, and started again.
+struct FirstStart {
+    home: tempfile::TempDir,
+    ready_while_preparing: Answer,
+    jobs_while_preparing: u16,
+    match_while_preparing: Answer,
+    match_page_while_preparing: String,
+    ready_when_done: Value,
+    match_page_when_done: String,
+    ready_started_again: Value,
+}
+
+/// The first start (once for every test that needs it): the lake is read in seconds, its
+/// 3,530 postings are embedded beside it for minutes.
+fn first_start() -> &'static FirstStart {
+    static FIRST: std::sync::OnceLock<FirstStart> = std::sync::OnceLock::new();
+    FIRST.get_or_init(|| {
         let home = tempfile::tempdir().expect("tempdir");
-        copy_dir(&crate::salary_model::trained().lake, &home.path().join("lake"));
-        // Ready means the postings are embedded and their vectors saved.
-        drop(Server::start(home.path(), &home.path().join("lake"), &fixture().models, &[]));
-        home
-    });
+        let lake = home.path().join("lake");
+        copy_dir(&crate::salary_model::trained().lake, &lake);
+        add_user(home.path(), &lake, "first", "analyst");
+        let mut server = Server::start_on(home.path(), &lake, &fixture().models, &[], None);
+        server.wait_until("reading the lake", |s| !s.get("/ready").body["lake"].is_null());
+        let ready_while_preparing = server.get("/ready");
+        let jobs_while_preparing = server.get("/v1/jobs?limit=1").status;
+        let resume = std::fs::read_to_string(repo().join("fixtures/resumes/data-engineer.md")).expect("résumé");
+        let match_while_preparing = server.post("/v1/match/jobs", &json!({"resume": resume}));
+        let browser = no_redirects();
+        let cookie = access_cookie(&server, &browser, "first");
+        let match_page = || {
+            let page = browser
+                .get(format!("{}/match", server.base))
+                .header("cookie", &cookie)
+                .send()
+                .expect("the match page");
+            assert_eq!(page.status(), 200);
+            page.text().expect("html")
+        };
+        let match_page_while_preparing = match_page();
+        server.wait_up_to("ready", std::time::Duration::from_mins(10), |s| s.get("/ready").status == 200);
+        let ready_when_done = server.get("/ready").body;
+        let match_page_when_done = match_page();
+        server.stop();
+        server.start_again(home.path(), &lake, &fixture().models);
+        let ready_started_again = server.get("/ready").body;
+        FirstStart {
+            home,
+            ready_while_preparing,
+            jobs_while_preparing,
+            match_while_preparing,
+            match_page_while_preparing,
+            ready_when_done,
+            match_page_when_done,
+            ready_started_again,
+        }
+    })
+}
+
+/// A copy in `dir` of the salary tests' lake with the match model's vectors of its postings
+/// already cached by [`first_start`]: a server on it is ready without embedding them all, which
+/// several servers starting at once on two cores did not finish within the tests' 180 s. Servers
+/// write that cache into the lake they read, hence a copy each.
+fn market_lake(dir: &Path) -> std::path::PathBuf {
     let lake = dir.join("lake");
-    copy_dir(&prepared.path().join("lake"), &lake);
+    copy_dir(&first_start().home.path().join("lake"), &lake);
     lake
+}
+
+#[test]
+fn a_server_on_a_lake_never_embedded_answers_at_once_and_says_how_far_matching_got() {
+    let first = first_start();
+    let ready = &first.ready_while_preparing;
+    assert_eq!(ready.status, 503, "not ready while matching is prepared: {}", ready.body);
+    assert_eq!(ready.body["matching"]["state"], "preparing", "{}", ready.body);
+    assert_eq!(first.jobs_while_preparing, 200, "the API answers while matching is prepared");
+    let matched = &first.match_while_preparing;
+    assert_eq!(
+        (matched.status, &matched.body["code"]),
+        (503, &json!("matching_not_ready")),
+        "{}",
+        matched.body
+    );
+    let detail = matched.body["detail"].as_str().expect("a detail");
+    assert!(detail.starts_with("the postings are being"), "{detail}");
+    assert!(
+        first.match_page_while_preparing.contains("Not yet: the postings are being"),
+        "the match page says matching is being prepared"
+    );
+    assert!(
+        !first.match_page_when_done.contains("id=\"matching-state\""),
+        "and stops saying so once it is"
+    );
+
+    let done = &first.ready_when_done["matching"];
+    let postings = &first.ready_when_done["lake"]["postings"];
+    assert_eq!(done["state"], "prepared", "{}", first.ready_when_done);
+    assert_eq!(&done["postings"], postings);
+    let to_embed = done["to_embed"].as_u64().expect("a count");
+    assert!(to_embed > 3_000, "every posting's text is embedded the first time: {done}");
+    assert_eq!(done["embedded"], to_embed);
+
+    let again = &first.ready_started_again["matching"];
+    assert_eq!(again["state"], "prepared", "{}", first.ready_started_again);
+    assert_eq!(
+        (&again["to_embed"], &again["embedded"]),
+        (&json!(0), &json!(0)),
+        "the vectors are read from the lake: {again}"
+    );
 }
 
 /// Adds `name` with `role` and the test's password to the lake's accounts.

@@ -195,11 +195,17 @@ impl Server {
 
     /// Polls `condition` for up to three minutes (models and lake load in the background).
     pub(crate) fn wait_until(&self, what: &str, condition: impl Fn(&Server) -> bool) {
+        self.wait_up_to(what, Duration::from_mins(3), condition);
+    }
+
+    /// Polls `condition` for up to `limit`.
+    pub(crate) fn wait_up_to(&self, what: &str, limit: Duration, condition: impl Fn(&Server) -> bool) {
         let started = Instant::now();
         while !condition(self) {
             assert!(
-                started.elapsed() < Duration::from_mins(3),
-                "not {what} after 180 s; log:\n{}",
+                started.elapsed() < limit,
+                "not {what} after {} s; log:\n{}",
+                limit.as_secs(),
                 self.log()
             );
             std::thread::sleep(Duration::from_millis(100));

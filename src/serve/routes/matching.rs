@@ -180,16 +180,10 @@ fn rank_resume(state: &AppState, asked: &Asked, filter: &Filter, turn: Option<Ow
         )
     })?;
     let market = state.market_or_503()?;
-    let side = market
-        .matching
-        .as_ref()
-        .filter(|side| side.model_version == service.chosen.version)
-        .ok_or_else(|| {
-            Problem::unavailable(
-                "matching_not_ready",
-                "the postings are being prepared for the match model; see /ready",
-            )
-        })?;
+    let side = market.matching.side_for(&service.chosen.version).ok_or_else(|| {
+        let why = market.matching.why_not_ready(&service.chosen.version);
+        Problem::unavailable("matching_not_ready", format!("{why}; see /ready"))
+    })?;
     let resume = read_resume(&asked.text, &state.extractor, chrono::Utc::now().year());
     let (scorer, vector, scoring) = match (turn, &service.model.fallback) {
         (None, Some(fallback)) => (

@@ -11,6 +11,7 @@ use serde_json::json;
 use crate::ml::card::ModelCard;
 use crate::ml::registry::Registry;
 
+use super::super::matching_side::State as Matching;
 use super::super::models::SALARY_KIND;
 use super::super::problem::{Problem, internal};
 use super::super::state::AppState;
@@ -22,7 +23,8 @@ pub async fn health() -> Json<serde_json::Value> {
 }
 
 /// Ready to answer every route: 200 with what is loaded, else 503 with what is missing
-/// (models, the lake, or the accounts database not answering).
+/// (models, the lake, matching not prepared yet — with how far it got — or the accounts
+/// database not answering). Every other route answers once the lake is read.
 pub async fn ready(State(state): State<Arc<AppState>>) -> Response {
     let models = state.models();
     let market = state.market();
@@ -35,8 +37,9 @@ pub async fn ready(State(state): State<Arc<AppState>>) -> Response {
             "version": m.lake_version,
             "postings": m.jobs.len(),
             "newest_posting": m.newest_posting(),
-            "matching_prepared_for": m.matching.as_ref().map(|s| &s.model_version),
+            "matching_prepared_for": m.matching.progress().filter(|p| p.state == Matching::Prepared).map(|p| p.model_version),
         })),
+        "matching": market.as_ref().and_then(|m| m.matching.progress()),
         "database": {"backend": state.accounts.backend().name(), "reachable": database},
         // Redis failing does not make the server unready: limits and caches fall back to this
         // process'.
