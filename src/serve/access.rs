@@ -70,6 +70,7 @@ pub const TABLE: &[(Method, &str, Access)] = &[
     (Method::DELETE, "/v1/searches/{search_id}", EVERY_ROLE),
     (Method::GET, "/v1/searches/{search_id}/jobs", EVERY_ROLE),
     (Method::GET, "/v1/users", ADMIN),
+    (Method::PATCH, "/v1/users/{user_name}", ADMIN),
     (Method::GET, "/v1/audit", ADMIN),
 ];
 

@@ -41,7 +41,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::response::IntoResponse;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, patch, post};
 
 use extract::BodyLimit;
 use problem::Problem;
@@ -99,6 +99,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/v1/searches/{search_id}/jobs", get(routes::searches::run))
         .route("/v1/users", get(routes::admin::users))
+        .route("/v1/users/{user_name}", patch(routes::admin::update_user))
         .route("/v1/audit", get(routes::admin::audit))
         .route("/v1/auth/login", post(routes::auth::login))
         .route("/v1/auth/register", post(routes::auth::register))

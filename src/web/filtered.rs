@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 use super::filters::{choices, filtering, form_values};
 use super::kept::kept;
 use super::query::{address, tidy};
-use super::render::{page, user, value};
+use super::render::{page, problem as shown_problem, user, value};
 use crate::serve::access::Caller;
 use crate::serve::market::Market;
 use crate::serve::problem::Problem;
@@ -79,7 +79,7 @@ impl FilteredPage {
                 return page(
                     problem.status(),
                     self.template,
-                    context! { lake_version => market.lake_version, found => (), error => value(&problem), ..form },
+                    context! { lake_version => market.lake_version, found => (), error => shown_problem(&problem), ..form },
                 );
             }
         };

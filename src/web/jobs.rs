@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::filters::{choices, filter_of, form_values};
 use super::kept::kept;
 use super::query::{address, fields, tidy, with};
-use super::render::{page, user, value};
+use super::render::{page, problem as shown_problem, user, value};
 use super::viewer::Viewer;
 use crate::chart::draw::format_value;
 use crate::chart::spec::Unit;
@@ -143,7 +143,7 @@ pub async fn search(State(state): State<Arc<AppState>>, Viewer(caller): Viewer, 
             return page(
                 problem.status(),
                 "jobs.html",
-                context! { lake_version => market.lake_version, found => (), error => value(&problem), next => (), first => (), ..form },
+                context! { lake_version => market.lake_version, found => (), error => shown_problem(&problem), next => (), first => (), ..form },
             );
         }
     };
@@ -189,7 +189,7 @@ pub async fn posting(State(state): State<Arc<AppState>>, Viewer(caller): Viewer,
             return page(
                 problem.status(),
                 "posting.html",
-                context! { lake_version => market.lake_version, job => (), error => value(&problem), ..base },
+                context! { lake_version => market.lake_version, job => (), error => shown_problem(&problem), ..base },
             );
         }
     };

@@ -11,7 +11,7 @@ use axum::response::Response;
 use minijinja::context;
 
 use super::filters::{choices, filtering, form_values};
-use super::render::{page, user, value};
+use super::render::{page, problem as shown_problem, user, value};
 use super::viewer::Viewer;
 use crate::serve::cookies;
 use crate::serve::routes::matching::{DEFAULT_TOP, from_upload, ranked};
@@ -69,7 +69,7 @@ pub async fn upload(State(state): State<Arc<AppState>>, Viewer(caller): Viewer, 
             return page(
                 problem.status(),
                 "match.html",
-                context! { found => (), error => value(&problem), ..form(&caller, &state, &headers, "") },
+                context! { found => (), error => shown_problem(&problem), ..form(&caller, &state, &headers, "") },
             );
         }
     };
@@ -87,7 +87,7 @@ pub async fn upload(State(state): State<Arc<AppState>>, Viewer(caller): Viewer, 
         Err(problem) => page(
             problem.status(),
             "match.html",
-            context! { found => (), error => value(&problem), ..form(&caller, &state, &headers, &query) },
+            context! { found => (), error => shown_problem(&problem), ..form(&caller, &state, &headers, &query) },
         ),
     }
 }

@@ -32,7 +32,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::Method;
-use axum::routing::get;
+use axum::routing::{get, post};
 
 use crate::serve::extract::BodyLimit;
 use crate::serve::state::AppState;
@@ -40,7 +40,7 @@ use crate::serve::state::AppState;
 /// The dashboard's routes (method, pattern). They are not in the API's access table (nor its
 /// OpenAPI document): the pages are open and send a person without a session to the sign-in
 /// page themselves, instead of answering 401.
-const PAGE_ROUTES: [(Method, &str); 21] = [
+const PAGE_ROUTES: [(Method, &str); 23] = [
     (Method::GET, "/"),
     (Method::GET, viewer::RENEW),
     (Method::GET, "/login"),
@@ -61,6 +61,8 @@ const PAGE_ROUTES: [(Method, &str); 21] = [
     (Method::POST, "/match"),
     (Method::GET, "/data-health"),
     (Method::GET, "/admin"),
+    (Method::POST, "/admin/users/{user_name}"),
+    (Method::POST, "/admin/keys/{key_id}/revoke"),
     (Method::GET, "/assets/{file}"),
 ];
 
@@ -72,7 +74,10 @@ pub fn is_page(method: &Method, route: &str) -> bool {
 
 /// Whether a page's POST spends the caller's rate budget as the API route it stands for does.
 pub fn spends_budget(route: &str) -> bool {
-    matches!(route, "/login" | "/register" | "/match")
+    matches!(
+        route,
+        "/login" | "/register" | "/match" | "/admin/users/{user_name}" | "/admin/keys/{key_id}/revoke"
+    )
 }
 
 /// The page a POST over the budget gets: the sign-in form, or a plain note, with 429 and
@@ -120,5 +125,7 @@ pub fn routes(upload_limit: usize) -> Router<Arc<AppState>> {
         )
         .route("/data-health", get(health::data_health))
         .route("/admin", get(admin::admin))
+        .route("/admin/users/{user_name}", post(admin::change))
+        .route("/admin/keys/{key_id}/revoke", post(admin::revoke))
         .route("/assets/{file}", get(assets::serve))
 }

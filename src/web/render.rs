@@ -88,6 +88,18 @@ pub fn value<T: Serialize>(of: &T) -> minijinja::Value {
     minijinja::Value::from(minijinja::value::Serde(of))
 }
 
+/// A refusal as the pages show it (`form.problem`): every field present, `field` null when the
+/// problem names none — an absent one would be an error in the templates, whose undefined
+/// values are errors.
+pub fn problem(refusal: &crate::serve::problem::Problem) -> minijinja::Value {
+    value(&serde_json::json!({
+        "status": refusal.status,
+        "code": refusal.code,
+        "detail": refusal.detail,
+        "field": refusal.field,
+    }))
+}
+
 /// The signed-in person as the page header shows them.
 pub fn user(caller: &Caller) -> minijinja::Value {
     value(&caller.user)
@@ -130,5 +142,20 @@ mod tests {
         for (name, _) in TEMPLATE_SOURCES {
             assert!(TEMPLATES.get_template(name).is_ok(), "{name}");
         }
+    }
+
+    #[test]
+    fn a_problem_naming_no_field_is_shown_as_one_naming_a_field_is() {
+        use crate::serve::problem::Problem;
+        let shown = |refusal: &Problem| {
+            TEMPLATES.render_str(
+                r#"{% import "form.html" as form %}{{ form.problem(error) }}"#,
+                context! { error => problem(refusal) },
+            )
+        };
+        let plain = shown(&Problem::not_found("no such key among yours")).expect("renders");
+        assert!(plain.contains(">no such key among yours</p>"), "{plain}");
+        let named = shown(&Problem::invalid("tier", "free or premium")).expect("renders");
+        assert!(named.contains(">tier: free or premium</p>"), "{named}");
     }
 }

@@ -203,6 +203,7 @@ fn every_route_refuses_no_credentials_and_the_wrong_role() {
         (Method::DELETE, "/v1/searches/999999", Some(&all)),
         (Method::GET, "/v1/searches/999999/jobs", Some(&all)),
         (Method::GET, "/v1/users", Some(&["admin"])),
+        (Method::PATCH, "/v1/users/nobody", Some(&["admin"])),
         (Method::GET, "/v1/audit", Some(&["admin"])),
     ];
     assert_eq!(routes.len(), rats::serve::access::TABLE.len(), "the walk covers the route table");
@@ -236,9 +237,9 @@ fn every_route_refuses_no_credentials_and_the_wrong_role() {
             }
         }
     }
-    assert_eq!(denied, 4, "analyst and api_user refused on /v1/users and /v1/audit");
+    assert_eq!(denied, 6, "analyst and api_user refused on the three admin routes");
     let logged = events(&server);
-    assert_eq!(logged.iter().filter(|e| *e == "denied").count(), 4, "{logged:?}");
+    assert_eq!(logged.iter().filter(|e| *e == "denied").count(), 6, "{logged:?}");
 }
 
 #[test]

@@ -826,6 +826,136 @@ fn only_admins_reach_the_admin_page_and_its_api() {
     }
 }
 
+/// The session's CSRF token and access cookie for `name`, as a page's form sends them.
+fn form_session(server: &Server, browser: &reqwest::blocking::Client, name: &str) -> (String, String) {
+    let cookies = set_cookies(&sign_in(server, browser, name));
+    let csrf = cookies["rats_csrf"].0.clone();
+    (csrf.clone(), format!("rats_access={}; rats_csrf={csrf}", cookies["rats_access"].0))
+}
+
+#[test]
+fn admins_change_roles_and_tiers_disable_users_and_revoke_keys_from_the_admin_page() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (lake, models) = private_copy(dir.path(), false);
+    let server = Server::start(dir.path(), &lake, &models, &[]);
+    add_user(dir.path(), &lake, "ana", "analyst");
+    add_user(dir.path(), &lake, "bo", "analyst");
+    add_user(dir.path(), &lake, "root", "admin");
+    let made = run(rats(dir.path())
+        .args(["--format", "json", "users", "key", "bo", "--label", "laptop", "--lake"])
+        .arg(&lake));
+    assert!(made.status.success(), "users key: {}", stderr(&made));
+    let made: Value = serde_json::from_slice(&made.stdout).expect("json");
+    let bo_key = made["key"].as_str().expect("a key").to_string();
+    let browser = no_redirects();
+    let post = |path: &str, cookie: &str, form: &str| {
+        let response = browser
+            .post(format!("{}{path}", server.base))
+            .header("cookie", cookie)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form.to_string())
+            .send()
+            .expect("the server answers");
+        let status = response.status().as_u16();
+        let location = response.headers().get("location").map(|l| l.to_str().expect("text").to_string());
+        (status, location, response.text().unwrap_or_default())
+    };
+    let role_of = |name: &str| {
+        let users = server.get("/v1/users").body;
+        let user = users["users"]
+            .as_array()
+            .expect("users")
+            .iter()
+            .find(|u| u["name"] == name)
+            .cloned();
+        user.expect("the user")
+    };
+    let page = |cookie: &str, path: &str| {
+        browser
+            .get(format!("{}{path}", server.base))
+            .header("cookie", cookie)
+            .send()
+            .expect("the admin page")
+            .text()
+            .expect("html")
+    };
+
+    // An analyst's form is refused by the server, whatever the page showed them.
+    let (ana_csrf, ana) = form_session(&server, &browser, "ana");
+    let (status, _, _) = post(&format!("/admin/users/ana?csrf={ana_csrf}"), &ana, "role=admin&tier=premium");
+    assert_eq!(status, 403);
+    assert_eq!(role_of("ana")["role"], "analyst");
+
+    let (csrf, root) = form_session(&server, &browser, "root");
+    let shown = page(&root, "/admin");
+    assert!(shown.contains("aria-label=\"Change ana\"") && shown.contains("aria-label=\"Disable ana\""));
+    assert!(!shown.contains("aria-label=\"Disable root\""), "no button disabling oneself");
+
+    // A form without the session's CSRF token (another site's) changes nothing.
+    let (status, location, _) = post("/admin/users/ana", &root, "role=admin&tier=premium");
+    assert_eq!(status, 303, "treated as signed out: {location:?}");
+    assert_eq!(role_of("ana")["role"], "analyst");
+
+    let (status, location, body) = post(&format!("/admin/users/ana?csrf={csrf}"), &root, "role=admin&tier=premium");
+    assert_eq!((status, location.as_deref()), (303, Some("/admin?changed=ana")), "{body}");
+    assert_eq!(
+        (&role_of("ana")["role"], &role_of("ana")["tier"]),
+        (&json!("admin"), &json!("premium"))
+    );
+    let shown = page(&root, "/admin?changed=ana");
+    assert!(shown.contains("Saved the changes to ana.") && shown.contains("<td>ana</td><td>admin</td><td>premium</td>"));
+    assert!(
+        shown.contains("role analyst -&gt; admin (by root)"),
+        "the audit log names the admin"
+    );
+
+    // Not one's own role or account.
+    let (status, _, body) = post(&format!("/admin/users/root?csrf={csrf}"), &root, "role=analyst&tier=free");
+    assert_eq!(status, 422);
+    assert!(body.contains("cannot take away their own admin role"), "{body}");
+    let (status, _, body) = post(&format!("/admin/users/root?csrf={csrf}"), &root, "disable=yes");
+    assert_eq!(status, 422);
+    assert!(body.contains("cannot disable themselves"), "{body}");
+    assert_eq!(role_of("root")["disabled_at"], Value::Null);
+
+    // Revoking bo's key stops it at once; disabling bo ends the session.
+    let with_key = |key: &str| {
+        reqwest::blocking::Client::new()
+            .get(format!("{}/v1/me", server.base))
+            .bearer_auth(key)
+            .send()
+            .expect("the server answers")
+            .status()
+            .as_u16()
+    };
+    assert_eq!(with_key(&bo_key), 200);
+    let (status, location, body) = post(&format!("/admin/keys/{}/revoke?csrf={csrf}", made["id"]), &root, "");
+    assert_eq!(status, 303, "{body}");
+    let prefix = made["prefix"].as_str().expect("a prefix");
+    assert_eq!(location, Some(format!("/admin?revoked={prefix}")));
+    assert_eq!(with_key(&bo_key), 401);
+    assert!(page(&root, "/admin").contains("key_revoked"));
+    let (status, _, body) = post(&format!("/admin/keys/999999/revoke?csrf={csrf}"), &root, "");
+    assert_eq!(status, 404);
+    assert!(body.contains("no such key"), "the page says what was refused: {body}");
+
+    let (_, bo) = form_session(&server, &browser, "bo");
+    assert_eq!(
+        browser
+            .get(format!("{}/", server.base))
+            .header("cookie", &bo)
+            .send()
+            .expect("page")
+            .status(),
+        200
+    );
+    let (status, location, _) = post(&format!("/admin/users/bo?csrf={csrf}"), &root, "disable=yes");
+    assert_eq!((status, location.as_deref()), (303, Some("/admin?changed=bo")));
+    assert!(role_of("bo")["disabled_at"].is_i64());
+    let after = browser.get(format!("{}/", server.base)).header("cookie", &bo).send().expect("page");
+    assert_eq!(after.status(), 303, "a disabled user's session ends");
+}
+
 #[test]
 fn the_data_health_page_shows_the_quarantine_and_the_latest_check() {
     let dir = tempfile::tempdir().expect("tempdir");

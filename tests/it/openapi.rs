@@ -136,6 +136,22 @@ fn the_document_is_valid_openapi_and_every_answer_of_a_full_walk_fits_it() {
     let revoke = format!("/v1/keys/{}", made.body["id"]);
     assert_eq!(walk.send(Method::DELETE, "/v1/keys/{key_id}", &revoke, None, None).status, 204);
 
+    let user = "/v1/users/{user_name}";
+    let premium = json!({"tier": "premium"});
+    let changed = walk.send(Method::PATCH, user, "/v1/users/ada", Some(&premium), None);
+    assert_eq!(
+        (changed.status, &changed.body["user"]["tier"]),
+        (200, &json!("premium")),
+        "{}",
+        changed.body
+    );
+    assert_eq!(walk.send(Method::PATCH, user, "/v1/users/nobody", Some(&premium), None).status, 404);
+    assert_eq!(
+        walk.send(Method::PATCH, user, "/v1/users/ada", Some(&json!({"tier": "admin"})), None)
+            .status,
+        422
+    );
+
     let search = json!({"name": "remote data", "filter": {"title": "data"}, "sort": "salary"});
     let saved = walk.send(Method::POST, "/v1/searches", "/v1/searches", Some(&search), None);
     assert_eq!(saved.status, 201, "{}", saved.body);

@@ -12,6 +12,7 @@ use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::accounts::keys::KeyInfo;
 use crate::accounts::{AccountsError, Role};
 
 use super::super::access::Caller;
@@ -62,6 +63,13 @@ pub async fn revoke(
     Client(client): Client,
     Path(key_id): Path<String>,
 ) -> Result<StatusCode, Problem> {
+    revoke_key(&state, &caller, client.as_deref(), &key_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Revokes the key `key_id` for `caller` (their own; an admin's, anyone's), audited; answers
+/// the key revoked. Someone else's key is "not found", as a key that does not exist is.
+pub async fn revoke_key(state: &AppState, caller: &Caller, client: Option<&str>, key_id: &str) -> Result<KeyInfo, Problem> {
     let accounts = &state.accounts;
     let not_found = || Problem::not_found("no such key among yours");
     let Ok(id) = key_id.parse::<i64>() else {
@@ -72,14 +80,14 @@ pub async fn revoke(
     if key.user_id != caller.user.id && caller.user.role != Role::Admin {
         let detail = format!("tried to revoke key {} of another user", key.prefix);
         accounts
-            .audit("denied", Some(caller.user.id), Some(&key.prefix), client.as_deref(), &detail)
+            .audit("denied", Some(caller.user.id), Some(&key.prefix), client, &detail)
             .await;
         return Err(not_found());
     }
     accounts.revoke_key(id).await.map_err(|e| internal("revoking a key", &e))?;
     let detail = format!("key {} of {} revoked", key.prefix, key.user);
     accounts
-        .audit("key_revoked", Some(caller.user.id), Some(&key.prefix), client.as_deref(), &detail)
+        .audit("key_revoked", Some(caller.user.id), Some(&key.prefix), client, &detail)
         .await;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(key)
 }
