@@ -1,8 +1,8 @@
 //! The postings' side of matching for one lake snapshot: every posting profiled and embedded by
 //! the match model's sentence encoder, vectors cached in the lake (`matching::vectors`).
 //!
-//! On a lake whose postings were never embedded that takes minutes (about 25 postings a second
-//! on two cores), so a snapshot is put to use as soon as it is read and its matching is prepared
+//! On a lake whose postings were never embedded that takes minutes (9,049 texts in 7 min on two
+//! cores, BENCHMARKS.md "serve: first start"), so a snapshot is put to use as soon as it is read and its matching is prepared
 //! beside it ([`prepare`]); until then the match routes answer 503 saying how far it got, and
 //! `/ready` says the same. A snapshot that replaces one whose matching was prepared has only its
 //! new postings to embed, and is prepared before it replaces it, so matching never goes away

@@ -129,6 +129,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::Extension(BodyLimit(body_limit)))
         .layer(axum::middleware::from_fn_with_state(state.clone(), cors::guard))
+        // gzip for clients that accept it, except the live stream (its events would wait in the
+        // compressor), images and answers under 32 bytes (tower-http's default predicate).
+        .layer(tower_http::compression::CompressionLayer::new())
         .layer(axum::middleware::from_fn_with_state(state.clone(), observe::observe))
         .with_state(state)
 }

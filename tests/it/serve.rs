@@ -950,3 +950,40 @@ fn https_serves_the_api_with_the_given_certificate() {
     let untrusting = reqwest::blocking::Client::new().get(format!("{}/health", server.base)).send();
     assert!(untrusting.is_err(), "a client that does not trust the certificate refuses it");
 }
+
+#[test]
+fn answers_are_gzipped_for_clients_that_accept_it_but_the_live_stream_is_not() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (lake, models) = private_copy(dir.path(), false);
+    let server = Server::start(dir.path(), &lake, &models, &[]);
+    let fetch = |path: &str, gzip: bool| {
+        let mut request = server.client.get(format!("{}{path}", server.base));
+        if gzip {
+            request = request.header("accept-encoding", "gzip");
+        }
+        let response = request.send().expect("the server answers");
+        assert_eq!(response.status(), 200, "{path}");
+        let encoding = response
+            .headers()
+            .get("content-encoding")
+            .map(|v| v.to_str().expect("text").to_string());
+        (encoding, response.bytes().expect("a body").to_vec())
+    };
+    for path in ["/v1/jobs?limit=20", "/openapi.json", "/v1/jobs?format=csv"] {
+        let (plain_encoding, plain) = fetch(path, false);
+        assert_eq!(plain_encoding, None, "{path}: nothing compressed for a client that did not ask");
+        let (encoding, zipped) = fetch(path, true);
+        assert_eq!(encoding.as_deref(), Some("gzip"), "{path}");
+        assert!(zipped.len() < plain.len(), "{path}: {} bytes gzipped of {}", zipped.len(), plain.len());
+        let mut unzipped = Vec::new();
+        flate2::read::GzDecoder::new(zipped.as_slice())
+            .read_to_end(&mut unzipped)
+            .expect("gzip");
+        assert_eq!(unzipped, plain, "{path}: the same answer");
+    }
+    // Its events would wait in the compressor until it filled.
+    let (encoding, events) = fetch("/v1/stream?backlog=2&follow=false", true);
+    assert_eq!(encoding, None, "the live stream is sent as it is written");
+    assert!(String::from_utf8_lossy(&events).contains("event: posting"));
+}
