@@ -58,10 +58,10 @@ struct Outcome {
 }
 
 async fn admin_page(state: &AppState, caller: &Caller, headers: &HeaderMap, before: Option<i64>, outcome: Outcome) -> Response {
-    let base = context! { page => "admin", user => user(caller) };
-    if caller.user.role != Role::Admin {
-        return only_admins(base);
+    if let Some(refused) = unless_admin(caller) {
+        return refused;
     }
+    let base = context! { page => "admin", user => user(caller) };
     let accounts = &state.accounts;
     let read = async {
         let users = accounts.users().await?;
@@ -107,14 +107,6 @@ async fn admin_page(state: &AppState, caller: &Caller, headers: &HeaderMap, befo
     }
 }
 
-fn only_admins(base: minijinja::Value) -> Response {
-    page(
-        StatusCode::FORBIDDEN,
-        "admin.html",
-        context! { error => "Only admins see this page.", users => (), keys => (), events => (), next_before => (), ..base },
-    )
-}
-
 /// The users table's forms: a role and a tier, or `disable`.
 #[derive(Debug, Deserialize)]
 pub struct UserForm {
@@ -133,30 +125,17 @@ pub async fn change(
     Path(name): Path<String>,
     Form(form): Form<UserForm>,
 ) -> Response {
-    if caller.user.role != Role::Admin {
-        return only_admins(context! { page => "admin", user => user(&caller) });
+    if let Some(refused) = unless_admin(&caller) {
+        return refused;
     }
     let change = UserChange {
         role: form.role,
         tier: form.tier,
         disabled: form.disable.map(|_| true),
     };
-    match change_user(&state, &caller, client.as_deref(), &name, &change).await {
-        Ok(changed) => back_to_admin(&format!("changed={}", encoded(&changed.name))),
-        Err(problem) => {
-            admin_page(
-                &state,
-                &caller,
-                &headers,
-                None,
-                Outcome {
-                    done: None,
-                    problem: Some(problem),
-                },
-            )
-            .await
-        }
-    }
+    let saved = change_user(&state, &caller, client.as_deref(), &name, &change).await;
+    let said = saved.map(|user| format!("changed={}", encoded(&user.name)));
+    after_form(&state, &caller, &headers, said).await
 }
 
 /// `POST /admin/keys/{key_id}/revoke`.
@@ -167,30 +146,38 @@ pub async fn revoke(
     headers: HeaderMap,
     Path(key_id): Path<String>,
 ) -> Response {
-    if caller.user.role != Role::Admin {
-        return only_admins(context! { page => "admin", user => user(&caller) });
+    if let Some(refused) = unless_admin(&caller) {
+        return refused;
     }
-    match revoke_key(&state, &caller, client.as_deref(), &key_id).await {
-        Ok(key) => back_to_admin(&format!("revoked={}", encoded(&key.prefix))),
-        Err(problem) => {
-            admin_page(
-                &state,
-                &caller,
-                &headers,
-                None,
-                Outcome {
-                    done: None,
-                    problem: Some(problem),
-                },
-            )
-            .await
-        }
-    }
+    let revoked = revoke_key(&state, &caller, client.as_deref(), &key_id).await;
+    let said = revoked.map(|key| format!("revoked={}", encoded(&key.prefix)));
+    after_form(&state, &caller, &headers, said).await
 }
 
-/// 303 to the admin page with `query`, so reloading it does not send the form again.
-fn back_to_admin(query: &str) -> Response {
-    (StatusCode::SEE_OTHER, [(header::LOCATION, format!("/admin?{query}"))]).into_response()
+/// The 403 page for anyone but an admin.
+fn unless_admin(caller: &Caller) -> Option<Response> {
+    (caller.user.role != Role::Admin).then(|| {
+        page(
+            StatusCode::FORBIDDEN,
+            "admin.html",
+            context! { error => "Only admins see this page.", users => (), keys => (), events => (), next_before => (), page => "admin", user => user(caller) },
+        )
+    })
+}
+
+/// What a form's POST answers: 303 back to the admin page with `query` saying what was done (so
+/// reloading it does not send the form again), or the page with what was refused.
+async fn after_form(state: &AppState, caller: &Caller, headers: &HeaderMap, done: Result<String, Problem>) -> Response {
+    match done {
+        Ok(query) => (StatusCode::SEE_OTHER, [(header::LOCATION, format!("/admin?{query}"))]).into_response(),
+        Err(problem) => {
+            let outcome = Outcome {
+                done: None,
+                problem: Some(problem),
+            };
+            admin_page(state, caller, headers, None, outcome).await
+        }
+    }
 }
 
 fn encoded(text: &str) -> String {

@@ -975,7 +975,12 @@ fn answers_are_gzipped_for_clients_that_accept_it_but_the_live_stream_is_not() {
         assert_eq!(plain_encoding, None, "{path}: nothing compressed for a client that did not ask");
         let (encoding, zipped) = fetch(path, true);
         assert_eq!(encoding.as_deref(), Some("gzip"), "{path}");
-        assert!(zipped.len() < plain.len(), "{path}: {} bytes gzipped of {}", zipped.len(), plain.len());
+        assert!(
+            zipped.len() < plain.len(),
+            "{path}: {} bytes gzipped of {}",
+            zipped.len(),
+            plain.len()
+        );
         let mut unzipped = Vec::new();
         flate2::read::GzDecoder::new(zipped.as_slice())
             .read_to_end(&mut unzipped)
