@@ -107,9 +107,12 @@ pub async fn change_user(
             format!("{name} is disabled, and disabled users stay so"),
         ));
     }
-    let failed = |e: AccountsError| match e {
+    let failed = |e: AccountsError| internal("changing a user", &e);
+    // Only a tier can be refused: admins' `admin` tier and the callers' `anonymous` are not a
+    // user's to be on.
+    let refused_tier = |e: AccountsError| match e {
         AccountsError::Invalid(message) => Problem::invalid("tier", message),
-        other => internal("changing a user", &other),
+        other => failed(other),
     };
     let by = &caller.user.name;
     if let Some(role) = change.role.filter(|role| *role != user.role) {
@@ -121,7 +124,7 @@ pub async fn change_user(
         user = after;
     }
     if let Some(tier) = change.tier.filter(|tier| *tier != user.tier) {
-        user = accounts.set_tier(name, tier).await.map_err(failed)?;
+        user = accounts.set_tier(name, tier).await.map_err(refused_tier)?;
         let detail = format!("tier {tier} (by {by})");
         accounts
             .audit("tier_changed", Some(user.id), Some(&user.name), client, &detail)
