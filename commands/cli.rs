@@ -852,6 +852,15 @@ pub struct ServeArgs {
     /// OTEL_EXPORTER_OTLP_HEADERS, NAME=VALUE pairs separated by commas]
     #[arg(long = "otlp-header", value_name = "NAME=VALUE")]
     pub otlp_headers: Vec<String>,
+    /// Seconds between the saved-search alert mails: each person whose searches asked for mail
+    /// gets one digest of the new postings since the last (needs smtp.url; addresses are set
+    /// with `rats users set-email` or PATCH /v1/me)
+    #[arg(long, value_name = "SECONDS", default_value_t = 3_600, value_parser = clap::value_parser!(u64).range(1..))]
+    pub alert_every_secs: u64,
+    /// The server as its users' browsers reach it (https://rats.example.org), for the links in
+    /// alert mail [default: serve.oidc.public_url in rats.yaml, else the address it listens on]
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
 }
 
 /// A positive number of seconds, below a day.
@@ -874,6 +883,9 @@ pub enum UsersCommand {
     /// Put a user on the free or premium rate-limit tier (budgets in rats.yaml,
     /// serve.rate_limits; admins are always on the admin tier)
     SetTier(UsersSetTierArgs),
+    /// Set the address a user's saved-search alerts are mailed to (rats serve with smtp.url);
+    /// without ADDRESS, remove it (no more alert mail)
+    SetEmail(UsersSetEmailArgs),
     /// Disable a user: sign-in, tokens and keys stop working at once; the user stays in the
     /// audit log
     Disable(UsersNameArgs),
@@ -919,6 +931,15 @@ pub struct UsersSetTierArgs {
     pub name: String,
     #[arg(value_enum)]
     pub tier: UserTier,
+    #[command(flatten)]
+    pub db: UsersDbArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct UsersSetEmailArgs {
+    pub name: String,
+    /// name@example.org; none: remove the address
+    pub address: Option<String>,
     #[command(flatten)]
     pub db: UsersDbArgs,
 }

@@ -7,8 +7,10 @@ use std::time::Duration;
 use anyhow::Context;
 use rats::accounts::Accounts;
 use rats::exit::Outcome;
+use rats::mail::Mailer;
 use rats::report::due::DueConfig;
 use rats::serve::Listening;
+use rats::serve::alerts::AlertMail;
 use rats::serve::oidc::Oidc;
 use rats::serve::redis_link::RedisLink;
 use rats::serve::state::{AppState, Options};
@@ -23,7 +25,7 @@ use crate::train_match::taxonomy_extractor;
 const UPLOAD_LIMIT: usize = rats::matching::document::MAX_BYTES as usize + 64 * 1024;
 
 pub fn run(args: &ServeArgs, settings: &Settings, quiet: bool) -> anyhow::Result<Outcome> {
-    let options = Options {
+    let mut options = Options {
         lake: settings.lake.value.clone(),
         models_dir: settings.models_dir.value.clone(),
         refresh_every: Duration::from_secs(args.refresh_secs),
@@ -40,7 +42,15 @@ pub fn run(args: &ServeArgs, settings: &Settings, quiet: bool) -> anyhow::Result
             .map_or_else(|| std::thread::available_parallelism().map_or(1, usize::from), |n| n as usize),
         encoder_wait: Duration::from_secs_f64(args.encoder_wait),
         report_schedules: (!settings.report_schedules.value.is_empty()).then(|| DueConfig::from_settings(settings, None)),
+        alert_mail: None,
     };
+    let mailer = settings
+        .smtp_url
+        .value
+        .as_deref()
+        .map(|url| Mailer::new(url, &settings.smtp_from.value))
+        .transpose()?
+        .map(Arc::new);
     let normaliser = Arc::new(normaliser::from_settings(settings)?);
     let extractor = Arc::new(taxonomy_extractor(settings)?);
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -59,6 +69,13 @@ pub fn run(args: &ServeArgs, settings: &Settings, quiet: bool) -> anyhow::Result
             _ => (Listening::Plain(listener), "http"),
         };
         let oidc = Oidc::new(&settings.oidc.value, &format!("{scheme}://{local}"))?;
+        options.alert_mail = mailer.map(|mailer| AlertMail {
+            mailer,
+            every: Duration::from_secs(args.alert_every_secs),
+            public_url: (args.public_url.clone())
+                .or_else(|| settings.oidc.value.public_url.clone())
+                .unwrap_or_else(|| format!("{scheme}://{local}")),
+        });
         let state = Arc::new(AppState::new(options, normaliser, extractor, accounts, oidc, redis));
         if !quiet {
             let mut out = std::io::stdout().lock();

@@ -23,6 +23,7 @@ impl UsersCommand {
             UsersCommand::List(args) => args,
             UsersCommand::SetRole(args) => &args.db,
             UsersCommand::SetTier(args) => &args.db,
+            UsersCommand::SetEmail(args) => &args.db,
             UsersCommand::Disable(args) => &args.db,
             UsersCommand::Key(args) => &args.db,
         }
@@ -71,6 +72,17 @@ async fn act(command: &UsersCommand, url: &str) -> anyhow::Result<Report> {
             let detail = format!("tier {tier}");
             accounts
                 .audit("tier_changed", Some(user.id), Some(&user.name), Some(CLIENT), &detail)
+                .await;
+            users_report(&[user])
+        }
+        UsersCommand::SetEmail(args) => {
+            let user = accounts.set_email(&args.name, args.address.as_deref()).await?;
+            let detail = match &user.email {
+                Some(address) => format!("email {address}"),
+                None => "email removed".to_string(),
+            };
+            accounts
+                .audit("email_changed", Some(user.id), Some(&user.name), Some(CLIENT), &detail)
                 .await;
             users_report(&[user])
         }
@@ -125,7 +137,7 @@ fn users_report(users: &[User]) -> Report {
             .unwrap_or_default()
     };
     Report {
-        header: ["name", "role", "tier", "created_at", "disabled_at", "password"]
+        header: ["name", "role", "tier", "email", "created_at", "disabled_at", "password"]
             .map(String::from)
             .to_vec(),
         rows: users
@@ -135,6 +147,7 @@ fn users_report(users: &[User]) -> Report {
                     u.name.clone(),
                     u.role.to_string(),
                     u.rate_tier().to_string(),
+                    u.email.clone().unwrap_or_default(),
                     time(Some(u.created_at)),
                     time(u.disabled_at),
                     if u.has_password { "yes" } else { "no" }.into(),

@@ -209,33 +209,73 @@ function setUpAlerts() {
   };
 }
 
-// The caller's saved searches (each removable) and a form to save the page's filters as one.
+// The caller's saved searches (each removable; with mail on the server, each one's mail turned
+// on and off with ✉) and a form to save the page's filters as one.
 async function setUpSearches(filter) {
   const list = document.getElementById('searches');
   const form = document.getElementById('save-search');
+  const help = document.getElementById('alerts-help');
+  const mails = list.dataset.mails === 'true';
+  const said = (answer, done) => {
+    help.textContent = answer.ok ? done : `Not done: ${answer.body?.detail ?? answer.status}`;
+  };
   const refresh = async () => {
     const answer = await window.rats.api('GET', '/v1/searches');
     if (!answer.ok) return;
     list.replaceChildren(
       ...answer.body.searches.map((search) => {
+        const chip = element('span', { class: 'chip' }, search.name, ' ');
+        if (mails) {
+          const mail = element(
+            'button',
+            { type: 'button', class: 'link', 'aria-pressed': String(search.email), 'aria-label': `Email new postings of ${search.name}`, title: search.email ? 'Mailed: click to stop' : 'Not mailed: click to mail a digest' },
+            '✉',
+          );
+          mail.addEventListener('click', async () => {
+            const changed = await window.rats.api('PATCH', `/v1/searches/${search.id}`, { email: !search.email });
+            said(changed, search.email ? `“${search.name}” is no longer mailed.` : `“${search.name}” mails you its new postings.`);
+            refresh();
+          });
+          chip.append(mail, ' ');
+        }
         const remove = element('button', { type: 'button', class: 'link', 'aria-label': `Stop alerts for ${search.name}` }, '×');
         remove.addEventListener('click', async () => {
           await window.rats.api('DELETE', `/v1/searches/${search.id}`);
           refresh();
         });
-        return element('li', {}, element('span', { class: 'chip' }, search.name, ' ', remove));
+        chip.append(remove);
+        return element('li', {}, chip);
       }),
     );
   };
+  const byMail = document.getElementById('save-email');
+  const address = form.elements.namedItem('address');
+  if (byMail) {
+    byMail.addEventListener('change', () => {
+      document.getElementById('save-address').hidden = !byMail.checked;
+      address.required = byMail.checked;
+    });
+  }
   if (Object.keys(filter).length) {
     form.hidden = false;
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
-      const name = new FormData(form).get('name');
-      const answer = await window.rats.api('POST', '/v1/searches', { name, filter });
-      const help = document.getElementById('alerts-help');
-      help.textContent = answer.ok ? `Saved “${name}”: its new postings raise alerts here.` : `Not saved: ${answer.body?.detail ?? answer.status}`;
-      if (answer.ok) form.reset();
+      const fields = new FormData(form);
+      const name = fields.get('name');
+      const email = Boolean(byMail?.checked);
+      if (email && address.value !== address.dataset.current) {
+        const changed = await window.rats.api('PATCH', '/v1/me', { email: address.value });
+        if (!changed.ok) {
+          said(changed, '');
+          return;
+        }
+        address.dataset.current = changed.body.user.email;
+      }
+      const answer = await window.rats.api('POST', '/v1/searches', { name, filter, email });
+      said(answer, `Saved “${name}”: its new postings raise alerts here${email ? ' and are mailed to you' : ''}.`);
+      if (answer.ok) {
+        form.elements.namedItem('name').value = '';
+      }
       refresh();
     });
   }

@@ -121,28 +121,28 @@ async fn saved_searches_are_bounded_and_named_once_per_user() {
     let ada = accounts.add_user("ada", Role::Analyst, None).await.expect("adds");
     let bob = accounts.add_user("bob", Role::ApiUser, None).await.expect("adds");
     let query = serde_json::json!({"filter": {"title": "data"}, "sort": "newest"});
-    let saved = accounts.save_search(&ada, "  data  ", &query).await.expect("saves");
+    let saved = accounts.save_search(&ada, "  data  ", &query, None).await.expect("saves");
     assert_eq!((saved.name.as_str(), &saved.query), ("data", &query));
     assert_eq!(accounts.saved_search(saved.id).await.expect("reads"), Some(saved.clone()));
     assert!(matches!(
-        accounts.save_search(&ada, "data", &query).await,
+        accounts.save_search(&ada, "data", &query, None).await,
         Err(AccountsError::Invalid(_))
     ));
     accounts
-        .save_search(&bob, "data", &query)
+        .save_search(&bob, "data", &query, None)
         .await
         .expect("another user may use the name");
     for bad in ["", "   ", "tab\there", &"x".repeat(101)] {
         assert!(matches!(
-            accounts.save_search(&ada, bad, &query).await,
+            accounts.save_search(&ada, bad, &query, None).await,
             Err(AccountsError::Invalid(_))
         ));
     }
     for n in 1..searches::MAX_PER_USER {
-        accounts.save_search(&ada, &format!("s{n}"), &query).await.expect("saves");
+        accounts.save_search(&ada, &format!("s{n}"), &query, None).await.expect("saves");
     }
     assert!(matches!(
-        accounts.save_search(&ada, "one too many", &query).await,
+        accounts.save_search(&ada, "one too many", &query, None).await,
         Err(AccountsError::Invalid(_))
     ));
     assert_eq!(
@@ -155,7 +155,65 @@ async fn saved_searches_are_bounded_and_named_once_per_user() {
     );
     accounts.delete_saved_search(saved.id).await.expect("deletes");
     assert_eq!(accounts.saved_search(saved.id).await.expect("reads"), None);
-    accounts.save_search(&ada, "one too many", &query).await.expect("room again");
+    accounts.save_search(&ada, "one too many", &query, None).await.expect("room again");
+}
+
+#[tokio::test]
+async fn a_mailing_search_is_claimed_once_per_round_and_given_back_when_its_mail_fails() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let accounts = open_in(&dir).await;
+    let ada = accounts.add_user("ada", Role::Analyst, None).await.expect("adds");
+    let query = serde_json::json!({"filter": {"title": "data"}, "sort": "newest"});
+    let search = accounts.save_search(&ada, "data", &query, Some(4)).await.expect("saves");
+    assert!(search.email);
+    assert!(
+        accounts.mailing_searches().await.expect("lists").is_empty(),
+        "ada has no address yet"
+    );
+    for bad in [
+        "ada",
+        "ada@",
+        "@example.org",
+        "ada@example",
+        "ada smith@example.org",
+        "a@b@example.org",
+    ] {
+        assert!(
+            matches!(accounts.set_email("ada", Some(bad)).await, Err(AccountsError::Invalid(_))),
+            "{bad}"
+        );
+    }
+    let ada = accounts.set_email("ada", Some(" ada@example.org ")).await.expect("sets");
+    assert_eq!(ada.email.as_deref(), Some("ada@example.org"));
+    assert_eq!(accounts.user_by_name("ada").await.expect("reads").and_then(|u| u.email), ada.email);
+    let mailing = accounts.mailing_searches().await.expect("lists");
+    assert_eq!(mailing.len(), 1);
+    assert_eq!((mailing[0].mailed_through, mailing[0].address.as_str()), (4, "ada@example.org"));
+
+    assert!(accounts.claim_mail(search.id, 4, 9).await.expect("claims"));
+    assert!(
+        !accounts.claim_mail(search.id, 4, 9).await.expect("answers"),
+        "a second replica gets nothing"
+    );
+    accounts.unclaim_mail(search.id, 4, 9).await.expect("gives back");
+    assert_eq!(accounts.mailing_searches().await.expect("lists")[0].mailed_through, 4);
+
+    let off = accounts.set_search_email(search.id, None).await.expect("stops").expect("exists");
+    assert!(!off.email);
+    assert!(
+        !accounts.claim_mail(search.id, -1, 9).await.expect("answers"),
+        "a search that stopped mailing is not claimed"
+    );
+    assert!(accounts.mailing_searches().await.expect("lists").is_empty());
+    accounts.set_search_email(search.id, Some(12)).await.expect("starts");
+    accounts.set_email("ada", None).await.expect("removes");
+    assert!(accounts.mailing_searches().await.expect("lists").is_empty(), "no address, no mail");
+    accounts.set_email("ada", Some("ada@example.org")).await.expect("sets");
+    accounts.disable_user("ada").await.expect("disables");
+    assert!(
+        accounts.mailing_searches().await.expect("lists").is_empty(),
+        "a disabled user gets no mail"
+    );
 }
 
 #[tokio::test]

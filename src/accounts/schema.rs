@@ -77,6 +77,13 @@ CREATE TABLE external_identities (
     UNIQUE (issuer, subject)
 )
 ",
+    // Email alerts of saved searches: the owner's address, whether the search mails, and the
+    // silver version through which its new postings were mailed (-1: start at the next round).
+    r"
+ALTER TABLE users ADD COLUMN email TEXT;
+ALTER TABLE saved_searches ADD COLUMN email_alerts BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE saved_searches ADD COLUMN alerted_version BIGINT NOT NULL DEFAULT -1
+",
 ];
 
 pub async fn migrate(pool: &AnyPool, backend: Backend) -> Result<(), AccountsError> {

@@ -20,6 +20,8 @@ pub struct User {
     pub has_password: bool,
     /// The tier an operator gave (`free` or `premium`); admins are on `admin` whatever it says.
     pub tier: Tier,
+    /// Where saved-search alerts are mailed; none: no mail.
+    pub email: Option<String>,
 }
 
 impl User {
@@ -37,7 +39,7 @@ impl User {
 macro_rules! select_users {
     ($rest:literal) => {
         concat!(
-            "SELECT id, name, role, created_at, disabled_at, password_hash, tier FROM users ",
+            "SELECT id, name, role, created_at, disabled_at, password_hash, tier, email FROM users ",
             $rest
         )
     };
@@ -56,6 +58,7 @@ fn user_of_row(row: &AnyRow) -> Result<(User, Option<String>), AccountsError> {
             disabled_at: row.try_get("disabled_at")?,
             has_password: password_hash.is_some(),
             tier: if tier == "premium" { Tier::Premium } else { Tier::Free },
+            email: row.try_get("email")?,
         },
         password_hash,
     ))
@@ -72,6 +75,28 @@ pub fn check_name(name: &str) -> Result<(), AccountsError> {
         )));
     }
     Ok(())
+}
+
+/// The longest address SMTP carries (RFC 5321's path limit less its brackets).
+const MAX_EMAIL: usize = 254;
+
+/// A plausible mail address: `local@domain`, the domain with a dot, no spaces or control
+/// characters. The mail server has the last word; this catches typing mistakes early.
+pub fn check_email(address: &str) -> Result<(), AccountsError> {
+    let plausible = address.len() <= MAX_EMAIL
+        && !address
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';' | '"'))
+        && address.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && !domain.contains('@') && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+        });
+    if plausible {
+        Ok(())
+    } else {
+        Err(AccountsError::Invalid(format!(
+            "{address:?} is not a mail address (name@example.org, at most {MAX_EMAIL} characters)"
+        )))
+    }
 }
 
 impl Accounts {
@@ -165,6 +190,24 @@ impl Accounts {
             .execute(self.pool())
             .await?;
         Ok(User { tier, ..user })
+    }
+
+    /// Sets (or with `None` removes) the address a user's saved-search alerts are mailed to.
+    pub async fn set_email(&self, name: &str, email: Option<&str>) -> Result<User, AccountsError> {
+        let email = email.map(str::trim).filter(|e| !e.is_empty());
+        if let Some(address) = email {
+            check_email(address)?;
+        }
+        let user = self.existing_user(name).await?;
+        sqlx::query("UPDATE users SET email = $1 WHERE id = $2")
+            .bind(email)
+            .bind(user.id)
+            .execute(self.pool())
+            .await?;
+        Ok(User {
+            email: email.map(str::to_string),
+            ..user
+        })
     }
 
     /// Disables a user and revokes their refresh tokens; disabling twice keeps the first time.

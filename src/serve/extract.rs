@@ -137,3 +137,22 @@ mod tests {
         assert!(!is_json(None));
     }
 }
+
+/// A field of a change (`#[serde(default)]`): absent (leave it as it is), `null` (remove it)
+/// or a new value.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Change<T> {
+    #[default]
+    Keep,
+    Remove,
+    Set(T),
+}
+
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Change<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(match <Option<T> as serde::Deserialize>::deserialize(deserializer)? {
+            Some(value) => Change::Set(value),
+            None => Change::Remove,
+        })
+    }
+}

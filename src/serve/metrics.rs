@@ -50,6 +50,9 @@ pub struct Metrics {
     matches: AtomicU64,
     /// Matches scored by the skills-only fallback (a part of `matches`).
     skills_only_matches: AtomicU64,
+    /// Saved-search alert mails the server sent, and those the mail server did not take.
+    alert_mails_sent: AtomicU64,
+    alert_mails_failed: AtomicU64,
     /// Budget (a tier, or `login`) → requests refused with 429.
     rate_limited: Mutex<BTreeMap<&'static str, u64>>,
 }
@@ -122,6 +125,12 @@ impl Metrics {
         if skills_only {
             self.skills_only_matches.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// One saved-search alert mail sent (`sent`), or refused by the mail server.
+    pub fn alert_mailed(&self, sent: bool) {
+        let counter = if sent { &self.alert_mails_sent } else { &self.alert_mails_failed };
+        counter.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The text exposition (format 0.0.4).
@@ -266,6 +275,19 @@ impl Metrics {
         let all = self.matches.load(Ordering::Relaxed);
         let _ = writeln!(out, "rats_matches_total{{scoring=\"full\"}} {}", all.saturating_sub(skills_only));
         let _ = writeln!(out, "rats_matches_total{{scoring=\"skills_only\"}} {skills_only}");
+        family(
+            &mut out,
+            "rats_alert_mails_total",
+            "counter",
+            "Saved-search alert mails, by outcome: sent, or failed when the mail server did not take one (its postings are mailed the next round).",
+        );
+        for (outcome, counter) in [("sent", &self.alert_mails_sent), ("failed", &self.alert_mails_failed)] {
+            let _ = writeln!(
+                out,
+                "rats_alert_mails_total{{outcome=\"{outcome}\"}} {}",
+                counter.load(Ordering::Relaxed)
+            );
+        }
         family(
             &mut out,
             "rats_model_info",

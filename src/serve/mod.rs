@@ -9,6 +9,7 @@
 //! finish, and exit 0.
 
 pub mod access;
+pub mod alerts;
 pub mod blocking;
 pub mod companies;
 pub mod cookies;
@@ -89,13 +90,15 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/skills/{skill_id}", get(routes::catalog::skill))
         .route("/v1/companies", get(routes::catalog::companies))
         .route("/v1/models", get(routes::system::models))
-        .route("/v1/me", get(routes::auth::me))
+        .route("/v1/me", get(routes::auth::me).patch(routes::auth::update_me))
         .route("/v1/keys", get(routes::keys::list).post(routes::keys::create))
         .route("/v1/keys/{key_id}", delete(routes::keys::revoke))
         .route("/v1/searches", get(routes::searches::list).post(routes::searches::create))
         .route(
             "/v1/searches/{search_id}",
-            get(routes::searches::show).delete(routes::searches::delete),
+            get(routes::searches::show)
+                .patch(routes::searches::update)
+                .delete(routes::searches::delete),
         )
         .route("/v1/searches/{search_id}/jobs", get(routes::searches::run))
         .route("/v1/users", get(routes::admin::users))
@@ -159,6 +162,11 @@ pub async fn serve(listening: Listening, state: Arc<AppState>) -> Result<(), Ser
         .report_schedules
         .clone()
         .map(|config| tokio::spawn(send_due_reports(config)));
+    let alerter = state
+        .options
+        .alert_mail
+        .clone()
+        .map(|config| tokio::spawn(alerts::mail_alerts(state.clone(), config)));
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = match listening {
         Listening::Plain(tcp) => {
@@ -173,8 +181,8 @@ pub async fn serve(listening: Listening, state: Arc<AppState>) -> Result<(), Ser
     };
     refresher.abort();
     follower.abort();
-    if let Some(reporter) = reporter {
-        reporter.abort();
+    for task in [reporter, alerter].into_iter().flatten() {
+        task.abort();
     }
     served.map_err(|e| ServeError::Io(e.to_string()))
 }

@@ -61,6 +61,8 @@ pub struct Options {
     /// The report schedules the server sends every minute, as `rats report due` would (none
     /// when `reports:` lists none).
     pub report_schedules: Option<crate::report::due::DueConfig>,
+    /// How saved-search alerts are mailed (none without `smtp.url`: alerts stay in the page).
+    pub alert_mail: Option<super::alerts::AlertMail>,
 }
 
 pub struct AppState {

@@ -20,7 +20,7 @@ use crate::accounts::Role;
 use crate::accounts::tiers::Tier;
 use crate::serve::access::Caller;
 use crate::serve::cookies;
-use crate::serve::extract::Client;
+use crate::serve::extract::{Change, Client};
 use crate::serve::problem::Problem;
 use crate::serve::routes::admin::{UserChange, change_user};
 use crate::serve::routes::keys::revoke_key;
@@ -132,6 +132,7 @@ pub async fn change(
         role: form.role,
         tier: form.tier,
         disabled: form.disable.map(|_| true),
+        email: Change::Keep,
     };
     let saved = change_user(&state, &caller, client.as_deref(), &name, &change).await;
     let said = saved.map(|user| format!("changed={}", encoded(&user.name)));

@@ -2,7 +2,8 @@
 //! live figures (jobs per hour, the newest postings' skills and pay) as they are now, and names
 //! the place in the log they reach; the page's script then follows `GET /v1/stream` from that
 //! place — the same filters, no gap, no repeat — in a virtualised list, reconnecting with
-//! backoff, and shows the caller's saved-search alerts. Without script the page is a snapshot.
+//! backoff, and shows the caller's saved-search alerts; a search saved here may also mail its
+//! new postings when the server has a mail server. Without script the page is a snapshot.
 
 use std::sync::Arc;
 
@@ -30,6 +31,8 @@ struct LivePage {
     ingest: Value,
     skills: Value,
     salary: Value,
+    /// Whether saved searches may mail their new postings (the server has a mail server).
+    mails: bool,
 }
 
 /// `GET /live`.
@@ -55,6 +58,7 @@ pub async fn live(State(state): State<Arc<AppState>>, Viewer(caller): Viewer, ur
                     ingest: Value::Null,
                     skills: Value::Null,
                     salary: Value::Null,
+                    mails: state.options.alert_mail.is_some(),
                 };
             };
             let postings = recent
@@ -74,6 +78,7 @@ pub async fn live(State(state): State<Arc<AppState>>, Viewer(caller): Viewer, ur
                 ingest,
                 skills,
                 salary,
+                mails: state.options.alert_mail.is_some(),
             }
         },
     )

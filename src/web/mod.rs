@@ -20,7 +20,7 @@ mod matching;
 mod overview;
 mod query;
 mod register;
-mod render;
+pub mod render;
 mod salary;
 mod signin;
 mod skills;

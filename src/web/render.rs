@@ -19,7 +19,7 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; st
      connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// The templates, by name.
-const TEMPLATE_SOURCES: [(&str, &str); 20] = [
+const TEMPLATE_SOURCES: [(&str, &str); 22] = [
     ("base.html", include_str!("templates/base.html")),
     ("form.html", include_str!("templates/form.html")),
     ("charts.html", include_str!("templates/charts.html")),
@@ -40,6 +40,8 @@ const TEMPLATE_SOURCES: [(&str, &str); 20] = [
     ("admin.html", include_str!("templates/admin.html")),
     ("health.html", include_str!("templates/health.html")),
     ("live.html", include_str!("templates/live.html")),
+    ("alerts.txt", include_str!("templates/alerts.txt")),
+    ("alerts.html", include_str!("templates/alerts.html")),
 ];
 
 static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
@@ -103,6 +105,11 @@ pub fn problem(refusal: &crate::serve::problem::Problem) -> minijinja::Value {
 /// The signed-in person as the page header shows them.
 pub fn user(caller: &Caller) -> minijinja::Value {
     value(&caller.user)
+}
+
+/// A mail body from `template` with `values`: `.txt` as written, `.html` escaped.
+pub fn mail(template: &str, values: minijinja::Value) -> Result<String, minijinja::Error> {
+    TEMPLATES.get_template(template)?.render(values)
 }
 
 /// A page from `template` with `values`, with the headers every page carries.

@@ -1450,3 +1450,71 @@ fn tables_download_as_csv_json_and_excel_from_the_api_in_a_real_browser_within_t
         .expect("the server answers");
     assert_eq!(users.status(), 403);
 }
+
+#[test]
+fn a_search_saved_in_the_live_page_with_email_ticked_mails_its_new_postings_in_a_real_browser() {
+    use crate::live::{consume, postings_file};
+    use crate::mail_server::MailServer;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (lake, models) = private_copy(dir.path(), false);
+    let mail = MailServer::start(dir.path());
+    std::fs::write(
+        dir.path().join("rats.yaml"),
+        format!("smtp:\n  url: \"smtp://localhost:{}?tls=required\"\n", mail.port),
+    )
+    .expect("settings");
+    add_user(dir.path(), &lake, "ana", "analyst");
+    let server = Server::start_with_env(
+        dir.path(),
+        &lake,
+        &models,
+        &["--alert-every-secs", "1"],
+        &[("SSL_CERT_FILE", &mail.authority)],
+    );
+    let seen = browse("dashboard-mail.mjs", &[server.base.as_str(), "ana", PASSWORD, "ana@example.org"]);
+    assert_eq!(seen["problems"], json!([]), "{seen}");
+    assert_eq!(seen["origins"], json!([server.base]), "only this server is reached");
+    assert_eq!(
+        (&seen["addressShownAtFirst"], &seen["addressShownWhenTicked"]),
+        (&json!(false), &json!(true)),
+        "the address is asked for once mail is ticked: {seen}"
+    );
+    assert_eq!(seen["saved"]["pressed"], "true", "{seen}");
+    assert_eq!(
+        seen["saved"]["help"],
+        "Saved “Quantum by mail”: its new postings raise alerts here and are mailed to you."
+    );
+    assert_eq!(seen["off"], "“Quantum by mail” is no longer mailed.");
+    assert_eq!(seen["on"], "“Quantum by mail” mails you its new postings.");
+    let ana = server.get("/v1/users").body["users"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .find(|u| u["name"] == "ana")
+        .cloned()
+        .expect("ana");
+    assert_eq!(ana["email"], "ana@example.org", "the page set the address: {ana}");
+
+    consume(
+        dir.path(),
+        &lake,
+        &postings_file(dir.path(), "m", 3, &[(1, "Quantum Pipeline Engineer")]),
+    );
+    let started = std::time::Instant::now();
+    let messages = loop {
+        let messages = mail.messages();
+        if !messages.is_empty() {
+            break messages;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_mins(1),
+            "no mail in 60 s:\n{}",
+            server.log()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert_eq!(messages[0]["to"], "ana@example.org");
+    assert_eq!(messages[0]["subject"], "rats: 1 new posting for “Quantum by mail”");
+}

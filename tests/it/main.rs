@@ -2,6 +2,7 @@
 //! the library's view of the lake, reads the Delta tables through it).
 
 mod accounts;
+mod alert_mail;
 mod check;
 mod cli;
 mod consume_fixtures;

@@ -116,7 +116,16 @@ impl Server {
     /// are loaded.
     pub(crate) fn start_on(dir: &Path, lake: &Path, models: &Path, extra: &[&str], db: Option<&str>) -> Server {
         let key = user_with_key(dir, lake, db, "tester", "admin");
-        Self::spawn(dir, lake, models, extra, db, &key)
+        Self::spawn(dir, lake, models, extra, db, &key, &[])
+    }
+
+    /// [`Server::start`] with environment variables set for the server (a test authority in
+    /// `SSL_CERT_FILE`, say).
+    pub(crate) fn start_with_env(dir: &Path, lake: &Path, models: &Path, extra: &[&str], env: &[(&str, &Path)]) -> Server {
+        let key = user_with_key(dir, lake, None, "tester", "admin");
+        let server = Self::spawn(dir, lake, models, extra, None, &key, env);
+        server.wait_until("ready", |s| s.get("/ready").status == 200);
+        server
     }
 
     /// Stops the server as an operator does (SIGTERM) and waits for it to exit.
@@ -136,11 +145,11 @@ impl Server {
     /// and waits until it is ready.
     pub(crate) fn start_again(&mut self, dir: &Path, lake: &Path, models: &Path) {
         let address = self.base.split("://").nth(1).expect("an address").to_string();
-        *self = Self::spawn(dir, lake, models, &["--addr", &address], None, &self.key.clone());
+        *self = Self::spawn(dir, lake, models, &["--addr", &address], None, &self.key.clone(), &[]);
         self.wait_until("ready again", |s| s.get("/ready").status == 200);
     }
 
-    fn spawn(dir: &Path, lake: &Path, models: &Path, extra: &[&str], db: Option<&str>, key: &str) -> Server {
+    fn spawn(dir: &Path, lake: &Path, models: &Path, extra: &[&str], db: Option<&str>, key: &str, env: &[(&str, &Path)]) -> Server {
         let log = dir.join("serve.log");
         let address = if extra.contains(&"--addr") {
             &[][..]
@@ -156,6 +165,7 @@ impl Server {
             .arg(models)
             .args(db.map(|db| ["--db", db]).iter().flatten())
             .args(extra)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).expect("log file"))
             .spawn()

@@ -1,4 +1,4 @@
-//! Admin-only routes: `GET /v1/users`, `PATCH /v1/users/{user_name}` (role, tier, disabling;
+//! Admin-only routes: `GET /v1/users`, `PATCH /v1/users/{user_name}` (role, tier, mail address, disabling;
 //! the admin page's forms do the same through [`change_user`]) and `GET /v1/audit` (the audit
 //! log, newest first, paged with `before=<id>`).
 
@@ -13,7 +13,7 @@ use crate::accounts::tiers::Tier;
 use crate::accounts::{AccountsError, Role, User};
 
 use super::super::access::Caller;
-use super::super::extract::{ApiJson, ApiQuery, Client};
+use super::super::extract::{ApiJson, ApiQuery, Change, Client};
 use super::super::problem::{Problem, internal};
 use super::super::state::AppState;
 use super::checked_limit;
@@ -57,6 +57,9 @@ pub struct UserChange {
     /// disabled user is not enabled again.
     #[serde(default)]
     pub disabled: Option<bool>,
+    /// Where the user's saved-search alerts are mailed; `null` removes it.
+    #[serde(default)]
+    pub email: Change<String>,
 }
 
 /// `PATCH /v1/users/{user_name}`: the user after the change.
@@ -129,6 +132,14 @@ pub async fn change_user(
         accounts
             .audit("tier_changed", Some(user.id), Some(&user.name), client, &detail)
             .await;
+    }
+    let email = match &change.email {
+        Change::Keep => None,
+        Change::Remove => Some(None),
+        Change::Set(email) => Some(Some(email.as_str())),
+    };
+    if let Some(email) = email {
+        user = super::auth::set_email(state, &user, client, email, by).await?;
     }
     if change.disabled == Some(true) && user.disabled_at.is_none() {
         user = accounts.disable_user(name).await.map_err(failed)?;

@@ -18,7 +18,7 @@ use crate::accounts::{AccountsError, Role, User};
 
 use super::super::access::Caller;
 use super::super::cookies;
-use super::super::extract::{ApiJson, Client};
+use super::super::extract::{ApiJson, Change, Client};
 use super::super::problem::{Problem, internal};
 use super::super::state::AppState;
 
@@ -258,4 +258,49 @@ pub async fn logout(
 /// The caller as the server sees them: user, role, and the key used if any.
 pub async fn me(Extension(caller): Extension<Caller>) -> Json<serde_json::Value> {
     Json(json!({"user": caller.user, "key_id": caller.key_id}))
+}
+
+/// What people change about themselves.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MyChange {
+    /// Where saved-search alerts are mailed; `null` removes it (and with it the mail).
+    #[serde(default)]
+    email: Change<String>,
+}
+
+/// `PATCH /v1/me`: the caller after the change.
+pub async fn update_me(
+    State(state): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
+    Client(client): Client,
+    ApiJson(change): ApiJson<MyChange>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    let name = &caller.user.name;
+    let user = match &change.email {
+        Change::Keep => caller.user.clone(),
+        Change::Remove => set_email(&state, &caller.user, client.as_deref(), None, name).await?,
+        Change::Set(email) => set_email(&state, &caller.user, client.as_deref(), Some(email), name).await?,
+    };
+    Ok(Json(json!({"user": user, "key_id": caller.key_id})))
+}
+
+/// Sets `user`'s mail address (`None` removes it), audited as `email_changed` naming who
+/// changed it (`by`); an address that does not read as one is a 422 naming `email`.
+pub async fn set_email(state: &AppState, user: &User, client: Option<&str>, email: Option<&str>, by: &str) -> Result<User, Problem> {
+    let changed = state.accounts.set_email(&user.name, email).await.map_err(|e| match e {
+        AccountsError::Invalid(message) => Problem::invalid("email", message),
+        other => internal("changing a mail address", &other),
+    })?;
+    if changed.email != user.email {
+        let detail = match &changed.email {
+            Some(address) => format!("email {address} (by {by})"),
+            None => format!("email removed (by {by})"),
+        };
+        state
+            .accounts
+            .audit("email_changed", Some(changed.id), Some(&changed.name), client, &detail)
+            .await;
+    }
+    Ok(changed)
 }

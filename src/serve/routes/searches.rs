@@ -1,6 +1,7 @@
-//! `GET|POST /v1/searches`, `GET|DELETE /v1/searches/{search_id}` and
-//! `GET /v1/searches/{search_id}/jobs`: saved `/v1/jobs` queries, run again by id. Everyone
-//! keeps their own; admins also list (`?user=NAME`, `?all=true`), read and delete others'.
+//! `GET|POST /v1/searches`, `GET|PATCH|DELETE /v1/searches/{search_id}` and
+//! `GET /v1/searches/{search_id}/jobs`: saved `/v1/jobs` queries, run again by id, alerting in
+//! the live page and, with `email`, by mail ([`crate::serve::alerts`]). Everyone keeps their
+//! own; admins also list (`?user=NAME`, `?all=true`), read, change and delete others'.
 //! Another user's search answers 404 to a non-admin — the same as one that does not exist —
 //! and the attempt is audited.
 
@@ -14,7 +15,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::accounts::searches::SavedSearch;
-use crate::accounts::{AccountsError, Role};
+use crate::accounts::{AccountsError, Role, User};
 
 use super::super::access::Caller;
 use super::super::extract::{ApiJson, ApiQuery, Client};
@@ -33,6 +34,16 @@ pub struct NewSearch {
     filter: Map<String, Value>,
     #[serde(default)]
     sort: Sort,
+    /// Mail the search's new postings to its owner.
+    #[serde(default)]
+    email: bool,
+}
+
+/// What may change about a saved search.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchChange {
+    email: bool,
 }
 
 /// Paging of a saved search's results; the filters and sort are the saved ones.
@@ -94,9 +105,14 @@ pub async fn create(
     ApiJson(body): ApiJson<NewSearch>,
 ) -> Result<Response, Problem> {
     let filter = checked_filter(body.filter, &state)?;
+    let mail_after = if body.email {
+        Some(mail_start(&state, &caller.user)?)
+    } else {
+        None
+    };
     let saved = state
         .accounts
-        .save_search(&caller.user, &body.name, &stored_query(&filter, body.sort))
+        .save_search(&caller.user, &body.name, &stored_query(&filter, body.sort), mail_after)
         .await;
     match saved {
         Ok(search) => Ok((StatusCode::CREATED, Json(search)).into_response()),
@@ -114,6 +130,57 @@ pub async fn show(
     visible_search(&state, &caller, client.as_deref(), &search_id, "read")
         .await
         .map(Json)
+}
+
+/// `PATCH /v1/searches/{search_id}`: turns its mail on (for postings from now on) or off.
+pub async fn update(
+    State(state): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
+    Client(client): Client,
+    Path(search_id): Path<String>,
+    ApiJson(change): ApiJson<SearchChange>,
+) -> Result<Json<SavedSearch>, Problem> {
+    let search = visible_search(&state, &caller, client.as_deref(), &search_id, "change").await?;
+    if search.email == change.email {
+        return Ok(Json(search));
+    }
+    let mail_after = if change.email {
+        let owner = state
+            .accounts
+            .user_by_id(search.user_id)
+            .await
+            .map_err(|e| internal("reading a saved search's owner", &e))?
+            .ok_or_else(|| Problem::not_found("no such saved search among yours"))?;
+        Some(mail_start(&state, &owner)?)
+    } else {
+        None
+    };
+    state
+        .accounts
+        .set_search_email(search.id, mail_after)
+        .await
+        .map_err(|e| internal("changing a saved search", &e))?
+        .map(Json)
+        .ok_or_else(|| Problem::not_found("no such saved search among yours"))
+}
+
+/// Where a search that starts mailing now starts: after the silver version the server has
+/// followed to (or at its first round, before the log is read). Refused when the server sends
+/// no mail or `owner` has no address to send it to.
+fn mail_start(state: &AppState, owner: &User) -> Result<i64, Problem> {
+    if state.options.alert_mail.is_none() {
+        return Err(Problem::invalid(
+            "email",
+            "this server sends no mail (it runs without smtp.url); alerts show in the live page",
+        ));
+    }
+    if owner.email.is_none() {
+        return Err(Problem::invalid(
+            "email",
+            format!("{} has no mail address yet: set one with PATCH /v1/me {{\"email\": …}}", owner.name),
+        ));
+    }
+    Ok(state.feed.version().unwrap_or(-1))
 }
 
 pub async fn delete(
