@@ -152,6 +152,25 @@ fn the_document_is_valid_openapi_and_every_answer_of_a_full_walk_fits_it() {
         422
     );
 
+    let address = json!({"email": "walker@example.org"});
+    let me = walk.send(Method::PATCH, "/v1/me", "/v1/me", Some(&address), None);
+    assert_eq!((me.status, &me.body["user"]["email"]), (200, &address["email"]), "{}", me.body);
+    assert_eq!(
+        walk.send(Method::PATCH, "/v1/me", "/v1/me", Some(&json!({"email": "walker"})), None)
+            .status,
+        422
+    );
+    let removed = walk.send(Method::PATCH, "/v1/me", "/v1/me", Some(&json!({"email": null})), None);
+    assert_eq!(removed.body["user"]["email"], Value::Null, "{}", removed.body);
+    let ada = walk.send(
+        Method::PATCH,
+        user,
+        "/v1/users/ada",
+        Some(&json!({"email": "ada@example.org"})),
+        None,
+    );
+    assert_eq!(ada.body["user"]["email"], "ada@example.org", "{}", ada.body);
+
     let search = json!({"name": "remote data", "filter": {"title": "data"}, "sort": "salary"});
     let saved = walk.send(Method::POST, "/v1/searches", "/v1/searches", Some(&search), None);
     assert_eq!(saved.status, 201, "{}", saved.body);
@@ -166,6 +185,16 @@ fn the_document_is_valid_openapi_and_every_answer_of_a_full_walk_fits_it() {
         walk.get("/v1/searches/{search_id}/jobs", &format!("{one}/jobs?limit=2")).status,
         200
     );
+    let no_mail = walk.send(
+        Method::PATCH,
+        "/v1/searches/{search_id}",
+        &one,
+        Some(&json!({"email": false})),
+        None,
+    );
+    assert_eq!((no_mail.status, &no_mail.body["email"]), (200, &json!(false)), "{}", no_mail.body);
+    let mail = walk.send(Method::PATCH, "/v1/searches/{search_id}", &one, Some(&json!({"email": true})), None);
+    assert_eq!(mail.status, 422, "this walk's server has no mail server: {}", mail.body);
     assert_eq!(walk.send(Method::DELETE, "/v1/searches/{search_id}", &one, None, None).status, 204);
     assert_eq!(walk.get("/v1/searches/{search_id}", &one).status, 404);
 

@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 use reqwest::Method;
 
 use crate::accounts::add_with_password;
+use crate::mail_server::MailServer;
 use crate::oidc::Provider;
 use crate::serve::{Server, private_copy, user_with_key};
 use crate::support::{assign_title_families, free_port, repo, run, stderr};
@@ -85,8 +86,11 @@ fn the_readme_calls_every_route_with_curl_and_each_call_succeeds() {
     let db = format!("sqlite://{}", dir.path().join("accounts.sqlite").display());
     // The examples' provider `corp`: the real one of the OIDC test.
     let provider_port = free_port();
+    // A real mail server, so that a saved search may mail (the examples' round is an hour away).
+    let mail = MailServer::start(dir.path());
     let settings = format!(
-        "serve:\n  oidc:\n    providers:\n      - {{name: corp, issuer: 'http://127.0.0.1:{provider_port}', client_id: rats, client_secret: rats-test-secret, default_role: api_user}}\n"
+        "serve:\n  oidc:\n    providers:\n      - {{name: corp, issuer: 'http://127.0.0.1:{provider_port}', client_id: rats, client_secret: rats-test-secret, default_role: api_user}}\nsmtp:\n  url: \"smtp://localhost:{}?tls=required\"\n",
+        mail.port
     );
     std::fs::write(dir.path().join("rats.yaml"), settings).expect("writes rats.yaml");
     let server = Server::start_on(dir.path(), &lake, &models, &["--open-registration"], Some(&db));
