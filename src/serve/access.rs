@@ -120,9 +120,17 @@ pub async fn authorize(State(state): State<Arc<AppState>>, mut request: Request,
         Err(_) if page => Ok(None),
         caller => caller,
     };
-    // The API, and the pages that do what an API route does (signing in, matching a CV), spend
-    // the caller's rate budget; the other pages only read what the snapshot already holds.
-    let budget = if route.starts_with("/v1/") || (crate::web::spends_budget(&route) && request.method() == Method::POST) {
+    // The API, and the pages that do what an API route does (signing in, matching a CV,
+    // downloading a table), spend the caller's rate budget; the other pages only read what the
+    // snapshot already holds.
+    // A page's table downloaded as a file (`format=…`) is an API call by another address.
+    let page_download = page
+        && request.method() == Method::GET
+        && request
+            .uri()
+            .query()
+            .is_some_and(|q| form_urlencoded::parse(q.as_bytes()).any(|(name, _)| name == "format"));
+    let budget = if route.starts_with("/v1/") || page_download || (crate::web::spends_budget(&route) && request.method() == Method::POST) {
         let known = caller.as_ref().ok().and_then(Option::as_ref);
         match spend(&state, &route, known, client.as_deref()).await {
             Ok(decision) => Some(decision),

@@ -49,7 +49,7 @@ pub enum Download {
 }
 
 impl Download {
-    fn parse(value: &str) -> Result<Self, Problem> {
+    pub fn parse(value: &str) -> Result<Self, Problem> {
         match value {
             "csv" => Ok(Download::Csv),
             "json" => Ok(Download::Json),
@@ -144,6 +144,13 @@ async fn converted(answer: Response, rows_field: &str, format: Download, path: &
     } else {
         format!("GET {path}?{query}")
     };
+    let version = value.get("lake_version").and_then(Value::as_i64);
+    file(rows, format, &request, path.trim_start_matches("/v1/"), version)
+}
+
+/// `rows` as a download: a file named after `name` (`stats/salary`) and the lake version,
+/// whose workbook says it answers `request`.
+pub fn file(rows: &[Value], format: Download, request: &str, name: &str, lake_version: Option<i64>) -> Result<Response, Problem> {
     let bytes = match format {
         Download::Json => serde_json::to_vec_pretty(rows).map_err(|e| internal("writing JSON", &e))?,
         Download::Csv => {
@@ -153,16 +160,15 @@ async fn converted(answer: Response, rows_field: &str, format: Download, path: &
         Download::Xlsx => {
             let exported_at = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
             let about = About {
-                what: &request,
-                statement: &request,
+                what: request,
+                statement: request,
                 exported_at: &exported_at,
             };
             let batch = table_of(rows).map_err(|e| internal("a sheet of the answer", &e))?;
             workbook(&[batch], &about).map_err(|e| internal("writing the workbook", &e))?.0
         }
     };
-    let version = value.get("lake_version").and_then(Value::as_i64);
-    let file = file_name(path, version, format);
+    let file = file_name(name, lake_version, format);
     let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{file}\"")).map_err(|e| internal("a file name", &e))?;
     let mut response = Response::new(Body::from(bytes));
     let headers = response.headers_mut();
@@ -171,10 +177,10 @@ async fn converted(answer: Response, rows_field: &str, format: Download, path: &
     Ok(response)
 }
 
-/// `rats-stats-salary-v12.csv` for `/v1/stats/salary` at lake version 12.
-fn file_name(path: &str, lake_version: Option<i64>, format: Download) -> String {
-    let name: String = path
-        .trim_start_matches("/v1/")
+/// `rats-stats-salary-v12.csv` for `stats/salary` at lake version 12.
+fn file_name(name: &str, lake_version: Option<i64>, format: Download) -> String {
+    let name: String = name
+        .trim_matches('/')
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
         .collect();
@@ -308,7 +314,7 @@ mod tests {
 
     #[test]
     fn files_are_named_after_the_route_and_the_lake_version() {
-        assert_eq!(file_name("/v1/stats/salary", Some(12), Download::Csv), "rats-stats-salary-v12.csv");
-        assert_eq!(file_name("/v1/searches/3/jobs", None, Download::Xlsx), "rats-searches-3-jobs.xlsx");
+        assert_eq!(file_name("stats/salary", Some(12), Download::Csv), "rats-stats-salary-v12.csv");
+        assert_eq!(file_name("searches/3/jobs", None, Download::Xlsx), "rats-searches-3-jobs.xlsx");
     }
 }

@@ -6,13 +6,14 @@
 use std::sync::Arc;
 
 use axum::http::{StatusCode, Uri};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use minijinja::context;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::filters::{choices, filtering, form_values};
 use super::kept::kept;
+use super::page_tables::{self, PageTable};
 use super::query::{address, tidy};
 use super::render::{page, problem as shown_problem, user, value};
 use crate::serve::access::Caller;
@@ -32,6 +33,8 @@ pub struct FilteredPage {
     pub api: &'static str,
     /// The page's own fields beside the filter's (the form shows them empty when absent).
     pub extra_fields: &'static [&'static str],
+    /// The page's tables, downloadable with `table=NAME&format=…`.
+    pub tables: &'static [PageTable],
     /// Whether the figures are kept per lake version and query (on the blocking pool); the live
     /// page's move between versions and are cheap, so it computes them on every request.
     pub kept: bool,
@@ -56,6 +59,10 @@ impl FilteredPage {
             Ok(query) => query,
             Err(redirect) => return redirect,
         };
+        let (asked, query) = match page_tables::asked(&query) {
+            Ok(asked) => asked,
+            Err(refused) => return refused.into_response(),
+        };
         let form = context! {
             page => self.nav,
             user => user(caller),
@@ -67,6 +74,9 @@ impl FilteredPage {
             query => query.clone(),
         };
         let Some(market) = state.market() else {
+            if asked.is_some() {
+                return Problem::unavailable("lake_not_ready", "the lake has not been read yet; see /ready").into_response();
+            }
             return page(
                 StatusCode::SERVICE_UNAVAILABLE,
                 self.template,
@@ -75,6 +85,7 @@ impl FilteredPage {
         };
         let parsed = match parse(&query, state.extractor.taxonomy(), &market) {
             Ok(parsed) => parsed,
+            Err(problem) if asked.is_some() => return problem.into_response(),
             Err(problem) => {
                 return page(
                     problem.status(),
@@ -90,6 +101,10 @@ impl FilteredPage {
             Ok(compute(state, &market, parsed))
         };
         match found {
+            Ok(found) if let Some(asked) = &asked => {
+                let figures = serde_json::to_value(&found).unwrap_or_default();
+                page_tables::answer(asked, self.tables, &figures, self.path, &query, Some(market.lake_version))
+            }
             Ok(found) => page(
                 StatusCode::OK,
                 self.template,

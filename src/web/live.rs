@@ -15,6 +15,7 @@ use serde_json::Value;
 
 use super::filtered::FilteredPage;
 use super::filters::filter_of;
+use super::page_tables::PageTable;
 use super::viewer::Viewer;
 use crate::serve::state::AppState;
 
@@ -43,6 +44,20 @@ pub async fn live(State(state): State<Arc<AppState>>, Viewer(caller): Viewer, ur
         template: "live.html",
         api: "/v1/stream",
         extra_fields: &[],
+        tables: &[
+            PageTable {
+                name: "postings",
+                rows: "/postings",
+            },
+            PageTable {
+                name: "hours",
+                rows: "/ingest/hours",
+            },
+            PageTable {
+                name: "skills",
+                rows: "/skills/skills",
+            },
+        ],
         kept: false,
     };
     PAGE.render(

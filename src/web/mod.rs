@@ -18,6 +18,7 @@ mod kept;
 mod live;
 mod matching;
 mod overview;
+mod page_tables;
 mod query;
 mod register;
 pub mod render;

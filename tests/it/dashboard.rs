@@ -1518,3 +1518,105 @@ fn a_search_saved_in_the_live_page_with_email_ticked_mails_its_new_postings_in_a
     assert_eq!(messages[0]["to"], "ana@example.org");
     assert_eq!(messages[0]["subject"], "rats: 1 new posting for “Quantum by mail”");
 }
+
+#[test]
+fn a_pages_own_tables_download_with_its_filters_unformatted_within_the_rate_budget() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("rats.yaml"),
+        "serve:\n  rate_limits:\n    free: {per_minute: 1, burst: 1000}\n    admin: {per_minute: 1, burst: 1000}\n",
+    )
+    .expect("writes rats.yaml");
+    let lake = market_lake(dir.path());
+    let server = Server::start(dir.path(), &lake, &fixture().models, &[]);
+    add_user(dir.path(), &lake, "ana", "analyst");
+    let browser = no_redirects();
+    let cookie = access_cookie(&server, &browser, "ana");
+    let get = |path: &str| {
+        let response = browser
+            .get(format!("{}{path}", server.base))
+            .header("cookie", &cookie)
+            .send()
+            .expect("the server answers");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        (status, headers, response.bytes().expect("a body").to_vec())
+    };
+    let json_of = |bytes: &[u8]| -> Value { serde_json::from_slice(bytes).expect("JSON") };
+    let version = server.get("/v1/jobs?limit=1").body["lake_version"]
+        .as_i64()
+        .expect("a lake version");
+
+    // The page links its tables; each link answers the table's rows as the page computed them.
+    let (_, _, skills_page) = get("/skills");
+    let skills_page = String::from_utf8(skills_page).expect("UTF-8");
+    // (minijinja escapes the `/` of an address as `&#x2f;`, which browsers read back.)
+    assert!(
+        skills_page.contains("href=\"&#x2f;skills?table=pairs&amp;format=csv\""),
+        "a link to the pairs"
+    );
+    let (status, headers, pairs) = get("/skills?table=pairs&format=json");
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&pairs));
+    assert_eq!(
+        headers["content-disposition"],
+        format!("attachment; filename=\"rats-skills-pairs-v{version}.json\"").as_str()
+    );
+    let pairs = json_of(&pairs);
+    let first = &pairs.as_array().expect("rows")[0];
+    assert!(
+        first["postings"].is_u64() && first["lift"].is_number(),
+        "numbers stay numbers: {first}"
+    );
+    assert!(
+        skills_page.contains(&format!(">×{}<", first["lift"])),
+        "the page shows the same pair first: {first}"
+    );
+
+    // Filters apply as on the page; the workbook says which view it holds.
+    let (status, _, open) = get("/companies?title=analyst&table=long-open&format=json");
+    assert_eq!(status, 200);
+    let open = json_of(&open);
+    let titles: Vec<&str> = open.as_array().expect("rows").iter().filter_map(|p| p["title"].as_str()).collect();
+    assert!(!titles.is_empty(), "{open}");
+    assert!(titles.iter().all(|t| t.to_lowercase().contains("analyst")), "{titles:?}");
+    let (status, headers, sheet) = get("/trends?remote=remote&table=groups&format=xlsx");
+    assert_eq!(status, 200);
+    assert_eq!(
+        headers["content-disposition"],
+        format!("attachment; filename=\"rats-trends-groups-v{version}.xlsx\"").as_str()
+    );
+    let file = dir.path().join("groups.xlsx");
+    std::fs::write(&file, sheet).expect("writes the workbook");
+    let sheet = open_workbook(&file);
+    assert_eq!(sheet["about"]["exported"], "GET /trends?remote=remote&table=groups", "{sheet}");
+    assert!(!sheet_column(&sheet, "group").is_empty(), "{sheet}");
+    let (status, headers, hours) = get("/live?table=hours&format=csv");
+    assert_eq!(
+        (status, &headers["content-type"]),
+        (200, &"text/csv; charset=utf-8".parse().expect("a header value"))
+    );
+    let hours = String::from_utf8(hours).expect("UTF-8");
+    assert_eq!(hours.lines().next(), Some("duplicates,postings,start"), "{hours}");
+
+    // A download spends the budget as an API call does; the page itself does not.
+    let remaining =
+        |headers: &reqwest::header::HeaderMap| -> i64 { headers["ratelimit-remaining"].to_str().expect("text").parse().expect("a number") };
+    let (_, before, _) = get("/salary?table=premiums-up&format=csv");
+    let (_, after, _) = get("/salary?table=premiums-down&format=csv");
+    assert_eq!(remaining(&after), remaining(&before) - 1);
+    let (_, page, _) = get("/salary");
+    assert!(!page.contains_key("ratelimit-remaining"), "a page read spends nothing");
+
+    // What cannot be downloaded is refused naming the field, with the tables there are.
+    let (status, _, refused) = get("/trends?table=nope&format=csv");
+    let refused = json_of(&refused);
+    assert_eq!((status, &refused["field"]), (422, &json!("table")), "{refused}");
+    assert!(
+        refused["detail"].as_str().is_some_and(|d| d.contains("groups, ingest")),
+        "{refused}"
+    );
+    let (status, _, refused) = get("/skills?format=csv");
+    assert_eq!((status, &json_of(&refused)["field"]), (422, &json!("table")));
+    let (status, _, refused) = get("/skills?table=pairs&format=pdf");
+    assert_eq!((status, &json_of(&refused)["field"]), (422, &json!("format")));
+}

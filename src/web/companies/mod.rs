@@ -29,6 +29,7 @@ use crate::serve::routes::stats;
 use crate::serve::state::AppState;
 use crate::skills::Taxonomy;
 use crate::transform::delta::DeltaIo;
+use crate::web::page_tables::PageTable;
 
 /// Companies a page lists.
 const PAGE_SIZE: usize = 50;
@@ -91,6 +92,10 @@ pub async fn list(State(state): State<Arc<AppState>>, Viewer(caller): Viewer, ur
         template: "companies.html",
         api: "/v1/companies",
         extra_fields: &["sort", "offset"],
+        tables: &[PageTable {
+            name: "long-open",
+            rows: "/longest_open",
+        }],
         kept: true,
     };
     PAGE.render(&state, &caller, &uri, parse, |_, market, (filter, view)| {

@@ -17,6 +17,7 @@ use crate::skills::Taxonomy;
 use crate::web::boxplot::{BoxPlot, box_plot, five_numbers};
 use crate::web::filtered::FilteredPage;
 use crate::web::filters::{choices, filter_of};
+use crate::web::page_tables::PageTable;
 use crate::web::viewer::Viewer;
 
 /// Groups shown per breakdown, the most postings with pay first.
@@ -130,6 +131,16 @@ pub async fn distribution(State(state): State<Arc<AppState>>, Viewer(caller): Vi
         template: "salary.html",
         api: "/v1/stats/salary",
         extra_fields: &[],
+        tables: &[
+            PageTable {
+                name: "premiums-up",
+                rows: "/premiums_up",
+            },
+            PageTable {
+                name: "premiums-down",
+                rows: "/premiums_down",
+            },
+        ],
         kept: true,
     };
     PAGE.render(

@@ -22,6 +22,7 @@ use crate::serve::market::Job;
 use crate::serve::routes::catalog::skill_detail;
 use crate::serve::routes::stats;
 use crate::serve::state::AppState;
+use crate::web::page_tables::PageTable;
 
 /// `GET /skills`.
 pub async fn skills(State(state): State<Arc<AppState>>, Viewer(caller): Viewer, uri: Uri) -> Response {
@@ -31,6 +32,20 @@ pub async fn skills(State(state): State<Arc<AppState>>, Viewer(caller): Viewer, 
         template: "skills.html",
         api: "/v1/stats/skills",
         extra_fields: &[],
+        tables: &[
+            PageTable {
+                name: "rising",
+                rows: "/rising",
+            },
+            PageTable {
+                name: "falling",
+                rows: "/falling",
+            },
+            PageTable {
+                name: "pairs",
+                rows: "/pairs",
+            },
+        ],
         kept: true,
     };
     PAGE.render(

@@ -23,6 +23,7 @@ use crate::serve::problem::Problem;
 use crate::serve::routes::stats::{self, Dimension, Period};
 use crate::serve::state::AppState;
 use crate::skills::Taxonomy;
+use crate::web::page_tables::PageTable;
 
 /// The page's own fields, named as the API's.
 #[derive(Debug, Deserialize)]
@@ -79,6 +80,16 @@ pub async fn trends(State(state): State<Arc<AppState>>, Viewer(caller): Viewer, 
         template: "trends.html",
         api: "/v1/stats/postings",
         extra_fields: &["by", "split"],
+        tables: &[
+            PageTable {
+                name: "groups",
+                rows: "/trends/lines",
+            },
+            PageTable {
+                name: "ingest",
+                rows: "/ingest/Ok/hours",
+            },
+        ],
         kept: true,
     };
     PAGE.render(&state, &caller, &uri, parse, |state, market, asked| {
