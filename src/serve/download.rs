@@ -1,5 +1,5 @@
-//! Lists as files: a GET route whose answer is a list (`/v1/jobs`' jobs, `/v1/stats/salary`'s
-//! groups, `/v1/audit`'s events …) also answers `?format=csv`, `xlsx` or `json` with that list
+//! Lists as files: a GET route whose answer is a list, or holds one table (`/v1/jobs`' jobs,
+//! `/v1/stats/salary`'s groups, `/v1/audit`'s events, a posting's duplicates …) also answers `?format=csv`, `xlsx` or `json` with that list
 //! as a download. The route answers first, with the rest of the query, and only its answer is
 //! converted, so a download has the filters, paging, role check and rate budget of the JSON
 //! it stands for (the dashboard's download links are these addresses). For the sheet, nested
@@ -24,12 +24,14 @@ use crate::export::About;
 use crate::export::xlsx::workbook;
 
 /// The routes that answer a list, and the field of their answer that holds it.
-pub const LISTS: [(&str, &str); 11] = [
+pub const LISTS: [(&str, &str); 13] = [
     ("/v1/jobs", "jobs"),
+    ("/v1/jobs/{posting_key}", "duplicates"),
     ("/v1/stats/salary", "groups"),
     ("/v1/stats/postings", "series"),
     ("/v1/stats/skills", "skills"),
     ("/v1/skills", "skills"),
+    ("/v1/skills/{skill_id}", "named_with"),
     ("/v1/companies", "companies"),
     ("/v1/keys", "keys"),
     ("/v1/searches", "searches"),

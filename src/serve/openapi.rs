@@ -212,7 +212,7 @@ mod tests {
             );
             assert!(get["responses"]["200"]["content"]["text/csv"].is_object(), "{route}");
         }
-        let one = &document["paths"]["/v1/jobs/{posting_key}"]["get"]["parameters"];
+        let one = &document["paths"]["/v1/stats/overview"]["get"]["parameters"];
         assert!(one.as_array().is_some_and(|p| p.iter().all(|p| p["name"] != "format")));
     }
 

@@ -45,18 +45,9 @@ pub async fn live(State(state): State<Arc<AppState>>, Viewer(caller): Viewer, ur
         api: "/v1/stream",
         extra_fields: &[],
         tables: &[
-            PageTable {
-                name: "postings",
-                rows: "/postings",
-            },
-            PageTable {
-                name: "hours",
-                rows: "/ingest/hours",
-            },
-            PageTable {
-                name: "skills",
-                rows: "/skills/skills",
-            },
+            PageTable::new("postings", "/postings"),
+            PageTable::new("hours", "/ingest/hours"),
+            PageTable::new("skills", "/skills/skills"),
         ],
         kept: false,
     };

@@ -15,8 +15,43 @@ use crate::serve::problem::Problem;
 /// One table of a page: its name in the address, and a JSON pointer (RFC 6901) to its rows in
 /// the page's figures (`/ingest/hours`).
 pub struct PageTable {
-    pub name: &'static str,
-    pub rows: &'static str,
+    name: &'static str,
+    rows: &'static str,
+    /// Column names for rows that are tuples (JSON arrays); none for rows that are objects.
+    columns: &'static [&'static str],
+}
+
+impl PageTable {
+    /// A table whose rows are objects.
+    pub const fn new(name: &'static str, rows: &'static str) -> Self {
+        PageTable { name, rows, columns: &[] }
+    }
+
+    /// A table whose rows are tuples, their items named `columns`.
+    pub const fn tuples(name: &'static str, rows: &'static str, columns: &'static [&'static str]) -> Self {
+        PageTable { name, rows, columns }
+    }
+
+    /// The rows as objects.
+    fn named(&self, rows: &[Value]) -> Vec<Value> {
+        if self.columns.is_empty() {
+            return rows.to_vec();
+        }
+        rows.iter()
+            .map(|row| match row {
+                Value::Array(items) => Value::Object(self.columns.iter().map(|c| (*c).to_string()).zip(items.iter().cloned()).collect()),
+                other => other.clone(),
+            })
+            .collect()
+    }
+}
+
+/// The table asked for in a page's address, for pages that are not a [`super::filtered::FilteredPage`];
+/// a refusal is the page's answer.
+pub fn asked_in(uri: &axum::http::Uri) -> Result<Option<Asked>, Response> {
+    asked(uri.query().unwrap_or_default())
+        .map(|(asked, _)| asked)
+        .map_err(IntoResponse::into_response)
 }
 
 /// A table asked for, and in which format.
@@ -56,16 +91,16 @@ pub fn answer(asked: &Asked, tables: &[PageTable], figures: &Value, path: &str, 
         return Problem::invalid("table", format!("no table {:?} on {path} (its tables: {known})", asked.table)).into_response();
     };
     let rows = match figures.pointer(table.rows) {
-        Some(Value::Array(rows)) => rows.as_slice(),
+        Some(Value::Array(rows)) => table.named(rows),
         // A table the figures do not hold (nothing computed for this view) has no rows.
-        None | Some(Value::Null) => &[],
+        None | Some(Value::Null) => Vec::new(),
         Some(_) => {
             return crate::serve::problem::internal("a page's table", &format!("{path}: {} is not a list", table.rows)).into_response();
         }
     };
     let request = format!("GET {}", super::query::address(path, &with(query, "table", Some(table.name))));
     let name = format!("{}/{}", path.trim_matches('/'), table.name);
-    download::file(rows, asked.format, &request, &name, lake_version).unwrap_or_else(IntoResponse::into_response)
+    download::file(&rows, asked.format, &request, &name, lake_version).unwrap_or_else(IntoResponse::into_response)
 }
 
 #[cfg(test)]
@@ -94,12 +129,12 @@ mod tests {
         }
     }
 
-    #[test]
-    fn the_rows_are_the_tables_and_an_unknown_table_is_named() {
-        let tables = [PageTable {
-            name: "hours",
-            rows: "/ingest/hours",
-        }];
+    #[tokio::test]
+    async fn the_rows_are_the_tables_and_an_unknown_table_is_named() {
+        let tables = [
+            PageTable::new("hours", "/ingest/hours"),
+            PageTable::tuples("weeks", "/weekly", &["week", "postings"]),
+        ];
         let figures = serde_json::json!({"ingest": {"hours": [{"start": 0, "postings": 3}, {"start": 3600, "postings": 5}]}});
         let csv = Asked {
             table: "hours".into(),
@@ -116,6 +151,18 @@ mod tests {
             format: Download::Csv,
         };
         assert_eq!(answer(&missing, &tables, &figures, "/live", "", None).status(), 422);
+        let weeks = Asked {
+            table: "weeks".into(),
+            format: Download::Json,
+        };
+        let figures = serde_json::json!({"weekly": [["2025-W14", 3], ["2025-W15", 5]]});
+        let answered = answer(&weeks, &tables, &figures, "/", "", None);
+        let body = axum::body::to_bytes(answered.into_body(), 1 << 20).await.expect("a body");
+        let rows: Value = serde_json::from_slice(&body).expect("JSON");
+        assert_eq!(
+            rows,
+            serde_json::json!([{"week": "2025-W14", "postings": 3}, {"week": "2025-W15", "postings": 5}])
+        );
         let empty = answer(&csv, &tables, &serde_json::json!({}), "/live", "", None);
         assert_eq!(empty.status(), 200, "a view without the table's rows downloads an empty file");
     }

@@ -1598,6 +1598,47 @@ fn a_pages_own_tables_download_with_its_filters_unformatted_within_the_rate_budg
     let hours = String::from_utf8(hours).expect("UTF-8");
     assert_eq!(hours.lines().next(), Some("duplicates,postings,start"), "{hours}");
 
+    // The pages without a filter form: the overview's weeks (tuples, named), the data health's
+    // tables, a company's; a posting's sightings and a skill's neighbours come from the API.
+    let (status, _, weeks) = get("/?table=weekly&format=json");
+    assert_eq!(status, 200);
+    let weeks = json_of(&weeks);
+    let week = &weeks.as_array().expect("rows")[0];
+    assert!(
+        week["week"].is_string() && week["starts"].is_string() && week["postings"].is_u64(),
+        "{week}"
+    );
+    let (status, _, sources) = get("/data-health?table=sources&format=json");
+    assert_eq!(status, 200);
+    assert!(json_of(&sources).as_array().is_some_and(|rows| !rows.is_empty()));
+    let company = server.get("/v1/companies?limit=1").body["companies"][0]["company_key"].clone();
+    let company = company.as_str().expect("a company key");
+    let (status, headers, titles) = get(&format!("/companies/{company}?table=titles&format=json"));
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&titles));
+    assert!(
+        headers["content-disposition"]
+            .to_str()
+            .is_ok_and(|d| d.ends_with(&format!("-titles-v{version}.json\""))),
+        "{headers:?}"
+    );
+    let titles = json_of(&titles);
+    assert!(titles[0]["title"].is_string() && titles[0]["postings"].is_u64(), "{titles}");
+    let (_, _, company_page) = get(&format!("/companies/{company}"));
+    assert!(String::from_utf8_lossy(&company_page).contains("table=titles&amp;format=xlsx"));
+    let posting = server.get("/v1/jobs?limit=1").body["jobs"][0]["posting_key"].clone();
+    let sightings = server.get(&format!("/v1/jobs/{}?format=json", posting.as_str().expect("a key")));
+    assert_eq!(sightings.status, 200);
+    assert!(sightings.body.is_array(), "{}", sightings.body);
+    let beside = server.get("/v1/skills/python?format=json");
+    assert!(
+        beside
+            .body
+            .as_array()
+            .is_some_and(|rows| rows.iter().all(|r| r["skill_id"].is_string())),
+        "{}",
+        beside.body
+    );
+
     // A download spends the budget as an API call does; the page itself does not.
     let remaining =
         |headers: &reqwest::header::HeaderMap| -> i64 { headers["ratelimit-remaining"].to_str().expect("text").parse().expect("a number") };

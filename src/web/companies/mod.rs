@@ -29,7 +29,7 @@ use crate::serve::routes::stats;
 use crate::serve::state::AppState;
 use crate::skills::Taxonomy;
 use crate::transform::delta::DeltaIo;
-use crate::web::page_tables::PageTable;
+use crate::web::page_tables::{PageTable, answer, asked_in};
 
 /// Companies a page lists.
 const PAGE_SIZE: usize = 50;
@@ -92,10 +92,7 @@ pub async fn list(State(state): State<Arc<AppState>>, Viewer(caller): Viewer, ur
         template: "companies.html",
         api: "/v1/companies",
         extra_fields: &["sort", "offset"],
-        tables: &[PageTable {
-            name: "long-open",
-            rows: "/longest_open",
-        }],
+        tables: &[PageTable::new("long-open", "/longest_open")],
         kept: true,
     };
     PAGE.render(&state, &caller, &uri, parse, |_, market, (filter, view)| {
@@ -105,7 +102,19 @@ pub async fn list(State(state): State<Arc<AppState>>, Viewer(caller): Viewer, ur
 }
 
 /// `GET /companies/{company_key}`.
-pub async fn company(State(state): State<Arc<AppState>>, Viewer(caller): Viewer, Path(key): Path<String>) -> Response {
+pub async fn company(State(state): State<Arc<AppState>>, Viewer(caller): Viewer, Path(key): Path<String>, uri: Uri) -> Response {
+    const TABLES: &[PageTable] = &[
+        PageTable::tuples("months", "/company/by_month", &["month", "postings"]),
+        PageTable::new("titles", "/company/titles"),
+        PageTable::new("places", "/company/places"),
+        PageTable::new("long-open", "/company/longest_open"),
+        PageTable::new("history", "/history"),
+    ];
+    let table = match asked_in(&uri) {
+        Ok(table) => table,
+        Err(refused) => return refused,
+    };
+    let path = format!("/companies/{key}");
     let base = context! { page => "companies", user => user(&caller) };
     let Some(market) = state.market() else {
         return page(
@@ -141,6 +150,10 @@ pub async fn company(State(state): State<Arc<AppState>>, Viewer(caller): Viewer,
     .unwrap_or_else(|e| Err(e.to_string()));
     if let Err(error) = &history {
         tracing::error!("reading dim_company: {error}");
+    }
+    if let Some(table) = &table {
+        let rows = serde_json::json!({"company": detail, "history": history.as_ref().ok().cloned().flatten()});
+        return answer(table, TABLES, &rows, &path, "", Some(market.lake_version));
     }
     let chart = monthly(detail.by_month.iter().map(|(month, n)| (month.as_str(), *n)));
     page(

@@ -8,12 +8,13 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, Uri};
 use axum::response::Response;
 use chrono::NaiveDate;
 use minijinja::context;
 use serde::Serialize;
 
+use super::page_tables::{PageTable, answer, asked_in};
 use super::render::{page, user, value};
 use super::viewer::Viewer;
 use crate::serve::blocking::in_current_span;
@@ -98,7 +99,16 @@ fn health(state: &AppState, market: &Market) -> Result<Health, crate::transform:
 }
 
 /// `GET /data-health`.
-pub async fn data_health(State(state): State<Arc<AppState>>, Viewer(caller): Viewer) -> Response {
+pub async fn data_health(State(state): State<Arc<AppState>>, Viewer(caller): Viewer, uri: Uri) -> Response {
+    const TABLES: &[PageTable] = &[
+        PageTable::new("sources", "/sources"),
+        PageTable::new("reasons", "/reasons"),
+        PageTable::new("checks", "/checks/results"),
+    ];
+    let asked = match asked_in(&uri) {
+        Ok(asked) => asked,
+        Err(refused) => return refused,
+    };
     let base = context! { page => "health", user => user(&caller) };
     let Some(market) = state.market() else {
         return page(
@@ -109,6 +119,10 @@ pub async fn data_health(State(state): State<Arc<AppState>>, Viewer(caller): Vie
     };
     let (worker, snapshot) = (state.clone(), market.clone());
     match in_current_span(move || health(&worker, &snapshot)).await {
+        Ok(Ok(found)) if let Some(asked) = &asked => {
+            let rows = serde_json::to_value(&found).unwrap_or_default();
+            answer(asked, TABLES, &rows, "/data-health", "", Some(market.lake_version))
+        }
         Ok(Ok(found)) => page(
             StatusCode::OK,
             "health.html",

@@ -6,17 +6,26 @@ mod figures;
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, Uri};
 use axum::response::Response;
 use minijinja::context;
 
 use super::kept::kept;
+use super::page_tables::{PageTable, answer, asked_in};
 use super::render::{page, user, value};
 use super::viewer::Viewer;
 use crate::serve::state::AppState;
 
 /// `GET /`.
-pub async fn overview(State(state): State<Arc<AppState>>, Viewer(caller): Viewer) -> Response {
+pub async fn overview(State(state): State<Arc<AppState>>, Viewer(caller): Viewer, uri: Uri) -> Response {
+    const TABLES: &[PageTable] = &[
+        PageTable::new("top-skills", "/top_skills"),
+        PageTable::tuples("weekly", "/weekly", &["week", "starts", "postings"]),
+    ];
+    let asked = match asked_in(&uri) {
+        Ok(asked) => asked,
+        Err(refused) => return refused,
+    };
     let Some(market) = state.market() else {
         return page(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -33,6 +42,10 @@ pub async fn overview(State(state): State<Arc<AppState>>, Viewer(caller): Viewer
         Ok(figures) => figures,
         Err(failed) => return failed,
     };
+    if let Some(asked) = &asked {
+        let rows = serde_json::to_value(&figures).unwrap_or_default();
+        return answer(asked, TABLES, &rows, "/", "", Some(market.lake_version));
+    }
     let age_days = figures
         .newest_posting
         .map(|newest| (chrono::Utc::now().date_naive() - newest).num_days());

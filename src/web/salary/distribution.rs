@@ -132,14 +132,8 @@ pub async fn distribution(State(state): State<Arc<AppState>>, Viewer(caller): Vi
         api: "/v1/stats/salary",
         extra_fields: &[],
         tables: &[
-            PageTable {
-                name: "premiums-up",
-                rows: "/premiums_up",
-            },
-            PageTable {
-                name: "premiums-down",
-                rows: "/premiums_down",
-            },
+            PageTable::new("premiums-up", "/premiums_up"),
+            PageTable::new("premiums-down", "/premiums_down"),
         ],
         kept: true,
     };

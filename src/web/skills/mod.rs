@@ -33,18 +33,9 @@ pub async fn skills(State(state): State<Arc<AppState>>, Viewer(caller): Viewer, 
         api: "/v1/stats/skills",
         extra_fields: &[],
         tables: &[
-            PageTable {
-                name: "rising",
-                rows: "/rising",
-            },
-            PageTable {
-                name: "falling",
-                rows: "/falling",
-            },
-            PageTable {
-                name: "pairs",
-                rows: "/pairs",
-            },
+            PageTable::new("rising", "/rising"),
+            PageTable::new("falling", "/falling"),
+            PageTable::new("pairs", "/pairs"),
         ],
         kept: true,
     };

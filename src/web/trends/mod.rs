@@ -81,14 +81,8 @@ pub async fn trends(State(state): State<Arc<AppState>>, Viewer(caller): Viewer, 
         api: "/v1/stats/postings",
         extra_fields: &["by", "split"],
         tables: &[
-            PageTable {
-                name: "groups",
-                rows: "/trends/lines",
-            },
-            PageTable {
-                name: "ingest",
-                rows: "/ingest/Ok/hours",
-            },
+            PageTable::new("groups", "/trends/lines"),
+            PageTable::new("ingest", "/ingest/Ok/hours"),
         ],
         kept: true,
     };
