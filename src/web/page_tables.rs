@@ -17,32 +17,80 @@ use crate::serve::problem::Problem;
 pub struct PageTable {
     name: &'static str,
     rows: &'static str,
-    /// Column names for rows that are tuples (JSON arrays); none for rows that are objects.
-    columns: &'static [&'static str],
+    shape: Shape,
+}
+
+/// How a table's rows sit in the figures.
+enum Shape {
+    /// A list of objects.
+    Objects,
+    /// A list of tuples (JSON arrays), their items named so.
+    Tuples(&'static [&'static str]),
+    /// A heatmap (`{"columns": [[heading, postings]…], "rows": [{"skill_id", "skill", "cells":
+    /// [{"share_pct", "postings"…}]}]}`), downloaded long: a row per skill and column, the
+    /// column's heading under this name.
+    Heat(&'static str),
 }
 
 impl PageTable {
     /// A table whose rows are objects.
     pub const fn new(name: &'static str, rows: &'static str) -> Self {
-        PageTable { name, rows, columns: &[] }
+        PageTable {
+            name,
+            rows,
+            shape: Shape::Objects,
+        }
     }
 
     /// A table whose rows are tuples, their items named `columns`.
     pub const fn tuples(name: &'static str, rows: &'static str, columns: &'static [&'static str]) -> Self {
-        PageTable { name, rows, columns }
+        PageTable {
+            name,
+            rows,
+            shape: Shape::Tuples(columns),
+        }
     }
 
-    /// The rows as objects.
-    fn named(&self, rows: &[Value]) -> Vec<Value> {
-        if self.columns.is_empty() {
-            return rows.to_vec();
+    /// A heatmap at `map`, its column headings named `heading` (`month`, `place`).
+    pub const fn heat(name: &'static str, map: &'static str, heading: &'static str) -> Self {
+        PageTable {
+            name,
+            rows: map,
+            shape: Shape::Heat(heading),
         }
-        rows.iter()
-            .map(|row| match row {
-                Value::Array(items) => Value::Object(self.columns.iter().map(|c| (*c).to_string()).zip(items.iter().cloned()).collect()),
-                other => other.clone(),
-            })
-            .collect()
+    }
+
+    /// The rows as objects; `None` when the figures hold something else there.
+    fn rows_of(&self, found: &Value) -> Option<Vec<Value>> {
+        match (&self.shape, found) {
+            (Shape::Objects, Value::Array(rows)) => Some(rows.clone()),
+            (Shape::Tuples(columns), Value::Array(rows)) => Some(
+                rows.iter()
+                    .map(|row| match row {
+                        Value::Array(items) => Value::Object(columns.iter().map(|c| (*c).to_string()).zip(items.iter().cloned()).collect()),
+                        other => other.clone(),
+                    })
+                    .collect(),
+            ),
+            (Shape::Heat(heading), Value::Object(map)) => {
+                let columns = map.get("columns")?.as_array()?;
+                let mut long = Vec::new();
+                for row in map.get("rows")?.as_array()? {
+                    for (column, cell) in columns.iter().zip(row.get("cells")?.as_array()?) {
+                        long.push(serde_json::json!({
+                            "skill_id": row.get("skill_id"),
+                            "skill": row.get("skill"),
+                            *heading: column.get(0),
+                            "postings": column.get(1),
+                            "postings_naming_skill": cell.get("postings"),
+                            "share_pct": cell.get("share_pct"),
+                        }));
+                    }
+                }
+                Some(long)
+            }
+            _ => None,
+        }
     }
 }
 
@@ -91,12 +139,15 @@ pub fn answer(asked: &Asked, tables: &[PageTable], figures: &Value, path: &str, 
         return Problem::invalid("table", format!("no table {:?} on {path} (its tables: {known})", asked.table)).into_response();
     };
     let rows = match figures.pointer(table.rows) {
-        Some(Value::Array(rows)) => table.named(rows),
         // A table the figures do not hold (nothing computed for this view) has no rows.
         None | Some(Value::Null) => Vec::new(),
-        Some(_) => {
-            return crate::serve::problem::internal("a page's table", &format!("{path}: {} is not a list", table.rows)).into_response();
-        }
+        Some(found) => match table.rows_of(found) {
+            Some(rows) => rows,
+            None => {
+                return crate::serve::problem::internal("a page's table", &format!("{path}: {} is not that table", table.rows))
+                    .into_response();
+            }
+        },
     };
     let request = format!("GET {}", super::query::address(path, &with(query, "table", Some(table.name))));
     let name = format!("{}/{}", path.trim_matches('/'), table.name);
@@ -162,6 +213,27 @@ mod tests {
         assert_eq!(
             rows,
             serde_json::json!([{"week": "2025-W14", "postings": 3}, {"week": "2025-W15", "postings": 5}])
+        );
+        let heat = [PageTable::heat("months", "/by_month", "month")];
+        let figures = serde_json::json!({"by_month": {
+            "columns": [["2025-01", 10], ["2025-02", 20]],
+            "rows": [{"skill_id": "sql", "skill": "SQL", "cells": [{"share_pct": 50.0, "postings": 5, "shade": 9, "sparse": false}, {"share_pct": 25.0, "postings": 5, "shade": 4, "sparse": false}]}],
+        }});
+        let months = Asked {
+            table: "months".into(),
+            format: Download::Json,
+        };
+        let body = axum::body::to_bytes(answer(&months, &heat, &figures, "/skills", "", None).into_body(), 1 << 20)
+            .await
+            .expect("a body");
+        let rows: Value = serde_json::from_slice(&body).expect("JSON");
+        assert_eq!(
+            rows,
+            serde_json::json!([
+                {"skill_id": "sql", "skill": "SQL", "month": "2025-01", "postings": 10, "postings_naming_skill": 5, "share_pct": 50.0},
+                {"skill_id": "sql", "skill": "SQL", "month": "2025-02", "postings": 20, "postings_naming_skill": 5, "share_pct": 25.0},
+            ]),
+            "a heatmap downloads long"
         );
         let empty = answer(&csv, &tables, &serde_json::json!({}), "/live", "", None);
         assert_eq!(empty.status(), 200, "a view without the table's rows downloads an empty file");

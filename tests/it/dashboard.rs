@@ -1590,6 +1590,13 @@ fn a_pages_own_tables_download_with_its_filters_unformatted_within_the_rate_budg
     let sheet = open_workbook(&file);
     assert_eq!(sheet["about"]["exported"], "GET /trends?remote=remote&table=groups", "{sheet}");
     assert!(!sheet_column(&sheet, "group").is_empty(), "{sheet}");
+    let (status, _, heat) = get("/skills?table=by-month&format=csv");
+    let heat = String::from_utf8(heat).expect("UTF-8");
+    assert_eq!(
+        (status, heat.lines().next()),
+        (200, Some("month,postings,postings_naming_skill,share_pct,skill,skill_id")),
+        "a heatmap downloads long: {heat}"
+    );
     let (status, headers, hours) = get("/live?table=hours&format=csv");
     assert_eq!(
         (status, &headers["content-type"]),

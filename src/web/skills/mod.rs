@@ -33,6 +33,8 @@ pub async fn skills(State(state): State<Arc<AppState>>, Viewer(caller): Viewer, 
         api: "/v1/stats/skills",
         extra_fields: &[],
         tables: &[
+            PageTable::heat("by-month", "/by_month", "month"),
+            PageTable::heat("by-place", "/by_place", "place"),
             PageTable::new("rising", "/rising"),
             PageTable::new("falling", "/falling"),
             PageTable::new("pairs", "/pairs"),
