@@ -1272,10 +1272,10 @@ fn sheet_column(sheet: &Value, column: &str) -> Vec<Value> {
     sheet["rows"].as_array().expect("rows").iter().map(|row| row[at].clone()).collect()
 }
 
-#[test]
-fn tables_download_as_csv_json_and_excel_from_the_api_in_a_real_browser_within_the_rate_budget() {
+/// A server on a copy of the market lake whose budgets refill one request a minute (so the rate
+/// headers count a download down by one), with the analyst "ana".
+fn market_server_counting_downloads() -> (tempfile::TempDir, Server) {
     let dir = tempfile::tempdir().expect("tempdir");
-    // Budgets that refill one request a minute, so the headers count a download down by one.
     std::fs::write(
         dir.path().join("rats.yaml"),
         "serve:\n  rate_limits:\n    free: {per_minute: 1, burst: 1000}\n    admin: {per_minute: 1, burst: 1000}\n",
@@ -1284,6 +1284,12 @@ fn tables_download_as_csv_json_and_excel_from_the_api_in_a_real_browser_within_t
     let lake = market_lake(dir.path());
     let server = Server::start(dir.path(), &lake, &fixture().models, &[]);
     add_user(dir.path(), &lake, "ana", "analyst");
+    (dir, server)
+}
+
+#[test]
+fn tables_download_as_csv_json_and_excel_from_the_api_in_a_real_browser_within_the_rate_budget() {
+    let (dir, server) = market_server_counting_downloads();
     let out = dir.path().join("downloads");
     std::fs::create_dir_all(&out).expect("a directory");
     let query = "title=analyst&sort=salary&limit=5";
@@ -1521,15 +1527,7 @@ fn a_search_saved_in_the_live_page_with_email_ticked_mails_its_new_postings_in_a
 
 #[test]
 fn a_pages_own_tables_download_with_its_filters_unformatted_within_the_rate_budget() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(
-        dir.path().join("rats.yaml"),
-        "serve:\n  rate_limits:\n    free: {per_minute: 1, burst: 1000}\n    admin: {per_minute: 1, burst: 1000}\n",
-    )
-    .expect("writes rats.yaml");
-    let lake = market_lake(dir.path());
-    let server = Server::start(dir.path(), &lake, &fixture().models, &[]);
-    add_user(dir.path(), &lake, "ana", "analyst");
+    let (dir, server) = market_server_counting_downloads();
     let browser = no_redirects();
     let cookie = access_cookie(&server, &browser, "ana");
     let get = |path: &str| {
