@@ -73,15 +73,16 @@ impl FilteredPage {
             api => address(self.api, &query),
             query => query.clone(),
         };
-        let Some(market) = state.market() else {
-            if asked.is_some() {
-                return Problem::unavailable("lake_not_ready", "the lake has not been read yet; see /ready").into_response();
+        let market = match state.market_or_503() {
+            Ok(market) => market,
+            Err(problem) if asked.is_some() => return problem.into_response(),
+            Err(_) => {
+                return page(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    self.template,
+                    context! { lake_version => (), found => (), error => (), ..form },
+                );
             }
-            return page(
-                StatusCode::SERVICE_UNAVAILABLE,
-                self.template,
-                context! { lake_version => (), found => (), error => (), ..form },
-            );
         };
         let parsed = match parse(&query, state.extractor.taxonomy(), &market) {
             Ok(parsed) => parsed,

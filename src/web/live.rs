@@ -32,8 +32,25 @@ struct LivePage {
     ingest: Value,
     skills: Value,
     salary: Value,
+    /// The pay table: a row per percentile, the newest postings' and the market's.
+    pay: Vec<Value>,
     /// Whether saved searches may mail their new postings (the server has a mail server).
     mails: bool,
+}
+
+/// The rows of the pay table from the `salary` event's data.
+fn pay_rows(salary: &Value) -> Vec<Value> {
+    const ROWS: [(&str, &str); 6] = [
+        ("p10", "10th"),
+        ("p25", "25th"),
+        ("median", "median"),
+        ("p75", "75th"),
+        ("p90", "90th"),
+        ("postings_with_pay", "postings with pay"),
+    ];
+    ROWS.iter()
+        .map(|(key, label)| serde_json::json!({"row": label, "newest": salary["newest"][key], "market": salary["market"][key]}))
+        .collect()
 }
 
 /// `GET /live`.
@@ -48,6 +65,7 @@ pub async fn live(State(state): State<Arc<AppState>>, Viewer(caller): Viewer, ur
             PageTable::new("postings", "/postings"),
             PageTable::new("hours", "/ingest/hours"),
             PageTable::new("skills", "/skills/skills"),
+            PageTable::new("pay", "/pay"),
         ],
         kept: false,
     };
@@ -64,6 +82,7 @@ pub async fn live(State(state): State<Arc<AppState>>, Viewer(caller): Viewer, ur
                     ingest: Value::Null,
                     skills: Value::Null,
                     salary: Value::Null,
+                    pay: Vec::new(),
                     mails: state.options.alert_mail.is_some(),
                 };
             };
@@ -83,6 +102,7 @@ pub async fn live(State(state): State<Arc<AppState>>, Viewer(caller): Viewer, ur
                 place: Some(place.to_string()),
                 ingest,
                 skills,
+                pay: pay_rows(&salary),
                 salary,
                 mails: state.options.alert_mail.is_some(),
             }

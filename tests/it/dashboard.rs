@@ -1602,6 +1602,13 @@ fn a_pages_own_tables_download_with_its_filters_unformatted_within_the_rate_budg
     );
     let hours = String::from_utf8(hours).expect("UTF-8");
     assert_eq!(hours.lines().next(), Some("duplicates,postings,start"), "{hours}");
+    let (status, _, pay) = get("/live?table=pay&format=json");
+    let pay = json_of(&pay);
+    assert_eq!((status, pay[2]["row"].as_str()), (200, Some("median")), "{pay}");
+    assert!(
+        pay[2]["market"].is_number() && pay.as_array().is_some_and(|rows| rows.len() == 6),
+        "{pay}"
+    );
 
     // The pages without a filter form: the overview's weeks (tuples, named), the data health's
     // tables, a company's; a posting's sightings and a skill's neighbours come from the API.

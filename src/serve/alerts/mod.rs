@@ -127,8 +127,10 @@ pub async fn round(state: &Arc<AppState>, config: &AlertMail) -> Result<(), Serv
         let message = match digest::Digest::new(&found, &config.public_url, version, taxonomy) {
             Ok(message) => message,
             Err(error) => {
+                // The others' digests still go; this one's postings wait for the next round.
+                tracing::error!(target: "rats::serve", to = address, %error, "a saved-search mail could not be written");
                 give_back(state, claims, version).await;
-                return Err(error);
+                continue;
             }
         };
         let mailer = config.mailer.clone();
