@@ -994,10 +994,19 @@ fn the_data_health_page_shows_the_quarantine_and_the_latest_check() {
     let overview = server.get("/v1/stats/overview").body;
     assert_eq!(figure("silver-count"), overview["postings"].to_string());
     let state = figure("check-state");
+    let at = body.find("id=\"check-state\"").expect("the check's state");
+    let colour = body[at..]
+        .split("<strong class=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_default();
+    let errors_failed = results.iter().filter(|r| r["status"] == "fail" && r["severity"] == "error").count();
     if failed.is_empty() {
-        assert_eq!(state, "all passed");
+        assert_eq!((state.as_str(), colour), ("all passed", "up"));
     } else {
         assert_eq!(state, format!("{} failed", failed.len()));
+        // Failing errors in the bad colour, failing warnings alone in neither.
+        assert_eq!(colour, if errors_failed > 0 { "down" } else { "" }, "{results:?}");
     }
     let checks_table = &body[body.find("id=\"checks\"").expect("the checks table")..];
     assert_eq!(
