@@ -22,7 +22,7 @@ use super::filter::{Filter, JobFilter};
 use super::live::posting::{LivePosting, postings_of_commit};
 use super::state::AppState;
 
-pub use digest::SHOWN_PER_SEARCH;
+use digest::SHOWN_PER_SEARCH;
 
 /// How the server mails alerts (`rats serve` with `smtp.url`).
 #[derive(Clone)]
@@ -51,14 +51,14 @@ struct Claimed {
 }
 
 /// What one search found in a round.
-pub struct Found {
-    pub search_id: i64,
-    pub name: String,
+struct Found {
+    search_id: i64,
+    name: String,
     /// The search's filters, as the jobs page's query string.
-    pub query: String,
+    query: String,
     /// The first [`SHOWN_PER_SEARCH`] postings, in log order.
-    pub shown: Vec<Arc<LivePosting>>,
-    pub total: usize,
+    shown: Vec<Arc<LivePosting>>,
+    total: usize,
 }
 
 /// Mails a round every `config.every` until the server stops.
@@ -73,7 +73,7 @@ pub async fn mail_alerts(state: Arc<AppState>, config: AlertMail) {
 
 /// One round: claims every mailing search's new commits, reads them once, and sends each owner
 /// one digest; a digest that does not go gives its searches' commits back.
-pub async fn round(state: &Arc<AppState>, config: &AlertMail) -> Result<(), ServeError> {
+async fn round(state: &Arc<AppState>, config: &AlertMail) -> Result<(), ServeError> {
     let Some(version) = state.feed.version() else {
         return Ok(());
     };
