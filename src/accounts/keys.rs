@@ -8,6 +8,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::secrets::{digest, random_hex, same_bytes};
+use super::users::user_of_row;
 use super::{Accounts, AccountsError, User, now};
 
 const KEY_MARK: &str = "rats_";
@@ -138,20 +139,26 @@ impl Accounts {
         else {
             return Ok(None);
         };
-        let row = sqlx::query("SELECT id, user_id, secret_digest, last_used_at, revoked_at FROM api_keys WHERE prefix = $1")
-            .bind(prefix)
-            .fetch_optional(self.pool())
-            .await?;
+        // The key and its user in one query: every API request with a key makes it.
+        let row = sqlx::query(
+            "SELECT u.id, u.name, u.role, u.created_at, u.disabled_at, u.password_hash, u.tier, u.email, \
+             k.id AS key_id, k.secret_digest, k.last_used_at, k.revoked_at \
+             FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.prefix = $1",
+        )
+        .bind(prefix)
+        .fetch_optional(self.pool())
+        .await?;
         let Some(row) = row else { return Ok(None) };
         let stored: String = row.try_get("secret_digest")?;
         let revoked: Option<i64> = row.try_get("revoked_at")?;
         if revoked.is_some() || !same_bytes(stored.as_bytes(), digest(presented).as_bytes()) {
             return Ok(None);
         }
-        let key_id: i64 = row.try_get("id")?;
-        let Some(user) = self.user_by_id(row.try_get("user_id")?).await?.filter(User::is_active) else {
+        let key_id: i64 = row.try_get("key_id")?;
+        let (user, _) = user_of_row(&row)?;
+        if !user.is_active() {
             return Ok(None);
-        };
+        }
         let last_used: Option<i64> = row.try_get("last_used_at")?;
         let at = now();
         if last_used.is_none_or(|last| at - last >= 60) {

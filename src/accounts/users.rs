@@ -45,7 +45,7 @@ macro_rules! select_users {
     };
 }
 
-fn user_of_row(row: &AnyRow) -> Result<(User, Option<String>), AccountsError> {
+pub(super) fn user_of_row(row: &AnyRow) -> Result<(User, Option<String>), AccountsError> {
     let role: String = row.try_get("role")?;
     let tier: String = row.try_get("tier")?;
     let password_hash: Option<String> = row.try_get("password_hash")?;

@@ -370,6 +370,15 @@ fn every_route_answers_from_the_lake_and_the_models() {
     );
     assert_eq!(again.body, one.body);
     assert!(server.metric("rats_cache_requests_total{cache=\"predictions\",result=\"hit\"}") >= 1.0);
+    // No contribution asked for: the same estimate and interval, unexplained.
+    let unexplained = server.post(
+        "/v1/predict/salary?top=0",
+        &json!({"title": "Senior Data Engineer", "location": "San Francisco, CA", "skills": ["python", "Apache Spark"], "years_experience": 6}),
+    );
+    assert_eq!(unexplained.body["contributions"], json!([]), "{}", unexplained.body);
+    for field in ["estimate", "low", "high"] {
+        assert_eq!(unexplained.body[field], one.body[field], "{field}");
+    }
     // A batch answers in order, and the same posting gets the same estimate.
     let batch = server.post(
         "/v1/predict/salary",
@@ -551,7 +560,8 @@ fn every_route_answers_from_the_lake_and_the_models() {
     // The metrics pass Prometheus' own linter and count what happened above.
     let text = server.metrics_text();
     promtool_accepts(&text);
-    assert!(text.contains("rats_predictions_total 3\n"), "{text}");
+    // One posting, the same unexplained, a batch of two (the cached answer is not counted).
+    assert!(text.contains("rats_predictions_total 4\n"), "{text}");
     assert!(text.contains("rats_matches_total{scoring=\"full\"} 2\n"), "{text}");
     assert!(text.contains("rats_matches_total{scoring=\"skills_only\"} 0\n"), "{text}");
     assert!(
