@@ -10,8 +10,6 @@ static TAG: LazyLock<Regex> =
 static BLOCK_TAG: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)^</?(p|br|div|li|ul|ol|h[1-6]|tr|table|section|article|header|footer)\b").expect("valid regex"));
 static ENTITY: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z]{2,8});").expect("valid regex"));
-static SPACES: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[ \t\u{a0}\u{200b}\r\f\v]+").expect("valid regex"));
-static BLANK_LINES: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\n{3,}").expect("valid regex"));
 
 /// Converts HTML (or plain text) to plain text: block tags become line breaks, other tags and
 /// script/style bodies vanish, entities are decoded, spaces collapse, and at most one blank
@@ -48,12 +46,45 @@ pub fn decode_entities(input: &str) -> String {
     text
 }
 
-/// Collapses runs of spaces, trims every line and keeps at most one blank line in a row.
+/// Collapses runs of spaces, trims every line and keeps at most one blank line in a row (none
+/// at either end). One pass over the text: it runs on every description, and the regular
+/// expressions it replaced were a sixth of `rats consume`'s time.
 pub fn tidy_whitespace(input: &str) -> String {
-    let spaced = SPACES.replace_all(input, " ");
-    let lines: Vec<&str> = spaced.lines().map(str::trim).collect();
-    let joined = lines.join("\n");
-    BLANK_LINES.replace_all(joined.trim(), "\n\n").into_owned()
+    let mut out = String::with_capacity(input.len());
+    let mut line = String::new();
+    let mut blank_before = false;
+    for raw in input.split('\n') {
+        line.clear();
+        let mut in_spaces = false;
+        for c in raw.chars() {
+            if is_collapsed_space(c) {
+                if !in_spaces {
+                    line.push(' ');
+                }
+                in_spaces = true;
+            } else {
+                line.push(c);
+                in_spaces = false;
+            }
+        }
+        let trimmed = line.trim();
+        if trimmed.is_empty() {
+            blank_before = !out.is_empty();
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(if blank_before { "\n\n" } else { "\n" });
+        }
+        out.push_str(trimmed);
+        blank_before = false;
+    }
+    out
+}
+
+/// The characters a run of which becomes one space: blanks, tabs, no-break and zero-width
+/// spaces, carriage returns, form feeds and vertical tabs.
+fn is_collapsed_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\u{a0}' | '\u{200b}' | '\r' | '\u{c}' | '\u{b}')
 }
 
 fn decode_entity(name: &str) -> Option<String> {
@@ -138,6 +169,33 @@ mod tests {
     #[test]
     fn unknown_entities_and_lone_angle_brackets_survive() {
         assert_eq!(html_to_text("a < b &bogus; c"), "a < b &bogus; c");
+    }
+
+    #[test]
+    fn whitespace_is_tidied_as_the_regular_expressions_it_replaced_did() {
+        // The reference: the regular-expression version `tidy_whitespace` replaced.
+        let space_runs = Regex::new(r"[ \t\u{a0}\u{200b}\r\f\v]+").expect("valid regex");
+        let blank_lines = Regex::new(r"\n{3,}").expect("valid regex");
+        let by_regex = |input: &str| {
+            let collapsed = space_runs.replace_all(input, " ");
+            let lines: Vec<&str> = collapsed.lines().map(str::trim).collect();
+            blank_lines.replace_all(lines.join("\n").trim(), "\n\n").into_owned()
+        };
+        // Every string of up to four pieces drawn from these: blanks of each kind, line breaks,
+        // a Unicode space the collapse leaves alone (em space), and words.
+        let pieces = [
+            "a", "b c", " ", "\t", "\u{a0}", "\u{200b}", "\r", "\n", "\r\n", "\u{c}", "\u{b}", "\u{2003}", "é",
+        ];
+        let mut inputs = vec![String::new()];
+        let mut last = inputs.clone();
+        for _ in 0..4 {
+            last = last.iter().flat_map(|s| pieces.iter().map(move |p| format!("{s}{p}"))).collect();
+            inputs.extend(last.iter().cloned());
+        }
+        assert_eq!(inputs.len(), 1 + 13 + 169 + 2_197 + 28_561);
+        for input in &inputs {
+            assert_eq!(tidy_whitespace(input), by_regex(input), "{input:?}");
+        }
     }
 
     #[test]
