@@ -47,9 +47,9 @@ pub fn decode_entities(input: &str) -> String {
 }
 
 /// Collapses runs of spaces, trims every line and keeps at most one blank line in a row (none
-/// at either end). One pass over the text, since it runs on every description and title: the
-/// two regular expressions it replaced took `rats consume` of 200,000 postings from 21.25 to
-/// 22.25 s (one run each under `perf`, BENCHMARKS.md's input).
+/// at either end). One pass over the text, since it runs on every description and title:
+/// replacing the two regular expressions it used took `rats consume` of 200,000 postings from
+/// 22.25 to 21.25 s (one run each under `perf`, on `scripts/bench-input.py`'s postings).
 pub fn tidy_whitespace(input: &str) -> String {
     let mut out = String::with_capacity(input.len());
     let mut line = String::new();

@@ -332,8 +332,6 @@ class SalaryModel:
         self.offset, self.coverage = calibration["offset"], calibration["nominal_coverage"]
         self.mean = xgb.Booster(model_file=str(directory / "mean.json"))
         self.quantiles = xgb.Booster(model_file=str(directory / "quantiles.json"))
-        for booster in (self.mean, self.quantiles):
-            booster.set_param({"nthread": 1})
         self.occupations = Occupations(self.spec["occupation_index"])
         groups = [c["group"] for c in self.spec["columns"]]
         self.width = len(groups)
@@ -482,13 +480,13 @@ def key_is_valid(authorization: str) -> bool:
     prefix, _, secret = presented.removeprefix("rats_").partition("_")
     if not presented.startswith("rats_") or not secret:
         return False
-    row = ACCOUNTS.execute("SELECT user_id, secret_digest, revoked_at FROM api_keys WHERE prefix = ?", (prefix,)).fetchone()
-    if row is None or row[2] is not None:
+    row = ACCOUNTS.execute(
+        "SELECT k.secret_digest, k.revoked_at, u.disabled_at FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.prefix = ?",
+        (prefix,),
+    ).fetchone()
+    if row is None or row[1] is not None or row[2] is not None:
         return False
-    if not hmac.compare_digest(row[1], hashlib.sha256(presented.encode()).hexdigest()):
-        return False
-    user = ACCOUNTS.execute("SELECT disabled_at FROM users WHERE id = ?", (row[0],)).fetchone()
-    return user is not None and user[0] is None
+    return hmac.compare_digest(row[0], hashlib.sha256(presented.encode()).hexdigest())
 
 
 @app.post("/v1/predict/salary")
