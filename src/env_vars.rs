@@ -89,7 +89,8 @@ pub const KILL_SEED: &str = "RATS_KILL_SEED";
 /// Names read outside the binary: by the tests (above), by scripts/ (the broker's home and
 /// jars, the MLflow server's venv and data, the PostgreSQL cluster's data, the model cache, the skills report's model cache and retrain switch, the bench
 /// registry stub's port, where `scripts/lighthouse` installs Lighthouse, the Python web peer's venv,
-/// model, taxonomies and accounts file `scripts/bench-serve` hands it) and by
+/// model, taxonomies and accounts file `scripts/bench-serve` hands it, the Spark peer's folder and
+/// the runs' folder of `scripts/bench-kafka --peer spark`) and by
 /// `sql-models/profiles.yml` (dbt-duckdb's database file).
 pub const OUTSIDE_THE_BINARY: &[&str] = &[
     ENCODER_BASE,
@@ -112,4 +113,6 @@ pub const OUTSIDE_THE_BINARY: &[&str] = &[
     "RATS_PEER_MODEL",
     "RATS_PEER_TAXONOMIES",
     "RATS_PEER_DB",
+    "RATS_PEER_SPARK",
+    "RATS_BENCH_OUT",
 ];

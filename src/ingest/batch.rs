@@ -4,6 +4,7 @@
 //! partition) so a replayed batch adds nothing.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::mpsc;
 
 use deltalake::arrow::array::{Array, AsArray};
 use deltalake::arrow::record_batch::RecordBatch;
@@ -56,62 +57,89 @@ fn guarded<T>(step: impl FnOnce() -> Result<T, Reject>) -> Result<T, Reject> {
     )
 }
 
+/// Records per unit of work a core takes: small enough that the cores finish a batch within
+/// a few postings of each other however long each posting is, large enough that handing out
+/// the work costs nothing next to normalising it.
+const CHUNK: usize = 64;
+
 /// Normalises a batch on every core, deduplicates it in input order (the order decides which
-/// of two duplicates is kept, so it must not depend on threads), then finds the skills of the
+/// of two duplicates is kept, so it must not depend on threads), and finds the skills of the
 /// kept postings on every core (a duplicate's are never stored).
+///
+/// The three steps overlap instead of following each other: the pool's threads normalise
+/// chunk after chunk while this thread deduplicates each chunk as soon as it and every chunk
+/// before it are normalised, and hands the chunk's kept postings back to the pool for their
+/// skills. So deduplication, which cannot be split, no longer leaves a core idle, and a core
+/// that finishes its share early takes more (the halves of a batch split up front took
+/// different times).
 pub fn decide(batch: &[SourceRecord], normaliser: &Normaliser, index: &mut DedupIndex) -> Vec<Fate> {
-    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    let chunk = batch.len().div_ceil(threads).max(1);
-    let outcomes: Vec<Result<Posting, Reject>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = batch
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|r| {
-                            let listing = r.listing()?;
-                            guarded(|| normaliser.normalise(&listing))
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("normalisation never panics"))
-            .collect()
-    });
-    let mut fates: Vec<Fate> = outcomes
-        .into_iter()
-        .map(|result| match result {
-            Err(reject) => Fate::Quarantined(reject),
-            Ok(posting) => {
-                if let Some(duplicate) = index.check(&posting, posting.signature.as_ref()) {
-                    index.alias(&posting.posting_key, &duplicate.of);
-                    Fate::Duplicate(Box::new(posting), duplicate)
-                } else {
-                    let near = posting.signature.clone().map(|s| NearEntry::of(&posting, s));
-                    index.insert(&posting.posting_key, posting.job_url.as_deref(), &posting.content_hash, near);
-                    Fate::Kept(Box::new(posting))
-                }
-            }
-        })
-        .collect();
-    // A posting whose skills fail (only a learned model can) is quarantined after the index
-    // took it in: later copies of it are then counted as its duplicates, still accounted for.
-    std::thread::scope(|scope| {
-        for part in fates.chunks_mut(chunk) {
-            scope.spawn(move || {
-                for fate in part {
-                    if let Fate::Kept(posting) = fate
-                        && let Err(reject) = guarded(|| normaliser.add_skills(posting))
-                    {
-                        *fate = Fate::Quarantined(reject);
-                    }
-                }
+    let (normalised_sender, normalised) = mpsc::channel::<(usize, Vec<Result<Posting, Reject>>)>();
+    let (decided_sender, decided) = mpsc::channel::<(usize, Vec<Fate>)>();
+    rayon::in_place_scope(|scope| {
+        for (number, part) in batch.chunks(CHUNK).enumerate() {
+            let sender = normalised_sender.clone();
+            scope.spawn(move |_| {
+                let outcomes = part.iter().map(|r| normalise(r, normaliser)).collect();
+                // The receiver lives until every chunk is in: sending cannot fail.
+                let _ = sender.send((number, outcomes));
             });
         }
+        drop(normalised_sender);
+        let mut early: BTreeMap<usize, Vec<Result<Posting, Reject>>> = BTreeMap::new();
+        let mut next = 0;
+        for (number, outcomes) in normalised {
+            early.insert(number, outcomes);
+            while let Some(outcomes) = early.remove(&next) {
+                let fates: Vec<Fate> = outcomes.into_iter().map(|outcome| deduplicate(outcome, index)).collect();
+                let sender = decided_sender.clone();
+                let number = next;
+                scope.spawn(move |_| {
+                    let _ = sender.send((number, with_skills(fates, normaliser)));
+                });
+                next += 1;
+            }
+        }
     });
+    drop(decided_sender);
+    let mut parts: Vec<(usize, Vec<Fate>)> = decided.into_iter().collect();
+    parts.sort_unstable_by_key(|(number, _)| *number);
+    debug_assert_eq!(parts.len(), batch.len().div_ceil(CHUNK), "every chunk is decided");
+    parts.into_iter().flat_map(|(_, fates)| fates).collect()
+}
+
+fn normalise(record: &SourceRecord, normaliser: &Normaliser) -> Result<Posting, Reject> {
+    let listing = record.listing()?;
+    guarded(|| normaliser.normalise(&listing))
+}
+
+/// A posting's fate against everything kept so far; a kept posting joins the index.
+fn deduplicate(outcome: Result<Posting, Reject>, index: &mut DedupIndex) -> Fate {
+    match outcome {
+        Err(reject) => Fate::Quarantined(reject),
+        Ok(posting) => {
+            if let Some(duplicate) = index.check(&posting, posting.signature.as_ref()) {
+                index.alias(&posting.posting_key, &duplicate.of);
+                Fate::Duplicate(Box::new(posting), duplicate)
+            } else {
+                let near = posting.signature.clone().map(|s| NearEntry::of(&posting, s));
+                index.insert(&posting.posting_key, posting.job_url.as_deref(), &posting.content_hash, near);
+                Fate::Kept(Box::new(posting))
+            }
+        }
+    }
+}
+
+/// Finds the skills of the kept postings among `fates`. A posting whose skills fail (only a
+/// learned model can) is quarantined after the index took it in: later copies of it are then
+/// counted as its duplicates, still accounted for.
+fn with_skills(mut fates: Vec<Fate>, normaliser: &Normaliser) -> Vec<Fate> {
+    for fate in &mut fates {
+        if let Fate::Kept(posting) = fate
+            && let Err(reject) = guarded(|| normaliser.add_skills(posting))
+        {
+            *fate = Fate::Quarantined(reject);
+        }
+    }
     fates
 }
 

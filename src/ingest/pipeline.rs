@@ -86,6 +86,37 @@ pub fn consume_files(
     })
 }
 
+/// Reads `records` into batches of `batch_size` for `sender`, leaving out those the lake holds
+/// (numbered up to `resume_from`); stops early when nobody takes the batches any more.
+/// Returns the records read and, of those, the ones left out.
+fn read_batches_of(
+    records: impl Iterator<Item = Result<SourceRecord, ReadError>>,
+    resume_from: u64,
+    batch_size: usize,
+    sender: &std::sync::mpsc::SyncSender<Vec<SourceRecord>>,
+) -> Result<(u64, u64), ReadError> {
+    let (mut read, mut skipped) = (0, 0);
+    let new_batch = || Vec::with_capacity(batch_size.min(100_000));
+    let mut batch = new_batch();
+    for record in records {
+        let record = record?;
+        read += 1;
+        if record.coordinates.record <= resume_from {
+            skipped += 1;
+            continue;
+        }
+        batch.push(record);
+        if batch.len() >= batch_size && sender.send(std::mem::replace(&mut batch, new_batch())).is_err() {
+            return Ok((read, skipped));
+        }
+    }
+    if !batch.is_empty() {
+        // Nobody taking it means the run failed elsewhere, which the caller reports.
+        let _ = sender.send(batch);
+    }
+    Ok((read, skipped))
+}
+
 /// The identity of an input: the SHA-256 of its bytes, so a renamed or moved copy of the same
 /// file is still recognised and an edited file is a new input.
 fn input_id(path: &Path) -> Result<String, ReadError> {
@@ -112,13 +143,14 @@ fn input_id(path: &Path) -> Result<String, ReadError> {
     Ok(format!("rats.consume.file.{}", crate::normalize::hex(&digest[..16])))
 }
 
-/// One input, the work between reading and committing split over two threads: this one
-/// reads, normalises (on every core) and deduplicates batch N+1 while the writer commits
-/// batch N. Batches reach the writer in order, so commits stay in input order.
+/// One input, the work between reading and committing split over three threads: one reads
+/// batch N+2 while this one decides batch N+1 (normalising and finding skills on every core)
+/// and the writer commits batch N. Batches reach the writer in order, so commits stay in
+/// input order.
 fn consume_one(
     lake: &mut Lake,
     index: &mut DedupIndex,
-    mut input: readers::Input,
+    input: readers::Input,
     normaliser: &Normaliser,
     batch_size: usize,
     progress: &dyn Progress,
@@ -129,16 +161,20 @@ fn consume_one(
     let format = format!("{:?}", input.format).to_lowercase();
     let mut streams = Streams::from([(path.clone(), stream)]);
     let mut counts = Counts::default();
+    let records = input.records;
     std::thread::scope(|scope| {
-        // A rendezvous channel: at most two batches are in memory, one deciding, one committing.
-        let (sender, receiver) = std::sync::mpsc::sync_channel::<(Vec<SourceRecord>, Vec<Fate>)>(0);
+        // Rendezvous channels: a batch is handed on only when the next stage takes it, so at
+        // most one batch per stage is in memory.
+        let (read_sender, read_batches) = std::sync::mpsc::sync_channel::<Vec<SourceRecord>>(0);
+        let (decided_sender, decided_batches) = std::sync::mpsc::sync_channel::<(Vec<SourceRecord>, Vec<Fate>)>(0);
         let origin = Origin {
             input_format: &format,
             mapping: input.mapping.as_deref(),
         };
         let (path, streams) = (&path, &mut streams);
+        let reader = scope.spawn(move || read_batches_of(records, resume_from, batch_size, &read_sender));
         let writer = scope.spawn(move || -> Result<(), ConsumeError> {
-            for (batch, fates) in receiver {
+            for (batch, fates) in decided_batches {
                 let started = std::time::Instant::now();
                 let first = batch.first().map_or(0, |r| r.coordinates.record);
                 let last = batch.last().map_or(0, |r| r.coordinates.record);
@@ -155,39 +191,25 @@ fn consume_one(
             }
             Ok(())
         });
-        let read = (|| -> Result<(), ConsumeError> {
-            let mut batch: Vec<SourceRecord> = Vec::with_capacity(batch_size.min(100_000));
-            loop {
-                let record = input.records.next().transpose()?;
-                let done = record.is_none();
-                if let Some(record) = record {
-                    counts.read += 1;
-                    if record.coordinates.record <= resume_from {
-                        counts.skipped += 1;
-                    } else {
-                        batch.push(record);
-                    }
-                }
-                if (done && !batch.is_empty()) || batch.len() >= batch_size {
-                    let started = std::time::Instant::now();
-                    let fates = batch::decide(&batch, normaliser, index);
-                    tracing::debug!(records = batch.len(), decide_ms = started.elapsed().as_millis(), "batch decided");
-                    batch::count(&fates, &mut counts);
-                    progress.records_done(batch.len() as u64);
-                    let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_size.min(100_000)));
-                    if sender.send((full, fates)).is_err() {
-                        // The writer stopped on an error; joining it below reports that error.
-                        return Ok(());
-                    }
-                }
-                if done {
-                    return Ok(());
-                }
+        for batch in read_batches {
+            let started = std::time::Instant::now();
+            let fates = batch::decide(&batch, normaliser, index);
+            tracing::debug!(records = batch.len(), decide_ms = started.elapsed().as_millis(), "batch decided");
+            batch::count(&fates, &mut counts);
+            progress.records_done(batch.len() as u64);
+            if decided_sender.send((batch, fates)).is_err() {
+                // The writer stopped on an error; joining it below reports that error.
+                break;
             }
-        })();
-        drop(sender);
+        }
+        drop(decided_sender);
         let written = writer.join().expect("the writer thread never panics");
-        read.and(written)
+        // The reader stops at its next batch once this thread no longer takes them.
+        let read = reader.join().expect("the reader thread never panics");
+        let (read, skipped) = read?;
+        counts.read += read;
+        counts.skipped += skipped;
+        written
     })?;
     Ok(FileSummary {
         path,

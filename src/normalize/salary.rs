@@ -235,6 +235,8 @@ static AMOUNT_RANGE: LazyLock<Regex> = LazyLock::new(|| {
     let pattern = format!(r"{}(?:\s*(?:-|–|—|to|and)\s*{})?", amount(1), amount(2));
     Regex::new(&pattern).expect("valid salary regex")
 });
+/// The digit every amount of [`AMOUNT_RANGE`] starts its number with (the same `\d`).
+static DIGIT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\d").expect("valid regex"));
 static INTERVAL_AFTER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)^\+?\s*(?:\(.{0,30}?\)\s*)?(?:/|per|an?|each|every)?\s*(hourly|hour|hr|annually|annual|annum|year|yr|monthly|month|mo|weekly|week|wk|daily|day)(?-u:\b)")
         .expect("valid regex")
@@ -250,20 +252,30 @@ static NOT_PAY_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Finds the first pay statement in `text`: a range wins over a single amount.
 pub fn parse_text(text: &str, kind: TextKind, currencies: &Currencies) -> Option<PayText> {
-    let estimated = text.contains("est.") || text.to_ascii_lowercase().contains("estimate");
+    // Every amount has a digit; 44 % of descriptions (of 20,000 `scripts/bench-input.py`
+    // samples) have none, and ruling that out is far cheaper than the amount pattern's search
+    // with its captures.
+    if !DIGIT.is_match(text) {
+        return None;
+    }
     let mut single = None;
     for caps in AMOUNT_RANGE.captures_iter(text) {
         let whole = caps.get(0).expect("group 0 always matches");
         let Some(candidate) = candidate(&caps, text, whole.start(), kind, currencies) else {
             continue;
         };
-        let candidate = PayText { estimated, ..candidate };
         if caps.name("n2").is_some() {
-            return Some(candidate);
+            return Some(estimated(text, candidate));
         }
         single.get_or_insert(candidate);
     }
-    single
+    single.map(|candidate| estimated(text, candidate))
+}
+
+/// Marks pay the text calls an estimate ("est.", "estimated").
+fn estimated(text: &str, candidate: PayText) -> PayText {
+    let estimated = text.contains("est.") || text.to_ascii_lowercase().contains("estimate");
+    PayText { estimated, ..candidate }
 }
 
 fn candidate(caps: &regex::Captures<'_>, text: &str, start: usize, kind: TextKind, currencies: &Currencies) -> Option<PayText> {

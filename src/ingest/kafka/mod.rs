@@ -387,23 +387,11 @@ impl Intake<'_> {
     }
 }
 
-/// Decodes a batch on every core, in order.
+/// Decodes a batch on every core (the pool's threads take work as they finish), in order.
 fn decode_all(topic: &str, messages: Vec<Message>, schemas: &BTreeMap<u32, crate::registry::WriterSchema>) -> Vec<SourceRecord> {
+    use rayon::iter::{IntoParallelIterator, ParallelIterator};
     let readers = &decode::Readers::new(schemas);
-    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    let chunk = messages.len().div_ceil(threads).max(1);
-    let mut parts: Vec<Vec<Message>> = Vec::new();
-    let mut messages = messages.into_iter().peekable();
-    while messages.peek().is_some() {
-        parts.push(messages.by_ref().take(chunk).collect());
-    }
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = parts
-            .into_iter()
-            .map(|part| scope.spawn(move || part.into_iter().map(|m| decode::decode(topic, m, readers)).collect::<Vec<_>>()))
-            .collect();
-        handles.into_iter().flat_map(|h| h.join().expect("decoding never panics")).collect()
-    })
+    messages.into_par_iter().map(|m| decode::decode(topic, m, readers)).collect()
 }
 
 /// The topic's partitions, or why it cannot be read.
