@@ -73,8 +73,8 @@ const CHUNK: usize = 64;
 /// that finishes its share early takes more (the halves of a batch split up front took
 /// different times).
 pub fn decide(batch: &[SourceRecord], normaliser: &Normaliser, index: &mut DedupIndex) -> Vec<Fate> {
-    let (normalised_sender, normalised) = mpsc::channel::<(usize, Vec<Result<Posting, Reject>>)>();
-    let (decided_sender, decided) = mpsc::channel::<(usize, Vec<Fate>)>();
+    let (normalised_sender, normalised_chunks) = mpsc::channel::<(usize, Vec<Result<Posting, Reject>>)>();
+    let (decided_sender, decided_chunks) = mpsc::channel::<(usize, Vec<Fate>)>();
     rayon::in_place_scope(|scope| {
         for (number, part) in batch.chunks(CHUNK).enumerate() {
             let sender = normalised_sender.clone();
@@ -87,7 +87,7 @@ pub fn decide(batch: &[SourceRecord], normaliser: &Normaliser, index: &mut Dedup
         drop(normalised_sender);
         let mut early: BTreeMap<usize, Vec<Result<Posting, Reject>>> = BTreeMap::new();
         let mut next = 0;
-        for (number, outcomes) in normalised {
+        for (number, outcomes) in normalised_chunks {
             early.insert(number, outcomes);
             while let Some(outcomes) = early.remove(&next) {
                 let fates: Vec<Fate> = outcomes.into_iter().map(|outcome| deduplicate(outcome, index)).collect();
@@ -101,7 +101,7 @@ pub fn decide(batch: &[SourceRecord], normaliser: &Normaliser, index: &mut Dedup
         }
     });
     drop(decided_sender);
-    let mut parts: Vec<(usize, Vec<Fate>)> = decided.into_iter().collect();
+    let mut parts: Vec<(usize, Vec<Fate>)> = decided_chunks.into_iter().collect();
     parts.sort_unstable_by_key(|(number, _)| *number);
     debug_assert_eq!(parts.len(), batch.len().div_ceil(CHUNK), "every chunk is decided");
     parts.into_iter().flat_map(|(_, fates)| fates).collect()
