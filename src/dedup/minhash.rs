@@ -85,13 +85,16 @@ impl Signature {
 
     /// The LSH band keys.
     pub fn bands(&self) -> impl Iterator<Item = (usize, u64)> + '_ {
-        self.0.chunks(ROWS).enumerate().map(|(band, rows)| {
-            let mut h = band as u64;
-            for r in rows {
-                h = mix(h ^ u64::from(*r));
-            }
-            (band, h)
-        })
+        (0..BANDS).map(|band| (band, self.band(band)))
+    }
+
+    /// The key of one LSH band.
+    pub fn band(&self, band: usize) -> u64 {
+        let mut h = band as u64;
+        for r in &self.0[band * ROWS..(band + 1) * ROWS] {
+            h = mix(h ^ u64::from(*r));
+        }
+        h
     }
 
     /// Little-endian bytes, as stored in silver's `minhash` column.

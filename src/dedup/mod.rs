@@ -8,6 +8,7 @@ pub mod minhash;
 use std::collections::HashMap;
 
 use minhash::{BANDS, Signature};
+use sha2::{Digest as _, Sha256};
 
 use crate::normalize::Posting;
 use crate::normalize::text::fold_key;
@@ -79,22 +80,67 @@ impl NearEntry {
     }
 }
 
-/// The identities of every kept posting.
+/// The identities of every kept posting, held compactly: it is rebuilt from all of silver at
+/// start and lives for the whole run, so its size per posting is most of consume's memory
+/// that grows with the lake. Keys, URLs and content hashes are held as 16-byte digests, each
+/// kept posting's key text once, and companies and places as numbers.
 #[derive(Debug, Default)]
 pub struct DedupIndex {
-    /// `posting_key` → the key of the posting kept for it (itself, for kept postings).
-    keys: HashMap<String, String>,
-    urls: HashMap<String, String>,
-    content: HashMap<String, String>,
-    entries: Vec<NearEntry>,
-    /// Per band, the newest entry with each band key; older ones follow `chain`. A head per
-    /// key plus a fixed-size link per entry keeps the index small at millions of postings.
-    heads: Vec<HashMap<u64, u32>>,
-    /// `chain[entry][band]`: the next older entry with the same band key, or `END`.
+    /// Each kept posting's key, in the order they were kept; the maps point into it.
+    kept_keys: Vec<Box<str>>,
+    /// `posting_key` → the kept posting it names (itself, for kept postings).
+    keys: HashMap<Digest, u32>,
+    urls: HashMap<Digest, u32>,
+    content: HashMap<Digest, u32>,
+    /// Company keys and place names, numbered: near-duplicate checks only compare them.
+    names: HashMap<Box<str>, u32>,
+    entries: Vec<Near>,
+    /// Per band, the newest entry whose band key starts with each 32 bits; older ones follow
+    /// `chain`, and a walk skips those whose whole key differs. A head per key plus a
+    /// fixed-size link per entry keeps the index small at millions of postings.
+    heads: Vec<HashMap<u32, u32>>,
+    /// `chain[entry][band]`: the next older entry with the same head, or `END`.
     chain: Vec<[u32; BANDS]>,
 }
 
 const END: u32 = u32::MAX;
+
+/// 16 bytes standing for a posting key, URL or content hash.
+type Digest = [u8; 16];
+
+/// Posting keys and content hashes are the hex of 16 bytes (`short_hash`) and are read back;
+/// any other text (URLs) is hashed to 16 bytes like them.
+fn digest(text: &str) -> Digest {
+    let mut bytes = [0u8; 16];
+    let is_hex = text.len() == 32
+        && text.as_bytes().chunks_exact(2).zip(bytes.iter_mut()).all(|(pair, byte)| {
+            let digit = |b: u8| match b {
+                b'0'..=b'9' => Some(b - b'0'),
+                b'a'..=b'f' => Some(b - b'a' + 10),
+                _ => None,
+            };
+            let (Some(high), Some(low)) = (digit(pair[0]), digit(pair[1])) else {
+                return false;
+            };
+            *byte = high << 4 | low;
+            true
+        });
+    if !is_hex {
+        bytes.copy_from_slice(&Sha256::digest(text.as_bytes())[..16]);
+    }
+    bytes
+}
+
+/// What the index keeps of a kept posting for near-duplicate checks.
+#[derive(Debug)]
+struct Near {
+    /// Index into `kept_keys`.
+    kept: u32,
+    company: Option<u32>,
+    title_key: Box<str>,
+    place: [Option<u32>; 3],
+    signature: Signature,
+}
 
 impl DedupIndex {
     pub fn new() -> Self {
@@ -115,69 +161,99 @@ impl DedupIndex {
 
     /// Remembers a kept posting.
     pub fn insert(&mut self, posting_key: &str, job_url: Option<&str>, content_hash: &str, near: Option<NearEntry>) {
-        self.keys.insert(posting_key.to_string(), posting_key.to_string());
+        let kept = u32::try_from(self.kept_keys.len()).expect("fewer than 4 billion kept postings");
+        self.kept_keys.push(posting_key.into());
+        self.keys.insert(digest(posting_key), kept);
         if let Some(url) = job_url {
-            self.urls.entry(url.to_string()).or_insert_with(|| posting_key.to_string());
+            self.urls.entry(digest(url)).or_insert(kept);
         }
-        self.content
-            .entry(content_hash.to_string())
-            .or_insert_with(|| posting_key.to_string());
+        self.content.entry(digest(content_hash)).or_insert(kept);
         if let Some(entry) = near {
             let id = self.entries.len() as u32;
             let mut links = [END; BANDS];
             for (band, key) in entry.signature.bands() {
-                links[band] = self.heads[band].insert(key, id).unwrap_or(END);
+                links[band] = self.heads[band].insert(head(key), id).unwrap_or(END);
             }
             self.chain.push(links);
-            self.entries.push(entry);
+            let [city, state, country] = [entry.place.0, entry.place.1, entry.place.2].map(|name| name.map(|n| self.number(n)));
+            let company = entry.company_key.map(|c| self.number(c));
+            self.entries.push(Near {
+                kept,
+                company,
+                title_key: entry.title_key.into(),
+                place: [city, state, country],
+                signature: entry.signature,
+            });
         }
+    }
+
+    /// The number of a company key or place name, given it if new.
+    fn number(&mut self, name: String) -> u32 {
+        let next = self.names.len() as u32;
+        *self.names.entry(name.into()).or_insert(next)
     }
 
     /// Whether `posting_key` is a kept posting (not an alias of one).
     pub fn is_kept(&self, posting_key: &str) -> bool {
-        self.keys.get(posting_key).is_some_and(|k| k == posting_key)
+        self.keys
+            .get(&digest(posting_key))
+            .is_some_and(|&kept| *self.kept_keys[kept as usize] == *posting_key)
     }
 
     /// Remembers that `posting_key` repeats the kept posting `of`, so a later record with the
-    /// same identity names the same kept posting.
+    /// same identity names the same kept posting. Nothing when `of` is not kept.
     pub fn alias(&mut self, posting_key: &str, of: &str) {
-        self.keys.entry(posting_key.to_string()).or_insert_with(|| of.to_string());
+        let Some(&kept) = self.keys.get(&digest(of)) else {
+            return;
+        };
+        self.keys.entry(digest(posting_key)).or_insert(kept);
     }
 
     /// The verdict for a new posting, checking the cheapest identities first.
     pub fn check(&self, posting: &Posting, signature: Option<&Signature>) -> Option<Duplicate> {
-        let exact = |of: &str, kind| {
+        let exact = |kept: &u32, kind| {
             Some(Duplicate {
-                of: of.to_string(),
+                of: self.kept_keys[*kept as usize].to_string(),
                 kind,
                 similarity: 1.0,
             })
         };
-        if let Some(of) = self.keys.get(&posting.posting_key) {
-            return exact(of, MatchKind::SourceId);
+        if let Some(kept) = self.keys.get(&digest(&posting.posting_key)) {
+            return exact(kept, MatchKind::SourceId);
         }
-        if let Some(of) = posting.job_url.as_deref().and_then(|u| self.urls.get(u)) {
-            return exact(of, MatchKind::Url);
+        if let Some(kept) = posting.job_url.as_deref().and_then(|u| self.urls.get(&digest(u))) {
+            return exact(kept, MatchKind::Url);
         }
-        if let Some(of) = self.content.get(&posting.content_hash) {
-            return exact(of, MatchKind::Content);
+        if let Some(kept) = self.content.get(&digest(&posting.content_hash)) {
+            return exact(kept, MatchKind::Content);
         }
         let signature = signature?;
-        let candidate = NearEntry::of(posting, signature.clone());
+        // A repost shares the company: a company no kept posting with a description has, or
+        // none at all, rules every entry out.
+        let company = self.names.get(posting.company_key.as_deref()?)?;
+        let place = [&posting.location_city, &posting.location_state, &posting.location_country].map(|name| match name {
+            None => Place::Absent,
+            Some(name) => self.names.get(name.as_str()).map_or(Place::Unseen, |&n| Place::Numbered(n)),
+        });
+        let title_key = fold_key(&posting.title);
         // The most similar wins; ties go to the smallest key, so the verdict never depends on
         // the order the index was filled in (a resumed run loads silver sorted, a clean run
         // fills it in input order).
         let mut best: Option<(f64, &str)> = None;
         for (band, key) in signature.bands() {
-            let mut next = self.heads[band].get(&key).copied().unwrap_or(END);
+            let mut next = self.heads[band].get(&head(key)).copied().unwrap_or(END);
             while next != END {
                 let id = next;
                 next = self.chain[id as usize][band];
                 let entry = &self.entries[id as usize];
+                if entry.signature.band(band) != key {
+                    continue;
+                }
                 let similarity = entry.signature.similarity(signature);
-                let better = best.is_none_or(|(s, k)| similarity.total_cmp(&s).then_with(|| k.cmp(entry.posting_key.as_str())).is_gt());
-                if similarity >= NEAR_SIMILARITY && better && is_same_job(entry, &candidate) {
-                    best = Some((similarity, &entry.posting_key));
+                let entry_key = &*self.kept_keys[entry.kept as usize];
+                let better = best.is_none_or(|(s, k)| similarity.total_cmp(&s).then_with(|| k.cmp(entry_key)).is_gt());
+                if similarity >= NEAR_SIMILARITY && better && is_same_job(entry, *company, &place, &title_key) {
+                    best = Some((similarity, entry_key));
                 }
             }
         }
@@ -189,16 +265,35 @@ impl DedupIndex {
     }
 }
 
-/// A repost: the same company, a similar title and no conflicting place.
-fn is_same_job(a: &NearEntry, b: &NearEntry) -> bool {
-    if a.company_key.is_none() || a.company_key != b.company_key {
+/// A part of a new posting's place (city, state, country) as the index knows it.
+#[derive(Debug, Clone, Copy)]
+enum Place {
+    Absent,
+    Numbered(u32),
+    /// Named, but by no kept posting: it differs from every entry's.
+    Unseen,
+}
+
+/// The part of a band key the index's heads are keyed by.
+fn head(band_key: u64) -> u32 {
+    band_key as u32
+}
+
+/// A repost: the same company, a similar title and no conflicting place (a place both
+/// name, differently).
+fn is_same_job(entry: &Near, company: u32, place: &[Place; 3], title_key: &str) -> bool {
+    if entry.company != Some(company) {
         return false;
     }
-    let conflict = |x: &Option<String>, y: &Option<String>| matches!((x, y), (Some(x), Some(y)) if x != y);
-    if conflict(&a.place.0, &b.place.0) || conflict(&a.place.1, &b.place.1) || conflict(&a.place.2, &b.place.2) {
+    let conflict = |kept: Option<u32>, new: Place| match (kept, new) {
+        (Some(kept), Place::Numbered(new)) => kept != new,
+        (Some(_), Place::Unseen) => true,
+        (None, _) | (Some(_), Place::Absent) => false,
+    };
+    if entry.place.iter().zip(place).any(|(kept, new)| conflict(*kept, *new)) {
         return false;
     }
-    word_overlap(&a.title_key, &b.title_key) >= NEAR_TITLE_OVERLAP
+    word_overlap(&entry.title_key, title_key) >= NEAR_TITLE_OVERLAP
 }
 
 /// Title words without years: "2024 2025" marks a posting season, not a different job, while
@@ -257,6 +352,32 @@ mod tests {
     fn verdict(index: &DedupIndex, p: &Posting) -> Option<(MatchKind, String)> {
         let sig = p.description.as_deref().and_then(Signature::of_text);
         index.check(p, sig.as_ref()).map(|d| (d.kind, d.of))
+    }
+
+    #[test]
+    fn urls_and_aliases_name_the_kept_posting() {
+        let mut index = DedupIndex::new();
+        let mut original = posting("1", "Acme", "Data Analyst", DESCRIPTION);
+        original.job_url = Some("https://jobs.example/acme/1".into());
+        admit(&mut index, &original);
+        let mut same_url = posting(
+            "2",
+            "Globex",
+            "Nurse",
+            "Night shifts on a hospital ward with a friendly team of carers",
+        );
+        same_url.job_url = original.job_url.clone();
+        assert_eq!(verdict(&index, &same_url), Some((MatchKind::Url, original.posting_key.clone())));
+        assert!(index.is_kept(&original.posting_key));
+        assert!(!index.is_kept(&same_url.posting_key));
+        index.alias(&same_url.posting_key, &original.posting_key);
+        assert!(!index.is_kept(&same_url.posting_key), "an alias is not a kept posting");
+        assert_eq!(
+            verdict(&index, &same_url),
+            Some((MatchKind::SourceId, original.posting_key.clone()))
+        );
+        index.alias("not-a-hex-key", "0123456789abcdef0123456789abcdef");
+        assert_eq!(index.len(), 2, "an alias of a posting never kept is not remembered");
     }
 
     #[test]

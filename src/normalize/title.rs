@@ -114,9 +114,12 @@ impl Seniority {
 }
 
 static YEARS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?-u:\b)(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen)\s*\+?\s*(?:(?:-|–|to)\s*(\d{1,2})\s*\+?\s*)?(?:\(\d{1,2}\)\s*)?(?:years?|yrs?)(?-u:\b)(.{0,60})")
+    Regex::new(r"(?i)(?-u:\b)(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen)\s*\+?\s*(?:(?:-|–|to)\s*(\d{1,2})\s*\+?\s*)?(?:\(\d{1,2}\)\s*)?(?:years?|yrs?)(?-u:\b)")
         .expect("valid regex")
 });
+
+/// Characters after a phrase of [`YEARS`] that may say it is about experience.
+const AFTER_CONTEXT: usize = 60;
 
 /// The unit every phrase of [`YEARS`] ends with, under the same case folding.
 static YEAR_WORD: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)y(?:ea)?r").expect("valid regex"));
@@ -131,10 +134,21 @@ pub fn min_years_experience(description: &str) -> Option<u8> {
         return None;
     }
     let mut best: Option<u8> = None;
-    for caps in YEARS.captures_iter(description) {
+    let mut from = 0;
+    while let Some(caps) = YEARS.captures_at(description, from) {
         let whole = caps.get(0).expect("group 0 always matches");
+        // The 60 characters after the phrase (up to a line's end) are searched for context and
+        // skipped as the phrase's own. In the pattern, `.{0,60}` made the search several times
+        // slower over every description.
+        let after = &description[whole.end()..];
+        let after = &after[..after
+            .char_indices()
+            .take_while(|&(_, c)| c != '\n')
+            .nth(AFTER_CONTEXT)
+            .map_or_else(|| after.find('\n').unwrap_or(after.len()), |(i, _)| i)];
+        from = whole.end() + after.len();
         let before = &description[description[..whole.start()].char_indices().rev().nth(40).map_or(0, |(i, _)| i)..whole.start()];
-        let context = format!("{before} {}", &caps[3]).to_ascii_lowercase();
+        let context = format!("{before} {after}").to_ascii_lowercase();
         if !(context.contains("experience") || context.contains("exp.") || context.contains("background in")) {
             continue;
         }
@@ -211,5 +225,12 @@ mod tests {
         // The short unit in any case gets past the quick check for a year word.
         assert_eq!(min_years_experience("Minimum 4 YRS experience"), Some(4));
         assert_eq!(min_years_experience("2 Yr experience in retail"), Some(2));
+        // The context after a phrase is its next 60 characters on the same line.
+        let (fits, too_far) = ("x".repeat(49), "x".repeat(50));
+        assert_eq!(min_years_experience(&format!("Team of 3 years {fits}experience")), Some(3));
+        assert_eq!(min_years_experience(&format!("Team of 3 years {too_far}experience")), None);
+        assert_eq!(min_years_experience("Team of 3 years\nexperience welcome"), None);
+        // ... and is the phrase's own: a number in it starts no phrase of its own.
+        assert_eq!(min_years_experience("Over 2 years, sometimes 4 years of experience"), Some(2));
     }
 }

@@ -31,7 +31,13 @@ pub fn records(path: &Path, file: File) -> impl Iterator<Item = Result<SourceRec
             };
             offset += read;
             line_no += 1;
-            let text = String::from_utf8_lossy(&buffer);
+            // Validated once, by `from_utf8`, which checks ASCII a word at a time; the lossy
+            // conversion's validator goes byte by byte (1.7 % of a consume's samples when it ran
+            // on every line), so it only runs on invalid ones.
+            let (text, valid_utf8) = match std::str::from_utf8(&buffer) {
+                Ok(valid) => (std::borrow::Cow::Borrowed(valid), true),
+                Err(_) => (String::from_utf8_lossy(&buffer), false),
+            };
             let trimmed = text.trim();
             if trimmed.is_empty() {
                 continue;
@@ -44,10 +50,10 @@ pub fn records(path: &Path, file: File) -> impl Iterator<Item = Result<SourceRec
                 byte_offset: start,
             };
             // Parsing is left to the worker threads (see `SourceRecord::listing`).
-            let listing = if std::str::from_utf8(&buffer).is_err() {
-                Decoded::Ready(Err(Reject::new(ErrorCode::MalformedJson, None, "the line is not valid UTF-8")))
-            } else {
+            let listing = if valid_utf8 {
                 Decoded::JsonLine
+            } else {
+                Decoded::Ready(Err(Reject::new(ErrorCode::MalformedJson, None, "the line is not valid UTF-8")))
             };
             return Some(Ok(SourceRecord {
                 coordinates,
