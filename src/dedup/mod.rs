@@ -10,8 +10,8 @@ use std::collections::HashMap;
 use minhash::{BANDS, Signature};
 use sha2::{Digest as _, Sha256};
 
-use crate::normalize::Posting;
 use crate::normalize::text::fold_key;
+use crate::normalize::{Posting, from_hex};
 
 /// Estimated description similarity from which a posting counts as a repost.
 pub const NEAR_SIMILARITY: f64 = 0.85;
@@ -111,24 +111,11 @@ type Digest = [u8; 16];
 /// Posting keys and content hashes are the hex of 16 bytes (`short_hash`) and are read back;
 /// any other text (URLs) is hashed to 16 bytes like them.
 fn digest(text: &str) -> Digest {
-    let mut bytes = [0u8; 16];
-    let is_hex = text.len() == 32
-        && text.as_bytes().chunks_exact(2).zip(bytes.iter_mut()).all(|(pair, byte)| {
-            let digit = |b: u8| match b {
-                b'0'..=b'9' => Some(b - b'0'),
-                b'a'..=b'f' => Some(b - b'a' + 10),
-                _ => None,
-            };
-            let (Some(high), Some(low)) = (digit(pair[0]), digit(pair[1])) else {
-                return false;
-            };
-            *byte = high << 4 | low;
-            true
-        });
-    if !is_hex {
+    from_hex(text).unwrap_or_else(|| {
+        let mut bytes = [0u8; 16];
         bytes.copy_from_slice(&Sha256::digest(text.as_bytes())[..16]);
-    }
-    bytes
+        bytes
+    })
 }
 
 /// What the index keeps of a kept posting for near-duplicate checks.
@@ -201,7 +188,7 @@ impl DedupIndex {
     }
 
     /// Remembers that `posting_key` repeats the kept posting `of`, so a later record with the
-    /// same identity names the same kept posting. Nothing when `of` is not kept.
+    /// same identity names the same kept posting. Nothing when the index does not know `of`.
     pub fn alias(&mut self, posting_key: &str, of: &str) {
         let Some(&kept) = self.keys.get(&digest(of)) else {
             return;

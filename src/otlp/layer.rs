@@ -17,6 +17,7 @@ use tracing_subscriber::registry::LookupSpan;
 
 use super::encode::{AttributeValue, FinishedSpan, SpanKind};
 use super::export::SpanSender;
+use crate::normalize::from_hex;
 
 /// The span field a request span carries the caller's W3C `traceparent` header in.
 pub const TRACEPARENT: &str = "traceparent";
@@ -169,18 +170,6 @@ pub fn parse_traceparent(header: &str) -> Option<([u8; 16], [u8; 8])> {
     let trace_id: [u8; 16] = from_hex(trace)?;
     let span_id: [u8; 8] = from_hex(parent)?;
     (trace_id != [0; 16] && span_id != [0; 8]).then_some((trace_id, span_id))
-}
-
-/// Exactly `N` bytes of lowercase hex.
-fn from_hex<const N: usize>(text: &str) -> Option<[u8; N]> {
-    if text.len() != N * 2 || !text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
-        return None;
-    }
-    let mut bytes = [0_u8; N];
-    for (i, byte) in bytes.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&text[i * 2..i * 2 + 2], 16).ok()?;
-    }
-    Some(bytes)
 }
 
 /// Random ids from the operating system; should it fail, the clock and a counter (ids must
