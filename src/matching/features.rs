@@ -142,6 +142,10 @@ pub struct JobIndex {
     skills: Interner,
     skill_weights: HashMap<String, f32>,
     jobs: Vec<JobSide>,
+    /// For each interned skill, the postings naming it (ascending): the skill-gap advice asks
+    /// this of a few skills per résumé, and scanning every posting for each took most of a
+    /// match request's time.
+    postings_by_skill: Vec<Vec<u32>>,
     vectors: Vec<f32>,
     dimensions: usize,
 }
@@ -153,7 +157,8 @@ impl JobIndex {
         let word_weights = idf(profiles.iter().map(|p| p.keywords.iter().map(|(word, _)| word)));
         let (mut words, mut phrases, mut skills) = (Interner::default(), Interner::default(), Interner::default());
         let mut jobs = Vec::with_capacity(profiles.len());
-        for profile in profiles {
+        let mut postings_by_skill: Vec<Vec<u32>> = Vec::new();
+        for (position, profile) in profiles.iter().enumerate() {
             let title_words = words.intern_words(&profile.title);
             let roles = profile.roles.iter().map(|r| (words.intern_words(&r.text), r.years)).collect();
             let requirements = profile
@@ -174,6 +179,10 @@ impl JobIndex {
                 .iter()
                 .map(|id| (skills.intern(id), skill_weights.get(id).copied().unwrap_or(1.0)))
                 .collect();
+            postings_by_skill.resize_with(skills.len(), Vec::new);
+            for &(skill, _) in &job_skills {
+                postings_by_skill[skill as usize].push(u32::try_from(position).unwrap_or(u32::MAX));
+            }
             jobs.push(JobSide {
                 title_words,
                 roles,
@@ -192,6 +201,7 @@ impl JobIndex {
             skills,
             skill_weights,
             jobs,
+            postings_by_skill,
             vectors: vectors.concat(),
             dimensions,
         }
@@ -208,6 +218,41 @@ impl JobIndex {
     /// How much a skill matters when a posting names it (1 for a skill no posting names).
     pub fn weight(&self, skill_id: &str) -> f32 {
         self.skill_weights.get(skill_id).copied().unwrap_or(1.0)
+    }
+
+    /// The postings that name `skill_id`, in index order.
+    pub fn postings_naming(&self, skill_id: &str) -> &[u32] {
+        self.skills
+            .get(skill_id)
+            .and_then(|id| self.postings_by_skill.get(id as usize))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// The résumé `resume` was prepared from with one skill more — `skill_id` found in it and
+    /// its name `skill_name` added as a line of its own under its skills — as [`Self::resume`]
+    /// prepares that résumé: only what the added line changes is computed (the skill-gap advice
+    /// asks this for several skills per request).
+    pub fn with_skill(&self, resume: &ResumeQuery, skill_id: &str, skill_name: &str, taxonomy: &Taxonomy) -> ResumeQuery {
+        let mut query = resume.clone();
+        // The line's words join the text's: a line break separates words.
+        for word in content_words(skill_name) {
+            if let Some(id) = self.words.get(&word) {
+                query.has_word[id as usize] = true;
+            }
+        }
+        if let Some(id) = self.phrases.get(&skill_name.to_lowercase()) {
+            query.has_phrase[id as usize] = true;
+        }
+        // Credit only grows: the skill itself is had, its relatives earn partial credit.
+        for (skill, &id) in &self.skills.ids {
+            let credit = &mut query.skill_credit[id as usize];
+            if skill == skill_id {
+                *credit = 1.0;
+            } else if *credit < RELATED_CREDIT && related(taxonomy, skill, skill_id) {
+                *credit = RELATED_CREDIT;
+            }
+        }
+        query
     }
 
     /// A résumé prepared for scoring against these postings.
@@ -290,6 +335,7 @@ impl JobIndex {
 
 /// A résumé prepared for one [`JobIndex`]: which of the postings' words, phrases and skills it
 /// has.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ResumeQuery {
     vector: Vec<f32>,
     has_word: Vec<bool>,
@@ -439,6 +485,45 @@ mod tests {
     }
 
     const POSTING: &str = "## Job title\nData Engineer\n\n## Required Skills\n1. MySQL\n2. Python\n\n## Required Experience\n1. At least 4 years as a Data Engineer.\n";
+
+    #[test]
+    fn a_skill_added_to_a_prepared_resume_prepares_it_as_a_resume_listing_the_skill() {
+        let extractor = extractor();
+        let taxonomy = extractor.taxonomy();
+        let postings = [
+            POSTING,
+            "## Job title\nPlatform Engineer\n\n## Required Skills\n1. Kubernetes\n2. Terraform\n3. PostgreSQL\n",
+            "## Job title\nAnalyst\n\n## Required Skills\n1. Excel\n2. Tableau\n3. Python\n",
+        ];
+        let jobs: Vec<JobProfile> = postings.iter().map(|p| read_job("", p, &extractor)).collect();
+        let index = JobIndex::new(&jobs, &vec![vec![1.0]; jobs.len()]);
+        let resume = read_resume(
+            "## Skills\nPython, Excel\n\n## Experience\nData Engineer, Acme (2019 - 2023)\n",
+            &extractor,
+            2026,
+        );
+        let base = index.resume(&resume, &[1.0], taxonomy);
+        let named: BTreeSet<&String> = jobs.iter().flat_map(|j| &j.skills).collect();
+        assert!(named.len() >= 6, "{named:?}");
+        // Skills whose addition gives another skill of the postings partial credit (MySQL's
+        // for PostgreSQL's and the other way round).
+        let mut relatives_credited = 0;
+        for id in named.into_iter().filter(|id| !resume.skills.contains(*id)) {
+            let name = taxonomy.get(id).map_or_else(|| id.clone(), |s| s.name.clone());
+            let mut listed = resume.clone();
+            listed.skills.insert(id.clone());
+            listed.skill_phrases.push(name.clone());
+            listed.text.push('\n');
+            listed.text.push_str(&name);
+            let added = index.with_skill(&base, id, &name, taxonomy);
+            assert_eq!(added, index.resume(&listed, &[1.0], taxonomy), "{id}");
+            let partial = |q: &ResumeQuery| q.skill_credit.iter().filter(|&&c| c == RELATED_CREDIT).count();
+            relatives_credited += usize::from(partial(&added) > partial(&base));
+            let naming: Vec<u32> = (0..jobs.len()).filter(|&j| jobs[j].skills.contains(id)).map(|j| j as u32).collect();
+            assert_eq!(index.postings_naming(id), naming.as_slice(), "{id}");
+        }
+        assert!(relatives_credited >= 2, "{relatives_credited}");
+    }
 
     #[test]
     fn a_related_skill_earns_half_the_credit_of_the_skill() {

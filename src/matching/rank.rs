@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::MatchError;
 use super::candidates::Candidate;
-use super::features::{self, JobIndex, NAMES, relative};
+use super::features::{self, JobIndex, NAMES, ResumeQuery, relative};
 use super::profile::{JobProfile, ResumeProfile};
 use super::scorer::Scorer;
 use crate::ml::salary::premiums;
@@ -121,7 +121,7 @@ pub fn rank(inputs: &Inputs, top: usize) -> Ranking {
             )
         })
         .collect();
-    let advice = advise(inputs, &scores, &order, &name);
+    let advice = advise(inputs, &query, &scores, &order, &name);
     Ranking {
         considered,
         fits: scores.iter().filter(|&&s| s >= FIT).count(),
@@ -203,7 +203,7 @@ fn explain(
 /// For the skills most often missing from the best-ranked postings: how many more postings the
 /// résumé would fit with the skill added (its name listed among the résumé's skills). Only
 /// skills that turn at least one posting into a fit are advised.
-fn advise(inputs: &Inputs, scores: &[f64], order: &[usize], name: &dyn Fn(&str) -> String) -> Vec<Advice> {
+fn advise(inputs: &Inputs, query: &ResumeQuery, scores: &[f64], order: &[usize], name: &dyn Fn(&str) -> String) -> Vec<Advice> {
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for &i in order.iter().take(ADVICE_POOL) {
         for id in inputs.profiles[i].skills.iter().filter(|id| !inputs.resume.skills.contains(*id)) {
@@ -217,18 +217,17 @@ fn advise(inputs: &Inputs, scores: &[f64], order: &[usize], name: &dyn Fn(&str) 
         .take(ADVICE_SKILLS * 2)
         .map(|(id, _)| {
             let skill = name(&id);
-            let mut with_skill = inputs.resume.clone();
-            with_skill.skills.insert(id.clone());
-            with_skill.skill_phrases.push(skill.clone());
-            with_skill.text.push('\n');
-            with_skill.text.push_str(&skill);
-            let query = inputs.index.resume(&with_skill, inputs.resume_vector, inputs.taxonomy);
-            let asking: Vec<usize> = (0..scores.len())
-                .filter(|&i| scores[i] > f64::NEG_INFINITY && inputs.profiles[i].skills.contains(&id))
+            let with_skill = inputs.index.with_skill(query, &id, &skill, inputs.taxonomy);
+            let asking: Vec<usize> = inputs
+                .index
+                .postings_naming(&id)
+                .iter()
+                .map(|&i| i as usize)
+                .filter(|&i| scores[i] > f64::NEG_INFINITY)
                 .collect();
             let more_fits = asking
                 .iter()
-                .filter(|&&i| scores[i] < FIT && inputs.scorer.score(&inputs.index.features(&query, i)) >= FIT)
+                .filter(|&&i| scores[i] < FIT && inputs.scorer.score(&inputs.index.features(&with_skill, i)) >= FIT)
                 .count();
             let premium = inputs.premiums.get(&id).copied();
             let worth = premium.map_or_else(String::new, |usd| format!(", a market-wide median premium of {}", signed_usd(usd)));
