@@ -8,6 +8,7 @@ use std::path::Path;
 
 use deltalake::arrow::array::{Array, AsArray};
 use deltalake::arrow::datatypes::Float64Type;
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::MatchError;
@@ -94,8 +95,10 @@ pub fn rank(inputs: &Inputs, top: usize) -> Ranking {
     let pool: Vec<usize> = inputs.only.map_or_else(|| (0..index.len()).collect(), <[usize]>::to_vec);
     // Postings outside the pool keep a score no threshold reaches.
     let mut scores = vec![f64::NEG_INFINITY; index.len()];
-    for &i in &pool {
-        scores[i] = inputs.scorer.score(&index.features(&query, i));
+    // Every posting is scored on its own: a request spreads them over the cores.
+    let pooled: Vec<f64> = pool.par_iter().map(|&i| inputs.scorer.score(&index.features(&query, i))).collect();
+    for (&i, score) in pool.iter().zip(pooled) {
+        scores[i] = score;
     }
     // Best first, ties in posting-key order; only the best few are shown or advised on.
     let best_first = |a: &usize, b: &usize| {

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use xgb::{Booster, DMatrix};
 
 use super::MlError;
+use super::trees::Forest;
 
 /// A dense row-major matrix; NaN marks a missing value.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -157,6 +158,11 @@ impl Model {
     /// The model in XGBoost's JSON format (what Python's `xgboost.Booster(model_file=…)` loads).
     pub fn to_json(&self) -> Result<Vec<u8>, MlError> {
         Ok(self.booster.save_buffer(false)?)
+    }
+
+    /// The trees, evaluated in process ([`Forest`]).
+    pub fn forest(&self) -> Result<Forest, MlError> {
+        Forest::from_json(&self.to_json()?)
     }
 
     pub fn from_json(bytes: &[u8], outputs: usize) -> Result<Self, MlError> {

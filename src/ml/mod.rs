@@ -19,6 +19,7 @@ pub mod registry;
 pub mod ridge;
 pub mod salary;
 pub mod top;
+pub mod trees;
 
 use std::path::PathBuf;
 

@@ -12,6 +12,7 @@ use crate::ml::explain::{Contribution, explain};
 use crate::ml::facts::PostingFacts;
 use crate::ml::features::FeatureSpec;
 use crate::ml::occupation::OccupationIndex;
+use crate::ml::trees::Forest;
 
 /// The saved files of a version.
 pub const MEAN_FILE: &str = "mean.json";
@@ -37,6 +38,10 @@ pub struct SalaryModel {
     pub mean: Model,
     pub quantiles: Model,
     pub calibration: Calibration,
+    /// The two models' trees evaluated in process: a request's few rows cost XGBoost's C API
+    /// more than the trees themselves (`ml::trees`).
+    mean_trees: Forest,
+    quantile_trees: Forest,
     /// Maps a title to its family (built from the spec's occupations; none without them).
     families: Option<OccupationIndex>,
 }
@@ -66,23 +71,25 @@ impl SalaryModel {
         let spec: FeatureSpec = serde_json::from_value(json(FEATURES_FILE)?).map_err(|e| MlError::file(dir.join(FEATURES_FILE), e))?;
         let calibration: Calibration =
             serde_json::from_value(json(CALIBRATION_FILE)?).map_err(|e| MlError::file(dir.join(CALIBRATION_FILE), e))?;
-        Ok(SalaryModel::new(
+        SalaryModel::new(
             spec,
             Model::from_json(&read(MEAN_FILE)?, 1)?,
             Model::from_json(&read(QUANTILE_FILE)?, QUANTILES.len())?,
             calibration,
-        ))
+        )
     }
 
-    pub fn new(spec: FeatureSpec, mean: Model, quantiles: Model, calibration: Calibration) -> Self {
+    pub fn new(spec: FeatureSpec, mean: Model, quantiles: Model, calibration: Calibration) -> Result<Self, MlError> {
         let families = (!spec.occupation_index.is_empty()).then(|| OccupationIndex::new(spec.occupation_index.clone()));
-        SalaryModel {
+        Ok(SalaryModel {
+            mean_trees: mean.forest()?,
+            quantile_trees: quantiles.forest()?,
             spec,
             mean,
             quantiles,
             calibration,
             families,
-        }
+        })
     }
 
     /// Writes the four files into `dir`.
@@ -137,11 +144,10 @@ impl SalaryModel {
         let facts: Vec<Cow<'_, PostingFacts>> = facts.iter().map(|f| self.with_family(f)).collect();
         let x = self.encode(&facts);
         let width = x.cols + 1;
-        let x = x.input()?;
-        let mean = self.mean.predict_input(&x)?;
-        let levels = self.quantiles.predict_input(&x)?;
+        let mean = self.mean_trees.predict(&x)?;
+        let levels = self.quantile_trees.predict(&x)?;
         let contributions = if explain_with.is_some() {
-            self.mean.contributions_input(&x)?
+            self.mean_trees.contributions(&x)?
         } else {
             Vec::new()
         };

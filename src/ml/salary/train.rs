@@ -318,7 +318,7 @@ pub fn train(data: &SalaryData, options: &TrainOptions, progress: &dyn Fn(&str))
         calibration,
     };
     Ok(Trained {
-        model: SalaryModel::new(encoded.spec, mean, quantile_model, calibration),
+        model: SalaryModel::new(encoded.spec, mean, quantile_model, calibration)?,
         cv,
         oof_mean,
         oof_scores,

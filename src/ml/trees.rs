@@ -1,0 +1,543 @@
+//! XGBoost tree ensembles evaluated in Rust from the model's JSON file: predictions and exact
+//! `TreeSHAP` contributions for the few rows a request asks about.
+//!
+//! Why not XGBoost itself: for one row, its C API costs far more than the trees. A served
+//! salary prediction spent about 40 % of its CPU time in `XGBoosterPredictFromDMatrix` — most
+//! of it re-deriving every tree's depth (`MaxDepth`) on each call — 12 % building a `DMatrix`
+//! from the dense row and 7 % reading the machine's CPU quota to size a thread pool
+//! (`perf record` of `rats serve` under `scripts/bench-serve`'s `?top=0` load). Here the depths
+//! and node means are computed once, at load, and a row is walked in place.
+//!
+//! The arithmetic is XGBoost's CPU predictor's: `f32`, each output starting from the base score
+//! and adding its trees' leaves in tree order, and `TreeSHAP` as its `RegTree::TreeShap` (Lundberg
+//! et al., "Consistent individualized feature attribution for tree ensembles", algorithm 2)
+//! with the same operations in the same order, so both give the same numbers (the tests compare
+//! them on trained models). Regression with the identity link only (squared error, quantiles):
+//! what the salary model trains; any other model file is refused at load.
+
+use serde::Deserialize;
+
+use super::MlError;
+use super::boost::Matrix;
+
+/// The objectives whose prediction is the raw sum of leaves (identity link).
+const IDENTITY_OBJECTIVES: [&str; 2] = ["reg:squarederror", "reg:quantileerror"];
+
+/// A tree ensemble ready to evaluate: every tree, the output each adds to, and each output's
+/// base score.
+#[derive(Debug, Clone)]
+pub struct Forest {
+    trees: Vec<Tree>,
+    /// `groups[t]`: the output tree `t` adds to.
+    groups: Vec<usize>,
+    base: Vec<f32>,
+    features: usize,
+}
+
+#[derive(Debug, Clone)]
+struct Tree {
+    nodes: Vec<Node>,
+    /// Each node's mean prediction over the training rows, weighted by cover (`TreeSHAP`'s
+    /// expected values).
+    means: Vec<f32>,
+    /// The longest root-to-leaf path, in splits.
+    depth: usize,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Node {
+    /// Children, `None` for a leaf.
+    children: Option<(u32, u32)>,
+    feature: u32,
+    /// The split threshold (left when the value is below it), or a leaf's value.
+    value: f32,
+    default_left: bool,
+    /// Training rows' hessian sum through the node (the row count for squared error).
+    cover: f32,
+}
+
+impl Node {
+    /// The child a row with `x` in the split's feature goes to (missing values go the default
+    /// way).
+    fn next(&self, x: f32, (left, right): (u32, u32)) -> u32 {
+        let go_left = if x.is_nan() { self.default_left } else { x < self.value };
+        if go_left { left } else { right }
+    }
+}
+
+// The parts of XGBoost's JSON model format read here.
+#[derive(Deserialize)]
+struct File {
+    learner: Learner,
+}
+
+#[derive(Deserialize)]
+struct Learner {
+    #[serde(rename = "learner_model_param")]
+    parameters: ModelParam,
+    gradient_booster: Booster,
+    objective: Objective,
+}
+
+#[derive(Deserialize)]
+struct ModelParam {
+    /// One number, or a bracketed list of one per output ("[5E-1,5E-1]").
+    base_score: String,
+    num_feature: String,
+}
+
+#[derive(Deserialize)]
+struct Objective {
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct Booster {
+    name: String,
+    model: Option<Trees>,
+}
+
+#[derive(Deserialize)]
+struct Trees {
+    tree_info: Vec<usize>,
+    trees: Vec<TreeFile>,
+}
+
+#[derive(Deserialize)]
+struct TreeFile {
+    left_children: Vec<i64>,
+    right_children: Vec<i64>,
+    split_indices: Vec<u32>,
+    split_conditions: Vec<f32>,
+    default_left: Vec<Flag>,
+    split_type: Vec<u8>,
+    sum_hessian: Vec<f32>,
+}
+
+/// A boolean XGBoost writes as 0/1 (or as `true`/`false` in older files).
+#[derive(Deserialize, Clone, Copy)]
+#[serde(untagged)]
+enum Flag {
+    Number(u8),
+    Bool(bool),
+}
+
+impl Flag {
+    fn is_set(self) -> bool {
+        match self {
+            Flag::Number(n) => n != 0,
+            Flag::Bool(b) => b,
+        }
+    }
+}
+
+fn invalid(message: impl std::fmt::Display) -> MlError {
+    MlError::Invalid(format!("XGBoost model: {message}"))
+}
+
+impl Forest {
+    /// Reads a model saved in XGBoost's JSON format ([`super::boost::Model::to_json`]).
+    pub fn from_json(bytes: &[u8]) -> Result<Self, MlError> {
+        let file: File = serde_json::from_slice(bytes).map_err(invalid)?;
+        let learner = file.learner;
+        if !IDENTITY_OBJECTIVES.contains(&learner.objective.name.as_str()) {
+            return Err(invalid(format!(
+                "objective {} is not evaluated here (only {})",
+                learner.objective.name,
+                IDENTITY_OBJECTIVES.join(", ")
+            )));
+        }
+        let model = match (learner.gradient_booster.name.as_str(), learner.gradient_booster.model) {
+            ("gbtree", Some(model)) => model,
+            (name, _) => return Err(invalid(format!("booster {name} is not evaluated here (only gbtree)"))),
+        };
+        let features: usize = learner.parameters.num_feature.parse().map_err(invalid)?;
+        let base = base_scores(&learner.parameters.base_score)?;
+        if model.tree_info.len() != model.trees.len() {
+            return Err(invalid("tree_info and trees differ in length"));
+        }
+        if let Some(group) = model.tree_info.iter().find(|&&g| g >= base.len()) {
+            return Err(invalid(format!("a tree adds to output {group} of {}", base.len())));
+        }
+        let trees = model
+            .trees
+            .into_iter()
+            .enumerate()
+            .map(|(t, file)| Tree::new(&file, features).map_err(|e| invalid(format!("tree {t}: {e}"))))
+            .collect::<Result<_, _>>()?;
+        Ok(Forest {
+            trees,
+            groups: model.tree_info,
+            base,
+            features,
+        })
+    }
+
+    /// Values predicted per row.
+    pub fn outputs(&self) -> usize {
+        self.base.len()
+    }
+
+    fn rows<'m>(&self, x: &'m Matrix) -> Result<std::slice::ChunksExact<'m, f32>, MlError> {
+        if x.cols != self.features || x.data.len() != x.rows * x.cols || x.cols == 0 {
+            return Err(MlError::Invalid(format!(
+                "a matrix of {} columns for a model of {} features",
+                x.cols, self.features
+            )));
+        }
+        Ok(x.data.chunks_exact(x.cols))
+    }
+
+    /// Predictions, [`Self::outputs`] values per row (row-major), as XGBoost predicts them.
+    pub fn predict(&self, x: &Matrix) -> Result<Vec<f32>, MlError> {
+        let outputs = self.outputs();
+        let mut out = Vec::with_capacity(x.rows * outputs);
+        for row in self.rows(x)? {
+            let first = out.len();
+            out.extend_from_slice(&self.base);
+            for (tree, &group) in self.trees.iter().zip(&self.groups) {
+                out[first + group] += tree.leaf(row);
+            }
+        }
+        Ok(out)
+    }
+
+    /// SHAP values of a single-output model: per row, one contribution per column and the bias
+    /// last (`cols + 1` values), summing to the prediction — XGBoost's `pred_contribs`.
+    pub fn contributions(&self, x: &Matrix) -> Result<Vec<f32>, MlError> {
+        if self.outputs() != 1 {
+            return Err(MlError::Invalid(format!(
+                "contributions of a model of {} outputs (one only)",
+                self.outputs()
+            )));
+        }
+        let width = x.cols + 1;
+        let longest = self.trees.iter().map(|t| t.depth).max().unwrap_or(0) + 2;
+        // XGBoost's path buffer: one path per level, each one longer than its parent's.
+        let mut path = vec![PathElement::default(); longest * (longest + 1) / 2 + longest];
+        // One tree's contributions, added to the row's as XGBoost adds them; only the features
+        // a tree splits on are touched, so only those are reset.
+        let mut tree_phi = vec![0.0_f32; width];
+        let mut touched: Vec<usize> = Vec::new();
+        let mut out = vec![0.0_f32; x.rows * width];
+        for (row, phi) in self.rows(x)?.zip(out.chunks_exact_mut(width)) {
+            for tree in &self.trees {
+                tree_phi[x.cols] += tree.means[0];
+                tree.shap(row, &mut tree_phi, &mut path, &mut touched);
+                touched.push(x.cols);
+                for &column in &touched {
+                    phi[column] += tree_phi[column];
+                    tree_phi[column] = 0.0;
+                }
+                touched.clear();
+            }
+            phi[x.cols] += self.base[0];
+        }
+        Ok(out)
+    }
+}
+
+fn base_scores(text: &str) -> Result<Vec<f32>, MlError> {
+    let inner = text.trim().trim_start_matches('[').trim_end_matches(']');
+    let scores = inner
+        .split(',')
+        .map(|s| s.trim().parse::<f32>().map_err(|e| invalid(format!("base_score {text:?}: {e}"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    if scores.is_empty() {
+        return Err(invalid("no base_score"));
+    }
+    Ok(scores)
+}
+
+impl Tree {
+    fn new(file: &TreeFile, features: usize) -> Result<Self, String> {
+        let count = file.left_children.len();
+        let lengths = [
+            file.right_children.len(),
+            file.split_indices.len(),
+            file.split_conditions.len(),
+            file.default_left.len(),
+            file.split_type.len(),
+            file.sum_hessian.len(),
+        ];
+        if count == 0 || lengths.iter().any(|&n| n != count) {
+            return Err(format!("node arrays of lengths {count} and {lengths:?}"));
+        }
+        let child = |id: i64| u32::try_from(id).ok().filter(|&c| (c as usize) < count);
+        let mut nodes = Vec::with_capacity(count);
+        for i in 0..count {
+            let children = match (file.left_children[i], file.right_children[i]) {
+                (-1, -1) => None,
+                (left, right) => match (child(left), child(right)) {
+                    (Some(left), Some(right)) => Some((left, right)),
+                    _ => return Err(format!("node {i} has children {left} and {right} of {count} nodes")),
+                },
+            };
+            if children.is_some() {
+                if file.split_type[i] != 0 {
+                    return Err(format!("node {i} splits on a category (only numeric splits are evaluated here)"));
+                }
+                if file.split_indices[i] as usize >= features {
+                    return Err(format!("node {i} splits on feature {} of {features}", file.split_indices[i]));
+                }
+            }
+            nodes.push(Node {
+                children,
+                feature: file.split_indices[i],
+                value: file.split_conditions[i],
+                default_left: file.default_left[i].is_set(),
+                cover: file.sum_hessian[i],
+            });
+        }
+        let (means, depth) = means_and_depth(&nodes)?;
+        Ok(Tree { nodes, means, depth })
+    }
+
+    fn leaf(&self, row: &[f32]) -> f32 {
+        let mut node = &self.nodes[0];
+        while let Some(children) = node.children {
+            node = &self.nodes[node.next(row[node.feature as usize], children) as usize];
+        }
+        node.value
+    }
+}
+
+/// Each node's cover-weighted mean value (XGBoost's `FillNodeMeanValue`) and the tree's depth,
+/// checking on the way that every node is reached once from the root (a tree, not a graph).
+fn means_and_depth(nodes: &[Node]) -> Result<(Vec<f32>, usize), String> {
+    let mut means = vec![0.0_f32; nodes.len()];
+    let mut seen = vec![false; nodes.len()];
+    // Children come after their parent in this order, so its reverse computes them first.
+    let mut order = vec![(0_usize, 0_usize)];
+    let mut next = 0;
+    while let Some(&(id, level)) = order.get(next) {
+        next += 1;
+        if std::mem::replace(&mut seen[id], true) {
+            return Err(format!("node {id} is reached twice"));
+        }
+        if let Some((left, right)) = nodes[id].children {
+            order.push((left as usize, level + 1));
+            order.push((right as usize, level + 1));
+        }
+    }
+    for &(id, _) in order.iter().rev() {
+        let node = &nodes[id];
+        means[id] = match node.children {
+            None => node.value,
+            Some((left, right)) => {
+                let (left, right) = (left as usize, right as usize);
+                let mut mean = means[left] * nodes[left].cover;
+                mean += means[right] * nodes[right].cover;
+                mean / node.cover
+            }
+        };
+    }
+    let depth = order.iter().map(|&(_, level)| level).max().unwrap_or(0);
+    Ok((means, depth))
+}
+
+/// One feature on the path `TreeSHAP` follows: the share of training rows (zero) and of this
+/// row (one) that pass its splits, and the permutation weight.
+#[derive(Debug, Clone, Copy, Default)]
+struct PathElement {
+    /// The column, `None` for the root's placeholder.
+    feature: Option<u32>,
+    zero: f32,
+    one: f32,
+    weight: f32,
+}
+
+impl Tree {
+    /// Adds this tree's SHAP values for `row` to `phi`, listing the columns it touches.
+    fn shap(&self, row: &[f32], phi: &mut [f32], path: &mut [PathElement], touched: &mut Vec<usize>) {
+        self.shap_from(row, phi, path, touched, (0, 0, 0), (1.0, 1.0, None));
+    }
+
+    /// XGBoost's `RegTree::TreeShap` with `condition` 0: at `node`, with the parent's path of
+    /// `depth + 1` elements starting at `parent`, extended by `(zero, one, feature)`.
+    fn shap_from(
+        &self,
+        row: &[f32],
+        phi: &mut [f32],
+        path: &mut [PathElement],
+        touched: &mut Vec<usize>,
+        (node_id, mut depth, parent): (usize, usize, usize),
+        (zero, one, feature): (f32, f32, Option<u32>),
+    ) {
+        let start = parent + depth + 1;
+        path.copy_within(parent..=parent + depth, start);
+        extend(&mut path[start..], depth, zero, one, feature);
+        let node = &self.nodes[node_id];
+        let Some(children) = node.children else {
+            for i in 1..=depth {
+                let w = unwound_sum(&path[start..], depth, i);
+                let element = path[start + i];
+                if let Some(column) = element.feature {
+                    let column = column as usize;
+                    if phi[column] == 0.0 {
+                        touched.push(column);
+                    }
+                    phi[column] += w * (element.one - element.zero) * node.value * 1.0;
+                }
+            }
+            return;
+        };
+        let hot = node.next(row[node.feature as usize], children) as usize;
+        let cold = if hot == children.0 as usize { children.1 } else { children.0 } as usize;
+        let hot_zero = self.nodes[hot].cover / node.cover;
+        let cold_zero = self.nodes[cold].cover / node.cover;
+        let (mut incoming_zero, mut incoming_one) = (1.0, 1.0);
+        // A feature split on before is taken off the path and put back with this split.
+        if let Some(k) = (0..=depth).find(|&k| path[start + k].feature == Some(node.feature)) {
+            incoming_zero = path[start + k].zero;
+            incoming_one = path[start + k].one;
+            unwind(&mut path[start..], depth, k);
+            depth -= 1;
+        }
+        let split = Some(node.feature);
+        self.shap_from(
+            row,
+            phi,
+            path,
+            touched,
+            (hot, depth + 1, start),
+            (hot_zero * incoming_zero, incoming_one, split),
+        );
+        self.shap_from(
+            row,
+            phi,
+            path,
+            touched,
+            (cold, depth + 1, start),
+            (cold_zero * incoming_zero, 0.0, split),
+        );
+    }
+}
+
+/// XGBoost's `ExtendPath`.
+fn extend(path: &mut [PathElement], depth: usize, zero: f32, one: f32, feature: Option<u32>) {
+    path[depth] = PathElement {
+        feature,
+        zero,
+        one,
+        weight: if depth == 0 { 1.0 } else { 0.0 },
+    };
+    let d = (depth + 1) as f32;
+    for i in (0..depth).rev() {
+        path[i + 1].weight += one * path[i].weight * (i + 1) as f32 / d;
+        path[i].weight = zero * path[i].weight * (depth - i) as f32 / d;
+    }
+}
+
+/// XGBoost's `UnwindPath`: takes element `index` off the path.
+fn unwind(path: &mut [PathElement], depth: usize, index: usize) {
+    let PathElement { zero, one, .. } = path[index];
+    let d = (depth + 1) as f32;
+    let mut next_one = path[depth].weight;
+    for i in (0..depth).rev() {
+        if one == 0.0 {
+            path[i].weight = (path[i].weight * d) / (zero * (depth - i) as f32);
+        } else {
+            let tmp = path[i].weight;
+            path[i].weight = next_one * d / ((i + 1) as f32 * one);
+            next_one = tmp - path[i].weight * zero * (depth - i) as f32 / d;
+        }
+    }
+    for i in index..depth {
+        path[i].feature = path[i + 1].feature;
+        path[i].zero = path[i + 1].zero;
+        path[i].one = path[i + 1].one;
+    }
+}
+
+/// XGBoost's `UnwoundPathSum`: the path's total weight with element `index` taken off.
+fn unwound_sum(path: &[PathElement], depth: usize, index: usize) -> f32 {
+    let PathElement { zero, one, .. } = path[index];
+    let d = (depth + 1) as f32;
+    let mut next_one = path[depth].weight;
+    let mut total = 0.0_f32;
+    for i in (0..depth).rev() {
+        if one == 0.0 {
+            if zero != 0.0 {
+                total += (path[i].weight / zero) / ((depth - i) as f32 / d);
+            }
+        } else {
+            let tmp = next_one * d / ((i + 1) as f32 * one);
+            total += tmp;
+            next_one = path[i].weight - tmp * zero * ((depth - i) as f32 / d);
+        }
+    }
+    total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ml::boost::{BoostParams, Objective, train};
+
+    /// Rows of five features, some missing, and a target mixing them with interactions.
+    fn data() -> (Matrix, Vec<f32>) {
+        let rows = 400;
+        let mut x = Vec::with_capacity(rows * 5);
+        let mut y = Vec::with_capacity(rows);
+        for r in 0..rows {
+            let f: Vec<f32> = (0..5).map(|c| ((r * (7 + 2 * c) + c * 3) % (11 + c)) as f32).collect();
+            let missing = |c: usize| (r + c).is_multiple_of(6 + c);
+            x.extend((0..5).map(|c| if missing(c) { f32::NAN } else { f[c] }));
+            y.push(f[0] * 2.0 + if f[1] > 4.0 { f[2] } else { -f[3] } + ((r * 13) % 5) as f32);
+        }
+        (Matrix::new(x, 5), y)
+    }
+
+    fn params() -> BoostParams {
+        BoostParams {
+            max_depth: 5,
+            eta: 0.2,
+            rounds: 40,
+            min_child_weight: 1.0,
+            subsample: 0.8,
+            colsample_bytree: 0.8,
+            lambda: 1.0,
+        }
+    }
+
+    #[test]
+    fn predictions_are_xgboosts_for_mean_and_quantile_models() {
+        let (x, y) = data();
+        for objective in [Objective::Mean, Objective::Quantiles(vec![0.1, 0.5, 0.9])] {
+            let model = train(&x, &y, &params(), &objective, 3).expect("trains");
+            let forest = Forest::from_json(&model.to_json().expect("saves")).expect("reads");
+            assert_eq!(
+                forest.predict(&x).expect("predicts"),
+                model.predict(&x).expect("predicts"),
+                "{objective:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn contributions_are_xgboosts() {
+        let (x, y) = data();
+        let model = train(&x, &y, &params(), &Objective::Mean, 3).expect("trains");
+        let forest = Forest::from_json(&model.to_json().expect("saves")).expect("reads");
+        let ours = forest.contributions(&x).expect("explains");
+        let theirs = model.contributions_input(&x.input().expect("input")).expect("explains");
+        // The same operations in the same order: the same bits.
+        assert_eq!(ours, theirs);
+        let spread = theirs.iter().filter(|v| v.abs() > 0.1).count();
+        assert!(spread > x.rows * 3, "only {spread} contributions above 0.1");
+    }
+
+    #[test]
+    fn a_model_other_than_identity_regression_trees_is_refused() {
+        let (x, y) = data();
+        let model = train(&x, &y, &params(), &Objective::Mean, 3).expect("trains");
+        let json = String::from_utf8(model.to_json().expect("saves")).expect("text");
+        let logistic = json.replace("reg:squarederror", "binary:logistic");
+        assert!(Forest::from_json(logistic.as_bytes()).is_err());
+        let narrow = Matrix::new(vec![1.0; 8], 4);
+        let forest = Forest::from_json(json.as_bytes()).expect("reads");
+        assert!(forest.predict(&narrow).is_err(), "four columns for five features");
+        assert!(Forest::from_json(json.replace("\"left_children\":[1,", "\"left_children\":[0,").as_bytes()).is_err());
+    }
+}
