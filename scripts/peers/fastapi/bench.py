@@ -29,17 +29,23 @@ def bodies(base: str, key: str, n: int, out: str) -> None:
         if not cursor:
             break
     seen, lines = set(), []
-    for years in range(31):
-        for job in postings:
-            region = job.get("location_state") or job.get("location_country")
-            place = ", ".join(p for p in (job.get("location_city"), region) if p)
-            body = {"title": job["title"], "skills": (job.get("skill_ids") or [])[:3], "years_experience": years}
-            if place:
-                body["location"] = place
-            line = json.dumps(body)
-            if line not in seen:
-                seen.add(line)
-                lines.append(line)
+    # Which of a posting's skills a request names: the first three, then other windows, so a
+    # fast server's run gets as many distinct requests as it can answer.
+    for first, last in ((0, 3), (1, 4), (2, 5), (0, 2), (0, 1), (1, 3), (3, 6), (2, 4)):
+        for years in range(31):
+            for job in postings:
+                region = job.get("location_state") or job.get("location_country")
+                place = ", ".join(p for p in (job.get("location_city"), region) if p)
+                skills = (job.get("skill_ids") or [])[first:last]
+                body = {"title": job["title"], "skills": skills, "years_experience": years}
+                if place:
+                    body["location"] = place
+                line = json.dumps(body)
+                if line not in seen:
+                    seen.add(line)
+                    lines.append(line)
+                if len(lines) == n:
+                    break
             if len(lines) == n:
                 break
         if len(lines) == n:
