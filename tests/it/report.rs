@@ -571,6 +571,22 @@ fn rats_serve_sends_the_reports_that_are_due_while_it_runs() {
     while server.messages().is_empty() && started.elapsed() < std::time::Duration::from_mins(2) {
         std::thread::sleep(std::time::Duration::from_millis(500));
     }
+    // The delivery is recorded in the lake after the message is sent: stopping the server the
+    // moment the message arrives could stop it in between.
+    let recorded_deliveries = || {
+        let output = run(rats(dir.path()).args(["export", "reports/deliveries", "--to", "json", "-q"]));
+        output
+            .status
+            .success()
+            .then(|| serde_json::from_slice::<serde_json::Value>(&output.stdout).ok())
+            .flatten()
+            .and_then(|v| v.as_array().map(Vec::len))
+            .unwrap_or(0)
+    };
+    let sent = std::time::Instant::now();
+    while recorded_deliveries() == 0 && sent.elapsed() < std::time::Duration::from_secs(30) {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
     let _ = serve.kill();
     let _ = serve.wait();
     let log = std::fs::read_to_string(dir.path().join("serve.log")).unwrap_or_default();
