@@ -2,11 +2,12 @@
 //! `TreeSHAP` contributions for the few rows a request asks about.
 //!
 //! Why not XGBoost itself: for one row, its C API costs far more than the trees. A served
-//! salary prediction spent about 40 % of its CPU time in `XGBoosterPredictFromDMatrix` — most
-//! of it re-deriving every tree's depth (`MaxDepth`) on each call — 12 % building a `DMatrix`
-//! from the dense row and 7 % reading the machine's CPU quota to size a thread pool
-//! (`perf record` of `rats serve` under `scripts/bench-serve`'s `?top=0` load). Here the depths
-//! and node means are computed once, at load, and a row is walked in place.
+//! salary prediction spent about 40 % of its CPU samples in `XGBoosterPredictFromDMatrix` — 24 %
+//! re-deriving every tree's depth (`MaxDepth`) on each call — 12 % building a `DMatrix` from the
+//! dense row and 7 % reading the machine's CPU quota to size a thread pool (`perf record
+//! --call-graph dwarf` of `rats serve` under wrk sending `scripts/bench-serve`'s `?top=0` bodies
+//! at 16 connections). Here the depths and node means are computed once, at load, and a row is
+//! walked in place.
 //!
 //! The arithmetic is XGBoost's CPU predictor's: `f32`, each output starting from the base score
 //! and adding its trees' leaves in tree order, and `TreeSHAP` as its `RegTree::TreeShap` (Lundberg
@@ -215,8 +216,9 @@ impl Forest {
         let longest = self.trees.iter().map(|t| t.depth).max().unwrap_or(0) + 2;
         // XGBoost's path buffer: one path per level, each one longer than its parent's.
         let mut path = vec![PathElement::default(); longest * (longest + 1) / 2 + longest];
-        // One tree's contributions, added to the row's as XGBoost adds them; only the features
-        // a tree splits on are touched, so only those are reset.
+        // One tree's contributions, added to the row's as XGBoost adds them; only the columns
+        // a tree splits on (and the bias) are touched, so only those are added and reset (a
+        // column listed twice adds 0 the second time).
         let mut tree_phi = vec![0.0_f32; width];
         let mut touched: Vec<usize> = Vec::new();
         let mut out = vec![0.0_f32; x.rows * width];
@@ -374,10 +376,9 @@ impl Tree {
                 let element = path[start + i];
                 if let Some(column) = element.feature {
                     let column = column as usize;
-                    if phi[column] == 0.0 {
-                        touched.push(column);
-                    }
-                    phi[column] += w * (element.one - element.zero) * node.value * 1.0;
+                    touched.push(column);
+                    // XGBoost multiplies by the condition fraction too, 1 without conditions.
+                    phi[column] += w * (element.one - element.zero) * node.value;
                 }
             }
             return;
