@@ -143,8 +143,8 @@ pub struct JobIndex {
     skill_weights: HashMap<String, f32>,
     jobs: Vec<JobSide>,
     /// For each interned skill, the postings naming it (ascending): the skill-gap advice asks
-    /// this of a few skills per résumé, and scanning every posting for each took most of a
-    /// match request's time.
+    /// this of up to ten skills per résumé, and scanning every posting's skills for each took
+    /// 15 % of a match request's CPU samples (BENCHMARKS.md, serve).
     postings_by_skill: Vec<Vec<u32>>,
     vectors: Vec<f32>,
     dimensions: usize,
