@@ -15,6 +15,10 @@
 //! with the same operations in the same order, so both give the same numbers (the tests compare
 //! them on trained models). Regression with the identity link only (squared error, quantiles):
 //! what the salary model trains; any other model file is refused at load.
+//!
+//! `TreeSHAP` walks every root-to-leaf path of every tree for each row, with `O(d²)` arithmetic
+//! per leaf; at a small tree's leaves that arithmetic has only `2^d` possible outcomes, so they
+//! are computed at load ([`Answers`]) and a row only looks its own up.
 
 use serde::Deserialize;
 
@@ -43,6 +47,44 @@ struct Tree {
     means: Vec<f32>,
     /// The longest root-to-leaf path, in splits.
     depth: usize,
+    /// The `TreeSHAP` answers worked out at load, for a single-output forest and a tree small
+    /// enough ([`MOST_ANSWERS_PER_TREE`]); `None`: its paths are walked per row instead.
+    answers: Option<Answers>,
+}
+
+/// The most values one tree's [`Answers`] may hold (128 KiB). A leaf below `d` splits needs
+/// `2^d` answers of at most `d` values each: a full tree of depth 6 needs 24,576 values, one of
+/// depth 7 up to 114,688. A larger tree is explained by walking its paths for each row (the same
+/// numbers, several times the work), so a deep model costs time, not memory.
+const MOST_ANSWERS_PER_TREE: usize = 32_768;
+
+/// One tree's `TreeSHAP` worked out ahead of time (the idea of Yang's "Fast `TreeSHAP`" v2): what a
+/// leaf adds to the contributions depends only on which of the splits above it the row follows,
+/// so for every leaf and each of those `2^d` patterns the values are computed once, at load, by
+/// the very operations a row with that pattern would cause. A row then walks the tree once, in
+/// XGBoost's order, and adds each leaf's values for its pattern: the same numbers, without the
+/// path arithmetic (`O(d²)` per leaf) at request time.
+#[derive(Debug, Clone)]
+struct Answers {
+    /// Indexed by node id; meaningful for leaves only.
+    leaves: Vec<LeafAnswers>,
+    /// Each leaf's credited columns, in the order its values are added.
+    columns: Vec<u32>,
+    /// Each leaf's values: `2^d` rows of its width, by pattern (bit `k` set: the row follows the
+    /// split at level `k` towards the leaf).
+    values: Vec<f32>,
+    /// Every column some leaf credits, once: what a row's tree contributions are added from.
+    credited: Vec<usize>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct LeafAnswers {
+    /// Where the leaf's columns start in [`Answers::columns`].
+    columns: u32,
+    /// Where its values start in [`Answers::values`].
+    values: u32,
+    /// Columns it credits (its path's distinct features); `None` until the leaf is reached.
+    width: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -160,12 +202,18 @@ impl Forest {
         if let Some(group) = model.tree_info.iter().find(|&&g| g >= base.len()) {
             return Err(invalid(format!("a tree adds to output {group} of {}", base.len())));
         }
-        let trees = model
+        let mut trees: Vec<Tree> = model
             .trees
             .into_iter()
             .enumerate()
             .map(|(t, file)| Tree::new(&file, features).map_err(|e| invalid(format!("tree {t}: {e}"))))
             .collect::<Result<_, _>>()?;
+        // Contributions are asked of single-output models only.
+        if base.len() == 1 {
+            for tree in &mut trees {
+                tree.answers = tree.answers_ahead();
+            }
+        }
         Ok(Forest {
             trees,
             groups: model.tree_info,
@@ -221,17 +269,23 @@ impl Forest {
         // column listed twice adds 0 the second time).
         let mut tree_phi = vec![0.0_f32; width];
         let mut touched: Vec<usize> = Vec::new();
+        let mut walk = Vec::new();
         let mut out = vec![0.0_f32; x.rows * width];
         for (row, phi) in self.rows(x)?.zip(out.chunks_exact_mut(width)) {
             for tree in &self.trees {
                 tree_phi[x.cols] += tree.means[0];
-                tree.shap(row, &mut tree_phi, &mut path, &mut touched);
-                touched.push(x.cols);
-                for &column in &touched {
+                touched.clear();
+                let credited = if let Some(answers) = &tree.answers {
+                    tree.shap_ahead(answers, row, &mut tree_phi, &mut walk);
+                    &answers.credited
+                } else {
+                    tree.shap(row, &mut tree_phi, &mut path, &mut touched);
+                    &touched
+                };
+                for &column in credited.iter().chain([&x.cols]) {
                     phi[column] += tree_phi[column];
                     tree_phi[column] = 0.0;
                 }
-                touched.clear();
             }
             phi[x.cols] += self.base[0];
         }
@@ -292,7 +346,12 @@ impl Tree {
             });
         }
         let (means, depth) = means_and_depth(&nodes)?;
-        Ok(Tree { nodes, means, depth })
+        Ok(Tree {
+            nodes,
+            means,
+            depth,
+            answers: None,
+        })
     }
 
     fn leaf(&self, row: &[f32]) -> f32 {
@@ -415,6 +474,131 @@ impl Tree {
     }
 }
 
+impl Tree {
+    /// This tree's [`Answers`], or `None` when they would hold more than
+    /// [`MOST_ANSWERS_PER_TREE`] values.
+    fn answers_ahead(&self) -> Option<Answers> {
+        // Each leaf's split count, to bound the table before building it.
+        let mut size = 0_usize;
+        let mut pending = vec![(0_usize, 0_u32)];
+        while let Some((id, splits)) = pending.pop() {
+            match self.nodes[id].children {
+                None => size = size.saturating_add((splits as usize).saturating_mul(1_usize.checked_shl(splits)?)),
+                Some((left, right)) => pending.extend([(left as usize, splits + 1), (right as usize, splits + 1)]),
+            }
+            if size > MOST_ANSWERS_PER_TREE {
+                return None;
+            }
+        }
+        let mut answers = Answers {
+            leaves: vec![LeafAnswers::default(); self.nodes.len()],
+            columns: Vec::new(),
+            values: Vec::new(),
+            credited: Vec::new(),
+        };
+        let mut path = vec![PathElement::default(); (self.depth + 2) * (self.depth + 3) / 2 + self.depth + 2];
+        self.answer_from(&mut answers, &mut path, (0, 0, 0), (0, 0), (1.0, 1.0, None));
+        let mut credited: Vec<usize> = answers.columns.iter().map(|&c| c as usize).collect();
+        credited.sort_unstable();
+        credited.dedup();
+        answers.credited = credited;
+        Some(answers)
+    }
+
+    /// [`Self::shap_from`] for every pattern at once: at each split, both children are entered
+    /// both as the row's way (`one` the incoming fraction) and as the other (`one` 0), and each
+    /// leaf stores its values under the pattern that led there.
+    fn answer_from(
+        &self,
+        answers: &mut Answers,
+        path: &mut [PathElement],
+        (node_id, mut depth, parent): (usize, usize, usize),
+        (pattern, level): (usize, u32),
+        (zero, one, feature): (f32, f32, Option<u32>),
+    ) {
+        let start = parent + depth + 1;
+        path.copy_within(parent..=parent + depth, start);
+        extend(&mut path[start..], depth, zero, one, feature);
+        let node = &self.nodes[node_id];
+        let Some((left, right)) = node.children else {
+            let leaf = answers.leaves[node_id];
+            let first = if leaf.width.is_some() {
+                leaf.values as usize + pattern * depth
+            } else {
+                // First reached: room for every pattern. Past the root's placeholder every path
+                // element names a feature.
+                answers.leaves[node_id] = LeafAnswers {
+                    columns: answers.columns.len() as u32,
+                    values: answers.values.len() as u32,
+                    width: Some(depth as u32),
+                };
+                answers
+                    .columns
+                    .extend(path[start + 1..=start + depth].iter().map(|e| e.feature.unwrap_or(0)));
+                let first = answers.values.len() + pattern * depth;
+                answers.values.resize(answers.values.len() + (depth << level), 0.0);
+                first
+            };
+            for i in 1..=depth {
+                let w = unwound_sum(&path[start..], depth, i);
+                let element = path[start + i];
+                if element.feature.is_some() {
+                    // As `shap_from` computes it (the condition fraction, 1, left out).
+                    answers.values[first + i - 1] = w * (element.one - element.zero) * node.value;
+                }
+            }
+            return;
+        };
+        let (mut incoming_zero, mut incoming_one) = (1.0, 1.0);
+        if let Some(k) = (0..=depth).find(|&k| path[start + k].feature == Some(node.feature)) {
+            incoming_zero = path[start + k].zero;
+            incoming_one = path[start + k].one;
+            unwind(&mut path[start..], depth, k);
+            depth -= 1;
+        }
+        for child in [left as usize, right as usize] {
+            let child_zero = self.nodes[child].cover / node.cover;
+            for follows in [true, false] {
+                self.answer_from(
+                    answers,
+                    path,
+                    (child, depth + 1, start),
+                    (pattern | usize::from(follows) << level, level + 1),
+                    (
+                        child_zero * incoming_zero,
+                        if follows { incoming_one } else { 0.0 },
+                        Some(node.feature),
+                    ),
+                );
+            }
+        }
+    }
+
+    /// Adds this tree's SHAP values for `row` to `phi` from its [`Answers`], visiting the leaves
+    /// in [`Self::shap_from`]'s order (the row's way first) so the sums are the same bits.
+    fn shap_ahead(&self, answers: &Answers, row: &[f32], phi: &mut [f32], walk: &mut Vec<(u32, usize, u32)>) {
+        walk.clear();
+        walk.push((0, 0, 0));
+        while let Some((id, pattern, level)) = walk.pop() {
+            let node = &self.nodes[id as usize];
+            let Some(children) = node.children else {
+                let leaf = answers.leaves[id as usize];
+                let width = leaf.width.unwrap_or(0) as usize;
+                let columns = &answers.columns[leaf.columns as usize..][..width];
+                let values = &answers.values[leaf.values as usize + pattern * width..][..width];
+                for (&column, &value) in columns.iter().zip(values) {
+                    phi[column as usize] += value;
+                }
+                continue;
+            };
+            let hot = node.next(row[node.feature as usize], children);
+            let cold = if hot == children.0 { children.1 } else { children.0 };
+            walk.push((cold, pattern, level + 1));
+            walk.push((hot, pattern | 1 << level, level + 1));
+        }
+    }
+}
+
 /// XGBoost's `ExtendPath`.
 fn extend(path: &mut [PathElement], depth: usize, zero: f32, one: f32, feature: Option<u32>) {
     path[depth] = PathElement {
@@ -517,16 +701,31 @@ mod tests {
     }
 
     #[test]
-    fn contributions_are_xgboosts() {
+    fn contributions_are_xgboosts_from_answers_worked_out_at_load_and_from_paths_walked_per_row() {
         let (x, y) = data();
-        let model = train(&x, &y, &params(), &Objective::Mean, 3).expect("trains");
-        let forest = Forest::from_json(&model.to_json().expect("saves")).expect("reads");
-        let ours = forest.contributions(&x).expect("explains");
-        let theirs = model.contributions_input(&x.input().expect("input")).expect("explains");
-        // The same operations in the same order: the same bits.
-        assert_eq!(ours, theirs);
-        let spread = theirs.iter().filter(|v| v.abs() > 0.1).count();
-        assert!(spread > x.rows * 3, "only {spread} contributions above 0.1");
+        for max_depth in [5, 9] {
+            let params = BoostParams { max_depth, ..params() };
+            let model = train(&x, &y, &params, &Objective::Mean, 3).expect("trains");
+            let answered = Forest::from_json(&model.to_json().expect("saves")).expect("reads");
+            let mut walked = answered.clone();
+            walked.trees.iter_mut().for_each(|tree| tree.answers = None);
+            let theirs = model.contributions_input(&x.input().expect("input")).expect("explains");
+            // The same operations in the same order: the same bits.
+            assert_eq!(answered.contributions(&x).expect("explains"), theirs, "depth {max_depth}, answers");
+            assert_eq!(walked.contributions(&x).expect("explains"), theirs, "depth {max_depth}, paths");
+            let spread = theirs.iter().filter(|v| v.abs() > 0.1).count();
+            assert!(spread > x.rows * 3, "only {spread} contributions above 0.1");
+            // Trees of depth 5 are all answered ahead; of depth 9 some are too large for it.
+            let ahead = answered.trees.iter().filter(|tree| tree.answers.is_some()).count();
+            if max_depth == 5 {
+                assert_eq!(ahead, answered.trees.len());
+            } else {
+                assert!(
+                    ahead < answered.trees.len(),
+                    "all {ahead} trees of depth {max_depth} answered ahead"
+                );
+            }
+        }
     }
 
     #[test]
