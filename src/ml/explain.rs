@@ -32,11 +32,13 @@ pub fn explain(
     estimate_usd: f64,
     skill_name: &dyn Fn(&str) -> String,
 ) -> Vec<Contribution> {
-    let mut groups: BTreeMap<String, f64> = BTreeMap::new();
-    for (column, value) in spec.columns.iter().zip(contributions) {
+    let mut groups: BTreeMap<&str, f64> = BTreeMap::new();
+    // Most of the ~1,100 columns have no effect on a given row (no tree splits on them); adding
+    // their zeros would not change a sum, and a group of zeros is left out below anyway.
+    for (column, value) in spec.columns.iter().zip(contributions).filter(|(_, value)| **value != 0.0) {
         let group = match column.group.strip_prefix("skill:") {
-            Some(id) if !facts.skill_ids.iter().any(|s| s == id) => "skills not mentioned".to_string(),
-            _ => column.group.clone(),
+            Some(id) if !facts.skill_ids.iter().any(|s| s == id) => "skills not mentioned",
+            _ => column.group.as_str(),
         };
         *groups.entry(group).or_default() += f64::from(*value);
     }
@@ -44,10 +46,10 @@ pub fn explain(
         .into_iter()
         .filter(|(_, effect)| effect.abs() > 1e-6)
         .map(|(group, effect)| Contribution {
-            label: label(&group, spec, facts, skill_name),
+            label: label(group, spec, facts, skill_name),
             usd: estimate_usd * (1.0 - (-effect).exp()),
             log_effect: effect,
-            group,
+            group: group.to_string(),
         })
         .collect();
     out.sort_by(|a, b| b.usd.abs().total_cmp(&a.usd.abs()).then_with(|| a.group.cmp(&b.group)));

@@ -223,11 +223,9 @@ pub fn estimate(state: &AppState, facts: &[PostingFacts], top: usize) -> Result<
     let answers = estimates
         .into_iter()
         .zip(facts)
-        .map(|(estimate, facts)| {
+        .map(|(mut estimate, facts)| {
+            estimate.contributions.truncate(top);
             let mut value = serde_json::to_value(&estimate).unwrap_or_default();
-            if let Some(list) = value.get_mut("contributions").and_then(Value::as_array_mut) {
-                list.truncate(top);
-            }
             value["title"] = json!(facts.title);
             value["skill_ids"] = json!(facts.skill_ids);
             value
