@@ -211,8 +211,8 @@ pub fn estimate(state: &AppState, facts: &[PostingFacts], top: usize) -> Result<
     )
     .in_scope(|| {
         let model = service.borrow();
-        // The SHAP explanation costs several times the estimate itself: not computed when no
-        // contribution is asked for.
+        // The SHAP explanation costs about as much as the rest of the request (BENCHMARKS.md):
+        // not computed when no contribution is asked for.
         if top == 0 {
             model.predict_without_explanations(facts)
         } else {
