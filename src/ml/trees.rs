@@ -422,7 +422,7 @@ impl Tree {
         phi: &mut [f32],
         path: &mut [PathElement],
         touched: &mut Vec<usize>,
-        (node_id, mut depth, parent): (usize, usize, usize),
+        (node_id, depth, parent): (usize, usize, usize),
         (zero, one, feature): (f32, f32, Option<u32>),
     ) {
         let start = parent + depth + 1;
@@ -446,14 +446,7 @@ impl Tree {
         let cold = if hot == children.0 as usize { children.1 } else { children.0 } as usize;
         let hot_zero = self.nodes[hot].cover / node.cover;
         let cold_zero = self.nodes[cold].cover / node.cover;
-        let (mut incoming_zero, mut incoming_one) = (1.0, 1.0);
-        // A feature split on before is taken off the path and put back with this split.
-        if let Some(k) = (0..=depth).find(|&k| path[start + k].feature == Some(node.feature)) {
-            incoming_zero = path[start + k].zero;
-            incoming_one = path[start + k].one;
-            unwind(&mut path[start..], depth, k);
-            depth -= 1;
-        }
+        let (incoming_zero, incoming_one, depth) = take_off(&mut path[start..], depth, node.feature);
         let split = Some(node.feature);
         self.shap_from(
             row,
@@ -512,7 +505,7 @@ impl Tree {
         &self,
         answers: &mut Answers,
         path: &mut [PathElement],
-        (node_id, mut depth, parent): (usize, usize, usize),
+        (node_id, depth, parent): (usize, usize, usize),
         (pattern, level): (usize, u32),
         (zero, one, feature): (f32, f32, Option<u32>),
     ) {
@@ -549,13 +542,7 @@ impl Tree {
             }
             return;
         };
-        let (mut incoming_zero, mut incoming_one) = (1.0, 1.0);
-        if let Some(k) = (0..=depth).find(|&k| path[start + k].feature == Some(node.feature)) {
-            incoming_zero = path[start + k].zero;
-            incoming_one = path[start + k].one;
-            unwind(&mut path[start..], depth, k);
-            depth -= 1;
-        }
+        let (incoming_zero, incoming_one, depth) = take_off(&mut path[start..], depth, node.feature);
         for child in [left as usize, right as usize] {
             let child_zero = self.nodes[child].cover / node.cover;
             for follows in [true, false] {
@@ -596,6 +583,19 @@ impl Tree {
             walk.push((cold, pattern, level + 1));
             walk.push((hot, pattern | 1 << level, level + 1));
         }
+    }
+}
+
+/// A feature split on before is taken off the path, to be put back with the split at hand:
+/// the fractions it had (1 and 1 when it is new) and the path's depth after.
+fn take_off(path: &mut [PathElement], depth: usize, feature: u32) -> (f32, f32, usize) {
+    match (0..=depth).find(|&k| path[k].feature == Some(feature)) {
+        Some(k) => {
+            let PathElement { zero, one, .. } = path[k];
+            unwind(path, depth, k);
+            (zero, one, depth - 1)
+        }
+        None => (1.0, 1.0, depth),
     }
 }
 
