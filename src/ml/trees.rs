@@ -261,9 +261,7 @@ impl Forest {
             )));
         }
         let width = x.cols + 1;
-        let longest = self.trees.iter().map(|t| t.depth).max().unwrap_or(0) + 2;
-        // XGBoost's path buffer: one path per level, each one longer than its parent's.
-        let mut path = vec![PathElement::default(); longest * (longest + 1) / 2 + longest];
+        let mut path = path_buffer(self.trees.iter().map(|t| t.depth).max().unwrap_or(0));
         // One tree's contributions, added to the row's as XGBoost adds them; only the columns
         // a tree splits on (and the bias) are touched, so only those are added and reset (a
         // column listed twice adds 0 the second time).
@@ -489,7 +487,7 @@ impl Tree {
             values: Vec::new(),
             credited: Vec::new(),
         };
-        let mut path = vec![PathElement::default(); (self.depth + 2) * (self.depth + 3) / 2 + self.depth + 2];
+        let mut path = path_buffer(self.depth);
         self.answer_from(&mut answers, &mut path, (0, 0, 0), (0, 0), (1.0, 1.0, None));
         let mut credited: Vec<usize> = answers.columns.iter().map(|&c| c as usize).collect();
         credited.sort_unstable();
@@ -584,6 +582,13 @@ impl Tree {
             walk.push((hot, pattern | 1 << level, level + 1));
         }
     }
+}
+
+/// XGBoost's path buffer for trees up to `depth` splits deep: one path per level, each one
+/// longer than its parent's.
+fn path_buffer(depth: usize) -> Vec<PathElement> {
+    let longest = depth + 2;
+    vec![PathElement::default(); longest * (longest + 1) / 2 + longest]
 }
 
 /// A feature split on before is taken off the path, to be put back with the split at hand:
