@@ -1,7 +1,6 @@
 //! The memory allocator, and the one place its settings differ between commands.
 
-use std::os::unix::process::CommandExt;
-use std::process::Command;
+use crate::restart::Setting;
 
 /// jemalloc returns freed batch memory to the system instead of keeping it in per-thread
 /// arenas: consume's peak RSS on 200k postings drops below the 500 MB target with it
@@ -11,32 +10,13 @@ use std::process::Command;
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-/// Where jemalloc reads its options, once, at start-up.
-const OPTIONS_VARIABLE: &str = "MALLOC_CONF";
-
-/// Options for commands that run an encoder over many texts. Why: every forward pass (and, when
-/// fine-tuning, every backward pass) allocates large activation tensors, and jemalloc zeroes a
-/// reused large block by handing its pages back to the kernel, so every batch faulted its
-/// activations in again (fine-tuning: 7.3 million page faults and as much system time as user
-/// time in one epoch over 600 sentences). With `thp:always` jemalloc zeroes with memset and
-/// maps huge pages: 31.5 s became 18.6 s for that epoch, and `rats train match` on the 700 rjdb
-/// pairs took 214 s instead of 254 s (debug build, BENCHMARKS.md). Not for every command:
-/// consume's peak RSS rises by a fifth with it.
-const ENCODER_OPTIONS: &str = "thp:always";
-
-/// Restarts this process with the encoder options unless jemalloc already has options from the
-/// environment (the user's, or this restart's). Returns only when the restart failed; the
-/// command then runs as it is, slower.
-pub fn restart_for_encoder_work() {
-    if std::env::var_os(OPTIONS_VARIABLE).is_some() {
-        return;
-    }
-    let Ok(program) = std::env::current_exe() else {
-        return;
-    };
-    let error = Command::new(program)
-        .args(std::env::args_os().skip(1))
-        .env(OPTIONS_VARIABLE, ENCODER_OPTIONS)
-        .exec();
-    eprintln!("warning: could not restart with the allocator's options for encoders ({error}); this runs slower");
-}
+/// Options for commands that run an encoder over many texts, in the variable jemalloc reads
+/// them from at start-up (the command restarts with them, [`crate::restart`]). Why: every
+/// forward pass (and, when fine-tuning, every backward pass) allocates large activation tensors,
+/// and jemalloc zeroes a reused large block by handing its pages back to the kernel, so every
+/// batch faulted its activations in again (fine-tuning: 7.3 million page faults and as much
+/// system time as user time in one epoch over 600 sentences). With `thp:always` jemalloc zeroes
+/// with memset and maps huge pages: 31.5 s became 18.6 s for that epoch, and `rats train match`
+/// on the 700 rjdb pairs took 214 s instead of 254 s (debug build, BENCHMARKS.md). Not for every
+/// command: consume's peak RSS rises by a fifth with it.
+pub const ENCODER_OPTIONS: Setting = ("MALLOC_CONF", "thp:always");

@@ -18,6 +18,7 @@ mod predict;
 mod produce;
 mod progress;
 mod report;
+mod restart;
 mod run;
 mod serve;
 mod skills;
@@ -51,9 +52,14 @@ fn runs_an_encoder_at_length(command: &Command) -> bool {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let mut restart_with = Vec::new();
     if runs_an_encoder_at_length(&cli.command) {
-        allocator::restart_for_encoder_work();
+        restart_with.push(allocator::ENCODER_OPTIONS);
     }
+    if matches!(cli.command, Command::Serve(_)) {
+        restart_with.push(serve::ENCODER_THREADS);
+    }
+    restart::with(&restart_with);
     let outcome = match run(cli) {
         Ok(outcome) => outcome,
         Err(error) => {

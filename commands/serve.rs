@@ -19,7 +19,18 @@ use rats::settings::Settings;
 
 use crate::cli::ServeArgs;
 use crate::normaliser;
+use crate::restart::Setting;
 use crate::train_match::taxonomy_extractor;
+
+/// candle's tensor threads, for the server (it restarts with them, [`crate::restart`]): one,
+/// so that the encoder's element-wise operations run on the request's own thread. Its matrix
+/// products keep every core (they run on rayon's pool, which candle sizes apart from this).
+/// Why: with more, candle runs element-wise operations on a process-wide pool whose worker,
+/// after each operation, spins for a while before it sleeps — through the matrix products that
+/// follow, taking a core's share from them (13 % of the server's samples under `perf` while it
+/// matched one résumé at a time), and concurrent requests queue for the pool's lock. One
+/// résumé at a time on the demo lake, `p99` went from 154–180 ms to 107–116 ms (BENCHMARKS.md).
+pub const ENCODER_THREADS: Setting = ("CANDLE_NUM_THREADS", "1");
 
 /// Résumé uploads: the document reader's own limit plus room for the form around it.
 const UPLOAD_LIMIT: usize = rats::matching::document::MAX_BYTES as usize + 64 * 1024;

@@ -252,6 +252,16 @@ impl Server {
         )
     }
 
+    /// The names of the server's threads, from /proc.
+    fn thread_names(&self) -> Vec<String> {
+        let tasks = PathBuf::from(format!("/proc/{}/task", self.child.id()));
+        std::fs::read_dir(&tasks)
+            .expect("the server's threads")
+            .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+            .map(|name| name.trim().to_string())
+            .collect()
+    }
+
     fn signal(&self, name: &str) {
         let status = Command::new("kill")
             .args(["-s", name, &self.child.id().to_string()])
@@ -260,7 +270,6 @@ impl Server {
         assert!(status.success(), "kill -s {name}");
     }
 
-    /// A metric's value in the `/metrics` text (0 when the series is absent).
     /// The `/metrics` exposition as text.
     pub(crate) fn metrics_text(&self) -> String {
         self.client
@@ -271,6 +280,7 @@ impl Server {
             .expect("text")
     }
 
+    /// A metric's value in the `/metrics` text (0 when the series is absent).
     pub(crate) fn metric(&self, series: &str) -> f64 {
         self.metrics_text()
             .lines()
@@ -396,6 +406,10 @@ fn every_route_answers_from_the_lake_and_the_models() {
     assert_eq!(matched.body["jobs"].as_array().map(Vec::len), Some(3));
     assert_eq!(matched.body["jobs"][0]["title"], "Senior Data Engineer", "{}", matched.body);
     assert_eq!(matched.body["scoring"], json!({"mode": "full"}));
+    // The encoder's element-wise operations ran on the request's thread (commands/serve.rs,
+    // ENCODER_THREADS), not on candle's pool of spinning workers (`candle-bp-N`).
+    let names = server.thread_names();
+    assert!(!names.iter().any(|n| n.starts_with("candle-bp")), "{names:?}");
     assert!(
         matched.body["jobs"][0]["explanation"]
             .as_str()
