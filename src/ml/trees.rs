@@ -66,25 +66,68 @@ const MOST_ANSWERS_PER_TREE: usize = 32_768;
 /// path arithmetic (`O(d²)` per leaf) at request time.
 #[derive(Debug, Clone)]
 struct Answers {
-    /// Indexed by node id; meaningful for leaves only.
-    leaves: Vec<LeafAnswers>,
-    /// Each leaf's credited columns, in the order its values are added.
+    /// Indexed by node id: what a row reaching the node adds.
+    nodes: Vec<NodeAnswers>,
+    /// The credited columns of each leaf (of each pair of leaves), in the order its values are
+    /// added.
     columns: Vec<u32>,
-    /// Each leaf's values: `2^d` rows of its width, by pattern (bit `k` set: the row follows the
-    /// split at level `k` towards the leaf).
     values: Vec<f32>,
     /// Every column some leaf credits, once: what a row's tree contributions are added from.
     credited: Vec<usize>,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
-struct LeafAnswers {
-    /// Where the leaf's columns start in [`Answers::columns`].
+enum NodeAnswers {
+    /// A split with a split below it: the walk goes on to its children.
+    #[default]
+    Split,
+    /// A leaf below `d` splits: `2^d` rows, by pattern (bit `k` set: the row follows the split
+    /// at level `k` towards the leaf).
+    Leaf(Rows),
+    /// A split whose two children are leaves (they credit the same columns): `2^(k+1)` rows of
+    /// both leaves' values, the leaf the row takes first, by the pattern of the `k` splits above
+    /// (shifted left) and the side the row takes (the lowest bit, 1 for right). Why: a row reads
+    /// both leaves of such a split, and the tables are larger than a core's cache, so reading
+    /// them from one place instead of two saves a cache miss per pair (79 % of the salary
+    /// model's leaves are in pairs).
+    Pair(Rows),
+}
+
+/// Where a leaf's (or a pair's) answers are.
+#[derive(Debug, Clone, Copy)]
+struct Rows {
+    /// Where its columns start in [`Answers::columns`].
     columns: u32,
-    /// Where its values start in [`Answers::values`].
+    /// Where its rows start in [`Answers::values`].
     values: u32,
-    /// Columns it credits (its path's distinct features); `None` until the leaf is reached.
-    width: Option<u32>,
+    /// Columns it credits (its path's distinct features).
+    width: u32,
+}
+
+impl Answers {
+    /// Adds row `index` of `rows` — the values of `leaves` leaves crediting the same columns —
+    /// to `phi`, leaf by leaf.
+    fn add(&self, rows: Rows, index: usize, leaves: usize, phi: &mut [f32]) {
+        let width = rows.width as usize;
+        if width == 0 {
+            return;
+        }
+        let columns = &self.columns[rows.columns as usize..][..width];
+        let values = &self.values[rows.values as usize + index * leaves * width..][..leaves * width];
+        for leaf in values.chunks_exact(width) {
+            for (&column, &value) in columns.iter().zip(leaf) {
+                phi[column as usize] += value;
+            }
+        }
+    }
+}
+
+/// Each leaf's answers as [`Tree::answer_from`] works them out, before pairs are put together.
+struct LeafTable {
+    /// Indexed by node id; a leaf's rows and its level (splits above it) once it is reached.
+    leaves: Vec<Option<(Rows, u32)>>,
+    columns: Vec<u32>,
+    values: Vec<f32>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -481,19 +524,78 @@ impl Tree {
                 return None;
             }
         }
-        let mut answers = Answers {
-            leaves: vec![LeafAnswers::default(); self.nodes.len()],
+        let mut table = LeafTable {
+            leaves: vec![None; self.nodes.len()],
             columns: Vec::new(),
             values: Vec::new(),
-            credited: Vec::new(),
         };
         let mut path = path_buffer(self.depth);
-        self.answer_from(&mut answers, &mut path, (0, 0, 0), (0, 0), (1.0, 1.0, None));
-        let mut credited: Vec<usize> = answers.columns.iter().map(|&c| c as usize).collect();
+        self.answer_from(&mut table, &mut path, (0, 0, 0), (0, 0), (1.0, 1.0, None));
+        let mut credited: Vec<usize> = table.columns.iter().map(|&c| c as usize).collect();
         credited.sort_unstable();
         credited.dedup();
-        answers.credited = credited;
-        Some(answers)
+        Some(self.paired(&table, credited))
+    }
+
+    /// [`Answers`] from each leaf's: the two leaves of a split read from one place.
+    fn paired(&self, table: &LeafTable, credited: Vec<usize>) -> Answers {
+        let mut answers = Answers {
+            nodes: vec![NodeAnswers::Split; self.nodes.len()],
+            columns: Vec::with_capacity(table.columns.len()),
+            values: Vec::with_capacity(table.values.len()),
+            credited,
+        };
+        let columns_of = |rows: Rows| &table.columns[rows.columns as usize..][..rows.width as usize];
+        let row_of = |rows: Rows, pattern: usize| {
+            let width = rows.width as usize;
+            &table.values[rows.values as usize + pattern * width..][..width]
+        };
+        let mut paired = vec![false; self.nodes.len()];
+        for (id, node) in self.nodes.iter().enumerate() {
+            let Some((left, right)) = node.children else { continue };
+            let (Some((left_rows, level)), Some((right_rows, _))) = (table.leaves[left as usize], table.leaves[right as usize]) else {
+                continue;
+            };
+            if columns_of(left_rows) != columns_of(right_rows) {
+                continue;
+            }
+            answers.nodes[id] = NodeAnswers::Pair(Rows {
+                columns: answers.columns.len() as u32,
+                values: answers.values.len() as u32,
+                width: left_rows.width,
+            });
+            answers.columns.extend_from_slice(columns_of(left_rows));
+            // The leaves' bit for this split is the highest of their patterns.
+            let taken = 1_usize << (level - 1);
+            for index in 0..1_usize << level {
+                let (above, right_taken) = (index >> 1, index & 1 == 1);
+                let (first, second) = if right_taken {
+                    (right_rows, left_rows)
+                } else {
+                    (left_rows, right_rows)
+                };
+                answers.values.extend_from_slice(row_of(first, above | taken));
+                answers.values.extend_from_slice(row_of(second, above));
+            }
+            paired[left as usize] = true;
+            paired[right as usize] = true;
+        }
+        for (id, leaf) in table.leaves.iter().enumerate() {
+            let Some((rows, level)) = *leaf else { continue };
+            if paired[id] {
+                continue;
+            }
+            answers.nodes[id] = NodeAnswers::Leaf(Rows {
+                columns: answers.columns.len() as u32,
+                values: answers.values.len() as u32,
+                width: rows.width,
+            });
+            answers.columns.extend_from_slice(columns_of(rows));
+            for pattern in 0..1_usize << level {
+                answers.values.extend_from_slice(row_of(rows, pattern));
+            }
+        }
+        answers
     }
 
     /// [`Self::shap_from`] for every pattern at once: at each split, both children are entered
@@ -501,7 +603,7 @@ impl Tree {
     /// leaf stores its values under the pattern that led there.
     fn answer_from(
         &self,
-        answers: &mut Answers,
+        table: &mut LeafTable,
         path: &mut [PathElement],
         (node_id, depth, parent): (usize, usize, usize),
         (pattern, level): (usize, u32),
@@ -512,22 +614,22 @@ impl Tree {
         extend(&mut path[start..], depth, zero, one, feature);
         let node = &self.nodes[node_id];
         let Some((left, right)) = node.children else {
-            let leaf = answers.leaves[node_id];
-            let first = if leaf.width.is_some() {
-                leaf.values as usize + pattern * depth
+            let first = if let Some((rows, _)) = table.leaves[node_id] {
+                rows.values as usize + pattern * depth
             } else {
                 // First reached: room for every pattern. Past the root's placeholder every path
                 // element names a feature.
-                answers.leaves[node_id] = LeafAnswers {
-                    columns: answers.columns.len() as u32,
-                    values: answers.values.len() as u32,
-                    width: Some(depth as u32),
+                let rows = Rows {
+                    columns: table.columns.len() as u32,
+                    values: table.values.len() as u32,
+                    width: depth as u32,
                 };
-                answers
+                table.leaves[node_id] = Some((rows, level));
+                table
                     .columns
                     .extend(path[start + 1..=start + depth].iter().map(|e| e.feature.unwrap_or(0)));
-                let first = answers.values.len() + pattern * depth;
-                answers.values.resize(answers.values.len() + (depth << level), 0.0);
+                let first = table.values.len() + pattern * depth;
+                table.values.resize(table.values.len() + (depth << level), 0.0);
                 first
             };
             for i in 1..=depth {
@@ -535,7 +637,7 @@ impl Tree {
                 let element = path[start + i];
                 if element.feature.is_some() {
                     // As `shap_from` computes it (the condition fraction, 1, left out).
-                    answers.values[first + i - 1] = w * (element.one - element.zero) * node.value;
+                    table.values[first + i - 1] = w * (element.one - element.zero) * node.value;
                 }
             }
             return;
@@ -545,7 +647,7 @@ impl Tree {
             let child_zero = self.nodes[child].cover / node.cover;
             for follows in [true, false] {
                 self.answer_from(
-                    answers,
+                    table,
                     path,
                     (child, depth + 1, start),
                     (pattern | usize::from(follows) << level, level + 1),
@@ -567,16 +669,16 @@ impl Tree {
         while let Some((id, pattern, level)) = walk.pop() {
             let node = &self.nodes[id as usize];
             let Some(children) = node.children else {
-                let leaf = answers.leaves[id as usize];
-                let width = leaf.width.unwrap_or(0) as usize;
-                let columns = &answers.columns[leaf.columns as usize..][..width];
-                let values = &answers.values[leaf.values as usize + pattern * width..][..width];
-                for (&column, &value) in columns.iter().zip(values) {
-                    phi[column as usize] += value;
+                if let NodeAnswers::Leaf(rows) = answers.nodes[id as usize] {
+                    answers.add(rows, pattern, 1, phi);
                 }
                 continue;
             };
             let hot = node.next(row[node.feature as usize], children);
+            if let NodeAnswers::Pair(rows) = answers.nodes[id as usize] {
+                answers.add(rows, pattern << 1 | usize::from(hot == children.1), 2, phi);
+                continue;
+            }
             let cold = if hot == children.0 { children.1 } else { children.0 };
             walk.push((cold, pattern, level + 1));
             walk.push((hot, pattern | 1 << level, level + 1));
@@ -724,6 +826,15 @@ mod tests {
             let ahead = answered.trees.iter().filter(|tree| tree.answers.is_some()).count();
             if max_depth == 5 {
                 assert_eq!(ahead, answered.trees.len());
+                // Splits with two leaves below read both from one place.
+                let pairs = answered
+                    .trees
+                    .iter()
+                    .filter_map(|tree| tree.answers.as_ref())
+                    .flat_map(|answers| &answers.nodes)
+                    .filter(|node| matches!(node, NodeAnswers::Pair(_)))
+                    .count();
+                assert!(pairs > answered.trees.len(), "{pairs} pairs of leaves");
             } else {
                 assert!(
                     ahead < answered.trees.len(),
