@@ -105,6 +105,17 @@ struct Rows {
 }
 
 impl Answers {
+    /// Rows that start where the values end now, crediting `columns` (recorded here).
+    fn rows_crediting(&mut self, columns: &[u32]) -> Rows {
+        let rows = Rows {
+            columns: self.columns.len() as u32,
+            values: self.values.len() as u32,
+            width: columns.len() as u32,
+        };
+        self.columns.extend_from_slice(columns);
+        rows
+    }
+
     /// Adds row `index` of `rows` — the values of `leaves` leaves crediting the same columns —
     /// to `phi`, leaf by leaf.
     fn add(&self, rows: Rows, index: usize, leaves: usize, phi: &mut [f32]) {
@@ -559,12 +570,7 @@ impl Tree {
             if columns_of(left_rows) != columns_of(right_rows) {
                 continue;
             }
-            answers.nodes[id] = NodeAnswers::Pair(Rows {
-                columns: answers.columns.len() as u32,
-                values: answers.values.len() as u32,
-                width: left_rows.width,
-            });
-            answers.columns.extend_from_slice(columns_of(left_rows));
+            answers.nodes[id] = NodeAnswers::Pair(answers.rows_crediting(columns_of(left_rows)));
             // The leaves' bit for this split is the highest of their patterns.
             let taken = 1_usize << (level - 1);
             for index in 0..1_usize << level {
@@ -585,12 +591,7 @@ impl Tree {
             if paired[id] {
                 continue;
             }
-            answers.nodes[id] = NodeAnswers::Leaf(Rows {
-                columns: answers.columns.len() as u32,
-                values: answers.values.len() as u32,
-                width: rows.width,
-            });
-            answers.columns.extend_from_slice(columns_of(rows));
+            answers.nodes[id] = NodeAnswers::Leaf(answers.rows_crediting(columns_of(rows)));
             for pattern in 0..1_usize << level {
                 answers.values.extend_from_slice(row_of(rows, pattern));
             }
