@@ -63,33 +63,57 @@ pub struct Estimate {
 }
 
 impl SalaryModel {
+    /// Reads a version's four files. Each booster file is parsed twice from the same bytes: by
+    /// XGBoost (which trains and saves) and by [`Forest`] (which predicts and explains); an
+    /// error from either names the file.
     pub fn load(dir: &Path) -> Result<Self, MlError> {
         let read = |name: &str| std::fs::read(dir.join(name)).map_err(|e| MlError::file(dir.join(name), e));
         let json = |name: &str| -> Result<serde_json::Value, MlError> {
             serde_json::from_slice(&read(name)?).map_err(|e| MlError::file(dir.join(name), e))
         };
+        let booster = |name: &str, outputs: usize| -> Result<(Model, Forest), MlError> {
+            let bytes = read(name)?;
+            let in_file = |e: MlError| MlError::file(dir.join(name), e);
+            Ok((
+                Model::from_json(&bytes, outputs).map_err(in_file)?,
+                Forest::from_json(&bytes).map_err(in_file)?,
+            ))
+        };
         let spec: FeatureSpec = serde_json::from_value(json(FEATURES_FILE)?).map_err(|e| MlError::file(dir.join(FEATURES_FILE), e))?;
         let calibration: Calibration =
             serde_json::from_value(json(CALIBRATION_FILE)?).map_err(|e| MlError::file(dir.join(CALIBRATION_FILE), e))?;
-        SalaryModel::new(
+        let (mean, mean_trees) = booster(MEAN_FILE, 1)?;
+        let (quantiles, quantile_trees) = booster(QUANTILE_FILE, QUANTILES.len())?;
+        Ok(SalaryModel::assemble(
             spec,
-            Model::from_json(&read(MEAN_FILE)?, 1)?,
-            Model::from_json(&read(QUANTILE_FILE)?, QUANTILES.len())?,
+            (mean, mean_trees),
+            (quantiles, quantile_trees),
             calibration,
-        )
+        ))
     }
 
+    /// A model from freshly trained boosters (their trees read back from XGBoost's JSON).
     pub fn new(spec: FeatureSpec, mean: Model, quantiles: Model, calibration: Calibration) -> Result<Self, MlError> {
-        let families = (!spec.occupation_index.is_empty()).then(|| OccupationIndex::new(spec.occupation_index.clone()));
-        Ok(SalaryModel {
-            mean_trees: mean.forest()?,
-            quantile_trees: quantiles.forest()?,
+        let (mean_trees, quantile_trees) = (mean.forest()?, quantiles.forest()?);
+        Ok(SalaryModel::assemble(
             spec,
-            mean,
-            quantiles,
+            (mean, mean_trees),
+            (quantiles, quantile_trees),
+            calibration,
+        ))
+    }
+
+    fn assemble(spec: FeatureSpec, mean: (Model, Forest), quantiles: (Model, Forest), calibration: Calibration) -> Self {
+        let families = (!spec.occupation_index.is_empty()).then(|| OccupationIndex::new(spec.occupation_index.clone()));
+        SalaryModel {
+            spec,
+            mean: mean.0,
+            mean_trees: mean.1,
+            quantiles: quantiles.0,
+            quantile_trees: quantiles.1,
             calibration,
             families,
-        })
+        }
     }
 
     /// Writes the four files into `dir`.
@@ -207,4 +231,77 @@ pub fn pretty_json<T: Serialize>(value: &T) -> Result<Vec<u8>, MlError> {
     let mut bytes = serde_json::to_vec_pretty(value).map_err(|e| MlError::Invalid(e.to_string()))?;
     bytes.push(b'\n');
     Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ml::boost::{BoostParams, Objective, train};
+    use crate::ml::features::{FeatureOptions, Reference};
+
+    /// A saved model of two small boosters over three columns (the spec is an empty one: loading
+    /// does not check it against the boosters).
+    fn saved(dir: &Path) -> (SalaryModel, Matrix) {
+        let rows = 200;
+        let x: Vec<f32> = (0..rows * 3).map(|i| ((i * 7) % 13) as f32).collect();
+        let y: Vec<f32> = x
+            .chunks(3)
+            .map(|r| r[0] * 2.0 - r[1] + if r[2] > 6.0 { 3.0 } else { 0.0 })
+            .collect();
+        let x = Matrix::new(x, 3);
+        let params = BoostParams {
+            max_depth: 3,
+            eta: 0.3,
+            rounds: 10,
+            min_child_weight: 1.0,
+            subsample: 1.0,
+            colsample_bytree: 1.0,
+            lambda: 1.0,
+        };
+        let mean = train(&x, &y, &params, &Objective::Mean, 1).expect("trains");
+        let quantiles = train(&x, &y, &params, &Objective::Quantiles(QUANTILES.to_vec()), 1).expect("trains");
+        let spec = FeatureSpec::fit(&[], FeatureOptions::default(), &Reference::default());
+        let calibration = Calibration {
+            nominal_coverage: 0.8,
+            offset: 0.1,
+            raw_coverage: 0.7,
+            calibrated_coverage: 0.8,
+        };
+        let model = SalaryModel::new(spec, mean, quantiles, calibration).expect("builds");
+        model.save(dir).expect("saves");
+        (model, x)
+    }
+
+    #[test]
+    fn a_loaded_model_predicts_as_the_saved_one() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (model, x) = saved(dir.path());
+        let loaded = SalaryModel::load(dir.path()).expect("loads");
+        assert_eq!(
+            loaded.mean_trees.predict(&x).expect("predicts"),
+            model.mean_trees.predict(&x).expect("predicts")
+        );
+        assert_eq!(
+            loaded.quantile_trees.predict(&x).expect("predicts"),
+            model.quantile_trees.predict(&x).expect("predicts")
+        );
+    }
+
+    #[test]
+    fn a_booster_file_that_cannot_be_used_is_named_in_the_error() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        saved(dir.path());
+        let mean = dir.path().join(MEAN_FILE);
+        let text = std::fs::read_to_string(&mean).expect("reads");
+        // XGBoost loads a logistic model; the in-process trees refuse it.
+        std::fs::write(&mean, text.replace("reg:squarederror", "binary:logistic")).expect("writes");
+        let message = SalaryModel::load(dir.path()).err().expect("refused").to_string();
+        assert!(message.starts_with(&mean.display().to_string()), "{message}");
+        assert!(message.contains("binary:logistic"), "{message}");
+        std::fs::write(&mean, &text).expect("writes");
+        let quantiles = dir.path().join(QUANTILE_FILE);
+        std::fs::write(&quantiles, "{\"learner\":").expect("writes");
+        let message = SalaryModel::load(dir.path()).err().expect("refused").to_string();
+        assert!(message.starts_with(&quantiles.display().to_string()), "{message}");
+    }
 }
