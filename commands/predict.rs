@@ -24,11 +24,14 @@ const CHUNK: usize = 512;
 pub fn salary(args: &PredictSalaryArgs, settings: &Settings, quiet: bool) -> anyhow::Result<Outcome> {
     let registry = Registry::new(&settings.models_dir.value, "salary");
     let chosen = registry.choose(args.model_version.as_deref())?;
-    let model = SalaryModel::load(&chosen.path).with_context(|| format!("loading the salary model {}", chosen.path.display()))?;
+    let mut model = SalaryModel::load(&chosen.path).with_context(|| format!("loading the salary model {}", chosen.path.display()))?;
     let normaliser = normaliser::from_settings(settings)?;
     let taxonomy = normaliser.skills().taxonomy();
     let skill_name = |id: &str| taxonomy.get(id).map_or_else(|| id.to_string(), |s| s.name.clone());
     if !args.from.is_empty() {
+        // Files hold many postings: the explanations' arithmetic is worth doing once. One
+        // posting is explained sooner without it.
+        model.answer_ahead();
         return predict_files(args, &model, &chosen, &normaliser, &skill_name);
     }
     let description = match &args.description {

@@ -17,9 +17,11 @@
 //! what the salary model trains; any other model file is refused at load.
 //!
 //! `TreeSHAP` walks every root-to-leaf path of every tree for each row, with `O(d²)` arithmetic
-//! per leaf; at a small tree's leaves that arithmetic has only `2^d` possible outcomes, so they
-//! are computed at load ([`Answers`]) and a row only looks its own up.
+//! per leaf; at a leaf that arithmetic has only `2^d` possible outcomes, so a forest that will
+//! explain many rows (a server's) computes them once ([`Forest::answer_ahead`], [`Answers`]) and
+//! a row only looks its own up.
 
+use rayon::prelude::*;
 use serde::Deserialize;
 
 use super::MlError;
@@ -47,16 +49,17 @@ struct Tree {
     means: Vec<f32>,
     /// The longest root-to-leaf path, in splits.
     depth: usize,
-    /// The `TreeSHAP` answers worked out at load, for a single-output forest and a tree small
-    /// enough ([`MOST_ANSWERS_PER_TREE`]); `None`: its paths are walked per row instead.
+    /// The `TreeSHAP` answers worked out ahead ([`Forest::answer_ahead`]); `None`: its paths are
+    /// walked per row instead.
     answers: Option<Answers>,
 }
 
-/// The most values one tree's [`Answers`] may hold (128 KiB). A leaf below `d` splits needs
-/// `2^d` answers of at most `d` values each: a full tree of depth 6 needs 24,576 values, one of
-/// depth 7 up to 114,688. A larger tree is explained by walking its paths for each row (the same
-/// numbers, several times the work), so a deep model costs time, not memory.
-const MOST_ANSWERS_PER_TREE: usize = 32_768;
+/// The most values a forest's [`Answers`] may hold together (256 MiB). A leaf below `d` splits
+/// needs `2^d` answers of at most `d` values each: the demo's salary model (300 trees of depth 6)
+/// needs at most 2.3 million values, a 5-fold one of depth 9 at most 46 million (183 MB). Trees
+/// past the budget are explained by walking their paths for each row (the same numbers, several
+/// times the work), so a deeper model costs time, not unbounded memory.
+const MOST_ANSWER_VALUES: usize = 64 << 20;
 
 /// One tree's `TreeSHAP` worked out ahead of time (the idea of Yang's "Fast `TreeSHAP`" v2): what a
 /// leaf adds to the contributions depends only on which of the splits above it the row follows,
@@ -256,24 +259,30 @@ impl Forest {
         if let Some(group) = model.tree_info.iter().find(|&&g| g >= base.len()) {
             return Err(invalid(format!("a tree adds to output {group} of {}", base.len())));
         }
-        let mut trees: Vec<Tree> = model
+        let trees: Vec<Tree> = model
             .trees
             .into_iter()
             .enumerate()
             .map(|(t, file)| Tree::new(&file, features).map_err(|e| invalid(format!("tree {t}: {e}"))))
             .collect::<Result<_, _>>()?;
-        // Contributions are asked of single-output models only.
-        if base.len() == 1 {
-            for tree in &mut trees {
-                tree.answers = tree.answers_ahead();
-            }
-        }
         Ok(Forest {
             trees,
             groups: model.tree_info,
             base,
             features,
         })
+    }
+
+    /// Works out every tree's [`Answers`] (within [`MOST_ANSWER_VALUES`]), on all cores, so
+    /// that [`Self::contributions`] looks each row's up instead of computing it: worth it for a
+    /// forest that will explain many rows. It costs time once and memory (the values, 4 bytes
+    /// each): for 300 trees of depth 9 about 1 s on two cores and 190 MB, for depth 6 under
+    /// 0.1 s and 10 MB (BENCHMARKS.md).
+    /// Contributions are asked of single-output forests only; others are left as they are.
+    pub fn answer_ahead(&mut self) {
+        if self.outputs() == 1 {
+            answer_ahead(&mut self.trees, MOST_ANSWER_VALUES);
+        }
     }
 
     /// Values predicted per row.
@@ -519,11 +528,23 @@ impl Tree {
     }
 }
 
+/// Works out the [`Answers`] of the trees, in order, while their values fit in `room` (the rest
+/// are left to walk their paths), each tree's on whichever core is free.
+fn answer_ahead(trees: &mut [Tree], mut room: usize) {
+    let mut answered = 0;
+    for tree in trees.iter() {
+        let Some(size) = tree.answers_size(room) else { break };
+        room -= size;
+        answered += 1;
+    }
+    trees[..answered]
+        .par_iter_mut()
+        .for_each(|tree| tree.answers = Some(tree.answers_ahead()));
+}
+
 impl Tree {
-    /// This tree's [`Answers`], or `None` when they would hold more than
-    /// [`MOST_ANSWERS_PER_TREE`] values.
-    fn answers_ahead(&self) -> Option<Answers> {
-        // Each leaf's split count, to bound the table before building it.
+    /// At most how many values this tree's [`Answers`] hold, or `None` when more than `room`.
+    fn answers_size(&self, room: usize) -> Option<usize> {
         let mut size = 0_usize;
         let mut pending = vec![(0_usize, 0_u32)];
         while let Some((id, splits)) = pending.pop() {
@@ -531,10 +552,15 @@ impl Tree {
                 None => size = size.saturating_add((splits as usize).saturating_mul(1_usize.checked_shl(splits)?)),
                 Some((left, right)) => pending.extend([(left as usize, splits + 1), (right as usize, splits + 1)]),
             }
-            if size > MOST_ANSWERS_PER_TREE {
+            if size > room {
                 return None;
             }
         }
+        Some(size)
+    }
+
+    /// This tree's [`Answers`].
+    fn answers_ahead(&self) -> Answers {
         let mut table = LeafTable {
             leaves: vec![None; self.nodes.len()],
             columns: Vec::new(),
@@ -545,7 +571,7 @@ impl Tree {
         let mut credited: Vec<usize> = table.columns.iter().map(|&c| c as usize).collect();
         credited.sort_unstable();
         credited.dedup();
-        Some(self.paired(&table, credited))
+        self.paired(&table, credited)
     }
 
     /// [`Answers`] from each leaf's: the two leaves of a split read from one place.
@@ -809,39 +835,42 @@ mod tests {
     }
 
     #[test]
-    fn contributions_are_xgboosts_from_answers_worked_out_at_load_and_from_paths_walked_per_row() {
+    fn contributions_are_xgboosts_from_answers_worked_out_ahead_from_paths_walked_per_row_and_from_both() {
         let (x, y) = data();
         for max_depth in [5, 9] {
             let params = BoostParams { max_depth, ..params() };
             let model = train(&x, &y, &params, &Objective::Mean, 3).expect("trains");
-            let answered = Forest::from_json(&model.to_json().expect("saves")).expect("reads");
-            let mut walked = answered.clone();
-            walked.trees.iter_mut().for_each(|tree| tree.answers = None);
+            let walked = Forest::from_json(&model.to_json().expect("saves")).expect("reads");
+            let trees = walked.trees.len();
+            assert!(walked.trees.iter().all(|tree| tree.answers.is_none()), "depth {max_depth}");
+            let mut answered = walked.clone();
+            answered.answer_ahead();
+            assert!(answered.trees.iter().all(|tree| tree.answers.is_some()), "depth {max_depth}");
+            // Room for the first half of the trees' answers: the others walk their paths.
+            let mut mixed = walked.clone();
+            let room = mixed.trees[..trees / 2]
+                .iter()
+                .filter_map(|tree| tree.answers_size(usize::MAX))
+                .sum();
+            answer_ahead(&mut mixed.trees, room);
+            let ahead = mixed.trees.iter().filter(|tree| tree.answers.is_some()).count();
+            assert!(ahead >= trees / 2 && ahead < trees, "{ahead} of {trees} trees answered ahead");
             let theirs = model.contributions_input(&x.input().expect("input")).expect("explains");
             // The same operations in the same order: the same bits.
-            assert_eq!(answered.contributions(&x).expect("explains"), theirs, "depth {max_depth}, answers");
-            assert_eq!(walked.contributions(&x).expect("explains"), theirs, "depth {max_depth}, paths");
+            for (forest, way) in [(&answered, "answers"), (&walked, "paths"), (&mixed, "both")] {
+                assert_eq!(forest.contributions(&x).expect("explains"), theirs, "depth {max_depth}, {way}");
+            }
             let spread = theirs.iter().filter(|v| v.abs() > 0.1).count();
             assert!(spread > x.rows * 3, "only {spread} contributions above 0.1");
-            // Trees of depth 5 are all answered ahead; of depth 9 some are too large for it.
-            let ahead = answered.trees.iter().filter(|tree| tree.answers.is_some()).count();
-            if max_depth == 5 {
-                assert_eq!(ahead, answered.trees.len());
-                // Splits with two leaves below read both from one place.
-                let pairs = answered
-                    .trees
-                    .iter()
-                    .filter_map(|tree| tree.answers.as_ref())
-                    .flat_map(|answers| &answers.nodes)
-                    .filter(|node| matches!(node, NodeAnswers::Pair(_)))
-                    .count();
-                assert!(pairs > answered.trees.len(), "{pairs} pairs of leaves");
-            } else {
-                assert!(
-                    ahead < answered.trees.len(),
-                    "all {ahead} trees of depth {max_depth} answered ahead"
-                );
-            }
+            // Splits with two leaves below read both from one place.
+            let pairs = answered
+                .trees
+                .iter()
+                .filter_map(|tree| tree.answers.as_ref())
+                .flat_map(|answers| &answers.nodes)
+                .filter(|node| matches!(node, NodeAnswers::Pair(_)))
+                .count();
+            assert!(pairs > trees, "{pairs} pairs of leaves");
         }
     }
 

@@ -2,8 +2,6 @@
 //! the newest), loaded at start and loaded again when the registry's choice changes.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use crate::matching::model::{KIND as MATCH_KIND, MatchModel};
 use crate::ml::registry::{Chosen, Registry};
@@ -13,36 +11,18 @@ use super::ServeError;
 
 pub const SALARY_KIND: &str = "salary";
 
-/// The salary model, once per core: an XGBoost booster is not shared between threads at
-/// once, so each prediction borrows a free copy.
+/// The salary model, shared by every request's thread, with its explanations worked out ahead
+/// (a server explains many postings).
 pub struct SalaryService {
     pub chosen: Chosen,
-    copies: Vec<Mutex<SalaryModel>>,
-    next: AtomicUsize,
+    pub model: SalaryModel,
 }
 
 impl SalaryService {
-    fn load(chosen: Chosen, copies: usize) -> Result<Self, ServeError> {
-        let copies = (0..copies.max(1))
-            .map(|_| SalaryModel::load(&chosen.path).map(Mutex::new))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| ServeError::Model(format!("salary {}: {e}", chosen.version)))?;
-        Ok(SalaryService {
-            chosen,
-            copies,
-            next: AtomicUsize::new(0),
-        })
-    }
-
-    /// A copy of the model nobody is using, else the next one in turn (waiting for it).
-    pub fn borrow(&self) -> MutexGuard<'_, SalaryModel> {
-        for copy in &self.copies {
-            if let Ok(model) = copy.try_lock() {
-                return model;
-            }
-        }
-        let turn = self.next.fetch_add(1, Ordering::Relaxed) % self.copies.len();
-        self.copies[turn].lock().unwrap_or_else(PoisonError::into_inner)
+    fn load(chosen: Chosen) -> Result<Self, ServeError> {
+        let mut model = SalaryModel::load(&chosen.path).map_err(|e| ServeError::Model(format!("salary {}: {e}", chosen.version)))?;
+        model.answer_ahead();
+        Ok(SalaryService { chosen, model })
     }
 }
 
@@ -76,12 +56,9 @@ fn choose(models_dir: &Path, kind: &str) -> Result<Option<Chosen>, ServeError> {
 }
 
 impl Models {
-    /// Loads the registry's choice of each kind; `salary_copies` boosters for parallel
-    /// predictions.
-    pub fn load(models_dir: &Path, salary_copies: usize) -> Result<Self, ServeError> {
-        let salary = choose(models_dir, SALARY_KIND)?
-            .map(|chosen| SalaryService::load(chosen, salary_copies))
-            .transpose()?;
+    /// Loads the registry's choice of each kind.
+    pub fn load(models_dir: &Path) -> Result<Self, ServeError> {
+        let salary = choose(models_dir, SALARY_KIND)?.map(SalaryService::load).transpose()?;
         let matching = choose(models_dir, MATCH_KIND)?
             .map(|chosen| {
                 MatchModel::load(&chosen.path)

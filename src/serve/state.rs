@@ -206,9 +206,8 @@ fn refresh_blocking(state: &AppState) -> Result<(), ServeError> {
     let models = match state.models() {
         Some(models) if models.versions() == wanted => models,
         _ => {
-            let copies = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
-            let loading = tracing::info_span!(target: "rats::serve", "models.load", copies).entered();
-            let models = Arc::new(Models::load(&options.models_dir, copies)?);
+            let loading = tracing::info_span!(target: "rats::serve", "models.load").entered();
+            let models = Arc::new(Models::load(&options.models_dir)?);
             warm_up(state, &models)?;
             drop(loading);
             let (salary, matching) = models.versions();
@@ -302,7 +301,7 @@ fn warm_up(state: &AppState, models: &Models) -> Result<(), ServeError> {
         let facts = facts_of_query(&state.normaliser, state.normaliser.skills().taxonomy(), &query)
             .map_err(|reject| ServeError::Model(format!("warm-up posting: {}", reject.message)))?;
         salary
-            .borrow()
+            .model
             .predict(&[facts], &|id| id.to_string())
             .map_err(|e| ServeError::Model(format!("salary warm-up: {e}")))?;
     }

@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 use std::path::Path;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use serde::{Deserialize, Serialize};
 
@@ -35,8 +36,12 @@ pub struct Calibration {
 /// The mean model, the quantile model, their features and calibration.
 pub struct SalaryModel {
     pub spec: FeatureSpec,
-    pub mean: Model,
-    pub quantiles: Model,
+    /// The boosters as XGBoost holds them: what [`Self::save`] writes and what batch work (the
+    /// skill premiums) runs through. Locked because one XGBoost booster may not be used by two
+    /// threads at once, while the trees below may: a server shares one model between its
+    /// threads.
+    mean: Mutex<Model>,
+    quantiles: Mutex<Model>,
     pub calibration: Calibration,
     /// The two models' trees evaluated in process: a request's few rows cost XGBoost's C API
     /// more than the trees themselves (`ml::trees`).
@@ -107,9 +112,9 @@ impl SalaryModel {
         let families = (!spec.occupation_index.is_empty()).then(|| OccupationIndex::new(spec.occupation_index.clone()));
         SalaryModel {
             spec,
-            mean: mean.0,
+            mean: Mutex::new(mean.0),
             mean_trees: mean.1,
-            quantiles: quantiles.0,
+            quantiles: Mutex::new(quantiles.0),
             quantile_trees: quantiles.1,
             calibration,
             families,
@@ -119,8 +124,8 @@ impl SalaryModel {
     /// Writes the four files into `dir`.
     pub fn save(&self, dir: &Path) -> Result<(), MlError> {
         let write = |name: &str, bytes: &[u8]| std::fs::write(dir.join(name), bytes).map_err(|e| MlError::file(dir.join(name), e));
-        write(MEAN_FILE, &self.mean.to_json()?)?;
-        write(QUANTILE_FILE, &self.quantiles.to_json()?)?;
+        write(MEAN_FILE, &locked(&self.mean).to_json()?)?;
+        write(QUANTILE_FILE, &locked(&self.quantiles).to_json()?)?;
         write(FEATURES_FILE, &pretty_json(&self.spec)?)?;
         write(CALIBRATION_FILE, &pretty_json(&self.calibration)?)
     }
@@ -147,6 +152,18 @@ impl SalaryModel {
             }),
             _ => Cow::Borrowed(facts),
         }
+    }
+
+    /// XGBoost's mean booster, for many rows at once.
+    pub(super) fn mean_booster(&self) -> MutexGuard<'_, Model> {
+        locked(&self.mean)
+    }
+
+    /// Works out the explanations' arithmetic ahead ([`Forest::answer_ahead`]): for a model
+    /// that will explain many postings (a server's, a file's), at the cost of time once (up to
+    /// seconds for deep trees) and memory (up to 256 MiB).
+    pub fn answer_ahead(&mut self) {
+        self.mean_trees.answer_ahead();
     }
 
     /// Estimates, intervals and explanations for `facts`.
@@ -224,6 +241,11 @@ impl SalaryModel {
         }
         notes
     }
+}
+
+/// A booster, whether or not a thread panicked while holding it (XGBoost's calls leave it whole).
+fn locked(booster: &Mutex<Model>) -> MutexGuard<'_, Model> {
+    booster.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Pretty JSON with a trailing newline (files people read and diff).

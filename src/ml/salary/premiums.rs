@@ -39,8 +39,10 @@ pub fn skill_premiums(model: &SalaryModel, facts: &[PostingFacts]) -> Result<Vec
     let x = model.matrix(facts);
     let width = x.cols + 1;
     let input = x.input()?;
-    let mean = model.mean.predict_input(&input)?;
-    let contributions = model.mean.contributions_input(&input)?;
+    let booster = model.mean_booster();
+    let mean = booster.predict_input(&input)?;
+    let contributions = booster.contributions_input(&input)?;
+    drop(booster);
     let skill_columns: Vec<(usize, &str)> = model
         .spec
         .columns

@@ -217,7 +217,7 @@ pub fn estimate(state: &AppState, facts: &[PostingFacts], top: usize) -> Result<
         postings = facts.len()
     )
     .in_scope(|| {
-        let model = service.borrow();
+        let model = &service.model;
         // The SHAP explanation costs about as much as the rest of the request (BENCHMARKS.md):
         // not computed when no contribution is asked for.
         if top == 0 {
