@@ -354,6 +354,9 @@ class SalaryModel:
             self.index[prefix] = {v: offset + i for i, v in enumerate(values)}
             offset += len(values)
         self.text_start, self.buckets = offset, self.spec["options"]["text_buckets"]
+        # What an indicator or n-gram bucket the posting lacks holds: NaN ("missing") in specs
+        # rats writes now, 0 in older ones (features.rs, `Absent`).
+        self.absent_is_missing = self.spec.get("absent", "zero") == "missing"
 
     def row(self, f: dict) -> np.ndarray:
         x = np.full(self.width, np.nan, dtype=np.float32)
@@ -385,6 +388,9 @@ class SalaryModel:
             for term in word_ngrams(tokens(f"{f['title']} {f['description'] or ''}")):
                 counts[fnv1a(term) % self.buckets] += 1.0
             x[self.text_start :] = np.log1p(counts)
+        if self.absent_is_missing:
+            indicators = x[6:]
+            indicators[indicators == 0.0] = np.nan
         return x
 
     def predict(self, facts: list[dict], top: int) -> list[dict]:

@@ -119,7 +119,11 @@ pub fn evaluate(data: &SalaryData, options: &TrainOptions, trained: &Trained, pr
         let encoded = encode(&prepared, &train_rows, &test_rows, options.features, &options.reference);
         let mean = encoded.fit(&trained.cv.chosen, &Objective::Mean, options.seed)?;
         let levels = encoded
-            .fit(&trained.cv.chosen, &Objective::Quantiles(QUANTILES.to_vec()), options.seed)?
+            .fit(
+                &super::train::INTERVAL_PARAMS,
+                &Objective::Quantiles(QUANTILES.to_vec()),
+                options.seed,
+            )?
             .predict(&encoded.test_x)?;
         let train_scores: Vec<f64> = train_rows.iter().map(|&r| trained.oof_scores[r]).collect();
         let offset = metrics::quantile_higher(

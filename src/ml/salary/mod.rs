@@ -17,7 +17,9 @@ pub mod version;
 pub use model::{Estimate, SalaryModel};
 pub use train::{TrainOptions, Trained, train};
 
-/// The quantile levels of the interval model; P50 is kept for the report.
-pub const QUANTILES: [f32; 3] = [0.1, 0.5, 0.9];
+/// The quantile levels of the interval model: the interval's ends. (Versions trained before
+/// 2026-12-04 also hold P50, which nothing read; a saved model's first and last levels are its
+/// ends whatever their number.)
+pub const QUANTILES: [f32; 2] = [0.1, 0.9];
 /// The interval's nominal coverage (P10–P90).
 pub const COVERAGE: f64 = 0.8;

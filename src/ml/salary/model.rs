@@ -6,7 +6,6 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use serde::{Deserialize, Serialize};
 
-use super::QUANTILES;
 use crate::ml::MlError;
 use crate::ml::boost::{Matrix, Model};
 use crate::ml::explain::{Contribution, explain};
@@ -76,25 +75,31 @@ impl SalaryModel {
         let json = |name: &str| -> Result<serde_json::Value, MlError> {
             serde_json::from_slice(&read(name)?).map_err(|e| MlError::file(dir.join(name), e))
         };
-        let booster = |name: &str, outputs: usize| -> Result<(Model, Forest), MlError> {
+        let booster = |name: &str| -> Result<(Model, Forest), MlError> {
             let bytes = read(name)?;
             let in_file = |e: MlError| MlError::file(dir.join(name), e);
-            Ok((
-                Model::from_json(&bytes, outputs).map_err(in_file)?,
-                Forest::from_json(&bytes).map_err(in_file)?,
-            ))
+            let trees = Forest::from_json(&bytes).map_err(in_file)?;
+            Ok((Model::from_json(&bytes, trees.outputs()).map_err(in_file)?, trees))
         };
         let spec: FeatureSpec = serde_json::from_value(json(FEATURES_FILE)?).map_err(|e| MlError::file(dir.join(FEATURES_FILE), e))?;
         let calibration: Calibration =
             serde_json::from_value(json(CALIBRATION_FILE)?).map_err(|e| MlError::file(dir.join(CALIBRATION_FILE), e))?;
-        let (mean, mean_trees) = booster(MEAN_FILE, 1)?;
-        let (quantiles, quantile_trees) = booster(QUANTILE_FILE, QUANTILES.len())?;
-        Ok(SalaryModel::assemble(
-            spec,
-            (mean, mean_trees),
-            (quantiles, quantile_trees),
-            calibration,
-        ))
+        let mean = booster(MEAN_FILE)?;
+        let quantiles = booster(QUANTILE_FILE)?;
+        let refuse = |name: &str, what: String| Err(MlError::file(dir.join(name), what));
+        if mean.1.outputs() != 1 {
+            return refuse(MEAN_FILE, format!("a mean model of {} outputs; one is expected", mean.1.outputs()));
+        }
+        if quantiles.1.outputs() < 2 {
+            return refuse(
+                QUANTILE_FILE,
+                format!(
+                    "a quantile model of {} level(s); the interval needs two, its ends",
+                    quantiles.1.outputs()
+                ),
+            );
+        }
+        Ok(SalaryModel::assemble(spec, mean, quantiles, calibration))
     }
 
     /// A model from freshly trained boosters (their trees read back from XGBoost's JSON).
@@ -154,9 +159,10 @@ impl SalaryModel {
         }
     }
 
-    /// XGBoost's mean booster, for many rows at once.
-    pub(super) fn mean_booster(&self) -> MutexGuard<'_, Model> {
-        locked(&self.mean)
+    /// Log estimates of the rows of `x` and their SHAP values (`cols + 1` per row), for many
+    /// rows at once: on all cores, and quickest after [`Self::answer_ahead`].
+    pub(super) fn estimates_and_contributions(&self, x: &Matrix) -> Result<(Vec<f32>, Vec<f32>), MlError> {
+        Ok((self.mean_trees.predict(x)?, self.mean_trees.contributions(x)?))
     }
 
     /// Works out the explanations' arithmetic ahead ([`Forest::answer_ahead`]): for a model
@@ -193,13 +199,15 @@ impl SalaryModel {
             Vec::new()
         };
         let offset = self.calibration.offset;
+        // The interval's ends: the quantile model's first and last levels.
+        let levels_per_row = self.quantile_trees.outputs();
         Ok(facts
             .iter()
             .enumerate()
             .map(|(row, f)| {
                 let log_estimate = f64::from(mean[row]);
-                let low = (f64::from(levels[row * QUANTILES.len()]) - offset).min(log_estimate);
-                let high = (f64::from(levels[row * QUANTILES.len() + QUANTILES.len() - 1]) + offset).max(log_estimate);
+                let low = (f64::from(levels[row * levels_per_row]) - offset).min(log_estimate);
+                let high = (f64::from(levels[(row + 1) * levels_per_row - 1]) + offset).max(log_estimate);
                 let estimate = log_estimate.exp();
                 Estimate {
                     estimate,
@@ -257,20 +265,26 @@ pub fn pretty_json<T: Serialize>(value: &T) -> Result<Vec<u8>, MlError> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::QUANTILES;
     use super::*;
     use crate::ml::boost::{BoostParams, Objective, train};
     use crate::ml::features::{FeatureOptions, Reference};
 
-    /// A saved model of two small boosters over three columns (the spec is an empty one: loading
-    /// does not check it against the boosters).
+    /// A saved model of two small boosters over the columns of an empty spec, of which they use
+    /// two: seniority and years of experience.
     fn saved(dir: &Path) -> (SalaryModel, Matrix) {
-        let rows = 200;
-        let x: Vec<f32> = (0..rows * 3).map(|i| ((i * 7) % 13) as f32).collect();
-        let y: Vec<f32> = x
-            .chunks(3)
-            .map(|r| r[0] * 2.0 - r[1] + if r[2] > 6.0 { 3.0 } else { 0.0 })
-            .collect();
-        let x = Matrix::new(x, 3);
+        saved_with_levels(dir, &QUANTILES)
+    }
+
+    fn saved_with_levels(dir: &Path, levels: &[f32]) -> (SalaryModel, Matrix) {
+        let spec = FeatureSpec::fit(&[], FeatureOptions::default(), &Reference::default());
+        let mut x = Vec::new();
+        let mut y = Vec::new();
+        for r in 0..200 {
+            spec.encode(&facts_of(r), &mut x);
+            y.push((r % 8) as f32 * 2.0 - (r % 13) as f32 + (r % 5) as f32);
+        }
+        let x = Matrix::new(x, spec.width());
         let params = BoostParams {
             max_depth: 3,
             eta: 0.3,
@@ -281,8 +295,7 @@ mod tests {
             lambda: 1.0,
         };
         let mean = train(&x, &y, &params, &Objective::Mean, 1).expect("trains");
-        let quantiles = train(&x, &y, &params, &Objective::Quantiles(QUANTILES.to_vec()), 1).expect("trains");
-        let spec = FeatureSpec::fit(&[], FeatureOptions::default(), &Reference::default());
+        let quantiles = train(&x, &y, &params, &Objective::Quantiles(levels.to_vec()), 1).expect("trains");
         let calibration = Calibration {
             nominal_coverage: 0.8,
             offset: 0.1,
@@ -307,6 +320,46 @@ mod tests {
             loaded.quantile_trees.predict(&x).expect("predicts"),
             model.quantile_trees.predict(&x).expect("predicts")
         );
+    }
+
+    /// Posting `r` of the test models: seniority `r % 8`, `r % 13` years.
+    fn facts_of(r: usize) -> PostingFacts {
+        PostingFacts {
+            seniority: Some(crate::ml::features::SENIORITY[r % 8].to_string()),
+            min_years_experience: Some((r % 13) as i32),
+            ..PostingFacts::default()
+        }
+    }
+
+    #[test]
+    fn the_interval_spans_the_first_and_last_levels_of_older_three_level_models_too() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        saved_with_levels(dir.path(), &[0.1, 0.5, 0.9]);
+        let loaded = SalaryModel::load(dir.path()).expect("loads");
+        let facts: Vec<PostingFacts> = (0..40).map(facts_of).collect();
+        let x = loaded.matrix(&facts);
+        let mean = loaded.mean_trees.predict(&x).expect("predicts");
+        let levels = loaded.quantile_trees.predict(&x).expect("predicts");
+        let offset = loaded.calibration.offset;
+        let estimates = loaded.predict_without_explanations(&facts).expect("estimates");
+        for (row, estimate) in estimates.iter().enumerate() {
+            let log_estimate = f64::from(mean[row]);
+            let low = (f64::from(levels[row * 3]) - offset).min(log_estimate).exp();
+            let high = (f64::from(levels[row * 3 + 2]) + offset).max(log_estimate).exp();
+            assert!(
+                (estimate.low - low).abs() < 1e-9 && (estimate.high - high).abs() < 1e-9,
+                "row {row}: {estimate:?}"
+            );
+        }
+        assert!(estimates.iter().any(|e| e.low < e.estimate && e.estimate < e.high));
+    }
+
+    #[test]
+    fn a_quantile_model_of_one_level_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        saved_with_levels(dir.path(), &[0.5]);
+        let message = SalaryModel::load(dir.path()).err().expect("refused").to_string();
+        assert!(message.contains(QUANTILE_FILE) && message.contains("1 level"), "{message}");
     }
 
     #[test]

@@ -35,14 +35,18 @@ pub struct SkillPremium {
 }
 
 /// Premiums of every skill column over `facts` (stored postings), market-wide and per family.
+/// Every posting that asks for one of the model's skills is explained (the others add nothing):
+/// call [`SalaryModel::answer_ahead`] first.
 pub fn skill_premiums(model: &SalaryModel, facts: &[PostingFacts]) -> Result<Vec<SkillPremium>, MlError> {
-    let x = model.matrix(facts);
+    let modelled: std::collections::HashSet<&str> = model.spec.skills.iter().map(String::as_str).collect();
+    let facts: Vec<PostingFacts> = facts
+        .iter()
+        .filter(|f| f.skill_ids.iter().any(|s| modelled.contains(s.as_str())))
+        .cloned()
+        .collect();
+    let x = model.matrix(&facts);
     let width = x.cols + 1;
-    let input = x.input()?;
-    let booster = model.mean_booster();
-    let mean = booster.predict_input(&input)?;
-    let contributions = booster.contributions_input(&input)?;
-    drop(booster);
+    let (mean, contributions) = model.estimates_and_contributions(&x)?;
     let skill_columns: Vec<(usize, &str)> = model
         .spec
         .columns

@@ -87,7 +87,7 @@ pub fn train_version(request: &Request, progress: &dyn Fn(&str)) -> Result<Outco
             occupations: families.map(|index| index.occupations().to_vec()).unwrap_or_default(),
         },
     };
-    let trained = super::train(&data, &options, progress)?;
+    let mut trained = super::train(&data, &options, progress)?;
     let evaluation = if request.evaluate {
         Some(evaluate::evaluate(&data, &options, &trained, progress)?)
     } else {
@@ -95,6 +95,8 @@ pub fn train_version(request: &Request, progress: &dyn Fn(&str)) -> Result<Outco
     };
     let mut card = card_of(request, &data, &trained, inputs_sha256);
     let stored: Vec<_> = data.examples.iter().map(|e| e.facts.clone()).collect();
+    progress("skill premiums: explaining every posting");
+    trained.model.answer_ahead();
     let skill_premiums = premiums::skill_premiums(&trained.model, &stored)?;
     let mut markdown = String::new();
     let version = registry.add(|dir, version| {
@@ -160,6 +162,7 @@ fn card_of(request: &Request, data: &SalaryData, trained: &super::Trained, input
         }),
         parameters: serde_json::json!({
             "booster": trained.cv.chosen,
+            "interval_booster": super::train::INTERVAL_PARAMS,
             "quantiles": QUANTILES,
             "folds": request.folds,
         }),
