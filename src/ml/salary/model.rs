@@ -136,8 +136,8 @@ impl SalaryModel {
     }
 
     /// The feature matrix of `facts` (a title's family is looked up when the facts lack it).
-    pub fn matrix(&self, facts: &[PostingFacts]) -> Matrix {
-        let resolved: Vec<Cow<'_, PostingFacts>> = facts.iter().map(|f| self.with_family(f)).collect();
+    pub fn matrix<'f>(&self, facts: impl IntoIterator<Item = &'f PostingFacts>) -> Matrix {
+        let resolved: Vec<Cow<'_, PostingFacts>> = facts.into_iter().map(|f| self.with_family(f)).collect();
         self.encode(&resolved)
     }
 

@@ -37,14 +37,13 @@ pub struct SkillPremium {
 /// Premiums of every skill column over `facts` (stored postings), market-wide and per family.
 /// Every posting that asks for one of the model's skills is explained (the others add nothing):
 /// call [`SalaryModel::answer_ahead`] first.
-pub fn skill_premiums(model: &SalaryModel, facts: &[PostingFacts]) -> Result<Vec<SkillPremium>, MlError> {
+pub fn skill_premiums<'f>(model: &SalaryModel, facts: impl IntoIterator<Item = &'f PostingFacts>) -> Result<Vec<SkillPremium>, MlError> {
     let modelled: std::collections::HashSet<&str> = model.spec.skills.iter().map(String::as_str).collect();
-    let facts: Vec<PostingFacts> = facts
-        .iter()
+    let facts: Vec<&PostingFacts> = facts
+        .into_iter()
         .filter(|f| f.skill_ids.iter().any(|s| modelled.contains(s.as_str())))
-        .cloned()
         .collect();
-    let x = model.matrix(&facts);
+    let x = model.matrix(facts.iter().copied());
     let width = x.cols + 1;
     let (mean, contributions) = model.estimates_and_contributions(&x)?;
     let skill_columns: Vec<(usize, &str)> = model

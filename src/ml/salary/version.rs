@@ -94,10 +94,9 @@ pub fn train_version(request: &Request, progress: &dyn Fn(&str)) -> Result<Outco
         None
     };
     let mut card = card_of(request, &data, &trained, inputs_sha256);
-    let stored: Vec<_> = data.examples.iter().map(|e| e.facts.clone()).collect();
-    progress("skill premiums: explaining every posting");
+    progress("skill premiums: explaining the postings that ask for a modelled skill");
     trained.model.answer_ahead();
-    let skill_premiums = premiums::skill_premiums(&trained.model, &stored)?;
+    let skill_premiums = premiums::skill_premiums(&trained.model, data.examples.iter().map(|e| &e.facts))?;
     let mut markdown = String::new();
     let version = registry.add(|dir, version| {
         card.version = version.to_string();
