@@ -150,4 +150,84 @@ mod tests {
         assert_eq!(Signature::from_bytes(&a.to_bytes()), Some(a));
         assert_eq!(Signature::of_text("too short"), None);
     }
+
+    /// Signatures are stored in silver and compared with those of later runs: signing the same
+    /// text must give the same slots in every version, however signing is made faster (these
+    /// are the slots of the version of 2026-12-04).
+    #[test]
+    fn signatures_never_change() {
+        let signature = Signature::of_text(&format!("{TEXT} — déjà vu, C++ & C# 10x")).expect("long enough");
+        let first_version: [u32; SLOTS] = [
+            1_261_684_367,
+            2_048_561_556,
+            2_832_284_903,
+            245_889_579,
+            1_785_335_817,
+            1_397_675_710,
+            1_359_768_191,
+            450_399_307,
+            3_891_467_792,
+            1_095_336_067,
+            1_108_742_298,
+            36_620_126,
+            1_764_556_230,
+            3_259_628_935,
+            1_363_105_300,
+            1_459_719_590,
+            1_027_180_635,
+            1_996_478_607,
+            678_745_389,
+            779_369_224,
+            9_196_279,
+            1_615_876_181,
+            2_680_762_590,
+            1_016_771_989,
+            6_943_123,
+            1_930_551_297,
+            2_007_567_979,
+            14_768_072,
+            448_456_293,
+            341_105_939,
+            981_978_554,
+            2_229_712_208,
+            161_321_554,
+            210_134_269,
+            1_057_435_429,
+            3_365_753_661,
+            400_379_516,
+            2_244_370_415,
+            1_040_269_439,
+            2_048_561_556,
+            978_772_884,
+            1_284_315_885,
+            1_814_157_662,
+            149_312_723,
+            283_397_590,
+            623_768_416,
+            1_872_567_804,
+            368_503_633,
+            582_778_320,
+            613_417_510,
+            389_357_030,
+            112_302_920,
+            240_147_475,
+            1_763_613_712,
+            613_417_510,
+            965_992_326,
+            100_302_069,
+            1_459_719_590,
+            16_575_800,
+            300_373_839,
+            2_077_358,
+            2_233_760_701,
+            97_575_864,
+            2_094_684_244,
+        ];
+        assert_eq!(signature.0, first_version);
+        // One letter short of MIN_SHINGLES shingles, and exactly enough.
+        let just = "a b".repeat((SHINGLE + MIN_SHINGLES - 1) / 2);
+        assert_eq!(just.bytes().filter(|b| *b != b' ').count(), SHINGLE + MIN_SHINGLES - 1 - 1);
+        assert_eq!(Signature::of_folded(&just), None);
+        assert!(Signature::of_folded(&format!("{just} c")).is_some());
+    }
 }
