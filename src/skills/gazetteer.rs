@@ -1,14 +1,23 @@
 //! The gazetteer: every spelling in the taxonomy in one Aho-Corasick automaton, with token
 //! boundaries, case rules and context checks for spellings that are also ordinary words.
 //!
-//! Why one automaton with overlapping matches: the longest spelling at a position may fail a
+//! Why every match and not only the longest: the longest spelling at a position may fail a
 //! boundary or context check ("react.jsx"), and a shorter one must then get its chance. The
 //! automaton matches ASCII case-insensitively over the original text, so offsets need no
 //! mapping back; case rules are checked on the matched slice.
+//!
+//! Why the automaton is walked only from some positions: a mention counts only as whole
+//! tokens, so it starts where a word starts (or at the punctuation a spelling like `.net`
+//! begins with), and its first word is a spelling's first word. A hash lookup per word
+//! decides whether to walk; most words of a description start no spelling. Scanning every
+//! byte with an unanchored automaton (a 50 MB DFA) took 1.5 times as long (BENCHMARKS.md).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use aho_corasick::automaton::{Automaton, StateID};
+use aho_corasick::nfa::contiguous::NFA;
+use aho_corasick::{Anchored, MatchError, MatchKind};
 
 use super::taxonomy::Taxonomy;
 
@@ -50,9 +59,17 @@ pub struct Found {
 
 /// The compiled matcher for one taxonomy.
 pub struct Gazetteer {
-    automaton: AhoCorasick,
+    /// Every spelling longer than [`SHORT`], walked anchored at candidate starts.
+    automaton: NFA,
+    anchored_start: StateID,
     /// The spelling each automaton pattern stands for.
     pattern_spelling: Vec<usize>,
+    /// [`word_hash`] of each automaton spelling's first word: a word of the text with another
+    /// hash starts no spelling.
+    first_words: HashSet<u64, BuildHasherDefault<WordHashes>>,
+    /// The bytes other than word bytes some spelling starts with (the `.` of `.net`): the
+    /// automaton is walked from each of them too.
+    punctuation_starts: [bool; 256],
     /// Spellings of at most [`SHORT`] letters and digits, looked up per word instead: in the
     /// automaton, `r` or `go` would report a match inside every other word.
     /// Keyed by [`short_key`], sorted: a word's lookup allocates nothing.
@@ -68,68 +85,95 @@ pub struct Gazetteer {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("cannot build the skill matcher: {0}")]
-pub struct BuildError(#[from] aho_corasick::BuildError);
+pub enum BuildError {
+    #[error("cannot build the skill matcher: {0}")]
+    Automaton(#[from] aho_corasick::BuildError),
+    #[error("cannot start the skill matcher: {0}")]
+    Start(#[from] MatchError),
+}
+
+/// Every spelling of the taxonomy's skills in lower case (listed ones, their separator
+/// variants, exact-case and ambiguous forms), each once, with how it may match.
+fn spellings_of(taxonomy: &Taxonomy) -> (Vec<String>, Vec<Spelling>, HashMap<String, usize>) {
+    let mut keys: Vec<String> = Vec::new();
+    let mut spellings: Vec<Spelling> = Vec::new();
+    let mut by_key: HashMap<String, usize> = HashMap::new();
+    let mut add = |key: String, skill: usize, rule: Rule, generated: bool| {
+        let Some(&at) = by_key.get(&key) else {
+            by_key.insert(key.clone(), spellings.len());
+            keys.push(key);
+            spellings.push(Spelling { skill, rule, generated });
+            return;
+        };
+        let existing = &mut spellings[at];
+        if existing.skill != skill {
+            // Listed spellings never clash (the taxonomy checks that); a made-up
+            // separator variant yields to another skill's listed spelling.
+            if existing.generated && !generated {
+                *existing = Spelling { skill, rule, generated };
+            }
+            return;
+        }
+        existing.generated &= generated;
+        existing.rule = match (&existing.rule, rule) {
+            (Rule::Plain, _) | (_, Rule::Plain) => Rule::Plain,
+            (Rule::Exact(a), Rule::Exact(b)) => Rule::Exact(merged(a, b)),
+            (Rule::Ambiguous(a), Rule::Ambiguous(b) | Rule::Exact(b)) | (Rule::Exact(a), Rule::Ambiguous(b)) => {
+                Rule::Ambiguous(merged(a, b))
+            }
+        };
+    };
+    for (i, skill) in taxonomy.skills.iter().enumerate() {
+        for spelling in skill.plain_spellings() {
+            let key = spelling.to_lowercase();
+            add(key.clone(), i, Rule::Plain, false);
+            for variant in separator_variants(&key) {
+                add(variant, i, Rule::Plain, true);
+            }
+        }
+        for form in &skill.exact_case {
+            add(form.to_lowercase(), i, Rule::Exact(vec![form.clone()]), false);
+        }
+        for form in &skill.ambiguous {
+            let mut forms = vec![form.clone()];
+            if form.chars().all(|c| !c.is_uppercase()) {
+                forms.push(capitalised(form));
+            }
+            add(form.to_lowercase(), i, Rule::Ambiguous(forms), false);
+        }
+    }
+    (keys, spellings, by_key)
+}
+
+/// Whether a spelling is looked up per word ([`Gazetteer::short_words`]) instead of walked.
+fn is_short(key: &str) -> bool {
+    key.len() <= SHORT && key.bytes().all(|b| b.is_ascii_alphanumeric())
+}
 
 impl Gazetteer {
     pub fn new(taxonomy: &Taxonomy) -> Result<Self, BuildError> {
-        let mut keys: Vec<String> = Vec::new();
-        let mut spellings: Vec<Spelling> = Vec::new();
-        let mut by_key: HashMap<String, usize> = HashMap::new();
-        let mut add = |key: String, skill: usize, rule: Rule, generated: bool| {
-            let Some(&at) = by_key.get(&key) else {
-                by_key.insert(key.clone(), spellings.len());
-                keys.push(key);
-                spellings.push(Spelling { skill, rule, generated });
-                return;
-            };
-            let existing = &mut spellings[at];
-            if existing.skill != skill {
-                // Listed spellings never clash (the taxonomy checks that); a made-up
-                // separator variant yields to another skill's listed spelling.
-                if existing.generated && !generated {
-                    *existing = Spelling { skill, rule, generated };
-                }
-                return;
-            }
-            existing.generated &= generated;
-            existing.rule = match (&existing.rule, rule) {
-                (Rule::Plain, _) | (_, Rule::Plain) => Rule::Plain,
-                (Rule::Exact(a), Rule::Exact(b)) => Rule::Exact(merged(a, b)),
-                (Rule::Ambiguous(a), Rule::Ambiguous(b) | Rule::Exact(b)) | (Rule::Exact(a), Rule::Ambiguous(b)) => {
-                    Rule::Ambiguous(merged(a, b))
-                }
-            };
-        };
-        for (i, skill) in taxonomy.skills.iter().enumerate() {
-            for spelling in skill.plain_spellings() {
-                let key = spelling.to_lowercase();
-                add(key.clone(), i, Rule::Plain, false);
-                for variant in separator_variants(&key) {
-                    add(variant, i, Rule::Plain, true);
-                }
-            }
-            for form in &skill.exact_case {
-                add(form.to_lowercase(), i, Rule::Exact(vec![form.clone()]), false);
-            }
-            for form in &skill.ambiguous {
-                let mut forms = vec![form.clone()];
-                if form.chars().all(|c| !c.is_uppercase()) {
-                    forms.push(capitalised(form));
-                }
-                add(form.to_lowercase(), i, Rule::Ambiguous(forms), false);
-            }
-        }
-        // A DFA: overlapping search on an NFA walks failure links at every byte, and the
-        // search is most of the extractor's time (BENCHMARKS.md).
-        let is_short = |key: &str| key.len() <= SHORT && key.bytes().all(|b| b.is_ascii_alphanumeric());
+        let (keys, spellings, by_key) = spellings_of(taxonomy);
         let (short_keys, long_keys): (Vec<_>, Vec<_>) = keys.into_iter().enumerate().partition(|(_, key)| is_short(key));
-        let automaton = AhoCorasickBuilder::new()
+        // A contiguous NFA: small and quick to build, and an anchored walk rarely goes past a
+        // few states, so a DFA's faster steps would not pay for its 50 MB.
+        let automaton = NFA::builder()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::DFA))
+            .prefilter(false)
             .build(long_keys.iter().map(|(_, key)| key))?;
+        let anchored_start = automaton.start_state(Anchored::Yes)?;
         let pattern_spelling = long_keys.iter().map(|(at, _)| *at).collect();
+        let mut first_words = HashSet::default();
+        let mut punctuation_starts = [false; 256];
+        for (_, key) in &long_keys {
+            let bytes = key.as_bytes();
+            let first_word = &bytes[..bytes.iter().position(|&b| !is_word_byte(b)).unwrap_or(bytes.len())];
+            if first_word.is_empty() {
+                punctuation_starts[usize::from(bytes[0])] = true;
+            } else {
+                first_words.insert(word_hash(first_word));
+            }
+        }
         let mut short: Vec<(u32, usize)> = short_keys
             .into_iter()
             .filter_map(|(at, key)| short_key(key.as_bytes()).map(|k| (k, at)))
@@ -139,7 +183,10 @@ impl Gazetteer {
         let categories: Vec<&String> = taxonomy.categories.keys().collect();
         Ok(Self {
             automaton,
+            anchored_start,
             pattern_spelling,
+            first_words,
+            punctuation_starts,
             short,
             category: taxonomy
                 .skills
@@ -175,11 +222,7 @@ impl Gazetteer {
         let links = links(text);
         let mut plain = Vec::new();
         let mut ambiguous = Vec::new();
-        let matches = self
-            .automaton
-            .find_overlapping_iter(text)
-            .map(|m| (m.start(), m.end(), self.pattern_spelling[m.pattern().as_usize()]));
-        for (start, end, spelling) in matches.chain(self.short_words(text)) {
+        for (start, end, spelling) in self.candidates(text).chain(self.short_words(text)) {
             if !on_boundaries(bytes, start, end) || links.iter().any(|&(s, e)| start < e && s < end) {
                 continue;
             }
@@ -214,6 +257,54 @@ impl Gazetteer {
             }
         }
         chosen
+    }
+
+    /// Every spelling longer than [`SHORT`] that the text spells from a position a whole-token
+    /// mention can start at: (start, end, spelling), by start. Whether it ends on a token edge
+    /// is for the caller to check.
+    fn candidates<'t>(&'t self, text: &'t str) -> impl Iterator<Item = (usize, usize, usize)> + 't {
+        let bytes = text.as_bytes();
+        let mut found = Vec::new();
+        let mut at = 0;
+        while at < bytes.len() {
+            if !is_word_byte(bytes[at]) {
+                if self.punctuation_starts[usize::from(bytes[at])] {
+                    self.spelled_at(bytes, at, &mut found);
+                }
+                at += 1;
+                continue;
+            }
+            let start = at;
+            while at < bytes.len() && is_word_byte(bytes[at]) {
+                at += 1;
+            }
+            if self.first_words.contains(&word_hash(&bytes[start..at])) {
+                self.spelled_at(bytes, start, &mut found);
+            }
+        }
+        found.into_iter()
+    }
+
+    /// The spellings `bytes` holds from `start` on, walking the automaton anchored there.
+    fn spelled_at(&self, bytes: &[u8], start: usize, found: &mut Vec<(usize, usize, usize)>) {
+        let mut state = self.anchored_start;
+        for (walked, &byte) in bytes[start..].iter().enumerate() {
+            state = self.automaton.next_state(Anchored::Yes, state, byte);
+            if !self.automaton.is_special(state) {
+                continue;
+            }
+            if self.automaton.is_dead(state) {
+                return;
+            }
+            for i in 0..self.automaton.match_len(state) {
+                let pattern = self.automaton.match_pattern(state, i);
+                // A state also reports the spellings its path ends with ("native" at the end
+                // of "react native"); those are found from their own start.
+                if self.automaton.pattern_len(pattern) == walked + 1 {
+                    found.push((start, start + walked + 1, self.pattern_spelling[pattern.as_usize()]));
+                }
+            }
+        }
     }
 
     /// Words of at most [`SHORT`] bytes that are short spellings: (start, end, spelling).
@@ -289,7 +380,8 @@ fn links(text: &str) -> Vec<(usize, usize)> {
             .expect("valid pattern")
     });
     // Most descriptions have no address at all: skip the regex for them.
-    if !(text.contains("://") || text.contains("www.") || text.contains('@')) {
+    let has = |needle: &str| memchr::memmem::find(text.as_bytes(), needle.as_bytes()).is_some();
+    if !(has("://") || has("www.") || memchr::memchr(b'@', text.as_bytes()).is_some()) {
         return Vec::new();
     }
     LINK.find_iter(text).map(|m| (m.start(), m.end())).collect()
@@ -349,6 +441,34 @@ fn short_key(word: &[u8]) -> Option<u32> {
     )
 }
 
+/// FNV-1a of a word in ASCII lower case: the automaton folds ASCII case only, so the hash does
+/// the same.
+fn word_hash(word: &[u8]) -> u64 {
+    word.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
+        (hash ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Hashes [`word_hash`]es by taking them as they are: they are hashes already.
+#[derive(Default)]
+struct WordHashes(u64);
+
+impl Hasher for WordHashes {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, hash: u64) {
+        self.0 = hash;
+    }
+}
+
 fn is_word_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
 }
@@ -378,7 +498,7 @@ fn ends_with_word(text: &str, word: &str) -> bool {
 /// Whether `word` (or its plural in -s) appears as a whole word.
 fn contains_word(haystack: &str, word: &str) -> bool {
     let bytes = haystack.as_bytes();
-    haystack.match_indices(word).any(|(at, _)| {
+    memchr::memmem::find_iter(bytes, word.as_bytes()).any(|at| {
         let mut end = at + word.len();
         if bytes.get(end) == Some(&b's') {
             end += 1;
@@ -417,6 +537,48 @@ mod tests {
     fn ids(text: &str) -> Vec<String> {
         let (taxonomy, gazetteer) = &*GAZETTEER;
         gazetteer.find(text).iter().map(|f| taxonomy.skills[f.skill].id.clone()).collect()
+    }
+
+    /// The anchored walk from word starts and punctuation must find every whole-token match an
+    /// unanchored search over all the text finds, and no other.
+    #[test]
+    fn candidates_are_the_unanchored_matches_a_token_can_start() {
+        let (taxonomy, gazetteer) = &*GAZETTEER;
+        let (keys, _, _) = spellings_of(taxonomy);
+        let long: Vec<(usize, &String)> = keys.iter().enumerate().filter(|(_, key)| !is_short(key)).collect();
+        let unanchored = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(long.iter().map(|(_, key)| key))
+            .expect("builds");
+        let whole_tokens = |text: &str, mut found: Vec<(usize, usize, usize)>| {
+            found.retain(|&(start, end, _)| on_boundaries(text.as_bytes(), start, end));
+            found.sort_unstable();
+            found
+        };
+        let mut checked = 0;
+        for (_, key) in &long {
+            let upper = key.to_uppercase();
+            for text in [
+                (*key).clone(),
+                format!("Using {key} daily"),
+                format!("x{key} and {key}x"),
+                format!("({upper}), [{key}]"),
+                format!("{key}.{key}/{key}"),
+                format!("-{key}- _{key}_"),
+                format!("é{key} {key}é"),
+                format!("{}, {key}s", capitalised(key)),
+                format!("{key}{key} {key} {key}"),
+            ] {
+                let expected = unanchored
+                    .find_overlapping_iter(&text)
+                    .map(|m| (m.start(), m.end(), long[m.pattern().as_usize()].0))
+                    .collect();
+                let actual = gazetteer.candidates(&text).collect();
+                assert_eq!(whole_tokens(&text, actual), whole_tokens(&text, expected), "{text:?}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 10_000, "only {checked} texts");
     }
 
     #[test]
