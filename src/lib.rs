@@ -13,6 +13,7 @@ pub mod duration;
 pub mod env_vars;
 pub mod exit;
 pub mod export;
+pub mod fnv1a;
 pub mod ingest;
 pub mod lake;
 pub mod lock;

@@ -251,7 +251,7 @@ impl FeatureSpec {
             out.resize(base + self.options.text_buckets, 0.0);
             let text = format!("{} {}", facts.title, facts.description.as_deref().unwrap_or_default());
             for term in word_ngrams(&tokens(&text)) {
-                out[base + (fnv1a(&term) % self.options.text_buckets as u64) as usize] += 1.0;
+                out[base + (crate::fnv1a::hash(term.bytes()) % self.options.text_buckets as u64) as usize] += 1.0;
             }
             for value in &mut out[base..] {
                 *value = if *value > 0.0 { value.ln_1p() } else { absent };
@@ -308,13 +308,6 @@ fn frequent(rows: impl Iterator<Item = Vec<String>>, min_count: usize, limit: us
     kept.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     kept.truncate(limit);
     kept.into_iter().map(|(v, _)| v).collect()
-}
-
-/// FNV-1a: a stable hash, so a bucket means the same thing in every build and in Python.
-pub fn fnv1a(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 /// Reads the `City,State,Cost of Living Index` CSV (AdvisorSmith's layout).

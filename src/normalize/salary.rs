@@ -223,7 +223,7 @@ fn infer_interval(amount: f64, currency: Option<&str>, currencies: &Currencies) 
 }
 
 const SYMBOLS: &str = r"US\$|CA\$|C\$|AU\$|A\$|NZ\$|HK\$|NT\$|MX\$|S\$|R\$|Rs\.|\$|£|€|¥|₹|₩|฿";
-const CODES: &str = r"USD|EUR|GBP|CAD|AUD|NZD|CHF|SEK|NOK|DKK|JPY|CNY|RMB|HKD|SGD|INR|KRW|TWD|MYR|THB|MXN|BRL|ZAR|LKR";
+const CODES: &str = r"USD|EUR|GBP|CAD|AUD|NZD|CHF|SEK|NOK|DKK|JPY|CNY|RMB|HKD|SGD|INR|KRW|TWD|MYR|THB|MXN|BRL|ZAR|LKR|PLN";
 
 static AMOUNT_RANGE: LazyLock<Regex> = LazyLock::new(|| {
     let number = r"\d{1,3}(?:[,.]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?";
@@ -327,7 +327,12 @@ fn candidate(caps: &regex::Captures<'_>, text: &str, start: usize, kind: TextKin
         None => None,
     };
     let number_end = caps.name(if is_range { "n2" } else { "n1" })?.end();
-    let after_number = caps.name(if is_range { "m2" } else { "m1" }).map_or(number_end, |m| m.end());
+    // The interval follows the multiplier and a trailing currency code: "3,000 - 3,500 GBP per month".
+    let (multiplier_group, code_group) = if is_range { ("m2", "ca2") } else { ("m1", "ca1") };
+    let after_number = caps
+        .name(code_group)
+        .or_else(|| caps.name(multiplier_group))
+        .map_or(number_end, |m| m.end());
     let after = &text[after_number..floor_char_boundary(text, text.len().min(after_number + 40))];
     let stated_interval = INTERVAL_AFTER.captures(after).and_then(|c| Interval::parse(&c[1]));
     let has_k = m1.is_some() || m2.is_some();
@@ -455,6 +460,23 @@ mod tests {
         );
     }
 
+    /// A currency of the table that the text pattern does not know would be read as no
+    /// currency at all, or not at all.
+    #[test]
+    fn every_currency_of_the_table_is_read_by_its_code() {
+        for currency in Currencies::builtin().all() {
+            assert!(
+                CODES.split('|').any(|code| code == currency.code),
+                "{} is not in CODES",
+                currency.code
+            );
+        }
+        assert_eq!(
+            prose("Salary: 12,000 - 18,000 PLN per month"),
+            Some((12_000.0, 18_000.0, Some("PLN".into()), Interval::Monthly))
+        );
+    }
+
     #[test]
     fn other_intervals() {
         assert_eq!(
@@ -468,6 +490,12 @@ mod tests {
         assert_eq!(
             prose("CA$1,200 weekly"),
             Some((1_200.0, 1_200.0, Some("CAD".into()), Interval::Weekly))
+        );
+        // Read from the words after a trailing code, not guessed from the amount (3,500 GBP
+        // a year would be too little to be yearly pay, and too much to be hourly).
+        assert_eq!(
+            prose("3,000 - 3,500 GBP per month"),
+            Some((3_000.0, 3_500.0, Some("GBP".into()), Interval::Monthly))
         );
     }
 

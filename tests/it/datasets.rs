@@ -113,8 +113,8 @@ fn education_shares_are_plausible(lake: &std::path::Path) {
 
 /// Rows of the two layouts added last, checked by hand against their CSV lines (2026-11-30):
 /// Adzuna's `SalaryNormalized` is annual GBP (the raw "20000 - 30000/annum" gives 25,000);
-/// `NoFluffJobs`' pay is monthly PLN (12,000–20,000 a month is 144,000–240,000 a year), with no
-/// USD figure because the Federal Reserve publishes no PLN rate.
+/// `NoFluffJobs`' pay is monthly PLN (12,000–20,000 a month is 144,000–240,000 a year), in USD at
+/// the table's 3.6962 złoty per dollar (ECB, June 2026); the board is Polish, so is the posting.
 fn new_layouts_state_their_currency_and_interval(lake: &std::path::Path) {
     let rows = table_rows(
         lake,
@@ -144,7 +144,7 @@ fn new_layouts_state_their_currency_and_interval(lake: &std::path::Path) {
     );
     assert_eq!(
         find("nofluffjobs", "ServiceNow Business Analyst"),
-        ["", "", "mid", "monthly", "PLN", "144000.0", "240000.0", ""]
+        ["", "PL", "mid", "monthly", "PLN", "144000.0", "240000.0", "38958.93"]
     );
     for site in ["adzuna", "nofluffjobs"] {
         let currencies: BTreeSet<&str> = rows.iter().filter(|r| r[0] == site).map(|r| r[6].as_str()).collect();

@@ -5,7 +5,10 @@ by row: the same columns, and the same multiset of rows. Views are not stored by
 are compared through the tables built on them.
 
 Tolerances, stated: floating-point values are compared after rounding to 9 significant digits
-(the two engines sum and average in different orders), and a snapshot's run-time columns
+(the two engines sum and average in different orders), and rows left unmatched after that are
+paired when their floats agree within a relative 1e-8 (a value on a rounding boundary, such
+as an average of 89987.01375, rounds either way: 89987.0137 or 89987.0138), and a snapshot's
+run-time columns
 (dbt_valid_from, dbt_valid_to, dbt_updated_at, dbt_scd_id: when each engine ran) are compared
 only as null or not null. Everything else must be equal.
 
@@ -17,6 +20,7 @@ import collections
 import datetime
 import decimal
 import json
+import math
 import os
 import subprocess
 import sys
@@ -74,6 +78,24 @@ def rows(connection, relation, columns):
         for row in connection.execute(f"SELECT {select} FROM {relation}").fetchall())
 
 
+def same_but_for_rounding(ours, theirs):
+    """Rows equal except for floats within a relative 1e-8 of each other."""
+    return all(
+        a == b or (isinstance(a, float) and isinstance(b, float) and math.isclose(a, b, rel_tol=1e-8))
+        for a, b in zip(ours, theirs))
+
+
+def unpaired(only_rats, only_dbt):
+    """The rows of each side that no row of the other side matches but for rounding."""
+    ours, theirs = list(only_rats.elements()), list(only_dbt.elements())
+    for row in list(ours):
+        match = next((other for other in theirs if same_but_for_rounding(row, other)), None)
+        if match is not None:
+            ours.remove(row)
+            theirs.remove(match)
+    return collections.Counter(ours), collections.Counter(theirs)
+
+
 dbt = duckdb.connect(database, read_only=True)
 rats = duckdb.connect()
 models = persisted_models()
@@ -93,7 +115,7 @@ for name, relation in models:
         continue
     ours = rows(rats, f'"{name}"', theirs_columns)
     theirs = rows(dbt, relation, theirs_columns)
-    only_rats, only_dbt = ours - theirs, theirs - ours
+    only_rats, only_dbt = unpaired(ours - theirs, theirs - ours)
     print(f"{name}: {sum(ours.values())} rows (rats), {sum(theirs.values())} rows (dbt), "
           f"{sum(only_rats.values())} only in rats, {sum(only_dbt.values())} only in dbt")
     if only_rats or only_dbt:
