@@ -4,13 +4,15 @@ dbt's manifest, so a new model cannot be missed) with rats' Delta table of the s
 by row: the same columns, and the same multiset of rows. Views are not stored by rats; they
 are compared through the tables built on them.
 
-Tolerances, stated: floating-point values are compared after rounding to 9 significant digits
-(the two engines sum and average in different orders), and rows left unmatched after that are
-paired when their floats agree within a relative 1e-8 (a value on a rounding boundary, such
-as an average of 89987.01375, rounds either way: 89987.0137 or 89987.0138), and a snapshot's
-run-time columns
-(dbt_valid_from, dbt_valid_to, dbt_updated_at, dbt_scd_id: when each engine ran) are compared
-only as null or not null. Everything else must be equal.
+Tolerances, stated:
+- floating-point values are compared after rounding to 9 significant digits (the two engines
+  sum and average in different orders);
+- rows left unmatched after that are paired when their floats agree within a relative 1e-8 (a
+  value on a rounding boundary, such as an average of 89987.01375, rounds either way:
+  89987.0137 or 89987.0138);
+- a snapshot's run-time columns (dbt_valid_from, dbt_valid_to, dbt_updated_at, dbt_scd_id:
+  when each engine ran) are compared only as null or not null.
+Everything else must be equal.
 
 Prints one line per model; exits 1 naming each difference with a few differing rows.
 
