@@ -146,15 +146,20 @@ fn spellings_of(taxonomy: &Taxonomy) -> (Vec<String>, Vec<Spelling>, HashMap<Str
     (keys, spellings, by_key)
 }
 
-/// Whether a spelling is looked up per word ([`Gazetteer::candidates`]) instead of walked.
-fn is_short(key: &str) -> bool {
-    key.len() <= SHORT && key.bytes().all(|b| b.is_ascii_alphanumeric())
-}
-
 impl Gazetteer {
     pub fn new(taxonomy: &Taxonomy) -> Result<Self, BuildError> {
         let (keys, spellings, by_key) = spellings_of(taxonomy);
-        let (short_keys, long_keys): (Vec<_>, Vec<_>) = keys.into_iter().enumerate().partition(|(_, key)| is_short(key));
+        // A spelling that is one short word is looked up per word ([`Gazetteer::candidates`]);
+        // every other one is walked.
+        let mut short: Vec<(u32, usize)> = Vec::new();
+        let mut long_keys = Vec::new();
+        for (at, key) in keys.into_iter().enumerate() {
+            match short_key(key.as_bytes()) {
+                Some(word) => short.push((word, at)),
+                None => long_keys.push((at, key)),
+            }
+        }
+        short.sort_unstable();
         // A contiguous NFA: small and quick to build, and an anchored walk rarely goes past a
         // few states, so a DFA's faster steps would not pay for its 50 MB.
         let automaton = NFA::builder()
@@ -175,11 +180,6 @@ impl Gazetteer {
                 first_words.insert(word_hash(first_word));
             }
         }
-        let mut short: Vec<(u32, usize)> = short_keys
-            .into_iter()
-            .filter_map(|(at, key)| short_key(key.as_bytes()).map(|k| (k, at)))
-            .collect();
-        short.sort_unstable();
         let lower = |v: &[String]| v.iter().map(|s| s.to_lowercase()).collect::<Vec<_>>();
         let categories: Vec<&String> = taxonomy.categories.keys().collect();
         Ok(Self {
@@ -529,7 +529,11 @@ mod tests {
     fn candidates_are_the_unanchored_matches_a_token_can_start() {
         let (taxonomy, gazetteer) = &*GAZETTEER;
         let (keys, _, _) = spellings_of(taxonomy);
-        let long: Vec<(usize, &String)> = keys.iter().enumerate().filter(|(_, key)| !is_short(key)).collect();
+        let long: Vec<(usize, &String)> = keys
+            .iter()
+            .enumerate()
+            .filter(|(_, key)| short_key(key.as_bytes()).is_none())
+            .collect();
         let unanchored = aho_corasick::AhoCorasick::builder()
             .ascii_case_insensitive(true)
             .build(long.iter().map(|(_, key)| key))
@@ -560,7 +564,7 @@ mod tests {
                 let actual = gazetteer
                     .candidates(&text)
                     .into_iter()
-                    .filter(|&(_, _, spelling)| !is_short(&keys[spelling]))
+                    .filter(|&(_, _, spelling)| short_key(keys[spelling].as_bytes()).is_none())
                     .collect();
                 assert_eq!(whole_tokens(&text, actual), whole_tokens(&text, expected), "{text:?}");
                 checked += 1;
