@@ -32,7 +32,16 @@ impl Signature {
     pub fn of_folded(folded: &str) -> Option<Self> {
         // Letters and digits only: the same text scraped with glued or split words
         // ("LawyerWe believe" / "Lawyer We believe") signs the same.
-        let bytes: Vec<u8> = folded.bytes().filter(|b| *b != b' ').collect();
+        // Without a branch per byte: filtering spaces out byte by byte, a guess at every word's
+        // end, was 3.2 % of `rats consume`'s samples, and signing 4.1 % more; now signing is
+        // 4.4 % in all (BENCHMARKS.md).
+        let mut bytes = vec![0_u8; folded.len()];
+        let mut len = 0;
+        for &b in folded.as_bytes() {
+            bytes[len] = b;
+            len += usize::from(b != b' ');
+        }
+        bytes.truncate(len);
         if bytes.len() < SHINGLE + MIN_SHINGLES - 1 {
             return None;
         }
@@ -52,10 +61,9 @@ impl Signature {
             let h = mix(rolling);
             let slot = (h % SLOTS as u64) as usize;
             let value = (h >> 32) as u32;
-            if !filled[slot] || value < slots[slot] {
-                slots[slot] = value;
-                filled[slot] = true;
-            }
+            // An unfilled slot holds u32::MAX, so the minimum is right either way.
+            slots[slot] = slots[slot].min(value);
+            filled[slot] = true;
         }
         // Optimal densification: an empty slot copies a filled one chosen by a hash of
         // (slot, attempt), the same choice for every document, so estimates stay unbiased.

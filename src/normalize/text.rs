@@ -1,8 +1,10 @@
 //! Description text: HTML to plain text and tidy whitespace, so hashing, shingling and the
 //! parsers downstream see the same text whatever markup the board used.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
+use memchr::memmem::Finder;
 use regex::Regex;
 
 static TAG: LazyLock<Regex> =
@@ -26,50 +28,43 @@ pub fn html_to_text(input: &str) -> String {
     tidy_whitespace(&decode_entities(&without_tags))
 }
 
-/// Decodes HTML entities, repeatedly for double-escaped text ("PG&amp;amp;E" is "PG&E").
-pub fn decode_entities(input: &str) -> String {
-    let mut text = input.to_string();
+/// Decodes HTML entities, repeatedly for double-escaped text ("PG&amp;amp;E" is "PG&E"). Text
+/// without an entity is handed back as it is, uncopied.
+pub fn decode_entities(input: &str) -> Cow<'_, str> {
+    let mut text = Cow::Borrowed(input);
     for _ in 0..3 {
         if !text.contains('&') {
             break;
         }
-        let decoded = ENTITY
-            .replace_all(&text, |caps: &regex::Captures<'_>| {
-                decode_entity(&caps[1]).unwrap_or_else(|| caps[0].to_string())
-            })
-            .into_owned();
-        if decoded == text {
+        let decoded = ENTITY.replace_all(&text, |caps: &regex::Captures<'_>| {
+            decode_entity(&caps[1]).unwrap_or_else(|| caps[0].to_string())
+        });
+        let Cow::Owned(decoded) = decoded else {
+            break;
+        };
+        if decoded == *text {
             break;
         }
-        text = decoded;
+        text = Cow::Owned(decoded);
     }
     text
 }
 
 /// Collapses runs of spaces, trims every line and keeps at most one blank line in a row (none
-/// at either end). One pass over the text that copies the runs between spaces whole, since it
-/// runs on every description and title: replacing the two regular expressions it used took
-/// `rats consume` of 200,000 postings from 22.25 to 21.25 s (one run each under `perf`, on
-/// `scripts/bench-input.py`'s postings).
+/// at either end). It runs on every description and title, so it avoids looking at each byte:
+/// most texts (95 % of the descriptions `scripts/bench-input.py` samples) hold no run to
+/// collapse — no tab, carriage return, form feed, vertical tab, no-break or zero-width space
+/// and no two spaces in a row, which a few vectorised searches rule out — and their lines are
+/// only trimmed. Replacing the two regular expressions it once used took `rats consume` of
+/// 200,000 postings from 22.25 to 21.25 s; the searches took its share of `perf`'s samples of
+/// a Kafka consume from 4.2 % to 0.6 % (BENCHMARKS.md).
 pub fn tidy_whitespace(input: &str) -> String {
     let mut out = String::with_capacity(input.len());
-    let mut line = String::new();
+    let mut buffer = String::new();
+    let collapse = has_runs_to_collapse(input.as_bytes());
     let mut blank_before = false;
     for raw in input.split('\n') {
-        line.clear();
-        let mut rest = raw;
-        loop {
-            let (text_len, space_len) = next_collapsed_space(rest.as_bytes());
-            line.push_str(&rest[..text_len]);
-            if space_len == 0 {
-                break;
-            }
-            // A plain space can only be there as a collapsed run: one space per run.
-            if !line.ends_with(' ') {
-                line.push(' ');
-            }
-            rest = &rest[text_len + space_len..];
-        }
+        let line = if collapse { collapse_spaces(raw, &mut buffer) } else { raw };
         let trimmed = line.trim();
         if trimmed.is_empty() {
             blank_before = !out.is_empty();
@@ -84,21 +79,68 @@ pub fn tidy_whitespace(input: &str) -> String {
     out
 }
 
-/// Where the first character a run of which becomes one space starts in `bytes`, and its
-/// length: blanks, tabs, carriage returns, form feeds, vertical tabs, no-break (U+00A0) and
-/// zero-width (U+200B) spaces. `(bytes.len(), 0)` when there is none. Every position returned
-/// is a character boundary: ASCII bytes and UTF-8 lead bytes are.
-fn next_collapsed_space(bytes: &[u8]) -> (usize, usize) {
-    for (at, &b) in bytes.iter().enumerate() {
-        let len = match b {
-            b' ' | b'\t' | b'\r' | 0x0b | 0x0c => 1,
-            0xc2 if bytes.get(at + 1) == Some(&0xa0) => 2,
-            0xe2 if bytes.get(at + 1..at + 3) == Some(&[0x80, 0x8b]) => 3,
-            _ => continue,
-        };
-        return (at, len);
+/// Whether `text` holds a character [`collapsible_len`] names other than a lone plain space.
+fn has_runs_to_collapse(text: &[u8]) -> bool {
+    static TWO_SPACES: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("  "));
+    static NO_BREAK_SPACE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("\u{a0}"));
+    static ZERO_WIDTH_SPACE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("\u{200b}"));
+    memchr::memchr3(b'\t', b'\r', 0x0b, text).is_some()
+        || memchr::memchr(0x0c, text).is_some()
+        || TWO_SPACES.find(text).is_some()
+        || NO_BREAK_SPACE.find(text).is_some()
+        || ZERO_WIDTH_SPACE.find(text).is_some()
+}
+
+/// `line` with every run of collapsible spaces made one plain space: `line` itself when its
+/// only ones are lone plain spaces, else a collapsed copy written into `buffer`.
+fn collapse_spaces<'a>(line: &'a str, buffer: &'a mut String) -> &'a str {
+    let bytes = line.as_bytes();
+    let mut collapsed = false;
+    let mut copied = 0;
+    let mut at = 0;
+    while at < bytes.len() {
+        let first = collapsible_len(bytes, at);
+        if first == 0 {
+            at += 1;
+            continue;
+        }
+        let mut end = at + first;
+        loop {
+            match collapsible_len(bytes, end) {
+                0 => break,
+                len => end += len,
+            }
+        }
+        // A lone plain space is already what its run becomes.
+        if end - at > 1 || bytes[at] != b' ' {
+            if !collapsed {
+                buffer.clear();
+                collapsed = true;
+            }
+            buffer.push_str(&line[copied..at]);
+            buffer.push(' ');
+            copied = end;
+        }
+        at = end;
     }
-    (bytes.len(), 0)
+    if !collapsed {
+        return line;
+    }
+    buffer.push_str(&line[copied..]);
+    buffer
+}
+
+/// The length of the character at `at` when it is one whose runs become one space: blanks,
+/// tabs, carriage returns, form feeds, vertical tabs, no-break (U+00A0) and zero-width (U+200B)
+/// spaces; 0 otherwise (or at the end). Such a character always starts on a character
+/// boundary: ASCII bytes and UTF-8 lead bytes do.
+fn collapsible_len(bytes: &[u8], at: usize) -> usize {
+    match bytes.get(at) {
+        Some(b' ' | b'\t' | b'\r' | 0x0b | 0x0c) => 1,
+        Some(0xc2) if bytes.get(at + 1) == Some(&0xa0) => 2,
+        Some(0xe2) if bytes.get(at + 1..at + 3) == Some(&[0x80, 0x8b]) => 3,
+        _ => 0,
+    }
 }
 
 fn decode_entity(name: &str) -> Option<String> {
@@ -133,25 +175,27 @@ fn decode_entity(name: &str) -> Option<String> {
 /// Lower-cases and reduces text to letters, digits and single spaces: the form used for keys
 /// and content hashes, so punctuation and case never make two postings look different.
 ///
-/// Runs on every description: ASCII bytes are handled one byte at a time without decoding
-/// characters (by `perf`, the character loop it replaced was 5 % of `rats consume`'s time).
+/// Runs on every description, so an ASCII byte costs a table look-up and a store, without a
+/// branch on what it is: a separator is written as a space that the next one overwrites. By
+/// `perf` of a Kafka consume, the character loop this replaced took 5 % of the samples, the
+/// byte loop after it 5.2 %, this 2.3 % (BENCHMARKS.md).
 pub fn fold_key(input: &str) -> String {
     let bytes = input.as_bytes();
-    let mut out = String::with_capacity(input.len());
-    let mut pending_space = false;
+    // Room for every ASCII byte; a character outside ASCII makes more room if it needs it.
+    let mut out = vec![0_u8; bytes.len()];
+    let mut len = 0;
+    // Whether the last byte written is a space, or nothing is written yet: the next separator
+    // is then dropped.
+    let mut after_space = true;
     let mut at = 0;
     while let Some(&b) = bytes.get(at) {
         if b.is_ascii() {
             at += 1;
-            if b.is_ascii_alphanumeric() || b == b'+' || b == b'#' {
-                if pending_space && !out.is_empty() {
-                    out.push(' ');
-                }
-                pending_space = false;
-                out.push(char::from(b.to_ascii_lowercase()));
-            } else {
-                pending_space = true;
-            }
+            let folded = KEY_BYTES[usize::from(b)];
+            out[len] = folded;
+            let is_space = folded == b' ';
+            len += usize::from(!(is_space && after_space));
+            after_space = is_space;
             continue;
         }
         // A multi-byte character: `at` is on its first byte, as every ASCII byte is a whole
@@ -161,17 +205,42 @@ pub fn fold_key(input: &str) -> String {
         };
         at += c.len_utf8();
         if c.is_alphanumeric() {
-            if pending_space && !out.is_empty() {
-                out.push(' ');
+            for lower in c.to_lowercase() {
+                // Lower case can be longer ("İ" is "i̇"): keep room for the rest of the input.
+                let room = len + lower.len_utf8() + (bytes.len() - at);
+                if out.len() < room {
+                    out.resize(room, 0);
+                }
+                len += lower.encode_utf8(&mut out[len..]).len();
             }
-            pending_space = false;
-            out.extend(c.to_lowercase());
-        } else {
-            pending_space = true;
+            after_space = false;
+        } else if !after_space {
+            out[len] = b' ';
+            len += 1;
+            after_space = true;
         }
     }
-    out
+    if after_space && len > 0 {
+        len -= 1;
+    }
+    out.truncate(len);
+    String::from_utf8(out).expect("only ASCII bytes and whole characters are written")
 }
+
+/// What [`fold_key`] writes for each ASCII byte: letters in lower case, digits, `+` and `#` (C++,
+/// C#) as they are, a space for anything else.
+static KEY_BYTES: [u8; 128] = {
+    let mut table = [b' '; 128];
+    let mut b = 0;
+    while b < 128 {
+        let byte = b as u8;
+        if byte.is_ascii_alphanumeric() || byte == b'+' || byte == b'#' {
+            table[b] = byte.to_ascii_lowercase();
+        }
+        b += 1;
+    }
+    table
+};
 
 /// Trims a value and treats an empty result as absent.
 pub fn non_empty(value: Option<&str>) -> Option<String> {
