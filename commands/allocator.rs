@@ -20,3 +20,11 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 /// on the 700 rjdb pairs took 214 s instead of 254 s (debug build, BENCHMARKS.md). Not for every
 /// command: consume's peak RSS rises by a fifth with it.
 pub const ENCODER_OPTIONS: Setting = ("MALLOC_CONF", "thp:always");
+
+/// Options for `rats consume`, read the same way. Why: consume frees each batch on other
+/// threads than the ones that built it (decoding and normalising on the pool, the tables' files
+/// written on threads of their own), and with jemalloc's default of eight arenas on this
+/// machine each arena kept its own freed pages, unused by the others: one arena pools them.
+/// 200,000 postings from Kafka peaked at 614 and 635 MB with eight arenas, 476–507 MB with
+/// one, in the same time (BENCHMARKS.md).
+pub const CONSUME_OPTIONS: Setting = ("MALLOC_CONF", "narenas:1");

@@ -59,6 +59,9 @@ fn main() -> ExitCode {
     if matches!(cli.command, Command::Serve(_)) {
         restart_with.push(serve::ENCODER_THREADS);
     }
+    if matches!(cli.command, Command::Consume(_)) {
+        restart_with.push(allocator::CONSUME_OPTIONS);
+    }
     restart::with(&restart_with);
     let outcome = match run(cli) {
         Ok(outcome) => outcome,

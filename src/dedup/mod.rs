@@ -54,6 +54,26 @@ pub struct Duplicate {
     pub similarity: f64,
 }
 
+/// What is kept of a posting that repeats another: its own key and when it was posted and
+/// collected (the duplicates table's columns). The rest of it, the description above all, is
+/// let go as soon as the repeat is recognised, so batches waiting to be committed stay small.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Repeat {
+    pub posting_key: String,
+    pub date_posted: Option<chrono::NaiveDate>,
+    pub scraped_at: Option<String>,
+}
+
+impl Repeat {
+    pub fn of(posting: Posting) -> Self {
+        Repeat {
+            posting_key: posting.posting_key,
+            date_posted: posting.date_posted,
+            scraped_at: posting.scraped_at,
+        }
+    }
+}
+
 /// What the index remembers of a kept posting for near-duplicate checks.
 #[derive(Debug, Clone)]
 pub struct NearEntry {

@@ -13,7 +13,7 @@ use super::readers::SourceRecord;
 use super::reject::{ErrorCode, Reject, unless_panicked};
 use super::summary::Counts;
 use crate::dedup::minhash::Signature;
-use crate::dedup::{DedupIndex, Duplicate, NearEntry};
+use crate::dedup::{DedupIndex, Duplicate, NearEntry, Repeat};
 use crate::lake::{Lake, LakeError, TableWrite, rows};
 use crate::normalize::{Normaliser, Posting};
 
@@ -26,8 +26,8 @@ const SILVER: usize = 3;
 /// The outcome of one record.
 pub enum Fate {
     Kept(Box<Posting>),
-    /// The duplicate's own posting key (the posting itself is not kept) and the verdict.
-    Duplicate(Box<Posting>, Duplicate),
+    /// What the duplicates table keeps of the repeat, and the verdict.
+    Duplicate(Repeat, Duplicate),
     Quarantined(Reject),
 }
 
@@ -72,14 +72,17 @@ const CHUNK: usize = 64;
 /// skills. So deduplication, which cannot be split, no longer leaves a core idle, and a core
 /// that finishes its share early takes more (the halves of a batch split up front took
 /// different times).
-pub fn decide(batch: &[SourceRecord], normaliser: &Normaliser, index: &mut DedupIndex) -> Vec<Fate> {
+///
+/// Each record's listing is taken for normalising: the batch keeps only what committing
+/// needs.
+pub fn decide(batch: &mut [SourceRecord], normaliser: &Normaliser, index: &mut DedupIndex) -> Vec<Fate> {
     let (normalised_sender, normalised_chunks) = mpsc::channel::<(usize, Vec<Result<Posting, Reject>>)>();
     let (decided_sender, decided_chunks) = mpsc::channel::<(usize, Vec<Fate>)>();
     rayon::in_place_scope(|scope| {
-        for (number, part) in batch.chunks(CHUNK).enumerate() {
+        for (number, part) in batch.chunks_mut(CHUNK).enumerate() {
             let sender = normalised_sender.clone();
             scope.spawn(move |_| {
-                let outcomes = part.iter().map(|r| normalise(r, normaliser)).collect();
+                let outcomes = part.iter_mut().map(|r| normalise(r, normaliser)).collect();
                 // The receiver lives until every chunk is in: sending cannot fail.
                 let _ = sender.send((number, outcomes));
             });
@@ -107,8 +110,8 @@ pub fn decide(batch: &[SourceRecord], normaliser: &Normaliser, index: &mut Dedup
     parts.into_iter().flat_map(|(_, fates)| fates).collect()
 }
 
-fn normalise(record: &SourceRecord, normaliser: &Normaliser) -> Result<Posting, Reject> {
-    let listing = record.listing()?;
+fn normalise(record: &mut SourceRecord, normaliser: &Normaliser) -> Result<Posting, Reject> {
+    let listing = record.take_listing()?;
     guarded(|| normaliser.normalise(&listing))
 }
 
@@ -119,7 +122,7 @@ fn deduplicate(outcome: Result<Posting, Reject>, index: &mut DedupIndex) -> Fate
         Ok(posting) => {
             if let Some(duplicate) = index.check(&posting, posting.signature.as_ref()) {
                 index.alias(&posting.posting_key, &duplicate.of);
-                Fate::Duplicate(Box::new(posting), duplicate)
+                Fate::Duplicate(Repeat::of(posting), duplicate)
             } else {
                 let near = posting.signature.clone().map(|s| NearEntry::of(&posting, s));
                 index.insert(&posting.posting_key, posting.job_url.as_deref(), &posting.content_hash, near);
@@ -190,27 +193,37 @@ pub fn commit(
     let new_in = |table: usize| move |(r, _): &(&SourceRecord, &Fate)| r.coordinates.record > held(r, table);
     let pairs = || batch.iter().zip(fates);
 
-    let bronze = rows::bronze_batch(
-        pairs().filter(new_in(BRONZE)).map(|(r, _)| (&r.coordinates, raw(r))),
-        origin.input_format,
-        origin.mapping,
-    );
-    let quarantine = rows::quarantine_batch(pairs().filter(new_in(QUARANTINE)).filter_map(|(r, f)| match f {
-        Fate::Quarantined(reject) => Some((&r.coordinates, raw(r), reject)),
-        _ => None,
-    }));
-    let duplicates = rows::duplicates_batch(pairs().filter(new_in(DUPLICATES)).filter_map(|(r, f)| match f {
-        Fate::Duplicate(posting, d) => Some((&r.coordinates, posting.as_ref(), d)),
-        _ => None,
-    }));
-    let silver_rows: Vec<rows::SilverRow<'_>> = pairs()
-        .filter(new_in(SILVER))
-        .filter_map(|(r, f)| match f {
-            Fate::Kept(p) => Some((&r.coordinates, p.as_ref())),
+    // Bronze copies every record's raw payload: its rows are built on a thread of their own
+    // while the other tables' are.
+    let (bronze, quarantine, duplicates, silver) = std::thread::scope(|scope| {
+        let bronze = scope.spawn(|| {
+            rows::bronze_batch(
+                pairs().filter(new_in(BRONZE)).map(|(r, _)| (&r.coordinates, raw(r))),
+                origin.input_format,
+                origin.mapping,
+            )
+        });
+        let quarantine = rows::quarantine_batch(pairs().filter(new_in(QUARANTINE)).filter_map(|(r, f)| match f {
+            Fate::Quarantined(reject) => Some((&r.coordinates, raw(r), reject)),
             _ => None,
-        })
-        .collect();
-    let silver = rows::silver_batch(&silver_rows);
+        }));
+        let duplicates = rows::duplicates_batch(pairs().filter(new_in(DUPLICATES)).filter_map(|(r, f)| match f {
+            Fate::Duplicate(repeat, d) => Some((&r.coordinates, repeat, d)),
+            _ => None,
+        }));
+        // Silver gets a file per month a batch's postings span (about 75 in the benchmark's
+        // batches), its longest write: its months are split in two halves written at once.
+        let (even_months, odd_months): (Vec<rows::SilverRow<'_>>, Vec<_>) = pairs()
+            .filter(new_in(SILVER))
+            .filter_map(|(r, f)| match f {
+                Fate::Kept(p) => Some((&r.coordinates, p.as_ref())),
+                _ => None,
+            })
+            .partition(|(_, p)| p.date_posted.is_none_or(|d| chrono::Datelike::month0(&d) % 2 == 0));
+        let silver = vec![rows::silver_batch(&even_months), rows::silver_batch(&odd_months)];
+        let bronze = bronze.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (bronze, quarantine, duplicates, silver)
+    });
 
     // The last record of each stream in this batch.
     let mut last: BTreeMap<&str, u64> = BTreeMap::new();
@@ -218,7 +231,7 @@ pub fn commit(
         let entry = last.entry(r.coordinates.file.as_str()).or_default();
         *entry = (*entry).max(r.coordinates.record);
     }
-    let write = |table: usize, rows: RecordBatch| {
+    let write = |table: usize, parts: Vec<RecordBatch>| {
         let transactions: Vec<(String, i64)> = last
             .iter()
             .filter_map(|(file, &record)| {
@@ -226,15 +239,12 @@ pub fn commit(
                 (record > stream.committed[table]).then(|| (stream.app_id.clone(), record as i64))
             })
             .collect();
-        (!transactions.is_empty()).then_some(TableWrite {
-            rows: Some(rows),
-            transactions,
-        })
+        (!transactions.is_empty()).then_some(TableWrite { parts, transactions })
     };
     let writes = [
-        write(BRONZE, bronze),
-        write(QUARANTINE, quarantine),
-        write(DUPLICATES, duplicates),
+        write(BRONZE, vec![bronze]),
+        write(QUARANTINE, vec![quarantine]),
+        write(DUPLICATES, vec![duplicates]),
         write(SILVER, silver),
     ];
     lake.commit_batch(metadata, writes)?;

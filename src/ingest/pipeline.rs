@@ -191,9 +191,9 @@ fn consume_one(
             }
             Ok(())
         });
-        for batch in read_batches {
+        for mut batch in read_batches {
             let started = std::time::Instant::now();
-            let fates = batch::decide(&batch, normaliser, index);
+            let fates = batch::decide(&mut batch, normaliser, index);
             tracing::debug!(records = batch.len(), decide_ms = started.elapsed().as_millis(), "batch decided");
             batch::count(&fates, &mut counts);
             progress.records_done(batch.len() as u64);

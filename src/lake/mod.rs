@@ -17,6 +17,7 @@ mod table;
 use std::path::Path;
 
 use deltalake::arrow::record_batch::RecordBatch;
+use deltalake::kernel::Action;
 pub use table::{LakeError, Table, read_parquet};
 
 /// Table locations relative to the lake root.
@@ -25,11 +26,12 @@ pub const SILVER: &str = "silver/postings";
 pub const DUPLICATES: &str = "silver/duplicates";
 pub const QUARANTINE: &str = "quarantine/postings";
 
-/// One table's part of a batch commit: its new rows and the position each stream (an input
-/// file, a Kafka partition) reaches with them, recorded as Delta application transactions
+/// One table's part of a batch commit: its new rows, in parts whose files are written at once
+/// (each on a thread of its own), and the position each stream (an input file, a Kafka
+/// partition) reaches with them, recorded as Delta application transactions
 /// `(app_id, version)` in the same commit.
 pub struct TableWrite {
-    pub rows: Option<RecordBatch>,
+    pub parts: Vec<RecordBatch>,
     pub transactions: Vec<(String, i64)>,
 }
 
@@ -80,25 +82,65 @@ impl Lake {
     /// Silver goes last, so its transaction versions are never ahead of the others and a
     /// resumed run restarts from silver's position. `None` skips a table that already holds
     /// the batch.
+    ///
+    /// The data files of every table and part are written at once, each on a thread of its
+    /// own (encoding and compressing Parquet is most of a commit's work); only the commits,
+    /// a few milliseconds each, go one after another.
     pub fn commit_batch(
         &mut self,
         metadata: &serde_json::Map<String, serde_json::Value>,
         writes: [Option<TableWrite>; 4],
     ) -> Result<(), LakeError> {
-        let [bronze, quarantine, duplicates, silver] = writes;
         let runtime = &self.runtime;
-        for (table, batch) in [
-            (&mut self.bronze, bronze),
-            (&mut self.quarantine, quarantine),
-            (&mut self.duplicates, duplicates),
-            (&mut self.silver, silver),
-        ] {
-            if let Some(write) = batch {
-                runtime.block_on(table.append(write.rows.into_iter().collect(), &write.transactions, metadata.clone()))?;
+        let tables = [&mut self.bronze, &mut self.quarantine, &mut self.duplicates, &mut self.silver];
+        let written: Vec<_> = std::thread::scope(|scope| {
+            let writing: Vec<_> = tables
+                .iter()
+                .zip(writes)
+                .map(|(table, write)| {
+                    let table: &Table = table;
+                    write.map(|write| {
+                        let parts: Vec<_> = write
+                            .parts
+                            .into_iter()
+                            .map(|part| scope.spawn(move || write_part(runtime, table, part)))
+                            .collect();
+                        (parts, write.transactions)
+                    })
+                })
+                .collect();
+            writing
+                .into_iter()
+                .map(|table| {
+                    table.map(|(parts, transactions)| {
+                        let files = parts
+                            .into_iter()
+                            .try_fold(Vec::new(), |mut files, part| -> Result<Vec<Action>, LakeError> {
+                                files.extend(part.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?);
+                                Ok(files)
+                            });
+                        (files, transactions)
+                    })
+                })
+                .collect()
+        });
+        for (table, written) in tables.into_iter().zip(written) {
+            if let Some((files, transactions)) = written {
+                let started = std::time::Instant::now();
+                runtime.block_on(table.commit_files(files?, &transactions, metadata.clone()))?;
+                tracing::debug!(table = %table.path().display(), commit_ms = started.elapsed().as_millis(), "files committed");
             }
         }
         Ok(())
     }
+}
+
+/// Writes one part of a table's new rows as data files, not yet committed.
+fn write_part(runtime: &tokio::runtime::Runtime, table: &Table, part: RecordBatch) -> Result<Vec<Action>, LakeError> {
+    let started = std::time::Instant::now();
+    let files = runtime.block_on(table.write_files(vec![part]))?;
+    tracing::debug!(table = %table.path().display(), files = files.len(), write_ms = started.elapsed().as_millis(), "data files written");
+    Ok(files)
 }
 
 /// Reads `columns` of the existing table at `path` (for readers of the lake that do not

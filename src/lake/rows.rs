@@ -9,8 +9,8 @@ use deltalake::arrow::array::{
 use deltalake::arrow::datatypes::{DataType, Field, Schema};
 use deltalake::arrow::record_batch::RecordBatch;
 
-use crate::dedup::Duplicate;
 use crate::dedup::minhash::Signature;
+use crate::dedup::{Duplicate, Repeat};
 use crate::ingest::readers::Coordinates;
 use crate::ingest::reject::Reject;
 use crate::normalize::Posting;
@@ -207,7 +207,7 @@ pub fn quarantine_batch<'a>(rows: impl IntoIterator<Item = (&'a Coordinates, Raw
 
 /// Duplicate rows: the record's own posting key, the verdict, and when the repeat was posted
 /// and collected (a posting's history: first and last seen).
-pub fn duplicates_batch<'a>(rows: impl IntoIterator<Item = (&'a Coordinates, &'a Posting, &'a Duplicate)>) -> RecordBatch {
+pub fn duplicates_batch<'a>(rows: impl IntoIterator<Item = (&'a Coordinates, &'a Repeat, &'a Duplicate)>) -> RecordBatch {
     let mut coords = CoordinateColumns::default();
     let (mut key, mut of, mut kind, mut similarity) = (
         StringBuilder::new(),
@@ -216,14 +216,14 @@ pub fn duplicates_batch<'a>(rows: impl IntoIterator<Item = (&'a Coordinates, &'a
         Float64Builder::new(),
     );
     let (mut posted, mut scraped) = (Date32Builder::new(), StringBuilder::new());
-    for (c, p, d) in rows {
+    for (c, repeat, d) in rows {
         coords.push(c);
-        key.append_value(&p.posting_key);
+        key.append_value(&repeat.posting_key);
         of.append_value(&d.of);
         kind.append_value(d.kind.as_str());
         similarity.append_value(d.similarity);
-        posted.append_option(p.date_posted.map(days_since_epoch));
-        scraped.append_option(p.scraped_at.as_deref());
+        posted.append_option(repeat.date_posted.map(days_since_epoch));
+        scraped.append_option(repeat.scraped_at.as_deref());
     }
     batch(
         duplicates_schema(),
@@ -358,7 +358,7 @@ mod tests {
                 ..Default::default()
             })
             .expect("valid");
-        assert_eq!(duplicates_batch([(&c, &posting, &dup)]).num_rows(), 1);
+        assert_eq!(duplicates_batch([(&c, &Repeat::of(posting), &dup)]).num_rows(), 1);
         let listing = crate::contract::JobListing {
             job: Some(crate::contract::Job {
                 title: Some("Analyst".into()),

@@ -13,8 +13,7 @@
 //! byte with an unanchored automaton (a 50 MB DFA) took about 1.2 times as long on one core
 //! (BENCHMARKS.md, "The gazetteer walks from token starts").
 
-use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::HashMap;
 
 use aho_corasick::automaton::{Automaton, StateID};
 use aho_corasick::nfa::contiguous::NFA;
@@ -66,10 +65,9 @@ pub struct Gazetteer {
     anchored_start: StateID,
     /// The spelling each automaton pattern stands for.
     pattern_spelling: Vec<usize>,
-    /// [`word_hash`] of each automaton spelling's first word: a word of the text with another
-    /// hash starts no spelling.
-    first_words: HashSet<u64, BuildHasherDefault<WordHashes>>,
-    /// The same hashes in a filter small enough for the first level of cache, asked first.
+    /// [`word_hash`] of each automaton spelling's first word, in a filter small enough for the
+    /// first level of cache: a word of the text it rules out starts no spelling. A word it
+    /// lets through by chance costs one anchored walk, which dies within the word.
     first_word_filter: BitFilter,
     /// The bytes other than word bytes some spelling starts with (the `.` of `.net`): the
     /// automaton is walked from each of them too.
@@ -181,7 +179,6 @@ impl Gazetteer {
             .build(long_keys.iter().map(|(_, key)| key))?;
         let anchored_start = automaton.start_state(Anchored::Yes)?;
         let pattern_spelling = long_keys.iter().map(|(at, _)| *at).collect();
-        let mut first_words = HashSet::default();
         let mut first_word_filter = BitFilter::default();
         let mut punctuation_starts = [false; 256];
         for (_, key) in &long_keys {
@@ -190,9 +187,7 @@ impl Gazetteer {
             if first_word.is_empty() {
                 punctuation_starts[usize::from(bytes[0])] = true;
             } else {
-                let hash = word_hash(first_word);
-                first_words.insert(hash);
-                first_word_filter.insert(hash);
+                first_word_filter.insert(word_hash(first_word));
             }
         }
         let lower = |v: &[String]| v.iter().map(|s| s.to_lowercase()).collect::<Vec<_>>();
@@ -201,7 +196,6 @@ impl Gazetteer {
             automaton,
             anchored_start,
             pattern_spelling,
-            first_words,
             first_word_filter,
             punctuation_starts,
             short,
@@ -309,8 +303,7 @@ impl Gazetteer {
             {
                 found.push((start, at, self.short[i].1));
             }
-            let hash = word_hash(word);
-            if self.first_word_filter.may_contain(hash) && self.first_words.contains(&hash) {
+            if self.first_word_filter.may_contain(word_hash(word)) {
                 self.spelled_at(bytes, start, &mut found);
             }
         }
@@ -482,26 +475,6 @@ impl BitFilter {
     /// A multiplicative hash's top bits: spreads keys and FNV-1a hashes alike.
     fn bit(value: u64) -> usize {
         (value.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - Self::BITS)) as usize
-    }
-}
-
-/// Hashes [`word_hash`]es by taking them as they are: they are hashes already.
-#[derive(Default)]
-struct WordHashes(u64);
-
-impl Hasher for WordHashes {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8) | u64::from(b);
-        }
-    }
-
-    fn write_u64(&mut self, hash: u64) {
-        self.0 = hash;
     }
 }
 

@@ -377,9 +377,9 @@ impl Intake<'_> {
             schemas.insert(id, self.schemas.get(id)?);
         }
         let started = Instant::now();
-        let records = decode_all(&self.options.topic, messages, &schemas);
+        let mut records = decode_all(&self.options.topic, messages, &schemas);
         let decoded = Instant::now();
-        let fates = batch::decide(&records, self.normaliser, &mut self.index);
+        let fates = batch::decide(&mut records, self.normaliser, &mut self.index);
         tracing::debug!(
             records = records.len(),
             decode_ms = (decoded - started).as_millis(),

@@ -13,7 +13,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::mapping::Mapping;
-use super::reject::Reject;
+use super::reject::{ErrorCode, Reject};
 use crate::contract::JobListing;
 
 /// The `--input-format` values.
@@ -79,6 +79,9 @@ pub enum Decoded {
     Ready(Result<Box<JobListing>, Reject>),
     /// A JSON line, parsed on demand so the parsing runs on the worker threads.
     JsonLine,
+    /// Taken for normalising ([`SourceRecord::take_listing`]): what is left of the record
+    /// (its raw form and coordinates) is all that committing it needs.
+    Taken,
 }
 
 impl SourceRecord {
@@ -88,8 +91,29 @@ impl SourceRecord {
             Decoded::Ready(Ok(listing)) => Ok(Cow::Borrowed(listing.as_ref())),
             Decoded::Ready(Err(reject)) => Err(reject.clone()),
             Decoded::JsonLine => jsonl::decode(&self.raw).map(Cow::Owned),
+            Decoded::Taken => Err(taken()),
         }
     }
+
+    /// The contract record, or why there is none, taken out of the record: a decoded listing
+    /// (the description a second time, beside `raw`) is let go once normalised instead of
+    /// waiting in memory with its batch until the batch is committed.
+    pub fn take_listing(&mut self) -> Result<Box<JobListing>, Reject> {
+        match std::mem::replace(&mut self.listing, Decoded::Taken) {
+            Decoded::Ready(listing) => listing,
+            Decoded::JsonLine => jsonl::decode(&self.raw).map(Box::new),
+            Decoded::Taken => Err(taken()),
+        }
+    }
+}
+
+/// Why a record whose listing was taken has none: asking twice is a bug of the caller.
+fn taken() -> Reject {
+    Reject::new(
+        ErrorCode::InternalError,
+        None,
+        "the record's listing was taken for normalising already; please report it",
+    )
 }
 
 /// An open input: its records and what was decided about it.
@@ -188,4 +212,44 @@ pub enum OpenError {
     Read(#[from] ReadError),
     #[error(transparent)]
     Mapping(#[from] super::mapping::MappingError),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(listing: Decoded, raw: &str) -> SourceRecord {
+        SourceRecord {
+            coordinates: Coordinates {
+                file: "in.jsonl".into(),
+                record: 1,
+                line: 1,
+                byte_offset: 0,
+            },
+            raw: raw.into(),
+            raw_bytes: None,
+            listing,
+        }
+    }
+
+    /// A decoded listing leaves the record when taken (the raw form stays, for bronze); a
+    /// second take is a bug, quarantined as an internal error rather than a panic.
+    #[test]
+    fn a_taken_listing_leaves_the_record() {
+        let listing = JobListing {
+            job_id: Some("7".into()),
+            ..Default::default()
+        };
+        let mut decoded = record(Decoded::Ready(Ok(Box::new(listing.clone()))), "{}");
+        assert_eq!(*decoded.take_listing().expect("decoded"), listing);
+        assert!(matches!(decoded.listing, Decoded::Taken));
+        assert_eq!(decoded.raw, "{}");
+        for again in [decoded.take_listing(), decoded.listing().map(|l| Box::new(l.into_owned()))] {
+            assert_eq!(again.expect_err("taken").code, ErrorCode::InternalError);
+        }
+
+        let mut line = record(Decoded::JsonLine, r#"{"job_id": "8", "site": "indeed"}"#);
+        assert_eq!(line.take_listing().expect("parses").job_id.as_deref(), Some("8"));
+        assert!(matches!(line.listing, Decoded::Taken));
+    }
 }
