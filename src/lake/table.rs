@@ -221,7 +221,8 @@ impl Table {
 
     /// Takes the table state a commit left behind: the commit already brought the previous
     /// state up to its version, and reading the log again would replay every file the table
-    /// holds a second time (3-4 % of a Kafka consume's samples, BENCHMARKS.md).
+    /// holds a second time (the two replays together took 2-4 % of a Kafka consume's samples,
+    /// BENCHMARKS.md).
     fn adopt(&mut self, committed: &FinalizedCommit) {
         self.table.state = Some(committed.snapshot());
     }
