@@ -384,8 +384,8 @@ const LONG_TEXT_COLUMNS: [&str; 2] = ["raw", "description"];
 /// for the long text columns, which zstd at level 1 compresses at the same speed to half the
 /// size (200,000 postings from Kafka: bronze 183 → 87 MB, silver 203 → 150 MB). Not every
 /// column: zstd for all of them, silver's many small column chunks included (about 3,000 a
-/// batch), cost a sixth more CPU time than Snappy (BENCHMARKS.md). Polars, `DuckDB`, Spark and
-/// delta-rs all read both.
+/// batch), cost a sixth more CPU time than Snappy (BENCHMARKS.md). Polars, `DuckDB` and Python's
+/// deltalake read both (`tests/it/interop.rs` and the transform tests read the lake with them).
 fn writer_properties() -> deltalake::parquet::file::properties::WriterProperties {
     use deltalake::parquet::basic::{Compression, ZstdLevel};
     use deltalake::parquet::schema::types::ColumnPath;
