@@ -286,6 +286,7 @@ mod tests {
         assert_eq!(min_years_experience("Ten to 12 years of experience"), Some(10));
         assert_eq!(min_years_experience("Fifteen  years of experience"), Some(15));
         assert_eq!(min_years_experience("5\u{2003}+\u{a0}years of experience"), Some(5));
+        assert_eq!(min_years_experience("3 to \u{665} years of experience"), Some(3));
         assert_eq!(min_years_experience("3 – 5 (4) yrs of exp. required"), Some(3));
         assert_eq!(min_years_experience("Yearly bonus; a multi-year plan. 4 years experience"), Some(4));
         assert_eq!(min_years_experience("years: 6 years experience"), Some(6));
