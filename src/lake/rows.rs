@@ -150,11 +150,14 @@ pub fn bronze_batch<'a>(
     input_format: &str,
     mapping: Option<&str>,
 ) -> RecordBatch {
+    let rows: Vec<_> = rows.into_iter().collect();
     let mut coords = CoordinateColumns::default();
     let (mut format, mut map, mut raw, mut bytes) = (
         StringBuilder::new(),
         StringBuilder::new(),
-        StringBuilder::new(),
+        // Sized for every record at once: grown by doubling, the raw text was copied again
+        // and its fresh pages faulted in at each step.
+        StringBuilder::with_capacity(rows.len(), rows.iter().map(|(_, (text, _))| text.len()).sum()),
         BinaryBuilder::new(),
     );
     for (c, (text, raw_bytes)) in rows {
@@ -246,8 +249,15 @@ fn days_since_epoch(date: chrono::NaiveDate) -> i32 {
 /// One silver row: where it came from and the posting.
 pub type SilverRow<'a> = (&'a Coordinates, &'a Posting);
 
+/// A text column sized for its values at once (the description is most of silver's bytes; see
+/// [`bronze_batch`]'s raw column).
 fn text_column(rows: &[SilverRow<'_>], value: impl Fn(&Posting) -> Option<&str>) -> ArrayRef {
-    Arc::new(rows.iter().map(|(_, p)| value(p)).collect::<StringArray>())
+    let bytes = rows.iter().filter_map(|(_, p)| value(p)).map(str::len).sum();
+    let mut column = StringBuilder::with_capacity(rows.len(), bytes);
+    for (_, posting) in rows {
+        column.append_option(value(posting));
+    }
+    Arc::new(column.finish())
 }
 
 fn amount_column(rows: &[SilverRow<'_>], value: impl Fn(&Salary) -> Option<f64>) -> ArrayRef {

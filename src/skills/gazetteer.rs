@@ -443,10 +443,42 @@ fn short_key(word: &[u8]) -> Option<u32> {
     )
 }
 
-/// FNV-1a of a word in ASCII lower case: the automaton folds ASCII case only, so the hash does
-/// the same.
+/// A hash of a word in ASCII lower case (the automaton folds ASCII case only, so the hash does
+/// the same), eight bytes at a time: every word of every text is hashed, and FNV-1a multiplied
+/// once per byte, each multiply waiting for the last. With the table of word bytes below,
+/// `rats skills extract` of 100,000 postings on one core went from 5.20 to 5.03 s (BENCHMARKS.md).
 fn word_hash(word: &[u8]) -> u64 {
-    crate::fnv1a::hash(word.iter().map(u8::to_ascii_lowercase))
+    let mut hash = word.len() as u64;
+    let mut chunks = word.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut eight = [0_u8; 8];
+        eight.copy_from_slice(chunk);
+        hash = mixed_in(hash, u64::from_le_bytes(eight));
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut last = [0_u8; 8];
+        last[..rest.len()].copy_from_slice(rest);
+        hash = mixed_in(hash, u64::from_le_bytes(last));
+    }
+    hash
+}
+
+fn mixed_in(hash: u64, eight_bytes: u64) -> u64 {
+    let mixed = (hash ^ ascii_lowercase_8(eight_bytes)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    mixed ^ (mixed >> 32)
+}
+
+/// Eight bytes with each of `A`-`Z` made lower case, every other byte as it was: per byte,
+/// the low seven bits plus 0x3f carry into the top bit from `A` on, plus 0x25 from past `Z`
+/// (neither sum leaves its byte), and a byte with its own top bit set is no ASCII letter.
+fn ascii_lowercase_8(bytes: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let low_seven = bytes & (ONES * 0x7f);
+    let from_a = low_seven + ONES * (0x80 - u64::from(b'A'));
+    let past_z = low_seven + ONES * (0x7f - u64::from(b'Z'));
+    let upper = from_a & !past_z & !bytes & (ONES * 0x80);
+    bytes | (upper >> 2)
 }
 
 /// A set of numbers that may answer yes for a number it does not hold (about one in 40 when it
@@ -478,8 +510,21 @@ impl BitFilter {
     }
 }
 
+/// ASCII letters and digits, `_`, and every byte of a non-ASCII character: a table, since the
+/// word loop asks about every byte of every text.
+const WORD_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        let b = byte as u8;
+        table[byte] = b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80;
+        byte += 1;
+    }
+    table
+};
+
 fn is_word_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
+    WORD_BYTES[usize::from(b)]
 }
 
 /// A match counts only as whole tokens: no word character glued to either end (when the
@@ -597,6 +642,29 @@ mod tests {
             }
         }
         assert!(checked > 10_000, "only {checked} texts");
+    }
+
+    /// The word hash folds case eight bytes at a time: each byte value, in each place and
+    /// between letters and non-ASCII bytes, must fold as `to_ascii_lowercase` folds it.
+    #[test]
+    fn eight_bytes_fold_as_each_byte_does() {
+        for byte in 0..=u8::MAX {
+            assert_eq!(
+                is_word_byte(byte),
+                byte.is_ascii_alphanumeric() || byte == b'_' || byte >= 0x80,
+                "{byte:#x}"
+            );
+            for place in 0..8 {
+                for filler in [b'A', b'z', b'@', b'[', 0x80, 0xc1, 0xff, 0] {
+                    let mut bytes = [filler; 8];
+                    bytes[place] = byte;
+                    let folded = ascii_lowercase_8(u64::from_le_bytes(bytes)).to_le_bytes();
+                    assert_eq!(folded, bytes.map(|b| b.to_ascii_lowercase()), "{bytes:?}");
+                }
+            }
+        }
+        assert_eq!(word_hash(b"PostgreSQL-Admin"), word_hash(b"postgresql-admin"));
+        assert_ne!(word_hash(b"postgres"), word_hash(b"postgres\0"));
     }
 
     #[test]

@@ -186,7 +186,7 @@ fn decode_body(id: u32, body: &[u8], datum_reader: &GenericDatumReader<'_>, reso
             ),
         ));
     }
-    let raw = render_json(&value);
+    let raw = render_json(&value, body.len());
     let incompatible = |e: String| {
         Reject::new(
             ErrorCode::IncompatibleSchema,
@@ -208,11 +208,18 @@ fn decode_body(id: u32, body: &[u8], datum_reader: &GenericDatumReader<'_>, reso
 /// A decoded value as JSON text, the way apache-avro converts it to `serde_json::Value` (a
 /// union as its branch, an enum as its symbol, bytes as numbers, object keys sorted) but
 /// written straight from the value instead of through a copy of it and a JSON tree.
-fn render_json(value: &Value) -> String {
-    serde_json::to_string(&AsJson(value)).unwrap_or_else(|_| {
-        // A value apache-avro cannot convert (a float that is not finite): its own error, as before.
-        serde_json::Value::try_from(value.clone()).map_or_else(|e| format!("{{\"unrenderable\": {:?}}}", e.to_string()), |v| v.to_string())
-    })
+/// `body_len`, the Avro body's size, sizes the text: the field names and quotes JSON adds make
+/// it a little longer, and grown from nothing by doubling it was copied again at each step.
+fn render_json(value: &Value, body_len: usize) -> String {
+    let mut text = Vec::with_capacity(body_len + body_len / 4 + 512);
+    serde_json::to_writer(&mut text, &AsJson(value))
+        .ok()
+        .and_then(|()| String::from_utf8(text).ok())
+        .unwrap_or_else(|| {
+            // A value apache-avro cannot convert (a float that is not finite): its own error, as before.
+            serde_json::Value::try_from(value.clone())
+                .map_or_else(|e| format!("{{\"unrenderable\": {:?}}}", e.to_string()), |v| v.to_string())
+        })
 }
 
 /// Serialises an Avro value as apache-avro's `TryFrom<Value> for serde_json::Value` would,
@@ -421,7 +428,7 @@ mod body_tests {
             ("id".into(), Value::Uuid(apache_avro::Uuid::from_u128(42))),
         ]);
         let expected = serde_json::Value::try_from(value.clone()).expect("converts").to_string();
-        assert_eq!(render_json(&value), expected);
+        assert_eq!(render_json(&value, 16), expected);
         let not_finite = Value::Record(vec![("x".into(), Value::Double(f64::NAN))]);
         let expected = format!(
             "{{\"unrenderable\": {:?}}}",
@@ -429,6 +436,6 @@ mod body_tests {
                 .expect_err("NaN has no JSON")
                 .to_string()
         );
-        assert_eq!(render_json(&not_finite), expected);
+        assert_eq!(render_json(&not_finite, 16), expected);
     }
 }
