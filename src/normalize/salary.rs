@@ -536,6 +536,20 @@ mod tests {
         }
     }
 
+    /// [`MOST_BYTES_BEFORE_NUMBER`] is read off `SYMBOLS`, `CODES` and `\s`: a longer symbol or
+    /// code added to the pattern must raise it, or amounts written with it lose their currency.
+    #[test]
+    fn the_reach_before_a_number_covers_every_currency_and_space() {
+        let longest_currency = SYMBOLS.split('|').chain(CODES.split('|')).map(|c| c.replace('\\', "").len()).max();
+        let longest_space = (0..=u32::from(char::MAX))
+            .filter_map(char::from_u32)
+            .filter(|c| c.is_whitespace())
+            .map(char::len_utf8)
+            .max();
+        let reach = longest_currency.zip(longest_space).map(|(currency, space)| currency + space);
+        assert!(reach.is_some_and(|reach| reach <= MOST_BYTES_BEFORE_NUMBER), "{reach:?}");
+    }
+
     /// [`next_numeral`] may stop at numerals that are no digits, never pass a digit by.
     #[test]
     fn every_digit_of_the_amount_pattern_is_a_numeral() {
