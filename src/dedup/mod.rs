@@ -253,7 +253,9 @@ impl DedupIndex {
                 let id = next;
                 next = self.chain[id as usize][band];
                 let entry = &self.entries[id as usize];
-                if entry.signature.band(band) != key {
+                // Only the same company's posting can be a repost ([`is_same_job`]): one number
+                // compared before the band key and the similarity are worked out.
+                if entry.company != Some(*company) || entry.signature.band(band) != key {
                     continue;
                 }
                 let similarity = entry.signature.similarity(signature);

@@ -384,7 +384,10 @@ const LONG_TEXT_COLUMNS: [&str; 2] = ["raw", "description"];
 /// for the long text columns, which zstd at level 1 compresses at the same speed to half the
 /// size (200,000 postings from Kafka: bronze 183 → 87 MB, silver 203 → 150 MB). Not every
 /// column: zstd for all of them, silver's many small column chunks included (about 3,000 a
-/// batch), cost a sixth more CPU time than Snappy (BENCHMARKS.md). Polars, `DuckDB` and Python's
+/// batch), cost a sixth more CPU time than Snappy (BENCHMARKS.md). The long texts are written
+/// plainly, without Parquet's default dictionary: each is unique (a record, a description), so
+/// the writer hashed and copied every one of them into a dictionary it then gave up on (bronze)
+/// or kept as large as the column (silver's small files). Polars, `DuckDB` and Python's
 /// deltalake read both (`tests/it/interop.rs` and the transform tests read the lake with them).
 fn writer_properties() -> deltalake::parquet::file::properties::WriterProperties {
     use deltalake::parquet::basic::{Compression, ZstdLevel};
@@ -395,7 +398,11 @@ fn writer_properties() -> deltalake::parquet::file::properties::WriterProperties
             deltalake::parquet::file::properties::WriterProperties::builder()
                 .set_created_by(format!("rats {}", env!("CARGO_PKG_VERSION")))
                 .set_compression(Compression::SNAPPY),
-            |properties, column| properties.set_column_compression(ColumnPath::from(*column), Compression::ZSTD(ZstdLevel::default())),
+            |properties, column| {
+                properties
+                    .set_column_compression(ColumnPath::from(*column), Compression::ZSTD(ZstdLevel::default()))
+                    .set_column_dictionary_enabled(ColumnPath::from(*column), false)
+            },
         )
         .build()
 }

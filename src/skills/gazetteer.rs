@@ -8,12 +8,13 @@
 //!
 //! Why the automaton is walked only from some positions: a mention counts only as whole
 //! tokens, so it starts where a word starts (or at the punctuation a spelling like `.net`
-//! begins with), and its first word is a spelling's first word. A hash lookup per word
-//! decides whether to walk; most words of a description start no spelling. Scanning every
-//! byte with an unanchored automaton (a 50 MB DFA) took about 1.2 times as long on one core
-//! (BENCHMARKS.md, "The gazetteer walks from token starts").
+//! begins with), and its first word is a spelling's first word. A filter of the first words'
+//! hashes decides whether to walk, since most words of a description start no spelling, and a
+//! table of the first words gives the automaton's state after the word, so a walk starts at
+//! the word's end. Scanning every byte with an unanchored automaton (a 50 MB DFA) took about
+//! 1.2 times as long on one core (BENCHMARKS.md, "The gazetteer walks from token starts").
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use aho_corasick::automaton::{Automaton, StateID};
 use aho_corasick::nfa::contiguous::NFA;
@@ -65,10 +66,13 @@ pub struct Gazetteer {
     anchored_start: StateID,
     /// The spelling each automaton pattern stands for.
     pattern_spelling: Vec<usize>,
-    /// [`word_hash`] of each automaton spelling's first word, in a filter small enough for the
-    /// first level of cache: a word of the text it rules out starts no spelling. A word it
-    /// lets through by chance costs one anchored walk, which dies within the word.
+    /// The [`word_at`] hash of each automaton spelling's first word, in a filter small enough
+    /// for the first level of cache: a word of the text it rules out starts no spelling. A word
+    /// it lets through by chance costs a lookup in `first_words`.
     first_word_filter: BitFilter,
+    /// The automaton's state after each automaton spelling's first word: a walk from a word
+    /// of the text starts there instead of stepping through the word byte by byte.
+    first_words: FirstWords,
     /// The bytes other than word bytes some spelling starts with (the `.` of `.net`): the
     /// automaton is walked from each of them too.
     punctuation_starts: [bool; 256],
@@ -180,16 +184,25 @@ impl Gazetteer {
         let anchored_start = automaton.start_state(Anchored::Yes)?;
         let pattern_spelling = long_keys.iter().map(|(at, _)| *at).collect();
         let mut first_word_filter = BitFilter::default();
+        let mut first_words: BTreeMap<&[u8], (u64, StateID)> = BTreeMap::new();
         let mut punctuation_starts = [false; 256];
         for (_, key) in &long_keys {
             let bytes = key.as_bytes();
-            let first_word = &bytes[..bytes.iter().position(|&b| !is_word_byte(b)).unwrap_or(bytes.len())];
-            if first_word.is_empty() {
-                punctuation_starts[usize::from(bytes[0])] = true;
-            } else {
-                first_word_filter.insert(word_hash(first_word));
+            match word_at(bytes, 0) {
+                (0, _) => punctuation_starts[usize::from(bytes[0])] = true,
+                (end, hash) => {
+                    first_word_filter.insert(hash);
+                    first_words.entry(&bytes[..end]).or_insert_with_key(|word| {
+                        let state = word
+                            .iter()
+                            .fold(anchored_start, |state, &b| automaton.next_state(Anchored::Yes, state, b));
+                        (hash, state)
+                    });
+                }
             }
         }
+        let first_words: Vec<(&[u8], u64, StateID)> = first_words.into_iter().map(|(word, (hash, state))| (word, hash, state)).collect();
+        let first_words = FirstWords::new(&first_words);
         let lower = |v: &[String]| v.iter().map(|s| s.to_lowercase()).collect::<Vec<_>>();
         let categories: Vec<&String> = taxonomy.categories.keys().collect();
         Ok(Self {
@@ -197,6 +210,7 @@ impl Gazetteer {
             anchored_start,
             pattern_spelling,
             first_word_filter,
+            first_words,
             punctuation_starts,
             short,
             short_filter,
@@ -287,15 +301,16 @@ impl Gazetteer {
         while at < bytes.len() {
             if !is_word_byte(bytes[at]) {
                 if self.punctuation_starts[usize::from(bytes[at])] {
-                    self.spelled_at(bytes, at, &mut found);
+                    self.spelled_from(bytes, at, at, self.anchored_start, &mut found);
                 }
                 at += 1;
                 continue;
             }
             let start = at;
-            while at < bytes.len() && is_word_byte(bytes[at]) {
-                at += 1;
-            }
+            let (end, hash) = word_at(bytes, start);
+            // The table and `word_at` class every byte alike (a unit test checks each), so the
+            // word has a byte; `max` only makes sure the loop moves on whatever they say.
+            at = end.max(start + 1);
             let word = &bytes[start..at];
             if let Some(key) = short_key(word)
                 && self.short_filter.may_contain(u64::from(key))
@@ -303,17 +318,22 @@ impl Gazetteer {
             {
                 found.push((start, at, self.short[i].1));
             }
-            if self.first_word_filter.may_contain(word_hash(word)) {
-                self.spelled_at(bytes, start, &mut found);
+            if self.first_word_filter.may_contain(hash)
+                && let Some(state) = self.first_words.state_after(word, hash)
+            {
+                self.spelled_from(bytes, start, at, state, &mut found);
             }
         }
         found
     }
 
-    /// The spellings `bytes` holds from `start` on, walking the automaton anchored there.
-    fn spelled_at(&self, bytes: &[u8], start: usize, found: &mut Vec<(usize, usize, usize)>) {
-        let mut state = self.anchored_start;
-        for (walked, &byte) in bytes[start..].iter().enumerate() {
+    /// The spellings `bytes` holds from `start` on, walking the automaton anchored there from
+    /// `state`, the state it is in after `bytes[start..from]`.
+    fn spelled_from(&self, bytes: &[u8], start: usize, from: usize, mut state: StateID, found: &mut Vec<(usize, usize, usize)>) {
+        if from > start && self.automaton.is_match(state) {
+            self.matched(state, start, from, found);
+        }
+        for (at, &byte) in bytes.iter().enumerate().skip(from) {
             state = self.automaton.next_state(Anchored::Yes, state, byte);
             if !self.automaton.is_special(state) {
                 continue;
@@ -321,13 +341,18 @@ impl Gazetteer {
             if self.automaton.is_dead(state) {
                 return;
             }
-            for i in 0..self.automaton.match_len(state) {
-                let pattern = self.automaton.match_pattern(state, i);
-                // A state also reports the spellings its path ends with ("native" at the end
-                // of "react native"); those are found from their own start.
-                if self.automaton.pattern_len(pattern) == walked + 1 {
-                    found.push((start, start + walked + 1, self.pattern_spelling[pattern.as_usize()]));
-                }
+            self.matched(state, start, at + 1, found);
+        }
+    }
+
+    /// The spellings that end at `end` in `state`, walked from `start`.
+    fn matched(&self, state: StateID, start: usize, end: usize, found: &mut Vec<(usize, usize, usize)>) {
+        for i in 0..self.automaton.match_len(state) {
+            let pattern = self.automaton.match_pattern(state, i);
+            // A state also reports the spellings its path ends with ("native" at the end
+            // of "react native"); those are found from their own start.
+            if self.automaton.pattern_len(pattern) == end - start {
+                found.push((start, end, self.pattern_spelling[pattern.as_usize()]));
             }
         }
     }
@@ -443,25 +468,56 @@ fn short_key(word: &[u8]) -> Option<u32> {
     )
 }
 
-/// A hash of a word in ASCII lower case (the automaton folds ASCII case only, so the hash does
-/// the same), eight bytes at a time: every word of every text is hashed, and FNV-1a multiplied
-/// once per byte, each multiply waiting for the last. With the table of word bytes below,
-/// `rats skills extract` of 100,000 postings on one core went from 5.20 to 5.03 s (BENCHMARKS.md).
-fn word_hash(word: &[u8]) -> u64 {
-    let mut hash = word.len() as u64;
-    let mut chunks = word.chunks_exact(8);
-    for chunk in &mut chunks {
-        let mut eight = [0_u8; 8];
-        eight.copy_from_slice(chunk);
-        hash = mixed_in(hash, u64::from_le_bytes(eight));
+/// The end of the word that starts at `start` (its first byte that is no word byte, or the
+/// end of `bytes`) and a hash of the word in ASCII lower case. Every word of every text comes
+/// through here, so it reads eight bytes at a time: which of them are word bytes is worked out
+/// for all eight at once, and whole chunks are hashed rather than bytes. With the table of
+/// first words, `rats skills extract` of 100,000 postings on one core went from 5.02 to 4.29 s
+/// (BENCHMARKS.md, "The gazetteer starts its walks after the first word").
+fn word_at(bytes: &[u8], start: usize) -> (usize, u64) {
+    let mut hash = 0;
+    let mut at = start;
+    loop {
+        let eight = eight_bytes_at(bytes, at);
+        let in_word = (non_word_bytes_8(eight).trailing_zeros() / 8) as usize;
+        if in_word < 8 {
+            // Only the word's own bytes are hashed. A word holds no zero byte, so the zeros
+            // that stand for the rest keep words of different lengths apart.
+            if in_word > 0 {
+                hash = mixed_in(hash, eight & (u64::MAX >> (64 - 8 * in_word)));
+            }
+            return (at + in_word, hash);
+        }
+        hash = mixed_in(hash, eight);
+        at += 8;
     }
-    let rest = chunks.remainder();
-    if !rest.is_empty() {
-        let mut last = [0_u8; 8];
-        last[..rest.len()].copy_from_slice(rest);
-        hash = mixed_in(hash, u64::from_le_bytes(last));
+}
+
+/// The eight bytes from `at` on as one little-endian number, zeros past the end of `bytes`
+/// (a zero is no word byte, so a word ends there).
+fn eight_bytes_at(bytes: &[u8], at: usize) -> u64 {
+    match bytes.get(at..at + 8).and_then(|window| <[u8; 8]>::try_from(window).ok()) {
+        Some(window) => u64::from_le_bytes(window),
+        None => bytes
+            .get(at..)
+            .unwrap_or_default()
+            .iter()
+            .rev()
+            .fold(0, |eight, &b| (eight << 8) | u64::from(b)),
     }
-    hash
+}
+
+/// Eight bytes' top bits set where a byte is no word byte ([`WORD_BYTES`]): not an ASCII
+/// letter, digit or `_`, and below 0x80.
+fn non_word_bytes_8(bytes: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const TOPS: u64 = ONES * 0x80;
+    let low_seven = bytes & (ONES * 0x7f);
+    // Per byte of seven-bit values: top bit set where the value is in `from..=to`.
+    let within = |values: u64, from: u8, to: u8| (values + ONES * u64::from(0x80 - from)) & !(values + ONES * u64::from(0x7f - to)) & TOPS;
+    let folded = low_seven | (ONES * 0x20);
+    let word = (bytes & TOPS) | within(folded, b'a', b'z') | within(low_seven, b'0', b'9') | within(low_seven, b'_', b'_');
+    !word & TOPS
 }
 
 fn mixed_in(hash: u64, eight_bytes: u64) -> u64 {
@@ -507,6 +563,79 @@ impl BitFilter {
     /// A multiplicative hash's top bits: spreads keys and FNV-1a hashes alike.
     fn bit(value: u64) -> usize {
         (value.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - Self::BITS)) as usize
+    }
+}
+
+/// The automaton's state after each first word of its spellings, in an open-addressing table
+/// keyed by the words' [`word_at`] hashes: one probe and a comparison of the word instead of a
+/// step through the automaton per byte of the word (two thirds of a walk's steps were within
+/// its first word).
+struct FirstWords {
+    /// A power of two long, at most half full; an empty slot has a word of length 0.
+    slots: Box<[FirstWord]>,
+    /// The words in lower case, one after another: each slot's word is a range of it.
+    words: Vec<u8>,
+}
+
+#[derive(Clone, Copy)]
+struct FirstWord {
+    hash: u64,
+    state: StateID,
+    from: u32,
+    len: u32,
+}
+
+impl FirstWords {
+    /// The table of `entries`: distinct words in lower case, each with its hash and the state
+    /// after it.
+    fn new(entries: &[(&[u8], u64, StateID)]) -> Self {
+        let empty = FirstWord {
+            hash: 0,
+            state: StateID::ZERO,
+            from: 0,
+            len: 0,
+        };
+        let mut table = FirstWords {
+            slots: vec![empty; (entries.len() * 2).next_power_of_two()].into_boxed_slice(),
+            words: Vec::new(),
+        };
+        for &(word, hash, state) in entries {
+            let mut at = table.home(hash);
+            while table.slots[at].len > 0 {
+                at = table.next(at);
+            }
+            table.slots[at] = FirstWord {
+                hash,
+                state,
+                from: table.words.len() as u32,
+                len: word.len() as u32,
+            };
+            table.words.extend_from_slice(word);
+        }
+        table
+    }
+
+    /// The state after `word` (in any ASCII case) when it is some spelling's first word.
+    fn state_after(&self, word: &[u8], hash: u64) -> Option<StateID> {
+        let mut at = self.home(hash);
+        loop {
+            let slot = self.slots[at];
+            if slot.len == 0 {
+                return None;
+            }
+            if slot.hash == hash && self.words[slot.from as usize..(slot.from + slot.len) as usize].eq_ignore_ascii_case(word) {
+                return Some(slot.state);
+            }
+            at = self.next(at);
+        }
+    }
+
+    fn home(&self, hash: u64) -> usize {
+        hash as usize & (self.slots.len() - 1)
+    }
+
+    fn next(&self, at: usize) -> usize {
+        (at + 1) & (self.slots.len() - 1)
     }
 }
 
@@ -644,10 +773,12 @@ mod tests {
         assert!(checked > 10_000, "only {checked} texts");
     }
 
-    /// The word hash folds case eight bytes at a time: each byte value, in each place and
-    /// between letters and non-ASCII bytes, must fold as `to_ascii_lowercase` folds it.
+    /// Words are split and hashed eight bytes at a time: each byte value, in each place and
+    /// between letters, non-ASCII and other bytes, must be classed as the table classes it and
+    /// fold as `to_ascii_lowercase` folds it; and a word must end, and hash, the same wherever
+    /// it stands (a text's end included) and in any ASCII case.
     #[test]
-    fn eight_bytes_fold_as_each_byte_does() {
+    fn eight_bytes_split_and_fold_as_each_byte_does() {
         for byte in 0..=u8::MAX {
             assert_eq!(
                 is_word_byte(byte),
@@ -655,16 +786,34 @@ mod tests {
                 "{byte:#x}"
             );
             for place in 0..8 {
-                for filler in [b'A', b'z', b'@', b'[', 0x80, 0xc1, 0xff, 0] {
+                for filler in [b'A', b'z', b'@', b'[', b'_', b'0', b' ', 0x7f, 0x80, 0xc1, 0xff, 0] {
                     let mut bytes = [filler; 8];
                     bytes[place] = byte;
-                    let folded = ascii_lowercase_8(u64::from_le_bytes(bytes)).to_le_bytes();
+                    let eight = u64::from_le_bytes(bytes);
+                    let folded = ascii_lowercase_8(eight).to_le_bytes();
                     assert_eq!(folded, bytes.map(|b| b.to_ascii_lowercase()), "{bytes:?}");
+                    let non_word = non_word_bytes_8(eight).to_le_bytes();
+                    assert_eq!(non_word, bytes.map(|b| if is_word_byte(b) { 0 } else { 0x80 }), "{bytes:?}");
                 }
             }
         }
-        assert_eq!(word_hash(b"PostgreSQL-Admin"), word_hash(b"postgresql-admin"));
-        assert_ne!(word_hash(b"postgres"), word_hash(b"postgres\0"));
+        let letters = "PostgreSQL_Administration_2024";
+        for length in 1..=letters.len() {
+            let word = &letters[..length];
+            let lower = word.to_ascii_lowercase();
+            let (_, hash) = word_at(lower.as_bytes(), 0);
+            for (before, after) in [("", ""), ("x ", " y"), ("", "-z"), ("é ", ".net"), ("...", "\0")] {
+                let text = format!("{before}{word}{after}");
+                assert_eq!(word_at(text.as_bytes(), before.len()), (before.len() + length, hash), "{text:?}");
+            }
+            if length > 1 {
+                assert_ne!(
+                    word_at(&letters.as_bytes()[..length - 1], 0).1,
+                    word_at(word.as_bytes(), 0).1,
+                    "{word}"
+                );
+            }
+        }
     }
 
     #[test]

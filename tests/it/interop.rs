@@ -52,4 +52,22 @@ fn python_deltalake_and_duckdb_read_every_table() {
         serde_json::json!(["posting_month"])
     );
     assert_eq!(report["salary_by_currency"], serde_json::json!({"EUR": 1, "GBP": 1, "USD": 5}));
+
+    // The long texts are zstd without a dictionary (each is unique); other columns are Snappy
+    // with Parquet's dictionary, as Delta writes them by default.
+    for (table, column) in [
+        (rats::lake::BRONZE, "raw"),
+        (rats::lake::QUARANTINE, "raw"),
+        (rats::lake::SILVER, "description"),
+    ] {
+        assert_eq!(
+            report[table]["encoding"][column],
+            serde_json::json!({"codecs": ["ZSTD"], "dictionary": false}),
+            "{table} {column}"
+        );
+    }
+    assert_eq!(
+        report[rats::lake::SILVER]["encoding"]["title"],
+        serde_json::json!({"codecs": ["SNAPPY"], "dictionary": true})
+    );
 }

@@ -7,9 +7,24 @@ import os
 import sys
 
 import duckdb
+import pyarrow.parquet as pq
 from deltalake import DeltaTable
 
 TABLES = ["bronze/postings", "silver/postings", "silver/duplicates", "quarantine/postings"]
+
+
+def column_encodings(table: DeltaTable) -> dict:
+    """Per column, the codecs of its chunks in every data file and whether any has a dictionary."""
+    seen = {}
+    for uri in table.file_uris():
+        metadata = pq.ParquetFile(uri.removeprefix("file://")).metadata
+        for group in range(metadata.num_row_groups):
+            for column in range(metadata.num_columns):
+                chunk = metadata.row_group(group).column(column)
+                entry = seen.setdefault(chunk.path_in_schema, {"codecs": set(), "dictionary": False})
+                entry["codecs"].add(chunk.compression)
+                entry["dictionary"] |= chunk.has_dictionary_page
+    return {name: {"codecs": sorted(e["codecs"]), "dictionary": e["dictionary"]} for name, e in seen.items()}
 
 
 def main(lake: str) -> None:
@@ -24,6 +39,7 @@ def main(lake: str) -> None:
             "duckdb_rows": duckdb_rows,
             "columns": arrow.column_names,
             "partition_columns": table.metadata().partition_columns,
+            "encoding": column_encodings(table),
         }
     silver = DeltaTable(os.path.join(lake, "silver/postings")).to_pyarrow_dataset()
     rows = duckdb.sql(
