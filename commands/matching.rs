@@ -150,7 +150,7 @@ fn postings_from_files(args: &MatchArgs, settings: &Settings, quiet: bool) -> an
             let record = record?;
             let posting = record.listing().and_then(|listing| {
                 let mut posting = normaliser.normalise(&listing)?;
-                normaliser.add_skills(&mut posting)?;
+                normaliser.add_details(&mut posting)?;
                 Ok(posting)
             });
             match posting {

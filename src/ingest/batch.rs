@@ -63,13 +63,14 @@ fn guarded<T>(step: impl FnOnce() -> Result<T, Reject>) -> Result<T, Reject> {
 const CHUNK: usize = 64;
 
 /// Normalises a batch on every core, deduplicates it in input order (the order decides which
-/// of two duplicates is kept, so it must not depend on threads), and finds the skills of the
-/// kept postings on every core (a duplicate's are never stored).
+/// of two duplicates is kept, so it must not depend on threads), and reads the details of the
+/// kept postings (skills, experience, education) on every core (a duplicate's are never
+/// stored).
 ///
 /// The three steps overlap instead of following each other: the pool's threads normalise
 /// chunk after chunk while this thread deduplicates each chunk as soon as it and every chunk
 /// before it are normalised, and hands the chunk's kept postings back to the pool for their
-/// skills. So deduplication, which cannot be split, no longer leaves a core idle, and a core
+/// details. So deduplication, which cannot be split, no longer leaves a core idle, and a core
 /// that finishes its share early takes more (the halves of a batch split up front took
 /// different times).
 ///
@@ -97,7 +98,7 @@ pub fn decide(batch: &mut [SourceRecord], normaliser: &Normaliser, index: &mut D
                 let sender = decided_sender.clone();
                 let number = next;
                 scope.spawn(move |_| {
-                    let _ = sender.send((number, with_skills(fates, normaliser)));
+                    let _ = sender.send((number, with_details(fates, normaliser)));
                 });
                 next += 1;
             }
@@ -132,13 +133,13 @@ fn deduplicate(outcome: Result<Posting, Reject>, index: &mut DedupIndex) -> Fate
     }
 }
 
-/// Finds the skills of the kept postings among `fates`. A posting whose skills fail (only a
-/// learned model can) is quarantined after the index took it in: later copies of it are then
+/// Reads the details of the kept postings among `fates` ([`Normaliser::add_details`]). A
+/// posting whose skills fail (only a learned model can) is quarantined after the index took it in: later copies of it are then
 /// counted as its duplicates, still accounted for.
-fn with_skills(mut fates: Vec<Fate>, normaliser: &Normaliser) -> Vec<Fate> {
+fn with_details(mut fates: Vec<Fate>, normaliser: &Normaliser) -> Vec<Fate> {
     for fate in &mut fates {
         if let Fate::Kept(posting) = fate
-            && let Err(reject) = guarded(|| normaliser.add_skills(posting))
+            && let Err(reject) = guarded(|| normaliser.add_details(posting))
         {
             *fate = Fate::Quarantined(reject);
         }

@@ -171,8 +171,8 @@ impl Normaliser {
             source_site,
             source_job_id,
             job_url,
-            min_years_experience: description.as_deref().and_then(title::min_years_experience),
-            education_level: description.as_deref().and_then(education::education_level),
+            min_years_experience: None,
+            education_level: None,
             company_size_band: details.company_num_employees.as_deref().and_then(company::size_band),
             company_industry: non_empty(details.company_industry.as_deref()).filter(|i| i != "-1"),
             job_type: job.job_type.as_deref().and_then(job_type),
@@ -201,12 +201,17 @@ impl Normaliser {
 }
 
 impl Normaliser {
-    /// Fills the posting's skill mentions (title and description). A separate step from
-    /// `normalise` because consume runs it only on postings deduplication keeps: a duplicate's
-    /// skills are never stored. Only a learned span model can fail (an encoder error); the
-    /// record is then quarantined as an internal error naming the field.
-    pub fn add_skills(&self, posting: &mut Posting) -> Result<(), Reject> {
+    /// Fills what is read from the posting's text and stored only for kept postings: its
+    /// skill mentions (title and description), the minimum years of experience and the
+    /// education level it asks for (description). A separate step from `normalise` because
+    /// consume runs it only on postings deduplication keeps, since a duplicate's are never
+    /// stored; deduplication does not need them. Only a learned span model can fail (an
+    /// encoder error); the record is then quarantined as an internal error naming the field.
+    pub fn add_details(&self, posting: &mut Posting) -> Result<(), Reject> {
         posting.skills = self.skills_of(posting)?;
+        let description = posting.description.as_deref();
+        posting.min_years_experience = description.and_then(title::min_years_experience);
+        posting.education_level = description.and_then(education::education_level);
         Ok(())
     }
 
@@ -360,7 +365,14 @@ mod tests {
             }),
             ..JobListing::default()
         };
-        let p = normaliser().normalise(&listing).expect("normalises");
+        let n = normaliser();
+        let mut p = n.normalise(&listing).expect("normalises");
+        assert_eq!(
+            (p.min_years_experience, p.education_level),
+            (None, None),
+            "read from the description only for kept postings"
+        );
+        n.add_details(&mut p).expect("details");
         assert_eq!(
             (p.title.as_str(), p.company.as_deref(), p.company_key.as_deref()),
             ("Sr. Data Engineer", Some("Acme"), Some("acme"))

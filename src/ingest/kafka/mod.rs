@@ -159,17 +159,27 @@ pub fn consume_kafka(
         // for most of a minute. Ten seconds, the pre-3.0 default, still rides out any pause of
         // this process: heartbeats come from librdkafka's own thread.
         .set("session.timeout.ms", "10000")
-        // Read ahead about two batches, in fetches large enough that polling a batch rarely
+        // Read ahead up to two batches, in fetches large enough that polling a batch rarely
         // waits for the broker (the default 1 MB per partition per fetch starves a 10,000-message
-        // batch), capped at 32 MB (librdkafka's default is 64 MB) for the peak memory.
+        // batch), capped at 16 MB (librdkafka's default is 64 MB) for the peak memory: with the
+        // prompt refill below, a read-ahead of about one batch keeps up.
         .set("queued.min.messages", (options.batch_size * 2).clamp(1_000, 100_000).to_string())
-        .set("queued.max.messages.kbytes", "32768")
+        .set("queued.max.messages.kbytes", "16384")
         .set("max.partition.fetch.bytes", "8388608")
-        // A caught-up fetch waits at the broker up to this long for new messages, and the
-        // group's offset commit queued behind it waited too: with librdkafka's 500 ms, every
-        // `--once` run spent half a second after its last batch (strace: the commit's answer
-        // came 0.50 s after its request, on a topic of 2,000 messages as of 200,000).
-        .set("fetch.wait.max.ms", "100")
+        // Once the read-ahead is full, librdkafka waits this long before it looks again whether
+        // to fetch. With its default of a second, a batch that emptied the read-ahead waited
+        // for the rest: polls of 130-470 ms, two or three in a run of twenty batches, while
+        // the cores had nothing else to do (BENCHMARKS.md). Looking again every 10 ms costs
+        // nothing next to that: a fetch is sent only when the read-ahead has room.
+        .set("fetch.queue.backoff.ms", "10")
+        // A caught-up fetch waits at the broker up to this long for new messages, and requests
+        // behind it on the connection wait too: the group's offset commit and leaving the group
+        // at the end of the run (with librdkafka's 500 ms, every `--once` run spent half a
+        // second after its last batch; strace: the commit's answer came 0.50 s after its
+        // request). A `--once` run stops when caught up, so its fetches need not wait for new
+        // messages at all; a run that keeps going waits 100 ms, not to fetch ten times a second
+        // while the topic is idle.
+        .set("fetch.wait.max.ms", if options.once { "10" } else { "100" })
         .create_with_context(LakePositions {
             topic: options.topic.clone(),
             positions: Arc::clone(&positions),

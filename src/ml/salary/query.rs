@@ -66,7 +66,7 @@ pub fn facts_of_listing(normaliser: &Normaliser, listing: &JobListing) -> Result
             format!("the title {:?} has no words to estimate from", posting.title),
         ));
     }
-    normaliser.add_skills(&mut posting)?;
+    normaliser.add_details(&mut posting)?;
     Ok(PostingFacts::from_posting(&posting))
 }
 
