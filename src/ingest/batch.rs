@@ -134,8 +134,8 @@ fn deduplicate(outcome: Result<Posting, Reject>, index: &mut DedupIndex) -> Fate
 }
 
 /// Reads the details of the kept postings among `fates` ([`Normaliser::add_details`]). A
-/// posting whose skills fail (only a learned model can) is quarantined after the index took it in: later copies of it are then
-/// counted as its duplicates, still accounted for.
+/// posting whose skills fail (only a learned model can) is quarantined after the index took
+/// it in: later copies of it are then counted as its duplicates, still accounted for.
 fn with_details(mut fates: Vec<Fate>, normaliser: &Normaliser) -> Vec<Fate> {
     for fate in &mut fates {
         if let Fate::Kept(posting) = fate
