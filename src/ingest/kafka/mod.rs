@@ -168,9 +168,10 @@ pub fn consume_kafka(
         .set("max.partition.fetch.bytes", "8388608")
         // Once the read-ahead is full, librdkafka waits this long before it looks again whether
         // to fetch. With its default of a second, a batch that emptied the read-ahead waited
-        // for the rest: polls of 130-470 ms, two or three in a run of twenty batches, while
-        // the cores had nothing else to do (BENCHMARKS.md). Looking again every 10 ms costs
-        // nothing next to that: a fetch is sent only when the read-ahead has room.
+        // for the rest: polls of 130-470 ms, two or three in a run of twenty batches, part of
+        // them with both cores idle once the writer was done (BENCHMARKS.md). Looking again
+        // every 10 ms costs nothing next to that: a fetch is sent only when the read-ahead has
+        // room.
         .set("fetch.queue.backoff.ms", "10")
         // A caught-up fetch waits at the broker up to this long for new messages, and requests
         // behind it on the connection wait too: the group's offset commit and leaving the group
