@@ -216,8 +216,10 @@ impl DedupIndex {
         self.keys.entry(digest(posting_key)).or_insert(kept);
     }
 
-    /// The verdict for a new posting, checking the cheapest identities first.
-    pub fn check(&self, posting: &Posting, signature: Option<&Signature>) -> Option<Duplicate> {
+    /// The kept posting a new one repeats exactly: the same key, URL or content hash, checked
+    /// in that order (the cheapest identities first). Needs no signature, so consume signs
+    /// only the postings this finds nothing for, and then asks [`DedupIndex::near`].
+    pub fn exact(&self, posting: &Posting) -> Option<Duplicate> {
         let exact = |kept: &u32, kind| {
             Some(Duplicate {
                 of: self.kept_keys[*kept as usize].to_string(),
@@ -234,7 +236,12 @@ impl DedupIndex {
         if let Some(kept) = self.content.get(&digest(&posting.content_hash)) {
             return exact(kept, MatchKind::Content);
         }
-        let signature = signature?;
+        None
+    }
+
+    /// The kept posting a new one reposts: a near-identical description (by `signature`) from
+    /// the same company with a similar title and no conflicting place.
+    pub fn near(&self, posting: &Posting, signature: &Signature) -> Option<Duplicate> {
         // A repost shares the company: a company no kept posting with a description has, or
         // none at all, rules every entry out.
         let company = self.names.get(posting.company_key.as_deref()?)?;
@@ -243,6 +250,7 @@ impl DedupIndex {
             Some(name) => self.names.get(name.as_str()).map_or(Place::Unseen, |&n| Place::Numbered(n)),
         });
         let title_key = fold_key(&posting.title);
+        let title_words = title_words(&title_key);
         // The most similar wins; ties go to the smallest key, so the verdict never depends on
         // the order the index was filled in (a resumed run loads silver sorted, a clean run
         // fills it in input order).
@@ -261,7 +269,7 @@ impl DedupIndex {
                 let similarity = entry.signature.similarity(signature);
                 let entry_key = &*self.kept_keys[entry.kept as usize];
                 let better = best.is_none_or(|(s, k)| similarity.total_cmp(&s).then_with(|| k.cmp(entry_key)).is_gt());
-                if similarity >= NEAR_SIMILARITY && better && is_same_job(entry, *company, &place, &title_key) {
+                if similarity >= NEAR_SIMILARITY && better && is_same_job(entry, *company, &place, &title_words) {
                     best = Some((similarity, entry_key));
                 }
             }
@@ -289,8 +297,8 @@ fn head(band_key: u64) -> u32 {
 }
 
 /// A repost: the same company, a similar title and no conflicting place (a place both
-/// name, differently).
-fn is_same_job(entry: &Near, company: u32, place: &[Place; 3], title_key: &str) -> bool {
+/// name, differently). `title_words` are the new posting's ([`title_words`]).
+fn is_same_job(entry: &Near, company: u32, place: &[Place; 3], title_words: &[&str]) -> bool {
     if entry.company != Some(company) {
         return false;
     }
@@ -302,24 +310,37 @@ fn is_same_job(entry: &Near, company: u32, place: &[Place; 3], title_key: &str) 
     if entry.place.iter().zip(place).any(|(kept, new)| conflict(*kept, *new)) {
         return false;
     }
-    word_overlap(&entry.title_key, title_key) >= NEAR_TITLE_OVERLAP
+    word_overlap(&self::title_words(&entry.title_key), title_words) >= NEAR_TITLE_OVERLAP
 }
 
-/// Title words without years: "2024 2025" marks a posting season, not a different job, while
-/// other numbers ("Store 082", "Scientist 3") tell jobs apart.
-fn title_words(title: &str) -> std::collections::HashSet<&str> {
+/// A title's distinct words without years, sorted: "2024 2025" marks a posting season, not a
+/// different job, while other numbers ("Store 082", "Scientist 3") tell jobs apart. A sorted
+/// list of a title's few words rather than a hash set: the sets of both titles were built for
+/// every candidate repost, hashing every word, on the thread that deduplicates in input order.
+fn title_words(title: &str) -> Vec<&str> {
     let is_year = |w: &str| w.len() == 4 && (w.starts_with("19") || w.starts_with("20")) && w.bytes().all(|c| c.is_ascii_digit());
-    title.split(' ').filter(|w| !w.is_empty() && !is_year(w)).collect()
+    let mut words: Vec<&str> = title.split(' ').filter(|w| !w.is_empty() && !is_year(w)).collect();
+    words.sort_unstable();
+    words.dedup();
+    words
 }
 
-fn word_overlap(a: &str, b: &str) -> f64 {
-    let (a, b) = (title_words(a), title_words(b));
-    let union = a.union(&b).count();
-    if union == 0 {
-        0.0
-    } else {
-        a.intersection(&b).count() as f64 / union as f64
+/// The Jaccard overlap of two titles' [`title_words`]: shared words over all distinct words.
+fn word_overlap(a: &[&str], b: &[&str]) -> f64 {
+    let (mut i, mut j, mut shared) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                shared += 1;
+                i += 1;
+                j += 1;
+            }
+        }
     }
+    let union = a.len() + b.len() - shared;
+    if union == 0 { 0.0 } else { shared as f64 / union as f64 }
 }
 
 #[cfg(test)]
@@ -360,7 +381,7 @@ mod tests {
 
     fn verdict(index: &DedupIndex, p: &Posting) -> Option<(MatchKind, String)> {
         let sig = p.description.as_deref().and_then(Signature::of_text);
-        index.check(p, sig.as_ref()).map(|d| (d.kind, d.of))
+        index.exact(p).or_else(|| index.near(p, sig.as_ref()?)).map(|d| (d.kind, d.of))
     }
 
     #[test]

@@ -11,7 +11,6 @@ use apache_avro::Schema;
 use apache_avro::from_value;
 use apache_avro::reader::datum::GenericDatumReader;
 use apache_avro::schema::ResolvedSchema;
-use apache_avro::types::Value;
 
 use crate::contract::{self, JobListing};
 use crate::ingest::readers::{Coordinates, Decoded, SourceRecord};
@@ -186,7 +185,7 @@ fn decode_body(id: u32, body: &[u8], datum_reader: &GenericDatumReader<'_>, reso
             ),
         ));
     }
-    let raw = render_json(&value, body.len());
+    let raw = super::json::render_json(&value, body.len());
     let incompatible = |e: String| {
         Reject::new(
             ErrorCode::IncompatibleSchema,
@@ -203,65 +202,6 @@ fn decode_body(id: u32, body: &[u8], datum_reader: &GenericDatumReader<'_>, reso
     };
     let listing = from_value::<JobListing>(&resolved).map_err(|e| incompatible(e.to_string()))?;
     Ok((raw, listing))
-}
-
-/// A decoded value as JSON text, the way apache-avro converts it to `serde_json::Value` (a
-/// union as its branch, an enum as its symbol, bytes as numbers, object keys sorted) but
-/// written straight from the value instead of through a copy of it and a JSON tree.
-/// `body_len`, the Avro body's size, sizes the text: the field names and quotes JSON adds make
-/// it a little longer, and grown from nothing by doubling it was copied again at each step.
-fn render_json(value: &Value, body_len: usize) -> String {
-    let mut text = Vec::with_capacity(body_len + body_len / 4 + 512);
-    serde_json::to_writer(&mut text, &AsJson(value))
-        .ok()
-        .and_then(|()| String::from_utf8(text).ok())
-        .unwrap_or_else(|| {
-            // A value apache-avro cannot convert (a float that is not finite): its own error, as before.
-            serde_json::Value::try_from(value.clone())
-                .map_or_else(|e| format!("{{\"unrenderable\": {:?}}}", e.to_string()), |v| v.to_string())
-        })
-}
-
-/// Serialises an Avro value as apache-avro's `TryFrom<Value> for serde_json::Value` would,
-/// failing where it fails; the rarer kinds (decimals, durations, timestamps, uuids) go through
-/// that conversion itself.
-struct AsJson<'v>(&'v Value);
-
-impl serde::Serialize for AsJson<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::Error;
-        let finite = |number: f64| {
-            if number.is_finite() {
-                Ok(number)
-            } else {
-                Err(S::Error::custom("not a finite number"))
-            }
-        };
-        match self.0 {
-            Value::Null => serializer.serialize_unit(),
-            Value::Boolean(b) => serializer.serialize_bool(*b),
-            Value::Int(i) => serializer.serialize_i32(*i),
-            Value::Long(l) => serializer.serialize_i64(*l),
-            Value::Float(f) => serializer.serialize_f64(finite(f64::from(*f))?),
-            Value::Double(d) => serializer.serialize_f64(finite(*d)?),
-            Value::String(text) | Value::Enum(_, text) => serializer.serialize_str(text),
-            Value::Bytes(bytes) | Value::Fixed(_, bytes) => serializer.collect_seq(bytes),
-            Value::Union(_, branch) => AsJson(branch).serialize(serializer),
-            Value::Array(items) => serializer.collect_seq(items.iter().map(AsJson)),
-            Value::Record(fields) => serializer.collect_map(sorted(fields.iter().map(|(key, value)| (key, value)))),
-            Value::Map(entries) => serializer.collect_map(sorted(entries.iter())),
-            other => serde_json::Value::try_from(other.clone())
-                .map_err(S::Error::custom)?
-                .serialize(serializer),
-        }
-    }
-}
-
-/// Object entries in key order, as `serde_json::Map` keeps them.
-fn sorted<'v>(entries: impl Iterator<Item = (&'v String, &'v Value)>) -> impl Iterator<Item = (&'v str, AsJson<'v>)> {
-    let mut entries: Vec<(&str, &Value)> = entries.map(|(key, value)| (key.as_str(), value)).collect();
-    entries.sort_unstable_by_key(|(key, _)| *key);
-    entries.into_iter().map(|(key, value)| (key, AsJson(value)))
 }
 
 /// A byte slice that remembers whether the decoder asked for more than it holds. apache-avro
@@ -387,55 +327,5 @@ mod body_tests {
             !is_the_contract(&Schema::parse_str(&with_doc).expect("valid")),
             "any difference resolves"
         );
-    }
-
-    /// Every kind of value, fields out of key order: rendered as apache-avro's own conversion
-    /// to a JSON tree renders it.
-    #[test]
-    fn values_render_as_apache_avros_json_conversion_does() {
-        use std::collections::HashMap;
-        let value = Value::Record(vec![
-            (
-                "zeta".into(),
-                Value::Union(1, Box::new(Value::String("t\u{e9}xt \"quoted\"\n".into()))),
-            ),
-            ("alpha".into(), Value::Union(0, Box::new(Value::Null))),
-            ("flag".into(), Value::Boolean(true)),
-            ("small".into(), Value::Int(-7)),
-            ("big".into(), Value::Long(9_007_199_254_740_993)),
-            ("single".into(), Value::Float(0.1)),
-            ("double".into(), Value::Double(1e21)),
-            ("kind".into(), Value::Enum(2, "remote".into())),
-            ("bytes".into(), Value::Bytes(vec![0, 255])),
-            ("fixed".into(), Value::Fixed(2, vec![1, 2])),
-            (
-                "list".into(),
-                Value::Array(vec![
-                    Value::Int(1),
-                    Value::Record(vec![("b".into(), Value::Null), ("a".into(), Value::Long(2))]),
-                ]),
-            ),
-            (
-                "map".into(),
-                Value::Map(HashMap::from([
-                    ("y".into(), Value::Int(1)),
-                    ("x".into(), Value::Int(2)),
-                    ("Z".into(), Value::Int(3)),
-                ])),
-            ),
-            ("day".into(), Value::Date(19_000)),
-            ("at".into(), Value::TimestampMillis(1_700_000_000_000)),
-            ("id".into(), Value::Uuid(apache_avro::Uuid::from_u128(42))),
-        ]);
-        let expected = serde_json::Value::try_from(value.clone()).expect("converts").to_string();
-        assert_eq!(render_json(&value, 16), expected);
-        let not_finite = Value::Record(vec![("x".into(), Value::Double(f64::NAN))]);
-        let expected = format!(
-            "{{\"unrenderable\": {:?}}}",
-            serde_json::Value::try_from(not_finite.clone())
-                .expect_err("NaN has no JSON")
-                .to_string()
-        );
-        assert_eq!(render_json(&not_finite, 16), expected);
     }
 }

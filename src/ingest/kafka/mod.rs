@@ -9,6 +9,7 @@
 //! writing one lake could each keep a copy of the same posting.
 
 pub mod decode;
+mod json;
 mod positions;
 pub(crate) mod schema_guard;
 mod writer;
