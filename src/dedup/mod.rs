@@ -216,10 +216,8 @@ impl DedupIndex {
         self.keys.entry(digest(posting_key)).or_insert(kept);
     }
 
-    /// The kept posting a new one repeats exactly: the same key, URL or content hash, checked
-    /// in that order (the cheapest identities first). Needs no signature, so consume signs
-    /// only the postings this finds nothing for, and then asks [`DedupIndex::near`].
-    pub fn exact(&self, posting: &Posting) -> Option<Duplicate> {
+    /// The verdict for a new posting, checking the cheapest identities first.
+    pub fn check(&self, posting: &Posting, signature: Option<&Signature>) -> Option<Duplicate> {
         let exact = |kept: &u32, kind| {
             Some(Duplicate {
                 of: self.kept_keys[*kept as usize].to_string(),
@@ -236,12 +234,7 @@ impl DedupIndex {
         if let Some(kept) = self.content.get(&digest(&posting.content_hash)) {
             return exact(kept, MatchKind::Content);
         }
-        None
-    }
-
-    /// The kept posting a new one reposts: a near-identical description (by `signature`) from
-    /// the same company with a similar title and no conflicting place.
-    pub fn near(&self, posting: &Posting, signature: &Signature) -> Option<Duplicate> {
+        let signature = signature?;
         // A repost shares the company: a company no kept posting with a description has, or
         // none at all, rules every entry out.
         let company = self.names.get(posting.company_key.as_deref()?)?;
@@ -316,7 +309,8 @@ fn is_same_job(entry: &Near, company: u32, place: &[Place; 3], title_words: &[&s
 /// A title's distinct words without years, sorted: "2024 2025" marks a posting season, not a
 /// different job, while other numbers ("Store 082", "Scientist 3") tell jobs apart. A sorted
 /// list of a title's few words rather than a hash set: the sets of both titles were built for
-/// every candidate repost, hashing every word, on the thread that deduplicates in input order.
+/// every candidate repost, hashing every word, on the thread that deduplicates in input order
+/// (2.4 % of a Kafka consume's instructions by callgrind, BENCHMARKS.md).
 fn title_words(title: &str) -> Vec<&str> {
     let is_year = |w: &str| w.len() == 4 && (w.starts_with("19") || w.starts_with("20")) && w.bytes().all(|c| c.is_ascii_digit());
     let mut words: Vec<&str> = title.split(' ').filter(|w| !w.is_empty() && !is_year(w)).collect();
@@ -381,7 +375,7 @@ mod tests {
 
     fn verdict(index: &DedupIndex, p: &Posting) -> Option<(MatchKind, String)> {
         let sig = p.description.as_deref().and_then(Signature::of_text);
-        index.exact(p).or_else(|| index.near(p, sig.as_ref()?)).map(|d| (d.kind, d.of))
+        index.check(p, sig.as_ref()).map(|d| (d.kind, d.of))
     }
 
     #[test]

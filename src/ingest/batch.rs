@@ -116,18 +116,12 @@ fn normalise(record: &mut SourceRecord, normaliser: &Normaliser) -> Result<Posti
     guarded(|| normaliser.normalise(&listing))
 }
 
-/// A posting's fate against everything kept so far; a kept posting joins the index. Only a
-/// posting no exact check matched is signed ([`Posting::sign`]): here, in input order, since
-/// which postings those are depends on every one before it.
+/// A posting's fate against everything kept so far; a kept posting joins the index.
 fn deduplicate(outcome: Result<Posting, Reject>, index: &mut DedupIndex) -> Fate {
     match outcome {
         Err(reject) => Fate::Quarantined(reject),
-        Ok(mut posting) => {
-            let duplicate = index.exact(&posting).or_else(|| {
-                posting.sign();
-                index.near(&posting, posting.signature.as_ref()?)
-            });
-            if let Some(duplicate) = duplicate {
+        Ok(posting) => {
+            if let Some(duplicate) = index.check(&posting, posting.signature.as_ref()) {
                 index.alias(&posting.posting_key, &duplicate.of);
                 Fate::Duplicate(Repeat::of(posting), duplicate)
             } else {
@@ -321,68 +315,4 @@ pub fn load_index(lake: &Lake) -> Result<DedupIndex, LakeError> {
 /// A record as received, for bronze and quarantine.
 fn raw(record: &SourceRecord) -> rows::Raw<'_> {
     (record.raw.as_str(), record.raw_bytes.as_deref())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::contract::{Job, JobListing};
-    use crate::dedup::MatchKind;
-    use crate::ingest::readers::{Coordinates, Decoded};
-    use crate::normalize::currency::Currencies;
-
-    const DESCRIPTION: &str = "Join our analytics team to design dashboards, model revenue data in SQL, automate reports \
-        with Python, present findings to leadership every month and help the company decide where to invest next year";
-
-    fn record(number: u64, id: &str, title: &str, description: &str) -> SourceRecord {
-        let listing = JobListing {
-            job_id: Some(id.into()),
-            site: Some("board".into()),
-            job: Some(Job {
-                title: Some(title.into()),
-                company: Some("Acme".into()),
-                location: Some("Austin, TX".into()),
-                description: Some(description.into()),
-                ..Job::default()
-            }),
-            ..JobListing::default()
-        };
-        SourceRecord {
-            coordinates: Coordinates {
-                file: "postings.jsonl".into(),
-                record: number,
-                line: number,
-                byte_offset: 0,
-            },
-            raw: String::new(),
-            raw_bytes: None,
-            listing: Decoded::Ready(Ok(Box::new(listing))),
-        }
-    }
-
-    /// Deciding signs a posting only once no exact check matched it: a kept posting carries its
-    /// signature to silver, a repost is found by it, and an exact repeat needs none.
-    #[test]
-    fn postings_no_exact_check_matches_are_signed_and_reposts_found() {
-        let mut batch = vec![
-            record(1, "1", "Data Analyst", DESCRIPTION),
-            record(2, "2", "Data Analyst", DESCRIPTION),
-            record(3, "3", "Data Analyst (Remote)", &DESCRIPTION.replace("next year", "next quarter")),
-        ];
-        let normaliser = Normaliser::new(Currencies::builtin());
-        let fates = decide(&mut batch, &normaliser, &mut DedupIndex::new());
-        let Fate::Kept(kept) = &fates[0] else {
-            panic!("the first posting is kept");
-        };
-        assert!(kept.signature.is_some(), "a kept posting is signed for silver's minhash column");
-        assert_eq!(kept.folded_description, None, "signing lets the folded text go");
-        let kinds: Vec<Option<MatchKind>> = fates[1..]
-            .iter()
-            .map(|fate| match fate {
-                Fate::Duplicate(_, duplicate) => Some(duplicate.kind),
-                _ => None,
-            })
-            .collect();
-        assert_eq!(kinds, [Some(MatchKind::Content), Some(MatchKind::Near)]);
-    }
 }

@@ -50,10 +50,7 @@ pub struct Posting {
     pub date_posted: Option<NaiveDate>,
     pub scraped_at: Option<String>,
     pub content_hash: String,
-    /// The description as [`text::fold_key`] leaves it, kept from [`Normaliser::normalise`]
-    /// (which folds it for the content hash) until [`Posting::sign`] takes it. Never stored.
-    pub folded_description: Option<String>,
-    /// `MinHash` of the description, for near-duplicate detection: set by [`Posting::sign`].
+    /// `MinHash` of the description, for near-duplicate detection.
     pub signature: Option<Signature>,
     /// Skills mentioned in the title and the description.
     pub skills: Vec<PostingSkill>,
@@ -192,25 +189,14 @@ impl Normaliser {
             date_posted,
             scraped_at: non_empty(listing.scraped_at.as_deref()),
             content_hash: String::new(),
-            folded_description: None,
             signature: None,
             skills: Vec::new(),
         };
-        posting.folded_description = posting.description.as_deref().map(text::fold_key);
-        posting.content_hash = content_hash(&posting, posting.folded_description.as_deref());
+        let folded_description = posting.description.as_deref().map(text::fold_key);
+        posting.content_hash = content_hash(&posting, folded_description.as_deref());
+        posting.signature = folded_description.as_deref().and_then(Signature::of_folded);
         posting.posting_key = posting_key(&posting);
         Ok(posting)
-    }
-}
-
-impl Posting {
-    /// Signs the description for near-duplicate checks, from the folded text `normalise`
-    /// left, and lets that text go. A step of its own because consume signs only the postings
-    /// no exact check (board id, URL, content hash) has already found to be duplicates: a
-    /// third of the benchmark's 200,000 Kafka postings are exact repeats, and signing was 6 %
-    /// of the run's CPU time (BENCHMARKS.md).
-    pub fn sign(&mut self) {
-        self.signature = self.folded_description.take().as_deref().and_then(Signature::of_folded);
     }
 }
 
