@@ -182,17 +182,21 @@ pub struct Origin<'a> {
 /// Commits a decided batch: each table gets the rows it does not hold yet and, in the same
 /// Delta commit, the new position of every stream in the batch. A table that already holds
 /// the whole batch (a replay after a crash) is skipped. The streams' positions advance.
+///
+/// Takes the batch to let go of its records as soon as the tables' rows are built from them:
+/// the rows hold copies, and writing the files is when memory peaks (the Parquet writers'
+/// buffers, the next batch being decided and the read-ahead all at once).
 pub fn commit(
     lake: &mut Lake,
     streams: &mut Streams,
-    batch: &[SourceRecord],
-    fates: &[Fate],
+    batch: Vec<SourceRecord>,
+    fates: Vec<Fate>,
     origin: &Origin<'_>,
     metadata: &serde_json::Map<String, serde_json::Value>,
 ) -> Result<(), LakeError> {
     let held = |r: &SourceRecord, table: usize| streams.get(&r.coordinates.file).map_or(0, |s| s.committed[table]);
     let new_in = |table: usize| move |(r, _): &(&SourceRecord, &Fate)| r.coordinates.record > held(r, table);
-    let pairs = || batch.iter().zip(fates);
+    let pairs = || batch.iter().zip(&fates);
 
     // Bronze copies every record's raw payload: its rows are built on a thread of their own
     // while the other tables' are.
@@ -214,29 +218,39 @@ pub fn commit(
         }));
         // Silver gets a file per month a batch's postings span (about 75 in the benchmark's
         // batches), its longest write: its months are split in two halves written at once.
-        let (even_months, odd_months): (Vec<rows::SilverRow<'_>>, Vec<_>) = pairs()
+        let (mut even_months, mut odd_months): (Vec<rows::SilverRow<'_>>, Vec<_>) = pairs()
             .filter(new_in(SILVER))
             .filter_map(|(r, f)| match f {
                 Fate::Kept(p) => Some((&r.coordinates, p.as_ref())),
                 _ => None,
             })
             .partition(|(_, p)| p.date_posted.is_none_or(|d| chrono::Datelike::month0(&d) % 2 == 0));
+        // Each half in month order, so that its files are written one after another, each
+        // closed before the next opens (`Table::write_files`).
+        let month = |(_, p): &rows::SilverRow<'_>| p.date_posted.map(|d| (chrono::Datelike::year(&d), chrono::Datelike::month(&d)));
+        even_months.sort_by_key(month);
+        odd_months.sort_by_key(month);
         let silver = vec![rows::silver_batch(&even_months), rows::silver_batch(&odd_months)];
         let bronze = bronze.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         (bronze, quarantine, duplicates, silver)
     });
 
     // The last record of each stream in this batch.
-    let mut last: BTreeMap<&str, u64> = BTreeMap::new();
-    for r in batch {
-        let entry = last.entry(r.coordinates.file.as_str()).or_default();
-        *entry = (*entry).max(r.coordinates.record);
+    let mut last: BTreeMap<String, u64> = BTreeMap::new();
+    for r in &batch {
+        match last.get_mut(&r.coordinates.file) {
+            Some(record) => *record = (*record).max(r.coordinates.record),
+            None => {
+                last.insert(r.coordinates.file.clone(), r.coordinates.record);
+            }
+        }
     }
+    drop((batch, fates));
     let write = |table: usize, parts: Vec<RecordBatch>| {
         let transactions: Vec<(String, i64)> = last
             .iter()
             .filter_map(|(file, &record)| {
-                let stream = streams.get(*file)?;
+                let stream = streams.get(file)?;
                 (record > stream.committed[table]).then(|| (stream.app_id.clone(), record as i64))
             })
             .collect();
@@ -250,7 +264,7 @@ pub fn commit(
     ];
     lake.commit_batch(metadata, writes)?;
     for (file, record) in last {
-        if let Some(stream) = streams.get_mut(file) {
+        if let Some(stream) = streams.get_mut(&file) {
             for held in &mut stream.committed {
                 *held = (*held).max(record);
             }

@@ -186,8 +186,9 @@ fn consume_one(
                     "rats.bytes_from": batch.first().map_or(0, |r| r.coordinates.byte_offset),
                 });
                 let metadata = metadata.as_object().cloned().unwrap_or_default();
-                batch::commit(lake, streams, &batch, &fates, &origin, &metadata)?;
-                tracing::debug!(records = batch.len(), commit_ms = started.elapsed().as_millis(), "batch committed");
+                let records = batch.len();
+                batch::commit(lake, streams, batch, fates, &origin, &metadata)?;
+                tracing::debug!(records, commit_ms = started.elapsed().as_millis(), "batch committed");
             }
             Ok(())
         });

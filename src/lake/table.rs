@@ -164,6 +164,14 @@ impl Table {
     /// Writes `batches` (possibly none) as new data files of this table, not yet part of it:
     /// [`Table::commit_files`] adds them. Only reads the table, so the lake writes the files of
     /// several tables at once and then commits them in its fixed order.
+    ///
+    /// In a partitioned table each run of consecutive rows of one partition is written and its
+    /// file closed before the next run's opens, so callers give each partition's rows
+    /// together (rows of a partition spread over several runs still land, in more files).
+    /// Why: an open file holds a writer per column with its buffers and dictionary, and
+    /// delta-rs keeps every partition's file open until the end; silver's batches span about 75
+    /// months, and writing them one after another lowered a Kafka consume's peak by about 45 MB
+    /// (BENCHMARKS.md).
     pub async fn write_files(&self, batches: Vec<RecordBatch>) -> Result<Vec<Action>, LakeError> {
         let err = |source| LakeError::Delta {
             path: self.path.clone(),
@@ -173,11 +181,43 @@ impl Table {
         if batches.is_empty() {
             return Ok(Vec::new());
         }
+        let partition_columns = self.table.snapshot().map_err(err)?.metadata().partition_columns().to_vec();
         let mut writer = self.writer().map_err(err)?;
+        let mut files = Vec::new();
         for batch in batches {
-            writer.write(batch).await.map_err(err)?;
+            for run in self.partition_runs(&batch, &partition_columns)? {
+                writer.write(batch.slice(run.start, run.len())).await.map_err(err)?;
+                if !partition_columns.is_empty() {
+                    files.extend(writer.flush().await.map_err(err)?);
+                }
+            }
         }
-        Ok(writer.flush().await.map_err(err)?.into_iter().map(Action::Add).collect())
+        files.extend(writer.flush().await.map_err(err)?);
+        Ok(files.into_iter().map(Action::Add).collect())
+    }
+
+    /// The ranges of consecutive rows of `batch` that share their partition values (the whole
+    /// batch in an unpartitioned table).
+    fn partition_runs(&self, batch: &RecordBatch, partition_columns: &[String]) -> Result<Vec<std::ops::Range<usize>>, LakeError> {
+        if partition_columns.is_empty() {
+            return Ok(std::iter::once(0..batch.num_rows()).collect());
+        }
+        let invalid = |message: String| LakeError::Invalid {
+            path: self.path.clone(),
+            message,
+        };
+        let columns = partition_columns
+            .iter()
+            .map(|name| {
+                batch
+                    .column_by_name(name)
+                    .cloned()
+                    .ok_or_else(|| invalid(format!("the rows to write have no partition column {name}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let runs =
+            deltalake::arrow::compute::partition(&columns).map_err(|e| invalid(format!("cannot group the rows by partition: {e}")))?;
+        Ok(runs.ranges())
     }
 
     /// Commits `files` (from [`Table::write_files`]) in one commit that also records each
@@ -405,4 +445,60 @@ fn writer_properties() -> deltalake::parquet::file::properties::WriterProperties
             },
         )
         .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    use deltalake::arrow::array::{Int64Array, StringArray};
+    use deltalake::arrow::datatypes::{DataType, Field};
+
+    use super::*;
+
+    /// Each run of consecutive rows of one partition becomes a file of its own, written and
+    /// closed before the next run's (what keeps a batch's many months from being open at once),
+    /// and a partition whose rows come in two runs still gets all of them.
+    #[test]
+    fn each_run_of_a_partition_is_one_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let schema = ArrowSchema::new(vec![
+            Field::new("value", DataType::Int64, false),
+            Field::new("month", DataType::Utf8, false),
+        ]);
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        runtime.block_on(async {
+            let mut table = Table::open_or_create(dir.path(), "runs", &schema, &["month"])
+                .await
+                .expect("creates");
+            let rows = RecordBatch::try_new(
+                Arc::new(schema.clone()),
+                vec![
+                    Arc::new(Int64Array::from(vec![1, 2, 3, 4, 5])),
+                    Arc::new(StringArray::from(vec!["2026-01", "2026-01", "2026-02", "2026-02", "2026-01"])),
+                ],
+            )
+            .expect("batch");
+            let files = table.write_files(vec![rows]).await.expect("writes");
+            table.commit_files(files, &[], serde_json::Map::new()).await.expect("commits");
+
+            let mut files_per_month: BTreeMap<String, usize> = BTreeMap::new();
+            for (_, partition) in table.live_files().expect("files") {
+                *files_per_month.entry(partition["month"].clone().expect("a month")).or_default() += 1;
+            }
+            assert_eq!(
+                files_per_month,
+                BTreeMap::from([("2026-01".to_string(), 2), ("2026-02".to_string(), 1)])
+            );
+            let mut values: Vec<i64> = table
+                .scan(&["value"])
+                .expect("scans")
+                .iter()
+                .flat_map(|b| b.column(0).as_any().downcast_ref::<Int64Array>().expect("int64").values().to_vec())
+                .collect();
+            values.sort_unstable();
+            assert_eq!(values, [1, 2, 3, 4, 5]);
+        });
+    }
 }

@@ -170,3 +170,37 @@ fn csv_output_has_one_row_per_input_and_a_total() {
     assert_eq!(lines.len(), 4, "header, two inputs, total: {text}");
     assert_eq!(lines[3], "total,,,13,8,2,3,0");
 }
+
+/// A batch's silver rows of one month go to one file even when the input interleaves months
+/// (the lake writes the months one after another, each file closed before the next opens).
+#[test]
+fn silver_gets_one_file_per_month_of_a_batch() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let postings: String = [
+        ("a-1", "2026-01-10", "Data Engineer", "Northwind"),
+        ("a-2", "2026-03-10", "Nurse Practitioner", "Contoso Health"),
+        ("a-3", "2026-01-11", "Welder", "Fabrikam Metals"),
+        ("a-4", "2026-03-11", "Pastry Chef", "Tailspin Bakery"),
+    ]
+    .iter()
+    .map(|(id, date, title, company)| {
+        let description = format!("{title} at {company}: a posting of its own, unlike the others ({id}).");
+        let job = serde_json::json!({"job_url": format!("https://example.org/{id}"), "title": title, "company": company, "date_posted": date, "description": description});
+        serde_json::json!({"job_id": id, "site": "indeed", "job": job}).to_string()
+    })
+    .collect::<Vec<_>>()
+    .join("\n");
+    let input = dir.path().join("months.jsonl");
+    std::fs::write(&input, postings).expect("writes the input");
+    let output = consume(dir.path(), &[input.display().to_string()], &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(summary(&output)["written"], 4);
+    for month in ["2026-01", "2026-03"] {
+        let partition = dir.path().join("lake").join(SILVER).join(format!("posting_month={month}"));
+        let files = std::fs::read_dir(&partition)
+            .unwrap_or_else(|e| panic!("{}: {e}", partition.display()))
+            .filter(|f| f.as_ref().is_ok_and(|f| f.path().extension().is_some_and(|e| e == "parquet")))
+            .count();
+        assert_eq!(files, 1, "files of {month}");
+    }
+}

@@ -227,7 +227,7 @@ pub fn consume_kafka(
         let (consumer, writer) = (&consumer, &mut writer);
         let committer = scope.spawn(move || -> Result<(), LakeError> {
             for decided in receiver {
-                writer.commit(&decided, consumer)?;
+                writer.commit(decided, consumer)?;
             }
             Ok(())
         });

@@ -71,7 +71,7 @@ impl LakeWriter {
 
     /// Commits one batch, records the partitions' new positions and commits the group's
     /// offsets up to them.
-    pub fn commit(&mut self, decided: &Decided, consumer: &BaseConsumer<LakePositions>) -> Result<(), LakeError> {
+    pub fn commit(&mut self, decided: Decided, consumer: &BaseConsumer<LakePositions>) -> Result<(), LakeError> {
         let started = Instant::now();
         let mut ranges: BTreeMap<i32, (i64, i64)> = BTreeMap::new();
         for r in &decided.records {
@@ -95,11 +95,14 @@ impl LakeWriter {
             input_format: "confluent-avro",
             mapping: None,
         };
+        let records = decided.records.len();
+        let mut counts = Counts::default();
+        batch::count(&decided.fates, &mut counts);
         batch::commit(
             &mut self.lake,
             &mut self.streams,
-            &decided.records,
-            &decided.fates,
+            decided.records,
+            decided.fates,
             &origin,
             &metadata,
         )?;
@@ -117,10 +120,8 @@ impl LakeWriter {
             .iter()
             .map(|(p, end)| (end - positions.get(p).copied().unwrap_or(0)).max(0))
             .sum();
-        let mut counts = Counts::default();
-        batch::count(&decided.fates, &mut counts);
         tracing::info!(
-            records = decided.records.len(),
+            records,
             written = counts.written,
             duplicates = counts.duplicates,
             quarantined = counts.quarantined,
