@@ -170,7 +170,7 @@ impl Table {
     /// together (rows of a partition spread over several runs still land, in more files).
     /// Why: an open file holds a writer per column with its buffers and dictionary, and
     /// delta-rs keeps every partition's file open until the end; silver's batches span about 75
-    /// months, and writing them one after another lowered a Kafka consume's peak by about 45 MB
+    /// months, and writing them one after another lowered a Kafka consume's peak by 35-50 MB
     /// (BENCHMARKS.md).
     pub async fn write_files(&self, batches: Vec<RecordBatch>) -> Result<Vec<Action>, LakeError> {
         let err = |source| LakeError::Delta {
