@@ -243,7 +243,7 @@ impl DedupIndex {
             Some(name) => self.names.get(name.as_str()).map_or(Place::Unseen, |&n| Place::Numbered(n)),
         });
         let title_key = fold_key(&posting.title);
-        let title_words = title_words(&title_key);
+        let new_words = title_words(&title_key);
         // The most similar wins; ties go to the smallest key, so the verdict never depends on
         // the order the index was filled in (a resumed run loads silver sorted, a clean run
         // fills it in input order).
@@ -262,7 +262,7 @@ impl DedupIndex {
                 let similarity = entry.signature.similarity(signature);
                 let entry_key = &*self.kept_keys[entry.kept as usize];
                 let better = best.is_none_or(|(s, k)| similarity.total_cmp(&s).then_with(|| k.cmp(entry_key)).is_gt());
-                if similarity >= NEAR_SIMILARITY && better && is_same_job(entry, *company, &place, &title_words) {
+                if similarity >= NEAR_SIMILARITY && better && is_same_job(entry, *company, &place, &new_words) {
                     best = Some((similarity, entry_key));
                 }
             }
@@ -290,8 +290,8 @@ fn head(band_key: u64) -> u32 {
 }
 
 /// A repost: the same company, a similar title and no conflicting place (a place both
-/// name, differently). `title_words` are the new posting's ([`title_words`]).
-fn is_same_job(entry: &Near, company: u32, place: &[Place; 3], title_words: &[&str]) -> bool {
+/// name, differently). `new_words` are the new posting's title words ([`title_words`]).
+fn is_same_job(entry: &Near, company: u32, place: &[Place; 3], new_words: &[&str]) -> bool {
     if entry.company != Some(company) {
         return false;
     }
@@ -303,7 +303,7 @@ fn is_same_job(entry: &Near, company: u32, place: &[Place; 3], title_words: &[&s
     if entry.place.iter().zip(place).any(|(kept, new)| conflict(*kept, *new)) {
         return false;
     }
-    word_overlap(&self::title_words(&entry.title_key), title_words) >= NEAR_TITLE_OVERLAP
+    word_overlap(&title_words(&entry.title_key), new_words) >= NEAR_TITLE_OVERLAP
 }
 
 /// A title's distinct words without years, sorted: "2024 2025" marks a posting season, not a
