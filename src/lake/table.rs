@@ -308,11 +308,7 @@ impl Table {
             .into_iter()
             .map(|file| Action::Remove(file.remove_action(true)))
             .collect();
-        let mut writer = self.writer().map_err(err)?;
-        for batch in batches.into_iter().filter(|b| b.num_rows() > 0) {
-            writer.write(batch).await.map_err(err)?;
-        }
-        actions.extend(writer.flush().await.map_err(err)?.into_iter().map(Action::Add));
+        actions.extend(self.write_files(batches).await?);
         let snapshot = self.table.snapshot().map_err(err)?;
         let committed = CommitBuilder::from(CommitProperties::default().with_metadata(metadata))
             .with_actions(actions)
