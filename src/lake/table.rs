@@ -5,13 +5,15 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use deltalake::arrow::array::ArrayRef;
 use deltalake::arrow::datatypes::Schema as ArrowSchema;
 use deltalake::arrow::record_batch::RecordBatch;
 use deltalake::kernel::engine::arrow_conversion::TryIntoKernel;
+use deltalake::kernel::scalars::ScalarExt;
 use deltalake::kernel::transaction::{CommitBuilder, CommitProperties, FinalizedCommit};
 use deltalake::kernel::{Action, StructType, Transaction};
 use deltalake::protocol::{DeltaOperation, SaveMode};
-use deltalake::writer::{DeltaWriter, RecordBatchWriter};
+use deltalake::writer::{DeltaWriter, RecordBatchWriter, WriteMode};
 use deltalake::{DeltaTable, DeltaTableError};
 use url::Url;
 
@@ -185,39 +187,61 @@ impl Table {
         let mut writer = self.writer().map_err(err)?;
         let mut files = Vec::new();
         for batch in batches {
-            for run in self.partition_runs(&batch, &partition_columns)? {
-                writer.write(batch.slice(run.start, run.len())).await.map_err(err)?;
-                if !partition_columns.is_empty() {
-                    files.extend(writer.flush().await.map_err(err)?);
-                }
+            if partition_columns.is_empty() {
+                writer.write(batch).await.map_err(err)?;
+                continue;
+            }
+            // Each run goes to delta-rs as one partition's rows with their values: given the
+            // whole batch, it grouped the rows itself and copied every column into each group,
+            // silver's descriptions included (a tenth of a Kafka consume's page faults,
+            // BENCHMARKS.md).
+            let columns = self.partition_columns_of(&batch, &partition_columns)?;
+            for run in self.partition_runs(&columns)? {
+                let values = partition_columns
+                    .iter()
+                    .zip(&columns)
+                    .map(|(name, column)| {
+                        ScalarExt::from_array(column.as_ref(), run.start)
+                            .map(|value| (name.clone(), value))
+                            .ok_or_else(|| self.invalid(format!("cannot read the value of partition column {name} at row {}", run.start)))
+                    })
+                    .collect::<Result<_, _>>()?;
+                writer
+                    .write_partition(batch.slice(run.start, run.len()), &values, WriteMode::Default)
+                    .await
+                    .map_err(err)?;
+                files.extend(writer.flush().await.map_err(err)?);
             }
         }
         files.extend(writer.flush().await.map_err(err)?);
         Ok(files.into_iter().map(Action::Add).collect())
     }
 
-    /// The ranges of consecutive rows of `batch` that share their partition values (the whole
-    /// batch in an unpartitioned table).
-    fn partition_runs(&self, batch: &RecordBatch, partition_columns: &[String]) -> Result<Vec<std::ops::Range<usize>>, LakeError> {
-        if partition_columns.is_empty() {
-            return Ok(std::iter::once(0..batch.num_rows()).collect());
-        }
-        let invalid = |message: String| LakeError::Invalid {
-            path: self.path.clone(),
-            message,
-        };
-        let columns = partition_columns
+    /// The partition columns of `batch`, in the table's order.
+    fn partition_columns_of(&self, batch: &RecordBatch, partition_columns: &[String]) -> Result<Vec<ArrayRef>, LakeError> {
+        partition_columns
             .iter()
             .map(|name| {
                 batch
                     .column_by_name(name)
                     .cloned()
-                    .ok_or_else(|| invalid(format!("the rows to write have no partition column {name}")))
+                    .ok_or_else(|| self.invalid(format!("the rows to write have no partition column {name}")))
             })
-            .collect::<Result<Vec<_>, _>>()?;
+            .collect()
+    }
+
+    /// The ranges of consecutive rows that share their values in `columns`.
+    fn partition_runs(&self, columns: &[ArrayRef]) -> Result<Vec<std::ops::Range<usize>>, LakeError> {
         let runs =
-            deltalake::arrow::compute::partition(&columns).map_err(|e| invalid(format!("cannot group the rows by partition: {e}")))?;
+            deltalake::arrow::compute::partition(columns).map_err(|e| self.invalid(format!("cannot group the rows by partition: {e}")))?;
         Ok(runs.ranges())
+    }
+
+    fn invalid(&self, message: String) -> LakeError {
+        LakeError::Invalid {
+            path: self.path.clone(),
+            message,
+        }
     }
 
     /// Commits `files` (from [`Table::write_files`]) in one commit that also records each
@@ -412,34 +436,40 @@ pub fn read_parquet(table: &Path, file: &Path, columns: &[&str]) -> Result<Vec<R
     Ok(batches)
 }
 
-/// The columns of the lake that hold long text: a record as received (bronze, quarantine) and
-/// a posting's description (silver).
-const LONG_TEXT_COLUMNS: [&str; 2] = ["raw", "description"];
+/// The columns of the lake that hold long text: a record as received (bronze, quarantine), a
+/// posting's description and its skill mentions as JSON (silver).
+const LONG_TEXT_COLUMNS: [&str; 3] = ["raw", "description", "skills"];
+
+/// Short columns whose every value is another (keys, hashes, signatures): a dictionary of them
+/// is as large as the column, so they are written plainly.
+const UNIQUE_COLUMNS: [&str; 3] = ["posting_key", "content_hash", "minhash"];
 
 /// How the lake's Parquet files are written: Snappy, as Delta writes them by default, except
 /// for the long text columns, which zstd at level 1 compresses at the same speed to half the
-/// size (200,000 postings from Kafka: bronze 183 → 87 MB, silver 203 → 150 MB). Not every
-/// column: zstd for all of them, silver's many small column chunks included (about 3,000 a
-/// batch), cost a sixth more CPU time than Snappy (BENCHMARKS.md). The long texts are written
-/// plainly, without Parquet's default dictionary: each is unique (a record, a description), so
-/// the writer hashed and copied every one of them into a dictionary it then gave up on (bronze)
-/// or kept as large as the column (silver's small files). Polars, `DuckDB` and Python's
-/// deltalake read both (`tests/it/interop.rs` and the transform tests read the lake with them).
+/// size (200,000 postings from Kafka: bronze 183 → 87 MB, silver 203 → 150 MB; silver's skills
+/// JSON too: 148 → 141 MB). Not every column: zstd for all of them, silver's many small column
+/// chunks included (about 3,000 a batch), cost a sixth more CPU time than Snappy
+/// (BENCHMARKS.md). The long texts and the unique columns are written plainly, without
+/// Parquet's default dictionary: each value is unique, so the writer hashed and copied every
+/// one of them into a dictionary it then gave up on (bronze) or kept as large as the column
+/// (silver's small files). Polars, `DuckDB` and Python's deltalake read both
+/// (`tests/it/interop.rs` and the transform tests read the lake with them).
 fn writer_properties() -> deltalake::parquet::file::properties::WriterProperties {
     use deltalake::parquet::basic::{Compression, ZstdLevel};
     use deltalake::parquet::schema::types::ColumnPath;
-    LONG_TEXT_COLUMNS
+    let properties = deltalake::parquet::file::properties::WriterProperties::builder()
+        .set_created_by(format!("rats {}", env!("CARGO_PKG_VERSION")))
+        .set_compression(Compression::SNAPPY);
+    let properties = LONG_TEXT_COLUMNS.iter().fold(properties, |properties, column| {
+        properties
+            .set_column_compression(ColumnPath::from(*column), Compression::ZSTD(ZstdLevel::default()))
+            .set_column_dictionary_enabled(ColumnPath::from(*column), false)
+    });
+    UNIQUE_COLUMNS
         .iter()
-        .fold(
-            deltalake::parquet::file::properties::WriterProperties::builder()
-                .set_created_by(format!("rats {}", env!("CARGO_PKG_VERSION")))
-                .set_compression(Compression::SNAPPY),
-            |properties, column| {
-                properties
-                    .set_column_compression(ColumnPath::from(*column), Compression::ZSTD(ZstdLevel::default()))
-                    .set_column_dictionary_enabled(ColumnPath::from(*column), false)
-            },
-        )
+        .fold(properties, |properties, column| {
+            properties.set_column_dictionary_enabled(ColumnPath::from(*column), false)
+        })
         .build()
 }
 

@@ -53,18 +53,22 @@ fn python_deltalake_and_duckdb_read_every_table() {
     );
     assert_eq!(report["salary_by_currency"], serde_json::json!({"EUR": 1, "GBP": 1, "USD": 5}));
 
-    // The long texts are zstd without a dictionary (each is unique); other columns are Snappy
-    // with Parquet's dictionary, as Delta writes them by default.
-    for (table, column) in [
-        (rats::lake::BRONZE, "raw"),
-        (rats::lake::QUARANTINE, "raw"),
-        (rats::lake::SILVER, "description"),
+    // The long texts are zstd without a dictionary (each is unique), the short unique columns
+    // Snappy without one; other columns are Snappy with Parquet's dictionary, as Delta writes
+    // them by default.
+    let long_text = serde_json::json!({"codecs": ["ZSTD"], "dictionary": false});
+    let unique = serde_json::json!({"codecs": ["SNAPPY"], "dictionary": false});
+    for (table, column, expected) in [
+        (rats::lake::BRONZE, "raw", &long_text),
+        (rats::lake::QUARANTINE, "raw", &long_text),
+        (rats::lake::SILVER, "description", &long_text),
+        (rats::lake::SILVER, "skills", &long_text),
+        (rats::lake::SILVER, "posting_key", &unique),
+        (rats::lake::SILVER, "content_hash", &unique),
+        (rats::lake::SILVER, "minhash", &unique),
+        (rats::lake::DUPLICATES, "posting_key", &unique),
     ] {
-        assert_eq!(
-            report[table]["encoding"][column],
-            serde_json::json!({"codecs": ["ZSTD"], "dictionary": false}),
-            "{table} {column}"
-        );
+        assert_eq!(&report[table]["encoding"][column], expected, "{table} {column}");
     }
     assert_eq!(
         report[rats::lake::SILVER]["encoding"]["title"],
