@@ -8,9 +8,18 @@ use std::io::IsTerminal;
 use rats::otlp::{ExportGuard, OtlpConfig};
 use rats::settings::LogFormat;
 use tracing_subscriber::Layer;
-use tracing_subscriber::filter::{EnvFilter, Targets};
+use tracing_subscriber::filter::{EnvFilter, FilterExt, Targets, filter_fn};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
+
+/// Whether an event is rdkafka's error on dropping a consumer that `rats consume` closed
+/// itself: rdkafka closes a consumer again when it is dropped and logs the refusal ("Failed to
+/// close consumer queue on drop: … Broker handle destroyed for termination") as its module's one
+/// error. Consume closes the consumer first since rdkafka's own close waited 100 ms after the
+/// broker's answer (`ingest::kafka::close`), so the error says nothing and is never shown.
+fn is_closed_consumer_drop(event: &tracing::Metadata<'_>) -> bool {
+    event.target() == "rdkafka::consumer::base_consumer" && *event.level() == tracing::Level::ERROR
+}
 
 /// Installs the logger (and the span exporter, when configured); keep the returned guard until
 /// the command ends, so the last spans are sent.
@@ -26,7 +35,8 @@ pub fn init(verbose: u8, quiet: bool, format: LogFormat, traces: Option<OtlpConf
     // WARN per binary column it keeps no statistics for: both expected, so its noise stays
     // below the default level unless RUST_LOG asks for it.
     let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new(format!("warn,rats={level},deltalake_core=off,buoyant_kernel=off")));
+        .unwrap_or_else(|_| EnvFilter::new(format!("warn,rats={level},deltalake_core=off,buoyant_kernel=off")))
+        .and(filter_fn(|event| !is_closed_consumer_drop(event)));
     let logs = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal());

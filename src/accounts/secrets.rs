@@ -10,20 +10,13 @@
 use sha2::{Digest, Sha256};
 
 use super::AccountsError;
+pub use crate::normalize::hex;
 
 /// `n` random bytes from the operating system, as lowercase hex.
 pub fn random_hex(n: usize) -> Result<String, AccountsError> {
     let mut bytes = vec![0_u8; n];
     getrandom::fill(&mut bytes).map_err(|e| AccountsError::Random(e.to_string()))?;
     Ok(hex(&bytes))
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
-        let _ = write!(out, "{b:02x}");
-        out
-    })
 }
 
 /// The SHA-256 digest of a secret, as hex: what the database keeps of keys and refresh tokens.
