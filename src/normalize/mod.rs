@@ -320,7 +320,7 @@ pub fn short_hash(text: &str) -> String {
 }
 
 /// Lower-case hex of some bytes. Two table look-ups a byte: every posting's content hash and
-/// key come through here, and `write!` with `{:02x}` per byte took 0.9 % of a Kafka consume's
+/// key come through here, and `write!` with `{:02x}` per byte took 1.7 % of a Kafka consume's
 /// samples (BENCHMARKS.md).
 pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
