@@ -82,9 +82,9 @@ pub struct CompanyDetails {
     pub ceo_photo_url: Option<String>,
 }
 
-/// The parts of a listing that says nothing about them, lent when a part is missing: the parts
-/// are lent, not cloned, since normalising cloned every posting's job with its description
-/// (0.75 % of a Kafka consume's samples, BENCHMARKS.md).
+/// Empty parts, lent for a listing that lacks one. Parts are lent rather than cloned: cloning
+/// every posting's job with its description was 0.75 % of a Kafka consume's samples
+/// (BENCHMARKS.md).
 static NO_JOB: LazyLock<Job> = LazyLock::new(Job::default);
 static NO_COMPENSATION: LazyLock<Compensation> = LazyLock::new(Compensation::default);
 static NO_COMPANY_DETAILS: LazyLock<CompanyDetails> = LazyLock::new(CompanyDetails::default);
