@@ -289,12 +289,25 @@ impl Server {
     }
 }
 
+/// Stops the server as an operator would (TERM), so it exits through its shutdown path and an
+/// instrumented build writes its coverage profile (`cargo llvm-cov` counted none of the
+/// server's code while servers were killed); killed after [`STOP_GRACE`] if it has not exited.
 impl Drop for Server {
     fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = Command::new("kill").args(["-s", "TERM", &self.child.id().to_string()]).status();
+            let started = Instant::now();
+            while matches!(self.child.try_wait(), Ok(None)) && started.elapsed() < STOP_GRACE {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
 }
+
+/// How long a server stopped at the end of a test may take to finish its requests and exit.
+const STOP_GRACE: Duration = Duration::from_secs(10);
 
 /// A `multipart/form-data` body: `(name, file name, bytes)` parts.
 pub fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
@@ -853,7 +866,8 @@ fn a_busy_encoder_falls_back_to_skills_only_scoring_and_says_so() {
     assert_eq!((counted("full"), counted("skills_only")), (full.len(), fallen_back.len()));
 }
 
-/// A batch as large as the API takes: long enough to be in flight while the test acts.
+/// A batch as large as the API takes: more work than a 50 ms time limit allows, and work the
+/// server must still finish after a TERM.
 fn heavy_batch() -> Value {
     let postings: Vec<Value> = (0..1000)
         .map(|i| json!({"title": format!("Senior Data Engineer {i}"), "location": "Austin, TX", "skills": ["python", "sql"]}))
@@ -871,23 +885,16 @@ fn sigterm_lets_the_request_in_flight_finish_and_exits_zero() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (lake, models) = private_copy(dir.path(), false);
     let mut server = Server::start(dir.path(), &lake, &models, &[]);
-    let (client, base) = (server.client.clone(), server.base.clone());
-    let slow = std::thread::spawn(move || {
-        let response = client
-            .post(format!("{base}/v1/predict/salary"))
-            .json(&heavy_batch())
-            .send()
-            .expect("answered");
-        (response.status().as_u16(), response.json::<Value>().expect("json"))
-    });
+    let (release, held) = post_held_back(&server, "/v1/predict/salary", &heavy_batch());
     wait_in_flight(&server, 1.0);
     server.signal("TERM");
-    let (status, body) = slow.join().expect("joins");
+    server.wait_until("the shutdown begins", |s| s.log().contains("finishing the requests in flight"));
+    release.send(()).expect("the body's sender waits");
+    let (status, body) = held.join().expect("joins");
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["predictions"].as_array().map(Vec::len), Some(1000));
     let exit = server.child.wait().expect("exits");
     assert_eq!(exit.code(), Some(0), "log:\n{}", server.log());
-    assert!(server.log().contains("finishing the requests in flight"));
 }
 
 #[test]
@@ -911,25 +918,72 @@ fn overload_is_refused_at_once_with_503_and_retry_after() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (lake, models) = private_copy(dir.path(), false);
     let server = Server::start(dir.path(), &lake, &models, &["--max-in-flight", "1", "--max-queued", "0"]);
-    let (client, base) = (server.client.clone(), server.base.clone());
-    let slow = std::thread::spawn(move || {
-        client
-            .post(format!("{base}/v1/predict/salary"))
-            .json(&heavy_batch())
-            .send()
-            .expect("answered")
-            .status()
-            .as_u16()
-    });
+    let (release, held) = post_held_back(&server, "/v1/predict/salary", &json!({"title": "Nurse"}));
     wait_in_flight(&server, 1.0);
     let refused = server.get("/v1/stats/overview");
     problem(&refused, 503, "overloaded");
     assert_eq!(refused.headers.get("retry-after").and_then(|v| v.to_str().ok()), Some("1"));
     // Operations routes stay outside the gate.
     assert_eq!(server.get("/health").status, 200);
-    assert_eq!(slow.join().expect("joins"), 200);
+    release.send(()).expect("the body's sender waits");
+    assert_eq!(held.join().expect("joins").0, 200);
     assert!((server.metric("rats_http_overload_rejections_total") - 1.0).abs() < f64::EPSILON);
     assert_eq!(server.get("/v1/stats/overview").status, 200, "a turn is free again");
+}
+
+/// Posts `body` from a thread of its own with its last byte held back until the returned
+/// sender fires; the thread answers the status and the JSON body.
+fn post_held_back(server: &Server, path: &str, body: &Value) -> (std::sync::mpsc::Sender<()>, std::thread::JoinHandle<(u16, Value)>) {
+    let (release, held) = std::sync::mpsc::channel();
+    let bytes = serde_json::to_vec(body).expect("json");
+    let length = bytes.len() as u64;
+    let request = server
+        .client
+        .post(format!("{}{path}", server.base))
+        .header("content-type", "application/json")
+        .body(reqwest::blocking::Body::sized(HeldBack::new(bytes, held), length));
+    let answer = std::thread::spawn(move || {
+        let response = request.send().expect("answered");
+        (response.status().as_u16(), response.json::<Value>().expect("json"))
+    });
+    (release, answer)
+}
+
+/// A request body whose last byte waits for a signal: the server has the request (its turn at
+/// the gate, a place in the in-flight gauge) and waits for the rest, so the request is in
+/// flight until the test says so, however fast the machine answers (a large batch raced the
+/// next request: on a slow build it was sometimes answered first).
+struct HeldBack {
+    bytes: Vec<u8>,
+    sent: usize,
+    release: Option<std::sync::mpsc::Receiver<()>>,
+}
+
+impl HeldBack {
+    fn new(bytes: Vec<u8>, release: std::sync::mpsc::Receiver<()>) -> Self {
+        HeldBack {
+            bytes,
+            sent: 0,
+            release: Some(release),
+        }
+    }
+}
+
+impl std::io::Read for HeldBack {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let last = self.bytes.len().saturating_sub(1);
+        if self.sent == last
+            && let Some(release) = self.release.take()
+        {
+            // A dropped sender releases too: the test failed before it let go.
+            let _ = release.recv();
+        }
+        let end = if self.release.is_some() { last } else { self.bytes.len() };
+        let n = (end - self.sent).min(buf.len());
+        buf[..n].copy_from_slice(&self.bytes[self.sent..self.sent + n]);
+        self.sent += n;
+        Ok(n)
+    }
 }
 
 /// `--tls-cert/--tls-key`: the same API over HTTPS with a certificate the client trusts, and
