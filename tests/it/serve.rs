@@ -952,7 +952,7 @@ fn post_held_back(server: &Server, path: &str, body: &Value) -> (std::sync::mpsc
 /// A request body whose last byte waits for a signal: the server has the request (its turn at
 /// the gate, a place in the in-flight gauge) and waits for the rest, so the request is in
 /// flight until the test says so, however fast the machine answers (a large batch raced the
-/// next request: on a slow build it was sometimes answered first).
+/// next request, and under coverage instrumentation it was once answered first).
 struct HeldBack {
     bytes: Vec<u8>,
     sent: usize,
