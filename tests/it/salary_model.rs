@@ -157,14 +157,99 @@ fn the_same_inputs_train_nothing_new_and_forced_retraining_is_byte_identical() {
     assert_eq!(due, "already trained", "due, then the same inputs train nothing");
     assert!(!t.models.join("salary/v2").exists(), "a re-run added a version");
 
-    let other = tempfile::tempdir().expect("tempdir");
-    let forced = train(other.path(), &t.lake, other.path(), &["--force"]);
-    assert!(forced.status.success(), "{}", stderr(&forced));
+    let forced = evaluated();
     for file in ["mean.json", "quantiles.json", "features.json", "calibration.json"] {
         let first = std::fs::read(t.models.join("salary/v1").join(file)).expect("first");
-        let second = std::fs::read(other.path().join("salary/v1").join(file)).expect("second");
-        assert!(first == second, "{file} differs between two trainings with the same seed");
+        let second = std::fs::read(forced.models.join("salary/v1").join(file)).expect("second");
+        assert!(
+            first == second,
+            "{file} differs between two trainings with the same seed (the second also evaluated)"
+        );
     }
+}
+
+/// The shared lake's model trained again with `--force --evaluate` into a folder of its own,
+/// once for the tests here: the evaluation behind `docs/models/salary.md` on a small lake.
+struct Evaluated {
+    _dir: tempfile::TempDir,
+    models: PathBuf,
+    report: serde_json::Value,
+}
+
+fn evaluated() -> &'static Evaluated {
+    static EVALUATED: OnceLock<Evaluated> = OnceLock::new();
+    EVALUATED.get_or_init(|| {
+        let t = trained();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let models = dir.path().join("models");
+        let output = train(dir.path(), &t.lake, &models, &["--force", "--evaluate"]);
+        assert!(output.status.success(), "train salary --evaluate: {}", stderr(&output));
+        let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(&output)));
+        Evaluated { _dir: dir, models, report }
+    })
+}
+
+#[test]
+fn evaluation_scores_ablations_and_baselines_on_the_folds_and_holds_each_dataset_out() {
+    let e = evaluated();
+    let evaluation = &e.report["evaluation"];
+    let on_folds = evaluation["on_folds"].as_array().expect("on_folds");
+    let names: Vec<&str> = on_folds.iter().filter_map(|m| m["name"].as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "XGBoost, every feature (the model)",
+            "XGBoost without skills",
+            "XGBoost without text n-grams",
+            "XGBoost without title families",
+            "XGBoost without skills, text or title families",
+            "ridge on TF-IDF of title + description",
+            "median pay of the same title (else of all)",
+        ]
+    );
+    let r2 = |scores: &serde_json::Value| scores["r2_log"].as_f64().expect("r2_log");
+    let model = r2(&on_folds[0]["scores"]);
+    assert_eq!(
+        model,
+        r2(&e.report["cross_validation"]["overall"]),
+        "the model's row is its CV score"
+    );
+    for ablation in &on_folds[1..5] {
+        // Same folds, seed and parameters: only a feature really left out changes the score.
+        assert_ne!(r2(&ablation["scores"]), model, "{} scored as the model", ablation["name"]);
+        assert_eq!(ablation["scores"]["postings"], on_folds[0]["scores"]["postings"]);
+    }
+    let (ridge, median) = (r2(&on_folds[5]["scores"]), r2(&on_folds[6]["scores"]));
+    assert!(
+        model > ridge && ridge > median,
+        "model {model}, ridge {ridge}, median by title {median}"
+    );
+
+    let held_out = evaluation["leave_one_dataset_out"].as_array().expect("leave_one_dataset_out");
+    let slices: Vec<&str> = held_out.iter().filter_map(|h| h["slice"].as_str()).collect();
+    // Data_Job_NY has fewer than 100 postings with pay: not held out on its own.
+    assert_eq!(
+        slices,
+        ["glassdoor-2020-metros/Data_Job_SF", "glassdoor-2020-metros/Data_Job_TX", "nyc-jobs"]
+    );
+    let per_dataset = &e.report["cross_validation"]["per_dataset"];
+    let nyc = &held_out[2]["model"];
+    assert_eq!(nyc["postings"], per_dataset["nyc-jobs"]["postings"]);
+    // Never trained on: the held-out score stays below the same postings' out-of-fold score,
+    // which training saw other postings of the same board for.
+    assert!(r2(nyc) < r2(&per_dataset["nyc-jobs"]), "{nyc} against {}", per_dataset["nyc-jobs"]);
+    let metro_files: u64 = held_out[..2].iter().filter_map(|h| h["model"]["postings"].as_u64()).sum();
+    assert!(metro_files < per_dataset["glassdoor-2020-metros"]["postings"].as_u64().expect("postings"));
+    for held in held_out {
+        let coverage = held["model"]["coverage"].as_f64().expect("coverage");
+        assert!((0.0..=1.0).contains(&coverage), "{held}");
+        assert_eq!(held["ridge"]["postings"], held["model"]["postings"]);
+    }
+
+    let card = std::fs::read_to_string(e.models.join("salary/v1/card.md")).expect("card.md");
+    assert!(card.contains("| XGBoost without skills | "), "{card}");
+    let nyc_row = format!("\n| nyc-jobs | {} | {:.3} |", nyc["postings"], r2(nyc));
+    assert!(card.contains(&nyc_row), "{nyc_row} not in {card}");
 }
 
 #[test]

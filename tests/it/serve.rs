@@ -263,11 +263,15 @@ impl Server {
     }
 
     fn signal(&self, name: &str) {
-        let status = Command::new("kill")
+        assert!(self.send_signal(name), "kill -s {name}");
+    }
+
+    /// Sends the signal `name` with `kill`; whether it was delivered (no panic: `drop` uses it).
+    fn send_signal(&self, name: &str) -> bool {
+        Command::new("kill")
             .args(["-s", name, &self.child.id().to_string()])
             .status()
-            .expect("kill runs");
-        assert!(status.success(), "kill -s {name}");
+            .is_ok_and(|status| status.success())
     }
 
     /// The `/metrics` exposition as text.
@@ -294,8 +298,7 @@ impl Server {
 /// server's code while servers were killed); killed after [`STOP_GRACE`] if it has not exited.
 impl Drop for Server {
     fn drop(&mut self) {
-        if matches!(self.child.try_wait(), Ok(None)) {
-            let _ = Command::new("kill").args(["-s", "TERM", &self.child.id().to_string()]).status();
+        if matches!(self.child.try_wait(), Ok(None)) && self.send_signal("TERM") {
             let started = Instant::now();
             while matches!(self.child.try_wait(), Ok(None)) && started.elapsed() < STOP_GRACE {
                 std::thread::sleep(Duration::from_millis(20));
