@@ -14,7 +14,7 @@ use rats::matching::eval::Prepared;
 use rats::matching::features::JobIndex;
 use rats::matching::model::{KIND, MatchModel};
 use rats::matching::profile::{ResumeProfile, read_resume};
-use rats::matching::rank::{self, Inputs, Ranking};
+use rats::matching::rank::{self, Inputs, RankedJob, Ranking};
 use rats::matching::vectors::VectorCache;
 use rats::matching::{document, rjdb};
 use rats::ml::registry::{Chosen, Registry};
@@ -245,59 +245,107 @@ fn rank_resumes(
             eprintln!("warning: skipped {}", skip["error"].as_str().unwrap_or_default());
         }
     }
+    if resumes.is_empty() {
+        anyhow::bail!(
+            "no résumé in {} could be read ({} files, {} skipped)",
+            dir.display(),
+            files.len(),
+            skipped.len()
+        );
+    }
     let focus: Vec<String> = resumes.iter().map(|(_, r)| r.focus()).collect();
     let vectors = model.encoder.embed(&focus.iter().map(String::as_str).collect::<Vec<_>>())?;
-    // One posting: every skill and word weighs the same.
-    let index = JobIndex::new(std::slice::from_ref(&job), &[job_vector]);
-    let mut scored: Vec<(f64, &str, &ResumeProfile)> = resumes
+    // One posting: every skill and word weighs the same. Each résumé is scored and explained
+    // as `rats match --resume` explains a posting, so the two directions agree.
+    let candidates = std::slice::from_ref(&candidate);
+    let profiles = std::slice::from_ref(&job);
+    let index = JobIndex::new(profiles, &[job_vector]);
+    let no_premiums = HashMap::new();
+    let mut ranked: Vec<(RankedJob, &str, &ResumeProfile)> = resumes
         .iter()
         .zip(&vectors)
         .map(|((file, resume), vector)| {
-            let f = index.features(&index.resume(resume, vector, extractor.taxonomy()), 0);
-            (model.scorer.score(&f), file.as_str(), resume)
+            let inputs = Inputs {
+                scorer: &model.scorer,
+                taxonomy: extractor.taxonomy(),
+                resume,
+                resume_vector: vector,
+                candidates,
+                profiles,
+                index: &index,
+                premiums: &no_premiums,
+                only: None,
+            };
+            let fit = rank::rank(&inputs, 1).jobs.remove(0);
+            (fit, file.as_str(), resume)
         })
         .collect();
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
-    let shown: Vec<serde_json::Value> = scored
-        .iter()
-        .take(top)
-        .enumerate()
-        .map(|(i, (score, file, resume))| {
-            let missing: Vec<&String> = job.skills.iter().filter(|id| !resume.skills.contains(*id)).collect();
-            serde_json::json!({"rank": i + 1, "score": score, "file": file, "years_of_experience": resume.total_years, "missing_skills": missing})
-        })
-        .collect();
+    ranked.sort_by(|a, b| b.0.score.total_cmp(&a.0.score).then(a.1.cmp(b.1)));
+    let fits = ranked.iter().filter(|(fit, _, _)| fit.score >= rank::FIT).count();
     if quiet && settings.format.value == OutputFormat::Table {
         return Ok(Outcome::Success);
     }
+    let shown = &ranked[..top.min(ranked.len())];
     let rows = shown
         .iter()
-        .map(|r| {
+        .enumerate()
+        .map(|(i, (fit, file, resume))| {
             vec![
-                r["rank"].to_string(),
-                format!("{:.0}", r["score"].as_f64().unwrap_or_default()),
-                r["file"].as_str().unwrap_or_default().to_string(),
-                r["years_of_experience"].to_string(),
-                r["missing_skills"].as_array().map_or(0, Vec::len).to_string(),
+                (i + 1).to_string(),
+                format!("{:.0}", fit.score),
+                (*file).to_string(),
+                format!("{:.1}", resume.total_years),
+                fit.explanation.clone(),
             ]
+        })
+        .collect();
+    let json_rows: Vec<serde_json::Value> = shown
+        .iter()
+        .enumerate()
+        .map(|(i, (fit, file, resume))| {
+            serde_json::json!({
+                "rank": i + 1,
+                "score": fit.score,
+                "file": file,
+                "years_of_experience": resume.total_years,
+                "matched_skills": fit.matched_skills,
+                "missing_skills": fit.missing_skills,
+                "related_skills": fit.related_skills,
+                "signals": fit.signals,
+                "explanation": fit.explanation,
+                "warnings": resume.warnings,
+            })
         })
         .collect();
     output::write(
         &mut std::io::stdout().lock(),
         settings.format.value,
         &Report {
-            header: ["rank", "score", "resume", "years", "missing_skills"].map(String::from).to_vec(),
+            header: ["rank", "score", "resume", "years", "why"].map(String::from).to_vec(),
             rows,
             json: serde_json::json!({
                 "posting_key": candidate.posting_key,
                 "source_job_id": candidate.source_job_id,
                 "title": candidate.title,
                 "model": {"kind": KIND, "version": chosen.version, "chosen_because": chosen.because},
-                "resumes": shown,
+                "considered": ranked.len(),
+                "fits": fits,
+                "resumes": json_rows,
                 "skipped": skipped,
             }),
         },
     )?;
+    if settings.format.value == OutputFormat::Table {
+        println!(
+            "{} of {} résumés fit {} (score ≥ {}); match model {} ({})",
+            fits,
+            ranked.len(),
+            candidate.title,
+            rank::FIT,
+            chosen.version,
+            chosen.because
+        );
+    }
     Ok(Outcome::Success)
 }
 

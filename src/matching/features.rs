@@ -414,8 +414,8 @@ fn keyword_coverage(job: &JobSide, resume: &ResumeQuery) -> f32 {
         .keywords
         .iter()
         .filter(|&&(word, _)| resume.has(word))
-        .map(|(_, weight)| weight)
-        .sum();
+        // From +0.0: an empty float `sum()` is -0.0, which the signal would show.
+        .fold(0.0, |sum, (_, weight)| sum + weight);
     if job.keyword_total > 0.0 {
         shrunk(got / job.keyword_total, job.keywords.len(), KEYWORD_DOUBT)
     } else {
@@ -454,8 +454,8 @@ fn experience_fit(job: &JobSide, resume: &ResumeQuery) -> f32 {
                         let shorter = words.len().min(wanted.len());
                         shorter > 0 && words.iter().filter(|w| wanted.contains(w)).count() as f32 / shorter as f32 >= ROLE_MATCH
                     })
-                    .map(|(_, years)| years)
-                    .sum();
+                    // From +0.0, as in `keyword_coverage`.
+                    .fold(0.0, |sum, (_, years)| sum + years);
                 (years / years_asked.max(1.0)).min(1.0)
             })
             .fold(1.0, f32::min);

@@ -23,6 +23,9 @@ use crate::skills::Taxonomy;
 /// A score at or above this (the model's probability of a match is one half) is a fit: what
 /// the advice counts.
 pub const FIT: f64 = 50.0;
+/// Below a fit, a score at or above this (one chance in four) reads as a partial fit; under
+/// it, as a poor fit (a nurse's résumé scores about 1 against a data engineering posting).
+const PARTIAL_FIT: f64 = 25.0;
 /// Missing skills of this many best-ranked postings are the advice's candidates.
 const ADVICE_POOL: usize = 25;
 const ADVICE_SKILLS: usize = 5;
@@ -195,11 +198,18 @@ fn explain(
         matched_skills: matched,
         missing_skills: missing,
         related_skills: related,
-        explanation: format!(
-            "{} (score {score:.0}): {}",
-            if score >= FIT { "Fits" } else { "Partial fit" },
-            parts.join("; ")
-        ),
+        explanation: format!("{} (score {score:.0}): {}", verdict(score), parts.join("; ")),
+    }
+}
+
+/// The explanation's first words for a score.
+fn verdict(score: f64) -> &'static str {
+    if score >= FIT {
+        "Fits"
+    } else if score >= PARTIAL_FIT {
+        "Partial fit"
+    } else {
+        "Poor fit"
     }
 }
 

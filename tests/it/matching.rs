@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::support::{consume_into, copy_dir, datasets, rats, repo, run, stderr, success_json};
+use crate::support::{consume_into, copy_dir, datasets, rats, repo, run, stderr, stdout, success_json, table_rows};
 
 pub fn encoder() -> PathBuf {
     std::env::var_os(rats::env_vars::SENTENCE_ENCODER)
@@ -211,6 +211,110 @@ fn lake_postings_are_embedded_once_and_only_new_ones_later() {
         .arg(fixture("resumes/data-engineer.md")));
     assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
     assert!(stderr(&bad).contains("--where"), "{}", stderr(&bad));
+}
+
+#[test]
+fn resumes_in_a_folder_are_ranked_for_one_lake_posting_with_what_each_lacks() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lake = dir.path().join("lake");
+    consume_into(dir.path(), &lake, &[fixture("matching/postings.jsonl")]);
+    let keys = table_rows(&lake, "silver/postings", &["source_job_id", "posting_key"]);
+    let data_engineer = &keys.iter().find(|row| row[0] == "m-1").expect("m-1 in silver")[1];
+    let resumes = dir.path().join("resumes");
+    std::fs::create_dir(&resumes).expect("mkdir");
+    for file in ["data-engineer.md", "data-engineer.pdf"] {
+        std::fs::copy(fixture(&format!("resumes/{file}")), resumes.join(file)).expect("copy");
+    }
+    std::fs::write(
+        resumes.join("nurse.txt"),
+        "Experience\nRegistered Nurse, Intensive Care Unit at St. Mary's Hospital (2015 - 2024)\n\
+         Provided direct patient care, monitored vital signs and coordinated with physicians.\n\
+         Skills: patient care, BLS, ACLS, triage\n",
+    )
+    .expect("write");
+    std::fs::write(resumes.join("broken.docx"), "this is not a zip archive").expect("write");
+    let rank_for = |key: &str, folder: &Path, format: &str| {
+        run(matcher(dir.path())
+            .args(["match", "--format", format, "--lake"])
+            .arg(&lake)
+            .args(["--job", key, "--resumes"])
+            .arg(folder))
+    };
+
+    let answer = success_json(&rank_for(data_engineer, &resumes, "json"));
+    assert_eq!(answer["source_job_id"], "m-1", "{answer}");
+    assert_eq!(answer["considered"], 3, "{answer}");
+    let skipped = answer["skipped"].as_array().expect("skipped");
+    assert!(
+        skipped.len() == 1 && skipped[0]["file"].as_str().is_some_and(|f| f.ends_with("broken.docx")),
+        "{answer}"
+    );
+    let ranked = answer["resumes"].as_array().expect("resumes");
+    let files: Vec<&str> = ranked.iter().filter_map(|r| r["file"].as_str()).collect();
+    assert!(
+        files[0].contains("data-engineer") && files[1].contains("data-engineer") && files[2].ends_with("nurse.txt"),
+        "{files:?}"
+    );
+    let (engineer, nurse) = (&ranked[0], &ranked[2]);
+    assert!(engineer["score"].as_f64() > nurse["score"].as_f64(), "{answer}");
+    let names = |resume: &serde_json::Value, key: &str| -> Vec<String> {
+        resume[key]
+            .as_array()
+            .expect("a list")
+            .iter()
+            .filter_map(|s| s.as_str().map(str::to_string))
+            .collect()
+    };
+    assert!(
+        names(engineer, "matched_skills").contains(&"Apache Kafka".to_string()),
+        "{engineer}"
+    );
+    // Skills by their names, as `rats match --resume` shows them.
+    assert!(names(nurse, "missing_skills").contains(&"Apache Kafka".to_string()), "{nurse}");
+    assert!(names(nurse, "matched_skills").is_empty(), "{nurse}");
+    assert!(
+        engineer["explanation"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("Fits (score ") && e.contains("skills the posting names")),
+        "{engineer}"
+    );
+    assert!(
+        nurse["explanation"].as_str().is_some_and(|e| e.starts_with("Poor fit (score ")),
+        "{nurse}"
+    );
+    let signals = nurse["signals"].as_object().expect("signals");
+    assert!(
+        signals.len() == 6 && signals.values().all(|s| s.as_f64().is_some_and(f64::is_sign_positive)),
+        "a signal below +0 (-0.0 is one): {nurse}"
+    );
+    let fits = answer["fits"].as_u64().expect("fits");
+    assert!(
+        fits == ranked.iter().filter(|r| r["score"].as_f64() >= Some(50.0)).count() as u64,
+        "{answer}"
+    );
+
+    let table = rank_for(data_engineer, &resumes, "table");
+    assert!(table.status.success(), "{}", stderr(&table));
+    assert!(
+        stdout(&table).contains(&format!("{fits} of 3 résumés fit Data Engineer")),
+        "{}",
+        stdout(&table)
+    );
+    assert!(stderr(&table).contains("broken.docx"), "{}", stderr(&table));
+
+    let unknown = rank_for("no-such-key", &resumes, "json");
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(stderr(&unknown).contains("no posting no-such-key"), "{}", stderr(&unknown));
+    let unreadable = dir.path().join("unreadable");
+    std::fs::create_dir(&unreadable).expect("mkdir");
+    std::fs::write(unreadable.join("cv.docx"), "not a zip either").expect("write");
+    let none = rank_for(data_engineer, &unreadable, "json");
+    assert_eq!(none.status.code(), Some(2));
+    assert!(
+        stderr(&none).contains("no résumé in") && stderr(&none).contains("1 skipped"),
+        "{}",
+        stderr(&none)
+    );
 }
 
 #[test]
