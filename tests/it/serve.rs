@@ -962,8 +962,8 @@ fn post_held_back(server: &Server, path: &str, body: &Value) -> (std::sync::mpsc
 
 /// A request body whose last byte waits for a signal: the server has the request's head (a
 /// place in the in-flight gauge, then a turn at the gate) and waits for the rest, so the
-/// request is in flight until the test says so, however fast the machine answers (a large batch raced the
-/// next request, and under coverage instrumentation it was once answered first).
+/// request is in flight until the test says so, however fast the machine answers (a large
+/// batch raced the next request, and under coverage instrumentation it was once answered first).
 struct HeldBack {
     bytes: Vec<u8>,
     sent: usize,
