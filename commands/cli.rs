@@ -528,7 +528,9 @@ pub enum RemoteArg {
     group(clap::ArgGroup::new("query").required(true).args(["resume", "job"])),
     after_help = "The postings are silver's (--lake, filtered with --where) or any postings files' (--jobs, \
 read as consume reads them). Posting vectors are cached under LAKE/vectors, so only new postings are \
-embedded. Scores are 0-100, the trained scorer's probability that the résumé fits; 50 or more is a fit."
+embedded. Scores are 0-100, the trained scorer's probability that the résumé fits; 50 or more is a fit. \
+A posting short of a fit names the missing skills any one of which, added to the résumé's skills, \
+would make it one (would_fit_with)."
 )]
 pub struct MatchArgs {
     #[command(subcommand)]
@@ -536,8 +538,9 @@ pub struct MatchArgs {
     /// The résumé: PDF (with a text layer), DOCX, or text/Markdown
     #[arg(long, value_name = "FILE", conflicts_with_all = ["job", "resumes"])]
     pub resume: Option<PathBuf>,
-    /// Rank the résumés of --resumes for this silver posting
-    #[arg(long, value_name = "POSTING_KEY", requires = "resumes")]
+    /// Rank the résumés of --resumes for this silver posting: its posting_key, or the board's
+    /// job id (source_job_id) when that names one posting
+    #[arg(long, value_name = "POSTING", requires = "resumes")]
     pub job: Option<String>,
     /// A folder of résumés (every file in it) to rank for --job
     #[arg(long, value_name = "DIR")]

@@ -39,7 +39,7 @@ pub fn run(args: &MatchArgs, settings: &Settings, quiet: bool) -> anyhow::Result
     let path = args
         .resume
         .as_deref()
-        .context("give --resume FILE, or --job KEY with --resumes DIR")?;
+        .context("give --resume FILE, or --job POSTING with --resumes DIR")?;
     let (format, text) = document::read(path)?;
     let resume = read_resume(&text, &extractor, this_year);
     if !quiet {
@@ -206,6 +206,42 @@ fn print_ranking(settings: &Settings, ranking: &Ranking, json: serde_json::Value
     Ok(())
 }
 
+/// The silver posting `id` names: its `posting_key`, else the board's `source_job_id` when that
+/// names one posting (two boards may use the same id; then the keys are listed to choose from).
+fn one_posting(lake: &Path, id: &str) -> anyhow::Result<Candidate> {
+    let quoted = id.replace('\'', "''");
+    let condition = format!("posting_key = '{quoted}' OR source_job_id = '{quoted}'");
+    let (_, mut found) = candidates::from_silver(lake, Some(&condition))?;
+    if let Some(by_key) = found.iter().position(|c| c.posting_key == id) {
+        return Ok(found.swap_remove(by_key));
+    }
+    match found.len() {
+        0 => anyhow::bail!(
+            "no posting {id} in the lake {} (neither a posting_key nor a source_job_id)",
+            lake.display()
+        ),
+        1 => Ok(found.remove(0)),
+        n => {
+            let keys: Vec<String> = found
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{} ({}{})",
+                        c.posting_key,
+                        c.title,
+                        c.company.as_ref().map_or_else(String::new, |co| format!(", {co}"))
+                    )
+                })
+                .collect();
+            anyhow::bail!(
+                "the source_job_id {id} names {n} postings in the lake {}; give --job one of their posting keys: {}",
+                lake.display(),
+                keys.join("; ")
+            )
+        }
+    }
+}
+
 #[allow(clippy::too_many_arguments, reason = "one call site; the pieces are what the ranking reads")]
 fn rank_resumes(
     key: &str,
@@ -218,11 +254,7 @@ fn rank_resumes(
     quiet: bool,
     this_year: i32,
 ) -> anyhow::Result<Outcome> {
-    let condition = format!("posting_key = '{}'", key.replace('\'', "''"));
-    let (_, mut found) = candidates::from_silver(&settings.lake.value, Some(&condition))?;
-    let candidate = found
-        .pop()
-        .with_context(|| format!("no posting {key} in the lake {}", settings.lake.value.display()))?;
+    let candidate = one_posting(&settings.lake.value, key)?;
     let job = candidate.profile(extractor);
     let job_vector = model.encoder.embed(&[job.focus.as_str()])?.remove(0);
     let mut files: Vec<_> = std::fs::read_dir(dir)
@@ -311,6 +343,7 @@ fn rank_resumes(
                 "matched_skills": fit.matched_skills,
                 "missing_skills": fit.missing_skills,
                 "related_skills": fit.related_skills,
+                "would_fit_with": fit.would_fit_with,
                 "signals": fit.signals,
                 "explanation": fit.explanation,
                 "warnings": resume.warnings,

@@ -49,6 +49,10 @@ pub struct RankedJob {
     pub missing_skills: Vec<String>,
     /// `(wanted, has instead)`: partial credit from the taxonomy.
     pub related_skills: Vec<(String, String)>,
+    /// Missing skills any one of which, added to the résumé, makes the posting a fit (empty
+    /// when it already is one, or when no single skill is enough), in the order of
+    /// `missing_skills`.
+    pub would_fit_with: Vec<String>,
     pub explanation: String,
 }
 
@@ -122,6 +126,7 @@ pub fn rank(inputs: &Inputs, top: usize) -> Ranking {
                 &inputs.candidates[i],
                 &inputs.profiles[i],
                 (scores[i], index.features(&query, i)),
+                (&query, i),
                 inputs,
                 &name,
             )
@@ -147,6 +152,7 @@ fn explain(
     candidate: &Candidate,
     job: &JobProfile,
     (score, features): (f64, features::Features),
+    (query, posting): (&ResumeQuery, usize),
     inputs: &Inputs,
     name: &dyn Fn(&str) -> String,
 ) -> RankedJob {
@@ -163,6 +169,19 @@ fn explain(
         .filter_map(|id| relative(inputs.taxonomy, id, &resume.skills).map(|have| (name(id), name(have))))
         .collect();
     let missing: Vec<String> = missing_ids.iter().map(|id| name(id)).collect();
+    let would_fit_with: Vec<String> = if score >= FIT {
+        Vec::new()
+    } else {
+        missing
+            .iter()
+            .zip(&missing_ids)
+            .filter(|(skill, id)| {
+                let with_skill = inputs.index.with_skill(query, id, skill, inputs.taxonomy);
+                inputs.scorer.score(&inputs.index.features(&with_skill, posting)) >= FIT
+            })
+            .map(|(skill, _)| skill.clone())
+            .collect()
+    };
     let signals: BTreeMap<&'static str, f32> = NAMES.iter().copied().zip(features).collect();
     let mut parts = vec![format!(
         "has {} of the {} skills the posting names",
@@ -184,6 +203,10 @@ fn explain(
     for (wanted, have) in related.iter().take(3) {
         parts.push(format!("{have} stands in for {wanted}"));
     }
+    if !would_fit_with.is_empty() {
+        let shown: Vec<&str> = would_fit_with.iter().take(3).map(String::as_str).collect();
+        parts.push(format!("{} alone would make it a fit", shown.join(" or ")));
+    }
     RankedJob {
         rank,
         posting_key: candidate.posting_key.clone(),
@@ -198,6 +221,7 @@ fn explain(
         matched_skills: matched,
         missing_skills: missing,
         related_skills: related,
+        would_fit_with,
         explanation: format!("{} (score {score:.0}): {}", verdict(score), parts.join("; ")),
     }
 }
@@ -294,4 +318,21 @@ pub fn market_premiums(lake_root: &Path) -> Result<HashMap<String, f64>, MatchEr
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_score_reads_as_a_fit_a_partial_fit_or_a_poor_fit() {
+        let read: Vec<&str> = [100.0, FIT, FIT - 0.1, PARTIAL_FIT, PARTIAL_FIT - 0.1, 1.0, 0.0]
+            .into_iter()
+            .map(verdict)
+            .collect();
+        assert_eq!(
+            read,
+            ["Fits", "Fits", "Partial fit", "Partial fit", "Poor fit", "Poor fit", "Poor fit"]
+        );
+    }
 }

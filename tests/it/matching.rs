@@ -302,9 +302,35 @@ fn resumes_in_a_folder_are_ranked_for_one_lake_posting_with_what_each_lacks() {
     );
     assert!(stderr(&table).contains("broken.docx"), "{}", stderr(&table));
 
+    // The board's job id names the posting as well as its key, until another board uses it too.
+    let by_board_id = success_json(&rank_for("m-1", &resumes, "json"));
+    assert_eq!(by_board_id["posting_key"], answer["posting_key"], "{by_board_id}");
+    let other_board = dir.path().join("other-board.jsonl");
+    std::fs::write(
+        &other_board,
+        r#"{"job_id": "m-1", "site": "linkedin", "search_term": "matching fixture", "job": {"job_url": "https://example.org/linkedin/m-1", "title": "Pastry Chef", "company": "Harbor Bakery", "location": "Tacoma, WA", "job_type": "fulltime", "date_posted": "2026-11-04", "description": "Laminated doughs, viennoiserie and plated desserts for a busy bakery."}, "compensation": null, "scraped_at": "2026-11-05T08:00:00Z"}"#,
+    )
+    .expect("write");
+    consume_into(dir.path(), &lake, &[other_board]);
+    let ambiguous = rank_for("m-1", &resumes, "json");
+    assert_eq!(ambiguous.status.code(), Some(2), "{}", stdout(&ambiguous));
+    assert!(
+        stderr(&ambiguous).contains("names 2 postings")
+            && stderr(&ambiguous).contains(data_engineer.as_str())
+            && stderr(&ambiguous).contains("Pastry Chef"),
+        "{}",
+        stderr(&ambiguous)
+    );
+    let by_key = success_json(&rank_for(data_engineer, &resumes, "json"));
+    assert_eq!(by_key["title"], "Data Engineer", "{by_key}");
+
     let unknown = rank_for("no-such-key", &resumes, "json");
     assert_eq!(unknown.status.code(), Some(2));
-    assert!(stderr(&unknown).contains("no posting no-such-key"), "{}", stderr(&unknown));
+    assert!(
+        stderr(&unknown).contains("no posting no-such-key") && stderr(&unknown).contains("source_job_id"),
+        "{}",
+        stderr(&unknown)
+    );
     let unreadable = dir.path().join("unreadable");
     std::fs::create_dir(&unreadable).expect("mkdir");
     std::fs::write(unreadable.join("cv.docx"), "not a zip either").expect("write");
@@ -315,6 +341,68 @@ fn resumes_in_a_folder_are_ranked_for_one_lake_posting_with_what_each_lacks() {
         "{}",
         stderr(&none)
     );
+}
+
+#[test]
+fn a_resume_short_of_a_fit_is_told_which_one_skill_would_make_it_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lake = dir.path().join("lake");
+    consume_into(dir.path(), &lake, &[fixture("matching/postings.jsonl")]);
+    let resumes = dir.path().join("resumes");
+    std::fs::create_dir(&resumes).expect("mkdir");
+    let resume = |name: &str, extra_skill: &str| {
+        std::fs::write(
+            resumes.join(name),
+            format!(
+                "Experience\nData Engineer, Northwind (2019 - 2024)\nBuilt batch pipelines on AWS with Python and SQL.\n\
+                 Skills: Python, SQL, Airflow, AWS\n{extra_skill}\n"
+            ),
+        )
+        .expect("write");
+    };
+    let scores = || -> Vec<(String, f64, Vec<String>, String)> {
+        let answer = success_json(&run(matcher(dir.path())
+            .args(["match", "--format", "json", "--lake"])
+            .arg(&lake)
+            .args(["--job", "m-1", "--resumes"])
+            .arg(&resumes)));
+        answer["resumes"]
+            .as_array()
+            .expect("resumes")
+            .iter()
+            .map(|r| {
+                let file = r["file"].as_str().expect("file");
+                let skills = r["would_fit_with"].as_array().expect("would_fit_with");
+                (
+                    Path::new(file).file_name().expect("a file").to_string_lossy().into_owned(),
+                    r["score"].as_f64().expect("score"),
+                    skills.iter().filter_map(|s| s.as_str().map(str::to_string)).collect(),
+                    r["explanation"].as_str().expect("explanation").to_string(),
+                )
+            })
+            .collect()
+    };
+    resume("short.txt", "");
+    let short = scores();
+    let (_, score, would_fit_with, explanation) = &short[0];
+    assert!(*score < 50.0 && !would_fit_with.is_empty(), "{short:?}");
+    assert!(
+        explanation.contains(&format!("{} ", would_fit_with[0])) && explanation.contains("alone would make it a fit"),
+        "{explanation}"
+    );
+    // Each skill named, added to the résumé's skills, makes it a fit; a missing skill not named
+    // does not (dbt: SQL already stands in for it).
+    for skill in would_fit_with {
+        resume("with.txt", skill);
+        let with = scores();
+        let fitted = with.iter().find(|(file, ..)| file == "with.txt").expect("with.txt ranked");
+        assert!(fitted.1 >= 50.0 && fitted.2.is_empty(), "{skill}: {with:?}");
+    }
+    assert!(!would_fit_with.contains(&"dbt".to_string()), "{short:?}");
+    resume("with.txt", "dbt");
+    let with = scores();
+    let not_enough = with.iter().find(|(file, ..)| file == "with.txt").expect("with.txt ranked");
+    assert!(not_enough.1 < 50.0, "{with:?}");
 }
 
 #[test]
