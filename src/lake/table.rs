@@ -88,8 +88,11 @@ impl Table {
                 path: path.to_path_buf(),
                 message: e.to_string(),
             })?;
-            DeltaTable::try_from_url(url)
-                .await
+            // Built without loading: `DeltaTable::try_from_url` tries to load the table first,
+            // and the Delta kernel logs that failed load at ERROR level although creating the
+            // table then succeeds.
+            deltalake::DeltaTableBuilder::from_url(url)
+                .and_then(deltalake::DeltaTableBuilder::build)
                 .map_err(err)?
                 .create()
                 .with_table_name(name)
@@ -444,6 +447,11 @@ const LONG_TEXT_COLUMNS: [&str; 3] = ["raw", "description", "skills"];
 /// is as large as the column, so they are written plainly.
 const UNIQUE_COLUMNS: [&str; 3] = ["posting_key", "content_hash", "minhash"];
 
+/// Binary columns (silver's `MinHash` signature, the raw bytes bronze and quarantine keep of
+/// input that is not UTF-8): their minimum and maximum prune nothing, and Delta's statistics
+/// skip them with a warning per file when Parquet has them, so Parquet keeps none.
+const BINARY_COLUMNS: [&str; 2] = ["minhash", "raw_bytes"];
+
 /// How the lake's Parquet files are written: Snappy, as Delta writes them by default, except
 /// for the long text columns, which zstd at level 1 compresses at the same speed to half the
 /// size (200,000 postings from Kafka: bronze 183 → 87 MB, silver 203 → 150 MB; silver's skills
@@ -456,6 +464,7 @@ const UNIQUE_COLUMNS: [&str; 3] = ["posting_key", "content_hash", "minhash"];
 /// (`tests/it/interop.rs` and the transform tests read the lake with them).
 fn writer_properties() -> deltalake::parquet::file::properties::WriterProperties {
     use deltalake::parquet::basic::{Compression, ZstdLevel};
+    use deltalake::parquet::file::properties::EnabledStatistics;
     use deltalake::parquet::schema::types::ColumnPath;
     let properties = deltalake::parquet::file::properties::WriterProperties::builder()
         .set_created_by(format!("rats {}", env!("CARGO_PKG_VERSION")))
@@ -465,10 +474,13 @@ fn writer_properties() -> deltalake::parquet::file::properties::WriterProperties
             .set_column_compression(ColumnPath::from(*column), Compression::ZSTD(ZstdLevel::default()))
             .set_column_dictionary_enabled(ColumnPath::from(*column), false)
     });
-    UNIQUE_COLUMNS
+    let properties = UNIQUE_COLUMNS.iter().fold(properties, |properties, column| {
+        properties.set_column_dictionary_enabled(ColumnPath::from(*column), false)
+    });
+    BINARY_COLUMNS
         .iter()
         .fold(properties, |properties, column| {
-            properties.set_column_dictionary_enabled(ColumnPath::from(*column), false)
+            properties.set_column_statistics_enabled(ColumnPath::from(*column), EnabledStatistics::None)
         })
         .build()
 }

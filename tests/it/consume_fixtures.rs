@@ -204,3 +204,25 @@ fn silver_gets_one_file_per_month_of_a_batch() {
         assert_eq!(files, 1, "files of {month}");
     }
 }
+
+/// An operator who turns warnings on (`RUST_LOG=warn`) sees none on a clean consume into a new
+/// lake, nor on the next one: the Delta library logs neither a failed load before each table is
+/// created (at ERROR level) nor the binary columns its statistics skip (WARN).
+#[test]
+fn a_clean_consume_logs_no_error_or_warning() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let postings = repo().join("fixtures/matching/postings.jsonl");
+    for attempt in ["into a new lake", "again"] {
+        let output = run(rats(dir.path())
+            .env("RUST_LOG", "warn")
+            .args(["consume", "--format", "json", "--lake", "lake", "--from"])
+            .arg(&postings));
+        assert!(output.status.success(), "{attempt}: {}", stderr(&output));
+        let logged = stderr(&output);
+        let noisy: Vec<&str> = logged
+            .lines()
+            .filter(|line| line.contains("ERROR") || line.contains("WARN"))
+            .collect();
+        assert!(noisy.is_empty(), "{attempt}: {noisy:#?}");
+    }
+}
