@@ -33,8 +33,8 @@ pub fn run(args: &MatchArgs, settings: &Settings, quiet: bool) -> anyhow::Result
     }
     let (chosen, model) = load_model(&args.model, settings)?;
     let extractor = taxonomy_extractor(settings)?;
-    if let (Some(key), Some(dir)) = (&args.job, &args.resumes) {
-        return rank_resumes(key, dir, args.top, &chosen, &model, &extractor, settings, quiet, this_year);
+    if let (Some(posting), Some(dir)) = (&args.job, &args.resumes) {
+        return rank_resumes(posting, dir, args.top, &chosen, &model, &extractor, settings, quiet, this_year);
     }
     let path = args
         .resume
@@ -244,7 +244,7 @@ fn one_posting(lake: &Path, id: &str) -> anyhow::Result<Candidate> {
 
 #[allow(clippy::too_many_arguments, reason = "one call site; the pieces are what the ranking reads")]
 fn rank_resumes(
-    key: &str,
+    posting: &str,
     dir: &Path,
     top: usize,
     chosen: &Chosen,
@@ -254,7 +254,7 @@ fn rank_resumes(
     quiet: bool,
     this_year: i32,
 ) -> anyhow::Result<Outcome> {
-    let candidate = one_posting(&settings.lake.value, key)?;
+    let candidate = one_posting(&settings.lake.value, posting)?;
     let job = candidate.profile(extractor);
     let job_vector = model.encoder.embed(&[job.focus.as_str()])?.remove(0);
     let mut files: Vec<_> = std::fs::read_dir(dir)
@@ -308,7 +308,7 @@ fn rank_resumes(
                 premiums: &no_premiums,
                 only: None,
             };
-            let fit = rank::rank(&inputs, 1).jobs.remove(0);
+            let fit = rank::explain_posting(&inputs, 0);
             (fit, file.as_str(), resume)
         })
         .collect();

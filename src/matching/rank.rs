@@ -96,6 +96,35 @@ pub struct Inputs<'a> {
     pub only: Option<&'a [usize]>,
 }
 
+impl Inputs<'_> {
+    /// Whether `posting` scores as a fit for `query` (the résumé, or the résumé with a skill
+    /// added).
+    fn fits(&self, query: &ResumeQuery, posting: usize) -> bool {
+        self.scorer.score(&self.index.features(query, posting)) >= FIT
+    }
+
+    /// A skill's display name (its id when the taxonomy lacks it).
+    fn skill_name(&self, id: &str) -> String {
+        self.taxonomy.get(id).map_or_else(|| id.to_string(), |s| s.name.clone())
+    }
+}
+
+/// One posting scored and explained for the résumé as a ranking explains it, without the
+/// market advice a ranking adds: `rats match --job … --resumes` asks this of each résumé.
+pub fn explain_posting(inputs: &Inputs, posting: usize) -> RankedJob {
+    let query = inputs.index.resume(inputs.resume, inputs.resume_vector, inputs.taxonomy);
+    let features = inputs.index.features(&query, posting);
+    let score = inputs.scorer.score(&features);
+    explain(
+        1,
+        &inputs.candidates[posting],
+        &inputs.profiles[posting],
+        (score, features),
+        (&query, posting),
+        inputs,
+    )
+}
+
 pub fn rank(inputs: &Inputs, top: usize) -> Ranking {
     let index = inputs.index;
     let query = index.resume(inputs.resume, inputs.resume_vector, inputs.taxonomy);
@@ -115,7 +144,6 @@ pub fn rank(inputs: &Inputs, top: usize) -> Ranking {
     };
     let considered = pool.len();
     let order = top_n(pool, top.max(ADVICE_POOL), best_first);
-    let name = |id: &str| inputs.taxonomy.get(id).map_or_else(|| id.to_string(), |s| s.name.clone());
     let ranked: Vec<RankedJob> = order
         .iter()
         .take(top)
@@ -128,11 +156,10 @@ pub fn rank(inputs: &Inputs, top: usize) -> Ranking {
                 (scores[i], index.features(&query, i)),
                 (&query, i),
                 inputs,
-                &name,
             )
         })
         .collect();
-    let advice = advise(inputs, &query, &scores, &order, &name);
+    let advice = advise(inputs, &query, &scores, &order);
     Ranking {
         considered,
         fits: scores.iter().filter(|&&s| s >= FIT).count(),
@@ -154,9 +181,9 @@ fn explain(
     (score, features): (f64, features::Features),
     (query, posting): (&ResumeQuery, usize),
     inputs: &Inputs,
-    name: &dyn Fn(&str) -> String,
 ) -> RankedJob {
     let resume = inputs.resume;
+    let name = |id: &str| inputs.skill_name(id);
     let matched: Vec<String> = job
         .skills
         .iter()
@@ -175,10 +202,7 @@ fn explain(
         missing
             .iter()
             .zip(&missing_ids)
-            .filter(|(skill, id)| {
-                let with_skill = inputs.index.with_skill(query, id, skill, inputs.taxonomy);
-                inputs.scorer.score(&inputs.index.features(&with_skill, posting)) >= FIT
-            })
+            .filter(|(skill, id)| inputs.fits(&inputs.index.with_skill(query, id, skill, inputs.taxonomy), posting))
             .map(|(skill, _)| skill.clone())
             .collect()
     };
@@ -240,7 +264,7 @@ fn verdict(score: f64) -> &'static str {
 /// For the skills most often missing from the best-ranked postings: how many more postings the
 /// résumé would fit with the skill added (its name listed among the résumé's skills). Only
 /// skills that turn at least one posting into a fit are advised.
-fn advise(inputs: &Inputs, query: &ResumeQuery, scores: &[f64], order: &[usize], name: &dyn Fn(&str) -> String) -> Vec<Advice> {
+fn advise(inputs: &Inputs, query: &ResumeQuery, scores: &[f64], order: &[usize]) -> Vec<Advice> {
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for &i in order.iter().take(ADVICE_POOL) {
         for id in inputs.profiles[i].skills.iter().filter(|id| !inputs.resume.skills.contains(*id)) {
@@ -253,7 +277,7 @@ fn advise(inputs: &Inputs, query: &ResumeQuery, scores: &[f64], order: &[usize],
         .into_iter()
         .take(ADVICE_SKILLS * 2)
         .map(|(id, _)| {
-            let skill = name(&id);
+            let skill = inputs.skill_name(&id);
             let with_skill = inputs.index.with_skill(query, &id, &skill, inputs.taxonomy);
             let asking: Vec<usize> = inputs
                 .index
@@ -262,10 +286,7 @@ fn advise(inputs: &Inputs, query: &ResumeQuery, scores: &[f64], order: &[usize],
                 .map(|&i| i as usize)
                 .filter(|&i| scores[i] > f64::NEG_INFINITY)
                 .collect();
-            let more_fits = asking
-                .iter()
-                .filter(|&&i| scores[i] < FIT && inputs.scorer.score(&inputs.index.features(&with_skill, i)) >= FIT)
-                .count();
+            let more_fits = asking.iter().filter(|&&i| scores[i] < FIT && inputs.fits(&with_skill, i)).count();
             let premium = inputs.premiums.get(&id).copied();
             let worth = premium.map_or_else(String::new, |usd| format!(", a market-wide median premium of {}", signed_usd(usd)));
             Advice {
