@@ -116,7 +116,8 @@ def examples(lake):
 
 def folds(rows, k=5):
     """Groups (company, else lower-cased title and place) assigned whole, largest first, to the
-    smallest fold, as `src/ml/folds.rs` does."""
+    smallest fold, as `src/ml/folds.rs` does, except that equal-sized groups go in name order
+    rather than in the order of rats' seeded hash."""
     groups = [
         company if company else f"{title.lower()}|{place}"
         for company, title, place in zip(rows["company_key"], rows["title"], rows["place"])
