@@ -1,0 +1,60 @@
+"""Measures how much of the salary model's error on a lake is the company: the same features and
+model scored under folds that keep each company's postings on one side (the rule
+`rats train salary` follows, which the issue asks for) and under folds that let a company's
+postings sit on both sides (only a company's postings of one title in one place are kept
+together), then with the company itself as a feature, and under the rule with the words of
+company names as features (whether a name's words, "Consulting", "University", "Bank", carry
+what the company does).
+
+    python3 scripts/salary-company-effect.py LAKE
+
+LAKE is a lake `rats consume` built. Needs the packages of scripts/salary-harness-requirements.txt;
+the base features, folds and model are `scripts/salary_harness.py`'s. Prints a Markdown table of
+R² (log pay) out of fold, over every posting and per dataset.
+"""
+
+import sys
+
+import numpy as np
+from salary_harness import base_features, cross_validated, examples, folds, one_hot
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.metrics import r2_score
+
+
+def folds_letting_companies_straddle(rows, k=5, seed=42):
+    """Folds that keep together only one company's postings of one title in one place (re-posts
+    of one job), each such group sent to a fold at random."""
+    keys = [
+        f"{company}|{title.lower()}|{place}"
+        for company, title, place in zip(rows["company_key"], rows["title"], rows["place"])
+    ]
+    index = {key: i for i, key in enumerate(sorted(set(keys)))}
+    fold_of_group = np.random.default_rng(seed).permutation(len(index)) % k
+    return np.array([fold_of_group[index[key]] for key in keys])
+
+
+def main():
+    rows = examples(sys.argv[1])
+    y = np.log(rows["pay"].to_numpy())
+    base = base_features(rows)
+    company = one_hot(rows["company_key"].to_list())
+    name_words = CountVectorizer(binary=True, min_df=5).fit_transform(rows["company"].fill_null("").to_list())
+    by_company, straddling = folds(rows), folds_letting_companies_straddle(rows)
+    datasets = rows["dataset"].to_numpy()
+    names = sorted(set(datasets))
+    print(f"{len(y)} postings with pay, {company.shape[1]} companies, {name_words.shape[1]} company-name words")
+    print(f"| folds | features | R² (log), all | {' | '.join(names)} |")
+    print(f"|---|---|---:|{'---:|' * len(names)}")
+    for fold_rule, features, parts, fold_of in [
+        ("a company on one side", "base", base, by_company),
+        ("a company on one side", "base + company-name words", base + [name_words], by_company),
+        ("a company on both sides", "base", base, straddling),
+        ("a company on both sides", "base + the company", base + [company], straddling),
+    ]:
+        predicted = cross_validated(parts, y, fold_of)
+        per_dataset = [f"{r2_score(y[datasets == d], predicted[datasets == d]):.3f}" for d in names]
+        print(f"| {fold_rule} | {features} | {r2_score(y, predicted):.3f} | {' | '.join(per_dataset)} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
