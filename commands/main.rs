@@ -39,13 +39,15 @@ use rats::settings::{Overrides, Settings};
 use cli::{Cli, Command};
 
 /// Commands that spend most of their time in a BERT encoder over many texts: fine-tuning the
-/// skill encoder, and embedding pairs or postings for matching (`rats train match`, `rats
-/// match`). `rats serve` is left as it is: it runs for days, and the option costs resident
-/// memory.
+/// skill encoder, embedding pairs or postings for matching (`rats train match`, `rats match`),
+/// and `rats serve`, which embeds every posting of a lake it has no vectors for before matching
+/// answers. For the server the option costs resident memory (the demo lake's server held 825 MB
+/// after preparing instead of 713 MB) and buys a first start in three quarters of the time (537 s
+/// instead of 703 s), and every résumé embedded without faulting its activations in again.
 fn runs_an_encoder_at_length(command: &Command) -> bool {
     match command {
         Command::Train(cli::TrainCommand::Skills(args)) => args.encoder.is_some(),
-        Command::Train(cli::TrainCommand::Match(_)) | Command::Match(_) => true,
+        Command::Train(cli::TrainCommand::Match(_)) | Command::Match(_) | Command::Serve(_) => true,
         _ => false,
     }
 }

@@ -96,10 +96,14 @@ impl SentenceEncoder {
         }
         let mut order: Vec<usize> = (0..texts.len()).collect();
         order.sort_by_key(|&i| pieces[i].len());
+        let batches: Vec<&[usize]> = order.chunks(BATCH).collect();
+        let embed_one = |batch: &[usize]| -> Result<Vec<Vec<f32>>, MatchError> {
+            let ids: Vec<&[u32]> = batch.iter().map(|&i| pieces[i].as_slice()).collect();
+            self.embed_batch(&ids)
+        };
         let mut vectors = vec![Vec::new(); texts.len()];
-        for chunk in order.chunks(BATCH) {
-            let batch: Vec<&[u32]> = chunk.iter().map(|&i| pieces[i].as_slice()).collect();
-            for (&i, vector) in chunk.iter().zip(self.embed_batch(&batch)?) {
+        for (batch, embedded) in batches.iter().zip(on_workers(&batches, embed_one)?) {
+            for (&i, vector) in batch.iter().zip(embedded) {
                 vectors[i] = vector;
             }
         }
@@ -129,6 +133,50 @@ impl SentenceEncoder {
     }
 }
 
+/// `embed_one` of each batch, in order, the batches shared among one thread per core. Why:
+/// candle runs a forward pass's element-wise operations (GELU, softmax, layer norms) on the
+/// calling thread when `CANDLE_NUM_THREADS` is 1, as `rats serve` sets it, leaving a core idle
+/// for about a third of the pass; two passes at once fill it (BENCHMARKS.md, "matching"). One
+/// batch (a résumé) runs on the caller's thread.
+fn on_workers<T: Send>(batches: &[&[usize]], embed_one: impl Fn(&[usize]) -> Result<T, MatchError> + Sync) -> Result<Vec<T>, MatchError> {
+    let workers = std::thread::available_parallelism().map_or(1, usize::from).min(batches.len());
+    if workers <= 1 {
+        return batches.iter().map(|batch| embed_one(batch)).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = || -> Result<Vec<(usize, T)>, MatchError> {
+        let mut done = Vec::new();
+        loop {
+            let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(batch) = batches.get(index) else {
+                return Ok(done);
+            };
+            done.push((index, embed_one(batch)?));
+        }
+    };
+    let finished: Vec<Result<Vec<(usize, T)>, MatchError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers).map(|_| scope.spawn(work)).collect();
+        handles
+            .into_iter()
+            .map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|_| Err(MatchError::Encoder("an embedding thread panicked".into())))
+            })
+            .collect()
+    });
+    let mut slots: Vec<Option<T>> = std::iter::repeat_with(|| None).take(batches.len()).collect();
+    for worker in finished {
+        for (index, embedded) in worker? {
+            slots[index] = Some(embedded);
+        }
+    }
+    slots
+        .into_iter()
+        .map(|slot| slot.ok_or_else(|| MatchError::Encoder("a batch was not embedded".into())))
+        .collect()
+}
+
 fn normalised(mut vector: Vec<f32>) -> Vec<f32> {
     let norm = vector.iter().map(|x| x * x).sum::<f32>().sqrt();
     if norm > 0.0 {
@@ -142,4 +190,32 @@ fn normalised(mut vector: Vec<f32>) -> Vec<f32> {
 /// The dot product of two vectors of the same length (the cosine of unit vectors).
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_shared_among_threads_come_back_in_their_order() {
+        let indices: Vec<usize> = (0..1_000).collect();
+        let batches: Vec<&[usize]> = indices.chunks(7).collect();
+        let sums = on_workers(&batches, |batch| Ok(batch.iter().sum::<usize>())).expect("no errors");
+        let expected: Vec<usize> = batches.iter().map(|b| b.iter().sum()).collect();
+        assert_eq!(sums, expected);
+    }
+
+    #[test]
+    fn a_failing_batch_fails_the_whole() {
+        let indices: Vec<usize> = (0..100).collect();
+        let batches: Vec<&[usize]> = indices.chunks(10).collect();
+        let result = on_workers(&batches, |batch| {
+            if batch.contains(&55) {
+                Err(MatchError::Encoder("batch 5".into()))
+            } else {
+                Ok(batch.len())
+            }
+        });
+        assert!(matches!(result, Err(MatchError::Encoder(m)) if m == "batch 5"));
+    }
 }
