@@ -262,6 +262,15 @@ impl Server {
             .collect()
     }
 
+    /// The server process' environment, as `NAME=value` strings.
+    fn environment(&self) -> Vec<String> {
+        std::fs::read(format!("/proc/{}/environ", self.child.id()))
+            .expect("the server's environment")
+            .split(|&b| b == 0)
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+            .collect()
+    }
+
     fn signal(&self, name: &str) {
         assert!(self.send_signal(name), "kill -s {name}");
     }
@@ -426,6 +435,10 @@ fn every_route_answers_from_the_lake_and_the_models() {
     // ENCODER_THREADS), not on candle's pool of spinning workers (`candle-bp-N`).
     let names = server.thread_names();
     assert!(!names.iter().any(|n| n.starts_with("candle-bp")), "{names:?}");
+    // And with jemalloc's huge pages, as the other encoder commands (commands/main.rs): without
+    // them every embedded batch faulted its activations in again.
+    let environment = server.environment();
+    assert!(environment.iter().any(|v| v == "MALLOC_CONF=thp:always"), "{environment:?}");
     assert!(
         matched.body["jobs"][0]["explanation"]
             .as_str()
