@@ -43,7 +43,7 @@ use cli::{Cli, Command};
 /// and `rats serve`, which embeds every posting of a lake it has no vectors for before matching
 /// answers. For the server the option costs resident memory (the demo lake's server held 825 MB
 /// after preparing instead of 713 MB) and buys a first start in three quarters of the time (537 s
-/// instead of 703 s), and every résumé embedded without faulting its activations in again.
+/// instead of 703 s; BENCHMARKS.md, "serve: first start").
 fn runs_an_encoder_at_length(command: &Command) -> bool {
     match command {
         Command::Train(cli::TrainCommand::Skills(args)) => args.encoder.is_some(),

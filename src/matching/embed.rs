@@ -165,16 +165,13 @@ fn on_workers<T: Send>(batches: &[&[usize]], embed_one: impl Fn(&[usize]) -> Res
             })
             .collect()
     });
-    let mut slots: Vec<Option<T>> = std::iter::repeat_with(|| None).take(batches.len()).collect();
+    // Each index was taken by exactly one thread: back in index order, the batches' order.
+    let mut embedded = Vec::with_capacity(batches.len());
     for worker in finished {
-        for (index, embedded) in worker? {
-            slots[index] = Some(embedded);
-        }
+        embedded.extend(worker?);
     }
-    slots
-        .into_iter()
-        .map(|slot| slot.ok_or_else(|| MatchError::Encoder("a batch was not embedded".into())))
-        .collect()
+    embedded.sort_unstable_by_key(|(index, _)| *index);
+    Ok(embedded.into_iter().map(|(_, vectors)| vectors).collect())
 }
 
 fn normalised(mut vector: Vec<f32>) -> Vec<f32> {
