@@ -17,7 +17,7 @@ use tokenizers::Tokenizer;
 
 use super::MatchError;
 use crate::normalize::hex;
-use crate::skills::encoder::{Config, Dropout, Encoder};
+use crate::skills::encoder::{Config, Encoder, Pass};
 
 const CONFIG: &str = "config.json";
 const TOKENIZER: &str = "tokenizer.json";
@@ -123,7 +123,7 @@ impl SentenceEncoder {
         }
         let ids = Tensor::from_vec(ids, (batch.len(), width), &Device::Cpu).map_err(run)?;
         let mask = Tensor::from_vec(mask, (batch.len(), width), &Device::Cpu).map_err(run)?;
-        let states = self.encoder.forward(&ids, &mask, &Dropout::off()).map_err(run)?;
+        let states = self.encoder.forward(&ids, &mask, &Pass::Inference).map_err(run)?;
         let weights = mask.to_dtype(DType::F32).map_err(run)?.unsqueeze(2).map_err(run)?;
         let summed = states.broadcast_mul(&weights).map_err(run)?.sum(1).map_err(run)?;
         let counts = weights.sum(1).map_err(run)?.clamp(1e-9, f64::MAX).map_err(run)?;

@@ -2,14 +2,18 @@
 //! candle's differentiable primitives, so `rats train skills --encoder` can fine-tune it.
 //!
 //! Why not candle-transformers' BERT: its layer norm is a fused kernel without a backward pass
-//! and its dropout does nothing, so it can only run a model, not train one. Weight names follow
-//! the HF checkpoints (`embeddings.word_embeddings.weight`, `encoder.layer.0.attention.self.query.weight`, …).
+//! and its dropout does nothing, so it can only run a model, not train one. Here a [`Pass`] says
+//! which: training uses differentiable primitives and dropout, inference the fused kernels.
+//! Weight names follow the HF checkpoints (`embeddings.word_embeddings.weight`,
+//! `encoder.layer.0.attention.self.query.weight`, …).
 
 use std::cell::RefCell;
 
 use candle_core::{D, DType, Module, Result, Tensor};
 use candle_nn::{Embedding, Init, Linear, VarBuilder, embedding, linear, ops};
 use serde::{Deserialize, Serialize};
+
+use super::inference_gelu::InferenceGelu;
 
 /// The fields of an HF `config.json` that shape a BERT model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -52,7 +56,7 @@ impl Seeded {
     }
 }
 
-/// Dropout with its own seeded generator. A rate of 0 is inference.
+/// Dropout with its own seeded generator.
 pub struct Dropout {
     rate: f32,
     generator: RefCell<Seeded>,
@@ -64,10 +68,6 @@ impl Dropout {
             rate,
             generator: RefCell::new(Seeded::new(seed)),
         }
-    }
-
-    pub fn off() -> Self {
-        Self::new(0.0, 1)
     }
 
     fn apply(&self, x: &Tensor) -> Result<Tensor> {
@@ -83,7 +83,40 @@ impl Dropout {
     }
 }
 
-/// Layer normalisation from primitives (differentiable).
+/// How a forward pass runs.
+pub enum Pass<'a> {
+    /// Layer norms, softmax and GELU from candle's differentiable primitives, and this dropout
+    /// (which may have a rate of 0): what backpropagation needs.
+    Training(&'a Dropout),
+    /// Candle's fused layer norm and softmax and [`InferenceGelu`]: no gradients and no dropout,
+    /// and a shorter forward pass (BENCHMARKS.md, "serve: first start", "Fused kernels").
+    Inference,
+}
+
+impl Pass<'_> {
+    fn dropout(&self, x: &Tensor) -> Result<Tensor> {
+        match self {
+            Pass::Training(dropout) => dropout.apply(x),
+            Pass::Inference => Ok(x.clone()),
+        }
+    }
+
+    fn softmax(&self, scores: &Tensor) -> Result<Tensor> {
+        match self {
+            Pass::Training(_) => ops::softmax(scores, D::Minus1),
+            Pass::Inference => ops::softmax_last_dim(scores),
+        }
+    }
+
+    fn gelu(&self, x: &Tensor) -> Result<Tensor> {
+        match self {
+            Pass::Training(_) => x.gelu_erf(),
+            Pass::Inference => x.apply_op1_no_bwd(&InferenceGelu),
+        }
+    }
+}
+
+/// Layer normalisation.
 struct Norm {
     weight: Tensor,
     bias: Tensor,
@@ -99,8 +132,11 @@ impl Norm {
         })
     }
 
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        ops::layer_norm_slow(x, &self.weight, &self.bias, self.eps)
+    fn forward(&self, x: &Tensor, pass: &Pass) -> Result<Tensor> {
+        match pass {
+            Pass::Training(_) => ops::layer_norm_slow(x, &self.weight, &self.bias, self.eps),
+            Pass::Inference => ops::layer_norm(x, &self.weight, &self.bias, self.eps),
+        }
     }
 }
 
@@ -133,7 +169,7 @@ impl Layer {
         })
     }
 
-    fn forward(&self, x: &Tensor, additive_mask: &Tensor, dropout: &Dropout) -> Result<Tensor> {
+    fn forward(&self, x: &Tensor, additive_mask: &Tensor, pass: &Pass) -> Result<Tensor> {
         let (batch, time, hidden) = x.dims3()?;
         let head_size = hidden / self.heads;
         let by_head = |y: Tensor| y.reshape((batch, time, self.heads, head_size))?.transpose(1, 2)?.contiguous();
@@ -141,7 +177,7 @@ impl Layer {
         let key = by_head(self.key.forward(x)?)?;
         let value = by_head(self.value.forward(x)?)?;
         let scores = (query.matmul(&key.t()?)? / (head_size as f64).sqrt())?.broadcast_add(additive_mask)?;
-        let attention = dropout.apply(&ops::softmax(&scores, D::Minus1)?)?;
+        let attention = pass.dropout(&pass.softmax(&scores)?)?;
         let context = attention
             .matmul(&value)?
             .transpose(1, 2)?
@@ -149,10 +185,10 @@ impl Layer {
             .reshape((batch, time, hidden))?;
         let attended = self
             .attention_norm
-            .forward(&(dropout.apply(&self.attention_out.forward(&context)?)? + x)?)?;
-        let inner = self.intermediate.forward(&attended)?.gelu_erf()?;
+            .forward(&(pass.dropout(&self.attention_out.forward(&context)?)? + x)?, pass)?;
+        let inner = pass.gelu(&self.intermediate.forward(&attended)?)?;
         self.output_norm
-            .forward(&(dropout.apply(&self.output.forward(&inner)?)? + attended)?)
+            .forward(&(pass.dropout(&self.output.forward(&inner)?)? + attended)?, pass)
     }
 }
 
@@ -191,7 +227,7 @@ impl Encoder {
 
     /// Hidden states (batch, time, hidden) of `ids` (batch, time; u32) where `mask` (same shape;
     /// 1 for a real piece, 0 for padding) says which pieces to attend to.
-    pub fn forward(&self, ids: &Tensor, mask: &Tensor, dropout: &Dropout) -> Result<Tensor> {
+    pub fn forward(&self, ids: &Tensor, mask: &Tensor, pass: &Pass) -> Result<Tensor> {
         let (_, time) = ids.dims2()?;
         let positions = Tensor::arange(0u32, time as u32, ids.device())?;
         let embedded = self
@@ -199,11 +235,11 @@ impl Encoder {
             .forward(ids)?
             .broadcast_add(&self.positions.forward(&positions)?)?
             .broadcast_add(&self.types.forward(&ids.zeros_like()?)?)?;
-        let mut x = dropout.apply(&self.norm.forward(&embedded)?)?;
+        let mut x = pass.dropout(&self.norm.forward(&embedded, pass)?)?;
         // Padding gets a large negative score before the softmax (as HF BERT does).
         let additive_mask = ((1.0 - mask.to_dtype(DType::F32)?)? * -10_000.0)?.unsqueeze(1)?.unsqueeze(1)?;
         for layer in &self.layers {
-            x = layer.forward(&x, &additive_mask, dropout)?;
+            x = layer.forward(&x, &additive_mask, pass)?;
         }
         Ok(x)
     }
@@ -228,28 +264,44 @@ mod tests {
         }
     }
 
-    #[test]
-    fn padding_does_not_change_the_states_of_real_pieces() {
+    fn tiny_encoder() -> Encoder {
         let varmap = VarMap::new();
         let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
-        let encoder = Encoder::load(&vb, &tiny()).expect("builds");
+        Encoder::load(&vb, &tiny()).expect("builds")
+    }
+
+    fn largest_difference(a: &Tensor, b: &Tensor) -> f32 {
+        (a - b)
+            .and_then(|d| d.abs())
+            .and_then(|d| d.max_all())
+            .and_then(|d| d.to_scalar())
+            .expect("compares")
+    }
+
+    #[test]
+    fn padding_does_not_change_the_states_of_real_pieces() {
+        let encoder = tiny_encoder();
         let short = Tensor::new(&[[3u32, 4, 5]], &Device::Cpu).expect("tensor");
         let padded = Tensor::new(&[[3u32, 4, 5, 0, 0]], &Device::Cpu).expect("tensor");
         let mask = Tensor::new(&[[1u32, 1, 1, 0, 0]], &Device::Cpu).expect("tensor");
-        let a = encoder
-            .forward(&short, &short.ones_like().expect("ones"), &Dropout::off())
-            .expect("runs");
-        let b = encoder.forward(&padded, &mask, &Dropout::off()).expect("runs");
-        let b = b.narrow(1, 0, 3).expect("narrow");
-        let difference: f32 = (a - b)
-            .expect("sub")
-            .abs()
-            .expect("abs")
-            .max_all()
-            .expect("max")
-            .to_scalar()
-            .expect("scalar");
-        assert!(difference < 1e-5, "{difference}");
+        let no_dropout = Dropout::new(0.0, 1);
+        for pass in [Pass::Training(&no_dropout), Pass::Inference] {
+            let a = encoder.forward(&short, &short.ones_like().expect("ones"), &pass).expect("runs");
+            let b = encoder.forward(&padded, &mask, &pass).expect("runs");
+            let difference = largest_difference(&a, &b.narrow(1, 0, 3).expect("narrow"));
+            assert!(difference < 1e-5, "{difference}");
+        }
+    }
+
+    #[test]
+    fn inference_gives_the_states_training_without_dropout_gives() {
+        let encoder = tiny_encoder();
+        let ids = Tensor::new(&[[3u32, 4, 5, 9, 0], [7, 1, 2, 0, 0]], &Device::Cpu).expect("tensor");
+        let mask = Tensor::new(&[[1u32, 1, 1, 1, 0], [1, 1, 1, 0, 0]], &Device::Cpu).expect("tensor");
+        let trained = encoder.forward(&ids, &mask, &Pass::Training(&Dropout::new(0.0, 1))).expect("runs");
+        let inferred = encoder.forward(&ids, &mask, &Pass::Inference).expect("runs");
+        let difference = largest_difference(&trained, &inferred);
+        assert!(difference < 1e-4, "{difference}");
     }
 
     #[test]

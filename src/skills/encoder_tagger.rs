@@ -19,7 +19,7 @@ use tokenizers::Tokenizer;
 
 use super::conll::Sentence;
 use super::crf::{self, TAGS, Transitions};
-use super::encoder::{Config, Dropout, Encoder, Seeded};
+use super::encoder::{Config, Dropout, Encoder, Pass, Seeded};
 use super::tagger::{self, Label, ModelError, TokenSpan};
 
 /// File names inside a model folder.
@@ -285,7 +285,7 @@ impl EncoderTagger {
     }
 
     /// Scores (batch, time, `OUTPUTS`) of a batch of piece sequences.
-    fn scores(&self, batch: &[&Pieces], dropout: &Dropout) -> candle_core::Result<Tensor> {
+    fn scores(&self, batch: &[&Pieces], pass: &Pass) -> candle_core::Result<Tensor> {
         let time = batch.iter().map(|p| p.ids.len()).max().unwrap_or(0);
         let mut ids = vec![0u32; batch.len() * time];
         let mut mask = vec![0u32; batch.len() * time];
@@ -295,7 +295,7 @@ impl EncoderTagger {
         }
         let ids = Tensor::from_vec(ids, (batch.len(), time), &Device::Cpu)?;
         let mask = Tensor::from_vec(mask, (batch.len(), time), &Device::Cpu)?;
-        self.head.forward(&self.encoder.forward(&ids, &mask, dropout)?)
+        self.head.forward(&self.encoder.forward(&ids, &mask, pass)?)
     }
 
     /// Spans of both labels in each sentence (given as words).
@@ -317,7 +317,7 @@ impl EncoderTagger {
         for chunk in order.chunks(INFERENCE_BATCH) {
             let batch: Vec<&Pieces> = chunk.iter().map(|&i| &windows[i].2).collect();
             let scores = self
-                .scores(&batch, &Dropout::off())
+                .scores(&batch, &Pass::Inference)
                 .and_then(|s| per_layer(&s))
                 .map_err(|e| fail(e.to_string()))?;
             for (row, &i) in chunk.iter().enumerate() {
@@ -577,7 +577,7 @@ impl EncoderTagger {
     /// exactly those gradients into the encoder.
     fn loss(&self, batch: &[&Example], dropout: &Dropout) -> candle_core::Result<(Tensor, f64)> {
         let pieces: Vec<&Pieces> = batch.iter().map(|e| &e.pieces).collect();
-        let scores = self.scores(&pieces, dropout)?;
+        let scores = self.scores(&pieces, &Pass::Training(dropout))?;
         let time = scores.dim(1)?;
         let positions: Vec<u32> = batch
             .iter()

@@ -13,6 +13,7 @@ pub mod extract;
 pub mod gazetteer;
 pub mod graph;
 pub mod import;
+pub mod inference_gelu;
 pub mod model;
 pub mod tagger;
 pub mod taxonomy;
