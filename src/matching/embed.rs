@@ -136,8 +136,8 @@ impl SentenceEncoder {
 /// `embed_one` of each batch, in order, the batches shared among one thread per core. Why:
 /// candle runs a forward pass's element-wise operations (GELU, softmax, layer norms) on the
 /// calling thread when `CANDLE_NUM_THREADS` is 1, as `rats serve` sets it, leaving the other
-/// core idle meanwhile (about a third of the pass was measured before `Pass::Inference` fused
-/// them, less since); two passes at once fill it (BENCHMARKS.md, "serve: first start"). One
+/// core idle meanwhile (about a third of the pass, measured before `Pass::Inference` fused
+/// them; not measured since); two passes at once fill it (BENCHMARKS.md, "serve: first start"). One
 /// batch (a résumé) runs on the caller's thread.
 fn on_workers<T: Send>(batches: &[&[usize]], embed_one: impl Fn(&[usize]) -> Result<T, MatchError> + Sync) -> Result<Vec<T>, MatchError> {
     let workers = std::thread::available_parallelism().map_or(1, usize::from).min(batches.len());
