@@ -321,11 +321,7 @@ fn hostile_bodies(listing: &[u8]) -> [(serde_json::Value, Vec<u8>); 2] {
 #[test]
 fn poison_messages_go_to_quarantine_with_their_bytes_and_a_v2_writer_still_reads() {
     let (registry_url, registry) = registry_stub::start();
-    let register = |schema: String| {
-        let mut schemas = registry.schemas.lock().expect("lock");
-        schemas.push(("poison-value".into(), schema));
-        schemas.len() as u32
-    };
+    let register = |schema: String| registry.register("poison-value", &schema) as u32;
     let v1 = register(rats::contract::SCHEMA_JSON.to_string());
     let v2_text = v2_schema();
     let v2 = register(v2_text.clone());

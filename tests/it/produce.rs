@@ -120,3 +120,23 @@ fn a_contract_the_registry_calls_incompatible_is_refused_before_sending() {
         stderr(&output)
     );
 }
+
+#[test]
+fn a_second_topic_gets_its_own_subject_with_the_same_schema_id_and_its_own_check() {
+    let (registry_url, registry) = registry_stub::start();
+    let first = format!("rats.test.first-topic.{}", std::process::id());
+    let second = format!("rats.test.second-topic.{}", std::process::id());
+    assert_eq!(produce(&first, &registry_url, &["postings.jsonl"]).status.code(), Some(1));
+    assert_eq!(produce(&second, &registry_url, &["postings.jsonl"]).status.code(), Some(1));
+    let subjects = registry_stub::subjects(&registry);
+    assert_eq!(
+        subjects.get(&format!("{second}-value")),
+        subjects.get(&format!("{first}-value")),
+        "one contract, one id, registered under both subjects: {subjects:?}"
+    );
+    // The second subject has a version now, so its compatibility is checked before sending.
+    registry.incompatible.store(true, std::sync::atomic::Ordering::SeqCst);
+    let output = produce(&second, &registry_url, &["postings.jsonl"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains(&format!("{second}-value")), "{}", stderr(&output));
+}

@@ -11,12 +11,35 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// Registered schemas: id → (subject, schema text).
+/// Registered schemas and subjects. As in Confluent's registry, one schema text has one id
+/// whatever subjects it is registered under, and each subject keeps its own versions.
 #[derive(Default)]
 pub struct Registry {
-    pub schemas: Mutex<Vec<(String, String)>>,
+    /// Schema texts; index + 1 is the id.
+    schemas: Mutex<Vec<String>>,
+    /// Every (subject, schema id) registration, oldest first.
+    versions: Mutex<Vec<(String, usize)>>,
     /// The answer to compatibility checks on subjects that have versions.
     pub incompatible: std::sync::atomic::AtomicBool,
+}
+
+impl Registry {
+    /// Registers `schema` under `subject` and returns its id: the existing id for a text already
+    /// registered under any subject, a new version of `subject` unless it already has that id.
+    pub fn register(&self, subject: &str, schema: &str) -> usize {
+        let mut schemas = self.schemas.lock().expect("lock");
+        let id = if let Some(index) = schemas.iter().position(|s| s == schema) {
+            index + 1
+        } else {
+            schemas.push(schema.to_string());
+            schemas.len()
+        };
+        let mut versions = self.versions.lock().expect("lock");
+        if !versions.iter().any(|(s, i)| s == subject && *i == id) {
+            versions.push((subject.to_string(), id));
+        }
+        id
+    }
 }
 
 /// Starts the stub on an ephemeral loopback port; it lives as long as the test process.
@@ -89,26 +112,19 @@ fn route(registry: &Registry, method: &str, path: &str, body: &[u8]) -> (&'stati
     match (method, segments.as_slice()) {
         ("POST", ["subjects", subject, "versions"]) => {
             let request: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
-            let schema = request["schema"].as_str().unwrap_or_default().to_string();
-            let mut schemas = registry.schemas.lock().expect("lock");
-            let id = if let Some(i) = schemas.iter().position(|(_, s)| *s == schema) {
-                i + 1
-            } else {
-                schemas.push(((*subject).to_string(), schema));
-                schemas.len()
-            };
+            let id = registry.register(subject, request["schema"].as_str().unwrap_or_default());
             ("200 OK", serde_json::json!({ "id": id }).to_string())
         }
         ("GET", ["schemas", "ids", id]) => {
             let schemas = registry.schemas.lock().expect("lock");
             match id.parse::<usize>().ok().and_then(|i| schemas.get(i.wrapping_sub(1))) {
-                Some((_, schema)) => ("200 OK", serde_json::json!({ "schema": schema }).to_string()),
+                Some(schema) => ("200 OK", serde_json::json!({ "schema": schema }).to_string()),
                 None => ("404 Not Found", r#"{"error_code":40403,"message":"Schema not found"}"#.to_string()),
             }
         }
         ("POST", ["compatibility", "subjects", subject, "versions"]) => {
-            let schemas = registry.schemas.lock().expect("lock");
-            if schemas.iter().any(|(s, _)| s == subject) {
+            let versions = registry.versions.lock().expect("lock");
+            if versions.iter().any(|(s, _)| s == subject) {
                 let compatible = !registry.incompatible.load(std::sync::atomic::Ordering::SeqCst);
                 ("200 OK", serde_json::json!({ "is_compatible": compatible }).to_string())
             } else {
@@ -122,14 +138,7 @@ fn route(registry: &Registry, method: &str, path: &str, body: &[u8]) -> (&'stati
     }
 }
 
-/// Subjects registered so far, with their schema ids.
+/// Subjects registered so far, each with the schema id of its latest version.
 pub fn subjects(registry: &Registry) -> HashMap<String, usize> {
-    registry
-        .schemas
-        .lock()
-        .expect("lock")
-        .iter()
-        .enumerate()
-        .map(|(i, (s, _))| (s.clone(), i + 1))
-        .collect()
+    registry.versions.lock().expect("lock").iter().cloned().collect()
 }
