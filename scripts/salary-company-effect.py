@@ -2,9 +2,11 @@
 model scored under folds that keep each company's postings on one side (the rule
 `rats train salary` follows, which the issue asks for) and under folds that let a company's
 postings sit on both sides (only a company's postings of one title in one place are kept
-together), then with the company itself as a feature, and under the rule with the words of
-company names as features (whether a name's words, "Consulting", "University", "Bank", carry
-what the company does).
+together), then with the company itself as a feature, and under the rule with what might stand
+in for an unseen company: the words of company names ("Consulting", "University", "Bank"), and the
+facts the board gives about the company that silver does not keep (Glassdoor's rating in both
+files; founding year, revenue band, type of ownership and sector in the data-analyst file), read
+from each posting's source record.
 
     python3 scripts/salary-company-effect.py LAKE
 
@@ -13,9 +15,11 @@ the base features, folds and model are `scripts/salary_harness.py`'s. Prints a M
 R² (log pay) out of fold, over every posting and per dataset.
 """
 
+import csv
 import sys
 
 import numpy as np
+import scipy.sparse as sp
 from salary_harness import base_features, cross_validated, examples, folds, one_hot
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.metrics import r2_score
@@ -33,6 +37,30 @@ def folds_letting_companies_straddle(rows, k=5, seed=42):
     return np.array([fold_of_group[index[key]] for key in keys])
 
 
+def board_company_facts(rows):
+    """The company facts of each posting's source record (`source_file`, 1-based `source_record`):
+    the rating and founding year as numbers (Glassdoor writes -1 for unknown, kept as missing),
+    revenue band, type of ownership and sector one-hot (empty where the file has no such column)."""
+    records = {}
+
+    def record(path, number):
+        if path not in records:
+            with open(path, newline="", encoding="utf-8") as file:
+                records[path] = list(csv.DictReader(file))
+        return records[path][number - 1]
+
+    def number(text):
+        try:
+            value = float(text)
+        except (TypeError, ValueError):
+            return np.nan
+        return np.nan if value == -1 else value
+
+    source = [record(path, n) for path, n in zip(rows["source_file"], rows["source_record"])]
+    numbers = np.array([[number(r.get("Rating")), number(r.get("Founded"))] for r in source])
+    return [sp.csr_matrix(numbers)] + [one_hot([r.get(c) or "" for r in source]) for c in ("Revenue", "Type of ownership", "Sector")]
+
+
 def main():
     rows = examples(sys.argv[1])
     y = np.log(rows["pay"].to_numpy())
@@ -48,6 +76,7 @@ def main():
     for fold_rule, features, parts, fold_of in [
         ("a company on one side", "base", base, by_company),
         ("a company on one side", "base + company-name words", base + [name_words], by_company),
+        ("a company on one side", "base + the board's company facts", base + board_company_facts(rows), by_company),
         ("a company on both sides", "base", base, straddling),
         ("a company on both sides", "base + the company", base + [company], straddling),
     ]:
