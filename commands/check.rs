@@ -1,6 +1,8 @@
 //! `rats check`: the expectations from the flags, evaluated on the lake from the settings,
 //! printed as a table or JSON, recorded in `LAKE/quality/results`, and one exit code.
 
+use std::io::Write as _;
+
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
 use rats::bundled;
@@ -93,12 +95,12 @@ pub fn run(args: &CheckArgs, settings: &Settings, quiet: bool) -> anyhow::Result
     } else {
         check::outcome(&results)
     };
-    print(&report(&results, as_of, outcome, &alerted))?;
+    crate::unless_reader_stopped(print(&report(&results, as_of, outcome, &alerted)))?;
     if !quiet {
-        eprintln!("rats check: {}", summary(&results));
+        note!("rats check: {}", summary(&results));
     }
     for error in alerted.iter().filter_map(|a| a.error.as_deref()) {
-        eprintln!("error: {error}");
+        note!("error: {error}");
     }
     Ok(outcome)
 }
@@ -151,8 +153,8 @@ fn show_lineage(args: &CheckLineageArgs, settings: &Settings, print: &dyn Fn(&Re
         &Catalog::resolve(args.reports.as_deref()),
     )?;
     match args.graph {
-        Some(LineageGraph::Dot) => print!("{}", check::lineage::to_dot(&graph)),
-        Some(LineageGraph::Mermaid) => print!("{}", check::lineage::to_mermaid(&graph)),
+        Some(LineageGraph::Dot) => write!(std::io::stdout(), "{}", check::lineage::to_dot(&graph))?,
+        Some(LineageGraph::Mermaid) => write!(std::io::stdout(), "{}", check::lineage::to_mermaid(&graph))?,
         None => {
             let version_of = |id: &str| {
                 graph

@@ -79,11 +79,11 @@ pub fn run(args: &ConsumeArgs, settings: &Settings, quiet: bool) -> anyhow::Resu
     };
     if !(quiet && settings.format.value == OutputFormat::Table) {
         let breakdown = settings.format.value == OutputFormat::Table;
-        output::write(
+        crate::unless_reader_stopped(output::write(
             &mut std::io::stdout().lock(),
             settings.format.value,
             &with_breakdown(report, &totals, breakdown),
-        )?;
+        ))?;
     }
     let threshold = settings.max_quarantine.value;
     if quarantine_percent > threshold {

@@ -93,7 +93,7 @@ pub fn run(args: &ExportArgs, settings: &Settings, quiet: bool) -> anyhow::Resul
         (rows, target.display().to_string())
     };
     if !quiet {
-        eprintln!("rats export: {rows} rows of {what} to {target} ({})", format.as_str());
+        note!("rats export: {rows} rows of {what} to {target} ({})", format.as_str());
     }
     Ok(Outcome::Success)
 }
@@ -195,7 +195,7 @@ fn export_chart(args: &ExportChartArgs, settings: &Settings, quiet: bool) -> any
         out.display().to_string()
     };
     if !quiet {
-        eprintln!("rats export: chart {} ({} bytes) to {target}", drawn.name, bytes.len());
+        note!("rats export: chart {} ({} bytes) to {target}", drawn.name, bytes.len());
     }
     Ok(Outcome::Success)
 }

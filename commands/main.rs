@@ -1,6 +1,16 @@
 //! The `rats` binary: parse, resolve settings once, dispatch, and turn the outcome into an
 //! exit code. Subcommand files only translate arguments and print; the work is in the library.
 
+/// Writes a line to stderr like `eprintln!`, except that a closed or failing stderr
+/// (`rats … 2>&1 | head -1`) loses the line instead of panicking: a message nobody can read is
+/// no reason to crash, and the exit code still says how the run went.
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _unreadable = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod allocator;
 mod check;
 mod cli;
@@ -218,9 +228,19 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
 
 /// Prints the error and its whole cause chain.
 fn report(error: &anyhow::Error) {
-    eprintln!("error: {error}");
+    note!("error: {error}");
     for cause in error.chain().skip(1) {
-        eprintln!("  caused by: {cause}");
+        note!("  caused by: {cause}");
+    }
+}
+
+/// The result of printing a run's report once its work is done. A reader that stopped early
+/// (`rats consume … | head -3`) is no error and leaves the outcome the exit code reports alone:
+/// a failing check or data test, or quarantine above the threshold, still exits 1.
+fn unless_reader_stopped<E: Into<anyhow::Error>>(printed: Result<(), E>) -> anyhow::Result<()> {
+    match printed.map_err(Into::into) {
+        Err(error) if !is_broken_pipe(&error) => Err(error),
+        _ => Ok(()),
     }
 }
 

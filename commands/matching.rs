@@ -3,6 +3,7 @@
 //! registry's match model (production, else the newest).
 
 use std::collections::HashMap;
+use std::io::Write as _;
 use std::path::Path;
 
 use anyhow::Context;
@@ -44,7 +45,7 @@ pub fn run(args: &MatchArgs, settings: &Settings, quiet: bool) -> anyhow::Result
     let resume = read_resume(&text, &extractor, this_year);
     if !quiet {
         for warning in &resume.warnings {
-            eprintln!("warning: {}: {warning}", path.display());
+            note!("warning: {}: {warning}", path.display());
         }
     }
     let (candidates, lake_version) = if args.jobs.is_empty() {
@@ -66,7 +67,7 @@ pub fn run(args: &MatchArgs, settings: &Settings, quiet: bool) -> anyhow::Result
         let mut progress = |embedded: usize, to_embed: usize| {
             // A lake never matched against before takes minutes: say how far it got now and then.
             if !quiet && to_embed > 0 && (embedded == to_embed || said.elapsed().as_secs() >= 10) {
-                eprintln!("embedding the lake's postings (once, kept beside the lake): {embedded} of {to_embed}");
+                note!("embedding the lake's postings (once, kept beside the lake): {embedded} of {to_embed}");
                 said = std::time::Instant::now();
             }
         };
@@ -120,14 +121,15 @@ pub fn run(args: &MatchArgs, settings: &Settings, quiet: bool) -> anyhow::Result
     });
     print_ranking(settings, &ranking, json)?;
     if settings.format.value == OutputFormat::Table {
-        println!(
+        writeln!(
+            std::io::stdout(),
             "{} of {} postings fit (score ≥ {}); match model {} ({})",
             ranking.fits,
             ranking.considered,
             rank::FIT,
             chosen.version,
             chosen.because
-        );
+        )?;
     }
     Ok(Outcome::Success)
 }
@@ -155,7 +157,7 @@ fn postings_from_files(args: &MatchArgs, settings: &Settings, quiet: bool) -> an
             });
             match posting {
                 Ok(posting) => candidates.push(Candidate::from_posting(&posting)),
-                Err(reject) if !quiet => eprintln!(
+                Err(reject) if !quiet => note!(
                     "warning: {} record {}: skipped, {}: {}",
                     record.coordinates.file,
                     record.coordinates.record,
@@ -274,7 +276,7 @@ fn rank_resumes(
     }
     if !quiet {
         for skip in &skipped {
-            eprintln!("warning: skipped {}", skip["error"].as_str().unwrap_or_default());
+            note!("warning: skipped {}", skip["error"].as_str().unwrap_or_default());
         }
     }
     if resumes.is_empty() {
@@ -369,7 +371,8 @@ fn rank_resumes(
         },
     )?;
     if settings.format.value == OutputFormat::Table {
-        println!(
+        writeln!(
+            std::io::stdout(),
             "{} of {} résumés fit {} (score ≥ {}); match model {} ({})",
             fits,
             ranked.len(),
@@ -377,7 +380,7 @@ fn rank_resumes(
             rank::FIT,
             chosen.version,
             chosen.because
-        );
+        )?;
     }
     Ok(Outcome::Success)
 }

@@ -38,7 +38,7 @@ pub fn run(args: &ProduceArgs, settings: &Settings, quiet: bool) -> anyhow::Resu
             ],
             json: serde_json::to_value(&summary).unwrap_or_default(),
         };
-        output::write(&mut std::io::stdout().lock(), settings.format.value, &report)?;
+        crate::unless_reader_stopped(output::write(&mut std::io::stdout().lock(), settings.format.value, &report))?;
     }
     if summary.failed > 0 || summary.unreadable > 0 {
         tracing::warn!(

@@ -93,7 +93,7 @@ pub fn run(command: &ReportCommand, settings: &Settings, quiet: bool) -> anyhow:
             }
             if !quiet {
                 let target = target.map_or_else(|| "stdout".to_string(), |p| p.display().to_string());
-                eprintln!(
+                note!(
                     "rats report: {} ({} to {}, {} charts) to {target}",
                     report.name,
                     report.period.start,
@@ -147,7 +147,7 @@ fn due(args: &ReportDueArgs, settings: &Settings, print: &dyn Fn(&Report) -> any
     let now = args.at.unwrap_or_else(chrono::Utc::now);
     let rows = due::run(&DueConfig::from_settings(settings, args.reports.clone()), now, args.dry_run)?;
     let stamp = |slot: Option<chrono::DateTime<chrono::Utc>>| slot.map(|s| s.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
-    print(&Report {
+    crate::unless_reader_stopped(print(&Report {
         header: ["schedule", "report", "period starts", "status", "to"].map(String::from).to_vec(),
         rows: rows
             .iter()
@@ -174,7 +174,7 @@ fn due(args: &ReportDueArgs, settings: &Settings, print: &dyn Fn(&Report) -> any
                 }))
                 .collect::<Vec<_>>(),
         }),
-    })?;
+    }))?;
     // A report that could not be sent is retried by the next run; this one says so.
     if rows.iter().any(|row| matches!(row.status, DueStatus::Failed(_))) {
         return Ok(Outcome::Error);

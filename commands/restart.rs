@@ -30,5 +30,5 @@ pub fn with(settings: &[Setting]) {
         .envs(missing.iter().copied())
         .exec();
     let named: Vec<String> = missing.iter().map(|(variable, value)| format!("{variable}={value}")).collect();
-    eprintln!("warning: could not restart with {} ({error}); this runs slower", named.join(" "));
+    note!("warning: could not restart with {} ({error}); this runs slower", named.join(" "));
 }

@@ -98,11 +98,11 @@ pub fn run(settings: &Settings, quiet: bool) -> anyhow::Result<Outcome> {
         Outcome::Success
     };
     if !(quiet && settings.format.value == OutputFormat::Table) {
-        output::write(
+        crate::unless_reader_stopped(output::write(
             &mut std::io::stdout().lock(),
             settings.format.value,
             &report(&lake, &results, outcome),
-        )?;
+        ))?;
     }
     Ok(outcome)
 }

@@ -1,6 +1,8 @@
 //! `rats train match`: cross-validate and fit the match scorer on labelled pairs, add it to the
 //! model registry with its sentence encoder, print the evaluation beside the baselines.
 
+use std::io::Write as _;
+
 use anyhow::Context;
 use chrono::Datelike;
 use rats::exit::Outcome;
@@ -41,7 +43,7 @@ pub fn run(args: &TrainMatchArgs, settings: &Settings, quiet: bool) -> anyhow::R
     let trained = match outcome? {
         train::Outcome::AlreadyTrained { version, path } => {
             if !quiet {
-                eprintln!(
+                note!(
                     "match {version} ({}) was trained on these inputs already (same file, encoder, folds and rats build): nothing to do; --force trains again",
                     path.display()
                 );
@@ -79,9 +81,10 @@ pub fn run(args: &TrainMatchArgs, settings: &Settings, quiet: bool) -> anyhow::R
     };
     output::write(&mut std::io::stdout().lock(), settings.format.value, &report)?;
     if settings.format.value == OutputFormat::Table {
-        println!("match {} saved in {}", trained.version, trained.path.display());
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "match {} saved in {}", trained.version, trained.path.display())?;
         if let Some(logged) = &logged {
-            println!("{logged}");
+            writeln!(stdout, "{logged}")?;
         }
     }
     Ok(Outcome::Success)

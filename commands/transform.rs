@@ -99,7 +99,7 @@ pub fn run(command: &TransformCommand, settings: &Settings, quiet: bool) -> anyh
         TransformCommand::Run(args) => {
             let mut transform = load(args)?;
             let results = run_models(&mut transform, quiet)?;
-            print(&models_report(&results))?;
+            crate::unless_reader_stopped(print(&models_report(&results)))?;
             Ok(models_outcome(&results))
         }
         TransformCommand::Test(args) => {
@@ -107,7 +107,7 @@ pub fn run(command: &TransformCommand, settings: &Settings, quiet: bool) -> anyh
             transform.register_all()?;
             let tests = datatests::collect(&transform)?;
             let results = datatests::run(&mut transform, &tests);
-            print(&tests_report(&results))?;
+            crate::unless_reader_stopped(print(&tests_report(&results)))?;
             Ok(tests_outcome(&results))
         }
         TransformCommand::Build(args) => {
@@ -115,16 +115,16 @@ pub fn run(command: &TransformCommand, settings: &Settings, quiet: bool) -> anyh
             let models = run_models(&mut transform, quiet)?;
             let tests = datatests::collect(&transform)?;
             let results = datatests::run(&mut transform, &tests);
-            if settings.format.value == OutputFormat::Json {
+            let printed = if settings.format.value == OutputFormat::Json {
                 print(&Report {
                     header: Vec::new(),
                     rows: Vec::new(),
                     json: serde_json::json!({"models": models, "tests": results}),
-                })?;
+                })
             } else {
-                print(&models_report(&models))?;
-                print(&tests_report(&results))?;
-            }
+                print(&models_report(&models)).and_then(|()| print(&tests_report(&results)))
+            };
+            crate::unless_reader_stopped(printed)?;
             Ok(match models_outcome(&models) {
                 Outcome::Success => tests_outcome(&results),
                 other => other,
@@ -143,7 +143,7 @@ fn run_models(transform: &mut Transform, quiet: bool) -> anyhow::Result<Vec<Mode
         done += 1;
         let rows = result.rows.map_or_else(|| "-".to_string(), |r| r.to_string());
         if live {
-            eprintln!(
+            note!(
                 "{done:>3} of {total} {:<7} {:<11} {:<40} {rows:>9} rows {:>7.2}s",
                 result.status.to_uppercase(),
                 result.materialization,

@@ -275,3 +275,49 @@ fn every_rats_variable_is_registered() {
     }
     assert!(unregistered.is_empty(), "not in src/env_vars.rs: {unregistered:?}");
 }
+
+/// A pipe whose reading end is already closed: what `rats … | head -1` leaves once `head` is
+/// done, without the race of waiting for it.
+fn closed_pipe() -> std::process::Stdio {
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    writer.into()
+}
+
+/// A reader that stops early is normal on the shell (`| head`, `2>&1 | head`): rats never
+/// panics writing to it (Rust's `print!` macros would, exit 101), a command that was only
+/// printing ends with 0, and one whose exit code is its answer (check, consume) keeps it.
+#[test]
+fn closed_stdout_or_stderr_never_panics_and_an_exit_code_that_answers_is_kept() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let consumed = run(rats(dir.path())
+        .args(["consume", "-q", "--lake", "lake", "--max-quarantine", "30", "--from"])
+        .arg(repo().join("fixtures/demo/postings.jsonl")));
+    assert!(consumed.status.success(), "{:?} {}", consumed.status, stderr(&consumed));
+    let closed = |args: &[&str], stderr_closed: bool| {
+        let mut command = rats(dir.path());
+        command.args(args).stdout(closed_pipe());
+        if stderr_closed {
+            command.stderr(closed_pipe());
+        }
+        run(&mut command).status.code()
+    };
+
+    let postings = repo().join("fixtures/demo/postings.jsonl");
+    let postings = postings.to_str().expect("a UTF-8 path");
+    std::fs::create_dir(dir.path().join("empty")).expect("mkdir");
+    let not_a_lake = ["check", "--lake", "empty", "--no-record"];
+    let codes = [
+        // Printing only: the reader had what it wanted.
+        closed(&["check", "lineage", "--lake", "lake", "--graph", "dot"], false),
+        // Nothing can be checked in a folder that is not a lake: 2 however the output is read.
+        run(rats(dir.path()).args(not_a_lake)).status.code(),
+        closed(&not_a_lake, false),
+        closed(&not_a_lake, true),
+        // More quarantined than the default 5 %: 1, and the summary it printed changes nothing.
+        closed(&["consume", "--lake", "lake2", "--from", postings], false),
+        // An error whose message cannot be written is still an error.
+        closed(&["export", "--lake", "lake", "no/such_table"], true),
+    ];
+    assert_eq!(codes, [Some(0), Some(2), Some(2), Some(2), Some(1), Some(2)]);
+}
