@@ -1,6 +1,10 @@
 //! The `rats` binary: parse, resolve settings once, dispatch, and turn the outcome into an
 //! exit code. Subcommand files only translate arguments and print; the work is in the library.
 
+// `print!`-style macros panic when the reader has gone (`rats … | head`, `2>&1 | head`): stdout
+// is written with `write!` and its error returned, stderr with `note!`.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 /// Writes a line to stderr like `eprintln!`, except that a closed or failing stderr
 /// (`rats … 2>&1 | head -1`) loses the line instead of panicking: a message nobody can read is
 /// no reason to crash, and the exit code still says how the run went.

@@ -3,6 +3,10 @@
 //! Data flows files → [`ingest`] (readers, [`normalize`], [`dedup`]) → [`lake`]. Commands
 //! in `commands/` only parse arguments, resolve [`settings::Settings`] once and call in here.
 
+// The library writes to stdout or stderr only through writers it is given or that report their
+// errors: `print!`-style macros panic when the reader has gone (`rats … | head`).
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 pub mod accounts;
 pub mod bundled;
 pub mod chart;

@@ -29,6 +29,10 @@ pub enum ExportError {
     UnknownTable { name: String, lake: PathBuf, known: String },
     #[error("the lake {0} holds no tables (run rats consume first)")]
     EmptyLake(PathBuf),
+    #[error("no lake at {0}: the folder does not exist (run rats consume first, or give --lake)")]
+    NoLake(PathBuf),
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
     #[error("{what}: {message}")]
     Query { what: String, message: String },
     #[error("--{option} {value:?}: {message}")]

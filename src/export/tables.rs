@@ -44,9 +44,12 @@ impl LakeTable {
 /// Every table of the lake at `lake`, by name.
 pub fn lake_tables(lake: &Path) -> Result<Vec<LakeTable>, ExportError> {
     let read = |dir: &Path| {
-        std::fs::read_dir(dir).map_err(|source| ExportError::Io {
-            path: dir.to_path_buf(),
-            source,
+        std::fs::read_dir(dir).map_err(|source| match source.kind() {
+            std::io::ErrorKind::NotFound if dir == lake => ExportError::NoLake(lake.to_path_buf()),
+            _ => ExportError::Read {
+                path: dir.to_path_buf(),
+                source,
+            },
         })
     };
     let mut tables = Vec::new();
@@ -112,5 +115,14 @@ mod tests {
         .map(|t| t.name.as_str())
         .collect();
         assert_eq!(named, ["silver/postings", "gold/fct_postings"]);
+    }
+
+    #[test]
+    fn a_lake_folder_that_does_not_exist_is_named_as_no_lake() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let missing = dir.path().join("lake");
+        assert!(matches!(lake_tables(&missing), Err(ExportError::NoLake(path)) if path == missing));
+        std::fs::create_dir(&missing).expect("mkdir");
+        assert!(lake_tables(&missing).expect("an empty folder is read").is_empty());
     }
 }

@@ -178,6 +178,9 @@ fn mistakes_are_named_and_files_are_never_half_written_or_overwritten() {
         "{}",
         stderr(&unknown)
     );
+    let no_lake = export(dir.path(), &dir.path().join("no-lake"), &["silver/postings"]);
+    assert_eq!(no_lake.status.code(), Some(2));
+    assert!(stderr(&no_lake).contains("no lake at"), "{}", stderr(&no_lake));
     let column = export(dir.path(), &lake, &["silver/postings", "--columns", "title,pay"]);
     assert_eq!(column.status.code(), Some(2));
     assert!(stderr(&column).contains("\"pay\""), "{}", stderr(&column));
