@@ -207,6 +207,11 @@ fn glob(pattern: &str, text: &str) -> bool {
 pub fn run(files: &[(String, CheckFile)], options: &CheckOptions) -> Result<Vec<CheckResult>, CheckError> {
     let planned = plan(files, &options.select)?;
     let tables = export::lake_tables(&options.lake)?;
+    // A folder without tables is not a lake (a mistyped --lake): say so rather than report every
+    // expectation as one that could not run and record that in the folder.
+    if tables.is_empty() {
+        return Err(ExportError::EmptyLake(options.lake.clone()).into());
+    }
     let io = DeltaIo::new().map_err(ExportError::from)?;
     let mut context = export::tables::sql_context(&io, &tables)?;
     let mut results = Vec::with_capacity(planned.len());

@@ -105,6 +105,23 @@ fn the_built_in_expectations_pass_on_real_data_and_fire_on_a_bad_batch() {
 }
 
 #[test]
+fn a_folder_that_is_not_a_lake_is_named_and_nothing_is_written_into_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let missing = check(dir.path(), &[]);
+    assert_eq!(missing.0, Some(2));
+    assert!(missing.2.contains("no lake at lake"), "{}", missing.2);
+    std::fs::create_dir(dir.path().join("lake")).expect("mkdir");
+    let (code, _, err) = check(dir.path(), &[]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("holds no tables"), "{err}");
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("lake")).expect("readable").count(),
+        0,
+        "no results recorded"
+    );
+}
+
+#[test]
 fn a_users_expectations_replace_the_built_in_ones_and_a_broken_one_exits_2() {
     let dir = tempfile::tempdir().expect("tempdir");
     consume(dir.path(), &repo().join("fixtures/demo/postings.jsonl"));
