@@ -94,7 +94,11 @@ fn query(lake: &Path, chart: &ChartSpec, filter: Option<&str>) -> Result<DataFra
     let io = DeltaIo::new().map_err(ExportError::from)?;
     let mut context = sql_context(&io, &tables)?;
     let source = match filter {
-        Some(filter) => format!("select * from {} where {filter}", table.relation()),
+        Some(filter) => format!(
+            "select * from {}{}",
+            table.relation(),
+            crate::transform::engine::where_clause(filter)
+        ),
         None => format!("select * from {}", table.relation()),
     };
     // Planned on no rows first, so a filter naming no column fails as the filter's fault.
@@ -105,7 +109,7 @@ fn query(lake: &Path, chart: &ChartSpec, filter: Option<&str>) -> Result<DataFra
             failed(format!(
                 "--where {:?}: {}",
                 filter.unwrap_or_default(),
-                crate::transform::engine::polars_message(&e)
+                crate::transform::engine::built_query_message(&e)
             ))
         })?;
     context.register("source", source);

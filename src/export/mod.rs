@@ -112,9 +112,16 @@ pub fn plan(lake: &Path, selection: &Selection) -> Result<Planned, ExportError> 
             });
         }
     };
+    // A table export's query is rats' own: a parser position would count in text the user never
+    // wrote. A --sql query is the user's, positions and all.
+    let own_query = selection.table.is_some();
     let query_error = |e: PolarsError| ExportError::Query {
         what: what.clone(),
-        message: crate::transform::engine::polars_message(&e),
+        message: if own_query {
+            crate::transform::engine::built_query_message(&e)
+        } else {
+            crate::transform::engine::polars_message(&e)
+        },
     };
     let read = match selection.table {
         Some(_) => needed.clone(),
@@ -148,7 +155,7 @@ fn statement(relation: &str, selection: &Selection) -> Result<String, ExportErro
     };
     let mut sql = format!("SELECT {columns} FROM {relation}");
     if let Some(filter) = selection.filter.as_deref().filter(|f| !f.trim().is_empty()) {
-        let _ = write!(sql, " WHERE {filter}");
+        sql.push_str(&crate::transform::engine::where_clause(filter));
     }
     if !selection.order_by.is_empty() {
         let keys = selection

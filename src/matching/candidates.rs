@@ -75,10 +75,10 @@ pub fn from_silver(lake_root: &Path, condition: Option<&str>) -> Result<(i64, Ve
     let frame = io.scan(&path).map_err(|e| MatchError::Invalid(e.to_string()))?;
     let mut context = SQLContext::new();
     context.register("silver", frame);
-    let filter = condition.map_or_else(String::new, |c| format!(" WHERE {c}"));
+    let filter = condition.map_or_else(String::new, crate::transform::engine::where_clause);
     let sql = format!("SELECT {COLUMNS} FROM silver{filter} ORDER BY posting_key");
     let sql_error = |e: PolarsError| match condition {
-        Some(c) => MatchError::Invalid(format!("--where {c:?}: {e}")),
+        Some(c) => MatchError::Invalid(format!("--where {c:?}: {}", crate::transform::engine::built_query_message(&e))),
         None => MatchError::file(&path, e),
     };
     let frame = context.execute(&sql).and_then(LazyFrame::collect).map_err(sql_error)?;

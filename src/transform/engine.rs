@@ -355,6 +355,21 @@ pub fn polars_message(error: &PolarsError) -> String {
         .to_string()
 }
 
+/// A user's condition (`--where`) as the WHERE clause of a query rats builds around it: in
+/// parentheses, so what rats appends (`ORDER BY …`) cannot be read as part of an unfinished
+/// condition ("found: BY").
+pub fn where_clause(condition: &str) -> String {
+    format!(" WHERE ({condition})")
+}
+
+/// [`polars_message`] about a query rats built around a user's condition, without the SQL
+/// parser's "at Line: 1, Column: N": it counts in rats' query, which the user never wrote.
+pub fn built_query_message(error: &PolarsError) -> String {
+    static POSITION: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| regex::Regex::new(r" at Line: \d+, Column: \d+").expect("valid regex"));
+    POSITION.replace_all(&polars_message(error), "").into_owned()
+}
+
 /// `unique_key` as a list of columns (dbt accepts a name or a list).
 fn unique_key(node: &Node) -> Option<Vec<String>> {
     match node.config.get("unique_key")? {

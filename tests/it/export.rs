@@ -181,6 +181,19 @@ fn mistakes_are_named_and_files_are_never_half_written_or_overwritten() {
     let no_lake = export(dir.path(), &dir.path().join("no-lake"), &["silver/postings"]);
     assert_eq!(no_lake.status.code(), Some(2));
     assert!(stderr(&no_lake).contains("no lake at"), "{}", stderr(&no_lake));
+    // An unfinished condition is reported as the user's, not as rats' ORDER BY after it, and
+    // without a parser position counted in the query rats built.
+    let unfinished = export(
+        dir.path(),
+        &lake,
+        &["silver/postings", "--where", "title ==", "--order-by", "title"],
+    );
+    assert_eq!(unfinished.status.code(), Some(2));
+    assert!(
+        stderr(&unfinished).contains("found: )") && !stderr(&unfinished).contains("Column:"),
+        "{}",
+        stderr(&unfinished)
+    );
     let column = export(dir.path(), &lake, &["silver/postings", "--columns", "title,pay"]);
     assert_eq!(column.status.code(), Some(2));
     assert!(stderr(&column).contains("\"pay\""), "{}", stderr(&column));
