@@ -3,7 +3,6 @@
 //! application transaction keyed by the input's content, so a re-run adds nothing and a
 //! killed run resumes where silver stopped.
 
-use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -120,10 +119,7 @@ fn read_batches_of(
 /// The identity of an input: the SHA-256 of its bytes, so a renamed or moved copy of the same
 /// file is still recognised and an edited file is a new input.
 fn input_id(path: &Path) -> Result<String, ReadError> {
-    let mut file = File::open(path).map_err(|source| ReadError::Open {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let mut file = readers::open_file(path)?;
     let mut hasher = Sha256::new();
     let mut buffer = vec![0u8; 1 << 20];
     let mut offset = 0u64;

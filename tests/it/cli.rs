@@ -90,6 +90,11 @@ fn a_missing_input_fails_before_anything_is_written() {
     let err = stderr(&output);
     assert!(err.contains("no-such-file.jsonl") && err.contains("error:"), "{err}");
     assert!(!dir.path().join("lake").exists(), "no lake is created for a run that cannot start");
+    std::fs::create_dir(dir.path().join("exports")).expect("mkdir");
+    let output = run(rats(dir.path()).args(["consume", "--lake", "lake", "--from", "exports"]));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("exports is a folder"), "{}", stderr(&output));
+    assert!(!dir.path().join("lake").exists(), "no lake for a folder either");
 }
 
 #[test]
