@@ -222,7 +222,7 @@ mod tests {
         };
         assert_eq!(
             statement("silver__postings", &selection).expect("valid"),
-            r#"SELECT "title", "salary_max" FROM silver__postings WHERE salary_max > 100000 ORDER BY "salary_max" DESC, "title" ASC LIMIT 5"#
+            r#"SELECT "title", "salary_max" FROM silver__postings WHERE (salary_max > 100000) ORDER BY "salary_max" DESC, "title" ASC LIMIT 5"#
         );
         assert_eq!(statement("t", &Selection::default()).expect("valid"), "SELECT * FROM t");
         for bad in [
