@@ -1,6 +1,6 @@
 //! The command line itself: help, settings, errors and exit codes, generated docs.
 
-use crate::support::{rats, repo, run, stderr, stdout};
+use crate::support::{consume_into, rats, repo, run, stderr, stdout};
 
 #[test]
 fn help_lists_only_commands_that_exist() {
@@ -295,10 +295,11 @@ fn closed_pipe() -> std::process::Stdio {
 #[test]
 fn closed_stdout_or_stderr_never_panics_and_an_exit_code_that_answers_is_kept() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let consumed = run(rats(dir.path())
-        .args(["consume", "-q", "--lake", "lake", "--max-quarantine", "30", "--from"])
-        .arg(repo().join("fixtures/demo/postings.jsonl")));
-    assert!(consumed.status.success(), "{:?} {}", consumed.status, stderr(&consumed));
+    consume_into(
+        dir.path(),
+        &dir.path().join("lake"),
+        &[repo().join("fixtures/matching/postings.jsonl")],
+    );
     let closed = |args: &[&str], stderr_closed: bool| {
         let mut command = rats(dir.path());
         command.args(args).stdout(closed_pipe());
