@@ -93,7 +93,11 @@ pub fn run(args: &ExportArgs, settings: &Settings, quiet: bool) -> anyhow::Resul
         (rows, target.display().to_string())
     };
     if !quiet {
-        note!("rats export: {rows} rows of {what} to {target} ({})", format.as_str());
+        note!(
+            "rats export: {rows} row{} of {what} to {target} ({})",
+            if rows == 1 { "" } else { "s" },
+            format.as_str()
+        );
     }
     Ok(Outcome::Success)
 }

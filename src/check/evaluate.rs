@@ -643,7 +643,10 @@ fn relationship(target: &mut Target<'_>, column: &str, to: &str, field: &str) ->
 }
 
 fn sql(target: &mut Target<'_>, query: &str) -> Result<Finding, EvalError> {
-    let rows = target.context.execute(query)?;
+    let rows = target
+        .context
+        .execute(query)
+        .map_err(|e| EvalError(crate::export::tables::user_query_message(&e, target.tables)))?;
     let count = numbers(rows.clone(), vec![len().alias("rows")])?[0].unwrap_or(0.0);
     let observed = if count > 0.0 {
         format!("{count} rows returned, e.g. {}", first_row(rows)?)

@@ -120,7 +120,7 @@ pub fn plan(lake: &Path, selection: &Selection) -> Result<Planned, ExportError> 
         message: if own_query {
             crate::transform::engine::built_query_message(&e)
         } else {
-            crate::transform::engine::polars_message(&e)
+            tables::user_query_message(&e, &tables)
         },
     };
     let read = match selection.table {

@@ -93,6 +93,44 @@ pub fn tables_named<'a>(sql: &str, tables: &'a [LakeTable]) -> Vec<&'a LakeTable
         .collect()
 }
 
+/// Polars' message about a query a user wrote over `tables`, with the tables it most likely
+/// meant when it named one that does not exist.
+pub fn user_query_message(error: &polars::prelude::PolarsError, tables: &[LakeTable]) -> String {
+    let message = crate::transform::engine::polars_message(error);
+    match unknown_relation_hint(&message, tables) {
+        Some(hint) => format!("{message}; {hint}"),
+        None => message,
+    }
+}
+
+/// What to say after Polars' "relation 'X' was not found" in a user's query: the SQL names of
+/// the tables `X` most likely meant (those of layer `X`, as in `silver.postings`, or named `X` in
+/// any layer), else every table's. Analysts write `silver.postings` or `postings` first; the
+/// message alone does not say that a table is `silver__postings` in SQL.
+fn unknown_relation_hint(message: &str, tables: &[LakeTable]) -> Option<String> {
+    let (_, rest) = message.split_once("relation '")?;
+    let (unknown, _) = rest.split_once("' was not found")?;
+    let unknown = unknown.to_ascii_lowercase();
+    let meant: Vec<String> = tables
+        .iter()
+        .filter(|t| {
+            t.name
+                .split_once('/')
+                .is_some_and(|(layer, name)| layer == unknown || name == unknown)
+        })
+        .map(LakeTable::relation)
+        .collect();
+    Some(if meant.is_empty() {
+        let all: Vec<String> = tables.iter().map(LakeTable::relation).collect();
+        format!("the lake's tables in SQL are {}", all.join(", "))
+    } else {
+        format!(
+            "in SQL a table is layer__name: {} (`rats export --list` shows every table)",
+            meant.join(", ")
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,6 +153,25 @@ mod tests {
         .map(|t| t.name.as_str())
         .collect();
         assert_eq!(named, ["silver/postings", "gold/fct_postings"]);
+    }
+
+    #[test]
+    fn an_unknown_relation_is_answered_with_the_sql_names_it_most_likely_meant() {
+        let tables = [table("bronze/postings"), table("silver/duplicates"), table("silver/postings")];
+        let hint = |message: &str| unknown_relation_hint(message, &tables);
+        assert_eq!(
+            hint("relation 'silver' was not found").as_deref(),
+            Some("in SQL a table is layer__name: silver__duplicates, silver__postings (`rats export --list` shows every table)")
+        );
+        assert_eq!(
+            hint("relation 'Postings' was not found").as_deref(),
+            Some("in SQL a table is layer__name: bronze__postings, silver__postings (`rats export --list` shows every table)")
+        );
+        assert_eq!(
+            hint("relation 'jobs' was not found").as_deref(),
+            Some("the lake's tables in SQL are bronze__postings, silver__duplicates, silver__postings")
+        );
+        assert_eq!(hint("unable to find column \"x\""), None);
     }
 
     #[test]

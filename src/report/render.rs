@@ -209,7 +209,7 @@ fn run_queries(
         let frame = context
             .execute(&statement)
             .and_then(LazyFrame::collect)
-            .map_err(|e| failed(crate::transform::engine::polars_message(&e)))?;
+            .map_err(|e| failed(crate::export::tables::user_query_message(&e, tables)))?;
         results.insert(name.clone(), Some(frame_rows(&frame)));
     }
     Ok(results)

@@ -194,6 +194,14 @@ fn mistakes_are_named_and_files_are_never_half_written_or_overwritten() {
         "{}",
         stderr(&unfinished)
     );
+    // A query naming a table as `silver.postings` is told the name SQL knows it by.
+    let dotted = export(dir.path(), &lake, &["--sql", "SELECT count(*) FROM silver.postings"]);
+    assert_eq!(dotted.status.code(), Some(2));
+    assert!(
+        stderr(&dotted).contains("in SQL a table is layer__name: silver__duplicates, silver__postings"),
+        "{}",
+        stderr(&dotted)
+    );
     let column = export(dir.path(), &lake, &["silver/postings", "--columns", "title,pay"]);
     assert_eq!(column.status.code(), Some(2));
     assert!(stderr(&column).contains("\"pay\""), "{}", stderr(&column));
