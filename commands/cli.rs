@@ -1005,7 +1005,9 @@ pub struct ExportArgs {
     /// At most this many rows
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
-    /// Output format [default: from the --out extension, else csv]
+    /// Output format [default: from the --out extension; on stdout, a --format that is set
+    /// (flag, RATS_FORMAT or the settings file: json, csv, or table for up to 10,000 rows as a
+    /// table), else csv]
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub to: Option<ExportFormat>,
     /// Output file, or - for stdout [default: -]

@@ -9,7 +9,7 @@ use rats::export::log::ExportRecord;
 use rats::export::{self, About, ExportError, ExportFormat, Selection};
 use rats::output::{self, Report};
 use rats::report::Catalog;
-use rats::settings::{OutputFormat, Settings};
+use rats::settings::{OutputFormat, Settings, Source};
 
 use crate::cli::{ChartFormat, ExportArgs, ExportChartArgs, ExportCommand};
 
@@ -44,10 +44,16 @@ pub fn run(args: &ExportArgs, settings: &Settings, quiet: bool) -> anyhow::Resul
         limit: args.limit,
     };
     let to_stdout = args.out.as_deref().is_none_or(|p| p == Path::new("-"));
+    // On stdout without --to, an output format the user set (flag, RATS_FORMAT, settings file)
+    // is honoured; rats' default there is CSV, not the table other commands print.
+    let asked = (to_stdout && args.to.is_none() && settings.format.source != Source::Default).then_some(settings.format.value);
     let format = args
         .to
         .or_else(|| args.out.as_deref().filter(|_| !to_stdout).and_then(ExportFormat::of_path))
-        .unwrap_or(ExportFormat::Csv);
+        .unwrap_or(match asked {
+            Some(OutputFormat::Json) => ExportFormat::Json,
+            _ => ExportFormat::Csv,
+        });
     // Refused before any work: an existing file without --force.
     if let Some(out) = args.out.as_deref().filter(|_| !to_stdout)
         && out.exists()
@@ -64,7 +70,13 @@ pub fn run(args: &ExportArgs, settings: &Settings, quiet: bool) -> anyhow::Resul
         statement: &statement,
         exported_at: &exported_at,
     };
-    let (rows, target) = if to_stdout {
+    let (rows, target) = if asked == Some(OutputFormat::Table) {
+        let table = export::table::table_of(frames)?;
+        if !quiet {
+            output::write(&mut std::io::stdout().lock(), OutputFormat::Table, &table)?;
+        }
+        (table.rows.len(), "stdout".to_string())
+    } else if to_stdout {
         let stdout = std::io::stdout();
         match export::write_frames(frames, format, BufWriter::new(stdout), Path::new("stdout"), &about) {
             Ok(written) => (written.rows, "stdout".to_string()),
@@ -96,7 +108,11 @@ pub fn run(args: &ExportArgs, settings: &Settings, quiet: bool) -> anyhow::Resul
         note!(
             "rats export: {rows} row{} of {what} to {target} ({})",
             if rows == 1 { "" } else { "s" },
-            format.as_str()
+            if asked == Some(OutputFormat::Table) {
+                "table"
+            } else {
+                format.as_str()
+            }
         );
     }
     Ok(Outcome::Success)

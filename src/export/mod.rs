@@ -7,6 +7,7 @@
 
 pub mod log;
 pub mod stream;
+pub mod table;
 pub mod tables;
 pub mod write;
 pub mod xlsx;

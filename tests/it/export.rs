@@ -168,6 +168,53 @@ fn tables_export_in_every_format_with_the_rows_asked_for() {
 }
 
 #[test]
+fn on_stdout_the_output_format_the_user_set_is_honoured_and_csv_is_the_default() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lake = lake_of_one_file(dir.path());
+    let three = [
+        "silver/postings",
+        "--columns",
+        "title,skill_ids",
+        "--order-by",
+        "posting_key",
+        "--limit",
+        "3",
+    ];
+    let written = |format: &[&str], env: Option<&str>| {
+        let mut command = rats(dir.path());
+        command.args(format).arg("export").arg("--lake").arg(&lake).args(three);
+        if let Some(value) = env {
+            command.env("RATS_FORMAT", value);
+        }
+        let output = run(&mut command);
+        assert!(output.status.success(), "{format:?} {env:?}: {}", stderr(&output));
+        stdout(&output)
+    };
+    let csv = written(&[], None);
+    assert!(csv.starts_with("title,skill_ids\n") && csv.lines().count() == 4, "{csv}");
+    for json in [written(&["--format", "json"], None), written(&[], Some("json"))] {
+        let rows: Value = serde_json::from_str(&json).expect("JSON");
+        assert_eq!(rows.as_array().map(Vec::len), Some(3), "{json}");
+        assert!(rows[0]["skill_ids"].is_array(), "lists stay lists: {json}");
+    }
+    let table = written(&["--format", "table"], None);
+    let titles: Vec<&str> = csv.lines().skip(1).map(|line| line.split(',').next().unwrap_or_default()).collect();
+    assert!(
+        table.contains("┆") && table.contains("skill_ids") && titles.iter().all(|t| table.contains(t.trim_matches('"'))),
+        "{table}"
+    );
+    // --to says what the rows are written as, whatever --format says.
+    assert_eq!(written(&["--format", "json"], None).chars().next(), Some('['));
+    let mut command = rats(dir.path());
+    command
+        .args(["--format", "json", "export", "--lake"])
+        .arg(&lake)
+        .args(three)
+        .args(["--to", "csv"]);
+    assert_eq!(stdout(&run(&mut command)), csv);
+}
+
+#[test]
 fn mistakes_are_named_and_files_are_never_half_written_or_overwritten() {
     let dir = tempfile::tempdir().expect("tempdir");
     let lake = lake_of_one_file(dir.path());
