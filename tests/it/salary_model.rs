@@ -267,11 +267,18 @@ fn predict_salary_estimates_explains_and_names_the_model_it_used() {
             "--location",
             "San Francisco, CA",
             "--skills",
-            "python,sql",
+            // As typed: a space after a comma and one comma too many.
+            "python, sql,",
             "--format",
             "json",
         ],
     ));
+    assert!(
+        answer["skill_ids"]
+            .as_array()
+            .is_some_and(|ids| ids.contains(&"python".into()) && ids.contains(&"sql".into())),
+        "{answer}"
+    );
     let (estimate, low, high) = (answer["estimate"].as_f64(), answer["low"].as_f64(), answer["high"].as_f64());
     assert!(low <= estimate && estimate <= high, "{answer}");
     assert!(estimate > Some(80_000.0) && estimate < Some(300_000.0), "{answer}");
