@@ -19,6 +19,17 @@ use rats::skills::encoder_tagger::TrainSettings;
 /// records above --max-quarantine); 2 error. Settings come from flags, then RATS_*
 /// environment variables, then the settings file (--config, default ./rats.yaml), then
 /// built-in defaults.
+/// The items of a comma-separated option as meant: `--skills "python, sql,"` is python and sql.
+/// Spaces around an item and an empty item (a trailing or doubled comma) are typing.
+pub fn comma_items(items: &[String]) -> Vec<String> {
+    items
+        .iter()
+        .map(|item| item.trim())
+        .filter(|item| !item.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 #[derive(Debug, Parser)]
 #[command(name = "rats", version, propagate_version = true, max_term_width = 100)]
 pub struct Cli {

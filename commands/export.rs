@@ -38,9 +38,9 @@ pub fn run(args: &ExportArgs, settings: &Settings, quiet: bool) -> anyhow::Resul
     let selection = Selection {
         table: args.table.clone(),
         sql: args.sql.clone(),
-        columns: args.columns.clone(),
+        columns: crate::cli::comma_items(&args.columns),
         filter: args.filter.clone(),
-        order_by: args.order_by.clone(),
+        order_by: crate::cli::comma_items(&args.order_by),
         limit: args.limit,
     };
     let to_stdout = args.out.as_deref().is_none_or(|p| p == Path::new("-"));

@@ -178,8 +178,9 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             None => {
                 overrides.lake.clone_from(&args.run.lake);
                 overrides.check_webhook.clone_from(&args.run.webhook);
-                if !args.run.email.is_empty() {
-                    overrides.check_alert_email = Some(args.run.email.clone());
+                let email = cli::comma_items(&args.run.email);
+                if !email.is_empty() {
+                    overrides.check_alert_email = Some(email);
                 }
             }
         },

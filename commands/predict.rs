@@ -49,14 +49,7 @@ pub fn salary(args: &PredictSalaryArgs, settings: &Settings, quiet: bool) -> any
         title: args.title.clone().unwrap_or_default(),
         location: args.location.clone(),
         description,
-        // `--skills "python, sql,"`: spaces around an item and an empty item after a comma are typing, not skills.
-        skills: args
-            .skills
-            .iter()
-            .map(|s| s.trim())
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .collect(),
+        skills: crate::cli::comma_items(&args.skills),
         seniority: args.seniority.map(|s| s.as_str().to_string()),
         years_experience: args.years,
         remote: args.remote.map(|r| value_name(&r)),

@@ -104,6 +104,8 @@ pub fn run(command: &ReportCommand, settings: &Settings, quiet: bool) -> anyhow:
         }
         ReportCommand::Due(args) => return due(args, settings, &print),
         ReportCommand::Send(args) => {
+            let recipients = crate::cli::comma_items(&args.to);
+            anyhow::ensure!(!recipients.is_empty(), "--to {:?} names no address", args.to.join(","));
             let url = settings
                 .smtp_url
                 .value
@@ -117,8 +119,8 @@ pub fn run(command: &ReportCommand, settings: &Settings, quiet: bool) -> anyhow:
             };
             let report = make(&args.source, settings)?;
             let composed = mail::compose(&report, browser.as_deref())?;
-            mail::send(&mailer, &args.to, &composed)?;
-            let to = args.to.join(", ");
+            mail::send(&mailer, &recipients, &composed)?;
+            let to = recipients.join(", ");
             print(&Report {
                 header: ["report", "to", "subject", "charts", "pdf"].map(String::from).to_vec(),
                 rows: vec![vec![
@@ -130,7 +132,7 @@ pub fn run(command: &ReportCommand, settings: &Settings, quiet: bool) -> anyhow:
                 ]],
                 json: serde_json::json!({
                     "report": report.name,
-                    "to": args.to,
+                    "to": recipients,
                     "subject": composed.subject,
                     "period": report.period,
                     "charts": composed.inline.len(),

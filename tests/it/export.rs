@@ -171,12 +171,13 @@ fn tables_export_in_every_format_with_the_rows_asked_for() {
 fn on_stdout_the_output_format_the_user_set_is_honoured_and_csv_is_the_default() {
     let dir = tempfile::tempdir().expect("tempdir");
     let lake = lake_of_one_file(dir.path());
+    // The lists as typed: spaces after commas, one comma too many.
     let three = [
         "silver/postings",
         "--columns",
-        "title,skill_ids",
+        "title, skill_ids,",
         "--order-by",
-        "posting_key",
+        "posting_key,",
         "--limit",
         "3",
     ];

@@ -339,7 +339,8 @@ fn a_report_is_mailed_with_its_charts_inline_and_the_pdf_attached() {
     let answer = success_json(&run(rats(dir.path())
         .args(["report", "send", "weekly-market", "--lake"])
         .arg(lake())
-        .args(["--as-of", &newest, "--to", "ana@example.org,ben@example.org", "--format", "json"])
+        // As typed: a space after a comma and one comma too many.
+        .args(["--as-of", &newest, "--to", "ana@example.org, ben@example.org,", "--format", "json"])
         .env("SSL_CERT_FILE", &server.authority)));
     assert_eq!(answer["pdf"], true, "{answer}");
     let messages = mime_trees(&server);
@@ -402,6 +403,12 @@ fn a_report_is_mailed_with_its_charts_inline_and_the_pdf_attached() {
         stderr(&refused)
     );
     assert_eq!(mime_trees(&server).len(), 1);
+    let nobody = run(rats(dir.path())
+        .args(["report", "send", "weekly-market", "--no-pdf", "--lake"])
+        .arg(lake())
+        .args(["--to", ","]));
+    assert_eq!(nobody.status.code(), Some(2), "{}", stderr(&nobody));
+    assert!(stderr(&nobody).contains("names no address"), "{}", stderr(&nobody));
 }
 
 /// The statuses `rats report due --format json` gives, by schedule.
