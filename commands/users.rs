@@ -43,6 +43,17 @@ pub fn run(command: &UsersCommand, settings: &Settings, quiet: bool) -> anyhow::
 }
 
 async fn act(command: &UsersCommand, url: &str) -> anyhow::Result<Report> {
+    // Opening a SQLite database makes its file. Only `add` may: a listing or a change on a
+    // database that is not there (a mistyped --db or lake) would leave an empty one behind.
+    if !matches!(command, UsersCommand::Add(_))
+        && let Some(file) = rats::accounts::sqlite_file(url)
+        && !file.exists()
+    {
+        anyhow::bail!(
+            "no accounts database at {}: no user has been added to it (`rats users add NAME --role admin` makes the first)",
+            file.display()
+        );
+    }
     let accounts = Accounts::open(url).await?;
     Ok(match command {
         UsersCommand::Add(args) => {

@@ -192,6 +192,14 @@ pub fn default_url(lake: &Path) -> String {
     format!("sqlite://{}", file.display())
 }
 
+/// The file of a `sqlite://FILE` (or `sqlite:FILE`) URL; none for an in-memory database or
+/// another backend.
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let file = rest.split('?').next().unwrap_or_default();
+    (!file.is_empty() && file != ":memory:").then(|| file.into())
+}
+
 /// Seconds since the Unix epoch: every time column holds this.
 pub fn now() -> i64 {
     std::time::SystemTime::now()
@@ -215,6 +223,17 @@ mod tests {
     fn the_default_database_sits_beside_the_lake() {
         assert_eq!(default_url(Path::new("/data/lake")), "sqlite:///data/lake-accounts.sqlite");
         assert_eq!(default_url(Path::new("demo-lake")), "sqlite://demo-lake-accounts.sqlite");
+        assert_eq!(
+            sqlite_file(&default_url(Path::new("/data/lake"))),
+            Some("/data/lake-accounts.sqlite".into())
+        );
+    }
+
+    #[test]
+    fn a_sqlite_url_names_its_file() {
+        assert_eq!(sqlite_file("sqlite:a.db?mode=ro"), Some("a.db".into()));
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("postgres://db/rats"), None);
     }
 }
 

@@ -107,6 +107,11 @@ pub(crate) fn events(server: &Server) -> Vec<String> {
 fn the_users_command_adds_lists_changes_and_disables() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = format!("sqlite://{}", dir.path().join("accounts.sqlite").display());
+    // Before the first user, a listing says so and leaves no database behind.
+    let none_yet = users(dir.path(), &db, &["list"]);
+    assert_eq!(none_yet.status.code(), Some(2));
+    assert!(stderr(&none_yet).contains("no accounts database at"), "{}", stderr(&none_yet));
+    assert!(!dir.path().join("accounts.sqlite").exists());
     add_with_password(dir.path(), &db, "ada", "admin", "a long password");
     assert!(users(dir.path(), &db, &["add", "bot", "--role", "api_user"]).status.success());
 
