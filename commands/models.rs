@@ -36,7 +36,13 @@ fn now() -> String {
 pub fn run(command: &ModelsCommand, settings: &Settings, quiet: bool) -> anyhow::Result<Outcome> {
     let dir = &settings.models_dir.value;
     let report = match command {
-        ModelsCommand::List(args) => list(settings, args.kind)?,
+        ModelsCommand::List(args) => {
+            // Still an empty list for scripts, but a mistyped --models is worth a word.
+            if !dir.is_dir() && !quiet {
+                note!("no models directory at {} (`rats train` makes it)", dir.display());
+            }
+            list(settings, args.kind)?
+        }
         ModelsCommand::Show(args) => {
             let registry = Registry::new(dir, kind_name(args.kind));
             let chosen = registry.choose(args.model_version.as_deref())?;

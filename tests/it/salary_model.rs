@@ -395,6 +395,13 @@ fn promote_and_rollback_choose_what_predict_uses() {
     );
     assert_eq!(success_json(&models(&["promote", "salary", "v2"]))["replaced"], "v1");
     let list = success_json(&models(&["list"]));
+    let mistyped = run(rats(dir.path()).args(["models", "list", "--format", "json", "--models", "no-such-folder"]));
+    assert_eq!(success_json(&mistyped), serde_json::json!([]), "still a list for scripts");
+    assert!(
+        stderr(&mistyped).contains("no models directory at no-such-folder"),
+        "{}",
+        stderr(&mistyped)
+    );
     let stage_of = |v: &str| {
         list.as_array()
             .expect("list")
