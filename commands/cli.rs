@@ -12,13 +12,6 @@ use rats::normalize::title::Seniority;
 use rats::settings::{LogFormat, OutputFormat};
 use rats::skills::encoder_tagger::TrainSettings;
 
-/// rats, the Reversed-ATS toolkit: job-market intelligence for job seekers, analysts and
-/// operators.
-///
-/// Exit codes: 0 success; 1 the run completed but found problems (for example quarantined
-/// records above --max-quarantine); 2 error. Settings come from flags, then RATS_*
-/// environment variables, then the settings file (--config, default ./rats.yaml), then
-/// built-in defaults.
 /// The items of a comma-separated option as meant: `--skills "python, sql,"` is python and sql.
 /// Spaces around an item and an empty item (a trailing or doubled comma) are typing.
 pub fn comma_items(items: &[String]) -> Vec<String> {
@@ -30,6 +23,13 @@ pub fn comma_items(items: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// rats, the Reversed-ATS toolkit: job-market intelligence for job seekers, analysts and
+/// operators.
+///
+/// Exit codes: 0 success; 1 the run completed but found problems (for example quarantined
+/// records above --max-quarantine); 2 error. Settings come from flags, then RATS_*
+/// environment variables, then the settings file (--config, default ./rats.yaml), then
+/// built-in defaults.
 #[derive(Debug, Parser)]
 #[command(name = "rats", version, propagate_version = true, max_term_width = 100)]
 pub struct Cli {
