@@ -69,6 +69,23 @@ pub fn run(args: &OccupationArgs, settings: &Settings, quiet: bool) -> anyhow::R
             if matches.is_empty() {
                 anyhow::bail!("no ESCO occupation shares a word or word part with {title:?}");
             }
+            // A best match below what a title family needs is a guess from word parts (a title in
+            // another language, or an unusual one): said, not hidden behind a ranked list.
+            let best = matches[0].score;
+            let notes: Vec<String> = (best < occupation::MIN_FAMILY_SCORE)
+                .then(|| {
+                    format!(
+                        "low confidence: the best match scores {best:.3}, below the {:.1} a posting's title needs for a title family (is the title in English?)",
+                        occupation::MIN_FAMILY_SCORE
+                    )
+                })
+                .into_iter()
+                .collect();
+            if settings.format.value == OutputFormat::Table && !quiet {
+                for line in &notes {
+                    note!("{line}");
+                }
+            }
             Report {
                 header: ["rank", "occupation", "score", "uri"].map(String::from).to_vec(),
                 rows: matches
@@ -76,7 +93,7 @@ pub fn run(args: &OccupationArgs, settings: &Settings, quiet: bool) -> anyhow::R
                     .enumerate()
                     .map(|(i, m)| vec![(i + 1).to_string(), m.name.clone(), format!("{:.3}", m.score), m.uri.clone()])
                     .collect(),
-                json: serde_json::json!({"title": title, "occupations": matches}),
+                json: serde_json::json!({"title": title, "occupations": matches, "notes": notes}),
             }
         }
     };

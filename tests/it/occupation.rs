@@ -22,6 +22,13 @@ fn a_title_maps_to_its_esco_occupation_first() {
             .is_some_and(|u| u.starts_with("http://data.europa.eu/esco/occupation/"))
     );
     assert_eq!(answer["occupations"].as_array().map(Vec::len), Some(5));
+    assert_eq!(answer["notes"], serde_json::json!([]), "{answer}");
+    // A German title ("waiter") matches English labels only by word parts: ranked, and said so.
+    let german = success_json(&with_datasets(&["occupation", "--text", "Kellner", "--format", "json"]));
+    assert!(
+        german["notes"][0].as_str().is_some_and(|n| n.starts_with("low confidence")),
+        "{german}"
+    );
     let nothing = with_datasets(&["occupation", "--text", "!!!"]);
     assert_eq!(nothing.status.code(), Some(2));
     assert!(stderr(&nothing).contains("no ESCO occupation"), "{}", stderr(&nothing));
