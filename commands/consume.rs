@@ -8,7 +8,7 @@ use anyhow::Context;
 use rats::exit::Outcome;
 use rats::ingest::kafka::{KafkaOptions, KafkaSummary, consume_kafka};
 use rats::ingest::summary::{ConsumeSummary, Counts};
-use rats::ingest::{ConsumeOptions, consume_files};
+use rats::ingest::{ConsumeError, ConsumeOptions, consume_files};
 use rats::output::{self, Report};
 use rats::settings::{OutputFormat, Overrides, Settings};
 
@@ -74,7 +74,16 @@ pub fn run(args: &ConsumeArgs, settings: &Settings, quiet: bool) -> anyhow::Resu
         };
         let result = consume_files(lake, &options, &normaliser, &progress);
         progress.finish();
-        let summary = result.with_context(stopped)?;
+        // Inputs that cannot be opened (a missing file, an unknown layout, a bad mapping) stop
+        // the run before the lake is touched: there is nothing to resume.
+        let summary = result.map_err(|error| {
+            let before_the_lake = matches!(error, ConsumeError::Open(_) | ConsumeError::NoInputs);
+            anyhow::Error::new(error).context(if before_the_lake {
+                format!("consume into {} did not start; nothing was written", lake.display())
+            } else {
+                stopped()
+            })
+        })?;
         (file_report(&summary), summary.totals, summary.quarantine_percent)
     };
     if !(quiet && settings.format.value == OutputFormat::Table) {

@@ -89,6 +89,7 @@ fn a_missing_input_fails_before_anything_is_written() {
     assert_eq!(output.status.code(), Some(2));
     let err = stderr(&output);
     assert!(err.contains("no-such-file.jsonl") && err.contains("error:"), "{err}");
+    assert!(err.contains("did not start; nothing was written"), "not a run to resume: {err}");
     assert!(!dir.path().join("lake").exists(), "no lake is created for a run that cannot start");
     std::fs::create_dir(dir.path().join("exports")).expect("mkdir");
     let output = run(rats(dir.path()).args(["consume", "--lake", "lake", "--from", "exports"]));
