@@ -12,17 +12,6 @@ use rats::normalize::title::Seniority;
 use rats::settings::{LogFormat, OutputFormat};
 use rats::skills::encoder_tagger::TrainSettings;
 
-/// The items of a comma-separated option as meant: `--skills "python, sql,"` is python and sql.
-/// Spaces around an item and an empty item (a trailing or doubled comma) are typing.
-pub fn comma_items(items: &[String]) -> Vec<String> {
-    items
-        .iter()
-        .map(|item| item.trim())
-        .filter(|item| !item.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
 /// rats, the Reversed-ATS toolkit: job-market intelligence for job seekers, analysts and
 /// operators.
 ///

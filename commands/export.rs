@@ -38,15 +38,16 @@ pub fn run(args: &ExportArgs, settings: &Settings, quiet: bool) -> anyhow::Resul
     let selection = Selection {
         table: args.table.clone(),
         sql: args.sql.clone(),
-        columns: crate::cli::comma_items(&args.columns),
+        columns: rats::comma_items::comma_items(&args.columns),
         filter: args.filter.clone(),
-        order_by: crate::cli::comma_items(&args.order_by),
+        order_by: rats::comma_items::comma_items(&args.order_by),
         limit: args.limit,
     };
     let to_stdout = args.out.as_deref().is_none_or(|p| p == Path::new("-"));
     // On stdout without --to, an output format the user set (flag, RATS_FORMAT, settings file)
     // is honoured; rats' default there is CSV, not the table other commands print.
     let asked = (to_stdout && args.to.is_none() && settings.format.source != Source::Default).then_some(settings.format.value);
+    let as_table = asked == Some(OutputFormat::Table);
     let format = args
         .to
         .or_else(|| args.out.as_deref().filter(|_| !to_stdout).and_then(ExportFormat::of_path))
@@ -70,7 +71,7 @@ pub fn run(args: &ExportArgs, settings: &Settings, quiet: bool) -> anyhow::Resul
         statement: &statement,
         exported_at: &exported_at,
     };
-    let (rows, target) = if asked == Some(OutputFormat::Table) {
+    let (rows, target) = if as_table {
         let table = export::table::table_of(frames)?;
         if !quiet {
             output::write(&mut std::io::stdout().lock(), OutputFormat::Table, &table)?;
@@ -108,11 +109,7 @@ pub fn run(args: &ExportArgs, settings: &Settings, quiet: bool) -> anyhow::Resul
         note!(
             "rats export: {rows} row{} of {what} to {target} ({})",
             if rows == 1 { "" } else { "s" },
-            if asked == Some(OutputFormat::Table) {
-                "table"
-            } else {
-                format.as_str()
-            }
+            if as_table { "table" } else { format.as_str() }
         );
     }
     Ok(Outcome::Success)

@@ -178,7 +178,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             None => {
                 overrides.lake.clone_from(&args.run.lake);
                 overrides.check_webhook.clone_from(&args.run.webhook);
-                let email = cli::comma_items(&args.run.email);
+                let email = rats::comma_items::comma_items(&args.run.email);
                 if !email.is_empty() {
                     overrides.check_alert_email = Some(email);
                 }

@@ -72,15 +72,13 @@ pub fn run(args: &OccupationArgs, settings: &Settings, quiet: bool) -> anyhow::R
             // A best match below what a title family needs is a guess from word parts (a title in
             // another language, or an unusual one): said, not hidden behind a ranked list.
             let best = matches[0].score;
-            let notes: Vec<String> = (best < occupation::MIN_FAMILY_SCORE)
-                .then(|| {
-                    format!(
-                        "low confidence: the best match scores {best:.3}, below the {:.1} a posting's title needs for a title family (is the title in English?)",
-                        occupation::MIN_FAMILY_SCORE
-                    )
-                })
-                .into_iter()
-                .collect();
+            let mut notes = Vec::new();
+            if best < occupation::MIN_FAMILY_SCORE {
+                notes.push(format!(
+                    "low confidence: the best match scores {best:.3}, below the {:.1} a posting's title needs for a title family (is the title in English?)",
+                    occupation::MIN_FAMILY_SCORE
+                ));
+            }
             if settings.format.value == OutputFormat::Table && !quiet {
                 for line in &notes {
                     note!("{line}");

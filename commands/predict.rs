@@ -49,7 +49,7 @@ pub fn salary(args: &PredictSalaryArgs, settings: &Settings, quiet: bool) -> any
         title: args.title.clone().unwrap_or_default(),
         location: args.location.clone(),
         description,
-        skills: crate::cli::comma_items(&args.skills),
+        skills: rats::comma_items::comma_items(&args.skills),
         seniority: args.seniority.map(|s| s.as_str().to_string()),
         years_experience: args.years,
         remote: args.remote.map(|r| value_name(&r)),

@@ -104,7 +104,7 @@ pub fn run(command: &ReportCommand, settings: &Settings, quiet: bool) -> anyhow:
         }
         ReportCommand::Due(args) => return due(args, settings, &print),
         ReportCommand::Send(args) => {
-            let recipients = crate::cli::comma_items(&args.to);
+            let recipients = rats::comma_items::comma_items(&args.to);
             anyhow::ensure!(!recipients.is_empty(), "--to {:?} names no address", args.to.join(","));
             let url = settings
                 .smtp_url

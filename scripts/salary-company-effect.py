@@ -20,9 +20,8 @@ import sys
 
 import numpy as np
 import scipy.sparse as sp
-from salary_harness import base_features, cross_validated, examples, folds, one_hot
+from salary_harness import base_features, cross_validated, examples, folds, one_hot, r2_cells
 from sklearn.feature_extraction.text import CountVectorizer
-from sklearn.metrics import r2_score
 
 
 def folds_letting_companies_straddle(rows, k=5, seed=42):
@@ -81,8 +80,7 @@ def main():
         ("a company on both sides", "base + the company", base + [company], straddling),
     ]:
         predicted = cross_validated(parts, y, fold_of)
-        per_dataset = [f"{r2_score(y[datasets == d], predicted[datasets == d]):.3f}" for d in names]
-        print(f"| {fold_rule} | {features} | {r2_score(y, predicted):.3f} | {' | '.join(per_dataset)} |", flush=True)
+        print(f"| {fold_rule} | {features} | {r2_cells(y, predicted, datasets)} |", flush=True)
 
 
 if __name__ == "__main__":

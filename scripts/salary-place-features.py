@@ -17,8 +17,7 @@ import sys
 
 import numpy as np
 import scipy.sparse as sp
-from salary_harness import base_features, cross_validated, examples, folds
-from sklearn.metrics import r2_score
+from salary_harness import base_features, cross_validated, examples, folds, r2_cells
 
 
 def cost_of_living(rows):
@@ -60,8 +59,7 @@ def main():
         ("base + the cost-of-living index", base + [index]),
     ]:
         predicted = cross_validated(parts, y, fold_of)
-        per_dataset = [f"{r2_score(y[datasets == d], predicted[datasets == d]):.3f}" for d in names]
-        print(f"| {label} | {r2_score(y, predicted):.3f} | {' | '.join(per_dataset)} |", flush=True)
+        print(f"| {label} | {r2_cells(y, predicted, datasets)} |", flush=True)
 
 
 if __name__ == "__main__":

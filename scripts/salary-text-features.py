@@ -21,10 +21,9 @@ import sys
 import numpy as np
 import scipy.sparse as sp
 from safetensors.numpy import load_file
-from salary_harness import base_features, cross_validated, examples, folds
+from salary_harness import base_features, cross_validated, examples, folds, r2_cells
 from scipy.special import erf
 from sklearn.feature_extraction.text import HashingVectorizer
-from sklearn.metrics import r2_score
 from tokenizers import Tokenizer
 
 MAX_PIECES = 128
@@ -115,8 +114,7 @@ def main():
     print(f"|---|---:|{'---:|' * len(names)}")
     for name, parts in text.items():
         predicted = cross_validated(base + parts, y, fold_of)
-        per_dataset = [f"{r2_score(y[datasets == d], predicted[datasets == d]):.3f}" for d in names]
-        print(f"| {name} | {r2_score(y, predicted):.3f} | {' | '.join(per_dataset)} |", flush=True)
+        print(f"| {name} | {r2_cells(y, predicted, datasets)} |", flush=True)
 
 
 if __name__ == "__main__":

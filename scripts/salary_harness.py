@@ -12,6 +12,7 @@ import polars as pl
 import scipy.sparse as sp
 import xgboost as xgb
 from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.metrics import r2_score
 
 
 def examples(lake):
@@ -83,3 +84,10 @@ def cross_validated(parts, y, fold_of):
         model.fit(matrix[train], y[train])
         predicted[test] = model.predict(matrix[test])
     return predicted
+
+
+def r2_cells(y, predicted, datasets):
+    """R² of log pay out of fold over every posting, then per dataset in name order (the order of
+    the scripts' table headers), as Markdown table cells."""
+    per_dataset = [r2_score(y[datasets == d], predicted[datasets == d]) for d in sorted(set(datasets))]
+    return " | ".join(f"{r2:.3f}" for r2 in [r2_score(y, predicted), *per_dataset])

@@ -11,6 +11,7 @@ pub mod accounts;
 pub mod bundled;
 pub mod chart;
 pub mod check;
+pub mod comma_items;
 pub mod contract;
 pub mod dedup;
 pub mod duration;

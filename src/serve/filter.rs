@@ -90,13 +90,8 @@ impl Filter {
     /// Checks the values (an unknown skill, remote type or seniority names its field).
     pub fn new(given: &JobFilter, taxonomy: &Taxonomy) -> Result<Self, Problem> {
         let mut skills = BTreeSet::new();
-        for wanted in given
-            .skills
-            .iter()
-            .flat_map(|s| s.split(','))
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
+        for wanted in crate::comma_items::comma_items(&given.skills) {
+            let wanted = wanted.as_str();
             let id = taxonomy
                 .get(wanted)
                 .or_else(|| taxonomy.skills.iter().find(|s| s.name.eq_ignore_ascii_case(wanted)))

@@ -50,14 +50,7 @@ impl Asked {
             title: self.title?,
             location: self.location,
             description: self.description,
-            skills: self
-                .skills
-                .iter()
-                .flat_map(|s| s.split(','))
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(String::from)
-                .collect(),
+            skills: crate::comma_items::comma_items(&self.skills),
             seniority: self.seniority,
             years_experience: self.years_experience,
             remote: self.remote,
